@@ -1,0 +1,39 @@
+import { defineConfig } from "vitest/config";
+
+// Three projects: unit tests are pure and fast; integration tests talk to the real PostgreSQL and NATS
+// (infra/ensure-services.sh makes sure they exist); end-to-end tests run whole services.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["{packages,services,test}/**/*.unit.test.ts"],
+          exclude: ["**/node_modules/**"],
+        },
+      },
+      {
+        test: {
+          name: "int",
+          include: ["{packages,services,test}/**/*.int.test.ts"],
+          exclude: ["**/node_modules/**"],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          // Two cores: integration suites share the machine's PostgreSQL and NATS; run files one at a
+          // time so the timing-sensitive relay/kill tests are not starved.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["{packages,services,test}/**/*.e2e.test.ts"],
+          exclude: ["**/node_modules/**"],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
