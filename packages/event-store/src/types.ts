@@ -1,0 +1,86 @@
+// The event store's public contract. Services and the relay depend on this shape only; the PostgreSQL
+// (node-postgres) and PGlite back ends both implement it.
+
+/** What a writer expects the stream to look like before its events are added. */
+export type ExpectedVersion =
+  | number // the stream's current version (the version of its last event; the first event is version 1)
+  | "no_stream" // the stream must not exist yet
+  | "stream_exists" // the stream must have at least one event
+  | "any"; // no check
+
+export interface EventMetadata {
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  /** W3C trace context of the operation that wrote the event. */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+  readonly actor?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface NewEvent {
+  /** uuid; re-appending an event id that is already stored is a no-op. */
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata?: EventMetadata;
+}
+
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly expectedVersion: ExpectedVersion;
+  readonly events: readonly NewEvent[];
+}
+
+export interface RecordedEvent {
+  /** Global position (bigint identity); increases with insertion, not necessarily with commit order. */
+  readonly position: bigint;
+  readonly streamId: string;
+  readonly streamVersion: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+  readonly recordedAt: Date;
+  /** The writing transaction's id (xid8). */
+  readonly transactionId: bigint;
+}
+
+export interface AppendResult {
+  /** Per stream: its version after the append. */
+  readonly streams: ReadonlyArray<{ readonly streamId: string; readonly version: number }>;
+  /** Events actually written (already-stored event ids are skipped, not duplicated). */
+  readonly written: number;
+}
+
+/**
+ * Where a follower of the whole log has got to. Events are read in (transactionId, position) order and
+ * only from transactions older than every transaction still running, so a late commit is never skipped.
+ */
+export interface Checkpoint {
+  readonly transactionId: bigint;
+  readonly position: bigint;
+}
+
+export const START: Checkpoint = { transactionId: 0n, position: 0n };
+
+export interface ReadAllResult {
+  readonly events: readonly RecordedEvent[];
+  /** The checkpoint after the last returned event (unchanged if none). */
+  readonly checkpoint: Checkpoint;
+}
+
+export interface EventStore {
+  /** Atomic across all given streams; throws WrongExpectedVersionError and writes nothing on a mismatch. */
+  append(streams: readonly StreamAppend[]): Promise<AppendResult>;
+  /**
+   * Grouped commit: many independent appends (e.g. from many calls) share one transaction, each with its
+   * own expected-version checks and its own result. A conflict in one does not fail the others.
+   */
+  appendMany(appends: ReadonlyArray<readonly StreamAppend[]>): Promise<ReadonlyArray<AppendResult | Error>>;
+  readStream(streamId: string, options?: { fromVersion?: number }): Promise<RecordedEvent[]>;
+  /** The stream's current version, 0 when it does not exist. */
+  streamVersion(streamId: string): Promise<number>;
+  readAll(after: Checkpoint, options?: { limit?: number }): Promise<ReadAllResult>;
+  close(): Promise<void>;
+}
