@@ -84,3 +84,24 @@ export interface EventStore {
   readAll(after: Checkpoint, options?: { limit?: number }): Promise<ReadAllResult>;
   close(): Promise<void>;
 }
+
+/** Durable named checkpoints for log followers (the relay, projections), stored in the same database. */
+export interface CheckpointStore {
+  load(name: string): Promise<Checkpoint>;
+  save(name: string, checkpoint: Checkpoint): Promise<void>;
+}
+
+/**
+ * Exactly one holder at a time among all processes using the database (PostgreSQL session advisory lock
+ * on a dedicated connection). If the holder's process dies, its connection closes and the lock is free.
+ */
+export interface LeaderLock {
+  /** Resolves false when the connection holding the lock was lost (leadership may be gone). */
+  isHeld(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+export interface Leadership {
+  /** Non-blocking: a lock, or null when another session holds it. */
+  tryAcquire(name: string): Promise<LeaderLock | null>;
+}
