@@ -1,1 +1,43 @@
-export {};
+export {
+  type Bus,
+  type BusOptions,
+  connectBus,
+  type PublishAck,
+  type PublishOptions,
+  redactUrl,
+} from "./bus.js";
+export {
+  type BusMessage,
+  type ConsumeOptions,
+  type ConsumerHandle,
+  type DeadLetter,
+  type DeliveryInfo,
+  defaultBackoffMs,
+  type HandlerResult,
+} from "./consume.js";
+export {
+  BusConfigConflictError,
+  BusUnreachableError,
+  InvalidBusNameError,
+  PoisonMessageError,
+  TransientError,
+} from "./errors.js";
+export {
+  type BusNames,
+  busNames,
+  DEAD_LETTER_STREAM,
+  deadLetterSubject,
+  EVENTS_STREAM,
+  eventCategorySubject,
+  eventSubject,
+  splitStreamId,
+} from "./naming.js";
+export {
+  type ConsumerSpec,
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  deadLetterStreamSpec,
+  eventsStreamSpec,
+  type StreamSpec,
+  workQueueStreamSpec,
+} from "./specs.js";
+export { extractTrace, injectTrace, natsHeaderGetter, natsHeaderSetter, type TraceHeaders } from "./trace.js";

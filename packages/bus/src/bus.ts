@@ -1,0 +1,290 @@
+import type { Context } from "@opentelemetry/api";
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  NatsError,
+  nanos,
+  headers as natsHeaders,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from "nats";
+import { type ConsumeOptions, type ConsumerHandle, startConsumer } from "./consume.js";
+import { BusConfigConflictError, BusUnreachableError } from "./errors.js";
+import { assertLogicalSubject, type BusNames, busNames } from "./naming.js";
+import type { ConsumerSpec, StreamSpec } from "./specs.js";
+import { injectTrace } from "./trace.js";
+
+export interface BusOptions {
+  /** e.g. `nats://127.0.0.1:4222`; credentials in the URL are used but never printed. */
+  readonly url: string;
+  /** Connection name shown by the server (`nats server report connections`). */
+  readonly name?: string;
+  /** Isolates one deployment or test suite; see naming.ts. */
+  readonly prefix: string;
+  /** Bound on the initial connect attempt. */
+  readonly connectTimeoutMs?: number;
+  /** Bound on waiting for a publish acknowledgement. */
+  readonly publishTimeoutMs?: number;
+}
+
+export interface PublishOptions {
+  /** `Nats-Msg-Id`: repeated ids inside the stream's duplicate window are dropped. Always required. */
+  readonly msgId: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Explicit W3C trace context (e.g. stored with an event); wins over `context`. */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+  /** Context to inject through the registered propagator; defaults to the active context. */
+  readonly context?: Context;
+  /** Optimistic concurrency on the subject (`Nats-Expected-Last-Subject-Sequence`). */
+  readonly expectLastSubjectSequence?: number;
+}
+
+export interface PublishAck {
+  readonly stream: string;
+  readonly seq: number;
+  readonly duplicate: boolean;
+}
+
+export interface Bus {
+  readonly names: BusNames;
+  /** Creates each stream, or updates it when it exists with a compatible configuration. Idempotent. */
+  ensureStreams(specs: readonly StreamSpec[]): Promise<void>;
+  /** Creates the durable consumer, or updates its mutable settings when it exists. Idempotent. */
+  ensureConsumer(spec: ConsumerSpec): Promise<void>;
+  /**
+   * JSON-encodes and publishes to a logical subject. Returns the ack promise without waiting on anything
+   * else, so callers can keep many publishes in flight; publishes leave in call order on one connection.
+   */
+  publish(subject: string, payload: unknown, options: PublishOptions): Promise<PublishAck>;
+  /** Declares the consumer and processes its messages until `stop()`. */
+  consume<T = unknown>(options: ConsumeOptions<T>): Promise<ConsumerHandle>;
+  /** Deletes every stream of this prefix (test clean-up). */
+  deleteStreams(): Promise<void>;
+  /** Flushes pending publishes and closes the connection. */
+  close(): Promise<void>;
+  readonly connection: NatsConnection;
+}
+
+/** Removes user info so a URL can go in a message or log. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//");
+  }
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof NatsError) {
+    const inner = err.chainedError?.message;
+    return inner && inner !== err.code ? `${err.code} (${inner})` : err.code;
+  }
+  if (err instanceof Error) return err.message.split("\n")[0] ?? err.name;
+  return String(err);
+}
+
+export async function connectBus(options: BusOptions): Promise<Bus> {
+  const names = busNames(options.prefix);
+  const shownUrl = redactUrl(options.url);
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: options.url,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      timeout: options.connectTimeoutMs ?? 2_000,
+      // Only the first connect fails fast; once up, ride out server restarts.
+      waitOnFirstConnect: false,
+      reconnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+  } catch (err) {
+    throw new BusUnreachableError(shownUrl, reasonOf(err), { cause: err });
+  }
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream({ timeout: options.publishTimeoutMs ?? 5_000 });
+  return new NatsBus(names, nc, js, jsm);
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof NatsError && (err.api_error?.err_code === 10059 || err.api_error?.err_code === 10014);
+}
+
+class NatsBus implements Bus {
+  readonly #encoder = new TextEncoder();
+
+  constructor(
+    readonly names: BusNames,
+    readonly connection: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {}
+
+  async ensureStreams(specs: readonly StreamSpec[]): Promise<void> {
+    for (const spec of specs) await this.#ensureStream(spec);
+  }
+
+  async #ensureStream(spec: StreamSpec): Promise<void> {
+    for (const s of spec.subjects) assertLogicalSubject(s, true);
+    const name = this.names.stream(spec.name);
+    const wanted: Partial<StreamConfig> = {
+      name,
+      subjects: spec.subjects.map((s) => this.names.subject(s)),
+      retention: spec.retention === "workqueue" ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+      storage: spec.storage === "memory" ? StorageType.Memory : StorageType.File,
+      num_replicas: 1,
+      ...(spec.duplicateWindowMs === undefined ? {} : { duplicate_window: nanos(spec.duplicateWindowMs) }),
+      ...(spec.maxAgeMs === undefined ? {} : { max_age: nanos(spec.maxAgeMs) }),
+      ...(spec.maxBytes === undefined ? {} : { max_bytes: spec.maxBytes }),
+      ...(spec.description === undefined ? {} : { description: spec.description }),
+    };
+    let existing: StreamConfig | undefined;
+    try {
+      existing = (await this.jsm.streams.info(name)).config;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (!existing) {
+      try {
+        await this.jsm.streams.add(wanted);
+        return;
+      } catch (err) {
+        // Another instance declared it between our info and add: fall through to the update path.
+        if (!(err instanceof NatsError && err.api_error?.err_code === 10058)) throw err;
+        existing = (await this.jsm.streams.info(name)).config;
+      }
+    }
+    if (existing.retention !== wanted.retention || existing.storage !== wanted.storage) {
+      throw new BusConfigConflictError(
+        `stream ${name} exists with retention=${existing.retention} storage=${existing.storage}, ` +
+          `declared retention=${wanted.retention} storage=${wanted.storage}; these cannot be changed in place`,
+      );
+    }
+    const same =
+      JSON.stringify([...existing.subjects].sort()) === JSON.stringify([...(wanted.subjects ?? [])].sort()) &&
+      (wanted.duplicate_window === undefined || existing.duplicate_window === wanted.duplicate_window) &&
+      (wanted.max_age === undefined || existing.max_age === wanted.max_age) &&
+      (wanted.max_bytes === undefined || existing.max_bytes === wanted.max_bytes) &&
+      (wanted.description === undefined || existing.description === wanted.description);
+    if (same) return;
+    try {
+      await this.jsm.streams.update(name, { ...existing, ...wanted });
+    } catch (err) {
+      throw new BusConfigConflictError(`stream ${name} cannot be updated to the declared configuration`, {
+        cause: err,
+      });
+    }
+  }
+
+  async ensureConsumer(spec: ConsumerSpec): Promise<void> {
+    if (spec.filterSubject !== undefined) assertLogicalSubject(spec.filterSubject, true);
+    const stream = this.names.stream(spec.stream);
+    const filter = spec.filterSubject === undefined ? undefined : this.names.subject(spec.filterSubject);
+    const mutable = {
+      ack_wait: nanos(spec.ackWaitMs),
+      max_deliver: spec.maxDeliver,
+      max_ack_pending: spec.maxAckPending ?? 1_000,
+    };
+    let existing: Awaited<ReturnType<JetStreamManager["consumers"]["info"]>> | undefined;
+    try {
+      existing = await this.jsm.consumers.info(stream, spec.durable);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (!existing) {
+      try {
+        await this.jsm.consumers.add(stream, {
+          durable_name: spec.durable,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: spec.deliverPolicy === "new" ? DeliverPolicy.New : DeliverPolicy.All,
+          ...(filter === undefined ? {} : { filter_subject: filter }),
+          ...mutable,
+        });
+        return;
+      } catch (err) {
+        if (!(err instanceof NatsError && err.api_error?.err_code === 10148)) throw err;
+        existing = await this.jsm.consumers.info(stream, spec.durable);
+      }
+    }
+    const cfg = existing.config;
+    if ((cfg.filter_subject || undefined) !== filter) {
+      throw new BusConfigConflictError(
+        `consumer ${stream}/${spec.durable} exists with filter ${cfg.filter_subject ?? "(none)"}, declared ${filter ?? "(none)"}`,
+      );
+    }
+    if (
+      cfg.ack_wait === mutable.ack_wait &&
+      cfg.max_deliver === mutable.max_deliver &&
+      cfg.max_ack_pending === mutable.max_ack_pending
+    ) {
+      return;
+    }
+    try {
+      await this.jsm.consumers.update(stream, spec.durable, mutable);
+    } catch (err) {
+      throw new BusConfigConflictError(`consumer ${stream}/${spec.durable} cannot be updated`, {
+        cause: err,
+      });
+    }
+  }
+
+  publish(subject: string, payload: unknown, options: PublishOptions): Promise<PublishAck> {
+    if (!options.msgId) return Promise.reject(new TypeError("publish requires a msgId"));
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
+    injectTrace(
+      h,
+      {
+        ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+        ...(options.tracestate === undefined ? {} : { tracestate: options.tracestate }),
+      },
+      options.context,
+    );
+    const data = this.#encoder.encode(JSON.stringify(payload));
+    return this.js
+      .publish(this.names.subject(subject), data, {
+        msgID: options.msgId,
+        headers: h,
+        ...(options.expectLastSubjectSequence === undefined
+          ? {}
+          : { expect: { lastSubjectSequence: options.expectLastSubjectSequence } }),
+      })
+      .then((ack) => ({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate }));
+  }
+
+  async consume<T = unknown>(options: ConsumeOptions<T>): Promise<ConsumerHandle> {
+    await this.ensureConsumer(options);
+    const stream = this.names.stream(options.stream);
+    const { config } = await this.jsm.streams.info(stream);
+    const removeTerminated =
+      config.retention === RetentionPolicy.Workqueue
+        ? async (seq: number) => {
+            await this.jsm.streams.deleteMessage(stream, seq, false).catch(() => false);
+          }
+        : undefined;
+    return startConsumer(this, this.js, options, removeTerminated);
+  }
+
+  async deleteStreams(): Promise<void> {
+    const own = this.names.stream("X").slice(0, -1);
+    const lister = this.jsm.streams.names();
+    const doomed: string[] = [];
+    for await (const name of lister) if (name.startsWith(own)) doomed.push(name);
+    for (const name of doomed) await this.jsm.streams.delete(name);
+  }
+
+  async close(): Promise<void> {
+    if (this.connection.isClosed()) return;
+    await this.connection.drain();
+  }
+}
