@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on a fresh Debian machine (as root): installs what is missing,
+# makes sure PostgreSQL and NATS JetStream are reachable, then lint, typecheck, unit + integration + e2e.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash infra/bootstrap.sh
+eval "$(bash infra/ensure-services.sh)"
+export DATABASE_URL NATS_URL
+mkdir -p .switchyard
+echo "== lint"; pnpm -s lint
+echo "== typecheck"; pnpm -s typecheck
+echo "== tests (unit, int, e2e) against $DATABASE_URL and $NATS_URL"
+rc=0
+pnpm -s exec vitest run --reporter=default --reporter=json --outputFile.json=.switchyard/vitest-report.json || rc=$?
+node infra/summarize-tests.mjs .switchyard/vitest-report.json || true
+exit $rc

@@ -1,0 +1,156 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { ConfigError, type ConfigProblem } from "./errors.js";
+
+export const TARGETS = ["router", "agent-presence", "media-gateway", "admin-api", "relay"] as const;
+export type Target = (typeof TARGETS)[number];
+
+/** How a process of the platform is wired: which services, and where its PostgreSQL and NATS are. */
+export interface RuntimeConfig {
+  readonly targets: readonly Target[];
+  /** Absent: the embedded default (PGlite). */
+  readonly databaseUrl: string | undefined;
+  /** Directory for PGlite data; absent: in memory. */
+  readonly dataDir: string | undefined;
+  readonly databaseSchema: string;
+  /** Absent: the embedded default (a private nats-server child process). */
+  readonly natsUrl: string | undefined;
+  /** Prefix of every JetStream stream and subject, so that several platforms can share one NATS. */
+  readonly prefix: string;
+  /** The YAML file the rest came from, if any. */
+  readonly configFile: string | undefined;
+  /** The parsed YAML document, for sections that other packages own (agents, groups, flows...). */
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+export interface LoadOptions {
+  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readFile?: (path: string) => string;
+}
+
+const PREFIX_RE = /^[a-z][a-z0-9_]{0,31}$/;
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Precedence: flags, then environment, then the YAML file (`--config` / SWITCHYARD_CONFIG), then defaults.
+ * Every problem is collected so the user sees all of them at once.
+ */
+export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptions): RuntimeConfig {
+  const problems: ConfigProblem[] = [];
+  const configFile = str(flags.config) ?? env.SWITCHYARD_CONFIG;
+  let document: Record<string, unknown> = {};
+  if (configFile !== undefined) {
+    try {
+      const parsed: unknown = parseYaml(readFile(configFile));
+      if (parsed === null || parsed === undefined) document = {};
+      else if (typeof parsed === "object" && !Array.isArray(parsed))
+        document = parsed as Record<string, unknown>;
+      else problems.push({ source: configFile, path: "", reason: "the document must be a mapping" });
+    } catch (error) {
+      throw new ConfigError(`cannot read configuration file ${configFile}: ${firstLine(error)}`, [], {
+        cause: error,
+      });
+    }
+  }
+  const fileSection = (key: string): Record<string, unknown> => {
+    const v = document[key];
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  };
+  const fromFile = (section: string, key: string): string | undefined => {
+    const v = fileSection(section)[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string") {
+      problems.push({ source: configFile ?? "file", path: `${section}.${key}`, reason: "must be a string" });
+      return undefined;
+    }
+    return v;
+  };
+
+  const targetText = str(flags.target) ?? env.SWITCHYARD_TARGET ?? fromFile("platform", "target") ?? "all";
+  const targets: Target[] = [];
+  for (const t of targetText.split(",").map((s) => s.trim())) {
+    if (t === "all") targets.push(...TARGETS);
+    else if ((TARGETS as readonly string[]).includes(t)) targets.push(t as Target);
+    else
+      problems.push({
+        source: flags.target !== undefined ? "flags" : "env",
+        path: "--target",
+        reason: `unknown target "${t}" (expected all or ${TARGETS.join(", ")})`,
+      });
+  }
+
+  const databaseUrl = str(flags["database-url"]) ?? env.DATABASE_URL ?? fromFile("database", "url");
+  if (databaseUrl !== undefined)
+    checkUrl(databaseUrl, ["postgres:", "postgresql:"], "database url", problems);
+  const natsUrl = str(flags["nats-url"]) ?? env.NATS_URL ?? fromFile("nats", "url");
+  if (natsUrl !== undefined) checkUrl(natsUrl, ["nats:", "tls:"], "nats url", problems);
+  const databaseSchema =
+    str(flags["database-schema"]) ?? env.DATABASE_SCHEMA ?? fromFile("database", "schema") ?? "public";
+  if (!SCHEMA_RE.test(databaseSchema))
+    problems.push({
+      source: "config",
+      path: "database.schema",
+      reason: `invalid schema name "${databaseSchema}"`,
+    });
+  const prefix = str(flags.prefix) ?? env.SWITCHYARD_PREFIX ?? fromFile("nats", "prefix") ?? "sy";
+  if (!PREFIX_RE.test(prefix))
+    problems.push({
+      source: "config",
+      path: "nats.prefix",
+      reason: `invalid prefix "${prefix}" (lower-case letters, digits, _; starts with a letter)`,
+    });
+  const dataDir = str(flags["data-dir"]) ?? env.SWITCHYARD_DATA_DIR ?? fromFile("database", "dataDir");
+
+  if (problems.length > 0) {
+    const summary = problems.map((p) => `${p.source}: ${p.path}: ${p.reason}`).join("; ");
+    throw new ConfigError(`invalid configuration: ${summary}`, problems);
+  }
+  return {
+    targets: [...new Set(targets)],
+    databaseUrl,
+    dataDir,
+    databaseSchema,
+    natsUrl,
+    prefix,
+    configFile,
+    document,
+  };
+}
+
+function checkUrl(url: string, protocols: string[], what: string, problems: ConfigProblem[]): void {
+  try {
+    const u = new URL(url);
+    if (!protocols.includes(u.protocol))
+      problems.push({
+        source: "config",
+        path: what,
+        reason: `unsupported scheme "${u.protocol}" (expected ${protocols.join(" or ")})`,
+      });
+  } catch {
+    problems.push({ source: "config", path: what, reason: `not a URL: "${redactUrl(url)}"` });
+  }
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
+  }
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+function readText(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+}

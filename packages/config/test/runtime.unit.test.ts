@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadRuntimeConfig, redactUrl } from "../src/index.js";
+
+const files: Record<string, string> = {
+  "ok.yaml":
+    "database:\n  url: postgres://u:secret@db:5432/sy\n  schema: sy\nnats:\n  url: nats://n:4222\n  prefix: prod\n",
+  "bad.yaml": "database:\n  url: 42\n",
+  "list.yaml": "- a\n- b\n",
+  "broken.yaml": "database: [\n",
+};
+const readFile = (p: string) => {
+  const text = files[p];
+  if (text === undefined) throw new Error(`ENOENT: no such file, open '${p}'`);
+  return text;
+};
+
+describe("runtime configuration", () => {
+  it("defaults to every service on embedded PostgreSQL (PGlite) and a private NATS", () => {
+    const c = loadRuntimeConfig({ flags: {}, env: {}, readFile });
+    expect(c.targets).toEqual(["router", "agent-presence", "media-gateway", "admin-api", "relay"]);
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.natsUrl).toBeUndefined();
+    expect(c.prefix).toBe("sy");
+    expect(c.databaseSchema).toBe("public");
+  });
+
+  it("takes flags over environment over file", () => {
+    const c = loadRuntimeConfig({
+      flags: { config: "ok.yaml", "nats-url": "nats://flag:1" },
+      env: { DATABASE_URL: "postgres://env/x" },
+      readFile,
+    });
+    expect(c.natsUrl).toBe("nats://flag:1");
+    expect(c.databaseUrl).toBe("postgres://env/x");
+    expect(c.databaseSchema).toBe("sy");
+    expect(c.prefix).toBe("prod");
+  });
+
+  it("lists every problem at once, naming where each is", () => {
+    let error: unknown;
+    try {
+      loadRuntimeConfig({
+        flags: { target: "router,nope", prefix: "Bad-Prefix" },
+        env: { NATS_URL: "http://x" },
+        readFile,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.path);
+    expect(problems).toEqual(["--target", "nats url", "nats.prefix"]);
+    expect((error as Error).message).not.toContain("\n");
+  });
+
+  it("rejects a non-string value in the file with its path", () => {
+    expect(() => loadRuntimeConfig({ flags: { config: "bad.yaml" }, env: {}, readFile })).toThrow(
+      "bad.yaml: database.url: must be a string",
+    );
+    expect(() => loadRuntimeConfig({ flags: { config: "list.yaml" }, env: {}, readFile })).toThrow(
+      "the document must be a mapping",
+    );
+  });
+
+  it("reports an unreadable or malformed file in one line", () => {
+    expect(() => loadRuntimeConfig({ flags: { config: "missing.yaml" }, env: {}, readFile })).toThrow(
+      /^cannot read configuration file missing.yaml: ENOENT/,
+    );
+    expect(() => loadRuntimeConfig({ flags: { config: "broken.yaml" }, env: {}, readFile })).toThrow(
+      ConfigError,
+    );
+  });
+
+  it("never shows a password", () => {
+    expect(redactUrl("postgres://u:secret@db:5432/sy")).toBe("postgres://u:***@db:5432/sy");
+    expect(() =>
+      loadRuntimeConfig({ flags: { "database-url": "mysql://u:secret@h/x" }, env: {}, readFile }),
+    ).toThrow(/^(?!.*secret)/);
+  });
+});
