@@ -1,1 +1,13 @@
+export { expectedVersionHolds, planAppends } from "./append-plan.js";
+export { describeTarget, redactUrl } from "./connection.js";
+export type { CheckpointsTable, EventStoreDatabase, EventsTable, StreamsTable } from "./database.js";
+export {
+  DatabaseUnreachableError,
+  EventStoreError,
+  MigrationError,
+  WrongExpectedVersionError,
+} from "./errors.js";
+export { migrations } from "./migrations.js";
+export { dropSchema, type OpenEventStoreOptions, type OpenedEventStore, openEventStore } from "./open.js";
+export type { AppendOptions, SqlEventStoreApi } from "./sql-event-store.js";
 export * from "./types.js";

@@ -1,0 +1,88 @@
+import { type Kysely, sql } from "kysely";
+import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+import { MigrationError } from "./errors.js";
+
+// Explicit, ordered list: names sort by their timestamp prefix, and a migration that already ran is
+// never edited; new ones are appended with a later timestamp.
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  "2026-11-24T0900-create-events": {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table events (
+          position bigint generated always as identity primary key,
+          stream_id text not null,
+          stream_version integer not null,
+          event_id uuid not null unique,
+          type text not null,
+          data jsonb not null,
+          metadata jsonb not null default '{}'::jsonb,
+          recorded_at timestamptz not null default now(),
+          transaction_id xid8 not null default pg_current_xact_id(),
+          unique (stream_id, stream_version)
+        )`.execute(db);
+      await sql`create index events_transaction_id_position_idx on events (transaction_id, position)`.execute(
+        db,
+      );
+    },
+  },
+  "2026-11-24T0901-create-streams": {
+    async up(db: Kysely<unknown>) {
+      // One row per stream, locked by every append to it: serialises writers per stream and carries the
+      // version the expected-version check compares against. Version 0 means "no events yet".
+      await sql`
+        create table streams (
+          stream_id text primary key,
+          version integer not null check (version >= 0)
+        )`.execute(db);
+    },
+  },
+  "2026-11-24T0902-create-checkpoints": {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table checkpoints (
+          name text primary key,
+          transaction_id xid8 not null,
+          position bigint not null,
+          updated_at timestamptz not null default now()
+        )`.execute(db);
+    },
+  },
+});
+
+class FrozenMigrationProvider implements MigrationProvider {
+  constructor(private readonly list: Readonly<Record<string, Migration>>) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { ...this.list };
+  }
+}
+
+/**
+ * Brings the schema up to date. `extra` migrations run after the built-in ones (tests use it to prove a
+ * failing migration stops start-up). Throws MigrationError with the failure as `cause`.
+ */
+export async function migrate(
+  db: Kysely<unknown>,
+  options: { schema?: string; extra?: Readonly<Record<string, Migration>> } = {},
+): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: new FrozenMigrationProvider({ ...migrations, ...options.extra }),
+    ...(options.schema ? { migrationTableSchema: options.schema } : {}),
+  });
+  let outcome: Awaited<ReturnType<Migrator["migrateToLatest"]>>;
+  try {
+    outcome = await migrator.migrateToLatest();
+  } catch (error) {
+    throw new MigrationError(undefined, `migrations could not run: ${oneLine(error)}`, { cause: error });
+  }
+  if (outcome.error !== undefined) {
+    const failed = outcome.results?.find((r) => r.status === "Error")?.migrationName;
+    throw new MigrationError(failed, `migration ${failed ?? "(unknown)"} failed: ${oneLine(outcome.error)}`, {
+      cause: outcome.error,
+    });
+  }
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ");
+}

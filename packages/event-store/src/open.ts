@@ -1,0 +1,179 @@
+import { PGlite } from "@electric-sql/pglite";
+import { Kysely, PostgresDialect } from "kysely";
+import type { Migration } from "kysely/migration";
+import pg from "pg";
+import { assertSchemaName, describeTarget } from "./connection.js";
+import type { EventStoreDatabase } from "./database.js";
+import { DatabaseUnreachableError, describeError, EventStoreError } from "./errors.js";
+import { AdvisoryLockLeadership, InProcessLeadership } from "./leadership.js";
+import { migrate } from "./migrations.js";
+import { PGliteDialect } from "./pglite-dialect.js";
+import { SqlCheckpointStore, SqlEventStore, type SqlEventStoreApi } from "./sql-event-store.js";
+import type { CheckpointStore, Leadership } from "./types.js";
+
+export interface OpenEventStoreOptions {
+  /** postgres://user:password@host:port/database. Without it the embedded PGlite back end is used. */
+  readonly url?: string;
+  /** Schema for all tables (created if missing, first on every connection's search_path). Default public. */
+  readonly schema?: string;
+  /** PGlite only: directory to persist to; in memory when absent. */
+  readonly pglite?: { readonly dataDir?: string };
+  /** pg only: pool size (default 10). */
+  readonly poolSize?: number;
+  /** pg only: connect timeout (default 5000 ms). */
+  readonly connectTimeoutMs?: number;
+  /** Migrations that run after the built-in ones (tests use it to prove a failed migration stops start-up). */
+  readonly extraMigrations?: Readonly<Record<string, Migration>>;
+}
+
+export interface OpenedEventStore {
+  readonly backend: "postgres" | "pglite";
+  readonly schema: string;
+  readonly store: SqlEventStoreApi;
+  readonly checkpoints: CheckpointStore;
+  readonly leadership: Leadership;
+  /** The kysely instance over the same database (projections, ad-hoc queries). */
+  readonly db: Kysely<EventStoreDatabase>;
+  /** Releases held leader locks and closes every connection. Idempotent; store.close() does the same. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store and runs migrations. Throws DatabaseUnreachableError when PostgreSQL cannot be
+ * reached and MigrationError when a migration fails; in both cases nothing stays open.
+ */
+export async function openEventStore(options: OpenEventStoreOptions = {}): Promise<OpenedEventStore> {
+  if (options.schema !== undefined) assertSchemaName(options.schema);
+  return options.url ? openPostgres(options.url, options) : openPGlite(options);
+}
+
+async function openPostgres(url: string, options: OpenEventStoreOptions): Promise<OpenedEventStore> {
+  const target = describeTarget(url);
+  const schema = options.schema ?? "public";
+  const connectionTimeoutMillis = options.connectTimeoutMs ?? 5000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // Errors of idle pooled clients (server restart) surface on the next query; without a listener the
+  // pool would crash the process.
+  pool.on("error", () => undefined);
+  try {
+    const client = await pool.connect();
+    try {
+      if (options.schema) await client.query(`create schema if not exists ${options.schema}`);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    if (isConnectFailure(error)) {
+      throw new DatabaseUnreachableError(target, describeError(error), { cause: error });
+    }
+    throw new EventStoreError(`preparing schema ${schema} failed: ${describeError(error)}`, { cause: error });
+  }
+  const db = new Kysely<EventStoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  const leadership = new AdvisoryLockLeadership(
+    { connectionString: url, connectionTimeoutMillis },
+    target,
+    schema,
+  );
+  return finishOpen(
+    db,
+    "postgres",
+    options,
+    async () => {
+      await leadership.releaseAll();
+    },
+    leadership,
+  );
+}
+
+async function openPGlite(options: OpenEventStoreOptions): Promise<OpenedEventStore> {
+  const pglite = options.pglite?.dataDir ? new PGlite(options.pglite.dataDir) : new PGlite();
+  try {
+    await pglite.waitReady;
+    if (options.schema) {
+      await pglite.exec(
+        `create schema if not exists ${options.schema}; set search_path to ${options.schema}`,
+      );
+    }
+  } catch (error) {
+    await pglite.close().catch(() => undefined);
+    throw new EventStoreError(`starting PGlite failed: ${describeError(error)}`, { cause: error });
+  }
+  const db = new Kysely<EventStoreDatabase>({ dialect: new PGliteDialect(pglite) });
+  return finishOpen(db, "pglite", options, async () => undefined, new InProcessLeadership());
+}
+
+async function finishOpen(
+  db: Kysely<EventStoreDatabase>,
+  backend: OpenedEventStore["backend"],
+  options: OpenEventStoreOptions,
+  beforeDestroy: () => Promise<void>,
+  leadership: Leadership,
+): Promise<OpenedEventStore> {
+  try {
+    await migrate(db as Kysely<unknown>, {
+      ...(options.schema ? { schema: options.schema } : {}),
+      ...(options.extraMigrations ? { extra: options.extraMigrations } : {}),
+    });
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await beforeDestroy();
+      await db.destroy();
+    })();
+    return closing;
+  };
+  return {
+    backend,
+    schema: options.schema ?? "public",
+    store: new SqlEventStore(db, close),
+    checkpoints: new SqlCheckpointStore(db),
+    leadership,
+    db,
+    close,
+  };
+}
+
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "3D000", // database does not exist
+  "28000", // invalid authorization
+  "28P01", // invalid password
+  "57P03", // cannot connect now (starting up / shutting down)
+  "53300", // too many connections
+]);
+
+function isConnectFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === "string" && (CONNECT_CODES.has(code) || code.startsWith("08"))) return true;
+  if (error instanceof AggregateError) return error.errors.some(isConnectFailure);
+  // pg's own connect timeout and SSL negotiation failures carry no code.
+  return error instanceof Error && /timeout|connection terminated|ssl/i.test(error.message);
+}
+
+/** Drops a schema and everything in it (tests: clean up the suite's own schema). */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  assertSchemaName(schema);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,317 @@
+import { type Kysely, sql, type Transaction } from "kysely";
+import { batchKeys, planAppends } from "./append-plan.js";
+import type { EventStoreDatabase } from "./database.js";
+import { EventStoreError } from "./errors.js";
+import type {
+  AppendResult,
+  Checkpoint,
+  CheckpointStore,
+  EventMetadata,
+  EventStore,
+  ReadAllResult,
+  RecordedEvent,
+  StreamAppend,
+} from "./types.js";
+import { START } from "./types.js";
+
+export interface AppendOptions {
+  /**
+   * Test hook: runs inside the transaction after the events are written and before COMMIT. Throwing
+   * rolls the whole transaction back (and the append/appendMany call rejects with that error).
+   */
+  readonly inTransaction?: () => Promise<void>;
+}
+
+/** EventStore with the optional per-call options this implementation accepts. */
+export interface SqlEventStoreApi extends EventStore {
+  append(streams: readonly StreamAppend[], options?: AppendOptions): Promise<AppendResult>;
+  appendMany(
+    appends: ReadonlyArray<readonly StreamAppend[]>,
+    options?: AppendOptions,
+  ): Promise<ReadonlyArray<AppendResult | Error>>;
+}
+
+type Db = Kysely<EventStoreDatabase>;
+type Tx = Transaction<EventStoreDatabase>;
+
+interface EventRow {
+  position: string;
+  stream_id: string;
+  stream_version: number;
+  event_id: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata | null;
+  recorded_at: Date | string;
+  transaction_id: string;
+}
+
+const MAX_ATTEMPTS = 3;
+
+export class SqlEventStore implements SqlEventStoreApi {
+  constructor(
+    private readonly db: Db,
+    private readonly onClose: () => Promise<void>,
+  ) {}
+
+  async append(streams: readonly StreamAppend[], options: AppendOptions = {}): Promise<AppendResult> {
+    const [result] = await this.#commit([streams], options, { throwFirstError: true });
+    if (result instanceof Error) throw result;
+    if (!result) throw new EventStoreError("append produced no result");
+    return result;
+  }
+
+  async appendMany(
+    appends: ReadonlyArray<readonly StreamAppend[]>,
+    options: AppendOptions = {},
+  ): Promise<ReadonlyArray<AppendResult | Error>> {
+    if (appends.length === 0) return [];
+    return this.#commit(appends, options, { throwFirstError: false });
+  }
+
+  async #commit(
+    appends: ReadonlyArray<readonly StreamAppend[]>,
+    options: AppendOptions,
+    mode: { throwFirstError: boolean },
+  ): Promise<ReadonlyArray<AppendResult | Error>> {
+    for (let attempt = 1; ; attempt++) {
+      const hook = new HookRunner(options);
+      try {
+        return await this.db.transaction().execute(async (trx) => {
+          const results = await writeBatch(trx, appends);
+          const failure = results.find((r) => r instanceof Error);
+          // A single append that failed writes nothing: roll back rather than commit the lock-only work.
+          if (mode.throwFirstError && failure) throw failure;
+          await hook.run();
+          return results;
+        });
+      } catch (error) {
+        if (hook.failed || error instanceof EventStoreError) throw error;
+        if (isRetryable(error) && attempt < MAX_ATTEMPTS) continue;
+        // One append broke the batch statement (e.g. a payload PostgreSQL rejects): isolate each append
+        // in its own savepoint so only the offending one fails.
+        if (appends.length > 1 && isStatementError(error)) return this.#commitIsolated(appends, options);
+        throw wrap(error, "append failed");
+      }
+    }
+  }
+
+  async #commitIsolated(
+    appends: ReadonlyArray<readonly StreamAppend[]>,
+    options: AppendOptions,
+  ): Promise<ReadonlyArray<AppendResult | Error>> {
+    const hook = new HookRunner(options);
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const results: Array<AppendResult | Error> = [];
+        for (const [index, append] of appends.entries()) {
+          const savepoint = sql.raw(`append_${index}`);
+          let result: AppendResult | Error | undefined;
+          for (let attempt = 1; result === undefined; attempt++) {
+            await sql`savepoint ${savepoint}`.execute(trx);
+            try {
+              [result] = await writeBatch(trx, [append]);
+              await sql`release savepoint ${savepoint}`.execute(trx);
+            } catch (error) {
+              await sql`rollback to savepoint ${savepoint}`.execute(trx);
+              await sql`release savepoint ${savepoint}`.execute(trx);
+              if (!(isRetryable(error) && attempt < MAX_ATTEMPTS)) result = wrap(error, "append failed");
+            }
+          }
+          results.push(result);
+        }
+        await hook.run();
+        return results;
+      });
+    } catch (error) {
+      if (hook.failed) throw error;
+      throw wrap(error, "append failed");
+    }
+  }
+
+  async readStream(streamId: string, options: { fromVersion?: number } = {}): Promise<RecordedEvent[]> {
+    try {
+      const { rows } = await sql<EventRow>`
+        select position::text as position, stream_id, stream_version, event_id::text as event_id, type, data,
+               metadata, recorded_at, transaction_id::text as transaction_id
+        from events
+        where stream_id = ${streamId} and stream_version >= ${options.fromVersion ?? 1}
+        order by stream_version`.execute(this.db);
+      return rows.map(toRecorded);
+    } catch (error) {
+      throw wrap(error, `reading stream ${streamId} failed`);
+    }
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    try {
+      const { rows } = await sql<{ version: number }>`
+        select version from streams where stream_id = ${streamId}`.execute(this.db);
+      return rows[0]?.version ?? 0;
+    } catch (error) {
+      throw wrap(error, `reading version of stream ${streamId} failed`);
+    }
+  }
+
+  async readAll(after: Checkpoint, options: { limit?: number } = {}): Promise<ReadAllResult> {
+    const limit = options.limit ?? 1000;
+    try {
+      // Only transactions older than every transaction still in progress are read: a transaction that
+      // got its id earlier but commits later is waited for instead of being skipped forever.
+      const { rows } = await sql<EventRow>`
+        select position::text as position, stream_id, stream_version, event_id::text as event_id, type, data,
+               metadata, recorded_at, transaction_id::text as transaction_id
+        from events
+        where (transaction_id, position) > (${after.transactionId.toString()}::text::xid8, ${after.position.toString()}::bigint)
+          and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by transaction_id, position
+        limit ${limit}`.execute(this.db);
+      const events = rows.map(toRecorded);
+      const last = events.at(-1);
+      return {
+        events,
+        checkpoint: last ? { transactionId: last.transactionId, position: last.position } : after,
+      };
+    } catch (error) {
+      throw wrap(error, "reading the log failed");
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.onClose();
+  }
+}
+
+/**
+ * One batch inside an open transaction: lock every touched stream (sorted), look up already-stored
+ * event ids, decide each append in JS, then write all events and versions with one statement.
+ */
+async function writeBatch(
+  trx: Tx,
+  appends: ReadonlyArray<readonly StreamAppend[]>,
+): Promise<ReadonlyArray<AppendResult | Error>> {
+  const { streamIds, eventIds } = batchKeys(appends);
+  const current = new Map<string, number>();
+  if (streamIds.length > 0) {
+    // The no-op upsert creates missing stream rows (version 0) and row-locks all of them, in order.
+    const { rows } = await sql<{ stream_id: string; version: number }>`
+      insert into streams (stream_id, version)
+      select s, 0 from jsonb_array_elements_text(${JSON.stringify(streamIds)}::text::jsonb) as s
+      on conflict (stream_id) do update set version = streams.version
+      returning stream_id, version`.execute(trx);
+    for (const row of rows) current.set(row.stream_id, row.version);
+  }
+  const stored = new Set<string>();
+  if (eventIds.length > 0) {
+    // A separate statement, so its snapshot is taken after the locks: it sees what the previous
+    // holder of a lock committed (a concurrent retry of the same append is recognised as one).
+    const { rows } = await sql<{ event_id: string }>`
+      select event_id::text as event_id from events
+      where event_id = any(array(select jsonb_array_elements_text(${JSON.stringify(eventIds)}::text::jsonb)::uuid))`.execute(
+      trx,
+    );
+    for (const row of rows) stored.add(row.event_id);
+  }
+  const plan = planAppends(appends, current, stored);
+  if (plan.rows.length > 0 || plan.versions.size > 0) {
+    const versions = JSON.stringify(
+      [...plan.versions].map(([stream_id, version]) => ({ stream_id, version })),
+    );
+    await sql`
+      with bumped as (
+        update streams set version = v.version
+        from jsonb_to_recordset(${versions}::text::jsonb) as v(stream_id text, version integer)
+        where streams.stream_id = v.stream_id
+      )
+      insert into events (stream_id, stream_version, event_id, type, data, metadata)
+      select r.s, r.v, r.e, r.t, coalesce(r.d, 'null'::jsonb), coalesce(r.m, '{}'::jsonb)
+      from jsonb_to_recordset(${`[${plan.rows.join(",")}]`}::text::jsonb)
+        as r(s text, v integer, e uuid, t text, d jsonb, m jsonb)`.execute(trx);
+  }
+  return plan.results;
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    position: BigInt(row.position),
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    eventId: row.event_id,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata ?? {},
+    recordedAt: row.recorded_at instanceof Date ? row.recorded_at : new Date(row.recorded_at),
+    transactionId: BigInt(row.transaction_id),
+  };
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** A concurrent insert of the same event id (23505), a deadlock or a serialisation failure: try again. */
+function isRetryable(error: unknown): boolean {
+  const code = sqlState(error);
+  return code === "23505" || code === "40P01" || code === "40001";
+}
+
+/** An error PostgreSQL raised for a statement (SQLSTATE class other than connection problems). */
+function isStatementError(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith("08") && !code.startsWith("57");
+}
+
+/** Runs the test hook and remembers whether it threw, so its error is passed through unchanged. */
+class HookRunner {
+  failed = false;
+  constructor(private readonly options: AppendOptions) {}
+  async run(): Promise<void> {
+    if (!this.options.inTransaction) return;
+    try {
+      await this.options.inTransaction();
+    } catch (error) {
+      this.failed = true;
+      throw error;
+    }
+  }
+}
+
+export function wrap(error: unknown, message: string): Error {
+  if (error instanceof EventStoreError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new EventStoreError(`${message}: ${detail}`, { cause: error });
+}
+
+export function checkpointFrom(row: { transaction_id: string; position: string } | undefined): Checkpoint {
+  return row ? { transactionId: BigInt(row.transaction_id), position: BigInt(row.position) } : START;
+}
+
+export class SqlCheckpointStore implements CheckpointStore {
+  constructor(private readonly db: Db) {}
+
+  async load(name: string): Promise<Checkpoint> {
+    try {
+      const { rows } = await sql<{ transaction_id: string; position: string }>`
+        select transaction_id::text as transaction_id, position::text as position
+        from checkpoints where name = ${name}`.execute(this.db);
+      return checkpointFrom(rows[0]);
+    } catch (error) {
+      throw wrap(error, `loading checkpoint ${name} failed`);
+    }
+  }
+
+  async save(name: string, checkpoint: Checkpoint): Promise<void> {
+    try {
+      await sql`
+        insert into checkpoints (name, transaction_id, position)
+        values (${name}, ${checkpoint.transactionId.toString()}::text::xid8, ${checkpoint.position.toString()}::bigint)
+        on conflict (name) do update
+          set transaction_id = excluded.transaction_id, position = excluded.position, updated_at = now()`.execute(
+        this.db,
+      );
+    } catch (error) {
+      throw wrap(error, `saving checkpoint ${name} failed`);
+    }
+  }
+}

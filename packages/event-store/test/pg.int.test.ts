@@ -1,0 +1,4 @@
+import { eventStoreConformance } from "./conformance.js";
+import { pgFactory } from "./support.js";
+
+eventStoreConformance(() => pgFactory());

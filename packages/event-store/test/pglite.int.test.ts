@@ -1,0 +1,4 @@
+import { eventStoreConformance } from "./conformance.js";
+import { pgliteFactory } from "./support.js";
+
+eventStoreConformance(() => pgliteFactory());
