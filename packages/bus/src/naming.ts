@@ -2,15 +2,16 @@ import { InvalidBusNameError } from "./errors.js";
 
 // Naming (how a prefix isolates one deployment or one test suite from another):
 //
-//   prefix      `sy` (lowercase letters and digits, starting with a letter; no `_`, `.` or `-`)
-//   stream      `<PREFIX>_<NAME>`            e.g. `SY_EVENTS`, `SY_DEADLETTER`, `SY_TIMERS`
+//   prefix      `sy` (lowercase letters, digits and `_`, starting with a letter; no `.` or `-`)
+//   stream      `<PREFIX>-<NAME>`            e.g. `SY-EVENTS`, `SY-DEADLETTER`, `SY-LEG_COMMANDS`
 //   subject     `<prefix>.<logical subject>` e.g. `sy.evt.call.123`, `sy.dlq.EVENTS.router`
 //
 // Callers of the bus only ever use logical names (`EVENTS`, `evt.call.123`); the bus adds the prefix on the
-// way out and strips it on the way in. Because the prefix has no `_`, `SY_X_EVENTS` can only be stream
-// `X_EVENTS` of prefix `sy`, and because it is the first subject token no two prefixes' subjects overlap.
+// way out and strips it on the way in. Neither prefixes nor logical stream names contain `-`, so a stream
+// name splits back unambiguously at its only dash; the prefix is the whole first subject token, so no two
+// prefixes' subjects overlap. (The prefix rule matches @switchyard/config's.)
 
-const PREFIX_RE = /^[a-z][a-z0-9]{0,31}$/;
+const PREFIX_RE = /^[a-z][a-z0-9_]{0,31}$/;
 const STREAM_NAME_RE = /^[A-Z][A-Z0-9_]{0,63}$/;
 // A logical subject: dot-separated tokens; the last may be a wildcard in stream/filter declarations.
 const SUBJECT_TOKEN_RE = /^[A-Za-z0-9_%:=@+-]+$/;
@@ -18,7 +19,7 @@ const SUBJECT_TOKEN_RE = /^[A-Za-z0-9_%:=@+-]+$/;
 export function assertPrefix(prefix: string): void {
   if (!PREFIX_RE.test(prefix)) {
     throw new InvalidBusNameError(
-      `invalid bus prefix ${JSON.stringify(prefix)}: use lowercase letters and digits, starting with a letter`,
+      `invalid bus prefix ${JSON.stringify(prefix)}: use lowercase letters, digits and _, starting with a letter`,
     );
   }
 }
@@ -43,7 +44,7 @@ export function assertLogicalSubject(subject: string, allowWildcards: boolean): 
 
 export interface BusNames {
   readonly prefix: string;
-  /** Logical stream name → JetStream stream name (`EVENTS` → `SY_EVENTS`). */
+  /** Logical stream name → JetStream stream name (`EVENTS` → `SY-EVENTS`). */
   stream(name: string): string;
   /** Logical subject → wire subject (`evt.call.1` → `sy.evt.call.1`). */
   subject(logical: string): string;
@@ -53,7 +54,7 @@ export interface BusNames {
 
 export function busNames(prefix: string): BusNames {
   assertPrefix(prefix);
-  const streamPrefix = `${prefix.toUpperCase()}_`;
+  const streamPrefix = `${prefix.toUpperCase()}-`;
   const subjectPrefix = `${prefix}.`;
   return {
     prefix,

@@ -78,12 +78,12 @@ describe("stream declaration", () => {
     await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]);
     const jsm = await bus.connection.jetstreamManager();
     const info = await jsm.streams.info(bus.names.stream("EVENTS"));
-    expect(info.config.name).toBe(`${bus.names.prefix.toUpperCase()}_EVENTS`);
+    expect(info.config.name).toBe(`${bus.names.prefix.toUpperCase()}-EVENTS`);
     expect(info.config.subjects).toEqual([`${bus.names.prefix}.evt.>`]);
     expect(info.config.duplicate_window).toBe(120_000_000_000);
     const names: string[] = [];
     for await (const n of jsm.streams.names())
-      if (n.startsWith(`${bus.names.prefix.toUpperCase()}_`)) names.push(n);
+      if (n.startsWith(`${bus.names.prefix.toUpperCase()}-`)) names.push(n);
     expect(names.sort()).toEqual(["DEADLETTER", "EVENTS", "WORK"].map((n) => bus.names.stream(n)));
   });
 
