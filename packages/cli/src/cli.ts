@@ -1,0 +1,70 @@
+import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
+import { runDemo } from "./demo.js";
+import { startPlatform } from "./platform.js";
+
+export interface CliContext {
+  readonly command: string;
+  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly signal: AbortSignal;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const USAGE = `usage: switchyard <command> [options]
+
+commands:
+  run     run services: --target all|router|agent-presence|media-gateway|admin-api|relay (comma-separated)
+  demo    start the platform on embedded defaults and show it working
+  help    this text
+
+options (flags win over environment, which wins over the --config YAML file):
+  --config FILE          YAML configuration (SWITCHYARD_CONFIG)
+  --database-url URL     PostgreSQL (DATABASE_URL); absent: embedded PGlite
+  --data-dir DIR         PGlite data directory (SWITCHYARD_DATA_DIR); absent: in memory
+  --database-schema S    schema for the event store (DATABASE_SCHEMA), default public
+  --nats-url URL         NATS with JetStream (NATS_URL); absent: a private nats-server child process
+  --prefix P             JetStream stream/subject prefix (SWITCHYARD_PREFIX), default sy`;
+
+/** Runs one command; returns the process exit code. Every failure is one line on stderr. */
+export async function runCli(ctx: CliContext): Promise<number> {
+  try {
+    switch (ctx.command) {
+      case "help":
+      case "--help":
+        ctx.out(USAGE);
+        return 0;
+      case "run": {
+        const config = loadRuntimeConfig({ flags: ctx.flags, env: ctx.env });
+        await using platform = await startPlatform(config, { log: ctx.out });
+        for (const line of platform.describe()) ctx.out(line);
+        ctx.out("switchyard: up; Ctrl-C to stop");
+        await abortion(ctx.signal);
+        ctx.out("switchyard: stopping");
+        return 0;
+      }
+      case "demo":
+        return await runDemo(ctx);
+      default:
+        ctx.err(`switchyard: unknown command "${ctx.command}" (try: switchyard help)`);
+        return 2;
+    }
+  } catch (error) {
+    ctx.err(`switchyard: ${oneLine(error)}`);
+    if (ctx.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) ctx.err(error.stack);
+    return error instanceof ConfigError ? 2 : 1;
+  }
+}
+
+/** The message a user needs, on one line: the error's own message, and its cause's when it adds to it. */
+export function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : "";
+  const text = cause && !message.includes(cause) ? `${message}: ${cause}` : message;
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+export function abortion(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
