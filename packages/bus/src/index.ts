@@ -36,6 +36,7 @@ export {
   type ConsumerSpec,
   DEFAULT_DUPLICATE_WINDOW_MS,
   deadLetterStreamSpec,
+  type EventMessage,
   eventsStreamSpec,
   type StreamSpec,
   workQueueStreamSpec,
