@@ -1,1 +1,31 @@
-export {};
+// Shared value types and validation
+
+// Agents and presence
+export * from "./agent/agent.js";
+// The call (process manager), its media effects, transfers
+export * from "./call/decide.js";
+export * from "./call/errors.js";
+export * from "./call/evolve.js";
+export * from "./call/media.js";
+export * from "./call/types.js";
+// Configuration (event-sourced, versioned)
+export * from "./config/commands.js";
+export * from "./config/decider.js";
+export * from "./config/events.js";
+export * from "./config/snapshot.js";
+// Flows
+export * from "./flow/model.js";
+export * from "./flow/validate.js";
+// Queues
+export * from "./queue/queue.js";
+export * from "./shared/audio.js";
+export * from "./shared/errors.js";
+export * from "./shared/hash.js";
+export * from "./shared/period.js";
+export * from "./shared/validation.js";
+// Strategies and group state
+export * from "./strategies/group-state.js";
+export * from "./strategies/strategies.js";
+// Test support usable by adapters' tests too
+export * from "./testing/given-when-then.js";
+export * from "./transfer/transfer.js";

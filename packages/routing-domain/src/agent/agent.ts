@@ -1,0 +1,258 @@
+import { RoutingDomainError } from "../shared/errors.js";
+
+export type AgentStatus =
+  | "signedOut"
+  | "available"
+  | "onBreak"
+  | "offline"
+  | "reserved"
+  | "ringing"
+  | "onCall"
+  | "wrapUp";
+
+/** Statuses in which an agent holds a call: never offered another one. */
+export const BUSY_STATUSES: ReadonlySet<AgentStatus> = new Set(["reserved", "ringing", "onCall", "wrapUp"]);
+
+export interface AgentState {
+  readonly status: AgentStatus;
+  /** The call the agent is reserved for, ringing for, on, or wrapping up. */
+  readonly callId?: string;
+  readonly legId?: string;
+  /** Since when the agent has been available without a call (set on sign-in, after a call, after a break). */
+  readonly idleSince?: number;
+  /** Calls answered in the period named by `periodKey`. */
+  readonly calls: { readonly periodKey: string; readonly count: number };
+  readonly wrapUpEndsAt?: number;
+}
+
+export const INITIAL_AGENT: AgentState = { status: "signedOut", calls: { periodKey: "", count: 0 } };
+
+export const agentStreamId = (agentId: string): string => `agent-${agentId}`;
+
+export type AgentCommand =
+  | { readonly type: "SignIn"; readonly now: number }
+  | { readonly type: "SignOut"; readonly now: number }
+  | { readonly type: "StartBreak"; readonly now: number }
+  | { readonly type: "EndBreak"; readonly now: number }
+  | { readonly type: "MarkOffline"; readonly now: number }
+  | { readonly type: "Reserve"; readonly callId: string; readonly legId: string; readonly now: number }
+  | { readonly type: "StartRinging"; readonly callId: string; readonly now: number }
+  /** `periodKey` is computed by the caller with `periodKey(now, timeZone, period)`. */
+  | { readonly type: "Answer"; readonly callId: string; readonly now: number; readonly periodKey: string }
+  | { readonly type: "Release"; readonly callId: string; readonly now: number; readonly reason: string }
+  | { readonly type: "EndCall"; readonly callId: string; readonly now: number; readonly wrapUpSec: number }
+  | { readonly type: "EndWrapUp"; readonly callId: string; readonly now: number };
+
+export type AgentEvent =
+  | { readonly type: "AgentSignedIn"; readonly data: { readonly at: number } }
+  | { readonly type: "AgentSignedOut"; readonly data: { readonly at: number } }
+  | { readonly type: "AgentBreakStarted"; readonly data: { readonly at: number } }
+  | { readonly type: "AgentBreakEnded"; readonly data: { readonly at: number } }
+  | { readonly type: "AgentWentOffline"; readonly data: { readonly at: number } }
+  | {
+      readonly type: "AgentReserved";
+      readonly data: { readonly callId: string; readonly legId: string; readonly at: number };
+    }
+  | { readonly type: "AgentRinging"; readonly data: { readonly callId: string; readonly at: number } }
+  | {
+      readonly type: "AgentAnswered";
+      readonly data: { readonly callId: string; readonly at: number; readonly periodKey: string };
+    }
+  | {
+      readonly type: "AgentReleased";
+      readonly data: { readonly callId: string; readonly at: number; readonly reason: string };
+    }
+  | {
+      readonly type: "AgentCallEnded";
+      /** `wrapUpEndsAt` present: the agent is in wrap-up until then (a timer ends it). */
+      readonly data: { readonly callId: string; readonly at: number; readonly wrapUpEndsAt?: number };
+    }
+  | { readonly type: "AgentWrapUpEnded"; readonly data: { readonly callId: string; readonly at: number } };
+
+/** Reservation refused because the agent already holds a call (reserved, ringing, on a call, wrap-up). */
+export class AgentBusyError extends RoutingDomainError {
+  override readonly name = "AgentBusyError";
+  constructor(
+    readonly status: AgentStatus,
+    readonly heldCallId: string | undefined,
+  ) {
+    super(
+      `agent is ${status}${heldCallId ? ` (call ${heldCallId})` : ""} and cannot be offered another call`,
+    );
+  }
+}
+
+/** Reservation refused because the agent is not taking calls (signed out, on break, offline). */
+export class AgentUnavailableError extends RoutingDomainError {
+  override readonly name = "AgentUnavailableError";
+  constructor(readonly status: AgentStatus) {
+    super(`agent is ${status} and cannot be offered a call`);
+  }
+}
+
+export class InvalidAgentTransitionError extends RoutingDomainError {
+  override readonly name = "InvalidAgentTransitionError";
+  constructor(
+    readonly status: AgentStatus,
+    readonly command: AgentCommand["type"],
+  ) {
+    super(`${command} is not allowed while the agent is ${status}`);
+  }
+}
+
+const holdsCall = (state: AgentState, callId: string): boolean => state.callId === callId;
+
+export function decideAgent(command: AgentCommand, state: AgentState): AgentEvent[] {
+  const s = state.status;
+  const refuse = (): never => {
+    throw new InvalidAgentTransitionError(s, command.type);
+  };
+  switch (command.type) {
+    case "SignIn":
+      if (s === "available") return [];
+      if (s === "signedOut" || s === "offline") return [{ type: "AgentSignedIn", data: { at: command.now } }];
+      return refuse();
+    case "SignOut":
+      if (s === "signedOut") return [];
+      if (BUSY_STATUSES.has(s) && s !== "wrapUp") return refuse();
+      return [{ type: "AgentSignedOut", data: { at: command.now } }];
+    case "StartBreak":
+      if (s === "onBreak") return [];
+      if (s === "available" || s === "wrapUp")
+        return [{ type: "AgentBreakStarted", data: { at: command.now } }];
+      return refuse();
+    case "EndBreak":
+      if (s !== "onBreak") return refuse();
+      return [{ type: "AgentBreakEnded", data: { at: command.now } }];
+    case "MarkOffline":
+      if (s === "offline") return [];
+      if (BUSY_STATUSES.has(s) && s !== "wrapUp") return refuse();
+      return [{ type: "AgentWentOffline", data: { at: command.now } }];
+    case "Reserve":
+      if (s === "available") {
+        return [
+          { type: "AgentReserved", data: { callId: command.callId, legId: command.legId, at: command.now } },
+        ];
+      }
+      if (BUSY_STATUSES.has(s)) throw new AgentBusyError(s, state.callId);
+      throw new AgentUnavailableError(s);
+    case "StartRinging":
+      if (s === "reserved" && holdsCall(state, command.callId)) {
+        return [{ type: "AgentRinging", data: { callId: command.callId, at: command.now } }];
+      }
+      return [];
+    case "Answer":
+      if ((s === "reserved" || s === "ringing") && holdsCall(state, command.callId)) {
+        return [
+          {
+            type: "AgentAnswered",
+            data: { callId: command.callId, at: command.now, periodKey: command.periodKey },
+          },
+        ];
+      }
+      if (holdsCall(state, command.callId)) return [];
+      throw new AgentBusyError(s, state.callId);
+    case "Release":
+      // Idempotent: releasing a reservation the agent no longer holds changes nothing.
+      if ((s === "reserved" || s === "ringing") && holdsCall(state, command.callId)) {
+        return [
+          {
+            type: "AgentReleased",
+            data: { callId: command.callId, at: command.now, reason: command.reason },
+          },
+        ];
+      }
+      return [];
+    case "EndCall":
+      if (s === "onCall" && holdsCall(state, command.callId)) {
+        return [
+          {
+            type: "AgentCallEnded",
+            data: {
+              callId: command.callId,
+              at: command.now,
+              ...(command.wrapUpSec > 0 ? { wrapUpEndsAt: command.now + command.wrapUpSec * 1000 } : {}),
+            },
+          },
+        ];
+      }
+      return [];
+    case "EndWrapUp":
+      // A wrap-up timer for an earlier call (or one the agent already left) is stale: ignore it.
+      if (s === "wrapUp" && holdsCall(state, command.callId)) {
+        return [{ type: "AgentWrapUpEnded", data: { callId: command.callId, at: command.now } }];
+      }
+      return [];
+    default: {
+      const unknown: never = command;
+      throw new Error(`unknown agent command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+const clearCall = (state: AgentState): AgentState => {
+  const { callId: _c, legId: _l, wrapUpEndsAt: _w, ...rest } = state;
+  return rest;
+};
+
+export function evolveAgent(state: AgentState, event: AgentEvent): AgentState {
+  switch (event.type) {
+    case "AgentSignedIn":
+    case "AgentBreakEnded":
+      return { ...clearCall(state), status: "available", idleSince: event.data.at };
+    case "AgentSignedOut":
+      return { ...clearCall(state), status: "signedOut" };
+    case "AgentBreakStarted":
+      return { ...clearCall(state), status: "onBreak" };
+    case "AgentWentOffline":
+      return { ...clearCall(state), status: "offline" };
+    case "AgentReserved":
+      return { ...state, status: "reserved", callId: event.data.callId, legId: event.data.legId };
+    case "AgentRinging":
+      return { ...state, status: "ringing" };
+    case "AgentAnswered": {
+      const { periodKey } = event.data;
+      const count = state.calls.periodKey === periodKey ? state.calls.count + 1 : 1;
+      return { ...state, status: "onCall", calls: { periodKey, count } };
+    }
+    case "AgentReleased":
+      // The agent did not take the call: still idle since before the offer.
+      return { ...clearCall(state), status: "available" };
+    case "AgentCallEnded":
+      if (event.data.wrapUpEndsAt !== undefined) {
+        return { ...state, status: "wrapUp", wrapUpEndsAt: event.data.wrapUpEndsAt };
+      }
+      return { ...clearCall(state), status: "available", idleSince: event.data.at };
+    case "AgentWrapUpEnded":
+      return { ...clearCall(state), status: "available", idleSince: event.data.at };
+    default: {
+      const unknown: never = event;
+      throw new Error(`unknown agent event ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export const agentDecider = {
+  initialState: (): AgentState => INITIAL_AGENT,
+  decide: decideAgent,
+  evolve: evolveAgent,
+};
+
+/** Calls handled in the period named by `periodKey` (0 once the period has rolled over). */
+export const callsInPeriod = (state: AgentState, periodKey: string): number =>
+  state.calls.periodKey === periodKey ? state.calls.count : 0;
+
+/** Whole seconds the agent has been idle at `now` (0 when not available). */
+export const idleSeconds = (state: AgentState, now: number): number =>
+  state.status === "available" && state.idleSince !== undefined
+    ? Math.max(0, Math.floor((now - state.idleSince) / 1000))
+    : 0;
+
+/** An agent's state as read by a router, with the stream version the reservation must expect. */
+export interface PresenceEntry {
+  readonly state: AgentState;
+  readonly version: number;
+}
+
+/** agentId → presence. May lag the agent streams; reservations are checked by expected version. */
+export type PresenceView = Readonly<Record<string, PresenceEntry>>;

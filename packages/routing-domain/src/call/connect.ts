@@ -1,0 +1,503 @@
+import { BUSY_STATUSES } from "../agent/agent.js";
+import type { GroupConfig } from "../config/snapshot.js";
+import { branchFor, type ConnectApplet, type FallbackOutcome } from "../flow/model.js";
+import { positionOf, QueueFullError } from "../queue/queue.js";
+import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
+import {
+  type MemberSnapshot,
+  memberSnapshots,
+  type StrategyResult,
+  selectAgents,
+} from "../strategies/strategies.js";
+import type { DecisionBuilder } from "./builder.js";
+import { goTo } from "./flow-runner.js";
+import { cancelLeg, isLive } from "./legs.js";
+import type { CallerIdChoice, ConnectRun, LegFailure, RoutingDecision } from "./types.js";
+
+const DEFAULT_RING_TIMEOUT_SEC = 30;
+
+interface ConnectSettings {
+  readonly ringTimeoutSec: number;
+  readonly maxRingAttempts: number;
+  readonly callerId: CallerIdChoice;
+  readonly holdMusic: Audio;
+  readonly whisper?: Audio;
+  readonly recording: { readonly enabled: boolean; readonly reason: string };
+}
+
+export function connectApplet(b: DecisionBuilder, appletId: string): ConnectApplet | undefined {
+  const applet = b.ctx.config.flows[b.state.flowId]?.applets[appletId];
+  return applet?.kind === "connect" ? applet : undefined;
+}
+
+export function connectRun(b: DecisionBuilder): ConnectRun | undefined {
+  return b.state.applet?.kind === "connect" ? b.state.applet : undefined;
+}
+
+/** The caller ID shown to the target, and why (e.g. pass-through disabled). */
+export function resolveCallerId(b: DecisionBuilder, applet: ConnectApplet): CallerIdChoice {
+  const option = applet.callerId ?? { kind: "business" };
+  const business = b.state.to;
+  switch (option.kind) {
+    case "business":
+      return { number: business, source: "business", reason: "business number (default)" };
+    case "caller":
+      return b.ctx.config.account.callerIdPassThrough
+        ? {
+            number: b.state.from,
+            source: "caller",
+            reason: "caller's number: pass-through enabled on the account",
+          }
+        : {
+            number: business,
+            source: "business",
+            reason: "caller's number requested but caller ID pass-through is disabled on the account",
+          };
+    case "custom":
+      return { number: option.number, source: "custom", reason: "custom number configured on the applet" };
+    default: {
+      const unknown: never = option;
+      throw new Error(`unknown caller ID option ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export function connectSettings(
+  b: DecisionBuilder,
+  applet: ConnectApplet,
+  group?: GroupConfig,
+): ConnectSettings {
+  const record = applet.record ?? "inherit";
+  const appLevel = b.ctx.config.account.recordCalls;
+  return {
+    ringTimeoutSec: applet.ringTimeoutSec ?? group?.ringTimeoutSec ?? DEFAULT_RING_TIMEOUT_SEC,
+    maxRingAttempts: applet.maxRingAttempts ?? group?.maxRingAttempts ?? 1,
+    callerId: resolveCallerId(b, applet),
+    holdMusic: applet.holdMusic ?? DEFAULT_HOLD_MUSIC,
+    ...(applet.whisper ? { whisper: applet.whisper } : {}),
+    recording:
+      record === "inherit"
+        ? { enabled: appLevel, reason: `inherited from the app-level setting (${appLevel ? "on" : "off"})` }
+        : { enabled: record === "on", reason: `set to ${record} on the applet` },
+  };
+}
+
+/** Entering a Connect applet: decide who to ring (or queue, or fall back) and ring them. */
+export function enterConnect(b: DecisionBuilder, appletId: string, applet: ConnectApplet): void {
+  const target = applet.target;
+  const cfg = b.ctx.config;
+  const base = {
+    appletId,
+    target,
+    purpose: "connect" as const,
+    configVersion: cfg.version,
+    seed: b.seed,
+  };
+  switch (target.kind) {
+    case "number":
+    case "external":
+    case "sip": {
+      const to: Contact =
+        target.kind === "sip" ? { kind: "sip", uri: target.uri } : { kind: "phone", number: target.number };
+      const settings = connectSettings(b, applet);
+      ring(b, { ...base, candidates: [], chosen: [], reason: `${target.kind} target` }, settings, [{ to }]);
+      return;
+    }
+    case "agent": {
+      const agent = cfg.agents[target.agentId];
+      const settings = connectSettings(b, applet);
+      if (!agent) {
+        completeConnect(b, "failed", `agent ${target.agentId} is no longer configured`);
+        return;
+      }
+      const [member] = memberSnapshots([agent.agentId], b.ctx.presence, b.now, b.periodKey) as [
+        MemberSnapshot,
+      ];
+      const available = member.status === "available";
+      const result: StrategyResult = {
+        strategy: "simultaneous",
+        chosen: available ? [agent.agentId] : [],
+        candidates: [
+          {
+            agentId: agent.agentId,
+            status: member.status,
+            idleSec: Math.floor(member.idleMs / 1000),
+            callsInPeriod: member.callsInPeriod,
+            chosen: available,
+            reason: available ? "the applet's agent, available" : `the applet's agent is ${member.status}`,
+          },
+        ],
+        reason: available
+          ? `agent ${agent.agentId} is available`
+          : `agent ${agent.agentId} is ${member.status}`,
+      };
+      const { strategy: _s, ...rest } = result;
+      if (!available) {
+        b.emit({ type: "RoutingDecided", data: { ...base, ...rest, ...planFields(settings), legs: [] } });
+        const busy = member.status !== "unknown" && BUSY_STATUSES.has(member.status);
+        completeConnect(b, busy ? "busy" : "noAnswer", `agent ${agent.agentId} is ${member.status}`);
+        return;
+      }
+      ring(b, { ...base, ...rest }, settings, [{ to: agent.contact, agentId: agent.agentId }]);
+      return;
+    }
+    case "group": {
+      const group = cfg.groups[target.groupId];
+      if (!group) {
+        completeConnect(b, "failed", `group ${target.groupId} is no longer configured`);
+        return;
+      }
+      const settings = connectSettings(b, applet, group);
+      routeGroup(b, applet, group, settings, undefined);
+      return;
+    }
+    default: {
+      const unknown: never = target;
+      throw new Error(`unknown target ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function planFields(settings: ConnectSettings) {
+  return {
+    ringTimeoutSec: settings.ringTimeoutSec,
+    callerId: settings.callerId,
+    holdMusic: settings.holdMusic,
+    ...(settings.whisper ? { whisper: settings.whisper } : {}),
+    recording: settings.recording,
+  };
+}
+
+/** Runs the group's strategy (first attempt, or the next Sequential step) and rings, queues or falls back. */
+function routeGroup(
+  b: DecisionBuilder,
+  applet: ConnectApplet,
+  group: GroupConfig,
+  settings: ConnectSettings,
+  run: ConnectRun | undefined,
+): void {
+  const members = memberSnapshots(group.members, b.ctx.presence, b.now, b.periodKey).map((m) =>
+    // Agents reserved earlier in this same decision are not available any more.
+    m.status === "available" && b.agentState(m.agentId).status !== "available"
+      ? { ...m, status: b.agentState(m.agentId).status }
+      : m,
+  );
+  const cursor = b.groupState(group.groupId).cursor;
+  const result = selectAgents({
+    strategy: group.strategy,
+    members,
+    seed: b.seed,
+    ...(cursor !== undefined ? { cursor } : {}),
+    ...(run?.sequential ? { sequential: run.sequential } : {}),
+    maxRingAttempts: settings.maxRingAttempts,
+  });
+  const appletId = run?.appletId ?? (b.state.applet?.appletId as string);
+  const { cursor: newCursor, exhausted, ...decided } = result;
+  const base = {
+    appletId,
+    target: applet.target,
+    purpose: "connect" as const,
+    configVersion: b.ctx.config.version,
+    seed: b.seed,
+    groupId: group.groupId,
+    ...decided,
+  };
+  if (result.chosen.length > 0) {
+    if (group.strategy === "roundRobin" && newCursor !== undefined) {
+      b.groupEvent(group.groupId, {
+        type: "RoundRobinCursorAdvanced",
+        data: { agentId: newCursor, callId: b.state.callId },
+      });
+    }
+    ring(
+      b,
+      base,
+      settings,
+      result.chosen.map((agentId) => ({ to: b.ctx.config.agents[agentId]!.contact, agentId })),
+    );
+    return;
+  }
+  b.emit({ type: "RoutingDecided", data: { ...base, ...planFields(settings), legs: [] } });
+  if (exhausted) {
+    completeConnect(b, outcomeOf(connectRun(b)?.failures ?? []), result.reason);
+    return;
+  }
+  // Nobody can take the call now: queue it, or "all agents busy".
+  const queue = group.queue;
+  if (!queue.enabled) {
+    completeConnect(
+      b,
+      "allAgentsBusy",
+      `no agent of group ${group.groupId} is available and its queue is off`,
+    );
+    return;
+  }
+  enqueue(b, group, b.now, settings);
+}
+
+function enqueue(
+  b: DecisionBuilder,
+  group: GroupConfig,
+  enqueuedAt: number,
+  _settings?: ConnectSettings,
+): void {
+  const queue = group.queue;
+  try {
+    b.queueCommand(group.groupId, {
+      type: "Enqueue",
+      callId: b.state.callId,
+      enqueuedAt,
+      maxSize: queue.maxSize,
+    });
+  } catch (error) {
+    if (error instanceof QueueFullError) {
+      completeConnect(
+        b,
+        "allAgentsBusy",
+        `queue of group ${group.groupId} is full (${queue.maxSize} callers)`,
+      );
+      return;
+    }
+    throw error;
+  }
+  const position = positionOf(b.queueState(group.groupId), b.state.callId)!;
+  b.emit(
+    { type: "CallerEnqueued", data: { groupId: group.groupId, enqueuedAt, position } },
+    { type: "HoldMusicStarted", data: { legId: b.state.callerLegId, audio: queue.holdMusic } },
+  );
+  if (queue.announcePosition) {
+    announce(b, position);
+    schedule(b, "queuePosition", queue.announceEverySec);
+  }
+  if (!Object.values(b.state.timers).some((t) => t.kind === "queueMaxWait")) {
+    b.emit({
+      type: "TimerScheduled",
+      data: { timerId: b.newId("timer"), kind: "queueMaxWait", dueAt: enqueuedAt + queue.maxWaitSec * 1000 },
+    });
+  }
+}
+
+export function announce(b: DecisionBuilder, position: number): void {
+  b.emit({
+    type: "QueuePositionAnnounced",
+    data: { playbackId: b.newId("play"), legId: b.state.callerLegId, position, at: b.now },
+  });
+}
+
+export function schedule(
+  b: DecisionBuilder,
+  kind: "queuePosition" | "ringTimeout" | "ivrTimeout" | "transferRingTimeout",
+  seconds: number,
+): void {
+  b.emit({
+    type: "TimerScheduled",
+    data: { timerId: b.newId("timer"), kind, dueAt: b.now + seconds * 1000 },
+  });
+}
+
+/** Emits the ring plan: the decision, hold music for the caller, one originate per leg, the ring timer. */
+export function ring(
+  b: DecisionBuilder,
+  decided: Omit<
+    RoutingDecision,
+    "legs" | "ringTimeoutSec" | "callerId" | "holdMusic" | "whisper" | "recording"
+  >,
+  settings: ConnectSettings,
+  targets: ReadonlyArray<{ readonly to: Contact; readonly agentId?: string }>,
+): void {
+  const legs = targets.map((t) => ({ legId: b.newId("leg"), ...t }));
+  for (const leg of legs) {
+    if (leg.agentId !== undefined) {
+      b.agentCommand(leg.agentId, { type: "Reserve", callId: b.state.callId, legId: leg.legId, now: b.now });
+    }
+  }
+  b.emit({ type: "RoutingDecided", data: { ...decided, ...planFields(settings), legs } });
+  if (!b.state.holdMusic.includes(b.state.callerLegId)) {
+    b.emit({ type: "HoldMusicStarted", data: { legId: b.state.callerLegId, audio: settings.holdMusic } });
+  }
+  for (const leg of legs) {
+    b.emit({
+      type: "LegOriginateRequested",
+      data: {
+        legId: leg.legId,
+        role: "target",
+        to: leg.to,
+        ...(leg.agentId !== undefined ? { agentId: leg.agentId } : {}),
+        callerId: settings.callerId.number,
+        timeoutSec: settings.ringTimeoutSec,
+      },
+    });
+  }
+  schedule(b, "ringTimeout", settings.ringTimeoutSec);
+}
+
+export function outcomeOf(failures: readonly LegFailure[]): FallbackOutcome {
+  if (failures.length === 0 || failures.includes("noAnswer")) return "noAnswer";
+  if (failures.includes("busy")) return "busy";
+  return "failed";
+}
+
+function cancelTimers(b: DecisionBuilder, kinds: readonly string[]): void {
+  for (const [timerId, t] of Object.entries(b.state.timers)) {
+    if (kinds.includes(t.kind)) b.emit({ type: "TimerCancelled", data: { timerId } });
+  }
+}
+
+/** Leaves the Connect applet through the outcome's branch (or ends the call when the flow has none). */
+export function completeConnect(b: DecisionBuilder, outcome: FallbackOutcome, reason: string): void {
+  const run = connectRun(b);
+  const applet = run ? connectApplet(b, run.appletId) : undefined;
+  cancelTimers(b, ["ringTimeout", "queueMaxWait", "queuePosition"]);
+  if (run) for (const legId of run.legIds) cancelLeg(b, legId, "connectCompleted");
+  if (b.state.holdMusic.includes(b.state.callerLegId)) {
+    b.emit({ type: "HoldMusicStopped", data: { legId: b.state.callerLegId } });
+  }
+  const next = applet ? branchFor(applet, outcome) : undefined;
+  b.emit({
+    type: "ConnectCompleted",
+    data: { appletId: run?.appletId ?? "", outcome, reason, ...(next !== undefined ? { next } : {}) },
+  });
+  goTo(b, next, `no branch for outcome ${outcome}`);
+}
+
+/** A target leg answered while the attempt rings: it wins; whisper or bridge, then cancel the others. */
+export function targetAnswered(b: DecisionBuilder, legId: string): void {
+  const run = connectRun(b)!;
+  const leg = b.state.legs[legId]!;
+  b.emit({ type: "LegAnswered", data: { legId, at: b.now } });
+  if (run.ringTimerId && b.state.timers[run.ringTimerId]) {
+    b.emit({ type: "TimerCancelled", data: { timerId: run.ringTimerId } });
+  }
+  if (leg.agentId !== undefined) {
+    b.agentCommand(leg.agentId, {
+      type: "Answer",
+      callId: b.state.callId,
+      now: b.now,
+      periodKey: b.periodKey,
+    });
+  }
+  const whisper = run.plan?.whisper;
+  if (whisper) {
+    // The agent alone hears the whisper; the caller keeps hearing hold music or ringback until the bridge.
+    b.emit({ type: "WhisperRequested", data: { playbackId: b.newId("play"), legId, audio: whisper } });
+  } else {
+    bridgeAgent(b, legId);
+  }
+  for (const other of run.legIds) if (other !== legId) cancelLeg(b, other, "anotherLegAnswered");
+}
+
+export function bridgeAgent(b: DecisionBuilder, agentLegId: string): void {
+  const run = connectRun(b)!;
+  const caller = b.state.callerLegId;
+  if (b.state.holdMusic.includes(caller)) b.emit({ type: "HoldMusicStopped", data: { legId: caller } });
+  b.emit({ type: "LegsBridged", data: { legIds: [caller, agentLegId], at: b.now } });
+  const recording = run.plan?.recording;
+  if (recording?.enabled && b.state.recordingId === undefined) {
+    b.emit({
+      type: "RecordingStarted",
+      data: { recordingId: b.newId("rec"), legIds: [caller, agentLegId], reason: recording.reason },
+    });
+  }
+  b.emit({
+    type: "ConnectCompleted",
+    data: { appletId: run.appletId, outcome: "answered", reason: "answered" },
+  });
+}
+
+/** The current attempt has no live legs left: ring the next Sequential agent, return to the queue, or fall back. */
+export function attemptFailed(b: DecisionBuilder): void {
+  const run = connectRun(b);
+  if (!run) return;
+  if (run.legIds.some((id) => isLive(b.state.legs[id]))) return;
+  const applet = connectApplet(b, run.appletId);
+  const group = run.groupId !== undefined ? b.ctx.config.groups[run.groupId] : undefined;
+  if (run.queue && !run.queue.waiting && group) {
+    // A queued caller's offered agent did not take the call: back to the queue, keeping their place.
+    if (b.now >= run.queue.enqueuedAt + group.queue.maxWaitSec * 1000) {
+      completeConnect(b, "noAnswer", "max queue wait reached");
+      return;
+    }
+    cancelTimers(b, ["ringTimeout"]);
+    enqueue(b, group, run.queue.enqueuedAt);
+    return;
+  }
+  if (applet && group && run.strategy === "sequential") {
+    routeGroup(b, applet, group, connectSettings(b, applet, group), run);
+    return;
+  }
+  completeConnect(b, outcomeOf(run.failures), `every leg ended: ${run.failures.join(", ") || "no answer"}`);
+}
+
+/** A freed agent takes this queued caller. */
+export function offerAgent(b: DecisionBuilder, agentId: string): void {
+  const run = connectRun(b)!;
+  const queue = run.queue!;
+  const group = b.ctx.config.groups[queue.groupId];
+  const agent = b.ctx.config.agents[agentId];
+  const applet = connectApplet(b, run.appletId);
+  if (!group || !agent || !applet) {
+    throw new Error(`queue offer for unknown group ${queue.groupId} or agent ${agentId}`);
+  }
+  const settings = connectSettings(b, applet, group);
+  const [member] = memberSnapshots([agentId], b.ctx.presence, b.now, b.periodKey) as [MemberSnapshot];
+  // Reserve first: a busy agent is refused with a typed error before anything is emitted.
+  const legId = b.newId("leg");
+  b.agentCommand(agentId, { type: "Reserve", callId: b.state.callId, legId, now: b.now });
+  b.queueCommand(queue.groupId, { type: "Leave", callId: b.state.callId, reason: "agentOffered", at: b.now });
+  b.emit({ type: "CallerDequeued", data: { groupId: queue.groupId, reason: "agentOffered" } });
+  cancelTimers(b, ["queuePosition"]);
+  b.emit({
+    type: "RoutingDecided",
+    data: {
+      appletId: run.appletId,
+      target: applet.target,
+      purpose: "queueOffer",
+      strategy: group.strategy,
+      groupId: group.groupId,
+      configVersion: b.ctx.config.version,
+      seed: b.seed,
+      candidates: [
+        {
+          agentId,
+          status: member.status,
+          idleSec: Math.floor(member.idleMs / 1000),
+          callsInPeriod: member.callsInPeriod,
+          chosen: true,
+          reason: "freed agent takes the longest-waiting caller among the queues it serves",
+        },
+      ],
+      chosen: [agentId],
+      reason: `agent ${agentId} became free; this caller waited longest (since ${queue.enqueuedAt})`,
+      ...planFields(settings),
+      legs: [{ legId, to: agent.contact, agentId }],
+    },
+  });
+  b.emit({
+    type: "LegOriginateRequested",
+    data: {
+      legId,
+      role: "target",
+      to: agent.contact,
+      agentId,
+      callerId: settings.callerId.number,
+      timeoutSec: settings.ringTimeoutSec,
+    },
+  });
+  schedule(b, "ringTimeout", settings.ringTimeoutSec);
+}
+
+/** Re-announces the queue position when it changed, at most every `announceEverySec`. */
+export function maybeAnnounce(b: DecisionBuilder, fromTimer: boolean): void {
+  const run = connectRun(b);
+  if (!run?.queue?.waiting) return;
+  const group = b.ctx.config.groups[run.queue.groupId];
+  if (!group?.queue.announcePosition) return;
+  const position = positionOf(b.queueState(group.groupId), b.state.callId);
+  if (position === undefined) return;
+  const every = group.queue.announceEverySec * 1000;
+  const lastAt = run.queue.lastAnnouncedAt ?? Number.NEGATIVE_INFINITY;
+  if (position !== run.queue.lastAnnouncedPosition && (fromTimer || b.now - lastAt >= every)) {
+    announce(b, position);
+  }
+  if (fromTimer) schedule(b, "queuePosition", group.queue.announceEverySec);
+}

@@ -1,0 +1,323 @@
+import { UnknownFlowError, UnknownNumberError } from "../config/decider.js";
+import {
+  cancelTransferCommand,
+  completeTransferCommand,
+  consultAnswered,
+  requestTransfer,
+  transferFailed,
+  transferLegEnded,
+} from "../transfer/transfer.js";
+import { DecisionBuilder } from "./builder.js";
+import {
+  attemptFailed,
+  bridgeAgent,
+  completeConnect,
+  connectRun,
+  maybeAnnounce,
+  offerAgent,
+  schedule,
+  targetAnswered,
+} from "./connect.js";
+import { CallAlreadyStartedError, CallNotFoundError, CallNotQueuedError } from "./errors.js";
+import { evolveCall } from "./evolve.js";
+import { endCall, goTo, startVoicemail } from "./flow-runner.js";
+import { cancelLeg, freeAgentOf } from "./legs.js";
+import type {
+  CallCommand,
+  CallDecision,
+  CallEvent,
+  CallState,
+  DecisionContext,
+  LegEndReason,
+} from "./types.js";
+import { INITIAL_CALL } from "./types.js";
+
+/**
+ * The call's decider (a process manager over the flow). Pure: everything it needs arrives in the command
+ * (`now`, `seed`), the call's state and the context (config snapshot, presence, queues, group cursors).
+ * Throws a typed error when the command is refused; returns no events when the command is stale.
+ */
+export function decideCall(command: CallCommand, state: CallState, ctx: DecisionContext): CallDecision {
+  const seed =
+    command.seed ?? `${command.type === "StartCall" ? command.callId : state.callId}:${state.version}`;
+  const b = new DecisionBuilder(state, ctx, command.now, seed);
+  handle(b, command);
+  return b.decision();
+}
+
+function handle(b: DecisionBuilder, command: CallCommand): void {
+  const s = b.state;
+  if (command.type === "StartCall") {
+    if (s.status !== "none") throw new CallAlreadyStartedError(s.callId);
+    const number = b.ctx.config.numbers[command.to];
+    if (!number) throw new UnknownNumberError(command.to);
+    const flow = b.ctx.config.flows[number.flowId];
+    if (!flow) throw new UnknownFlowError(number.flowId);
+    b.emit({
+      type: "CallStarted",
+      data: {
+        callId: command.callId,
+        from: command.from,
+        to: command.to,
+        flowId: flow.flowId,
+        callerLegId: b.newId("leg", command.callId),
+        configVersion: b.ctx.config.version,
+        at: command.now,
+      },
+    });
+    goTo(b, flow.start);
+    return;
+  }
+  if (s.status === "none") throw new CallNotFoundError(command.type);
+  if (s.status === "ended") {
+    afterEnd(b, command);
+    return;
+  }
+  switch (command.type) {
+    case "LegRinging": {
+      const leg = s.legs[command.legId];
+      if (leg?.status !== "originating") return;
+      b.emit({ type: "LegRinging", data: { legId: leg.legId, at: b.now } });
+      if (leg.agentId !== undefined) {
+        b.agentCommand(leg.agentId, { type: "StartRinging", callId: s.callId, now: b.now });
+      }
+      return;
+    }
+    case "LegAnswered": {
+      const leg = s.legs[command.legId];
+      if (!leg) return;
+      if (leg.status === "cancelling") {
+        // Answered as we cancelled it (another leg won, or the caller left): hang it straight up.
+        b.emit(
+          { type: "LegAnswered", data: { legId: leg.legId, at: b.now } },
+          { type: "LegHangupRequested", data: { legId: leg.legId, reason: "lostRace" } },
+        );
+        return;
+      }
+      if (leg.status !== "originating" && leg.status !== "ringing") return;
+      const run = connectRun(b);
+      if (leg.role === "target" && run?.phase === "ringing" && run.legIds.includes(leg.legId)) {
+        targetAnswered(b, leg.legId);
+        return;
+      }
+      if (
+        leg.role === "consult" &&
+        s.transfer?.phase === "ringing" &&
+        s.transfer.legIds.includes(leg.legId)
+      ) {
+        consultAnswered(b, leg.legId);
+        return;
+      }
+      b.emit(
+        { type: "LegAnswered", data: { legId: leg.legId, at: b.now } },
+        { type: "LegHangupRequested", data: { legId: leg.legId, reason: "notExpected" } },
+      );
+      freeAgentOf(b, leg, true, "notExpected");
+      return;
+    }
+    case "LegEnded":
+      legEnded(b, command.legId, command.reason);
+      return;
+    case "PlaybackFinished": {
+      const a = s.applet;
+      if (!a) return;
+      const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
+      if (a.kind === "greeting" && a.playbackId === command.playbackId && applet?.kind === "greeting") {
+        goTo(b, applet.next);
+      } else if (a.kind === "ivrMenu" && a.playbackId === command.playbackId && applet?.kind === "ivrMenu") {
+        schedule(b, "ivrTimeout", applet.timeoutSec);
+      } else if (
+        a.kind === "voicemail" &&
+        a.playbackId === command.playbackId &&
+        applet?.kind === "voicemail"
+      ) {
+        if (a.recordingId === undefined) startVoicemail(b, applet.maxLengthSec);
+      } else if (
+        a.kind === "connect" &&
+        a.phase === "whisper" &&
+        a.whisperPlaybackId === command.playbackId
+      ) {
+        const winner = a.legIds.find((id) => s.legs[id]?.status === "answered");
+        if (winner !== undefined) bridgeAgent(b, winner);
+      }
+      return;
+    }
+    case "DtmfReceived": {
+      const a = s.applet;
+      if (a?.kind !== "ivrMenu") return;
+      const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
+      if (applet?.kind !== "ivrMenu") return;
+      cancelTimersOfKind(b, "ivrTimeout");
+      const next = applet.branches[command.digit];
+      if (next !== undefined) {
+        b.emit({ type: "IvrBranchChosen", data: { appletId: a.appletId, digit: command.digit, next } });
+        goTo(b, next);
+      } else {
+        ivrRejected(b, "invalidDigit", command.digit);
+      }
+      return;
+    }
+    case "RecordingFinished": {
+      const a = s.applet;
+      if (a?.kind !== "voicemail" || a.recordingId !== command.recordingId) return;
+      const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
+      b.emit({ type: "VoicemailRecorded", data: { recordingId: command.recordingId, at: b.now } });
+      goTo(b, applet?.kind === "voicemail" ? applet.next : undefined, "voicemailDone");
+      return;
+    }
+    case "TimerFired":
+      timerFired(b, command.timerId);
+      return;
+    case "OfferAgent": {
+      const run = connectRun(b);
+      if (!run?.queue?.waiting) throw new CallNotQueuedError(s.callId);
+      offerAgent(b, command.agentId);
+      return;
+    }
+    case "QueueChanged":
+      maybeAnnounce(b, false);
+      return;
+    case "RequestTransfer":
+      requestTransfer(b, command.transferId, command.mode, command.target);
+      return;
+    case "CompleteTransfer":
+      completeTransferCommand(b, command.transferId);
+      return;
+    case "CancelTransfer":
+      cancelTransferCommand(b, command.transferId);
+      return;
+    case "HangUp":
+      endCall(b, command.reason);
+      return;
+    default: {
+      const unknown: never = command;
+      throw new Error(`unknown call command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** After the call ended only stray legs matter: an answer that raced the teardown is hung up. */
+function afterEnd(b: DecisionBuilder, command: CallCommand): void {
+  if (command.type === "LegAnswered") {
+    const leg = b.state.legs[command.legId];
+    if (leg && leg.status !== "ended" && leg.status !== "hangingUp") {
+      b.emit(
+        { type: "LegAnswered", data: { legId: leg.legId, at: b.now } },
+        { type: "LegHangupRequested", data: { legId: leg.legId, reason: "callEnded" } },
+      );
+    }
+  } else if (command.type === "LegEnded") {
+    const leg = b.state.legs[command.legId];
+    if (leg && leg.status !== "ended") {
+      b.emit({ type: "LegEnded", data: { legId: leg.legId, reason: command.reason, at: b.now } });
+    }
+  }
+}
+
+function cancelTimersOfKind(b: DecisionBuilder, kind: string): void {
+  for (const [timerId, t] of Object.entries(b.state.timers)) {
+    if (t.kind === kind) b.emit({ type: "TimerCancelled", data: { timerId } });
+  }
+}
+
+function ivrRejected(b: DecisionBuilder, reason: "timeout" | "invalidDigit", digit?: string): void {
+  const a = b.state.applet;
+  if (a?.kind !== "ivrMenu") return;
+  const applet = b.ctx.config.flows[b.state.flowId]?.applets[a.appletId];
+  if (applet?.kind !== "ivrMenu") return;
+  const willRetry = a.attempt <= applet.retries;
+  b.emit({
+    type: "IvrInputRejected",
+    data: {
+      appletId: a.appletId,
+      reason,
+      ...(digit !== undefined ? { digit } : {}),
+      attempt: a.attempt,
+      willRetry,
+    },
+  });
+  if (willRetry) {
+    b.emit({
+      type: "PlaybackStarted",
+      data: {
+        playbackId: b.newId("play"),
+        legId: b.state.callerLegId,
+        audio: applet.prompt,
+        purpose: "ivrPrompt",
+      },
+    });
+  } else {
+    goTo(b, reason === "timeout" ? applet.timeoutBranch : applet.invalidBranch);
+  }
+}
+
+function timerFired(b: DecisionBuilder, timerId: string): void {
+  const timer = b.state.timers[timerId];
+  // Cancelled, superseded or already handled: a stale timer changes nothing.
+  if (!timer) return;
+  b.emit({ type: "TimerElapsed", data: { timerId, kind: timer.kind, at: b.now } });
+  switch (timer.kind) {
+    case "ringTimeout": {
+      const run = connectRun(b);
+      if (run?.phase !== "ringing") return;
+      for (const legId of run.legIds) cancelLeg(b, legId, "ringTimeout");
+      attemptFailed(b);
+      return;
+    }
+    case "ivrTimeout":
+      ivrRejected(b, "timeout");
+      return;
+    case "queueMaxWait": {
+      const run = connectRun(b);
+      // While a freed agent is being offered the call, the offer decides; a failed offer re-checks the deadline.
+      if (!run?.queue?.waiting) return;
+      completeConnect(b, "noAnswer", "max queue wait reached");
+      return;
+    }
+    case "queuePosition":
+      maybeAnnounce(b, true);
+      return;
+    case "transferRingTimeout":
+      if (b.state.transfer?.phase === "ringing") transferFailed(b, "transfer target did not answer");
+      return;
+    default: {
+      const unknown: never = timer.kind;
+      throw new Error(`unknown timer kind ${String(unknown)}`);
+    }
+  }
+}
+
+function legEnded(b: DecisionBuilder, legId: string, reason: LegEndReason): void {
+  const before = b.state.legs[legId];
+  if (!before || before.status === "ended") return;
+  const wasConnectedAgent = legId === b.state.agentLegId;
+  b.emit({ type: "LegEnded", data: { legId, reason, at: b.now } });
+  if (before.role === "caller") {
+    endCall(b, "callerHungUp");
+    return;
+  }
+  // Legs we were already cancelling or hanging up: their agent was freed when we asked.
+  if (before.status === "cancelling" || before.status === "hangingUp") return;
+  freeAgentOf(b, before, before.status === "answered", reason);
+  if (transferLegEnded(b, legId, reason)) return;
+  if (wasConnectedAgent) {
+    // The connected agent hung up: the conversation is over.
+    endCall(b, "agentHungUp");
+    return;
+  }
+  const run = connectRun(b);
+  if (run && (run.phase === "ringing" || run.phase === "whisper") && run.legIds.includes(legId)) {
+    attemptFailed(b);
+  }
+}
+
+/** Folds a call's events into its state. */
+export function callState(events: readonly CallEvent[]): CallState {
+  return events.reduce(evolveCall, INITIAL_CALL);
+}
+
+export const callDecider = {
+  initialState: (): CallState => INITIAL_CALL,
+  decide: decideCall,
+  evolve: evolveCall,
+};

@@ -1,0 +1,38 @@
+import { RoutingDomainError } from "../shared/errors.js";
+
+export class CallAlreadyStartedError extends RoutingDomainError {
+  override readonly name = "CallAlreadyStartedError";
+  constructor(readonly callId: string) {
+    super(`call ${callId} has already started`);
+  }
+}
+export class CallNotFoundError extends RoutingDomainError {
+  override readonly name = "CallNotFoundError";
+  constructor(readonly command: string) {
+    super(`${command} for a call that has not started`);
+  }
+}
+export class CallNotQueuedError extends RoutingDomainError {
+  override readonly name = "CallNotQueuedError";
+  constructor(readonly callId: string) {
+    super(`call ${callId} is not waiting in a queue`);
+  }
+}
+export class NoConnectedAgentError extends RoutingDomainError {
+  override readonly name = "NoConnectedAgentError";
+  constructor(readonly callId: string) {
+    super(`call ${callId} has no agent connected to the caller to transfer from`);
+  }
+}
+export class TransferInProgressError extends RoutingDomainError {
+  override readonly name = "TransferInProgressError";
+  constructor(readonly transferId: string) {
+    super(`transfer ${transferId} is already in progress`);
+  }
+}
+export class TransferNotFoundError extends RoutingDomainError {
+  override readonly name = "TransferNotFoundError";
+  constructor(readonly transferId: string) {
+    super(`no transfer ${transferId} in progress in a state that allows this`);
+  }
+}

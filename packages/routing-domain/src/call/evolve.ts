@@ -1,0 +1,268 @@
+import {
+  type AppletRun,
+  type CallEvent,
+  type CallState,
+  type ConnectRun,
+  INITIAL_CALL,
+  type LegInfo,
+  type TransferRun,
+} from "./types.js";
+
+const omit = <T extends object, K extends keyof T>(value: T, ...keys: K[]): Omit<T, K> => {
+  const copy = { ...value };
+  for (const k of keys) delete copy[k];
+  return copy;
+};
+
+function withLeg(state: CallState, legId: string, patch: Partial<LegInfo>): CallState {
+  const leg = state.legs[legId];
+  if (!leg) return state;
+  return { ...state, legs: { ...state.legs, [legId]: { ...leg, ...patch } } };
+}
+
+function withConnect(state: CallState, patch: (run: ConnectRun) => ConnectRun): CallState {
+  return state.applet?.kind === "connect" ? { ...state, applet: patch(state.applet) } : state;
+}
+
+function withTransfer(state: CallState, patch: (t: TransferRun) => TransferRun | undefined): CallState {
+  if (!state.transfer) return state;
+  const next = patch(state.transfer);
+  return next ? { ...state, transfer: next } : omit(state, "transfer");
+}
+
+function initialRun(appletId: string, kind: AppletRun["kind"]): AppletRun {
+  switch (kind) {
+    case "greeting":
+      return { kind, appletId };
+    case "ivrMenu":
+      return { kind, appletId, attempt: 1 };
+    case "connect":
+      return { kind, appletId, phase: "routing", legIds: [], failures: [] };
+    case "voicemail":
+      return { kind, appletId };
+    case "hangup":
+      return { kind, appletId };
+    default: {
+      const unknown: never = kind;
+      throw new Error(`unknown applet kind ${String(unknown)}`);
+    }
+  }
+}
+
+/** Applies one call event. Pure; replaying a call's events rebuilds exactly the state its decisions saw. */
+export function evolveCall(previous: CallState, event: CallEvent): CallState {
+  const state: CallState = { ...previous, version: previous.version + 1 };
+  switch (event.type) {
+    case "CallStarted": {
+      const d = event.data;
+      return {
+        ...state,
+        status: "active",
+        callId: d.callId,
+        from: d.from,
+        to: d.to,
+        flowId: d.flowId,
+        configVersion: d.configVersion,
+        callerLegId: d.callerLegId,
+        legs: { [d.callerLegId]: { legId: d.callerLegId, role: "caller", status: "answered" } },
+      };
+    }
+    case "AppletEntered":
+      return { ...state, applet: initialRun(event.data.appletId, event.data.kind) };
+    case "PlaybackStarted": {
+      const a = state.applet;
+      if (a && (a.kind === "greeting" || a.kind === "ivrMenu" || a.kind === "voicemail")) {
+        return { ...state, applet: { ...a, playbackId: event.data.playbackId } };
+      }
+      return state;
+    }
+    case "IvrInputRejected": {
+      const a = state.applet;
+      if (a?.kind === "ivrMenu" && event.data.willRetry) {
+        return { ...state, applet: { ...a, attempt: a.attempt + 1 } };
+      }
+      return state;
+    }
+    case "IvrBranchChosen":
+      return state;
+    case "TimerScheduled": {
+      const { timerId, kind, dueAt } = event.data;
+      let next: CallState = { ...state, timers: { ...state.timers, [timerId]: { kind, dueAt } } };
+      if (kind === "ringTimeout") next = withConnect(next, (r) => ({ ...r, ringTimerId: timerId }));
+      if (kind === "transferRingTimeout") next = withTransfer(next, (t) => ({ ...t, timerId }));
+      return next;
+    }
+    case "TimerCancelled":
+      return { ...state, timers: omit(state.timers, event.data.timerId) };
+    case "TimerElapsed": {
+      const next = { ...state, timers: omit(state.timers, event.data.timerId) };
+      // Legs still ringing at the ring timeout did not answer.
+      return event.data.kind === "ringTimeout"
+        ? withConnect(next, (r) => ({ ...r, failures: [...r.failures, "noAnswer"] }))
+        : next;
+    }
+    case "RoutingDecided": {
+      const d = event.data;
+      if (d.purpose === "transfer") return state;
+      return withConnect(state, (r) => ({
+        ...r,
+        plan: d,
+        legIds: d.legs.map((l) => l.legId),
+        ...(d.groupId !== undefined ? { groupId: d.groupId } : {}),
+        ...(d.strategy !== undefined ? { strategy: d.strategy } : {}),
+        ...(d.sequential !== undefined ? { sequential: d.sequential } : {}),
+        phase: d.legs.length > 0 ? "ringing" : r.phase,
+        ...(d.legs.length > 0 && r.queue ? { queue: { ...r.queue, waiting: false } } : {}),
+      }));
+    }
+    case "LegOriginateRequested": {
+      const d = event.data;
+      const leg: LegInfo = {
+        legId: d.legId,
+        role: d.role,
+        status: "originating",
+        ...(d.agentId !== undefined ? { agentId: d.agentId } : {}),
+      };
+      const next = { ...state, legs: { ...state.legs, [d.legId]: leg } };
+      if (d.role === "consult") {
+        return withTransfer(next, (t) => ({ ...t, legIds: [...t.legIds, d.legId] }));
+      }
+      return next;
+    }
+    case "LegRinging":
+      return state.legs[event.data.legId]?.status === "originating"
+        ? withLeg(state, event.data.legId, { status: "ringing" })
+        : state;
+    case "LegAnswered":
+      return withLeg(state, event.data.legId, { status: "answered" });
+    case "LegEnded": {
+      const { legId, reason } = event.data;
+      const before = state.legs[legId];
+      let next = withLeg(state, legId, { status: "ended", endReason: reason });
+      // An attempt's leg that ended on its own (not cancelled or hung up by us) counts as that attempt's failure.
+      if (
+        before &&
+        (before.status === "originating" || before.status === "ringing" || before.status === "answered")
+      ) {
+        next = withConnect(next, (r) =>
+          r.legIds.includes(legId) && r.phase !== "bridged"
+            ? {
+                ...r,
+                failures: [...r.failures, reason === "busy" || reason === "noAnswer" ? reason : "failed"],
+              }
+            : r,
+        );
+      }
+      next = withTransfer(next, (t) => (t.fromLegId === legId ? { ...t, fromLegGone: true } : t));
+      if (next.bridge?.includes(legId)) next = omit(next, "bridge");
+      if (next.holdMusic.includes(legId))
+        next = { ...next, holdMusic: next.holdMusic.filter((l) => l !== legId) };
+      if (next.agentLegId === legId) next = omit(next, "agentLegId");
+      return next;
+    }
+    case "LegCancelRequested":
+      return withLeg(state, event.data.legId, { status: "cancelling" });
+    case "LegHangupRequested": {
+      const next = withLeg(state, event.data.legId, { status: "hangingUp" });
+      return withTransfer(next, (t) => (t.fromLegId === event.data.legId ? { ...t, fromLegGone: true } : t));
+    }
+    case "HoldMusicStarted":
+      return state.holdMusic.includes(event.data.legId)
+        ? state
+        : { ...state, holdMusic: [...state.holdMusic, event.data.legId] };
+    case "HoldMusicStopped":
+      return { ...state, holdMusic: state.holdMusic.filter((l) => l !== event.data.legId) };
+    case "WhisperRequested":
+      return withConnect(state, (r) => ({
+        ...r,
+        phase: "whisper",
+        whisperPlaybackId: event.data.playbackId,
+      }));
+    case "LegsBridged": {
+      const [a, b] = event.data.legIds;
+      let next: CallState = { ...state, bridge: [a, b] };
+      if (a === state.callerLegId) {
+        next = { ...next, agentLegId: b };
+        next = withConnect(next, (r) => ({
+          ...omit(r, "whisperPlaybackId"),
+          phase: "bridged",
+          agentLegId: b,
+        }));
+      } else {
+        next = withTransfer(next, (t) => ({ ...t, phase: "consulting", consultLegId: b }));
+      }
+      return next;
+    }
+    case "LegsUnbridged":
+      return omit(state, "bridge");
+    case "RecordingStarted":
+      return { ...state, recordingId: event.data.recordingId };
+    case "RecordingStopped":
+      return omit(state, "recordingId");
+    case "ConnectCompleted":
+      return state;
+    case "CallerEnqueued":
+      return withConnect(state, (r) => ({
+        ...r,
+        phase: "queued",
+        legIds: [],
+        queue: { groupId: event.data.groupId, enqueuedAt: event.data.enqueuedAt, waiting: true },
+      }));
+    case "QueuePositionAnnounced":
+      return withConnect(state, (r) =>
+        r.queue
+          ? {
+              ...r,
+              queue: {
+                ...r.queue,
+                lastAnnouncedPosition: event.data.position,
+                lastAnnouncedAt: event.data.at,
+              },
+            }
+          : r,
+      );
+    case "CallerDequeued":
+      return withConnect(state, (r) => (r.queue ? { ...r, queue: { ...r.queue, waiting: false } } : r));
+    case "VoicemailRecordingStarted": {
+      const a = state.applet;
+      return a?.kind === "voicemail"
+        ? { ...state, applet: { ...a, recordingId: event.data.recordingId } }
+        : state;
+    }
+    case "VoicemailRecorded": {
+      const a = state.applet;
+      return a?.kind === "voicemail" ? { ...state, applet: omit(a, "recordingId") } : state;
+    }
+    case "TransferRequested": {
+      const d = event.data;
+      return {
+        ...state,
+        transfer: {
+          transferId: d.transferId,
+          mode: d.mode,
+          target: d.target,
+          fromLegId: d.agentLegId,
+          phase: "ringing",
+          legIds: [],
+          fromLegGone: d.mode === "blind",
+        },
+      };
+    }
+    case "TransferCompleted": {
+      const next = omit(state, "transfer");
+      return { ...next, agentLegId: event.data.agentLegId };
+    }
+    case "TransferFailed":
+      return omit(state, "transfer");
+    case "CallEnded":
+      return { ...state, status: "ended", endReason: event.data.reason };
+    default: {
+      const unknown: never = event;
+      throw new Error(`unknown call event ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export function foldCall(events: readonly CallEvent[], from: CallState = INITIAL_CALL): CallState {
+  return events.reduce(evolveCall, from);
+}

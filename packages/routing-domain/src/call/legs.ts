@@ -1,0 +1,32 @@
+import type { DecisionBuilder } from "./builder.js";
+import type { LegInfo } from "./types.js";
+
+/** A leg that is up or being set up, and that nobody has asked to tear down yet. */
+export const isLive = (leg: LegInfo | undefined): boolean =>
+  leg !== undefined &&
+  (leg.status === "originating" || leg.status === "ringing" || leg.status === "answered");
+
+/** The agent a leg held goes back: released if it never answered, call ended (maybe wrap-up) if it did. */
+export function freeAgentOf(b: DecisionBuilder, leg: LegInfo, answered: boolean, reason: string): void {
+  if (leg.agentId === undefined) return;
+  const callId = b.state.callId;
+  if (answered) {
+    const wrapUpSec = b.ctx.config.agents[leg.agentId]?.wrapUpSec ?? 0;
+    b.agentCommand(leg.agentId, { type: "EndCall", callId, now: b.now, wrapUpSec });
+  } else {
+    b.agentCommand(leg.agentId, { type: "Release", callId, now: b.now, reason });
+  }
+}
+
+/** Cancels a ringing leg or hangs up an answered one, and frees its agent. No-op for legs already going. */
+export function cancelLeg(b: DecisionBuilder, legId: string, reason: string): void {
+  const leg = b.state.legs[legId];
+  if (!leg || !isLive(leg)) return;
+  const answered = leg.status === "answered";
+  b.emit(
+    answered
+      ? { type: "LegHangupRequested", data: { legId, reason } }
+      : { type: "LegCancelRequested", data: { legId, reason } },
+  );
+  freeAgentOf(b, leg, answered, reason);
+}

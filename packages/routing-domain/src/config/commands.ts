@@ -1,0 +1,36 @@
+import type { Flow } from "../flow/model.js";
+import type { Contact } from "../shared/audio.js";
+import type { CallsPeriod } from "../shared/period.js";
+import type { QueueSettings, Strategy } from "./snapshot.js";
+
+export type ConfigCommand =
+  | {
+      readonly type: "ConfigureAccount";
+      readonly callerIdPassThrough?: boolean;
+      readonly recordCalls?: boolean;
+      readonly timeZone?: string;
+      readonly callsPeriod?: CallsPeriod;
+    }
+  | {
+      readonly type: "DefineAgent";
+      readonly agentId: string;
+      readonly name: string;
+      readonly contact: Contact;
+      readonly wrapUpSec?: number;
+    }
+  | { readonly type: "RemoveAgent"; readonly agentId: string }
+  | {
+      readonly type: "DefineGroup";
+      readonly groupId: string;
+      readonly name: string;
+      readonly strategy: Strategy;
+      readonly members: readonly string[];
+      readonly ringTimeoutSec?: number;
+      readonly maxRingAttempts?: number;
+      readonly queue?: Partial<QueueSettings>;
+    }
+  | { readonly type: "RemoveGroup"; readonly groupId: string }
+  | { readonly type: "DefineNumber"; readonly number: string; readonly flowId: string }
+  | { readonly type: "RemoveNumber"; readonly number: string }
+  | { readonly type: "DefineFlow"; readonly flow: Flow }
+  | { readonly type: "RemoveFlow"; readonly flowId: string };

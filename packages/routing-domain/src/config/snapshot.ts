@@ -1,0 +1,100 @@
+import type { Flow } from "../flow/model.js";
+import type { Audio, Contact } from "../shared/audio.js";
+import type { CallsPeriod } from "../shared/period.js";
+
+export type Strategy = "roundRobin" | "simultaneous" | "sequential" | "longestIdle" | "leastCalls";
+export const STRATEGIES: readonly Strategy[] = [
+  "roundRobin",
+  "simultaneous",
+  "sequential",
+  "longestIdle",
+  "leastCalls",
+];
+
+export interface AccountSettings {
+  /** Required before a Connect applet may show the caller's own number to the agent. */
+  readonly callerIdPassThrough: boolean;
+  /** App-level recording; Connect's "inherit" uses it. */
+  readonly recordCalls: boolean;
+  /** IANA zone; the calls-handled period is counted on this wall clock. */
+  readonly timeZone: string;
+  readonly callsPeriod: CallsPeriod;
+}
+
+export const DEFAULT_ACCOUNT: AccountSettings = {
+  callerIdPassThrough: false,
+  recordCalls: false,
+  timeZone: "UTC",
+  callsPeriod: "day",
+};
+
+export interface AgentConfig {
+  readonly agentId: string;
+  readonly name: string;
+  readonly contact: Contact;
+  /** Seconds of wrap-up after each call before the agent is offered another; default 0. */
+  readonly wrapUpSec: number;
+}
+
+export interface QueueSettings {
+  readonly enabled: boolean;
+  readonly holdMusic: Audio;
+  readonly announcePosition: boolean;
+  /** Position announcements are made at most this often. */
+  readonly announceEverySec: number;
+  readonly maxWaitSec: number;
+  readonly maxSize: number;
+}
+
+export const DEFAULT_QUEUE: QueueSettings = {
+  enabled: false,
+  holdMusic: { kind: "defaultTone" },
+  announcePosition: false,
+  announceEverySec: 30,
+  maxWaitSec: 300,
+  maxSize: 10,
+};
+
+export interface GroupConfig {
+  readonly groupId: string;
+  readonly name: string;
+  readonly strategy: Strategy;
+  /** Ordered: the Sequential strategy rings in this order, Round-Robin rotates through it. */
+  readonly members: readonly string[];
+  readonly ringTimeoutSec: number;
+  readonly maxRingAttempts: number;
+  readonly queue: QueueSettings;
+}
+
+export interface NumberConfig {
+  /** The business number (E.164) callers dial. */
+  readonly number: string;
+  readonly flowId: string;
+}
+
+/** The configuration as of `version` (the number of config events applied). */
+export interface ConfigSnapshot {
+  readonly version: number;
+  readonly account: AccountSettings;
+  readonly agents: Readonly<Record<string, AgentConfig>>;
+  readonly groups: Readonly<Record<string, GroupConfig>>;
+  readonly numbers: Readonly<Record<string, NumberConfig>>;
+  readonly flows: Readonly<Record<string, Flow>>;
+}
+
+export const EMPTY_CONFIG: ConfigSnapshot = {
+  version: 0,
+  account: DEFAULT_ACCOUNT,
+  agents: {},
+  groups: {},
+  numbers: {},
+  flows: {},
+};
+
+/** The groups an agent serves, in group id order. */
+export function groupsOf(config: ConfigSnapshot, agentId: string): string[] {
+  return Object.values(config.groups)
+    .filter((g) => g.members.includes(agentId))
+    .map((g) => g.groupId)
+    .sort();
+}

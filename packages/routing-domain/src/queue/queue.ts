@@ -1,0 +1,117 @@
+import type { ConfigSnapshot } from "../config/snapshot.js";
+import { RoutingDomainError } from "../shared/errors.js";
+
+export interface QueueEntry {
+  readonly callId: string;
+  readonly enqueuedAt: number;
+}
+
+/** A group's waiting callers, longest-waiting first (by enqueuedAt, then call id). */
+export interface QueueState {
+  readonly entries: readonly QueueEntry[];
+}
+
+export const EMPTY_QUEUE: QueueState = { entries: [] };
+export const queueStreamId = (groupId: string): string => `queue-${groupId}`;
+
+export type QueueCommand =
+  | {
+      readonly type: "Enqueue";
+      readonly callId: string;
+      readonly enqueuedAt: number;
+      readonly maxSize: number;
+    }
+  | {
+      readonly type: "Leave";
+      readonly callId: string;
+      readonly reason: QueueLeaveReason;
+      readonly at: number;
+    };
+
+export type QueueLeaveReason = "agentOffered" | "maxWait" | "callerHungUp" | "callEnded";
+
+export type QueueEvent =
+  | { readonly type: "CallerQueued"; readonly data: { readonly callId: string; readonly enqueuedAt: number } }
+  | {
+      readonly type: "CallerLeftQueue";
+      readonly data: { readonly callId: string; readonly reason: QueueLeaveReason; readonly at: number };
+    };
+
+export class QueueFullError extends RoutingDomainError {
+  override readonly name = "QueueFullError";
+  constructor(readonly maxSize: number) {
+    super(`queue is full (${maxSize} callers)`);
+  }
+}
+
+const before = (a: QueueEntry, b: QueueEntry): number =>
+  a.enqueuedAt - b.enqueuedAt || (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0);
+
+export function decideQueue(command: QueueCommand, state: QueueState): QueueEvent[] {
+  switch (command.type) {
+    case "Enqueue":
+      if (state.entries.some((e) => e.callId === command.callId)) return [];
+      if (state.entries.length >= command.maxSize) throw new QueueFullError(command.maxSize);
+      return [{ type: "CallerQueued", data: { callId: command.callId, enqueuedAt: command.enqueuedAt } }];
+    case "Leave":
+      if (!state.entries.some((e) => e.callId === command.callId)) return [];
+      return [
+        { type: "CallerLeftQueue", data: { callId: command.callId, reason: command.reason, at: command.at } },
+      ];
+    default: {
+      const unknown: never = command;
+      throw new Error(`unknown queue command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export function evolveQueue(state: QueueState, event: QueueEvent): QueueState {
+  switch (event.type) {
+    case "CallerQueued":
+      return { entries: [...state.entries, event.data].sort(before) };
+    case "CallerLeftQueue":
+      return { entries: state.entries.filter((e) => e.callId !== event.data.callId) };
+    default: {
+      const unknown: never = event;
+      throw new Error(`unknown queue event ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export const queueDecider = {
+  initialState: (): QueueState => EMPTY_QUEUE,
+  decide: decideQueue,
+  evolve: evolveQueue,
+};
+
+/** 1-based position of a call in the queue, or undefined when it is not queued. Callers behind one who left move up. */
+export function positionOf(state: QueueState, callId: string): number | undefined {
+  const i = state.entries.findIndex((e) => e.callId === callId);
+  return i < 0 ? undefined : i + 1;
+}
+
+export interface QueueViewEntry {
+  readonly state: QueueState;
+  readonly version: number;
+}
+/** groupId → queue, as read by a router. */
+export type QueueView = Readonly<Record<string, QueueViewEntry>>;
+
+/**
+ * The caller a freed agent should take: the longest-waiting caller among the queues of every group the agent
+ * serves (ties: earlier group id, then call id). Undefined when none of them has anyone waiting.
+ */
+export function nextCallerFor(
+  agentId: string,
+  queues: QueueView,
+  config: Pick<ConfigSnapshot, "groups">,
+): { readonly groupId: string; readonly callId: string; readonly enqueuedAt: number } | undefined {
+  let best: { groupId: string; callId: string; enqueuedAt: number } | undefined;
+  for (const group of Object.values(config.groups).sort((a, b) => (a.groupId < b.groupId ? -1 : 1))) {
+    if (!group.queue.enabled || !group.members.includes(agentId)) continue;
+    const head = queues[group.groupId]?.state.entries[0];
+    if (!head) continue;
+    if (!best || before(head, best) < 0) best = { groupId: group.groupId, ...head };
+  }
+  return best;
+}

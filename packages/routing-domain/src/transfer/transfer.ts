@@ -1,0 +1,255 @@
+import type { DecisionBuilder } from "../call/builder.js";
+import { connectRun, schedule } from "../call/connect.js";
+import {
+  CallNotFoundError,
+  NoConnectedAgentError,
+  TransferInProgressError,
+  TransferNotFoundError,
+} from "../call/errors.js";
+import { endCall } from "../call/flow-runner.js";
+import { cancelLeg, isLive } from "../call/legs.js";
+import type { RoutingDecision, TransferTarget } from "../call/types.js";
+import { UnknownAgentError, UnknownGroupError } from "../config/decider.js";
+import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
+import { assertE164 } from "../shared/validation.js";
+import { type CandidateReport, memberSnapshots, selectAgents } from "../strategies/strategies.js";
+
+const DEFAULT_TRANSFER_RING_SEC = 30;
+
+/**
+ * Agent A (connected to the caller) transfers to an agent, a group or a number. Warm: the caller holds
+ * (with hold music) while A consults B; A completes by dropping. Blind: A drops at once.
+ */
+export function requestTransfer(
+  b: DecisionBuilder,
+  transferId: string,
+  mode: "warm" | "blind",
+  target: TransferTarget,
+): void {
+  const s = b.state;
+  if (s.status !== "active") throw new CallNotFoundError("RequestTransfer");
+  if (s.transfer) throw new TransferInProgressError(s.transfer.transferId);
+  const fromLegId = s.agentLegId;
+  if (fromLegId === undefined || !s.bridge?.includes(fromLegId)) throw new NoConnectedAgentError(s.callId);
+  const cfg = b.ctx.config;
+  if (target.kind === "number") assertE164(target.number, "transfer target");
+  if (target.kind === "agent" && !cfg.agents[target.agentId]) throw new UnknownAgentError(target.agentId);
+  if (target.kind === "group" && !cfg.groups[target.groupId]) throw new UnknownGroupError(target.groupId);
+
+  const caller = s.callerLegId;
+  const planned = connectRun(b)?.plan?.holdMusic;
+  const holdMusic: Audio = planned && planned.kind !== "ringback" ? planned : DEFAULT_HOLD_MUSIC;
+  b.emit(
+    { type: "TransferRequested", data: { transferId, mode, target, agentLegId: fromLegId } },
+    { type: "LegsUnbridged", data: { legIds: [caller, fromLegId] } },
+    { type: "HoldMusicStarted", data: { legId: caller, audio: holdMusic } },
+  );
+  if (mode === "blind") cancelLeg(b, fromLegId, "blindTransfer");
+
+  // Who to ring for B.
+  let candidates: readonly CandidateReport[] = [];
+  let chosen: readonly string[] = [];
+  let reason: string;
+  let targets: Array<{ to: Contact; agentId?: string }> = [];
+  let ringTimeoutSec = DEFAULT_TRANSFER_RING_SEC;
+  let extra: Partial<RoutingDecision> = {};
+  switch (target.kind) {
+    case "number":
+      targets = [{ to: { kind: "phone", number: target.number } }];
+      reason = "transfer to a number";
+      break;
+    case "agent": {
+      const agent = cfg.agents[target.agentId]!;
+      const [m] = memberSnapshots([agent.agentId], b.ctx.presence, b.now, b.periodKey);
+      const available = b.agentState(agent.agentId).status === "available";
+      candidates = [
+        {
+          agentId: agent.agentId,
+          status: m!.status,
+          idleSec: Math.floor(m!.idleMs / 1000),
+          callsInPeriod: m!.callsInPeriod,
+          chosen: available,
+          reason: available ? "the transfer's agent, available" : `the transfer's agent is ${m!.status}`,
+        },
+      ];
+      chosen = available ? [agent.agentId] : [];
+      targets = available ? [{ to: agent.contact, agentId: agent.agentId }] : [];
+      reason = available ? `agent ${agent.agentId} is available` : `agent ${agent.agentId} is ${m!.status}`;
+      break;
+    }
+    case "group": {
+      const group = cfg.groups[target.groupId]!;
+      ringTimeoutSec = group.ringTimeoutSec;
+      const members = memberSnapshots(group.members, b.ctx.presence, b.now, b.periodKey).map((m) => ({
+        ...m,
+        status: m.status === "available" ? b.agentState(m.agentId).status : m.status,
+      }));
+      const cursor = b.groupState(group.groupId).cursor;
+      const result = selectAgents({
+        strategy: group.strategy,
+        members,
+        seed: b.seed,
+        ...(cursor !== undefined ? { cursor } : {}),
+        maxRingAttempts: 1,
+      });
+      if (group.strategy === "roundRobin" && result.cursor !== undefined && result.chosen.length > 0) {
+        b.groupEvent(group.groupId, {
+          type: "RoundRobinCursorAdvanced",
+          data: { agentId: result.cursor, callId: s.callId },
+        });
+      }
+      candidates = result.candidates;
+      chosen = result.chosen;
+      reason = result.reason;
+      targets = result.chosen.map((agentId) => ({ to: cfg.agents[agentId]!.contact, agentId }));
+      extra = {
+        strategy: group.strategy,
+        groupId: group.groupId,
+        ...(result.tieBreak ? { tieBreak: result.tieBreak } : {}),
+      };
+      break;
+    }
+    default: {
+      const unknown: never = target;
+      throw new Error(`unknown transfer target ${JSON.stringify(unknown)}`);
+    }
+  }
+  const legs = targets.map((t) => ({ legId: b.newId("leg"), ...t }));
+  for (const leg of legs) {
+    if (leg.agentId !== undefined) {
+      b.agentCommand(leg.agentId, { type: "Reserve", callId: s.callId, legId: leg.legId, now: b.now });
+    }
+  }
+  const callerId = {
+    number: s.to,
+    source: "business" as const,
+    reason: "transfers present the business number",
+  };
+  b.emit({
+    type: "RoutingDecided",
+    data: {
+      appletId: connectRun(b)?.appletId ?? "",
+      target,
+      purpose: "transfer",
+      ...extra,
+      configVersion: cfg.version,
+      seed: b.seed,
+      candidates,
+      chosen,
+      reason,
+      legs,
+      ringTimeoutSec,
+      callerId,
+      holdMusic,
+      recording: { enabled: s.recordingId !== undefined, reason: "recording continues across the transfer" },
+    },
+  });
+  if (legs.length === 0) {
+    transferFailed(b, `nobody to transfer to: ${reason}`);
+    return;
+  }
+  for (const leg of legs) {
+    b.emit({
+      type: "LegOriginateRequested",
+      data: {
+        legId: leg.legId,
+        role: "consult",
+        to: leg.to,
+        ...(leg.agentId !== undefined ? { agentId: leg.agentId } : {}),
+        callerId: callerId.number,
+        timeoutSec: ringTimeoutSec,
+      },
+    });
+  }
+  schedule(b, "transferRingTimeout", ringTimeoutSec);
+}
+
+/** B answered: consult with A (warm), or straight to the caller when A is gone (blind). */
+export function consultAnswered(b: DecisionBuilder, legId: string): void {
+  const t = b.state.transfer!;
+  b.emit({ type: "LegAnswered", data: { legId, at: b.now } });
+  if (t.timerId && b.state.timers[t.timerId])
+    b.emit({ type: "TimerCancelled", data: { timerId: t.timerId } });
+  const leg = b.state.legs[legId]!;
+  if (leg.agentId !== undefined) {
+    b.agentCommand(leg.agentId, {
+      type: "Answer",
+      callId: b.state.callId,
+      now: b.now,
+      periodKey: b.periodKey,
+    });
+  }
+  if (t.fromLegGone) {
+    completeTransfer(b, legId);
+  } else {
+    b.emit({ type: "LegsBridged", data: { legIds: [t.fromLegId, legId], at: b.now } });
+  }
+  for (const other of t.legIds) if (other !== legId) cancelLeg(b, other, "anotherLegAnswered");
+}
+
+/** A drops (or is gone); the caller is bridged to B. */
+export function completeTransfer(b: DecisionBuilder, consultLegId: string): void {
+  const t = b.state.transfer!;
+  const caller = b.state.callerLegId;
+  if (b.state.bridge) b.emit({ type: "LegsUnbridged", data: { legIds: b.state.bridge } });
+  cancelLeg(b, t.fromLegId, "transferCompleted");
+  if (b.state.holdMusic.includes(caller)) b.emit({ type: "HoldMusicStopped", data: { legId: caller } });
+  b.emit(
+    { type: "LegsBridged", data: { legIds: [caller, consultLegId], at: b.now } },
+    { type: "TransferCompleted", data: { transferId: t.transferId, agentLegId: consultLegId } },
+  );
+}
+
+/** B declined, did not answer or hung up: the caller returns to A (or the call ends when A is gone). */
+export function transferFailed(b: DecisionBuilder, reason: string): void {
+  const t = b.state.transfer!;
+  for (const legId of t.legIds) cancelLeg(b, legId, "transferFailed");
+  if (t.timerId && b.state.timers[t.timerId])
+    b.emit({ type: "TimerCancelled", data: { timerId: t.timerId } });
+  const caller = b.state.callerLegId;
+  const a = b.state.legs[t.fromLegId];
+  if (b.state.bridge) b.emit({ type: "LegsUnbridged", data: { legIds: b.state.bridge } });
+  if (!t.fromLegGone && a && isLive(a)) {
+    b.emit({ type: "TransferFailed", data: { transferId: t.transferId, reason, returnedTo: t.fromLegId } });
+    if (b.state.holdMusic.includes(caller)) b.emit({ type: "HoldMusicStopped", data: { legId: caller } });
+    b.emit({ type: "LegsBridged", data: { legIds: [caller, t.fromLegId], at: b.now } });
+    return;
+  }
+  b.emit({ type: "TransferFailed", data: { transferId: t.transferId, reason } });
+  endCall(b, "transferFailed");
+}
+
+/** A leg involved in a transfer ended on its own. Returns false when the leg is not part of the transfer. */
+export function transferLegEnded(b: DecisionBuilder, legId: string, reason: string): boolean {
+  const t = b.state.transfer;
+  if (!t) return false;
+  if (legId === t.fromLegId) {
+    // Agent A left: completing a consult, or turning a still-ringing warm transfer into a blind one.
+    if (t.phase === "consulting" && t.consultLegId !== undefined) completeTransfer(b, t.consultLegId);
+    return true;
+  }
+  if (!t.legIds.includes(legId)) return false;
+  if (t.phase === "consulting") {
+    if (legId === t.consultLegId) transferFailed(b, `transfer target hung up (${reason})`);
+    return true;
+  }
+  if (!t.legIds.some((id) => isLive(b.state.legs[id]))) transferFailed(b, `transfer target ${reason}`);
+  return true;
+}
+
+export function completeTransferCommand(b: DecisionBuilder, transferId: string): void {
+  const t = b.state.transfer;
+  if (!t || t.transferId !== transferId) throw new TransferNotFoundError(transferId);
+  if (t.phase === "consulting" && t.consultLegId !== undefined) {
+    completeTransfer(b, t.consultLegId);
+    return;
+  }
+  // A completes before B answered: A drops now and B will be put straight through.
+  cancelLeg(b, t.fromLegId, "transferCompleted");
+}
+
+export function cancelTransferCommand(b: DecisionBuilder, transferId: string): void {
+  const t = b.state.transfer;
+  if (!t || t.transferId !== transferId || t.fromLegGone) throw new TransferNotFoundError(transferId);
+  transferFailed(b, "cancelled by the transferring agent");
+}

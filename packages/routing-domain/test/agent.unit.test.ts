@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import {
+  AgentBusyError,
+  type AgentEvent,
+  AgentUnavailableError,
+  callsInPeriod,
+  evolveAgent,
+  INITIAL_AGENT,
+  InvalidAgentTransitionError,
+  idleSeconds,
+  periodKey,
+} from "../src/index.js";
+import { agentSpec, sec } from "./support/world.js";
+
+const signedIn: AgentEvent[] = [{ type: "AgentSignedIn", data: { at: sec(0) } }];
+const reserved: AgentEvent[] = [
+  ...signedIn,
+  { type: "AgentReserved", data: { callId: "c1", legId: "l1", at: sec(5) } },
+];
+const onCall: AgentEvent[] = [
+  ...reserved,
+  { type: "AgentAnswered", data: { callId: "c1", at: sec(8), periodKey: "2026-11-24" } },
+];
+
+describe("agent decider", () => {
+  it("signing in makes the agent available and idle since then", () => {
+    const e = agentSpec.given([]).when({ type: "SignIn", now: sec(0) }).events;
+    const state = e.reduce(evolveAgent, INITIAL_AGENT);
+    expect(state).toMatchObject({ status: "available", idleSince: sec(0) });
+    expect(idleSeconds(state, sec(42))).toBe(42);
+  });
+
+  it("an available agent is reserved with the call id", () => {
+    agentSpec
+      .given(signedIn)
+      .when({ type: "Reserve", callId: "c1", legId: "l1", now: sec(5) })
+      .then([{ type: "AgentReserved", data: { callId: "c1", legId: "l1", at: sec(5) } }]);
+  });
+
+  it("an agent who is reserved, ringing, on a call or in wrap-up is never offered another call", () => {
+    const ringing: AgentEvent[] = [...reserved, { type: "AgentRinging", data: { callId: "c1", at: sec(6) } }];
+    const wrapUp: AgentEvent[] = [
+      ...onCall,
+      { type: "AgentCallEnded", data: { callId: "c1", at: sec(60), wrapUpEndsAt: sec(90) } },
+    ];
+    for (const past of [reserved, ringing, onCall, wrapUp]) {
+      agentSpec
+        .given(past)
+        .when({ type: "Reserve", callId: "c2", legId: "l2", now: sec(70) })
+        .then(AgentBusyError);
+    }
+  });
+
+  it("signed out, on break and offline agents cannot be reserved", () => {
+    const onBreak: AgentEvent[] = [...signedIn, { type: "AgentBreakStarted", data: { at: sec(1) } }];
+    const offline: AgentEvent[] = [...signedIn, { type: "AgentWentOffline", data: { at: sec(1) } }];
+    for (const past of [[], onBreak, offline]) {
+      agentSpec
+        .given(past)
+        .when({ type: "Reserve", callId: "c2", legId: "l2", now: sec(2) })
+        .then(AgentUnavailableError);
+    }
+  });
+
+  it("releasing a reservation returns the agent to available, keeping the idle time from before the offer", () => {
+    const events = agentSpec
+      .given(reserved)
+      .when({ type: "Release", callId: "c1", now: sec(40), reason: "noAnswer" }).events;
+    const state = [...reserved, ...events].reduce(evolveAgent, INITIAL_AGENT);
+    expect(state).toMatchObject({ status: "available", idleSince: sec(0) });
+    expect(state.callId).toBeUndefined();
+  });
+
+  it("a release for another call, or a repeated release, changes nothing", () => {
+    agentSpec
+      .given(reserved)
+      .when({ type: "Release", callId: "c9", now: sec(9), reason: "x" })
+      .thenNothing();
+    agentSpec
+      .given(signedIn)
+      .when({ type: "Release", callId: "c1", now: sec(9), reason: "x" })
+      .thenNothing();
+  });
+
+  it("hang-up with wrap-up 0 (the default) makes the agent available at once, idle since the hang-up", () => {
+    const events = agentSpec
+      .given(onCall)
+      .when({ type: "EndCall", callId: "c1", now: sec(100), wrapUpSec: 0 }).events;
+    expect(events).toEqual([{ type: "AgentCallEnded", data: { callId: "c1", at: sec(100) } }]);
+    expect([...onCall, ...events].reduce(evolveAgent, INITIAL_AGENT)).toMatchObject({
+      status: "available",
+      idleSince: sec(100),
+    });
+  });
+
+  it("configured wrap-up: the agent wraps up until the timer, then is available; a stale wrap-up timer is ignored", () => {
+    const ended = agentSpec
+      .given(onCall)
+      .when({ type: "EndCall", callId: "c1", now: sec(100), wrapUpSec: 20 }).events;
+    expect(ended).toEqual([
+      { type: "AgentCallEnded", data: { callId: "c1", at: sec(100), wrapUpEndsAt: sec(120) } },
+    ]);
+    const past = [...onCall, ...ended];
+    agentSpec
+      .given(past)
+      .when({ type: "EndWrapUp", callId: "c0", now: sec(120) })
+      .thenNothing();
+    agentSpec
+      .given(past)
+      .when({ type: "EndWrapUp", callId: "c1", now: sec(120) })
+      .then([{ type: "AgentWrapUpEnded", data: { callId: "c1", at: sec(120) } }]);
+  });
+
+  it("calls handled are counted per period and start again in a new period", () => {
+    let state = onCall.reduce(evolveAgent, INITIAL_AGENT);
+    expect(callsInPeriod(state, "2026-11-24")).toBe(1);
+    expect(callsInPeriod(state, "2026-11-25")).toBe(0);
+    state = evolveAgent(state, { type: "AgentCallEnded", data: { callId: "c1", at: sec(50) } });
+    state = evolveAgent(state, { type: "AgentReserved", data: { callId: "c2", legId: "l", at: sec(60) } });
+    state = evolveAgent(state, {
+      type: "AgentAnswered",
+      data: { callId: "c2", at: sec(61), periodKey: "2026-11-25" },
+    });
+    expect(state.calls).toEqual({ periodKey: "2026-11-25", count: 1 });
+  });
+
+  it("the period is the current day in the account's time zone", () => {
+    const instant = Date.UTC(2026, 10, 24, 20, 30); // 20:30 UTC
+    expect(periodKey(instant, "UTC")).toBe("2026-11-24");
+    expect(periodKey(instant, "Asia/Tokyo")).toBe("2026-11-25"); // 05:30 next day in Tokyo
+    expect(periodKey(instant, "America/Los_Angeles")).toBe("2026-11-24");
+    expect(periodKey(instant, "UTC", "hour")).toBe("2026-11-24T20");
+    expect(periodKey(instant, "UTC", "week")).toBe("2026-W48");
+    expect(periodKey(Date.UTC(2027, 0, 1), "UTC", "week")).toBe("2026-W53");
+    expect(periodKey(instant, "UTC", "month")).toBe("2026-11");
+  });
+
+  it("signing out or going on break is refused while the agent holds a call", () => {
+    agentSpec
+      .given(onCall)
+      .when({ type: "SignOut", now: sec(9) })
+      .then(InvalidAgentTransitionError);
+    agentSpec
+      .given(reserved)
+      .when({ type: "StartBreak", now: sec(9) })
+      .then(InvalidAgentTransitionError);
+  });
+});

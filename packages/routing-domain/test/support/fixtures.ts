@@ -1,0 +1,36 @@
+import type { Applet, ConfigCommand } from "../../src/index.js";
+import { AGENTS, BUSINESS, World } from "./world.js";
+
+export interface WorldOptions {
+  readonly applets: Record<string, Applet>;
+  readonly start?: string;
+  readonly groups?: readonly ConfigCommand[];
+  readonly account?: ConfigCommand;
+  /** Agents signed in at T0 (default: all four). */
+  readonly signIn?: readonly string[];
+}
+
+/** Four agents (ann, bob, cid, dee), the given groups, one flow "main" on the business number. */
+export function worldWith(options: WorldOptions): World {
+  const w = new World([
+    ...AGENTS,
+    ...(options.account ? [options.account] : []),
+    ...(options.groups ?? []),
+    {
+      type: "DefineFlow",
+      flow: { flowId: "main", name: "Main", start: options.start ?? "connect", applets: options.applets },
+    },
+    { type: "DefineNumber", number: BUSINESS, flowId: "main" },
+  ]);
+  w.signIn(options.signIn ?? ["ann", "bob", "cid", "dee"]);
+  return w;
+}
+
+export const group = (
+  groupId: string,
+  strategy: "roundRobin" | "simultaneous" | "sequential" | "longestIdle" | "leastCalls",
+  members: readonly string[],
+  extra: Partial<Extract<ConfigCommand, { type: "DefineGroup" }>> = {},
+): ConfigCommand => ({ type: "DefineGroup", groupId, name: groupId, strategy, members, ...extra });
+
+export const hangup: Applet = { kind: "hangup" };
