@@ -5,8 +5,8 @@ export function redactUrl(url: string): string {
     if (parsed.password) parsed.password = "***";
     return parsed.toString();
   } catch {
-    // Not a URL we can parse: drop anything that looks like user:password@.
-    return url.replace(/\/\/[^@/]*@/, "//***@");
+    // Not a URL we can parse: mask anything that looks like the password of user:password@.
+    return url.replace(/:[^:@/\s]*@/g, ":***@");
   }
 }
 

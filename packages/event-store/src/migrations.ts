@@ -27,8 +27,8 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   },
   "2026-11-24T0901-create-streams": {
     async up(db: Kysely<unknown>) {
-      // One row per stream, locked by every append to it: serialises writers per stream and carries the
-      // version the expected-version check compares against. Version 0 means "no events yet".
+      // One row per stream that has events: its current version, which the expected-version check reads
+      // while holding the stream's advisory lock (see lockStreams in sql-event-store.ts).
       await sql`
         create table streams (
           stream_id text primary key,
@@ -45,6 +45,32 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
           position bigint not null,
           updated_at timestamptz not null default now()
         )`.execute(db);
+    },
+  },
+  "2026-11-24T0903-create-lock-and-read-function": {
+    async up(db: Kysely<unknown>) {
+      // The append hot path in one round trip: take the streams' advisory locks (key order, no xid
+      // needed), then read versions and already-stored event ids. VOLATILE, so each query inside takes a
+      // fresh snapshot and the reads see what the previous holder of a lock committed.
+      await sql`
+        create function event_store_lock_and_read(stream_ids jsonb, event_ids jsonb, take_locks boolean)
+        returns table (kind text, id text, version integer)
+        language plpgsql volatile as $fn$
+        begin
+          if take_locks then
+            perform count(pg_advisory_xact_lock(hashtext(current_schema()), k.key))
+            from (
+              select distinct hashtext(s) as key from jsonb_array_elements_text(stream_ids) as s order by key
+            ) as k;
+          end if;
+          return query
+            select 's'::text, st.stream_id, st.version
+            from jsonb_array_elements_text(stream_ids) as x (id) join streams as st on st.stream_id = x.id
+            union all
+            select 'e'::text, ev.event_id::text, null::integer
+            from jsonb_array_elements_text(event_ids) as x (id) join events as ev on ev.event_id = x.id::uuid;
+        end
+        $fn$`.execute(db);
     },
   },
 });

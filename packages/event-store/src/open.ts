@@ -63,7 +63,7 @@ async function openPostgres(url: string, options: OpenEventStoreOptions): Promis
   try {
     const client = await pool.connect();
     try {
-      if (options.schema) await client.query(`create schema if not exists ${options.schema}`);
+      if (options.schema) await createSchema(client, options.schema);
     } finally {
       client.release();
     }
@@ -141,6 +141,16 @@ async function finishOpen(
     db,
     close,
   };
+}
+
+async function createSchema(client: pg.PoolClient, schema: string): Promise<void> {
+  try {
+    await client.query(`create schema if not exists ${schema}`);
+  } catch (error) {
+    // "if not exists" is not atomic: a concurrent opener can create it between the check and the insert.
+    const code = (error as { code?: unknown }).code;
+    if (code !== "23505" && code !== "42P06") throw error;
+  }
 }
 
 const CONNECT_CODES = new Set([

@@ -103,6 +103,8 @@ export class SqlEventStore implements SqlEventStoreApi {
     const hook = new HookRunner(options);
     try {
       return await this.db.transaction().execute(async (trx) => {
+        // All locks before the first write (see writeBatch), and outside the savepoints.
+        await lockAndRead(trx, batchKeys(appends).streamIds, [], true);
         const results: Array<AppendResult | Error> = [];
         for (const [index, append] of appends.entries()) {
           const savepoint = sql.raw(`append_${index}`);
@@ -110,7 +112,7 @@ export class SqlEventStore implements SqlEventStoreApi {
           for (let attempt = 1; result === undefined; attempt++) {
             await sql`savepoint ${savepoint}`.execute(trx);
             try {
-              [result] = await writeBatch(trx, [append]);
+              [result] = await writeBatch(trx, [append], { locked: true });
               await sql`release savepoint ${savepoint}`.execute(trx);
             } catch (error) {
               await sql`rollback to savepoint ${savepoint}`.execute(trx);
@@ -183,34 +185,28 @@ export class SqlEventStore implements SqlEventStoreApi {
 }
 
 /**
- * One batch inside an open transaction: lock every touched stream (sorted), look up already-stored
- * event ids, decide each append in JS, then write all events and versions with one statement.
+ * One batch inside an open transaction: lock every touched stream and read versions and already-stored
+ * event ids (one round trip), decide each append in JS, then write all events and versions with one
+ * statement.
+ *
+ * Why advisory locks and not row locks on `streams`: a row lock needs a transaction id, so a writer
+ * that is still waiting for its second stream would already hold an xid older than the writer it waits
+ * for. Readers order by (transaction_id, position), and would then see that stream's later versions
+ * before its earlier ones. Advisory locks need no xid; the xid is assigned by the first write, after
+ * every lock is held, so per stream, xid order is version order. (Found by the readAll property test.)
  */
 async function writeBatch(
   trx: Tx,
   appends: ReadonlyArray<readonly StreamAppend[]>,
+  options: { locked?: boolean } = {},
 ): Promise<ReadonlyArray<AppendResult | Error>> {
   const { streamIds, eventIds } = batchKeys(appends);
+  const { rows } = await lockAndRead(trx, streamIds, eventIds, !options.locked);
   const current = new Map<string, number>();
-  if (streamIds.length > 0) {
-    // The no-op upsert creates missing stream rows (version 0) and row-locks all of them, in order.
-    const { rows } = await sql<{ stream_id: string; version: number }>`
-      insert into streams (stream_id, version)
-      select s, 0 from jsonb_array_elements_text(${JSON.stringify(streamIds)}::text::jsonb) as s
-      on conflict (stream_id) do update set version = streams.version
-      returning stream_id, version`.execute(trx);
-    for (const row of rows) current.set(row.stream_id, row.version);
-  }
   const stored = new Set<string>();
-  if (eventIds.length > 0) {
-    // A separate statement, so its snapshot is taken after the locks: it sees what the previous
-    // holder of a lock committed (a concurrent retry of the same append is recognised as one).
-    const { rows } = await sql<{ event_id: string }>`
-      select event_id::text as event_id from events
-      where event_id = any(array(select jsonb_array_elements_text(${JSON.stringify(eventIds)}::text::jsonb)::uuid))`.execute(
-      trx,
-    );
-    for (const row of rows) stored.add(row.event_id);
+  for (const row of rows) {
+    if (row.kind === "s") current.set(row.id, row.version ?? 0);
+    else stored.add(row.id);
   }
   const plan = planAppends(appends, current, stored);
   if (plan.rows.length > 0 || plan.versions.size > 0) {
@@ -219,9 +215,9 @@ async function writeBatch(
     );
     await sql`
       with bumped as (
-        update streams set version = v.version
-        from jsonb_to_recordset(${versions}::text::jsonb) as v(stream_id text, version integer)
-        where streams.stream_id = v.stream_id
+        insert into streams (stream_id, version)
+        select v.stream_id, v.version from jsonb_to_recordset(${versions}::text::jsonb) as v(stream_id text, version integer)
+        on conflict (stream_id) do update set version = excluded.version
       )
       insert into events (stream_id, stream_version, event_id, type, data, metadata)
       select r.s, r.v, r.e, r.t, coalesce(r.d, 'null'::jsonb), coalesce(r.m, '{}'::jsonb)
@@ -229,6 +225,14 @@ async function writeBatch(
         as r(s text, v integer, e uuid, t text, d jsonb, m jsonb)`.execute(trx);
   }
   return plan.results;
+}
+
+function lockAndRead(trx: Tx, streamIds: readonly string[], eventIds: readonly string[], takeLocks: boolean) {
+  return sql<{ kind: "s" | "e"; id: string; version: number | null }>`
+    select kind, id, version from event_store_lock_and_read(
+      ${JSON.stringify(streamIds)}::text::jsonb, ${JSON.stringify(eventIds)}::text::jsonb, ${takeLocks}::boolean)`.execute(
+    trx,
+  );
 }
 
 function toRecorded(row: EventRow): RecordedEvent {
@@ -250,10 +254,15 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** A concurrent insert of the same event id (23505), a deadlock or a serialisation failure: try again. */
+/**
+ * A concurrent insert of the same event id into another stream (the next attempt sees it stored), a
+ * deadlock or a serialisation failure: try again. A duplicate stream version is NOT retried: the stream
+ * locks make it impossible, so it would be a bug to surface.
+ */
 function isRetryable(error: unknown): boolean {
   const code = sqlState(error);
-  return code === "23505" || code === "40P01" || code === "40001";
+  const constraint = (error as { constraint?: unknown }).constraint;
+  return (code === "23505" && constraint === "events_event_id_key") || code === "40P01" || code === "40001";
 }
 
 /** An error PostgreSQL raised for a statement (SQLSTATE class other than connection problems). */
