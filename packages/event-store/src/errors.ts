@@ -59,3 +59,27 @@ export function describeError(error: unknown): string {
   const withCode = typeof code === "string" && !text.includes(code) ? `${code} ${text}` : text;
   return withCode.replace(/\s+/g, " ").trim();
 }
+
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "3D000", // database does not exist
+  "28000", // invalid authorization
+  "28P01", // invalid password
+  "57P03", // cannot connect now (starting up / shutting down)
+  "53300", // too many connections
+]);
+
+/** Errors that mean the server could not be reached or would not accept the connection. */
+export function isConnectFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === "string") return CONNECT_CODES.has(code) || code.startsWith("08");
+  if (error instanceof AggregateError) return error.errors.some(isConnectFailure);
+  // pg's own connect timeout, a dropped connection and SSL negotiation failures carry no code.
+  return error instanceof Error && /timeout|connection terminated|ssl/i.test(error.message);
+}

@@ -4,7 +4,7 @@ import type { Migration } from "kysely/migration";
 import pg from "pg";
 import { assertSchemaName, describeTarget } from "./connection.js";
 import type { EventStoreDatabase } from "./database.js";
-import { DatabaseUnreachableError, describeError, EventStoreError } from "./errors.js";
+import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFailure } from "./errors.js";
 import { AdvisoryLockLeadership, InProcessLeadership } from "./leadership.js";
 import { migrate } from "./migrations.js";
 import { PGliteDialect } from "./pglite-dialect.js";
@@ -88,6 +88,7 @@ async function openPostgres(url: string, options: OpenEventStoreOptions): Promis
       await leadership.releaseAll();
     },
     leadership,
+    target,
   );
 }
 
@@ -105,7 +106,8 @@ async function openPGlite(options: OpenEventStoreOptions): Promise<OpenedEventSt
     throw new EventStoreError(`starting PGlite failed: ${describeError(error)}`, { cause: error });
   }
   const db = new Kysely<EventStoreDatabase>({ dialect: new PGliteDialect(pglite) });
-  return finishOpen(db, "pglite", options, async () => undefined, new InProcessLeadership());
+  const target = `PGlite ${options.pglite?.dataDir ?? "(in memory)"}`;
+  return finishOpen(db, "pglite", options, async () => undefined, new InProcessLeadership(), target);
 }
 
 async function finishOpen(
@@ -114,6 +116,7 @@ async function finishOpen(
   options: OpenEventStoreOptions,
   beforeDestroy: () => Promise<void>,
   leadership: Leadership,
+  target: string,
 ): Promise<OpenedEventStore> {
   try {
     await migrate(db as Kysely<unknown>, {
@@ -135,8 +138,8 @@ async function finishOpen(
   return {
     backend,
     schema: options.schema ?? "public",
-    store: new SqlEventStore(db, close),
-    checkpoints: new SqlCheckpointStore(db),
+    store: new SqlEventStore(db, close, target),
+    checkpoints: new SqlCheckpointStore(db, target),
     leadership,
     db,
     close,
@@ -151,29 +154,6 @@ async function createSchema(client: pg.PoolClient, schema: string): Promise<void
     const code = (error as { code?: unknown }).code;
     if (code !== "23505" && code !== "42P06") throw error;
   }
-}
-
-const CONNECT_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "3D000", // database does not exist
-  "28000", // invalid authorization
-  "28P01", // invalid password
-  "57P03", // cannot connect now (starting up / shutting down)
-  "53300", // too many connections
-]);
-
-function isConnectFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code === "string" && (CONNECT_CODES.has(code) || code.startsWith("08"))) return true;
-  if (error instanceof AggregateError) return error.errors.some(isConnectFailure);
-  // pg's own connect timeout and SSL negotiation failures carry no code.
-  return error instanceof Error && /timeout|connection terminated|ssl/i.test(error.message);
 }
 
 /** Drops a schema and everything in it (tests: clean up the suite's own schema). */

@@ -1,7 +1,7 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import { batchKeys, planAppends } from "./append-plan.js";
 import type { EventStoreDatabase } from "./database.js";
-import { EventStoreError } from "./errors.js";
+import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFailure } from "./errors.js";
 import type {
   AppendResult,
   Checkpoint,
@@ -52,7 +52,13 @@ export class SqlEventStore implements SqlEventStoreApi {
   constructor(
     private readonly db: Db,
     private readonly onClose: () => Promise<void>,
+    /** host:port/database (or "PGlite"), for DatabaseUnreachableError messages. */
+    private readonly target: string,
   ) {}
+
+  private wrap(error: unknown, message: string): Error {
+    return wrap(error, message, this.target);
+  }
 
   async append(streams: readonly StreamAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     const [result] = await this.#commit([streams], options, { throwFirstError: true });
@@ -91,7 +97,7 @@ export class SqlEventStore implements SqlEventStoreApi {
         // One append broke the batch statement (e.g. a payload PostgreSQL rejects): isolate each append
         // in its own savepoint so only the offending one fails.
         if (appends.length > 1 && isStatementError(error)) return this.#commitIsolated(appends, options);
-        throw wrap(error, "append failed");
+        throw this.wrap(error, "append failed");
       }
     }
   }
@@ -117,7 +123,7 @@ export class SqlEventStore implements SqlEventStoreApi {
             } catch (error) {
               await sql`rollback to savepoint ${savepoint}`.execute(trx);
               await sql`release savepoint ${savepoint}`.execute(trx);
-              if (!(isRetryable(error) && attempt < MAX_ATTEMPTS)) result = wrap(error, "append failed");
+              if (!(isRetryable(error) && attempt < MAX_ATTEMPTS)) result = this.wrap(error, "append failed");
             }
           }
           results.push(result);
@@ -127,7 +133,7 @@ export class SqlEventStore implements SqlEventStoreApi {
       });
     } catch (error) {
       if (hook.failed) throw error;
-      throw wrap(error, "append failed");
+      throw this.wrap(error, "append failed");
     }
   }
 
@@ -141,7 +147,7 @@ export class SqlEventStore implements SqlEventStoreApi {
         order by stream_version`.execute(this.db);
       return rows.map(toRecorded);
     } catch (error) {
-      throw wrap(error, `reading stream ${streamId} failed`);
+      throw this.wrap(error, `reading stream ${streamId} failed`);
     }
   }
 
@@ -151,7 +157,7 @@ export class SqlEventStore implements SqlEventStoreApi {
         select version from streams where stream_id = ${streamId}`.execute(this.db);
       return rows[0]?.version ?? 0;
     } catch (error) {
-      throw wrap(error, `reading version of stream ${streamId} failed`);
+      throw this.wrap(error, `reading version of stream ${streamId} failed`);
     }
   }
 
@@ -175,7 +181,7 @@ export class SqlEventStore implements SqlEventStoreApi {
         checkpoint: last ? { transactionId: last.transactionId, position: last.position } : after,
       };
     } catch (error) {
-      throw wrap(error, "reading the log failed");
+      throw this.wrap(error, "reading the log failed");
     }
   }
 
@@ -286,8 +292,10 @@ class HookRunner {
   }
 }
 
-export function wrap(error: unknown, message: string): Error {
+export function wrap(error: unknown, message: string, target: string): Error {
   if (error instanceof EventStoreError) return error;
+  if (isConnectFailure(error))
+    return new DatabaseUnreachableError(target, describeError(error), { cause: error });
   const detail = error instanceof Error ? error.message : String(error);
   return new EventStoreError(`${message}: ${detail}`, { cause: error });
 }
@@ -297,7 +305,14 @@ export function checkpointFrom(row: { transaction_id: string; position: string }
 }
 
 export class SqlCheckpointStore implements CheckpointStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly target: string,
+  ) {}
+
+  private wrap(error: unknown, message: string): Error {
+    return wrap(error, message, this.target);
+  }
 
   async load(name: string): Promise<Checkpoint> {
     try {
@@ -306,7 +321,7 @@ export class SqlCheckpointStore implements CheckpointStore {
         from checkpoints where name = ${name}`.execute(this.db);
       return checkpointFrom(rows[0]);
     } catch (error) {
-      throw wrap(error, `loading checkpoint ${name} failed`);
+      throw this.wrap(error, `loading checkpoint ${name} failed`);
     }
   }
 
@@ -320,7 +335,7 @@ export class SqlCheckpointStore implements CheckpointStore {
         this.db,
       );
     } catch (error) {
-      throw wrap(error, `saving checkpoint ${name} failed`);
+      throw this.wrap(error, `saving checkpoint ${name} failed`);
     }
   }
 }

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { planAppends } from "../src/append-plan.js";
 import { describeTarget, redactUrl } from "../src/connection.js";
-import { EventStoreError, WrongExpectedVersionError } from "../src/errors.js";
+import {
+  DatabaseUnreachableError,
+  describeError,
+  EventStoreError,
+  WrongExpectedVersionError,
+} from "../src/errors.js";
 import { expectedVersionHolds } from "../src/index.js";
+import { wrap } from "../src/sql-event-store.js";
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 const ev = (n: number) => ({ eventId: id(n), type: "T", data: { n } });
@@ -78,5 +84,30 @@ describe("URLs in messages", () => {
     expect(describeTarget("postgres://app:s3cret@db.example:6543/calls")).toBe("db.example:6543/calls");
     expect(describeTarget("postgres://db.example/calls")).toBe("db.example:5432/calls");
     expect(redactUrl("not a url user:pw@host")).not.toContain("pw@");
+  });
+});
+
+describe("error classification", () => {
+  it("maps connection failures to DatabaseUnreachableError and statement failures to EventStoreError", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    const dropped = new Error("Connection terminated unexpectedly");
+    const timeout = Object.assign(new Error("canceling statement due to statement timeout"), {
+      code: "57014",
+    });
+    const unreachable = wrap(refused, "append failed", "db:5432/calls");
+    expect(unreachable).toBeInstanceOf(DatabaseUnreachableError);
+    expect(unreachable.message).toBe(
+      "cannot reach PostgreSQL at db:5432/calls: connect ECONNREFUSED 127.0.0.1:5432",
+    );
+    expect(unreachable.cause).toBe(refused);
+    expect(wrap(dropped, "append failed", "db:5432/calls")).toBeInstanceOf(DatabaseUnreachableError);
+    const failed = wrap(timeout, "append failed", "db:5432/calls");
+    expect(failed).not.toBeInstanceOf(DatabaseUnreachableError);
+    expect(failed).toBeInstanceOf(EventStoreError);
+    expect(failed.message).toBe("append failed: canceling statement due to statement timeout");
+    expect(failed.name).toBe("EventStoreError");
+    const aggregate = Object.assign(new AggregateError([refused], ""), { code: "ECONNREFUSED" });
+    expect(describeError(aggregate)).toBe("connect ECONNREFUSED 127.0.0.1:5432");
+    expect(describeError(Object.assign(new Error("boom"), { code: "XX000" }))).toBe("XX000 boom");
   });
 });
