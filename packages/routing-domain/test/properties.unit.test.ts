@@ -59,12 +59,7 @@ describe("strategy properties", () => {
                 expect(st && BUSY_STATUSES.has(st.status) && st.callId === holding[0]![0]).toBe(true);
               }
               // And the converse: an agent held for one of our calls has a live leg in it (nobody leaks).
-              if (
-                st &&
-                st.callId?.startsWith("call") &&
-                st.status !== "wrapUp" &&
-                BUSY_STATUSES.has(st.status)
-              ) {
+              if (st?.callId?.startsWith("call") && st.status !== "wrapUp" && BUSY_STATUSES.has(st.status)) {
                 expect(holding.map(([id]) => id)).toEqual([st.callId]);
               }
             }
@@ -262,7 +257,7 @@ describe("strategy properties", () => {
             ]),
           );
           const pick = nextCallerFor("free", queues, { groups });
-          const eligible = specs.flatMap((s, i) => (s.enabled && s.member ? s.waits : []));
+          const eligible = specs.flatMap((s) => (s.enabled && s.member ? s.waits : []));
           if (eligible.length === 0) {
             expect(pick).toBeUndefined();
             return;

@@ -497,3 +497,22 @@ describe("Warm transfer", () => {
       .then(NoConnectedAgentError);
   });
 });
+
+describe("Queue fairness", () => {
+  it("Queue › a new caller does not jump ahead of callers already waiting, even if an agent is free at that moment", () => {
+    const w = queueWorld({});
+    busyAgents(w);
+    w.start("c1", CALLER, BUSINESS, sec(1));
+    w.agent("bob", { type: "Release", callId: "x2", now: sec(5), reason: "done" });
+    callSpec
+      .given([], w.ctx())
+      .when({ type: "StartCall", callId: "c2", from: CALLER, to: BUSINESS, now: sec(6) })
+      .thenIncludes([
+        ev("RoutingDecided", {
+          chosen: [],
+          reason: "1 caller(s) already waiting in the queue of group sales: joining behind them",
+        }),
+        ev("CallerEnqueued", { position: 2 }),
+      ]);
+  });
+});

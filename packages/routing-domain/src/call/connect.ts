@@ -202,6 +202,28 @@ function routeGroup(
     groupId: group.groupId,
     ...decided,
   };
+  const waiting = b.queueState(group.groupId).entries.length;
+  if (result.chosen.length > 0 && run === undefined && group.queue.enabled && waiting > 0) {
+    // Callers are already waiting: a new caller must not jump the queue. Freed agents are offered to the
+    // longest-waiting caller (OfferAgent), so this caller joins behind them.
+    b.emit({
+      type: "RoutingDecided",
+      data: {
+        ...base,
+        chosen: [],
+        candidates: result.candidates.map((c) =>
+          c.chosen
+            ? { ...c, chosen: false, reason: `${c.reason}; but ${waiting} caller(s) already queued` }
+            : c,
+        ),
+        reason: `${waiting} caller(s) already waiting in the queue of group ${group.groupId}: joining behind them`,
+        ...planFields(settings),
+        legs: [],
+      },
+    });
+    enqueue(b, group, b.now, settings);
+    return;
+  }
   if (result.chosen.length > 0) {
     if (group.strategy === "roundRobin" && newCursor !== undefined) {
       b.groupEvent(group.groupId, {

@@ -52,6 +52,12 @@ export interface RoutingDecision {
   readonly recording: { readonly enabled: boolean; readonly reason: string };
 }
 
+/** The ring plan part of a routing decision: what the media side must do to offer the call. */
+export type RingPlan = Pick<
+  RoutingDecision,
+  "legs" | "ringTimeoutSec" | "callerId" | "holdMusic" | "whisper" | "recording"
+>;
+
 export type CallEvent =
   | {
       readonly type: "CallStarted";
