@@ -48,6 +48,14 @@ interface EventRow {
 
 const MAX_ATTEMPTS = 3;
 
+// bigint and xid8 come back as text (exact, and the same from pg and PGlite). The aliases shadow the
+// table's column names, so ORDER BY clauses must use the qualified e.column: a bare `position` would sort
+// the text alias ("10" < "8").
+const EVENT_COLUMNS = sql.raw(
+  "e.position::text as position, e.stream_id, e.stream_version, e.event_id::text as event_id, e.type, e.data, " +
+    "e.metadata, e.recorded_at, e.transaction_id::text as transaction_id",
+);
+
 export class SqlEventStore implements SqlEventStoreApi {
   constructor(
     private readonly db: Db,
@@ -140,11 +148,10 @@ export class SqlEventStore implements SqlEventStoreApi {
   async readStream(streamId: string, options: { fromVersion?: number } = {}): Promise<RecordedEvent[]> {
     try {
       const { rows } = await sql<EventRow>`
-        select position::text as position, stream_id, stream_version, event_id::text as event_id, type, data,
-               metadata, recorded_at, transaction_id::text as transaction_id
-        from events
-        where stream_id = ${streamId} and stream_version >= ${options.fromVersion ?? 1}
-        order by stream_version`.execute(this.db);
+        select ${EVENT_COLUMNS}
+        from events as e
+        where e.stream_id = ${streamId} and e.stream_version >= ${options.fromVersion ?? 1}
+        order by e.stream_version`.execute(this.db);
       return rows.map(toRecorded);
     } catch (error) {
       throw this.wrap(error, `reading stream ${streamId} failed`);
@@ -167,12 +174,11 @@ export class SqlEventStore implements SqlEventStoreApi {
       // Only transactions older than every transaction still in progress are read: a transaction that
       // got its id earlier but commits later is waited for instead of being skipped forever.
       const { rows } = await sql<EventRow>`
-        select position::text as position, stream_id, stream_version, event_id::text as event_id, type, data,
-               metadata, recorded_at, transaction_id::text as transaction_id
-        from events
-        where (transaction_id, position) > (${after.transactionId.toString()}::text::xid8, ${after.position.toString()}::bigint)
-          and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by transaction_id, position
+        select ${EVENT_COLUMNS}
+        from events as e
+        where (e.transaction_id, e.position) > (${after.transactionId.toString()}::text::xid8, ${after.position.toString()}::bigint)
+          and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by e.transaction_id, e.position
         limit ${limit}`.execute(this.db);
       const events = rows.map(toRecorded);
       const last = events.at(-1);

@@ -288,6 +288,23 @@ export function eventStoreConformance(makeFactory: () => StoreFactory): void {
       expect(head.events.some((e) => e.streamId === id)).toBe(false);
     });
 
+    it("orders the log numerically across a change in the number of digits of positions", async () => {
+      const head = await drain(opened, START);
+      const last = await opened.store.readAll(START, { limit: 1_000_000 });
+      const top = last.events.at(-1)?.position ?? 0n;
+      // Enough events in one transaction to go from e.g. position 57 past 100 (text order would put
+      // "100" before "99").
+      const n = Number(10n ** BigInt(String(top + 1n).length) - top) + 3;
+      const id = stream("digits");
+      await opened.store.append([{ streamId: id, expectedVersion: "no_stream", events: events(n) }]);
+      const page = await opened.store.readAll(head.checkpoint, { limit: n });
+      const ours = page.events.filter((e) => e.streamId === id);
+      expect(ours.map((e) => e.streamVersion)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      const positions = page.events.map((e) => e.position);
+      expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(String(positions.at(-1)).length).toBeGreaterThan(String(positions[0]).length);
+    });
+
     it("stores named checkpoints", async () => {
       const name = `relay-${randomUUID()}`;
       expect(await opened.checkpoints.load(name)).toEqual(START);
