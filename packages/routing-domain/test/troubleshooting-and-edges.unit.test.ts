@@ -4,6 +4,7 @@ import {
   CallAlreadyStartedError,
   type CallEvent,
   configDecider,
+  groupsOf,
   InvalidPhoneNumberError,
   InvalidSettingError,
   legCommandsFrom,
@@ -224,5 +225,99 @@ describe("call decider edges", () => {
     const next = w.run("c1", { type: "LegRinging", legId: w.legOf("c1", "ann"), now: sec(1) });
     expect(next.call.expectedVersion).toBe(d.call.events.length);
     expect(next.agents).toMatchObject([{ streamId: "agent-ann", expectedVersion: 2 }]);
+  });
+});
+
+describe("more call behaviour", () => {
+  it("How the Connect applet works › 1-5: identify target, originate, caller hears hold music, answer connects, else fallback", () => {
+    const w = worldWith({ applets: groupFlow(), groups: [group("g", "roundRobin", ["ann"])] });
+    const d = callSpec
+      .given([], w.ctx())
+      .when({ type: "StartCall", callId: "c1", from: CALLER, to: BUSINESS, now: sec(0) })
+      .thenIncludes([
+        ev("RoutingDecided", { target: { kind: "group", groupId: "g" }, chosen: ["ann"] }), // 1. identify the target
+        ev("HoldMusicStarted"), // 3. the caller hears hold music
+        ev("LegOriginateRequested", { agentId: "ann" }), // 2. outbound leg to the target
+        ev("TimerScheduled", { kind: "ringTimeout" }),
+      ]);
+    expect(legCommandsFrom(d.call.events).map((c) => c.kind)).toEqual(["playHoldMusic", "originate"]);
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegAnswered", legId: w.legOf("c1", "ann"), now: sec(5) })
+      .thenIncludes([ev("LegsBridged")]); // 4. answered: both parties connected
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "TimerFired", timerId: w.timer("c1", "ringTimeout"), now: sec(30) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "noAnswer", next: "bye" })]); // 5. not answered: fallback
+  });
+
+  it("an admin hang-up tears the call down: legs, agents, timers, recording", () => {
+    const w = worldWith({
+      applets: groupFlow(),
+      groups: [group("g", "roundRobin", ["ann"])],
+      account: { type: "ConfigureAccount", recordCalls: true },
+    });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const leg = w.legOf("c1", "ann");
+    w.run("c1", { type: "LegAnswered", legId: leg, now: sec(2) });
+    const d = callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "HangUp", reason: "admin", now: sec(9) })
+      .thenIncludes([
+        ev("RecordingStopped"),
+        ev("LegHangupRequested", { legId: "c1:leg-0.1", reason: "admin" }),
+        ev("LegHangupRequested", { legId: leg, reason: "admin" }),
+        ev("CallEnded", { reason: "admin" }),
+      ]);
+    expect(d.agents).toMatchObject([{ agentId: "ann", events: [{ type: "AgentCallEnded" }] }]);
+    w.run("c1", { type: "HangUp", reason: "admin", now: sec(9) });
+    // After the end, late facts change nothing but stray answers are hung up.
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "HangUp", reason: "again", now: sec(10) })
+      .thenNothing();
+  });
+
+  it("Agent A can cancel a warm transfer before B answers; the caller returns to A", () => {
+    const w = worldWith({
+      applets: {
+        connect: {
+          kind: "connect",
+          target: { kind: "agent", agentId: "ann" },
+          branches: { fallback: "bye" },
+        },
+        bye: hangup,
+      },
+    });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const a = w.legOf("c1", "ann");
+    w.run("c1", { type: "LegAnswered", legId: a, now: sec(2) });
+    w.run("c1", {
+      type: "RequestTransfer",
+      transferId: "t1",
+      mode: "warm",
+      target: { kind: "agent", agentId: "bob" },
+      now: sec(20),
+    });
+    const b = w.legOf("c1", "bob");
+    const d = callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "CancelTransfer", transferId: "t1", now: sec(25) })
+      .thenIncludes([
+        ev("LegCancelRequested", { legId: b }),
+        ev("TransferFailed", { transferId: "t1", returnedTo: a }),
+        ev("LegsBridged", { legIds: ["c1:leg-0.1", a] }),
+      ]);
+    expect(d.agents).toMatchObject([{ agentId: "bob", events: [{ type: "AgentReleased" }] }]);
+  });
+
+  it("groups an agent serves are derived from the groups' ordered member lists", () => {
+    const w = worldWith({
+      applets: groupFlow(),
+      groups: [group("g", "roundRobin", ["ann", "bob"]), group("h", "sequential", ["bob"])],
+    });
+    expect(groupsOf(w.config, "bob")).toEqual(["g", "h"]);
+    expect(groupsOf(w.config, "dee")).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
 import {
   type AgentCommand,
   type AgentEvent,
-  agentDecider,
   buildConfig,
   type CallCommand,
   type CallDecision,
@@ -9,7 +8,6 @@ import {
   type CallState,
   type ConfigCommand,
   type ConfigSnapshot,
-  callDecider,
   type DecisionContext,
   decideAgent,
   decideCall,
@@ -22,15 +20,13 @@ import {
   INITIAL_CALL,
   type PresenceEntry,
   type QueueViewEntry,
-  spec,
   type TimerKind,
 } from "../../src/index.js";
 
 export const T0 = Date.UTC(2026, 10, 24, 9, 0, 0);
 export const sec = (n: number): number => T0 + n * 1000;
 
-export const callSpec = spec(callDecider, (d: CallDecision) => d.call.events);
-export const agentSpec = spec(agentDecider);
+export { agentSpec, callSpec } from "../../src/index.js";
 
 export interface StepRecord {
   readonly command: CallCommand;
