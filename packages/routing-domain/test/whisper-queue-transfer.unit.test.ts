@@ -189,9 +189,12 @@ describe("Queue behaviour", () => {
       .when({ type: "TimerFired", timerId: w.timer("c1", "queueMaxWait"), now: sec(121) })
       .thenIncludes([
         ev("TimerElapsed", { kind: "queueMaxWait" }),
+        ev("CallerDequeued", { groupId: "sales", reason: "maxWait" }),
         ev("ConnectCompleted", { outcome: "noAnswer", reason: "max queue wait reached", next: "vm" }),
         ev("VoicemailRecordingStarted"),
       ]);
+    w.run("c1", { type: "TimerFired", timerId: w.timer("c1", "queueMaxWait"), now: sec(121) });
+    expect(w.queues.sales?.state.entries).toEqual([]);
   });
 
   it("Queue settings › Max queue size: when the queue is full the all-agents-busy branch is taken at once", () => {
@@ -471,6 +474,34 @@ describe("Warm transfer", () => {
         ev("LegsBridged", { legIds: [caller, b] }),
         ev("TransferCompleted"),
       ]);
+  });
+
+  it("A transfer to an agent who cannot take it fails at once; the caller stays connected to A", () => {
+    const w = transferWorld();
+    w.agent("bob", { type: "StartBreak", now: sec(30) });
+    const a = w.legOf("c1", "ann");
+    const d = callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({
+        type: "RequestTransfer",
+        transferId: "t1",
+        mode: "blind",
+        target: { kind: "agent", agentId: "bob" },
+        now: sec(60),
+      });
+    expect(d.events.map((e) => e.type)).toEqual(["TransferRequested", "RoutingDecided", "TransferFailed"]);
+    d.thenIncludes([
+      ev("RoutingDecided", { candidates: [{ agentId: "bob", status: "onBreak" }] }),
+      ev("TransferFailed", { returnedTo: a }),
+    ]);
+    w.run("c1", {
+      type: "RequestTransfer",
+      transferId: "t1",
+      mode: "blind",
+      target: { kind: "agent", agentId: "bob" },
+      now: sec(60),
+    });
+    expect(w.callState("c1").bridge).toEqual(["c1:leg-0.1", a]);
   });
 
   it("A transfer needs an agent connected to the caller", () => {

@@ -359,7 +359,7 @@ export function outcomeOf(failures: readonly LegFailure[]): FallbackOutcome {
   return "failed";
 }
 
-function cancelTimers(b: DecisionBuilder, kinds: readonly string[]): void {
+export function cancelTimers(b: DecisionBuilder, kinds: readonly string[]): void {
   for (const [timerId, t] of Object.entries(b.state.timers)) {
     if (kinds.includes(t.kind)) b.emit({ type: "TimerCancelled", data: { timerId } });
   }
@@ -370,6 +370,16 @@ export function completeConnect(b: DecisionBuilder, outcome: FallbackOutcome, re
   const run = connectRun(b);
   const applet = run ? connectApplet(b, run.appletId) : undefined;
   cancelTimers(b, ["ringTimeout", "queueMaxWait", "queuePosition"]);
+  if (run?.queue?.waiting) {
+    // Leaving for the fallback path (e.g. max wait): the caller's place goes, everyone behind moves up.
+    b.queueCommand(run.queue.groupId, {
+      type: "Leave",
+      callId: b.state.callId,
+      reason: "maxWait",
+      at: b.now,
+    });
+    b.emit({ type: "CallerDequeued", data: { groupId: run.queue.groupId, reason: "maxWait" } });
+  }
   if (run) for (const legId of run.legIds) cancelLeg(b, legId, "connectCompleted");
   if (b.state.holdMusic.includes(b.state.callerLegId)) {
     b.emit({ type: "HoldMusicStopped", data: { legId: b.state.callerLegId } });
@@ -387,9 +397,8 @@ export function targetAnswered(b: DecisionBuilder, legId: string): void {
   const run = connectRun(b)!;
   const leg = b.state.legs[legId]!;
   b.emit({ type: "LegAnswered", data: { legId, at: b.now } });
-  if (run.ringTimerId && b.state.timers[run.ringTimerId]) {
-    b.emit({ type: "TimerCancelled", data: { timerId: run.ringTimerId } });
-  }
+  // The ring timer, and a queued caller's max-wait timer: both are moot once someone answered.
+  cancelTimers(b, ["ringTimeout", "queueMaxWait", "queuePosition"]);
   if (leg.agentId !== undefined) {
     b.agentCommand(leg.agentId, {
       type: "Answer",

@@ -36,16 +36,6 @@ export function requestTransfer(
   if (target.kind === "agent" && !cfg.agents[target.agentId]) throw new UnknownAgentError(target.agentId);
   if (target.kind === "group" && !cfg.groups[target.groupId]) throw new UnknownGroupError(target.groupId);
 
-  const caller = s.callerLegId;
-  const planned = connectRun(b)?.plan?.holdMusic;
-  const holdMusic: Audio = planned && planned.kind !== "ringback" ? planned : DEFAULT_HOLD_MUSIC;
-  b.emit(
-    { type: "TransferRequested", data: { transferId, mode, target, agentLegId: fromLegId } },
-    { type: "LegsUnbridged", data: { legIds: [caller, fromLegId] } },
-    { type: "HoldMusicStarted", data: { legId: caller, audio: holdMusic } },
-  );
-  if (mode === "blind") cancelLeg(b, fromLegId, "blindTransfer");
-
   // Who to ring for B.
   let candidates: readonly CandidateReport[] = [];
   let chosen: readonly string[] = [];
@@ -61,20 +51,21 @@ export function requestTransfer(
     case "agent": {
       const agent = cfg.agents[target.agentId]!;
       const [m] = memberSnapshots([agent.agentId], b.ctx.presence, b.now, b.periodKey);
-      const available = b.agentState(agent.agentId).status === "available";
+      const status = b.agentState(agent.agentId).status;
+      const available = status === "available";
       candidates = [
         {
           agentId: agent.agentId,
-          status: m!.status,
+          status,
           idleSec: Math.floor(m!.idleMs / 1000),
           callsInPeriod: m!.callsInPeriod,
           chosen: available,
-          reason: available ? "the transfer's agent, available" : `the transfer's agent is ${m!.status}`,
+          reason: available ? "the transfer's agent, available" : `the transfer's agent is ${status}`,
         },
       ];
       chosen = available ? [agent.agentId] : [];
       targets = available ? [{ to: agent.contact, agentId: agent.agentId }] : [];
-      reason = available ? `agent ${agent.agentId} is available` : `agent ${agent.agentId} is ${m!.status}`;
+      reason = available ? `agent ${agent.agentId} is available` : `agent ${agent.agentId} is ${status}`;
       break;
     }
     case "group": {
@@ -114,40 +105,56 @@ export function requestTransfer(
       throw new Error(`unknown transfer target ${JSON.stringify(unknown)}`);
     }
   }
+
+  const caller = s.callerLegId;
+  const planned = connectRun(b)?.plan?.holdMusic;
+  const holdMusic: Audio = planned && planned.kind !== "ringback" ? planned : DEFAULT_HOLD_MUSIC;
+  const callerId = {
+    number: s.to,
+    source: "business" as const,
+    reason: "transfers present the business number",
+  };
+  const decision = (legs: RoutingDecision["legs"]): RoutingDecision => ({
+    appletId: connectRun(b)?.appletId ?? "",
+    target,
+    purpose: "transfer",
+    ...extra,
+    configVersion: cfg.version,
+    seed: b.seed,
+    candidates,
+    chosen,
+    reason,
+    legs,
+    ringTimeoutSec,
+    callerId,
+    holdMusic,
+    recording: { enabled: s.recordingId !== undefined, reason: "recording continues across the transfer" },
+  });
+  b.emit({ type: "TransferRequested", data: { transferId, mode, target, agentLegId: fromLegId } });
+  if (targets.length === 0) {
+    // Nobody to ring: the caller stays with A, who is never dropped for a transfer that cannot happen.
+    b.emit(
+      { type: "RoutingDecided", data: decision([]) },
+      {
+        type: "TransferFailed",
+        data: { transferId, reason: `nobody to transfer to: ${reason}`, returnedTo: fromLegId },
+      },
+    );
+    return;
+  }
+  // The caller is put on hold (with hold music); a blind transfer drops A at once.
+  b.emit(
+    { type: "LegsUnbridged", data: { legIds: [caller, fromLegId] } },
+    { type: "HoldMusicStarted", data: { legId: caller, audio: holdMusic } },
+  );
+  if (mode === "blind") cancelLeg(b, fromLegId, "blindTransfer");
   const legs = targets.map((t) => ({ legId: b.newId("leg"), ...t }));
   for (const leg of legs) {
     if (leg.agentId !== undefined) {
       b.agentCommand(leg.agentId, { type: "Reserve", callId: s.callId, legId: leg.legId, now: b.now });
     }
   }
-  const callerId = {
-    number: s.to,
-    source: "business" as const,
-    reason: "transfers present the business number",
-  };
-  b.emit({
-    type: "RoutingDecided",
-    data: {
-      appletId: connectRun(b)?.appletId ?? "",
-      target,
-      purpose: "transfer",
-      ...extra,
-      configVersion: cfg.version,
-      seed: b.seed,
-      candidates,
-      chosen,
-      reason,
-      legs,
-      ringTimeoutSec,
-      callerId,
-      holdMusic,
-      recording: { enabled: s.recordingId !== undefined, reason: "recording continues across the transfer" },
-    },
-  });
-  if (legs.length === 0) {
-    transferFailed(b, `nobody to transfer to: ${reason}`);
-    return;
-  }
+  b.emit({ type: "RoutingDecided", data: decision(legs) });
   for (const leg of legs) {
     b.emit({
       type: "LegOriginateRequested",
