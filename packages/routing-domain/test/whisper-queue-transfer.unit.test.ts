@@ -480,15 +480,13 @@ describe("Warm transfer", () => {
     const w = transferWorld();
     w.agent("bob", { type: "StartBreak", now: sec(30) });
     const a = w.legOf("c1", "ann");
-    const d = callSpec
-      .given(w.events("c1"), w.ctx())
-      .when({
-        type: "RequestTransfer",
-        transferId: "t1",
-        mode: "blind",
-        target: { kind: "agent", agentId: "bob" },
-        now: sec(60),
-      });
+    const d = callSpec.given(w.events("c1"), w.ctx()).when({
+      type: "RequestTransfer",
+      transferId: "t1",
+      mode: "blind",
+      target: { kind: "agent", agentId: "bob" },
+      now: sec(60),
+    });
     expect(d.events.map((e) => e.type)).toEqual(["TransferRequested", "RoutingDecided", "TransferFailed"]);
     d.thenIncludes([
       ev("RoutingDecided", { candidates: [{ agentId: "bob", status: "onBreak" }] }),
