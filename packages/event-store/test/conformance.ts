@@ -141,6 +141,27 @@ export function eventStoreConformance(makeFactory: () => StoreFactory): void {
       expect(dup.written).toBe(1);
     });
 
+    it("recognises concurrent retries of the same append as retries, not conflicts", async () => {
+      const id = stream("call");
+      const batch = events(3);
+      const outcomes = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          opened.store.append([{ streamId: id, expectedVersion: "no_stream", events: batch }]),
+        ),
+      );
+      expect(outcomes.map((o) => o.written).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 3]);
+      for (const o of outcomes) expect(o.streams).toEqual([{ streamId: id, version: 3 }]);
+      // The same ids sent to another stream at the same time: stored once, the others are retries.
+      const other = events(2);
+      const split = await Promise.all(
+        [stream("a"), stream("b"), stream("c")].map((s) =>
+          opened.store.append([{ streamId: s, expectedVersion: "any", events: other }]),
+        ),
+      );
+      expect(split.map((o) => o.written).sort()).toEqual([0, 0, 2]);
+      expect((await opened.store.readStream(id)).map((e) => e.eventId)).toEqual(batch.map((e) => e.eventId));
+    });
+
     it("appendMany gives each append its own result in one transaction", async () => {
       const a = stream("agent");
       const b = stream("agent");

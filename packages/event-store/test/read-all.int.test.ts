@@ -117,7 +117,11 @@ describe("readAll follows the log in commit order (pg)", () => {
               expect(page.checkpoint).toEqual(checkpoint);
               if (page.events.length === 0) await sleep(1);
             }
-          })();
+          })().then(
+            () => undefined,
+            // Held until the writers are done, so a reader failure is reported, not left unhandled.
+            (error: unknown) => error,
+          );
 
           await Promise.all(
             writers.map(async (w, index) => {
@@ -160,7 +164,8 @@ describe("readAll follows the log in commit order (pg)", () => {
             }),
           );
           writing = false;
-          await reader;
+          const readerError = await reader;
+          if (readerError) throw readerError;
 
           const ours = seen.filter((e) => e.streamId.startsWith(`p-${run}-`));
           const ids = ours.map((e) => e.eventId);
