@@ -45,6 +45,15 @@ describe("strategy properties", () => {
           concurrent: 3,
           maxSteps: 120,
           afterStep: () => {
+            // An ended call holds nothing: every leg is gone or being torn down.
+            for (const [, c] of world.calls) {
+              if (c.state.status !== "ended") continue;
+              for (const l of Object.values(c.state.legs)) {
+                expect(["originating", "ringing", "answered"].includes(l.status) && l.role !== "caller").toBe(
+                  false,
+                );
+              }
+            }
             for (const agentId of agents) {
               const holding = [...world.calls].filter(([, c]) =>
                 Object.values(c.state.legs).some(
@@ -61,6 +70,7 @@ describe("strategy properties", () => {
               // And the converse: an agent held for one of our calls has a live leg in it (nobody leaks).
               if (st?.callId?.startsWith("call") && st.status !== "wrapUp" && BUSY_STATUSES.has(st.status)) {
                 expect(holding.map(([id]) => id)).toEqual([st.callId]);
+                expect(world.callState(st.callId!).status).toBe("active");
               }
             }
           },

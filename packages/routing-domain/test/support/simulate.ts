@@ -4,7 +4,6 @@ import {
   type CallCommand,
   type ConfigCommand,
   nextCallerFor,
-  RoutingDomainError,
   STRATEGIES,
   type Strategy,
 } from "../../src/index.js";
@@ -172,17 +171,16 @@ export function candidateCommands(
 
 /**
  * Drives up to `calls` calls (at most `concurrent` at a time) through random inputs, returning after every
- * call ended or `maxSteps`. Refused commands (typed domain errors) change nothing, as with a real router.
+ * call ended or `maxSteps`. Every generated input is valid at that moment, so any refusal fails the run.
  */
 export function simulate(
   world: World,
   agents: readonly string[],
   r: Rng,
   options: { calls: number; concurrent: number; maxSteps: number; afterStep?: () => void },
-): { started: string[]; refused: number } {
+): { started: string[] } {
   let now = sec(0);
   const started: string[] = [];
-  let refused = 0;
   for (let step = 0; step < options.maxSteps; step++) {
     now += 1000 * (1 + r.int(20));
     const active = started.filter((id) => world.callState(id).status === "active");
@@ -199,12 +197,8 @@ export function simulate(
       const options_ = candidateCommands(world, id, now, agents);
       // Prefer progress over hanging up.
       const command = r.pick(options_.length > 1 && r.chance(0.9) ? options_.slice(0, -1) : options_);
-      try {
-        world.run(id, command);
-      } catch (error) {
-        if (!(error instanceof RoutingDomainError)) throw error;
-        refused++;
-      }
+      // Every generated input is one a real router could send at that moment: a refusal fails the run.
+      world.run(id, command);
     } else if (started.length >= options.calls) {
       break;
     }
@@ -219,5 +213,5 @@ export function simulate(
     }
     options.afterStep?.();
   }
-  return { started, refused };
+  return { started };
 }
