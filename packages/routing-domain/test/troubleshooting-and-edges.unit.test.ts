@@ -321,3 +321,24 @@ describe("more call behaviour", () => {
     expect(groupsOf(w.config, "dee")).toEqual([]);
   });
 });
+
+describe("runaway flows", () => {
+  it("a fallback loop through a Connect that cannot wait (nobody available, no queue) ends the call instead of spinning", () => {
+    const w = worldWith({
+      applets: {
+        connect: {
+          kind: "connect",
+          target: { kind: "group", groupId: "g" },
+          branches: { fallback: "connect" },
+        },
+      },
+      groups: [group("g", "roundRobin", ["ann"])],
+      signIn: [],
+    });
+    const d = callSpec
+      .given([], w.ctx())
+      .when({ type: "StartCall", callId: "c1", from: CALLER, to: BUSINESS, now: sec(0) });
+    d.thenIncludes([ev("AppletEntered", { appletId: "connect" }), ev("CallEnded", { reason: "flowLoop" })]);
+    expect(d.events.filter((e) => e.type === "AppletEntered").length).toBe(64);
+  });
+});

@@ -311,11 +311,6 @@ function legEnded(b: DecisionBuilder, legId: string, reason: LegEndReason): void
   }
 }
 
-/** Folds a call's events into its state. */
-export function callState(events: readonly CallEvent[]): CallState {
-  return events.reduce(evolveCall, INITIAL_CALL);
-}
-
 export const callDecider = {
   initialState: (): CallState => INITIAL_CALL,
   decide: decideCall,
