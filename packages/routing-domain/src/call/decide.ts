@@ -22,14 +22,7 @@ import { CallAlreadyStartedError, CallNotFoundError, CallNotQueuedError } from "
 import { evolveCall } from "./evolve.js";
 import { endCall, goTo, startVoicemail } from "./flow-runner.js";
 import { cancelLeg, freeAgentOf } from "./legs.js";
-import type {
-  CallCommand,
-  CallDecision,
-  CallEvent,
-  CallState,
-  DecisionContext,
-  LegEndReason,
-} from "./types.js";
+import type { CallCommand, CallDecision, CallState, DecisionContext, LegEndReason } from "./types.js";
 import { INITIAL_CALL } from "./types.js";
 
 /**
