@@ -5,9 +5,22 @@ import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { MigrationError, migrations, openEventStore } from "../src/index.js";
 import { eventStoreConformance } from "./conformance.js";
+import { followerProperty } from "./follower-property.js";
 import { events, pgliteFactory } from "./support.js";
 
 eventStoreConformance(() => pgliteFactory());
+
+describe("readAll follower property (PGlite)", () => {
+  const factory = pgliteFactory();
+  afterAll(async () => {
+    await factory.cleanup();
+  });
+
+  it("a follower sees every committed event exactly once, in commit order, and no rolled-back one", async () => {
+    // PGlite runs one transaction at a time, so the writers' delays add up: fewer runs than on pg.
+    await followerProperty(await factory.open(), 12);
+  });
+});
 
 describe("PGlite start-up", () => {
   const dirs: string[] = [];
