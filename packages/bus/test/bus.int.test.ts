@@ -22,7 +22,6 @@ import {
   connectBus,
   type DeadLetter,
   deadLetterStreamSpec,
-  eventSubject,
   eventsStreamSpec,
   PoisonMessageError,
   TransientError,
@@ -105,14 +104,6 @@ describe("stream declaration", () => {
     const c = await jsm.consumers.info(bus.names.stream("EVENTS"), "twice");
     expect(c.config.max_deliver).toBe(4);
     expect(c.config.filter_subject).toBe(`${bus.names.prefix}.evt.x.>`);
-  });
-});
-
-describe("subjects", () => {
-  it("takes the category before the first dash and keeps the rest of the id", () => {
-    expect(eventSubject("call-123")).toBe("evt.call.123");
-    expect(eventSubject("agent-3f2a-b9c1")).toBe("evt.agent.3f2a-b9c1");
-    expect(eventSubject("queue-a.b")).toBe("evt.queue.a%2Eb");
   });
 });
 

@@ -1,0 +1,210 @@
+import type { Bus, EventMessage, PublishAck, PublishOptions } from "@switchyard/bus";
+import type {
+  Checkpoint,
+  CheckpointStore,
+  EventStore,
+  LeaderLock,
+  Leadership,
+  RecordedEvent,
+} from "@switchyard/event-store";
+import { describe, expect, it } from "vitest";
+import { type RelayConfig, start } from "../src/index.js";
+
+// The relay's control flow against in-memory fakes: what is published, when the checkpoint moves, and how
+// failures and lost leadership are handled. The int tests cover the real PostgreSQL and JetStream.
+
+const START: Checkpoint = { transactionId: 0n, position: 0n };
+
+function makeEvents(n: number): RecordedEvent[] {
+  return Array.from({ length: n }, (_, i) => ({
+    position: BigInt(i + 1),
+    streamId: `call-${i % 3}`,
+    streamVersion: Math.floor(i / 3) + 1,
+    eventId: `e${i + 1}`,
+    type: "T",
+    data: { i },
+    metadata: {},
+    recordedAt: new Date(0),
+    transactionId: BigInt(i + 1),
+  }));
+}
+
+class FakeStore implements Pick<EventStore, "readAll"> {
+  constructor(readonly events: RecordedEvent[]) {}
+  async readAll(after: Checkpoint, options: { limit?: number } = {}) {
+    const events = this.events.filter((e) => e.position > after.position).slice(0, options.limit ?? 1000);
+    const last = events.at(-1);
+    return {
+      events,
+      checkpoint: last ? { transactionId: last.transactionId, position: last.position } : after,
+    };
+  }
+}
+
+class FakeCheckpoints implements CheckpointStore {
+  readonly saved: Checkpoint[] = [];
+  async load() {
+    return this.saved.at(-1) ?? START;
+  }
+  async save(_name: string, checkpoint: Checkpoint) {
+    this.saved.push(checkpoint);
+  }
+}
+
+/** A JetStream stand-in: keeps first occurrences by msg id, like the duplicate window does. */
+class FakeBus implements Pick<Bus, "publish" | "ensureStreams"> {
+  readonly attempts: string[] = [];
+  readonly stored: Array<{ subject: string; msgId: string; event: EventMessage; traceparent?: string }> = [];
+  /** Msg ids whose next publish is stored but its ack lost (a timeout): the realistic failure. */
+  loseAckOf = new Set<string>();
+  async ensureStreams() {}
+  async publish(subject: string, payload: unknown, options: PublishOptions): Promise<PublishAck> {
+    this.attempts.push(options.msgId);
+    const dup = this.stored.some((s) => s.msgId === options.msgId);
+    if (!dup) {
+      this.stored.push({
+        subject,
+        msgId: options.msgId,
+        event: payload as EventMessage,
+        ...(options.traceparent ? { traceparent: options.traceparent } : {}),
+      });
+    }
+    if (this.loseAckOf.delete(options.msgId)) throw new Error(`publish of ${options.msgId} timed out`);
+    return { stream: "EVENTS", seq: this.stored.length, duplicate: dup };
+  }
+}
+
+class FakeLeadership implements Leadership {
+  holder: string | null = null;
+  refusals = 0;
+  lost = false;
+  /** The lock's connection drops and another instance takes the lock. */
+  loseToAnother(): void {
+    this.lost = true;
+    this.holder = "someone-else";
+  }
+  constructor(private readonly refuseFirst = 0) {}
+  async tryAcquire(name: string): Promise<LeaderLock | null> {
+    if (this.refusals < this.refuseFirst || this.holder) {
+      this.refusals++;
+      return null;
+    }
+    this.holder = name;
+    this.lost = false;
+    return {
+      isHeld: async () => !this.lost,
+      release: async () => {
+        if (!this.lost) this.holder = null;
+      },
+    };
+  }
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2_000; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+function config(parts: {
+  store: FakeStore;
+  checkpoints: FakeCheckpoints;
+  leadership: FakeLeadership;
+  bus: FakeBus;
+}): RelayConfig {
+  return {
+    eventStore: { store: parts.store, checkpoints: parts.checkpoints, leadership: parts.leadership },
+    bus: parts.bus,
+    batchSize: 4,
+    pollIntervalMs: 1,
+    standbyRetryMs: 1,
+    errorBackoffMs: 1,
+    log: () => {},
+  };
+}
+
+describe("relay (fakes)", () => {
+  it("publishes in log order with msgId = event id, subject by category, and the checkpoint after each batch", async () => {
+    const parts = {
+      store: new FakeStore(makeEvents(10)),
+      checkpoints: new FakeCheckpoints(),
+      leadership: new FakeLeadership(),
+      bus: new FakeBus(),
+    };
+    parts.store.events[0] = {
+      ...parts.store.events[0]!,
+      metadata: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+    };
+    const relay = await start(config(parts));
+    await until(() => parts.bus.stored.length === 10, "10 published");
+    await relay[Symbol.asyncDispose]();
+    expect(parts.bus.stored.map((s) => s.msgId)).toEqual(parts.store.events.map((e) => e.eventId));
+    expect(parts.bus.stored[1]).toMatchObject({
+      subject: "evt.call.1",
+      event: { streamId: "call-1", position: "2" },
+    });
+    expect(parts.bus.stored[0]!.traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    expect(parts.checkpoints.saved.map((c) => c.position)).toEqual([4n, 8n, 10n]);
+    expect(relay.stats()).toMatchObject({ published: 10, batches: 3, terms: 1 });
+    expect(parts.leadership.holder).toBeNull();
+  });
+
+  it("does not move the checkpoint past a batch with a failed publish, and republishes the whole batch", async () => {
+    const parts = {
+      store: new FakeStore(makeEvents(8)),
+      checkpoints: new FakeCheckpoints(),
+      leadership: new FakeLeadership(),
+      bus: new FakeBus(),
+    };
+    parts.bus.loseAckOf.add("e6");
+    const relay = await start(config(parts));
+    await until(() => parts.checkpoints.saved.at(-1)?.position === 8n, "checkpoint at 8");
+    await relay[Symbol.asyncDispose]();
+    // Batch e5..e8 went out twice (e6's ack was lost); the stream still holds each event once, in order.
+    expect(parts.bus.attempts).toEqual([
+      "e1",
+      "e2",
+      "e3",
+      "e4",
+      "e5",
+      "e6",
+      "e7",
+      "e8",
+      "e5",
+      "e6",
+      "e7",
+      "e8",
+    ]);
+    expect(parts.bus.stored.map((s) => s.msgId)).toEqual(["e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"]);
+    expect(parts.checkpoints.saved.map((c) => c.position)).toEqual([4n, 8n]);
+    expect(relay.stats().errors).toBe(1);
+  });
+
+  it("stops publishing when the lock is lost, and stands by while another holder has it", async () => {
+    const parts = {
+      store: new FakeStore(makeEvents(4)),
+      checkpoints: new FakeCheckpoints(),
+      leadership: new FakeLeadership(3),
+      bus: new FakeBus(),
+    };
+    const relay = await start(config(parts));
+    await until(() => parts.bus.stored.length === 4, "first 4");
+    expect(relay.stats().standbyPolls).toBe(3);
+    // The lock's connection drops and another instance takes it: nothing more may be published by us.
+    const polls = relay.stats().standbyPolls;
+    parts.leadership.loseToAnother();
+    await until(() => relay.stats().standbyPolls >= polls + 1, "standing by");
+    parts.store.events.push(...makeEvents(6).slice(4));
+    await until(() => relay.stats().standbyPolls >= polls + 4, "standing by longer");
+    expect(relay.stats().leader).toBe(false);
+    expect(parts.bus.stored.length).toBe(4);
+    // The other holder goes away: this instance leads again and resumes from the saved checkpoint.
+    parts.leadership.holder = null;
+    await until(() => parts.bus.stored.length === 6, "resumed");
+    await relay[Symbol.asyncDispose]();
+    expect(parts.bus.attempts).toEqual(["e1", "e2", "e3", "e4", "e5", "e6"]);
+    expect(relay.stats().terms).toBe(2);
+  });
+});
