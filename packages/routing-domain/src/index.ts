@@ -8,6 +8,7 @@ export * from "./call/errors.js";
 export * from "./call/evolve.js";
 export * from "./call/media.js";
 export * from "./call/types.js";
+export * from "./call/writes.js";
 // Configuration (event-sourced, versioned)
 export * from "./config/commands.js";
 export * from "./config/decider.js";

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
+  agentsHeldBy,
   buildConfig,
   CallAlreadyStartedError,
   type CallEvent,
   configDecider,
+  decisionWrites,
   groupsOf,
   InvalidPhoneNumberError,
   InvalidSettingError,
@@ -340,5 +342,20 @@ describe("runaway flows", () => {
       .when({ type: "StartCall", callId: "c1", from: CALLER, to: BUSINESS, now: sec(0) });
     d.thenIncludes([ev("AppletEntered", { appletId: "connect" }), ev("CallEnded", { reason: "flowLoop" })]);
     expect(d.events.filter((e) => e.type === "AppletEntered").length).toBe(64);
+  });
+});
+
+describe("router helpers", () => {
+  it("decisionWrites lists the non-empty stream writes (call first) and agentsHeldBy the agents on live legs", () => {
+    const w = worldWith({ applets: groupFlow(), groups: [group("g", "simultaneous", ["ann", "bob"])] });
+    const d = w.start("c1", CALLER, BUSINESS, sec(0));
+    expect(decisionWrites(d).map((x) => [x.streamId, x.expectedVersion, x.events.length])).toEqual([
+      ["call-c1", 0, d.call.events.length],
+      ["agent-ann", 1, 1],
+      ["agent-bob", 1, 1],
+    ]);
+    expect(agentsHeldBy(w.callState("c1"))).toEqual(["ann", "bob"]);
+    w.run("c1", { type: "LegAnswered", legId: w.legOf("c1", "bob"), now: sec(2) });
+    expect(agentsHeldBy(w.callState("c1"))).toEqual(["bob"]);
   });
 });
