@@ -36,13 +36,17 @@ export interface ConsumeOptions<T = unknown> extends ConsumerSpec {
    * Runs the message's effect. Resolve → ack; throw TransientError (or any other error) or return
    * `{ nak }` → redeliver later; throw PoisonMessageError → dead-letter and never redeliver.
    */
-  readonly handler: (
-    message: BusMessage<T>,
-  ) => Promise<HandlerResult | undefined> | HandlerResult | undefined;
+  // biome-ignore lint/suspicious/noConfusingVoidType: plain `async (m) => { ... }` handlers must type-check
+  readonly handler: (message: BusMessage<T>) => Promise<HandlerResult | void> | HandlerResult | void;
   /** Validates/decodes the parsed JSON; throwing dead-letters the message as poison. */
   readonly decode?: (json: unknown) => T;
   /** Handlers running at once (default 1: in stream order, apart from redeliveries). */
   readonly concurrency?: number;
+  /**
+   * Messages pulled ahead of the handlers (default 4 × concurrency). Their ack timers run while they wait,
+   * so keep prefetch × handler time well under ackWaitMs or they are redelivered while still queued.
+   */
+  readonly prefetch?: number;
   /** Delay before a redelivery after a transient failure (default 100 ms doubling, at most 30 s). */
   readonly backoffMs?: (deliveryCount: number) => number;
   /** Told about each failure; default console.warn. */
@@ -148,13 +152,13 @@ export function startConsumer<T>(
     let result: HandlerResult | undefined;
     let failure: unknown;
     try {
-      result = await options.handler({
+      result = (await options.handler({
         payload,
         headers: headerRecord(msg.headers),
         info,
         context: extractTrace(msg.headers),
         working: () => msg.working(),
-      });
+      })) as HandlerResult | undefined;
     } catch (err) {
       failure = err;
     }
@@ -205,7 +209,9 @@ export function startConsumer<T>(
   async function run(): Promise<void> {
     const consumer = await js.consumers.get(bus.names.stream(options.stream), options.durable);
     if (stopping) return;
-    messages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16) });
+    messages = await consumer.consume({
+      max_messages: Math.max(options.prefetch ?? concurrency * 4, concurrency),
+    });
     for await (const msg of messages) {
       if (stopping) {
         // Pulled but never started: hand it back at once rather than waiting out the ack timer.
