@@ -23,7 +23,7 @@ function decision(agent: number, agentVersion: number): StreamAppend[] {
 }
 
 async function main(): Promise<void> {
-  const opened = await openEventStore({ url, schema, poolSize: 4 });
+  const opened = await openEventStore({ url, schema, poolSize: 8 });
   try {
     // 1) One transaction per append, one writer at a time.
     {
@@ -41,6 +41,22 @@ async function main(): Promise<void> {
         `single-transaction append (2 streams, 2 events): ${rate.toFixed(0)} appends/s (${n} in ${seconds}s)`,
       );
     }
+    // 1b) One transaction per append, 8 writers on different agents (pool of 8).
+    {
+      let n = 0;
+      const until = performance.now() + seconds * 1000;
+      const start = performance.now();
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let version = 0; performance.now() < until; version++) {
+            await opened.store.append(decision(100 + w, version));
+            n += 1;
+          }
+        }),
+      );
+      const rate = n / ((performance.now() - start) / 1000);
+      console.log(`single-transaction append, 8 concurrent writers: ${rate.toFixed(0)} appends/s`);
+    }
     // 2) Grouped commit: 200 decisions per appendMany, two committers in flight.
     {
       const agents = 1000;
@@ -57,7 +73,7 @@ async function main(): Promise<void> {
           for (let i = 0; i < 200; i++) {
             const agent = next++ % agents;
             picked.push(agent);
-            batch.push(decision(agent + 1, versions[agent]!));
+            batch.push(decision(10_000 + agent, versions[agent]!));
             versions[agent]! += 1;
           }
           const results = await opened.store.appendMany(batch);
