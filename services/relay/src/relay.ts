@@ -25,7 +25,7 @@ export interface RelayConfig {
   readonly bus: Pick<Bus, "publish" | "ensureStreams">;
   /** Leader-lock and checkpoint name (default "relay"). */
   readonly name?: string;
-  /** Events read and published per round (default 500). */
+  /** Events read and published per round, all in flight at once (default 1000). */
   readonly batchSize?: number;
   /** Wait when the log has nothing new (default 50 ms). */
   readonly pollIntervalMs?: number;
@@ -87,7 +87,7 @@ const defaultLog: RelayLog = (level, message, fields) => {
  */
 export async function start(config: RelayConfig): Promise<Relay> {
   const name = config.name ?? "relay";
-  const batchSize = config.batchSize ?? 500;
+  const batchSize = config.batchSize ?? 1000;
   const pollIntervalMs = config.pollIntervalMs ?? 50;
   const standbyRetryMs = config.standbyRetryMs ?? 300;
   const firstBackoff = config.errorBackoffMs ?? 250;

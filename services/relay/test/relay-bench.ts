@@ -7,7 +7,7 @@ import { start } from "../src/index.js";
 import { DATABASE_URL, NATS_URL, sleep, streamMessageCount, suffix } from "./helpers.js";
 
 const total = Number(process.argv[2] ?? 20_000);
-const batchSize = Number(process.argv[3] ?? 500);
+const batchSize = Number(process.argv[3] ?? 1000);
 const id = suffix();
 const schema = `relay_bench_${id}`;
 const bus = await connectBus({ url: NATS_URL, prefix: `tbench${id}`, name: "relay-bench" });
@@ -37,7 +37,10 @@ try {
     pollIntervalMs: 5,
     log: (l, m, f) => l !== "info" && console.error(l, m, f),
   });
-  while ((await streamMessageCount(bus, "EVENTS").catch(() => 0)) < total) await sleep(5);
+  for (let polls = 0; (await streamMessageCount(bus, "EVENTS")) < total; polls++) {
+    if (polls > 12_000) throw new Error(`relay did not finish: ${JSON.stringify(relay.stats())}`);
+    await sleep(5);
+  }
   const seconds = (performance.now() - t0) / 1000;
   await relay[Symbol.asyncDispose]();
   console.log(
