@@ -46,7 +46,8 @@ export async function followerProperty(opened: OpenedEventStore, numRuns: number
         const seen: RecordedEvent[] = [];
         const reader = (async () => {
           let checkpoint = start;
-          const deadline = Date.now() + 10_000;
+          // Generous: xmin is cluster-wide, so a long transaction elsewhere on the server holds the reader back.
+          const deadline = Date.now() + 20_000;
           // Keep reading until the writers are done and every committed event has arrived.
           while (writing || seen.filter((e) => committed.has(e.eventId)).length < committed.size) {
             if (!writing && Date.now() > deadline) break;
