@@ -42,12 +42,18 @@ try {
   fail(message(err));
 }
 
-const relay = await start({
-  eventStore,
-  bus,
-  ...(batchSize === undefined ? {} : { batchSize }),
-  ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
-});
+let relay: Awaited<ReturnType<typeof start>>;
+try {
+  relay = await start({
+    eventStore,
+    bus,
+    ...(batchSize === undefined ? {} : { batchSize }),
+    ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+  });
+} catch (err) {
+  await Promise.allSettled([bus.close(), eventStore.close()]);
+  fail(`relay could not start: ${message(err)}`);
+}
 console.log(JSON.stringify({ level: "info", msg: "relay started", pid: process.pid, prefix, schema }));
 
 let stopping = false;
