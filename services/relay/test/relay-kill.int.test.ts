@@ -133,13 +133,15 @@ it("publishes every event exactly once and in stream order while relays are kill
   let kills = 0;
   let leaderKills = 0;
   let bothRunning = 0;
+  let singles = 0;
   while (writing || kills < 8) {
     await sleep(300 + randomInt(900));
     const running = alive();
     if (running.length === 0) {
       spawnRelay();
     } else if (running.length === 1) {
-      if (randomInt(2) === 0) {
+      // Alternate: add a standby (which must take over at the next kill), or kill the only relay.
+      if (singles++ % 2 === 0) {
         spawnRelay();
       } else {
         const victim = running[0]!;
@@ -200,6 +202,7 @@ it("publishes every event exactly once and in stream order while relays are kill
 
   expect(kills).toBeGreaterThanOrEqual(8);
   expect(leaderKills).toBeGreaterThanOrEqual(1);
+  expect(bothRunning).toBeGreaterThanOrEqual(1);
   const seconds = (caughtUp - started) / 1000;
   console.log(
     `relay kill test: ${TOTAL} events, ${spawned} relay processes, ${kills} SIGKILLs (${leaderKills} of the leader), ` +
