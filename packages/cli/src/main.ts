@@ -2,15 +2,34 @@ import { parseArgs } from "node:util";
 import { runCli } from "./cli.js";
 
 // Only wiring: arguments, environment, signals and the exit code. Everything else is in cli.ts.
-const { values, positionals } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true,
-  strict: false,
-});
+function parse() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      allowPositionals: true,
+      options: {
+        config: { type: "string" },
+        target: { type: "string" },
+        "database-url": { type: "string" },
+        "database-schema": { type: "string" },
+        "data-dir": { type: "string" },
+        "nats-url": { type: "string" },
+        prefix: { type: "string" },
+        calls: { type: "string" },
+        help: { type: "boolean" },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`switchyard: ${(error as Error).message} (try: switchyard help)\n`);
+    process.exit(2);
+  }
+}
+
+const { values, positionals } = parse();
 const controller = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort(signal));
 process.exitCode = await runCli({
-  command: positionals[0] ?? "run",
+  command: values.help ? "help" : (positionals[0] ?? "run"),
   flags: values,
   env: process.env,
   signal: controller.signal,

@@ -29,7 +29,7 @@ export interface LoadOptions {
   readonly readFile?: (path: string) => string;
 }
 
-const PREFIX_RE = /^[a-z][a-z0-9]{0,31}$/;
+const PREFIX_RE = /^[a-z][a-z0-9_]{0,31}$/;
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
@@ -98,7 +98,7 @@ export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptio
     problems.push({
       source: "config",
       path: "nats.prefix",
-      reason: `invalid prefix "${prefix}" (lower-case letters and digits, starting with a letter)`,
+      reason: `invalid prefix "${prefix}" (lower-case letters, digits and _, starting with a letter)`,
     });
   const dataDir = str(flags["data-dir"]) ?? env.SWITCHYARD_DATA_DIR ?? fromFile("database", "dataDir");
 

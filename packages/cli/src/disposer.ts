@@ -1,0 +1,27 @@
+/** A stack of clean-ups run in reverse order (Node 20 has no AsyncDisposableStack). Errors are collected. */
+export class Disposer implements AsyncDisposable {
+  readonly #steps: Array<() => PromiseLike<void> | void> = [];
+
+  use<T extends AsyncDisposable>(resource: T): T {
+    this.#steps.push(() => resource[Symbol.asyncDispose]());
+    return resource;
+  }
+
+  defer(step: () => PromiseLike<void> | void): void {
+    this.#steps.push(step);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    const errors: unknown[] = [];
+    while (this.#steps.length > 0) {
+      const step = this.#steps.pop()!;
+      try {
+        await step();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, "several clean-ups failed");
+  }
+}

@@ -1,0 +1,90 @@
+import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
+import { type RuntimeConfig, redactUrl, type Target } from "@switchyard/config";
+import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
+import { start as startRelay } from "@switchyard/relay";
+import { Disposer } from "./disposer.js";
+import { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
+
+export interface Platform extends AsyncDisposable {
+  readonly eventStore: OpenedEventStore;
+  readonly bus: Bus;
+  readonly natsUrl: string;
+  readonly started: readonly Target[];
+  /** Targets asked for that this build does not have yet. */
+  readonly missing: readonly Target[];
+  describe(): string[];
+}
+
+type Log = (line: string) => void;
+
+/**
+ * Starts the asked-for services in this process over one event store and one NATS connection. Adapters are
+ * opened here (services never open their own) so that `--target all` shares them.
+ */
+export async function startPlatform(config: RuntimeConfig, { log }: { log: Log }): Promise<Platform> {
+  const stack = new Disposer();
+  try {
+    let natsUrl = config.natsUrl;
+    let embedded: EmbeddedNats | undefined;
+    if (natsUrl === undefined) {
+      embedded = stack.use(await startEmbeddedNats());
+      natsUrl = embedded.url;
+    }
+    const eventStore = await openEventStore({
+      ...(config.databaseUrl === undefined ? {} : { url: config.databaseUrl }),
+      schema: config.databaseSchema,
+      ...(config.dataDir === undefined ? {} : { pglite: { dataDir: config.dataDir } }),
+    });
+    stack.defer(() => eventStore.close());
+    const bus = await connectBus({ url: natsUrl, prefix: config.prefix, name: `switchyard-${process.pid}` });
+    stack.defer(() => bus.close());
+    await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]);
+
+    const started: Target[] = [];
+    const missing: Target[] = [];
+    for (const target of config.targets) {
+      switch (target) {
+        case "relay":
+          stack.use(
+            await startRelay({
+              eventStore,
+              bus,
+              log: (level, message) => {
+                if (level !== "info") log(`relay ${level}: ${message}`);
+              },
+            }),
+          );
+          started.push(target);
+          break;
+        case "router":
+        case "agent-presence":
+        case "media-gateway":
+        case "admin-api":
+          missing.push(target);
+          break;
+        default: {
+          const unreachable: never = target;
+          throw new Error(`unknown target ${unreachable}`);
+        }
+      }
+    }
+    const describe = () => [
+      `event store: ${eventStore.backend === "pglite" ? `PGlite (embedded${config.dataDir ? `, ${config.dataDir}` : ", in memory"})` : `PostgreSQL ${redactUrl(config.databaseUrl ?? "")}`}, schema ${eventStore.schema}`,
+      `nats: ${embedded ? `private nats-server at ${natsUrl}` : redactUrl(natsUrl)}, prefix ${config.prefix}`,
+      `services up: ${started.join(", ") || "none"}`,
+      ...(missing.length > 0 ? [`not in this build yet: ${missing.join(", ")}`] : []),
+    ];
+    return {
+      eventStore,
+      bus,
+      natsUrl,
+      started,
+      missing,
+      describe,
+      [Symbol.asyncDispose]: () => stack[Symbol.asyncDispose](),
+    };
+  } catch (error) {
+    await stack[Symbol.asyncDispose]().catch(() => undefined);
+    throw error;
+  }
+}
