@@ -10,7 +10,10 @@ try {
   process.exit(1);
 }
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-const failedSuites = (report.testResults ?? []).filter((s) => s.status === "failed" && s.assertionResults?.length === 0);
-for (const suite of failedSuites) console.log(`suite failed to run: ${suite.name}: ${(suite.message ?? "").split("\n")[0]}`);
+const failedSuites = (report.testResults ?? []).filter(
+  (s) => s.status === "failed" && s.assertionResults?.length === 0,
+);
+for (const suite of failedSuites)
+  console.log(`suite failed to run: ${suite.name}: ${(suite.message ?? "").split("\n")[0]}`);
 const failed = report.numFailedTests + failedSuites.length;
 console.log(`${report.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
