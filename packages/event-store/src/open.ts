@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from "kysely";
 import type { Migration } from "kysely/migration";
 import pg from "pg";
 import { assertSchemaName, describeTarget } from "./connection.js";
@@ -8,7 +9,7 @@ import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFail
 import { AdvisoryLockLeadership, InProcessLeadership } from "./leadership.js";
 import { migrate } from "./migrations.js";
 import { PGliteDialect } from "./pglite-dialect.js";
-import { SqlCheckpointStore, SqlEventStore, type SqlEventStoreApi } from "./sql-event-store.js";
+import { PREPARE, SqlCheckpointStore, SqlEventStore, type SqlEventStoreApi } from "./sql-event-store.js";
 import type { CheckpointStore, Leadership } from "./types.js";
 
 export interface OpenEventStoreOptions {
@@ -74,7 +75,9 @@ async function openPostgres(url: string, options: OpenEventStoreOptions): Promis
     }
     throw new EventStoreError(`preparing schema ${schema} failed: ${describeError(error)}`, { cause: error });
   }
-  const db = new Kysely<EventStoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<EventStoreDatabase>({
+    dialect: new PostgresDialect({ pool: new PreparingPool(pool) }),
+  });
   const leadership = new AdvisoryLockLeadership(
     { connectionString: url, connectionTimeoutMillis },
     target,
@@ -166,4 +169,58 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Runs statements that start with the PREPARE marker as named prepared statements, so PostgreSQL parses
+ * and plans the append path's statements once per connection instead of on every append.
+ */
+class PreparingPool implements PostgresPool {
+  readonly #clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  constructor(private readonly pool: pg.Pool) {}
+
+  // Used by kysely only to open a control connection when a query is aborted.
+  get Client(): PostgresPool["Client"] {
+    return (this.pool as unknown as { Client?: PostgresPool["Client"] }).Client;
+  }
+
+  get options(): object {
+    return this.pool.options;
+  }
+
+  async connect(): Promise<PostgresPoolClient> {
+    const client = await this.pool.connect();
+    let wrapped = this.#clients.get(client);
+    if (!wrapped) {
+      wrapped = new Proxy(client, {
+        get(target, property) {
+          if (property === "query") {
+            return (text: unknown, values?: unknown[]) =>
+              typeof text === "string" && text.startsWith(PREPARE)
+                ? target.query({ name: statementName(text), text, values: values ?? [] })
+                : (target.query as (t: unknown, v?: unknown[]) => unknown)(text, values);
+          }
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      }) as unknown as PostgresPoolClient;
+      this.#clients.set(client, wrapped);
+    }
+    return wrapped;
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `es_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }

@@ -48,6 +48,10 @@ interface EventRow {
 
 const MAX_ATTEMPTS = 3;
 
+/** Marks a statement to run as a named prepared statement on pg (see PreparingPool in open.ts). */
+export const PREPARE = "/* prepare */";
+const prepare = sql.raw(PREPARE);
+
 // bigint and xid8 come back as text (exact, and the same from pg and PGlite). The aliases shadow the
 // table's column names, so ORDER BY clauses must use the qualified e.column: a bare `position` would sort
 // the text alias ("10" < "8").
@@ -225,7 +229,7 @@ async function writeBatch(
     const versions = JSON.stringify(
       [...plan.versions].map(([stream_id, version]) => ({ stream_id, version })),
     );
-    await sql`
+    await sql`${prepare}
       with bumped as (
         insert into streams (stream_id, version)
         select v.stream_id, v.version from jsonb_to_recordset(${versions}::text::jsonb) as v(stream_id text, version integer)
@@ -240,7 +244,7 @@ async function writeBatch(
 }
 
 function lockAndRead(trx: Tx, streamIds: readonly string[], eventIds: readonly string[], takeLocks: boolean) {
-  return sql<{ kind: "s" | "e"; id: string; version: number | null }>`
+  return sql<{ kind: "s" | "e"; id: string; version: number | null }>`${prepare}
     select kind, id, version from event_store_lock_and_read(
       ${JSON.stringify(streamIds)}::text::jsonb, ${JSON.stringify(eventIds)}::text::jsonb, ${takeLocks}::boolean)`.execute(
     trx,

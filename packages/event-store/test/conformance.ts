@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AppendResult,
@@ -291,34 +292,38 @@ export function eventStoreConformance(makeFactory: () => StoreFactory): void {
         { streamId: id, expectedVersion: "no_stream", events: written.slice(0, 4) },
       ]);
       await opened.store.append([{ streamId: id, expectedVersion: 4, events: written.slice(4) }]);
-      const seen: RecordedEvent[] = [];
-      let checkpoint = head.checkpoint;
-      for (;;) {
-        const page = await opened.store.readAll(checkpoint, { limit: 3 });
-        expect(page.events.length).toBeLessThanOrEqual(3);
-        if (page.events.length === 0) {
-          expect(page.checkpoint).toEqual(checkpoint);
-          break;
-        }
-        seen.push(...page.events);
-        checkpoint = page.checkpoint;
-        const last = page.events.at(-1)!;
-        expect(checkpoint).toEqual({ transactionId: last.transactionId, position: last.position });
-      }
-      expect(seen.map((e) => e.eventId)).toEqual(written.map((e) => e.eventId));
+      const seen = await follow(
+        opened,
+        head.checkpoint,
+        written.map((e) => e.eventId),
+        3,
+      );
+      expect(seen.filter((e) => e.streamId === id).map((e) => e.eventId)).toEqual(
+        written.map((e) => e.eventId),
+      );
       expect(head.events.some((e) => e.streamId === id)).toBe(false);
     });
 
     it("orders the log numerically across a change in the number of digits of positions", async () => {
       const head = await drain(opened, START);
-      const last = await opened.store.readAll(START, { limit: 1_000_000 });
-      const top = last.events.at(-1)?.position ?? 0n;
+      const { rows } = await sql<{
+        top: string;
+      }>`select coalesce(max(position), 0)::text as top from events`.execute(opened.db);
+      const top = BigInt(rows[0]!.top);
       // Enough events in one transaction to go from e.g. position 57 past 100 (text order would put
       // "100" before "99").
       const n = Number(10n ** BigInt(String(top + 1n).length) - top) + 3;
       const id = stream("digits");
-      await opened.store.append([{ streamId: id, expectedVersion: "no_stream", events: events(n) }]);
-      const page = await opened.store.readAll(head.checkpoint, { limit: n });
+      const batch = events(n);
+      await opened.store.append([{ streamId: id, expectedVersion: "no_stream", events: batch }]);
+      const page = {
+        events: await follow(
+          opened,
+          head.checkpoint,
+          batch.map((e) => e.eventId),
+          n,
+        ),
+      };
       const ours = page.events.filter((e) => e.streamId === id);
       expect(ours.map((e) => e.streamVersion)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
       const positions = page.events.map((e) => e.position);
@@ -351,6 +356,39 @@ export function eventStoreConformance(makeFactory: () => StoreFactory): void {
       await other!.release();
     });
   });
+}
+
+/**
+ * Reads pages from `from` until every id in `ids` has been seen.
+ * An empty page is not the end: xmin is cluster-wide, so another session's open transaction can hold
+ * newly committed events back for a while.
+ */
+async function follow(
+  opened: OpenedEventStore,
+  from: typeof START,
+  ids: readonly string[],
+  pageSize: number,
+): Promise<RecordedEvent[]> {
+  const seen: RecordedEvent[] = [];
+  const wanted = new Set(ids);
+  let checkpoint = from;
+  const deadline = Date.now() + 20_000;
+  const done = () => [...wanted].every((id) => seen.some((e) => e.eventId === id));
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`events not readable after 20 s (saw ${seen.length})`);
+    const page = await opened.store.readAll(checkpoint, { limit: pageSize });
+    expect(page.events.length).toBeLessThanOrEqual(pageSize);
+    if (page.events.length === 0) {
+      expect(page.checkpoint).toEqual(checkpoint);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      continue;
+    }
+    seen.push(...page.events);
+    checkpoint = page.checkpoint;
+    const last = page.events.at(-1)!;
+    expect(checkpoint).toEqual({ transactionId: last.transactionId, position: last.position });
+  }
+  return seen;
 }
 
 async function drain(opened: OpenedEventStore, from: typeof START) {
