@@ -1,0 +1,46 @@
+/**
+ * The one clock of a platform process. Every timestamp and every timer delay comes from here, so a
+ * simulation can run the real services faster than real time (an hour of traffic in a minute).
+ */
+export interface Clock {
+  /** Platform time, epoch ms. */
+  now(): number;
+  /** Real milliseconds to wait for `platformMs` of platform time to pass. */
+  realDelay(platformMs: number): number;
+  /** Resolves after `platformMs` of platform time (rejects with the signal's reason when aborted). */
+  sleep(platformMs: number, signal?: AbortSignal): Promise<void>;
+  /** Platform ms per real ms (1 in production). */
+  readonly speed: number;
+}
+
+export const systemClock: Clock = scaledClock({ speed: 1 });
+
+/**
+ * Platform time runs `speed` times faster than real time, starting at `startAt` (default: the real time when
+ * created). With speed 60, one hour of platform time passes in one real minute.
+ */
+export function scaledClock(options: { speed: number; startAt?: number }): Clock {
+  const { speed } = options;
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`clock speed must be > 0, got ${speed}`);
+  const realStart = Date.now();
+  const startAt = options.startAt ?? realStart;
+  const realDelay = (platformMs: number) => Math.max(0, Math.ceil(platformMs / speed));
+  return {
+    speed,
+    now: () => startAt + (Date.now() - realStart) * speed,
+    realDelay,
+    sleep: (platformMs, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const timer = setTimeout(() => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, realDelay(platformMs));
+        const onAbort = () => {
+          clearTimeout(timer);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+      }),
+  };
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it, vi } from "vitest";
+import { scaledClock } from "../src/index.js";
+
+describe("scaled clock", () => {
+  it("runs platform time speed times faster than real time", () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const clock = scaledClock({ speed: 60, startAt: 0 });
+      vi.advanceTimersByTime(1_000);
+      expect(clock.now()).toBe(60_000);
+      expect(clock.realDelay(3_600_000)).toBe(60_000);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("sleeps for platform time and can be aborted", async () => {
+    vi.useFakeTimers();
+    try {
+      const clock = scaledClock({ speed: 10 });
+      let done = false;
+      const p = clock.sleep(1_000).then(() => {
+        done = true;
+      });
+      vi.advanceTimersByTime(99);
+      await Promise.resolve();
+      expect(done).toBe(false);
+      vi.advanceTimersByTime(1);
+      await p;
+      expect(done).toBe(true);
+      const controller = new AbortController();
+      const aborted = clock.sleep(1_000, controller.signal);
+      controller.abort(new Error("stop"));
+      await expect(aborted).rejects.toThrow("stop");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("refuses a speed that is not positive", () => {
+    expect(() => scaledClock({ speed: 0 })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,81 @@
+// The messages services exchange over JetStream, besides the EVENTS stream the relay fills. Logical names
+// (the bus adds the deployment prefix). Every message is published with a message id for deduplication.
+//
+//   stream        subjects                 carries                                        consumed by
+//   CALL_INPUTS   in.call.<callId>         inbound calls, leg facts, DTMF, admin commands  router (work queue)
+//   LEG_COMMANDS  legcmd.<gatewayId>       what a media gateway must do with a leg         media-gateway
+//   TIMERS        timer.<callId>           durable timers, nak-ed with a delay until due    router
+//   AGENT_INPUTS  in.agent.<agentId>       sign in/out, breaks, wrap-up end                 agent-presence
+import { type StreamSpec, workQueueStreamSpec } from "@switchyard/bus";
+import type { CallCommand, LegCommand } from "@switchyard/routing-domain";
+
+export const CALL_INPUTS = "CALL_INPUTS";
+export const LEG_COMMANDS = "LEG_COMMANDS";
+export const TIMERS = "TIMERS";
+export const AGENT_INPUTS = "AGENT_INPUTS";
+
+export const callInputSubject = (callId: string) => `in.call.${callId}`;
+export const legCommandSubject = (gatewayId: string) => `legcmd.${gatewayId}`;
+export const timerSubject = (callId: string) => `timer.${callId}`;
+export const agentInputSubject = (agentId: string) => `in.agent.${agentId}`;
+
+export function workStreams(): StreamSpec[] {
+  return [
+    workQueueStreamSpec(CALL_INPUTS, ["in.call.>"]),
+    workQueueStreamSpec(LEG_COMMANDS, ["legcmd.>"]),
+    workQueueStreamSpec(TIMERS, ["timer.>"]),
+    workQueueStreamSpec(AGENT_INPUTS, ["in.agent.>"]),
+  ];
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * An input to one call: the call decider's command without the router's clock reading (`now` is stamped by
+ * the router that handles it, from the one injected clock) — except `at`, when the fact happened at the
+ * source (a gateway's clock reading), which the router may use for reporting.
+ */
+export type CallInput = DistributiveOmit<CallCommand, "now" | "seed">;
+
+export interface CallInputMessage {
+  /** Unique per input; also the message id, and the causation id of the events it leads to. */
+  readonly messageId: string;
+  readonly callId: string;
+  readonly input: CallInput;
+  /** Epoch ms on the sender's clock. */
+  readonly at: number;
+  /** The gateway that owns the call's legs (where leg commands must go). */
+  readonly gatewayId?: string;
+}
+
+export interface LegCommandMessage {
+  /** Derived from the id of the event that caused it: a redelivered or re-published command is a no-op. */
+  readonly commandId: string;
+  readonly callId: string;
+  readonly command: LegCommand;
+  /** The call's caller leg, so that a gateway can tie it to the inbound channel it reported. */
+  readonly callerLegId: string;
+  readonly at: number;
+}
+
+export interface TimerMessage {
+  readonly timerId: string;
+  readonly callId: string;
+  /** Epoch ms on the platform clock. */
+  readonly dueAt: number;
+}
+
+export type AgentInput =
+  | { readonly type: "SignIn" }
+  | { readonly type: "SignOut" }
+  | { readonly type: "StartBreak"; readonly reason?: string }
+  | { readonly type: "EndBreak" }
+  | { readonly type: "GoOffline" }
+  | { readonly type: "EndWrapUp"; readonly callId: string };
+
+export interface AgentInputMessage {
+  readonly messageId: string;
+  readonly agentId: string;
+  readonly input: AgentInput;
+  readonly at: number;
+}
