@@ -57,7 +57,14 @@ describe("start-up against PostgreSQL", () => {
     const opened = await Promise.all(
       [1, 2, 3].map(() => openEventStore({ url: DATABASE_URL, schema: name })),
     );
-    await Promise.all(opened.map((o) => o.close()));
+    try {
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
+        opened[0]!.db,
+      );
+      expect(rows.map((r) => r.name)).toEqual(Object.keys(migrations));
+    } finally {
+      await Promise.all(opened.map((o) => o.close()));
+    }
   });
 
   it("fails start-up with a MigrationError when a migration fails, and applies nothing of it", async () => {

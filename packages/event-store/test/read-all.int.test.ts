@@ -4,7 +4,7 @@ import type { OpenedEventStore } from "../src/index.js";
 import { followerProperty, head } from "./follower-property.js";
 import { events, pgFactory } from "./support.js";
 
-const factory = pgFactory({ poolSize: 30 });
+const factory = pgFactory({ poolSize: 24 });
 let opened: OpenedEventStore;
 
 beforeAll(async () => {
