@@ -7,7 +7,7 @@
 //   TIMERS        timer.<callId>           durable timers, nak-ed with a delay until due    router
 //   AGENT_INPUTS  in.agent.<agentId>       sign in/out, breaks, wrap-up end                 agent-presence
 import { type StreamSpec, workQueueStreamSpec } from "@switchyard/bus";
-import type { CallCommand, LegCommand } from "@switchyard/routing-domain";
+import type { AgentState, CallCommand, LegCommand } from "@switchyard/routing-domain";
 
 export const CALL_INPUTS = "CALL_INPUTS";
 export const LEG_COMMANDS = "LEG_COMMANDS";
@@ -63,6 +63,11 @@ export interface TimerMessage {
   readonly callId: string;
   /** Epoch ms on the platform clock. */
   readonly dueAt: number;
+  /**
+   * Present: an agent's wrap-up end (the agent's `AgentCallEnded{wrapUpEndsAt}` for `callId`); firing sends
+   * `EndWrapUp{callId}` to this agent instead of `TimerFired` to the call.
+   */
+  readonly agentId?: string;
 }
 
 export type AgentInput =
@@ -79,3 +84,23 @@ export interface AgentInputMessage {
   readonly input: AgentInput;
   readonly at: number;
 }
+
+/**
+ * The presence view agent-presence keeps in a JetStream KV bucket (one key per agent, see `presenceKey`) and
+ * routers read. It may lag the agent stream; `version` is the agent stream version it reflects, which a
+ * reservation must expect.
+ */
+export interface PresenceRecord {
+  readonly agentId: string;
+  readonly state: AgentState;
+  readonly version: number;
+  /** Platform time of the last event applied. */
+  readonly updatedAt: number;
+}
+
+/** The presence KV bucket of a deployment (bus prefix). */
+export const presenceBucket = (prefix: string): string => `${prefix}_presence`;
+
+/** KV keys allow `[-_=.a-zA-Z0-9/]`; anything else in an agent id is escaped as `=hh`. */
+export const presenceKey = (agentId: string): string =>
+  agentId.replace(/[^-_a-zA-Z0-9]/g, (c) => `=${c.charCodeAt(0).toString(16)}`);
