@@ -8,6 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          sequence: { groupOrder: 0 },
           include: ["{packages,services,test}/**/*.unit.test.ts"],
           exclude: ["**/node_modules/**"],
         },
@@ -15,6 +16,9 @@ export default defineConfig({
       {
         test: {
           name: "int",
+          // Integration and end-to-end suites run after each other, never at once: a log follower only
+          // reads below the cluster-wide snapshot xmin, so one suite's open transactions would stall another's.
+          sequence: { groupOrder: 1 },
           include: ["{packages,services,test}/**/*.int.test.ts"],
           exclude: ["**/node_modules/**"],
           testTimeout: 120_000,
@@ -27,6 +31,7 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
+          sequence: { groupOrder: 2 },
           include: ["{packages,services,test}/**/*.e2e.test.ts"],
           exclude: ["**/node_modules/**"],
           testTimeout: 300_000,
