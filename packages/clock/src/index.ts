@@ -17,12 +17,20 @@ export const systemClock: Clock = scaledClock({ speed: 1 });
 
 /**
  * Platform time runs `speed` times faster than real time, starting at `startAt` (default: the real time when
- * created). With speed 60, one hour of platform time passes in one real minute.
+ * created, or `realStart`). With speed 60, one hour of platform time passes in one real minute.
  */
-export function scaledClock(options: { speed: number; startAt?: number }): Clock {
+export function scaledClock(options: {
+  speed: number;
+  startAt?: number;
+  /**
+   * The real time (epoch ms) at which platform time was `startAt` (default: now). Lets several processes
+   * share one scaled clock: give each the same `speed`, `startAt` and `realStart`.
+   */
+  realStart?: number;
+}): Clock {
   const { speed } = options;
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`clock speed must be > 0, got ${speed}`);
-  const realStart = Date.now();
+  const realStart = options.realStart ?? Date.now();
   const startAt = options.startAt ?? realStart;
   const realDelay = (platformMs: number) => Math.max(0, Math.ceil(platformMs / speed));
   return {

@@ -14,6 +14,19 @@ describe("scaled clock", () => {
     }
   });
 
+  it("shares platform time across processes given the same real start", () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const first = scaledClock({ speed: 20, startAt: 5_000, realStart: 1_000_000 });
+      vi.advanceTimersByTime(500);
+      const second = scaledClock({ speed: 20, startAt: 5_000, realStart: 1_000_000 });
+      expect(second.now()).toBe(first.now());
+      expect(second.now()).toBe(5_000 + 500 * 20);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("sleeps for platform time and can be aborted", async () => {
     vi.useFakeTimers();
     try {
