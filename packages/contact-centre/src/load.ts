@@ -1,0 +1,212 @@
+import { readFileSync } from "node:fs";
+import {
+  type AgentConfig,
+  appletEdges,
+  type ConfigCommand,
+  type ConfigEvent,
+  type ConfigSnapshot,
+  decideConfig,
+  EMPTY_CONFIG,
+  evolveConfig,
+  type Flow,
+  type FlowIssue,
+  type GroupConfig,
+  validateFlow,
+} from "@switchyard/routing-domain";
+import { isScalar, parseDocument, visit } from "yaml";
+import { Checker, type Fields, join } from "./checker.js";
+import { ContactCentreConfigError } from "./errors.js";
+import { type Located, readDocument } from "./schema.js";
+
+/** A validated contact centre: the config commands it declares and the snapshot they build. */
+export interface ContactCentre {
+  readonly file: string;
+  /** In dependency order: account, agents, groups, flows, numbers. */
+  readonly commands: readonly ConfigCommand[];
+  /** The events `commands` produce on an empty `config` stream. */
+  readonly events: readonly ConfigEvent[];
+  readonly snapshot: ConfigSnapshot;
+  /** account.businessNumbers, else the numbers routed to flows. */
+  readonly businessNumbers: readonly string[];
+}
+
+/** Reads and validates a contact-centre YAML file; throws ContactCentreConfigError listing every problem. */
+export function loadContactCentre(
+  file: string,
+  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+): ContactCentre {
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new ContactCentreConfigError(file, [{ file, path: "", reason: `cannot read: ${reason}` }], {
+      cause,
+    });
+  }
+  return parseContactCentre(text, file);
+}
+
+/** Parses YAML text (`file` only names it in errors). */
+export function parseContactCentre(text: string, file: string): ContactCentre {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ContactCentreConfigError(
+      file,
+      doc.errors.map((e) => ({
+        file,
+        path: "",
+        reason: `YAML syntax${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ""}: ${(e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}`,
+      })),
+    );
+  }
+  // `+447700900001` unquoted is a number to YAML; a phone number is what the user meant.
+  visit(doc, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === "number" && /^\+\d+$/.test(node.source ?? ""))
+        node.value = node.source;
+    },
+  });
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined)
+    throw new ContactCentreConfigError(file, [{ file, path: "", reason: "the file is empty" }]);
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new ContactCentreConfigError(file, [{ file, path: "", reason: "the document must be a mapping" }]);
+  return contactCentreFromDocument(value as Fields, file);
+}
+
+/**
+ * Validates an already parsed document (e.g. the `--config` file the runtime configuration came from, whose
+ * other sections belong to other packages). Every problem is collected before anything is returned.
+ */
+export function contactCentreFromDocument(doc: Fields, file: string): ContactCentre {
+  const c = new Checker(file);
+  const read = readDocument(doc, c);
+
+  // The domain's flow validation, against the ids the file declares (valid or not, so one bad agent is
+  // reported once, at its definition, not again at every flow that rings it).
+  const declared: Pick<ConfigSnapshot, "agents" | "groups"> = {
+    agents: Object.fromEntries([...read.agentIds].map((id) => [id, {} as AgentConfig])),
+    groups: Object.fromEntries([...read.groupIds].map((id) => [id, {} as GroupConfig])),
+  };
+  const structural = new Set(c.issues.map((i) => i.path));
+  for (const { flow, path } of read.flows) {
+    for (const issue of validateFlow(flow, declared)) {
+      const at = issuePath(flow, path, issue);
+      if (!structural.has(at)) c.problem(at, issue.message);
+    }
+  }
+  if (c.issues.length > 0) throw new ContactCentreConfigError(file, c.issues);
+
+  // Everything the file says goes through the domain's config decider: whatever it refuses is reported
+  // at the item it came from.
+  let snapshot = EMPTY_CONFIG;
+  const events: ConfigEvent[] = [];
+  for (const located of read.commands) {
+    try {
+      for (const event of decideConfig(located.command, snapshot)) {
+        events.push(event);
+        snapshot = evolveConfig(snapshot, event);
+      }
+    } catch (error) {
+      c.problem(located.path, error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (c.issues.length > 0) throw new ContactCentreConfigError(file, c.issues);
+  const routed = read.commands.flatMap(({ command }) =>
+    command.type === "DefineNumber" ? [command.number] : [],
+  );
+  return {
+    file,
+    commands: read.commands.map((l: Located) => l.command),
+    events,
+    snapshot,
+    businessNumbers: read.businessNumbers.length > 0 ? read.businessNumbers : routed,
+  };
+}
+
+/**
+ * The config events that bring `current` (the `config` stream as it is) to what the file declares, decided
+ * by the domain's config decider so they can be appended with the stream's version as expected version.
+ * Items already defined identically produce no events.
+ */
+export function configEventsFor(cc: ContactCentre, current: ConfigSnapshot): ConfigEvent[] {
+  let state = current;
+  const events: ConfigEvent[] = [];
+  for (const command of cc.commands) {
+    if (alreadyDefined(command, state, cc.snapshot)) continue;
+    for (const event of decideConfig(command, state)) {
+      events.push(event);
+      state = evolveConfig(state, event);
+    }
+  }
+  return events;
+}
+
+function alreadyDefined(command: ConfigCommand, state: ConfigSnapshot, wanted: ConfigSnapshot): boolean {
+  const same = (a: unknown, b: unknown) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+  switch (command.type) {
+    case "ConfigureAccount":
+      return same(state.account, wanted.account);
+    case "DefineAgent":
+      return same(state.agents[command.agentId], wanted.agents[command.agentId]);
+    case "DefineGroup":
+      return same(state.groups[command.groupId], wanted.groups[command.groupId]);
+    case "DefineFlow":
+      return same(state.flows[command.flow.flowId], wanted.flows[command.flow.flowId]);
+    case "DefineNumber":
+      return same(state.numbers[command.number], wanted.numbers[command.number]);
+    default:
+      return false;
+  }
+}
+
+/** Where in the file a domain flow issue points: the branch, target or setting, else the applet. */
+function issuePath(flow: Flow, flowPath: string, issue: FlowIssue): string {
+  const appletPath = join(join(flowPath, "applets"), issue.appletId);
+  const applet = flow.applets[issue.appletId];
+  const m = issue.message;
+  switch (issue.code) {
+    case "missingStart":
+      return join(flowPath, "start");
+    case "unknownApplet": {
+      const label = /^branch "(.+?)" goes to/.exec(m)?.[1];
+      if (label === undefined || applet === undefined) return appletPath;
+      if (label === "next") return join(appletPath, "next");
+      if (label === "timeout") return join(appletPath, "timeoutBranch");
+      if (label === "invalid") return join(appletPath, "invalidBranch");
+      const digit = /^digit (.+)$/.exec(label)?.[1];
+      const key = digit ?? label;
+      return appletEdges(applet).some((e) => e.label === label)
+        ? join(join(appletPath, "branches"), key)
+        : appletPath;
+    }
+    case "missingBranch":
+      if (m.includes("timeout")) return join(appletPath, "timeoutBranch");
+      if (m.includes("invalid-input")) return join(appletPath, "invalidBranch");
+      return join(appletPath, "branches");
+    case "unknownAgent":
+    case "unknownGroup":
+    case "invalidSipUri":
+      return join(appletPath, "target");
+    case "invalidNumber":
+      return join(appletPath, m.startsWith("custom caller ID") ? "callerId" : "target");
+    case "invalidSetting": {
+      const digit = /^"(.+)" is not a DTMF digit/.exec(m)?.[1];
+      if (digit !== undefined) return join(join(appletPath, "branches"), digit);
+      if (m.startsWith("voicemail max length")) return join(appletPath, "maxLengthSec");
+      if (m.startsWith("IVR timeout")) return join(appletPath, "timeoutSec");
+      if (m.startsWith("IVR retries")) return join(appletPath, "retries");
+      if (m.startsWith("ring timeout")) return join(appletPath, "ringTimeoutSec");
+      if (m.startsWith("max ring attempts")) return join(appletPath, "maxRingAttempts");
+      return appletPath;
+    }
+    case "unreachable":
+    case "cycleWithoutWait":
+      return appletPath;
+    default: {
+      const unknown: never = issue.code;
+      throw new Error(`unknown flow issue ${String(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,303 @@
+import { CONFIG_STREAM, EMPTY_CONFIG } from "@switchyard/routing-domain";
+import { describe, expect, it } from "vitest";
+import {
+  ContactCentreConfigError,
+  type ContactCentreIssue,
+  configEventsFor,
+  loadContactCentre,
+  parseContactCentre,
+} from "../src/index.js";
+
+const VALID = `
+account:
+  businessNumbers: [+442071234567]
+  callerIdPassThrough: true
+  recordCalls: false
+  timeZone: Europe/London
+agents:
+  - { id: alice, name: Alice, phone: +447700900001, wrapUpSec: 5 }
+  - { id: bob, name: Bob, sip: "sip:bob@pbx.example.com" }
+groups:
+  - id: sales
+    name: Sales
+    strategy: round-robin
+    members: [alice, bob]
+    ringTimeoutSec: 20
+    queue: { enabled: true, maxWaitSec: 60, maxSize: 3, announcePosition: true, holdMusic: { url: "https://example.com/hold.wav" } }
+numbers:
+  - { number: +442071234567, flow: main }
+flows:
+  - id: main
+    name: Main line
+    start: welcome
+    applets:
+      welcome: { type: greeting, audio: "Welcome", next: menu }
+      menu:
+        type: ivrMenu
+        prompt: "Press 1 for sales"
+        branches: { "1": sales }
+        timeoutSec: 5
+        retries: 1
+        timeoutBranch: vm
+        invalidBranch: vm
+      sales:
+        type: connect
+        target: { group: sales }
+        callerId: caller
+        whisper: "Incoming sales call"
+        branches: { noAnswer: vm, fallback: vm }
+      vm: { type: voicemail, maxLengthSec: 60, next: bye }
+      bye: { type: hangup }
+`;
+
+function issuesOf(text: string): ContactCentreIssue[] {
+  try {
+    parseContactCentre(text, "cc.yaml");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ContactCentreConfigError);
+    const e = error as ContactCentreConfigError;
+    expect(e.name).toBe("ContactCentreConfigError");
+    // One line per issue, `file:path: reason`.
+    expect(e.message.split("\n")).toHaveLength(e.issues.length);
+    for (const [i, issue] of e.issues.entries())
+      expect(e.message.split("\n")[i]).toBe(`cc.yaml:${issue.path || "(document)"}: ${issue.reason}`);
+    return [...e.issues];
+  }
+  throw new Error("expected the file to be rejected");
+}
+
+const paths = (issues: ContactCentreIssue[]) => issues.map((i) => i.path);
+
+describe("loading a contact centre", () => {
+  it("turns a valid file into config commands and the events the config decider produces", () => {
+    const cc = parseContactCentre(VALID, "cc.yaml");
+    expect(cc.commands.map((c) => c.type)).toEqual([
+      "ConfigureAccount",
+      "DefineAgent",
+      "DefineAgent",
+      "DefineGroup",
+      "DefineFlow",
+      "DefineNumber",
+    ]);
+    expect(cc.events.map((e) => e.data.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(cc.snapshot.agents.alice).toEqual({
+      agentId: "alice",
+      name: "Alice",
+      contact: { kind: "phone", number: "+447700900001" }, // unquoted +digits stay a phone number
+      wrapUpSec: 5,
+    });
+    expect(cc.snapshot.agents.bob?.contact).toEqual({ kind: "sip", uri: "sip:bob@pbx.example.com" });
+    expect(cc.snapshot.groups.sales).toMatchObject({
+      strategy: "roundRobin",
+      members: ["alice", "bob"],
+      ringTimeoutSec: 20,
+      maxRingAttempts: 1,
+      queue: {
+        enabled: true,
+        maxWaitSec: 60,
+        maxSize: 3,
+        announcePosition: true,
+        announceEverySec: 30,
+        holdMusic: { kind: "url", url: "https://example.com/hold.wav" },
+      },
+    });
+    expect(cc.snapshot.account).toEqual({
+      callerIdPassThrough: true,
+      recordCalls: false,
+      timeZone: "Europe/London",
+      callsPeriod: "day",
+    });
+    expect(cc.snapshot.numbers["+442071234567"]).toEqual({ number: "+442071234567", flowId: "main" });
+    expect(cc.snapshot.flows.main?.applets.sales).toEqual({
+      kind: "connect",
+      target: { kind: "group", groupId: "sales" },
+      callerId: { kind: "caller" },
+      whisper: { kind: "tts", text: "Incoming sales call" },
+      branches: { noAnswer: "vm", fallback: "vm" },
+    });
+    expect(cc.businessNumbers).toEqual(["+442071234567"]);
+    expect(CONFIG_STREAM).toBe("config");
+  });
+
+  it("decides only what the config stream lacks", () => {
+    const cc = parseContactCentre(VALID, "cc.yaml");
+    expect(configEventsFor(cc, EMPTY_CONFIG)).toEqual(cc.events);
+    expect(configEventsFor(cc, cc.snapshot)).toEqual([]);
+    const changed = parseContactCentre(VALID.replace("wrapUpSec: 5", "wrapUpSec: 9"), "cc.yaml");
+    const events = configEventsFor(changed, cc.snapshot);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: "AgentDefined", data: { version: 7, agent: { wrapUpSec: 9 } } });
+  });
+
+  it("lists an unknown agent in a group, an invalid number and SIP URI, and a dangling branch at once", () => {
+    const text = VALID.replace("members: [alice, bob]", "members: [alice, carol, bob, dave]")
+      .replace("phone: +447700900001", 'phone: "07700 900001"')
+      .replace('sip: "sip:bob@pbx.example.com"', 'sip: "bob at pbx"')
+      .replace("branches: { noAnswer: vm, fallback: vm }", "branches: { noAnswer: voicemal, fallback: vm }");
+    const issues = issuesOf(text);
+    expect(issues).toEqual([
+      {
+        file: "cc.yaml",
+        path: "agents[0].phone",
+        reason: expect.stringContaining('"07700 900001" is not an E.164 number'),
+      },
+      {
+        file: "cc.yaml",
+        path: "agents[1].sip",
+        reason: expect.stringContaining('"bob at pbx" is not a SIP URI'),
+      },
+      { file: "cc.yaml", path: "groups[0].members[1]", reason: 'unknown agent "carol" (not in agents)' },
+      { file: "cc.yaml", path: "groups[0].members[3]", reason: 'unknown agent "dave" (not in agents)' },
+      {
+        file: "cc.yaml",
+        path: "flows[0].applets.sales.branches.noAnswer",
+        reason: 'branch "noAnswer" goes to unknown applet "voicemal"',
+      },
+    ]);
+  });
+
+  it("maps every kind of flow issue to the field it is about", () => {
+    const text = `
+agents: [{ id: alice, phone: "+15550000001" }]
+groups: [{ id: g, strategy: sequential, members: [alice] }]
+flows:
+  - id: f
+    start: begin
+    applets:
+      menu:
+        type: ivrMenu
+        prompt: hi
+        branches: { "1": direct, "x": nowhere }
+        timeoutSec: 0
+        timeoutBranch: gone
+        invalidBranch: direct
+      direct:
+        type: connect
+        target: { agent: zed }
+        callerId: { custom: "12345" }
+        ringTimeoutSec: -1
+        branches: { busy: bye }
+      ext:
+        type: connect
+        target: { external: "555" }
+        branches: { fallback: bye }
+      sipper:
+        type: connect
+        target: { sip: "nope" }
+        branches: { fallback: bye }
+      grp:
+        type: connect
+        target: { group: nogroup }
+        branches: { fallback: bye }
+      loopA: { type: greeting, audio: a, next: loopB }
+      loopB: { type: greeting, audio: b, next: loopA }
+      vm: { type: voicemail, maxLengthSec: 0 }
+      bye: { type: hangup }
+`;
+    const issues = issuesOf(text);
+    const byPath = new Map(issues.map((i) => [i.path, i.reason]));
+    expect(byPath.get("flows[0].start")).toBe('start applet "begin" does not exist');
+    expect(byPath.get("flows[0].applets.menu.branches.x")).toMatch(
+      /not a DTMF digit|unknown applet "nowhere"/,
+    );
+    expect(byPath.get("flows[0].applets.menu.timeoutBranch")).toBe(
+      'branch "timeout" goes to unknown applet "gone"',
+    );
+    expect(byPath.get("flows[0].applets.menu.timeoutSec")).toBe("IVR timeout must be positive");
+    expect(byPath.get("flows[0].applets.direct.target")).toBe('agent "zed" is not configured');
+    expect(byPath.get("flows[0].applets.direct.callerId")).toMatch(
+      /custom caller ID "12345" is not an E.164/,
+    );
+    expect(byPath.get("flows[0].applets.direct.ringTimeoutSec")).toBe("ring timeout must be positive");
+    expect(issues.filter((i) => i.path === "flows[0].applets.direct.branches").map((i) => i.reason)).toEqual([
+      'no branch for outcome "noAnswer"',
+      'no branch for outcome "failed"',
+    ]);
+    expect(byPath.get("flows[0].applets.ext.target")).toMatch(/"555" is not an E.164 number/);
+    expect(byPath.get("flows[0].applets.sipper.target")).toMatch(/"nope" is not a SIP URI/);
+    expect(byPath.get("flows[0].applets.grp.target")).toBe('group "nogroup" is not configured');
+    expect(byPath.get("flows[0].applets.vm.maxLengthSec")).toBe("voicemail max length must be positive");
+    expect(byPath.get("flows[0].applets.loopA")).toMatch(/cannot be reached|never waits/);
+    expect(
+      [...byPath.keys()].some(
+        (p) => p.startsWith("flows[0].applets.loop") && /never waits/.test(byPath.get(p)!),
+      ),
+    ).toBe(true);
+  });
+
+  it("reports wrong types, missing fields and unknown fields, each at its path", () => {
+    const text = `
+account: { callerIdPassThrough: "yes", timeZone: Mars/Olympus, colour: blue }
+agents:
+  - { name: Nobody, phone: "+15550000001" }
+  - { id: alice, phone: "+15550000001", wrapUpSec: -2 }
+  - { id: alice, sip: "sip:a@b.c" }
+  - { id: eve }
+  - just a string
+groups:
+  - { id: g, strategy: random, members: alice }
+  - { id: h, members: [alice, alice], ringTimeoutSec: "30", queue: { enabled: maybe, maxSize: 0 } }
+numbers:
+  - { number: "+15551234567", flow: nope }
+  - { number: 5551234567, flow: f }
+  - { flow: f }
+flows:
+  - id: f
+    start: a
+    applets:
+      a: { type: jump }
+      b: { audio: x }
+  - { id: g2, start: x }
+`;
+    const issues = issuesOf(text);
+    expect(paths(issues)).toEqual(
+      expect.arrayContaining([
+        "account.colour",
+        "account.callerIdPassThrough",
+        "account.timeZone",
+        "agents[0].id",
+        "agents[1].wrapUpSec",
+        "agents[2].id",
+        "agents[3]",
+        "agents[4]",
+        "groups[0].strategy",
+        "groups[0].members",
+        "groups[1].strategy",
+        "groups[1].members[1]",
+        "groups[1].ringTimeoutSec",
+        "groups[1].queue.enabled",
+        "groups[1].queue.maxSize",
+        "numbers[0].flow",
+        "numbers[1].number",
+        "numbers[2].number",
+        "flows[0].applets.a.type",
+        "flows[0].applets.b.type",
+        "flows[1].applets",
+      ]),
+    );
+    const reason = (path: string) => issues.find((i) => i.path === path)?.reason;
+    expect(reason("account.colour")).toMatch(/^unknown field/);
+    expect(reason("account.callerIdPassThrough")).toBe('must be true or false, got string "yes"');
+    expect(reason("agents[0].id")).toBe("is required");
+    expect(reason("agents[2].id")).toBe('agent "alice" is defined twice');
+    expect(reason("groups[0].strategy")).toMatch(/unknown value "random"/);
+    expect(reason("groups[1].members[1]")).toBe('agent "alice" is listed twice');
+    expect(reason("groups[1].ringTimeoutSec")).toBe('must be a number, got string "30"');
+    expect(reason("numbers[1].number")).toMatch(/5551234567 is not an E.164 number/);
+    expect(reason("flows[0].applets.a.type")).toMatch(/unknown applet type "jump"/);
+  });
+
+  it("reports YAML syntax errors with their line and unreadable files", () => {
+    const issues = issuesOf("agents:\n  - id: a\n   name: b\n  - [\n");
+    expect(issues[0]?.reason).toMatch(/^YAML syntax at line \d+/);
+    expect(() => loadContactCentre("/nonexistent/cc.yaml")).toThrow(
+      /nonexistent\/cc.yaml:\(document\): cannot read/,
+    );
+  });
+
+  it("accepts numbers as a mapping and reports at the number's key", () => {
+    const text = `${VALID.replace(/numbers:\n.*\n/, "")}numbers:\n  "+442071234567": main\n  "+44 20": main\n`;
+    const issues = issuesOf(text);
+    expect(issues.map((i) => i.path)).toEqual(['numbers["+44 20"]']);
+  });
+});
