@@ -1,0 +1,54 @@
+import type { EventStore, RecordedEvent } from "@switchyard/event-store";
+
+export interface Folded<S> {
+  readonly state: S;
+  readonly version: number;
+}
+
+/**
+ * Streams folded to a state at a known version, caught up incrementally (only events after the cached
+ * version are read). Several readers of one stream share one read.
+ */
+export class FoldedStreams<S> {
+  readonly #cache = new Map<string, Folded<S>>();
+  readonly #reading = new Map<string, Promise<Folded<S>>>();
+
+  constructor(
+    private readonly store: Pick<EventStore, "readStream">,
+    private readonly initial: S,
+    private readonly evolve: (state: S, event: { type: string; data: unknown }, e: RecordedEvent) => S,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  cached(streamId: string): Folded<S> | undefined {
+    return this.#cache.get(streamId);
+  }
+
+  /** The stream's state as of now (at least): reads what was appended since the cached version. */
+  load(streamId: string): Promise<Folded<S>> {
+    const inFlight = this.#reading.get(streamId);
+    if (inFlight) return inFlight;
+    const p = this.#read(streamId).finally(() => this.#reading.delete(streamId));
+    this.#reading.set(streamId, p);
+    return p;
+  }
+
+  async #read(streamId: string): Promise<Folded<S>> {
+    const from = this.#cache.get(streamId) ?? { state: this.initial, version: 0 };
+    const events = await this.store.readStream(streamId, { fromVersion: from.version + 1 });
+    let { state, version } = this.#cache.get(streamId) ?? from;
+    for (const e of events) {
+      if (e.streamVersion <= version) continue;
+      state = this.evolve(state, e, e);
+      version = e.streamVersion;
+    }
+    const next = { state, version };
+    this.#cache.delete(streamId);
+    this.#cache.set(streamId, next);
+    if (this.#cache.size > this.maxEntries) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    return next;
+  }
+}
