@@ -1,0 +1,14 @@
+export { decodeLegCommandMessage } from "./decode.js";
+export type { DriverEvent, DriverEventType, MediaDriver, OriginateRequest } from "./driver.js";
+export {
+  type GatewayLog,
+  type GatewayLogLevel,
+  type GatewayStats,
+  type InboundCall,
+  InvalidGatewayIdError,
+  type MediaGateway,
+  type MediaGatewayConfig,
+  NotSimulatedError,
+  start,
+} from "./service.js";
+export * from "./simulated/index.js";

@@ -1,0 +1,20 @@
+export { type ManualClock, manualClock } from "./manual-clock.js";
+export { type Rng, seededRng } from "./rng.js";
+export {
+  contactKey,
+  type DtmfScript,
+  defaultPlaybackDuration,
+  type InboundCallScript,
+  type PhoneAttempt,
+  type PhoneBehaviour,
+  type PhoneScript,
+  type PlaybackDuration,
+} from "./scripts.js";
+export {
+  type ChannelStatus,
+  type ChannelView,
+  type MediaLogEntry,
+  type MediaLogKind,
+  SimulatedDriver,
+  type SimulatedDriverOptions,
+} from "./simulated-driver.js";

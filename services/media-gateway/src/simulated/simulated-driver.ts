@@ -1,0 +1,544 @@
+import type { Clock } from "@switchyard/clock";
+import type { Audio, LegEndReason } from "@switchyard/routing-domain";
+import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
+import { type Rng, seededRng } from "./rng.js";
+import {
+  contactKey,
+  type DtmfScript,
+  defaultPlaybackDuration,
+  type InboundCallScript,
+  type PhoneAttempt,
+  type PhoneBehaviour,
+  type PhoneScript,
+  type PlaybackDuration,
+} from "./scripts.js";
+
+export type MediaLogKind =
+  | "inbound"
+  | "originated"
+  | "ringing"
+  | "answered"
+  | "ended"
+  | "holdMusicStarted"
+  | "holdMusicStopped"
+  | "playbackStarted"
+  | "playbackFinished"
+  | "playbackStopped"
+  | "positionAnnounced"
+  | "bridged"
+  | "unbridged"
+  | "recordingStarted"
+  | "recordingStopped"
+  | "voicemailStarted"
+  | "voicemailFinished"
+  | "dtmf"
+  | "ignored";
+
+/** One line of what happened on a channel, in the order it happened (`seq` is global to the driver). */
+export interface MediaLogEntry {
+  readonly seq: number;
+  /** Platform time. */
+  readonly at: number;
+  readonly channelId: string;
+  readonly kind: MediaLogKind;
+  readonly audio?: Audio;
+  readonly playbackId?: string;
+  readonly position?: number;
+  /** The other leg of a bridge. */
+  readonly peer?: string;
+  readonly recordingId?: string;
+  readonly digit?: string;
+  readonly reason?: string;
+  readonly detail?: string;
+}
+
+export interface SimulatedDriverOptions {
+  readonly clock: Clock;
+  /** Seed or rng for scripted phones that draw their behaviour (default seed "simulated-driver"). */
+  readonly rng?: Rng;
+  /** What an unscripted destination does (default: fails like a 404). */
+  readonly defaultPhone?: PhoneScript;
+  /**
+   * Added to an originate's `timeoutSec` before the driver itself gives up with `noAnswer`, so that the
+   * router's ring timeout (same length) cancels first (default 5 s).
+   */
+  readonly originateGraceSec?: number;
+  readonly playbackDuration?: PlaybackDuration;
+  /** Gap between the digits of one DTMF script (default 0.3 s). */
+  readonly interDigitSec?: number;
+  readonly newInboundChannelId?: () => string;
+}
+
+export type ChannelStatus = "trying" | "ringing" | "answered" | "ended";
+
+export interface ChannelView {
+  readonly channelId: string;
+  readonly direction: "inbound" | "outbound";
+  readonly status: ChannelStatus;
+  readonly bridgedTo?: string;
+  readonly holdMusic?: Audio;
+  readonly endReason?: LegEndReason;
+}
+
+interface Channel {
+  readonly id: string;
+  readonly direction: "inbound" | "outbound";
+  status: ChannelStatus;
+  readonly timers: Set<AbortController>;
+  bridgedTo?: string;
+  everBridged: boolean;
+  holdMusic?: Audio;
+  readonly playbacks: Map<string, AbortController>;
+  readonly promptDtmf: DtmfScript[];
+  voicemail?: { readonly recordingId: string; readonly timer: AbortController };
+  endReason?: LegEndReason;
+  /** Hangs up this long after the first bridge. */
+  talkSec?: number;
+  patience?: AbortController;
+  voicemailSec?: number;
+}
+
+/** The simulated media driver: scripted phones and callers, everything timed by the injected clock. */
+export class SimulatedDriver implements MediaDriver {
+  readonly #clock: Clock;
+  readonly #rng: Rng;
+  readonly #defaultPhone: PhoneScript;
+  readonly #graceMs: number;
+  readonly #playbackMs: PlaybackDuration;
+  readonly #interDigitMs: number;
+  readonly #newInboundChannelId: () => string;
+  readonly #listeners = new Set<(event: DriverEvent) => void>();
+  readonly #phones = new Map<string, PhoneScript>();
+  readonly #attempts = new Map<string, number>();
+  readonly #channels = new Map<string, Channel>();
+  readonly #recordings = new Map<string, Set<string>>();
+  readonly #log: MediaLogEntry[] = [];
+  #seq = 0;
+  #inbound = 0;
+  #closed = false;
+
+  constructor(options: SimulatedDriverOptions) {
+    this.#clock = options.clock;
+    this.#rng = options.rng ?? seededRng("simulated-driver");
+    this.#defaultPhone = options.defaultPhone ?? { kind: "fail", detail: "404 Not Found" };
+    this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
+    this.#playbackMs = options.playbackDuration ?? defaultPlaybackDuration;
+    this.#interDigitMs = (options.interDigitSec ?? 0.3) * 1000;
+    this.#newInboundChannelId = options.newInboundChannelId ?? (() => `inbound-${++this.#inbound}`);
+  }
+
+  // ---- scripting ----
+
+  /** Scripts the phone at a number or SIP URI (replaces any previous script; attempts keep counting). */
+  setPhone(numberOrUri: string, script: PhoneScript): void {
+    this.#phones.set(numberOrUri, Array.isArray(script) ? [...script] : script);
+  }
+
+  /** A caller dials in; the driver reports `inboundCall` at once. Returns the inbound channel's id. */
+  placeInboundCall(script: InboundCallScript): string {
+    if (this.#closed) throw new Error("simulated driver is closed");
+    const ch = this.#newChannel(this.#newInboundChannelId(), "inbound");
+    ch.status = "answered";
+    ch.talkSec = script.talkSec;
+    ch.voicemailSec = script.voicemailSec;
+    this.#record(ch.id, "inbound", { detail: `${script.from} → ${script.to}` });
+    this.#emit({ type: "inboundCall", channelId: ch.id, from: script.from, to: script.to, at: this.#now() });
+    this.#scheduleDtmf(ch, script.dtmf ?? []);
+    if (script.patienceSec !== undefined) {
+      ch.patience = this.#after(ch, script.patienceSec * 1000, () => {
+        if (!ch.everBridged && !ch.voicemail) this.#remoteHangup(ch, "caller abandoned");
+      });
+    }
+    if (script.hangUpAfterSec !== undefined) {
+      this.#after(ch, script.hangUpAfterSec * 1000, () => this.#remoteHangup(ch, "caller hung up"));
+    }
+    return ch.id;
+  }
+
+  /** The party on this channel hangs up now (a test's or simulation's own decision). */
+  hangUpRemote(channelId: string, detail = "remote hangup"): void {
+    const ch = this.#channels.get(channelId);
+    if (ch && ch.status !== "ended") this.#remoteHangup(ch, detail);
+  }
+
+  /** The party on this channel presses digits now. */
+  pressDigits(channelId: string, digits: string): void {
+    const ch = this.#channels.get(channelId);
+    if (ch && ch.status === "answered") this.#pressDigits(ch, digits);
+  }
+
+  // ---- inspection ----
+
+  /** The media log, in order: of one channel, or of all. */
+  mediaLog(channelId?: string): MediaLogEntry[] {
+    return channelId === undefined ? [...this.#log] : this.#log.filter((e) => e.channelId === channelId);
+  }
+
+  channel(channelId: string): ChannelView | undefined {
+    const ch = this.#channels.get(channelId);
+    if (!ch) return undefined;
+    return {
+      channelId: ch.id,
+      direction: ch.direction,
+      status: ch.status,
+      ...(ch.bridgedTo === undefined ? {} : { bridgedTo: ch.bridgedTo }),
+      ...(ch.holdMusic === undefined ? {} : { holdMusic: ch.holdMusic }),
+      ...(ch.endReason === undefined ? {} : { endReason: ch.endReason }),
+    };
+  }
+
+  /** Calls a phone has received so far. */
+  attemptsOf(numberOrUri: string): number {
+    return this.#attempts.get(numberOrUri) ?? 0;
+  }
+
+  /** Channels not yet ended. */
+  activeChannels(): string[] {
+    return [...this.#channels.values()].filter((c) => c.status !== "ended").map((c) => c.id);
+  }
+
+  // ---- MediaDriver ----
+
+  onEvent(listener: (event: DriverEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async originate(request: OriginateRequest): Promise<void> {
+    if (this.#closed || this.#channels.has(request.channelId)) {
+      this.#ignored(request.channelId, "originate", "channel exists");
+      return;
+    }
+    const ch = this.#newChannel(request.channelId, "outbound");
+    const key = contactKey(request.to);
+    const attempt = (this.#attempts.get(key) ?? 0) + 1;
+    this.#attempts.set(key, attempt);
+    const behaviour = this.#behaviourFor(key, {
+      attempt,
+      channelId: ch.id,
+      to: request.to,
+      callerId: request.callerId,
+      at: this.#now(),
+      rng: this.#rng,
+    });
+    this.#record(ch.id, "originated", { detail: `${key} from ${request.callerId} (${behaviour.kind})` });
+    this.#after(ch, request.timeoutSec * 1000 + this.#graceMs, () => {
+      if (ch.status === "trying" || ch.status === "ringing") this.#end(ch, "noAnswer", "originate timeout");
+    });
+    switch (behaviour.kind) {
+      case "answer": {
+        const answerMs = (behaviour.afterSec ?? 2) * 1000;
+        this.#ringAfter(ch, behaviour.ringingAfterSec, answerMs);
+        ch.talkSec = behaviour.talkSec;
+        this.#after(ch, answerMs, () => {
+          if (ch.status !== "trying" && ch.status !== "ringing") return;
+          ch.status = "answered";
+          this.#record(ch.id, "answered");
+          this.#emit({ type: "answered", channelId: ch.id, at: this.#now() });
+          this.#scheduleDtmf(ch, behaviour.dtmf ?? []);
+          if (behaviour.hangUpAfterAnswerSec !== undefined) {
+            this.#after(ch, behaviour.hangUpAfterAnswerSec * 1000, () => this.#remoteHangup(ch, "hung up"));
+          }
+        });
+        break;
+      }
+      case "noAnswer":
+        this.#ringAfter(ch, behaviour.ringingAfterSec, Number.POSITIVE_INFINITY);
+        break;
+      case "busy":
+        this.#after(ch, 0, () => this.#end(ch, "busy", "486 Busy Here"));
+        break;
+      case "reject": {
+        const rejectMs = (behaviour.afterSec ?? 1) * 1000;
+        this.#ringAfter(ch, behaviour.ringingAfterSec, rejectMs);
+        this.#after(ch, rejectMs, () => {
+          if (ch.status === "trying" || ch.status === "ringing") this.#end(ch, "busy", "603 Decline");
+        });
+        break;
+      }
+      case "fail":
+        this.#after(ch, (behaviour.afterSec ?? 0) * 1000, () => {
+          if (ch.status === "trying" || ch.status === "ringing") {
+            this.#end(ch, "failed", behaviour.detail ?? "503 Service Unavailable");
+          }
+        });
+        break;
+      default: {
+        const unknown: never = behaviour;
+        throw new Error(`unknown phone behaviour ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  async cancel(channelId: string, reason: string): Promise<void> {
+    const ch = this.#live(channelId, "cancel");
+    if (!ch) return;
+    // A CANCEL that crosses the 200 OK cannot undo the answer: the gateway hangs up instead.
+    this.#end(ch, "cancelled", `cancel: ${reason}`);
+  }
+
+  async hangup(channelId: string, reason: string): Promise<void> {
+    const ch = this.#live(channelId, "hangup");
+    if (!ch) return;
+    this.#end(ch, ch.status === "answered" ? "hungUp" : "cancelled", `hangup: ${reason}`);
+  }
+
+  async play(channelId: string, playbackId: string, audio: Audio): Promise<void> {
+    const ch = this.#live(channelId, "play");
+    if (!ch || ch.playbacks.has(playbackId)) return;
+    this.#record(ch.id, "playbackStarted", { playbackId, audio });
+    this.#startPlayback(ch, playbackId, this.#playbackMs(audio, "play"), true);
+  }
+
+  async announcePosition(channelId: string, playbackId: string, position: number): Promise<void> {
+    const ch = this.#live(channelId, "announcePosition");
+    if (!ch || ch.playbacks.has(playbackId)) return;
+    const audio: Audio = { kind: "tts", text: `You are number ${position} in the queue` };
+    this.#record(ch.id, "positionAnnounced", { playbackId, position, audio });
+    this.#startPlayback(ch, playbackId, this.#playbackMs(audio, "position"), false);
+  }
+
+  async startHoldMusic(channelId: string, audio: Audio): Promise<void> {
+    const ch = this.#live(channelId, "startHoldMusic");
+    if (!ch) return;
+    if (ch.holdMusic) this.#stopHold(ch, "replaced");
+    ch.holdMusic = audio;
+    this.#record(ch.id, "holdMusicStarted", { audio });
+  }
+
+  async stopHoldMusic(channelId: string): Promise<void> {
+    const ch = this.#live(channelId, "stopHoldMusic");
+    if (ch?.holdMusic) this.#stopHold(ch, "stopped");
+  }
+
+  async bridge(a: string, b: string): Promise<void> {
+    const x = this.#live(a, "bridge");
+    const y = this.#live(b, "bridge");
+    if (!x || !y || x.bridgedTo === y.id) return;
+    if (x.status !== "answered" || y.status !== "answered") {
+      this.#ignored(x.status !== "answered" ? x.id : y.id, "bridge", "not answered");
+      return;
+    }
+    for (const ch of [x, y]) {
+      if (ch.bridgedTo !== undefined) this.#unbridge(ch, "rebridged");
+      // A bridged leg hears its peer; hold music on it stops (as uuid_bridge does).
+      if (ch.holdMusic) this.#stopHold(ch, "bridged");
+    }
+    x.bridgedTo = y.id;
+    y.bridgedTo = x.id;
+    this.#record(x.id, "bridged", { peer: y.id });
+    this.#record(y.id, "bridged", { peer: x.id });
+    for (const ch of [x, y]) {
+      if (ch.everBridged) continue;
+      ch.everBridged = true;
+      ch.patience?.abort();
+      if (ch.talkSec !== undefined) {
+        this.#after(ch, ch.talkSec * 1000, () => this.#remoteHangup(ch, "talk finished"));
+      }
+    }
+  }
+
+  async unbridge(a: string, b: string): Promise<void> {
+    const x = this.#channels.get(a);
+    if (x?.bridgedTo === b) this.#unbridge(x, "unbridged");
+    else this.#ignored(a, "unbridge", `not bridged to ${b}`);
+  }
+
+  async startRecording(recordingId: string, channelIds: readonly string[]): Promise<void> {
+    if (this.#recordings.has(recordingId)) return;
+    const live = channelIds.filter(
+      (id) => this.#channels.get(id)?.status !== "ended" && this.#channels.has(id),
+    );
+    this.#recordings.set(recordingId, new Set(live));
+    for (const id of live) this.#record(id, "recordingStarted", { recordingId });
+  }
+
+  async stopRecording(recordingId: string): Promise<void> {
+    const legs = this.#recordings.get(recordingId);
+    if (!legs) return;
+    this.#recordings.delete(recordingId);
+    for (const id of legs) this.#record(id, "recordingStopped", { recordingId, reason: "stopped" });
+  }
+
+  async recordVoicemail(recordingId: string, channelId: string, maxLengthSec: number): Promise<void> {
+    const ch = this.#live(channelId, "recordVoicemail");
+    if (!ch || ch.voicemail) return;
+    ch.patience?.abort();
+    this.#record(ch.id, "voicemailStarted", { recordingId });
+    const timer = this.#after(ch, maxLengthSec * 1000, () => this.#finishVoicemail(ch, "maximum length"));
+    ch.voicemail = { recordingId, timer };
+    if (ch.voicemailSec !== undefined && ch.voicemailSec < maxLengthSec) {
+      this.#after(ch, ch.voicemailSec * 1000, () => this.#remoteHangup(ch, "hung up after the message"));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const ch of this.#channels.values()) for (const t of ch.timers) t.abort();
+    this.#listeners.clear();
+  }
+
+  // ---- internals ----
+
+  #now(): number {
+    return this.#clock.now();
+  }
+
+  #emit(event: DriverEvent): void {
+    if (this.#closed) return;
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #record(channelId: string, kind: MediaLogKind, fields: Partial<MediaLogEntry> = {}): void {
+    this.#log.push({ seq: ++this.#seq, at: this.#now(), channelId, kind, ...fields });
+  }
+
+  #ignored(channelId: string, what: string, why: string): void {
+    this.#record(channelId, "ignored", { detail: `${what}: ${why}` });
+  }
+
+  #newChannel(id: string, direction: "inbound" | "outbound"): Channel {
+    const ch: Channel = {
+      id,
+      direction,
+      status: "trying",
+      timers: new Set(),
+      everBridged: false,
+      playbacks: new Map(),
+      promptDtmf: [],
+    };
+    this.#channels.set(id, ch);
+    return ch;
+  }
+
+  #live(channelId: string, what: string): Channel | undefined {
+    const ch = this.#channels.get(channelId);
+    if (!ch || ch.status === "ended") {
+      this.#ignored(channelId, what, ch ? "ended" : "unknown channel");
+      return undefined;
+    }
+    return ch;
+  }
+
+  #behaviourFor(key: string, attempt: PhoneAttempt): PhoneBehaviour {
+    const script = this.#phones.get(key) ?? this.#defaultPhone;
+    if (typeof script === "function") return script(attempt);
+    if (Array.isArray(script)) {
+      const list = script as PhoneBehaviour[];
+      const head = list.length > 1 ? list.shift() : list[0];
+      if (!head) throw new Error(`phone ${key} has an empty script`);
+      return head;
+    }
+    return script as PhoneBehaviour;
+  }
+
+  /** Cancelled automatically when the channel ends. */
+  #after(ch: Channel, ms: number, fn: () => void): AbortController {
+    const ac = new AbortController();
+    ch.timers.add(ac);
+    this.#clock.sleep(ms, ac.signal).then(
+      () => {
+        ch.timers.delete(ac);
+        if (!this.#closed && !ac.signal.aborted) fn();
+      },
+      () => ch.timers.delete(ac),
+    );
+    return ac;
+  }
+
+  #ringAfter(ch: Channel, ringingAfterSec: number | undefined, beforeMs: number): void {
+    const ms = (ringingAfterSec ?? 0.1) * 1000;
+    if (ms >= beforeMs) return;
+    this.#after(ch, ms, () => {
+      if (ch.status !== "trying") return;
+      ch.status = "ringing";
+      this.#record(ch.id, "ringing");
+      this.#emit({ type: "ringing", channelId: ch.id, at: this.#now() });
+    });
+  }
+
+  #scheduleDtmf(ch: Channel, scripts: readonly DtmfScript[]): void {
+    for (const s of scripts) {
+      if (s.whenPrompted) ch.promptDtmf.push(s);
+      else this.#after(ch, s.afterSec * 1000, () => this.#pressDigits(ch, s.digits));
+    }
+  }
+
+  #pressDigits(ch: Channel, digits: string): void {
+    [...digits].forEach((digit, i) => {
+      const press = () => {
+        if (ch.status !== "answered") return;
+        this.#record(ch.id, "dtmf", { digit });
+        this.#emit({ type: "dtmf", channelId: ch.id, digit, at: this.#now() });
+      };
+      if (i === 0) press();
+      else this.#after(ch, i * this.#interDigitMs, press);
+    });
+  }
+
+  #startPlayback(ch: Channel, playbackId: string, ms: number, prompt: boolean): void {
+    const timer = this.#after(ch, ms, () => {
+      ch.playbacks.delete(playbackId);
+      this.#record(ch.id, "playbackFinished", { playbackId });
+      this.#emit({ type: "playbackFinished", channelId: ch.id, playbackId, at: this.#now() });
+      const next = prompt ? ch.promptDtmf.shift() : undefined;
+      if (next) this.#after(ch, (next.afterSec ?? 0.5) * 1000, () => this.#pressDigits(ch, next.digits));
+    });
+    ch.playbacks.set(playbackId, timer);
+  }
+
+  #stopHold(ch: Channel, reason: string): void {
+    this.#record(ch.id, "holdMusicStopped", { reason });
+    delete ch.holdMusic;
+  }
+
+  #unbridge(ch: Channel, reason: string): void {
+    const peer = ch.bridgedTo === undefined ? undefined : this.#channels.get(ch.bridgedTo);
+    delete ch.bridgedTo;
+    this.#record(ch.id, "unbridged", { peer: peer?.id, reason });
+    if (peer?.bridgedTo === ch.id) {
+      delete peer.bridgedTo;
+      this.#record(peer.id, "unbridged", { peer: ch.id, reason });
+    }
+  }
+
+  #finishVoicemail(ch: Channel, reason: string): void {
+    const vm = ch.voicemail;
+    if (!vm) return;
+    delete ch.voicemail;
+    vm.timer.abort();
+    this.#record(ch.id, "voicemailFinished", { recordingId: vm.recordingId, reason });
+    this.#emit({ type: "recordingFinished", channelId: ch.id, recordingId: vm.recordingId, at: this.#now() });
+  }
+
+  /** The party on the channel hangs up (a fact the router did not ask for). */
+  #remoteHangup(ch: Channel, detail: string): void {
+    if (ch.status === "ended") return;
+    // A caller hanging up mid-message still leaves the message: the recording finishes first.
+    this.#finishVoicemail(ch, "caller hung up");
+    this.#end(ch, ch.status === "answered" ? "hungUp" : "cancelled", detail);
+  }
+
+  #end(ch: Channel, reason: LegEndReason, detail: string): void {
+    if (ch.status === "ended") return;
+    ch.status = "ended";
+    ch.endReason = reason;
+    for (const t of ch.timers) t.abort();
+    ch.timers.clear();
+    for (const [playbackId] of ch.playbacks) this.#record(ch.id, "playbackStopped", { playbackId });
+    ch.playbacks.clear();
+    if (ch.holdMusic) this.#stopHold(ch, "ended");
+    if (ch.bridgedTo !== undefined) this.#unbridge(ch, "ended");
+    if (ch.voicemail) {
+      this.#record(ch.id, "voicemailFinished", { recordingId: ch.voicemail.recordingId, reason: "ended" });
+      delete ch.voicemail;
+    }
+    for (const [recordingId, legs] of this.#recordings) {
+      if (!legs.delete(ch.id)) continue;
+      this.#record(ch.id, "recordingStopped", { recordingId, reason: "ended" });
+      if (legs.size === 0) this.#recordings.delete(recordingId);
+    }
+    this.#record(ch.id, "ended", { reason, detail });
+    this.#emit({ type: "ended", channelId: ch.id, reason, detail, at: this.#now() });
+  }
+}
