@@ -1,7 +1,10 @@
+import { start as startAgentPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
+import { type Clock, systemClock } from "@switchyard/clock";
 import { type RuntimeConfig, redactUrl, type Target } from "@switchyard/config";
 import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import { start as startRelay } from "@switchyard/relay";
+import { start as startRouter } from "@switchyard/router";
 import { Disposer } from "./disposer.js";
 import { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
 
@@ -9,6 +12,8 @@ export interface Platform extends AsyncDisposable {
   readonly eventStore: OpenedEventStore;
   readonly bus: Bus;
   readonly natsUrl: string;
+  /** The one platform clock every service of this process runs on. */
+  readonly clock: Clock;
   readonly started: readonly Target[];
   /** Targets asked for that this build does not have yet. */
   readonly missing: readonly Target[];
@@ -21,7 +26,10 @@ type Log = (line: string) => void;
  * Starts the asked-for services in this process over one event store and one NATS connection. Adapters are
  * opened here (services never open their own) so that `--target all` shares them.
  */
-export async function startPlatform(config: RuntimeConfig, { log }: { log: Log }): Promise<Platform> {
+export async function startPlatform(
+  config: RuntimeConfig,
+  { log, clock = systemClock }: { log: Log; clock?: Clock },
+): Promise<Platform> {
   const stack = new Disposer();
   try {
     let natsUrl = config.natsUrl;
@@ -57,7 +65,33 @@ export async function startPlatform(config: RuntimeConfig, { log }: { log: Log }
           started.push(target);
           break;
         case "router":
+          stack.use(
+            await startRouter({
+              eventStore,
+              bus,
+              clock,
+              log: (level, message, fields) => {
+                if (level === "warn" || level === "error")
+                  log(`router ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+              },
+            }),
+          );
+          started.push(target);
+          break;
         case "agent-presence":
+          stack.use(
+            await startAgentPresence({
+              eventStore,
+              bus,
+              clock,
+              log: (level, message, fields) => {
+                if (level === "warn" || level === "error")
+                  log(`agent-presence ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+              },
+            }),
+          );
+          started.push(target);
+          break;
         case "media-gateway":
         case "admin-api":
           missing.push(target);
@@ -78,6 +112,7 @@ export async function startPlatform(config: RuntimeConfig, { log }: { log: Log }
       eventStore,
       bus,
       natsUrl,
+      clock,
       started,
       missing,
       describe,
