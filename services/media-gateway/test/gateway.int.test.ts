@@ -271,6 +271,81 @@ describe("media gateway over NATS", () => {
     ]);
   });
 
+  it("a command the driver refuses is redelivered and then executed once", async () => {
+    const clock = scaledClock({ speed: 50 });
+    const sim = new SimulatedDriver({ clock });
+    sim.setPhone("+15550006", { kind: "noAnswer" });
+    let refusals = 0;
+    // A driver whose first originate fails (e.g. the SIP server was restarting).
+    const flaky = new Proxy(sim, {
+      get(target, key) {
+        if (key === "originate") {
+          return async (req: Parameters<SimulatedDriver["originate"]>[0]) => {
+            if (refusals++ === 0) throw new Error("drachtio connection lost");
+            return target.originate(req);
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const gw = await start({ bus, clock, driver: flaky, gatewayId: "gw6", log: quiet });
+    gateways.push(gw);
+    const callId = "flaky-call";
+    const leg = `${callId}:leg-1.1`;
+    const caller = `${callId}:leg-0.1`;
+    await sendCommand(
+      "gw6",
+      callId,
+      caller,
+      {
+        kind: "originate",
+        legId: leg,
+        to: { kind: "phone", number: "+15550006" },
+        callerId: "+1",
+        timeoutSec: 30,
+      },
+      "flaky-1",
+    );
+    await eventually(() => (summary(callId).includes(`LegRinging:${leg}`) ? true : undefined), "ringing");
+    await sendCommand(
+      "gw6",
+      callId,
+      caller,
+      { kind: "cancel", legId: leg, reason: "ringTimeout" },
+      "flaky-2",
+    );
+    await eventually(() => (summary(callId).includes(`LegEnded:${leg}`) ? true : undefined), "cancelled");
+    expect(refusals).toBe(2);
+    expect(sim.attemptsOf("+15550006")).toBe(1);
+    expect(inputsOf(callId).at(-1)?.input).toEqual({ type: "LegEnded", legId: leg, reason: "cancelled" });
+    expect(gw.stats().commandsExecuted).toBe(2);
+  });
+
+  it("reports the end of position announcements and of a voicemail recording", async () => {
+    const gw = await newGateway("gw7");
+    const { callId } = await gw.placeInboundCall({ from: "+4420", to: "+18005550100", voicemailSec: 10 });
+    const caller = `${callId}:leg-0.1`;
+    const send = (c: LegCommand, id: string) => sendCommand("gw7", callId, caller, c, `${callId}:${id}`);
+    await send(
+      { kind: "announcePosition", legId: caller, playbackId: `${callId}:play-1.1`, position: 3 },
+      "a",
+    );
+    await eventually(() => (summary(callId).includes("PlaybackFinished") ? true : undefined), "announcement");
+    await send(
+      { kind: "recordVoicemail", legId: caller, recordingId: `${callId}:vm-2.1`, maxLengthSec: 60 },
+      "b",
+    );
+    await eventually(() => (summary(callId).includes(`LegEnded:${caller}`) ? true : undefined), "caller end");
+    expect(inputsOf(callId).map((m) => m.messageId)).toEqual([
+      `${callId}:start`,
+      `${callId}:play-1.1:finished`,
+      `${callId}:vm-2.1:finished`,
+      `${caller}:ended`,
+    ]);
+    expect(gw.mediaLog(caller).find((e) => e.kind === "positionAnnounced")).toMatchObject({ position: 3 });
+  });
+
   it("forwards the caller's DTMF (and not an agent's) to the call", async () => {
     const gw = await newGateway("gw5");
     const { callId } = await gw.placeInboundCall({

@@ -113,6 +113,7 @@ export class SimulatedDriver implements MediaDriver {
   readonly #channels = new Map<string, Channel>();
   readonly #recordings = new Map<string, Set<string>>();
   readonly #log: MediaLogEntry[] = [];
+  readonly #logByChannel = new Map<string, MediaLogEntry[]>();
   #seq = 0;
   #inbound = 0;
   #closed = false;
@@ -171,7 +172,7 @@ export class SimulatedDriver implements MediaDriver {
 
   /** The media log, in order: of one channel, or of all. */
   mediaLog(channelId?: string): MediaLogEntry[] {
-    return channelId === undefined ? [...this.#log] : this.#log.filter((e) => e.channelId === channelId);
+    return [...((channelId === undefined ? this.#log : this.#logByChannel.get(channelId)) ?? [])];
   }
 
   channel(channelId: string): ChannelView | undefined {
@@ -390,7 +391,11 @@ export class SimulatedDriver implements MediaDriver {
   }
 
   #record(channelId: string, kind: MediaLogKind, fields: Partial<MediaLogEntry> = {}): void {
-    this.#log.push({ seq: ++this.#seq, at: this.#now(), channelId, kind, ...fields });
+    const entry: MediaLogEntry = { seq: ++this.#seq, at: this.#now(), channelId, kind, ...fields };
+    this.#log.push(entry);
+    const own = this.#logByChannel.get(channelId);
+    if (own) own.push(entry);
+    else this.#logByChannel.set(channelId, [entry]);
   }
 
   #ignored(channelId: string, what: string, why: string): void {
