@@ -1,0 +1,274 @@
+// The platform for end-to-end tests: relay, router, agent-presence and a media gateway with the simulated
+// driver, in this process, over the real PostgreSQL and NATS, on one scaled clock.
+import { randomBytes, randomUUID } from "node:crypto";
+import { start as startPresence } from "@switchyard/agent-presence";
+import { type Bus, connectBus } from "@switchyard/bus";
+import { type Clock, scaledClock } from "@switchyard/clock";
+import {
+  type AgentInput,
+  type AgentInputMessage,
+  agentInputSubject,
+  type PresenceRecord,
+  presenceBucket,
+  presenceKey,
+} from "@switchyard/contracts";
+import {
+  dropSchema,
+  type OpenedEventStore,
+  openEventStore,
+  type RecordedEvent,
+} from "@switchyard/event-store";
+import {
+  type InboundCallScript,
+  type MediaGateway,
+  SimulatedDriver,
+  start as startGateway,
+} from "@switchyard/media-gateway";
+import { start as startRelay } from "@switchyard/relay";
+import { type Router, type RouterConfig, start as startRouter } from "@switchyard/router";
+import {
+  type Applet,
+  type CallEvent,
+  type CallState,
+  CONFIG_STREAM,
+  type ConfigCommand,
+  type ConfigEvent,
+  decideConfig,
+  EMPTY_CONFIG,
+  evolveConfig,
+  foldCall,
+} from "@switchyard/routing-domain";
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+export const GATEWAY = "sim";
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls until `check` yields a value; the bound only stops a hang, nothing asserts on time. */
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  tries = 1_200,
+  everyMs = 50,
+): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await check();
+    if (v !== undefined) return v;
+    await sleep(everyMs);
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+export interface E2EPlatform {
+  readonly schema: string;
+  readonly prefix: string;
+  readonly eventStore: OpenedEventStore;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly realStart: number;
+  readonly startAt: number;
+  readonly gateway: MediaGateway;
+  readonly driver: SimulatedDriver;
+  /** Undefined when the router runs as a child process. */
+  readonly router: Router | undefined;
+  close(): Promise<void>;
+}
+
+export async function startE2E(
+  options: { speed?: number; inProcessRouter?: boolean; router?: Partial<RouterConfig> } = {},
+): Promise<E2EPlatform> {
+  const id = randomBytes(4).toString("hex");
+  const schema = `e2e_${id}`;
+  const prefix = `te2e${id}`;
+  const realStart = Date.now();
+  const startAt = Date.UTC(2026, 0, 5, 9, 0, 0);
+  const clock = scaledClock({ speed: options.speed ?? 20, startAt, realStart });
+  const eventStore = await openEventStore({ url: DATABASE_URL, schema, poolSize: 8 });
+  const bus = await connectBus({ url: NATS_URL, prefix, name: "e2e" });
+  const relay = await startRelay({ eventStore, bus, pollIntervalMs: 10, log: () => {} });
+  const presence = await startPresence({ eventStore, bus, clock });
+  const router =
+    options.inProcessRouter === false
+      ? undefined
+      : await startRouter({ eventStore, bus, clock, gatewayId: GATEWAY, ...options.router });
+  const driver = new SimulatedDriver({ clock });
+  const gateway = await startGateway({ bus, clock, driver, gatewayId: GATEWAY, log: () => {} });
+  return {
+    schema,
+    prefix,
+    eventStore,
+    bus,
+    clock,
+    realStart,
+    startAt,
+    gateway,
+    driver,
+    router,
+    async close() {
+      await gateway[Symbol.asyncDispose]();
+      await driver.close();
+      await router?.[Symbol.asyncDispose]();
+      await presence[Symbol.asyncDispose]();
+      await relay[Symbol.asyncDispose]();
+      const jsm = await bus.connection.jetstreamManager();
+      await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
+      await bus.deleteStreams();
+      await bus.close();
+      await eventStore.close();
+      await dropSchema(DATABASE_URL, schema);
+    },
+  };
+}
+
+/** Appends config commands through the config decider, as the admin API would. */
+export async function defineConfig(p: E2EPlatform, commands: readonly ConfigCommand[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const existing = await p.eventStore.store.readStream(CONFIG_STREAM);
+    let state = existing.reduce((s, e) => evolveConfig(s, e as unknown as ConfigEvent), EMPTY_CONFIG);
+    const events: ConfigEvent[] = [];
+    for (const c of commands) {
+      for (const e of decideConfig(c, state)) {
+        events.push(e);
+        state = evolveConfig(state, e);
+      }
+    }
+    try {
+      await p.eventStore.store.append([
+        {
+          streamId: CONFIG_STREAM,
+          expectedVersion: existing.length === 0 ? "no_stream" : existing.length,
+          events: events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data })),
+        },
+      ]);
+      return;
+    } catch (err) {
+      if (attempt > 3) throw err;
+    }
+  }
+}
+
+export async function agentInput(p: E2EPlatform, agentId: string, input: AgentInput): Promise<void> {
+  const message: AgentInputMessage = { messageId: randomUUID(), agentId, input, at: p.clock.now() };
+  await p.bus.publish(agentInputSubject(agentId), message, { msgId: message.messageId });
+}
+
+export async function presenceOf(p: E2EPlatform, agentId: string): Promise<PresenceRecord | undefined> {
+  const kv = await p.bus.connection.jetstream().views.kv(presenceBucket(p.prefix));
+  return (await kv.get(presenceKey(agentId)))?.json<PresenceRecord>();
+}
+
+/** Signs agents in and waits until the presence view shows them available. */
+export async function signIn(p: E2EPlatform, agentIds: readonly string[]): Promise<void> {
+  for (const a of agentIds) await agentInput(p, a, { type: "SignIn" });
+  for (const a of agentIds) {
+    await eventually(
+      async () => ((await presenceOf(p, a))?.state.status === "available" ? true : undefined),
+      `${a} available`,
+    );
+  }
+}
+
+let numberSeq = 0;
+/** A fresh E.164 number (phones, business numbers). */
+export const newNumber = (): string => `+1415${String(2_000_000 + ++numberSeq).padStart(7, "0")}`;
+
+export interface AgentDef {
+  readonly id: string;
+  readonly number: string;
+}
+
+/** Agents with fresh numbers: the DefineAgent commands and the id → number map. */
+export function defineAgents(
+  ids: readonly string[],
+  wrapUpSec = 0,
+): { commands: ConfigCommand[]; agents: Record<string, AgentDef> } {
+  const agents: Record<string, AgentDef> = {};
+  const commands: ConfigCommand[] = ids.map((id) => {
+    const number = newNumber();
+    agents[id] = { id, number };
+    return { type: "DefineAgent", agentId: id, name: id, contact: { kind: "phone", number }, wrapUpSec };
+  });
+  return { commands, agents };
+}
+
+/** One flow on one new business number: the commands and the number. */
+export function flowOnNumber(
+  flowId: string,
+  start: string,
+  applets: Record<string, Applet>,
+): { commands: ConfigCommand[]; number: string } {
+  const number = newNumber();
+  return {
+    number,
+    commands: [
+      { type: "DefineFlow", flow: { flowId, name: flowId, start, applets } },
+      { type: "DefineNumber", number, flowId },
+    ],
+  };
+}
+
+export async function placeCall(p: E2EPlatform, script: InboundCallScript): Promise<string> {
+  return (await p.gateway.placeInboundCall(script)).callId;
+}
+
+/** The call's stream, read from PostgreSQL. */
+export async function streamOf(p: E2EPlatform, callId: string): Promise<RecordedEvent[]> {
+  return p.eventStore.store.readStream(`call-${callId}`);
+}
+
+export interface EndedCall {
+  readonly events: RecordedEvent[];
+  readonly types: string[];
+  readonly state: CallState;
+  of<T extends CallEvent["type"]>(type: T): Array<Extract<CallEvent, { type: T }>["data"]>;
+}
+
+/**
+ * Waits until the call ended and every leg is down, then checks its stream in PostgreSQL: complete and in
+ * order (versions 1..n), one CallEnded, after which only the teardown of legs may follow.
+ */
+export async function endedCall(p: E2EPlatform, callId: string, tries = 1_200): Promise<EndedCall> {
+  const events = await eventually(
+    async () => {
+      const ev = await streamOf(p, callId);
+      const state = foldCall(ev as unknown as CallEvent[]);
+      const settled = Object.values(state.legs).every((l) => l.status === "ended");
+      return state.status === "ended" && settled ? ev : undefined;
+    },
+    `call ${callId} to end`,
+    tries,
+  );
+  return checkTerminal(callId, events);
+}
+
+export function checkTerminal(callId: string, events: RecordedEvent[]): EndedCall {
+  events.forEach((e, i) => {
+    if (e.streamVersion !== i + 1) {
+      throw new Error(`call-${callId} is not complete: version ${e.streamVersion} at position ${i + 1}`);
+    }
+  });
+  const types = events.map((e) => e.type);
+  if (types[0] !== "CallStarted") throw new Error(`call-${callId} does not start with CallStarted`);
+  const ends = types.filter((t) => t === "CallEnded").length;
+  if (ends !== 1) throw new Error(`call-${callId} has ${ends} CallEnded events`);
+  const after = types.slice(types.indexOf("CallEnded") + 1);
+  const teardown = new Set(["LegEnded", "LegAnswered", "LegHangupRequested"]);
+  if (after.some((t) => !teardown.has(t))) {
+    throw new Error(`call-${callId} has events after CallEnded: ${after.join(", ")}`);
+  }
+  const state = foldCall(events as unknown as CallEvent[]);
+  return {
+    events,
+    types,
+    state,
+    of: (type) => events.filter((e) => e.type === type).map((e) => e.data as never),
+  };
+}
+
+export const hangup: Applet = { kind: "hangup" };
+export const say = (text: string, next?: string): Applet => ({
+  kind: "greeting",
+  audio: { kind: "tts", text },
+  ...(next === undefined ? {} : { next }),
+});
