@@ -1,4 +1,4 @@
-export { join as joinPath } from "./checker.js";
+export { Checker, type Fields, join as joinPath } from "./checker.js";
 export * from "./errors.js";
 export * from "./load.js";
 export { SECTIONS as CONTACT_CENTRE_SECTIONS } from "./schema.js";

@@ -1,1 +1,5 @@
-export {};
+export * from "./distributions.js";
+export * from "./report.js";
+export * from "./rng.js";
+export * from "./statistics.js";
+export * from "./traffic.js";

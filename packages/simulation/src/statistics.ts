@@ -1,0 +1,460 @@
+import type { ConfigSnapshot, ConnectOutcome } from "@switchyard/routing-domain";
+
+/** An event as read from the event store (or the EVENTS stream): only what the statistics need. */
+export interface LoggedEvent {
+  readonly streamId: string;
+  readonly type: string;
+  readonly data: unknown;
+}
+
+/** Answer and wait figures over a set of calls offered to agents (all of them, or one group's). */
+export interface CallFigures {
+  /** Calls that reached a Connect applet (offered to agents). */
+  readonly offered: number;
+  readonly answered: number;
+  /** answered / offered (0 when nothing was offered). */
+  readonly answerRate: number;
+  /** Mean seconds from entering the Connect applet to being connected, over answered calls. */
+  readonly averageSpeedOfAnswerSec: number;
+  /** Share of offered calls that had to wait in a queue (probability a caller waited). */
+  readonly waitedShare: number;
+  /** Share of offered calls answered within the service-level threshold. */
+  readonly serviceLevel: number;
+  /** Callers who hung up while waiting for an agent (ringing or queued). */
+  readonly abandoned: number;
+  readonly abandonmentRate: number;
+  readonly queued: number;
+  /** Calls that left a Connect applet unanswered (a fallback branch was taken). */
+  readonly fellBack: number;
+}
+
+export interface GroupFigures extends CallFigures {
+  /** Group id, or `agent:<id>`, `number:<n>`, `sip:<uri>` for other Connect targets. */
+  readonly key: string;
+  readonly label: string;
+}
+
+export type AgentState =
+  | "signed out"
+  | "idle"
+  | "reserved"
+  | "ringing"
+  | "on call"
+  | "wrap-up"
+  | "on break"
+  | "offline";
+
+export interface AgentFigures {
+  readonly agentId: string;
+  readonly name: string;
+  readonly state: AgentState;
+  /** Calls the agent was rung for (reservations). */
+  readonly offered: number;
+  /** Calls the agent answered. */
+  readonly handled: number;
+  /** Offered but not answered (released: no answer, busy, declined, or another agent won). */
+  readonly missed: number;
+  readonly talkSec: number;
+  readonly signedInSec: number;
+  /** talk time / signed-in time. */
+  readonly utilisation: number;
+}
+
+export interface Statistics {
+  readonly serviceLevelSec: number;
+  /** Platform time the figures are taken at (open calls and sign-ins are counted up to it). */
+  readonly until: number;
+  /** Calls that arrived (CallStarted). */
+  readonly arrived: number;
+  readonly ended: number;
+  readonly inProgress: number;
+  /** Callers in a queue right now. */
+  readonly queuedNow: number;
+  readonly calls: CallFigures;
+  readonly groups: readonly GroupFigures[];
+  readonly agents: readonly AgentFigures[];
+  /** Where each call that was never connected to an agent went, e.g. "voicemail": 3. */
+  readonly unanswered: Readonly<Record<string, number>>;
+}
+
+interface Visit {
+  readonly key: string;
+  readonly enteredAt: number;
+  queued: boolean;
+  inQueue: boolean;
+  answeredAt?: number;
+  outcome?: ConnectOutcome;
+}
+
+interface CallTrack {
+  readonly startedAt: number;
+  readonly flowId: string;
+  applet?: { readonly id: string; readonly kind: string };
+  previousKind?: string;
+  visit?: Visit;
+  readonly visits: Visit[];
+  firstConnectAt?: number;
+  answeredAt?: number;
+  queued: boolean;
+  fellBack: boolean;
+  voicemail: boolean;
+  abandoned?: "queue" | "ringing";
+  ended?: { readonly reason: string; readonly at: number };
+}
+
+interface AgentTrack {
+  state: AgentState;
+  signedInSince?: number;
+  signedInSec: number;
+  talkSince?: number;
+  talkSec: number;
+  offered: number;
+  handled: number;
+  missed: number;
+}
+
+type Data = Record<string, unknown>;
+const num = (d: Data, key: string): number => (typeof d[key] === "number" ? (d[key] as number) : 0);
+const str = (d: Data, key: string): string => (typeof d[key] === "string" ? (d[key] as string) : "");
+
+/**
+ * Contact-centre figures built from the call and agent events of the event store, fed in log order. Only
+ * the events are used (never the simulator's own bookkeeping), so the figures are what the platform did.
+ */
+export class StatisticsBuilder {
+  readonly #calls = new Map<string, CallTrack>();
+  readonly #agents = new Map<string, AgentTrack>();
+  readonly #config: ConfigSnapshot;
+  readonly #serviceLevelSec: number;
+  #latest = 0;
+
+  constructor(config: ConfigSnapshot, options: { serviceLevelSec?: number } = {}) {
+    this.#config = config;
+    this.#serviceLevelSec = options.serviceLevelSec ?? 20;
+    for (const agentId of Object.keys(config.agents)) this.#agent(agentId);
+  }
+
+  /** Number of calls seen so far. */
+  get callCount(): number {
+    return this.#calls.size;
+  }
+
+  add(event: LoggedEvent): void {
+    const d = (event.data ?? {}) as Data;
+    const at = num(d, "at");
+    if (at > this.#latest) this.#latest = at;
+    if (event.streamId.startsWith("call-")) this.#callEvent(event.streamId.slice(5), event.type, d);
+    else if (event.streamId.startsWith("agent-")) this.#agentEvent(event.streamId.slice(6), event.type, d);
+  }
+
+  addAll(events: Iterable<LoggedEvent>): this {
+    for (const e of events) this.add(e);
+    return this;
+  }
+
+  #callEvent(callId: string, type: string, d: Data): void {
+    if (type === "CallStarted") {
+      this.#calls.set(callId, {
+        startedAt: num(d, "at"),
+        flowId: str(d, "flowId"),
+        visits: [],
+        queued: false,
+        fellBack: false,
+        voicemail: false,
+      });
+      return;
+    }
+    const call = this.#calls.get(callId);
+    if (!call) return;
+    switch (type) {
+      case "AppletEntered": {
+        call.previousKind = call.applet?.kind;
+        call.applet = { id: str(d, "appletId"), kind: str(d, "kind") };
+        if (call.applet.kind === "connect") {
+          const visit: Visit = {
+            key: this.#targetKey(call.flowId, call.applet.id),
+            enteredAt: num(d, "at"),
+            queued: false,
+            inQueue: false,
+          };
+          call.visit = visit;
+          call.visits.push(visit);
+          call.firstConnectAt ??= visit.enteredAt;
+        } else {
+          call.visit = undefined;
+        }
+        break;
+      }
+      case "CallerEnqueued":
+        if (call.visit) {
+          call.visit.queued = true;
+          call.visit.inQueue = true;
+        }
+        call.queued = true;
+        break;
+      case "CallerDequeued":
+        // "callEnded": the caller leaves the queue because the call is ending; CallEnded says why.
+        if (call.visit && d.reason !== "callEnded") call.visit.inQueue = false;
+        break;
+      case "LegsBridged":
+        // The first bridge of a Connect is the answer; later ones (transfers) are not.
+        if (call.visit && call.visit.answeredAt === undefined && call.answeredAt === undefined) {
+          call.visit.answeredAt = num(d, "at");
+          call.answeredAt = num(d, "at");
+        }
+        break;
+      case "ConnectCompleted": {
+        const outcome = str(d, "outcome") as ConnectOutcome;
+        if (call.visit) call.visit.outcome = outcome;
+        if (outcome !== "answered") call.fellBack = true;
+        break;
+      }
+      case "VoicemailRecordingStarted":
+        call.voicemail = true;
+        break;
+      case "CallEnded": {
+        const reason = str(d, "reason");
+        call.ended = { reason, at: num(d, "at") };
+        const visit = call.visit;
+        if (visit && visit.answeredAt === undefined && reason === "callerHungUp")
+          call.abandoned = visit.inQueue ? "queue" : "ringing";
+        if (visit) visit.inQueue = false;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  #agent(agentId: string): AgentTrack {
+    let a = this.#agents.get(agentId);
+    if (!a) {
+      a = { state: "signed out", signedInSec: 0, talkSec: 0, offered: 0, handled: 0, missed: 0 };
+      this.#agents.set(agentId, a);
+    }
+    return a;
+  }
+
+  #agentEvent(agentId: string, type: string, d: Data): void {
+    const a = this.#agent(agentId);
+    const at = num(d, "at");
+    const signOff = (state: AgentState) => {
+      if (a.signedInSince !== undefined) a.signedInSec += at - a.signedInSince;
+      a.signedInSince = undefined;
+      a.state = state;
+    };
+    switch (type) {
+      case "AgentSignedIn":
+        a.signedInSince ??= at;
+        a.state = "idle";
+        break;
+      case "AgentSignedOut":
+        signOff("signed out");
+        break;
+      case "AgentWentOffline":
+        signOff("offline");
+        break;
+      case "AgentBreakStarted":
+        a.state = "on break";
+        break;
+      case "AgentBreakEnded":
+      case "AgentWrapUpEnded":
+        a.state = "idle";
+        break;
+      case "AgentReserved":
+        a.offered += 1;
+        a.state = "reserved";
+        break;
+      case "AgentRinging":
+        a.state = "ringing";
+        break;
+      case "AgentAnswered":
+        a.handled += 1;
+        a.talkSince = at;
+        a.state = "on call";
+        break;
+      case "AgentReleased":
+        a.missed += 1;
+        a.state = "idle";
+        break;
+      case "AgentCallEnded":
+        if (a.talkSince !== undefined) a.talkSec += at - a.talkSince;
+        a.talkSince = undefined;
+        a.state = typeof d.wrapUpEndsAt === "number" ? "wrap-up" : "idle";
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Where a Connect applet rings, as a statistics key: the group id, or the kind and address. */
+  #targetKey(flowId: string, appletId: string): string {
+    const applet = this.#config.flows[flowId]?.applets[appletId];
+    if (applet?.kind !== "connect") return `applet:${appletId}`;
+    const t = applet.target;
+    switch (t.kind) {
+      case "group":
+        return t.groupId;
+      case "agent":
+        return `agent:${t.agentId}`;
+      case "number":
+      case "external":
+        return `number:${t.number}`;
+      case "sip":
+        return `sip:${t.uri}`;
+      default: {
+        const unknown: never = t;
+        throw new Error(`unknown target ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  /** The figures as of `until` (default: the latest time seen in the events). */
+  result(until: number = this.#latest): Statistics {
+    const calls = [...this.#calls.values()];
+    const threshold = this.#serviceLevelSec * 1000;
+    const overall = figures(
+      calls
+        .filter((c) => c.firstConnectAt !== undefined)
+        .map((c) => ({
+          enteredAt: c.firstConnectAt!,
+          answeredAt: c.answeredAt,
+          queued: c.queued,
+          abandoned: c.abandoned !== undefined,
+          fellBack: c.fellBack,
+        })),
+      threshold,
+    );
+
+    const keys = new Set<string>([...Object.keys(this.#config.groups)]);
+    for (const c of calls) for (const v of c.visits) keys.add(v.key);
+    const groups: GroupFigures[] = [...keys].map((key) => {
+      const samples = calls.flatMap((c) => {
+        const visits = c.visits.filter((v) => v.key === key);
+        if (visits.length === 0) return [];
+        const answered = visits.find((v) => v.answeredAt !== undefined);
+        const last = c.visits.at(-1);
+        return [
+          {
+            enteredAt: visits[0]!.enteredAt,
+            answeredAt: answered?.answeredAt,
+            queued: visits.some((v) => v.queued),
+            abandoned: c.abandoned !== undefined && last?.key === key,
+            fellBack: visits.some((v) => v.outcome !== undefined && v.outcome !== "answered"),
+          },
+        ];
+      });
+      return { key, label: this.#label(key), ...figures(samples, threshold) };
+    });
+    groups.sort((a, b) => a.label.localeCompare(b.label));
+
+    const agents: AgentFigures[] = [...this.#agents.entries()].map(([agentId, a]) => {
+      const talkSec = (a.talkSec + (a.talkSince === undefined ? 0 : Math.max(0, until - a.talkSince))) / 1000;
+      const signedInSec =
+        (a.signedInSec + (a.signedInSince === undefined ? 0 : Math.max(0, until - a.signedInSince))) / 1000;
+      return {
+        agentId,
+        name: this.#config.agents[agentId]?.name ?? agentId,
+        state: a.state,
+        offered: a.offered,
+        handled: a.handled,
+        missed: a.missed,
+        talkSec,
+        signedInSec,
+        utilisation: signedInSec > 0 ? Math.min(1, talkSec / signedInSec) : 0,
+      };
+    });
+    agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
+
+    const unanswered: Record<string, number> = {};
+    for (const c of calls) {
+      if (c.answeredAt !== undefined) continue;
+      const where = disposition(c);
+      unanswered[where] = (unanswered[where] ?? 0) + 1;
+    }
+    const ended = calls.filter((c) => c.ended !== undefined).length;
+    return {
+      serviceLevelSec: this.#serviceLevelSec,
+      until,
+      arrived: calls.length,
+      ended,
+      inProgress: calls.length - ended,
+      queuedNow: calls.filter((c) => c.visit?.inQueue).length,
+      calls: overall,
+      groups,
+      agents,
+      unanswered,
+    };
+  }
+
+  #label(key: string): string {
+    const group = this.#config.groups[key];
+    if (group) return group.name === group.groupId ? group.groupId : `${group.name} (${group.groupId})`;
+    return key;
+  }
+}
+
+/** Convenience: the figures of a whole event log. */
+export function computeStatistics(
+  events: Iterable<LoggedEvent>,
+  config: ConfigSnapshot,
+  options: { serviceLevelSec?: number; until?: number } = {},
+): Statistics {
+  return new StatisticsBuilder(config, options).addAll(events).result(options.until);
+}
+
+interface Sample {
+  readonly enteredAt: number;
+  readonly answeredAt: number | undefined;
+  readonly queued: boolean;
+  readonly abandoned: boolean;
+  readonly fellBack: boolean;
+}
+
+function figures(samples: readonly Sample[], thresholdMs: number): CallFigures {
+  const offered = samples.length;
+  const answered = samples.filter((s) => s.answeredAt !== undefined);
+  const waits = answered.map((s) => s.answeredAt! - s.enteredAt);
+  const share = (n: number) => (offered === 0 ? 0 : n / offered);
+  const abandoned = samples.filter((s) => s.abandoned).length;
+  const queued = samples.filter((s) => s.queued).length;
+  return {
+    offered,
+    answered: answered.length,
+    answerRate: share(answered.length),
+    averageSpeedOfAnswerSec: waits.length === 0 ? 0 : waits.reduce((a, b) => a + b, 0) / waits.length / 1000,
+    waitedShare: share(queued),
+    serviceLevel: share(waits.filter((w) => w <= thresholdMs).length),
+    abandoned,
+    abandonmentRate: share(abandoned),
+    queued,
+    fellBack: samples.filter((s) => s.fellBack).length,
+  };
+}
+
+/** Where a call that never reached an agent went. */
+function disposition(c: CallTrack): string {
+  if (c.ended === undefined) {
+    if (c.visit?.inQueue) return "still queued at the end";
+    if (c.applet?.kind === "connect") return "still ringing at the end";
+    return "still in the flow at the end";
+  }
+  if (c.voicemail) return "voicemail";
+  const kind = c.applet?.kind;
+  switch (c.ended.reason) {
+    case "callerHungUp":
+      if (c.abandoned === "queue") return "abandoned in queue";
+      if (c.abandoned === "ringing") return "abandoned while ringing";
+      if (kind === "ivrMenu") return "abandoned in the IVR";
+      if (kind === "greeting") return "hung up during a greeting";
+      return "caller hung up";
+    case "hangupApplet":
+      return c.previousKind === "greeting" ? "hang-up after greeting" : "hang-up applet";
+    case "flowEnded":
+      if (kind === "greeting") return "hang-up after greeting";
+      if (kind === "connect") return `flow ended after ${c.visit?.outcome ?? "connect"}`;
+      return `flow ended after ${kind ?? "start"}`;
+    default:
+      return `ended: ${c.ended.reason}`;
+  }
+}
