@@ -285,14 +285,14 @@ export class SimulatedDriver implements MediaDriver {
   }
 
   async play(channelId: string, playbackId: string, audio: Audio): Promise<void> {
-    const ch = this.#live(channelId, "play");
+    const ch = this.#answered(channelId, "play");
     if (!ch || ch.playbacks.has(playbackId)) return;
     this.#record(ch.id, "playbackStarted", { playbackId, audio });
     this.#startPlayback(ch, playbackId, this.#playbackMs(audio, "play"), true);
   }
 
   async announcePosition(channelId: string, playbackId: string, position: number): Promise<void> {
-    const ch = this.#live(channelId, "announcePosition");
+    const ch = this.#answered(channelId, "announcePosition");
     if (!ch || ch.playbacks.has(playbackId)) return;
     const audio: Audio = { kind: "tts", text: `You are number ${position} in the queue` };
     this.#record(ch.id, "positionAnnounced", { playbackId, position, audio });
@@ -300,7 +300,7 @@ export class SimulatedDriver implements MediaDriver {
   }
 
   async startHoldMusic(channelId: string, audio: Audio): Promise<void> {
-    const ch = this.#live(channelId, "startHoldMusic");
+    const ch = this.#answered(channelId, "startHoldMusic");
     if (!ch) return;
     if (ch.holdMusic) this.#stopHold(ch, "replaced");
     ch.holdMusic = audio;
@@ -362,7 +362,7 @@ export class SimulatedDriver implements MediaDriver {
   }
 
   async recordVoicemail(recordingId: string, channelId: string, maxLengthSec: number): Promise<void> {
-    const ch = this.#live(channelId, "recordVoicemail");
+    const ch = this.#answered(channelId, "recordVoicemail");
     if (!ch || ch.voicemail) return;
     ch.patience?.abort();
     this.#record(ch.id, "voicemailStarted", { recordingId });
@@ -420,6 +420,16 @@ export class SimulatedDriver implements MediaDriver {
     const ch = this.#channels.get(channelId);
     if (!ch || ch.status === "ended") {
       this.#ignored(channelId, what, ch ? "ended" : "unknown channel");
+      return undefined;
+    }
+    return ch;
+  }
+
+  /** Media needs an answered leg: there is no early media in the simulation. */
+  #answered(channelId: string, what: string): Channel | undefined {
+    const ch = this.#live(channelId, what);
+    if (ch && ch.status !== "answered") {
+      this.#ignored(ch.id, what, "not answered");
       return undefined;
     }
     return ch;
@@ -521,7 +531,9 @@ export class SimulatedDriver implements MediaDriver {
     if (ch.status === "ended") return;
     // A caller hanging up mid-message still leaves the message: the recording finishes first.
     this.#finishVoicemail(ch, "caller hung up");
-    this.#end(ch, ch.status === "answered" ? "hungUp" : "cancelled", detail);
+    // Hanging up a phone that is still ringing is declining the call.
+    if (ch.status === "answered") this.#end(ch, "hungUp", detail);
+    else this.#end(ch, "busy", `603 Decline (${detail})`);
   }
 
   #end(ch: Channel, reason: LegEndReason, detail: string): void {
