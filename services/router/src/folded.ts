@@ -16,12 +16,28 @@ export class FoldedStreams<S> {
   constructor(
     private readonly store: Pick<EventStore, "readStream">,
     private readonly initial: S,
-    private readonly evolve: (state: S, event: { type: string; data: unknown }, e: RecordedEvent) => S,
+    private readonly evolve: (
+      state: S,
+      event: { type: string; data: unknown },
+      recorded: RecordedEvent | undefined,
+    ) => S,
     private readonly maxEntries = 10_000,
   ) {}
 
   cached(streamId: string): Folded<S> | undefined {
     return this.#cache.get(streamId);
+  }
+
+  /**
+   * Records events this process just appended on top of `base` (the state it decided from), so its own writes
+   * are seen without a read. Ignored when the cache already knows a later version.
+   */
+  advance(streamId: string, base: Folded<S>, events: ReadonlyArray<{ type: string; data: unknown }>): void {
+    const cached = this.#cache.get(streamId);
+    if (cached && cached.version >= base.version + events.length) return;
+    let state = base.state;
+    for (const e of events) state = this.evolve(state, e, undefined);
+    this.#cache.set(streamId, { state, version: base.version + events.length });
   }
 
   /** The stream's state as of now (at least): reads what was appended since the cached version. */

@@ -104,6 +104,8 @@ export interface RouterStats {
   /** Redelivered inputs whose decision was already stored (side effects re-published only). */
   readonly replays: number;
   readonly conflicts: number;
+  /** Decisions re-taken after reading agents the view showed unavailable (nobody could be offered the call). */
+  readonly verifications: number;
   readonly refused: number;
   readonly timersFired: number;
   readonly offers: number;
@@ -150,18 +152,28 @@ export async function start(config: RouterConfig): Promise<Router> {
   const defaultGateway = config.gatewayId ?? "default";
   const ackWaitMs = config.ackWaitMs ?? 10_000;
   const maxAttempts = config.maxAttempts ?? 8;
-  const stats = { decisions: 0, noops: 0, replays: 0, conflicts: 0, refused: 0, timersFired: 0, offers: 0 };
+  const stats = {
+    decisions: 0,
+    noops: 0,
+    replays: 0,
+    conflicts: 0,
+    verifications: 0,
+    refused: 0,
+    timersFired: 0,
+    offers: 0,
+  };
 
   await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec(), ...workStreams()]);
 
   // Views, each with the stream version it reflects.
+  // Call views are only ever read from the store (never advanced locally): they need the recorded metadata.
   const calls = new FoldedStreams<CallView>(store, EMPTY_CALL_VIEW, (s, e, r) => {
     const event = e as CallEvent;
-    const gatewayId = s.gatewayId ?? (r.metadata.gatewayId as string | undefined);
-    const causationId = r.metadata.causationId;
+    const gatewayId = s.gatewayId ?? (r?.metadata.gatewayId as string | undefined);
+    const causationId = r?.metadata.causationId;
     return {
       call: evolveCall(s.call, event),
-      events: [...s.events, { eventId: r.eventId, event, ...(causationId ? { causationId } : {}) }],
+      events: [...s.events, { eventId: r?.eventId ?? "", event, ...(causationId ? { causationId } : {}) }],
       ...(gatewayId ? { gatewayId } : {}),
     };
   });
@@ -221,7 +233,7 @@ export async function start(config: RouterConfig): Promise<Router> {
     input: CallInputMessage["input"],
     cfg: ConfigSnapshot,
     staleAgents: ReadonlySet<string>,
-  ): Promise<DecisionContext> {
+  ): Promise<{ ctx: DecisionContext; agentIds: ReadonlySet<string> }> {
     const flowId = input.type === "StartCall" ? cfg.numbers[input.to]?.flowId : state.flowId;
     const flow = flowId === undefined ? undefined : cfg.flows[flowId];
     const groupIds = new Set<string>();
@@ -237,8 +249,10 @@ export async function start(config: RouterConfig): Promise<Router> {
     addTarget(state.transfer?.target);
     if (input.type === "OfferAgent") agentIds.add(input.agentId);
     for (const g of groupIds) for (const a of cfg.groups[g]?.members ?? []) agentIds.add(a);
-    // Agents whose view proved stale (a conflict on their stream) are read from the store.
-    await Promise.all([...staleAgents].map((a) => agentStreams.load(agentStreamId(a))));
+    // Agents the call holds are read from the store: releasing or ending a call on a lagging view would
+    // silently decide nothing (the agent would stay reserved). So are agents whose view proved stale.
+    const mustRead = new Set([...staleAgents, ...agentsHeldBy(state)]);
+    await Promise.all([...mustRead].map((a) => agentStreams.load(agentStreamId(a))));
     const presenceView: Record<string, PresenceEntry> = {};
     for (const a of agentIds) {
       const p = presenceOf(a);
@@ -258,7 +272,10 @@ export async function start(config: RouterConfig): Promise<Router> {
         if (r) groups[g] = r;
       }),
     );
-    return { config: cfg, presence: presenceView, queues: queues as QueueView, groups: groups as GroupView };
+    return {
+      ctx: { config: cfg, presence: presenceView, queues: queues as QueueView, groups: groups as GroupView },
+      agentIds,
+    };
   }
 
   async function publishEffects(
@@ -298,6 +315,7 @@ export async function start(config: RouterConfig): Promise<Router> {
   async function handleInput(msg: CallInputMessage): Promise<{ nak: number } | undefined> {
     const streamId = callStreamId(msg.callId);
     const staleAgents = new Set<string>();
+    let verified = false;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const view = (await calls.load(streamId)).state;
       const callView = () => ({
@@ -313,7 +331,7 @@ export async function start(config: RouterConfig): Promise<Router> {
         return undefined;
       }
       const cfg = await configFor(view.call.configVersion, attempt > 0 || msg.input.type === "StartCall");
-      const ctx = await contextFor(view.call, msg.input, cfg, staleAgents);
+      const { ctx, agentIds } = await contextFor(view.call, msg.input, cfg, staleAgents);
       const command = { ...msg.input, now: clock.now() } as CallCommand;
       let writes: ReturnType<typeof decisionWrites>;
       let callEvents: readonly CallEvent[];
@@ -335,6 +353,18 @@ export async function start(config: RouterConfig): Promise<Router> {
       if (writes.length === 0) {
         stats.noops++;
         return undefined;
+      }
+      if (!verified && callEvents.some((e) => e.type === "RoutingDecided" && e.data.legs.length === 0)) {
+        // Nobody could be offered the call: before queueing or falling back, make sure that is not just the
+        // presence view lagging (an agent freed a moment ago) by reading the unavailable agents' streams.
+        verified = true;
+        const unavailable = [...agentIds].filter((a) => ctx.presence[a]?.state.status !== "available");
+        if (unavailable.length > 0) {
+          for (const a of unavailable) staleAgents.add(a);
+          stats.verifications++;
+          attempt--;
+          continue;
+        }
       }
       const gatewayId = view.gatewayId ?? msg.gatewayId;
       const ids = new Map<string, string[]>();
@@ -371,6 +401,11 @@ export async function start(config: RouterConfig): Promise<Router> {
         continue;
       }
       stats.decisions++;
+      for (const w of writes) {
+        if (!w.streamId.startsWith("agent-")) continue;
+        const base = ctx.presence[w.streamId.slice("agent-".length)] ?? { state: INITIAL_AGENT, version: 0 };
+        if (base.version === w.expectedVersion) agentStreams.advance(w.streamId, base, w.events);
+      }
       const callIds = ids.get(streamId) ?? [];
       const after = evolveAllCall(view.call, callEvents);
       await publishEffects(
