@@ -1,0 +1,135 @@
+import type { Bus, BusMessage, ConsumeOptions, PublishOptions } from "@switchyard/bus";
+import type { CallInputMessage, LegCommandMessage } from "@switchyard/contracts";
+import type { LegCommand } from "@switchyard/routing-domain";
+import { describe, expect, it } from "vitest";
+import { InvalidGatewayIdError, type MediaGateway, start } from "../src/service.js";
+import { manualClock } from "../src/simulated/manual-clock.js";
+import { SimulatedDriver } from "../src/simulated/simulated-driver.js";
+
+/** A bus that hands the gateway's handler to the test and records (or fails) publishes. */
+function fakeBus(failFirstPublishes = 0) {
+  const published: Array<{ subject: string; payload: CallInputMessage; msgId: string }> = [];
+  let failures = failFirstPublishes;
+  let handler: ConsumeOptions<LegCommandMessage>["handler"] | undefined;
+  let decode: ConsumeOptions<LegCommandMessage>["decode"];
+  const bus: Pick<Bus, "publish" | "ensureStreams" | "consume"> = {
+    ensureStreams: async () => {},
+    publish: async (subject: string, payload: unknown, options: PublishOptions) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error("TIMEOUT");
+      }
+      published.push({ subject, payload: payload as CallInputMessage, msgId: options.msgId });
+      return { stream: "CALL_INPUTS", seq: published.length, duplicate: false };
+    },
+    consume: (async (options: ConsumeOptions<LegCommandMessage>) => {
+      handler = options.handler;
+      decode = options.decode;
+      return { stop: async () => {}, done: Promise.resolve() };
+    }) as Bus["consume"],
+  };
+  let seq = 0;
+  const deliver = async (json: unknown) => {
+    const payload = decode ? decode(json) : (json as LegCommandMessage);
+    await handler!({
+      payload,
+      headers: {},
+      info: { streamSequence: ++seq },
+    } as BusMessage<LegCommandMessage>);
+  };
+  return { bus, published, deliver };
+}
+
+async function setup(failFirstPublishes = 0) {
+  const clock = manualClock(0);
+  const driver = new SimulatedDriver({ clock });
+  const fake = fakeBus(failFirstPublishes);
+  let n = 0;
+  const gw: MediaGateway = await start({
+    bus: fake.bus,
+    clock,
+    driver,
+    gatewayId: "gw",
+    log: () => {},
+    newCallId: () => `call-${++n}`,
+  });
+  const command = (callId: string, command: LegCommand, commandId: string): LegCommandMessage => ({
+    commandId,
+    callId,
+    callerLegId: `${callId}:caller`,
+    command,
+    at: 0,
+  });
+  return { clock, driver, gw, ...fake, command };
+}
+
+describe("gateway service (fake bus)", () => {
+  it("ties the caller leg id to the inbound channel with the call's first command", async () => {
+    const { gw, driver, deliver, published, command, clock } = await setup();
+    const { callId, channelId } = await gw.placeInboundCall({ from: "+44", to: "+1800" });
+    expect(callId).toBe("call-1");
+    expect(gw.channelOf(`${callId}:caller`)).toBe(`${callId}:caller`);
+    await deliver(
+      command(
+        callId,
+        { kind: "playHoldMusic", legId: `${callId}:caller`, audio: { kind: "ringback" } },
+        "c1",
+      ),
+    );
+    expect(gw.channelOf(`${callId}:caller`)).toBe(channelId);
+    expect(gw.callOfChannel(channelId)).toBe(callId);
+    expect(driver.channel(channelId)?.holdMusic).toEqual({ kind: "ringback" });
+    await deliver(command(callId, { kind: "hangup", legId: `${callId}:caller`, reason: "done" }, "c2"));
+    await clock.advance(0);
+    await gw.flush();
+    expect(published.map((p) => [p.subject, p.msgId, p.payload.input])).toEqual([
+      ["in.call.call-1", "call-1:start", { type: "StartCall", callId, from: "+44", to: "+1800" }],
+      [
+        "in.call.call-1",
+        "call-1:caller:ended",
+        { type: "LegEnded", legId: "call-1:caller", reason: "hungUp" },
+      ],
+    ]);
+    expect(published.every((p) => p.payload.gatewayId === "gw" && p.payload.messageId === p.msgId)).toBe(
+      true,
+    );
+  });
+
+  it("retries a failed publish with the same message id", async () => {
+    const { gw, published } = await setup(2);
+    const { callId } = await gw.placeInboundCall({ from: "+44", to: "+1800" });
+    expect(published.map((p) => p.msgId)).toEqual([`${callId}:start`]);
+    expect(gw.stats()).toMatchObject({ publishRetries: 2, factsPublished: 1 });
+  });
+
+  it("skips a command id it already executed", async () => {
+    const { gw, driver, deliver, command, clock } = await setup();
+    driver.setPhone("+1", { kind: "answer", afterSec: 1 });
+    const originate = command(
+      "c",
+      {
+        kind: "originate",
+        legId: "c:leg",
+        to: { kind: "phone", number: "+1" },
+        callerId: "+1800",
+        timeoutSec: 10,
+      },
+      "o1",
+    );
+    await deliver(originate);
+    await clock.advance(2_000);
+    await deliver(command("c", { kind: "hangup", legId: "c:leg", reason: "x" }, "h1"));
+    await deliver(originate);
+    await clock.advance(2_000);
+    expect(driver.attemptsOf("+1")).toBe(1);
+    expect(driver.channel("c:leg")?.status).toBe("ended");
+    expect(gw.stats()).toMatchObject({ commandsExecuted: 2, duplicateCommands: 1 });
+  });
+
+  it("rejects a gateway id that would not be a subject token", async () => {
+    const clock = manualClock(0);
+    await expect(
+      start({ bus: fakeBus().bus, clock, driver: new SimulatedDriver({ clock }), gatewayId: "gw.1" }),
+    ).rejects.toThrow(InvalidGatewayIdError);
+  });
+});
