@@ -1,0 +1,153 @@
+// Queues end to end: position announcements, max wait, max size, and longest waiting served first.
+import type { Applet, QueueSettings } from "@switchyard/routing-domain";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  agentInput,
+  defineAgents,
+  defineConfig,
+  type E2EPlatform,
+  type EndedCall,
+  endedCall,
+  eventually,
+  flowOnNumber,
+  placeCall,
+  presenceOf,
+  say,
+  signIn,
+  sleep,
+  startE2E,
+  streamOf,
+} from "./harness.js";
+
+let p: E2EPlatform;
+const CALLER = "+14155559003";
+
+beforeAll(async () => {
+  p = await startE2E({ speed: 20 });
+});
+
+afterAll(async () => {
+  await p?.close();
+});
+
+/** One agent in a queued group, on a flow with a branch per outcome. */
+async function queuedGroup(name: string, queue: Partial<QueueSettings>) {
+  const agentId = `${name}_agent`;
+  const { commands, agents } = defineAgents([agentId]);
+  const connect: Applet = {
+    kind: "connect",
+    target: { kind: "group", groupId: name },
+    branches: { noAnswer: "waited", allAgentsBusy: "full", fallback: "waited" },
+  };
+  const flow = flowOnNumber(`${name}_flow`, "c", {
+    c: connect,
+    waited: say("Sorry, nobody could take your call"),
+    full: say("The queue is full"),
+  });
+  await defineConfig(p, [
+    ...commands,
+    {
+      type: "DefineGroup",
+      groupId: name,
+      name,
+      strategy: "longestIdle",
+      members: [agentId],
+      ringTimeoutSec: 10,
+      queue: { enabled: true, ...queue },
+    },
+    ...flow.commands,
+  ]);
+  await signIn(p, [agentId]);
+  return { agentId, phone: agents[agentId]!.number, number: flow.number };
+}
+
+async function untilQueued(callId: string) {
+  await eventually(
+    async () => ((await streamOf(p, callId)).some((e) => e.type === "CallerEnqueued") ? true : undefined),
+    `call ${callId} queued`,
+  );
+}
+
+async function takeBreak(agentId: string) {
+  await agentInput(p, agentId, { type: "StartBreak" });
+  await eventually(
+    async () => ((await presenceOf(p, agentId))?.state.status === "onBreak" ? true : undefined),
+    `${agentId} on break`,
+  );
+}
+
+describe("queue", () => {
+  it("announces queue positions to waiting callers, moving up as callers ahead are served", async () => {
+    const g = await queuedGroup("qpos", { announcePosition: true, announceEverySec: 5, maxWaitSec: 600 });
+    p.driver.setPhone(g.phone, { kind: "answer", afterSec: 1, talkSec: 12 });
+    const busy = await placeCall(p, { from: CALLER, to: g.number });
+    await eventually(
+      async () => ((await streamOf(p, busy)).some((e) => e.type === "LegsBridged") ? true : undefined),
+      "agent on the first call",
+    );
+    const first = await placeCall(p, { from: CALLER, to: g.number });
+    await untilQueued(first);
+    const second = await placeCall(p, { from: CALLER, to: g.number });
+    const calls = await Promise.all([busy, first, second].map((c) => endedCall(p, c)));
+    const [, one, two] = calls as [EndedCall, EndedCall, EndedCall];
+    expect(one.of("CallerEnqueued")[0]?.position).toBe(1);
+    expect(two.of("CallerEnqueued")[0]?.position).toBe(2);
+    const positions = two.of("QueuePositionAnnounced").map((a) => a.position);
+    expect(positions[0]).toBe(2);
+    expect(positions).toContain(1);
+    // Positions only ever go down, and the caller heard each one through the gateway.
+    expect([...positions].sort((a, b) => b - a)).toEqual(positions);
+    const heard = p.gateway
+      .mediaLog(two.state.callerLegId)
+      .filter((e) => e.kind === "positionAnnounced")
+      .map((e) => e.position);
+    expect(heard).toEqual(positions);
+    for (const c of [one, two]) expect(c.of("ConnectCompleted").at(-1)?.outcome).toBe("answered");
+  });
+
+  it("takes the no-answer branch when a caller waited the maximum time", async () => {
+    const g = await queuedGroup("qwait", { maxWaitSec: 15 });
+    await takeBreak(g.agentId);
+    const call = await endedCall(p, await placeCall(p, { from: CALLER, to: g.number }));
+    expect(call.types).toContain("CallerEnqueued");
+    expect(call.of("CallerDequeued")[0]?.reason).toBe("maxWait");
+    expect(call.of("ConnectCompleted")[0]).toMatchObject({
+      outcome: "noAnswer",
+      reason: "max queue wait reached",
+    });
+    expect(call.of("AppletEntered").map((a) => a.appletId)).toEqual(["c", "waited"]);
+  });
+
+  it("sends a caller to the all-agents-busy branch when the queue is full", async () => {
+    const g = await queuedGroup("qfull", { maxWaitSec: 20, maxSize: 1 });
+    await takeBreak(g.agentId);
+    const waiting = await placeCall(p, { from: CALLER, to: g.number });
+    await untilQueued(waiting);
+    const full = await endedCall(p, await placeCall(p, { from: CALLER, to: g.number }));
+    expect(full.of("ConnectCompleted")[0]?.outcome).toBe("allAgentsBusy");
+    expect(full.of("AppletEntered").map((a) => a.appletId)).toEqual(["c", "full"]);
+    expect(full.types).not.toContain("CallerEnqueued");
+    const first = await endedCall(p, waiting);
+    expect(first.of("CallerDequeued")[0]?.reason).toBe("maxWait");
+  });
+
+  it("serves the longest-waiting caller first when an agent becomes free", async () => {
+    const g = await queuedGroup("qorder", { maxWaitSec: 600, maxSize: 5 });
+    await takeBreak(g.agentId);
+    p.driver.setPhone(g.phone, { kind: "answer", afterSec: 1, talkSec: 2 });
+    const callers: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await placeCall(p, { from: CALLER, to: g.number });
+      await untilQueued(c);
+      callers.push(c);
+      await sleep(50);
+    }
+    await agentInput(p, g.agentId, { type: "EndBreak" });
+    const calls = await Promise.all(callers.map((c) => endedCall(p, c)));
+    for (const c of calls) expect(c.of("ConnectCompleted").at(-1)?.outcome).toBe("answered");
+    const answered = (await p.eventStore.store.readStream(`agent-${g.agentId}`))
+      .filter((e) => e.type === "AgentAnswered")
+      .map((e) => (e.data as { callId: string }).callId);
+    expect(answered).toEqual(callers);
+  });
+});
