@@ -9,6 +9,7 @@ const benches = [
   "packages/event-store/bench/append.bench.ts",
   "packages/bus/test/bus-bench.ts",
   "services/relay/test/relay-bench.ts",
+  "services/media-gateway/test/gateway-bench.ts",
 ];
 let failed = 0;
 for (const bench of benches) {
