@@ -1,6 +1,9 @@
 import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const BIN = fileURLToPath(new URL("../../packages/cli/bin/switchyard.mjs", import.meta.url));
 const PG = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -30,6 +33,21 @@ function run(args: string[], env: Record<string, string | undefined> = {}): Prom
     child.once("exit", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+const temps: string[] = [];
+afterAll(async () => {
+  for (const dir of temps) await rm(dir, { recursive: true, force: true });
+});
+
+async function writeTemp(name: string, text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "switchyard-cli-"));
+  temps.push(dir);
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 function expectOneLineError(result: Run, pattern: RegExp): void {
   expect(result.code).not.toBe(0);
@@ -86,15 +104,118 @@ describe("switchyard command", () => {
     expectOneLineError(result, /unknown target "routr".*unsupported scheme "mysql:"/);
   });
 
-  it("the demo starts the platform on embedded defaults and relays every event once, in order", async () => {
-    const result = await run(["demo", "--calls", "20"]);
+  it("the demo runs the demo contact centre on simulated calls, with live progress and a summary", async () => {
+    const result = await run(["demo", "--minutes", "3"]);
     expect(result.stderr).toBe("");
     expect(result.stdout).toContain("PGlite (embedded, in memory)");
     expect(result.stdout).toMatch(/private nats-server at nats:\/\/127\.0\.0\.1:\d+/);
-    expect(result.stdout).toContain(
-      "relayed to JetStream EVENTS: 80/80 events, 0 duplicates, 0 out of order",
+    expect(result.stdout).toContain("services up: router, agent-presence, relay");
+    expect(result.stdout).toContain('media-gateway (simulated driver, gateway "sim")');
+    expect(result.stdout).toMatch(
+      /12 agents, 6 groups, 2 numbers, 2 flows; \d+ callers over 3 min simulated/,
     );
+    expect(result.stdout).toContain("configuration: 23 config events appended");
+    // Live progress: calls and every agent's state.
+    expect(result.stdout).toMatch(
+      /^\[\d\d:\d\d\] calls \d+ offered \d+ answered \d+ fallen back \d+ queued \d+ abandoned \d+ in progress \d+ \| ana:\w+ ben:\w+/m,
+    );
+    const arrived = Number(/calls: (\d+) arrived/.exec(result.stdout)?.[1]);
+    expect(arrived).toBeGreaterThan(0);
+    expect(result.stdout).toMatch(
+      /average speed of answer \d+\.\d s; service level \d+\.\d% answered within 20 s/,
+    );
+    expect(result.stdout).toMatch(/abandoned \d+ \(\d+\.\d%\)/);
+    expect(result.stdout).toMatch(/Sales \(sales\)\s+\d+\s+\d+/);
+    expect(result.stdout).toMatch(/Ana \(ana\)\s+\d+\s+\d+\s+\d+\s+\d+\.\d s\s+\d+\.\d s\s+\d+\.\d%/);
+    expect(result.stdout).toMatch(/calls never connected to an agent: \d+/);
+    // The relay carried every stored event onto JetStream once, in order.
+    const relayed = /relayed to JetStream EVENTS: (\d+)\/(\d+) events, 0 duplicates, 0 out of order/.exec(
+      result.stdout,
+    );
+    expect(relayed?.[1]).toBe(relayed?.[2]);
     expect(result.stdout).toContain("switchyard demo: ok");
     expect(result.code).toBe(0);
+  });
+
+  it("simulate runs any contact centre with its traffic and reports from the event store", async () => {
+    const file = await writeTemp(
+      "small.yaml",
+      `
+agents:
+  - { id: amy, name: Amy, phone: "+15550100001" }
+  - { id: bo, name: Bo, sip: "sip:bo@pbx.example.com" }
+groups:
+  - { id: desk, name: Desk, strategy: round-robin, members: [amy, bo], ringTimeoutSec: 20 }
+numbers:
+  - { number: "+15550109999", flow: front }
+flows:
+  - id: front
+    start: ring
+    applets:
+      ring: { type: connect, target: { group: desk }, branches: { fallback: vm } }
+      vm: { type: voicemail, maxLengthSec: 30, next: bye }
+      bye: { type: hangup }
+traffic:
+  seed: small
+  arrivals: [{ number: "+15550109999", schedule: [5, 40, 75, 110] }]
+  callers: { talkTime: 10, patience: never, voicemail: 5 }
+  agents: { default: { answerDelay: 2, noAnswer: 0, busy: 0, reject: 0 } }
+`,
+    );
+    const result = await run(["simulate", "--config", file, "--minutes", "2", "--speed", "30"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain(
+      "2 agents, 1 groups, 1 numbers, 1 flows; 4 callers over 2 min simulated (seed small)",
+    );
+    expect(result.stdout).toContain("calls: 4 arrived, 4 offered to agents, 4 answered (answer rate 100.0%)");
+    expect(result.stdout).toContain("service level 100.0% answered within 20 s");
+    // Round-robin: two calls each.
+    expect(result.stdout).toMatch(/Amy \(amy\)\s+2\s+2\s+0\s/);
+    expect(result.stdout).toMatch(/Bo \(bo\)\s+2\s+2\s+0\s/);
+    expect(result.stdout).toContain("calls never connected to an agent: 0");
+    expect(result.stdout).toContain("switchyard simulate: ok");
+    expect(result.code).toBe(0);
+  });
+
+  it("simulate rejects a bad contact centre listing every error, and starts nothing", async () => {
+    const file = await writeTemp(
+      "bad.yaml",
+      `
+agents:
+  - { id: amy, phone: "555-0100" }
+  - { id: bo, sip: "bo at pbx" }
+groups:
+  - { id: desk, strategy: round-robin, members: [amy, cy, bo] }
+numbers:
+  - { number: "+15550109999", flow: front }
+flows:
+  - id: front
+    start: ring
+    applets:
+      ring: { type: connect, target: { group: desk }, branches: { noAnswer: voicemial, fallback: bye } }
+      bye: { type: hangup }
+`,
+    );
+    const result = await run(["simulate", "--config", file]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toEqual([
+      "switchyard: invalid contact centre configuration (4 errors), nothing started:",
+      expect.stringMatching(
+        new RegExp(`^  ${escapeRe(file)}:agents\\[0\\]\\.phone: "555-0100" is not an E\\.164 number`),
+      ),
+      expect.stringMatching(
+        new RegExp(`^  ${escapeRe(file)}:agents\\[1\\]\\.sip: "bo at pbx" is not a SIP URI`),
+      ),
+      `  ${file}:groups[0].members[1]: unknown agent "cy" (not in agents)`,
+      `  ${file}:flows[0].applets.ring.branches.noAnswer: branch "noAnswer" goes to unknown applet "voicemial"`,
+    ]);
+  });
+
+  it("simulate without --config says what it needs", async () => {
+    const result = await run(["simulate"]);
+    expect(result.code).toBe(2);
+    expectOneLineError(result, /^switchyard: simulate needs a contact centre: --config FILE/);
   });
 });

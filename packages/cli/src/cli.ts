@@ -1,5 +1,7 @@
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
-import { runDemo } from "./demo.js";
+import { ContactCentreConfigError } from "@switchyard/contact-centre";
+import { TrafficConfigError } from "@switchyard/simulation";
+import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startPlatform } from "./platform.js";
 
 export interface CliContext {
@@ -15,8 +17,9 @@ const USAGE = `usage: switchyard <command> [options]
 
 commands:
   run     run services: --target all|router|agent-presence|media-gateway|admin-api|relay (comma-separated)
-  demo    start the platform on embedded defaults and show it working
-  help    this text
+  demo      the platform on embedded defaults running the demo contact centre on simulated calls
+  simulate  the same on any contact centre: --config FILE [--traffic FILE]
+  help      this text
 
 options (flags win over environment, which wins over the --config YAML file):
   --config FILE          YAML configuration (SWITCHYARD_CONFIG)
@@ -24,7 +27,13 @@ options (flags win over environment, which wins over the --config YAML file):
   --data-dir DIR         PGlite data directory (SWITCHYARD_DATA_DIR); absent: in memory
   --database-schema S    schema for the event store (DATABASE_SCHEMA), default public
   --nats-url URL         NATS with JetStream (NATS_URL); absent: a private nats-server child process
-  --prefix P             JetStream stream/subject prefix (SWITCHYARD_PREFIX), default sy`;
+  --prefix P             JetStream stream/subject prefix (SWITCHYARD_PREFIX), default sy
+
+demo and simulate:
+  --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)
+  --minutes N            simulated period in minutes (overrides the traffic file)
+  --speed X              time acceleration, simulated seconds per real second (default 60)
+  --seed S               seed of the traffic model (same seed, same callers)`;
 
 /** Runs one command; returns the process exit code. Every failure is one line on stderr. */
 export async function runCli(ctx: CliContext): Promise<number> {
@@ -45,14 +54,23 @@ export async function runCli(ctx: CliContext): Promise<number> {
       }
       case "demo":
         return await runDemo(ctx);
+      case "simulate":
+        return await runSimulate(ctx);
       default:
         ctx.err(`switchyard: unknown command "${ctx.command}" (try: switchyard help)`);
         return 2;
     }
   } catch (error) {
+    if (error instanceof ContactCentreConfigError || error instanceof TrafficConfigError) {
+      // Every problem on its own line, `file:path: reason`; nothing was started.
+      const what = error instanceof TrafficConfigError ? "traffic" : "contact centre";
+      ctx.err(`switchyard: invalid ${what} configuration (${error.issues.length} errors), nothing started:`);
+      for (const line of error.message.split("\n")) ctx.err(`  ${line}`);
+      return 2;
+    }
     ctx.err(`switchyard: ${oneLine(error)}`);
     if (ctx.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) ctx.err(error.stack);
-    return error instanceof ConfigError ? 2 : 1;
+    return error instanceof ConfigError || error instanceof MissingConfigFileError ? 2 : 1;
   }
 }
 

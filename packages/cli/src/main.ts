@@ -15,7 +15,10 @@ function parse() {
         "data-dir": { type: "string" },
         "nats-url": { type: "string" },
         prefix: { type: "string" },
-        calls: { type: "string" },
+        traffic: { type: "string" },
+        minutes: { type: "string" },
+        speed: { type: "string" },
+        seed: { type: "string" },
         help: { type: "boolean" },
       },
     });

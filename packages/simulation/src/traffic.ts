@@ -407,13 +407,32 @@ export function planCalls(model: TrafficModel, config: ConfigSnapshot): Simulate
   });
 }
 
-/** A phone plan per agent of the contact centre. */
+/**
+ * A phone plan per agent of the contact centre, plus one (with the default behaviour, `agentId` set to
+ * `number:<n>` / `sip:<uri>`) for every number or SIP URI a Connect applet rings directly.
+ */
 export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePlan[] {
-  return Object.values(config.agents).map((agent) => {
+  const plans = Object.values(config.agents).map((agent) => {
     const behaviour = model.agents.byAgent[agent.agentId] ?? model.agents.default;
     const rng = seededRng(`${model.seed}:agent:${agent.agentId}`);
     return { agentId: agent.agentId, key: contactKey(agent.contact), next: () => drawAction(behaviour, rng) };
   });
+  const keys = new Set(plans.map((p) => p.key));
+  for (const flow of Object.values(config.flows)) {
+    for (const applet of Object.values(flow.applets)) {
+      if (applet.kind !== "connect" || applet.target.kind === "agent" || applet.target.kind === "group") continue;
+      const key = applet.target.kind === "sip" ? applet.target.uri : applet.target.number;
+      if (keys.has(key)) continue;
+      keys.add(key);
+      const rng = seededRng(`${model.seed}:phone:${key}`);
+      plans.push({
+        agentId: `${applet.target.kind === "sip" ? "sip" : "number"}:${key}`,
+        key,
+        next: () => drawAction(model.agents.default, rng),
+      });
+    }
+  }
+  return plans;
 }
 
 export function drawAction(b: AgentBehaviour, rng: Rng): PhoneAction {

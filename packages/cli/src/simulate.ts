@@ -1,0 +1,343 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { type Bus, EVENTS_STREAM, type EventMessage } from "@switchyard/bus";
+import { type Clock, scaledClock } from "@switchyard/clock";
+import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
+import { type ContactCentre, configEventsFor, loadContactCentre } from "@switchyard/contact-centre";
+import {
+  type AgentInputMessage,
+  agentInputSubject,
+  type PresenceRecord,
+  presenceBucket,
+  presenceKey,
+} from "@switchyard/contracts";
+import { type OpenedEventStore, START } from "@switchyard/event-store";
+import { type MediaGateway, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
+import { CONFIG_STREAM, type ConfigEvent, EMPTY_CONFIG, evolveConfig } from "@switchyard/routing-domain";
+import {
+  defaultTraffic,
+  formatProgress,
+  formatSummary,
+  type LoggedEvent,
+  parseTraffic,
+  planCalls,
+  planPhones,
+  type Statistics,
+  StatisticsBuilder,
+  TrafficConfigError,
+  type TrafficModel,
+} from "@switchyard/simulation";
+import { parseDocument } from "yaml";
+import type { CliContext } from "./cli.js";
+import { Disposer } from "./disposer.js";
+import { startPlatform } from "./platform.js";
+
+export interface SimulationOptions {
+  /** The contact-centre YAML (agents, groups, numbers, flows; optionally a `traffic` section). */
+  readonly configFile: string;
+  /** A traffic YAML; absent: the config file's `traffic` section, else Poisson traffic on every number. */
+  readonly trafficFile?: string;
+  /** Whether `configFile` is also the runtime configuration file (database, nats). */
+  readonly runtimeFromConfigFile: boolean;
+  readonly title: string;
+  /** Default time-acceleration factor when --speed is not given. */
+  readonly defaultSpeed: number;
+}
+
+/** The gateway id the simulated media gateway serves (inbound facts name it, so routers answer to it). */
+const GATEWAY_ID = "sim";
+
+/**
+ * Runs a contact centre on simulated traffic: validates the configuration and traffic first (nothing
+ * starts if either is wrong), starts the whole platform and a simulated media gateway on one scaled clock,
+ * loads the configuration into the `config` stream, signs the agents in, places the callers, prints live
+ * progress from the EVENTS stream (the relay's output) at most once a second, and ends with a summary
+ * computed from the event store.
+ */
+export async function runSimulation(ctx: CliContext, options: SimulationOptions): Promise<number> {
+  const speed = positiveNumber(ctx.flags.speed, "--speed") ?? options.defaultSpeed;
+  const minutes = positiveNumber(ctx.flags.minutes, "--minutes");
+  const seed = typeof ctx.flags.seed === "string" ? ctx.flags.seed : undefined;
+
+  // Everything that can be wrong with the input is found before anything starts.
+  const cc = loadContactCentre(options.configFile);
+  let traffic = loadTraffic(cc, options.configFile, options.trafficFile);
+  traffic = {
+    ...traffic,
+    ...(minutes === undefined ? {} : { durationSec: minutes * 60 }),
+    ...(seed === undefined ? {} : { seed }),
+  };
+  const runtime = loadRuntimeConfig({
+    flags: {
+      ...ctx.flags,
+      target: "all",
+      config: options.runtimeFromConfigFile ? options.configFile : undefined,
+    },
+    env: ctx.env,
+  });
+  const calls = planCalls(traffic, cc.snapshot);
+  const phones = planPhones(traffic, cc.snapshot);
+  const agentIds = Object.keys(cc.snapshot.agents);
+
+  ctx.out(`${options.title}: ${cc.file}`);
+  ctx.out(
+    `  ${agentIds.length} agents, ${Object.keys(cc.snapshot.groups).length} groups, ` +
+      `${Object.keys(cc.snapshot.numbers).length} numbers, ${Object.keys(cc.snapshot.flows).length} flows; ` +
+      `${calls.length} callers over ${fmtMinutes(traffic.durationSec)} simulated (seed ${traffic.seed}), ` +
+      `clock ×${speed}`,
+  );
+
+  const clock = scaledClock({ speed });
+  await using stack = new Disposer();
+  const platform = stack.use(await startPlatform(runtime, { log: ctx.out, clock }));
+  for (const line of platform.describe()) if (!line.startsWith("not in this build")) ctx.out(`  ${line}`);
+  const driver = new SimulatedDriver({ clock, defaultPhone: { kind: "fail", detail: "404 Not Found" } });
+  stack.defer(() => driver.close());
+  const gateway = stack.use(
+    await startGateway({
+      bus: platform.bus,
+      clock,
+      driver,
+      gatewayId: GATEWAY_ID,
+      log: (level, message) => {
+        if (level === "error") ctx.out(`media-gateway ${level}: ${message}`);
+      },
+    }),
+  );
+  ctx.out(`  services up: media-gateway (simulated driver, gateway "${GATEWAY_ID}")`);
+
+  const written = await loadConfig(platform.eventStore, cc);
+  ctx.out(`  configuration: ${written} config events appended to the "${CONFIG_STREAM}" stream`);
+
+  // Live figures come from the EVENTS stream (what the relay published); the summary from the store.
+  const live = new StatisticsBuilder(cc.snapshot, { serviceLevelSec: traffic.serviceLevelSec });
+  const relayCheck = new RelayCheck();
+  const consumer = await platform.bus.consume<EventMessage>({
+    stream: EVENTS_STREAM,
+    durable: `simulation_${randomUUID().slice(0, 8)}`,
+    deliverPolicy: "all",
+    maxDeliver: 5,
+    ackWaitMs: 30_000,
+    prefetch: 256,
+    handler: ({ payload }) => {
+      relayCheck.see(payload);
+      live.add(payload);
+    },
+  });
+  stack.defer(() => consumer.stop());
+
+  for (const phone of phones) driver.setPhone(phone.key, () => phone.next());
+  await signIn(platform.bus, agentIds, clock);
+  ctx.out(`  ${agentIds.length} agents signed in; placing calls`);
+
+  const startAt = clock.now();
+  const elapsed = () => (clock.now() - startAt) / 1000;
+  const progress = setInterval(() => ctx.out(formatProgress(live.result(clock.now()), elapsed())), 1000);
+  stack.defer(() => clearInterval(progress));
+
+  const placed = await placeCalls(gateway, clock, startAt, calls);
+  await clock.sleep(Math.max(0, startAt + traffic.durationSec * 1000 - clock.now()));
+  // Let the calls in progress finish (talk, voicemail), bounded so a stuck call cannot hang the run.
+  const drainUntil = clock.now() + 20 * 60_000;
+  while (clock.now() < drainUntil) {
+    const now = live.result(clock.now());
+    if (now.arrived >= placed && now.inProgress === 0) break;
+    await sleepReal(100);
+  }
+  clearInterval(progress);
+  ctx.out(formatProgress(live.result(clock.now()), elapsed()));
+
+  const until = clock.now();
+  const stored = await readAllEvents(platform.eventStore);
+  const stats = new StatisticsBuilder(cc.snapshot, { serviceLevelSec: traffic.serviceLevelSec })
+    .addAll(stored)
+    .result(until);
+  ctx.out(`summary (from the event store, ${stored.length} events):`);
+  for (const line of formatSummary(stats)) ctx.out(`  ${line}`);
+
+  // The relay must have carried every stored event onto JetStream, once, in order per stream.
+  await waitReal(() => relayCheck.received >= stored.length, 30_000);
+  const relayOk = relayCheck.report(stored, ctx.out);
+  const complete = checkComplete(stats, placed, ctx.out);
+  const ok = relayOk && complete;
+  ctx.out(ok ? `${options.title}: ok` : `${options.title}: FAILED`);
+  return ok ? 0 : 1;
+}
+
+function loadTraffic(cc: ContactCentre, configFile: string, trafficFile: string | undefined): TrafficModel {
+  const base = defaultTraffic(cc.businessNumbers);
+  if (trafficFile !== undefined) return parseTraffic(readYaml(trafficFile), trafficFile, cc.snapshot, base);
+  const doc = readYaml(configFile) as Record<string, unknown> | null;
+  if (doc && typeof doc === "object" && doc.traffic !== undefined)
+    return parseTraffic({ traffic: doc.traffic }, configFile, cc.snapshot, base);
+  return base;
+}
+
+function readYaml(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new TrafficConfigError(file, [
+      { file, path: "", reason: `cannot read: ${(error as Error).message}` },
+    ]);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0)
+    throw new TrafficConfigError(
+      file,
+      doc.errors.map((e) => ({ file, path: "", reason: `YAML syntax: ${e.message.split("\n")[0]}` })),
+    );
+  return doc.toJS();
+}
+
+/** Appends what the `config` stream lacks, decided by the config decider, with the stream's version. */
+async function loadConfig(eventStore: OpenedEventStore, cc: ContactCentre): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const existing = await eventStore.store.readStream(CONFIG_STREAM);
+    const current = existing.reduce((s, e) => evolveConfig(s, e as unknown as ConfigEvent), EMPTY_CONFIG);
+    const events = configEventsFor(cc, current);
+    if (events.length === 0) return 0;
+    try {
+      await eventStore.store.append([
+        {
+          streamId: CONFIG_STREAM,
+          expectedVersion: existing.length === 0 ? "no_stream" : existing.length,
+          events: events.map((e) => ({
+            eventId: randomUUID(),
+            type: e.type,
+            data: e.data,
+            metadata: { actor: "switchyard simulate" },
+          })),
+        },
+      ]);
+      return events.length;
+    } catch (error) {
+      // Someone else changed the config meanwhile: decide again on what is there now.
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+async function signIn(bus: Bus, agentIds: readonly string[], clock: Clock): Promise<void> {
+  for (const agentId of agentIds) {
+    const message: AgentInputMessage = {
+      messageId: randomUUID(),
+      agentId,
+      input: { type: "SignIn" },
+      at: clock.now(),
+    };
+    await bus.publish(agentInputSubject(agentId), message, { msgId: message.messageId });
+  }
+  const kv = await bus.connection.jetstream().views.kv(presenceBucket(bus.names.prefix));
+  const available = async (agentId: string) =>
+    (await kv.get(presenceKey(agentId)))?.json<PresenceRecord>()?.state.status === "available";
+  const ok = await waitReal(async () => (await Promise.all(agentIds.map(available))).every(Boolean), 30_000);
+  if (!ok)
+    throw new SimulationError("agents did not become available within 30 s (is agent-presence running?)");
+}
+
+async function placeCalls(
+  gateway: MediaGateway,
+  clock: Clock,
+  startAt: number,
+  calls: ReturnType<typeof planCalls>,
+): Promise<number> {
+  let placed = 0;
+  for (const call of calls) {
+    const due = startAt + call.atSec * 1000;
+    if (due > clock.now()) await clock.sleep(due - clock.now());
+    await gateway.placeInboundCall({
+      from: call.from,
+      to: call.to,
+      dtmf: call.dtmf,
+      talkSec: call.talkSec,
+      voicemailSec: call.voicemailSec,
+      ...(call.patienceSec === undefined ? {} : { patienceSec: call.patienceSec }),
+    });
+    placed += 1;
+  }
+  return placed;
+}
+
+interface StoredEvent extends LoggedEvent {
+  readonly eventId: string;
+}
+
+async function readAllEvents(eventStore: OpenedEventStore): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  let after = START;
+  for (;;) {
+    const page = await eventStore.store.readAll(after, { limit: 2000 });
+    for (const e of page.events)
+      events.push({ streamId: e.streamId, type: e.type, data: e.data, eventId: e.eventId });
+    if (page.events.length === 0) return events;
+    after = page.checkpoint;
+  }
+}
+
+/** Every stored event seen on EVENTS once, and per stream in version order. */
+class RelayCheck {
+  received = 0;
+  duplicates = 0;
+  outOfOrder = 0;
+  readonly #seen = new Set<string>();
+  readonly #last = new Map<string, number>();
+
+  see(message: EventMessage): void {
+    if (this.#seen.has(message.id)) {
+      this.duplicates += 1;
+      return;
+    }
+    this.#seen.add(message.id);
+    this.received += 1;
+    const last = this.#last.get(message.streamId) ?? 0;
+    if (message.version !== last + 1) this.outOfOrder += 1;
+    this.#last.set(message.streamId, message.version);
+  }
+
+  report(stored: readonly StoredEvent[], out: (line: string) => void): boolean {
+    const missing = stored.filter((e) => !this.#seen.has(e.eventId)).length;
+    out(
+      `relayed to JetStream ${EVENTS_STREAM}: ${stored.length - missing}/${stored.length} events, ` +
+        `${this.duplicates} duplicates, ${this.outOfOrder} out of order`,
+    );
+    return missing === 0 && this.duplicates === 0 && this.outOfOrder === 0;
+  }
+}
+
+function checkComplete(stats: Statistics, placed: number, out: (line: string) => void): boolean {
+  if (stats.arrived === placed) return true;
+  out(`only ${stats.arrived} of the ${placed} calls placed reached the event store`);
+  return false;
+}
+
+/** The run could not proceed (the platform did not come up as expected). */
+export class SimulationError extends Error {
+  override readonly name = "SimulationError";
+}
+
+function positiveNumber(value: string | boolean | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === "string" ? Number(value) : Number.NaN;
+  if (!(Number.isFinite(n) && n > 0))
+    throw new ConfigError(`invalid configuration: ${flag}: must be a number greater than 0`, [
+      { source: "flags", path: flag, reason: "must be a number greater than 0" },
+    ]);
+  return n;
+}
+
+function fmtMinutes(sec: number): string {
+  return sec % 60 === 0 ? `${sec / 60} min` : `${(sec / 60).toFixed(1)} min`;
+}
+
+const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function waitReal(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (await check()) return true;
+    await sleepReal(100);
+  }
+  return check();
+}
