@@ -420,7 +420,8 @@ export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePl
   const keys = new Set(plans.map((p) => p.key));
   for (const flow of Object.values(config.flows)) {
     for (const applet of Object.values(flow.applets)) {
-      if (applet.kind !== "connect" || applet.target.kind === "agent" || applet.target.kind === "group") continue;
+      if (applet.kind !== "connect" || applet.target.kind === "agent" || applet.target.kind === "group")
+        continue;
       const key = applet.target.kind === "sip" ? applet.target.uri : applet.target.number;
       if (keys.has(key)) continue;
       keys.add(key);
