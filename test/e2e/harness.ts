@@ -22,6 +22,7 @@ import {
   type InboundCallScript,
   type MediaGateway,
   SimulatedDriver,
+  type SimulatedDriverOptions,
   start as startGateway,
 } from "@switchyard/media-gateway";
 import { start as startRelay } from "@switchyard/relay";
@@ -76,7 +77,12 @@ export interface E2EPlatform {
 }
 
 export async function startE2E(
-  options: { speed?: number; inProcessRouter?: boolean; router?: Partial<RouterConfig> } = {},
+  options: {
+    speed?: number;
+    inProcessRouter?: boolean;
+    router?: Partial<RouterConfig>;
+    driver?: Partial<SimulatedDriverOptions>;
+  } = {},
 ): Promise<E2EPlatform> {
   const id = randomBytes(4).toString("hex");
   const schema = `e2e_${id}`;
@@ -92,7 +98,7 @@ export async function startE2E(
     options.inProcessRouter === false
       ? undefined
       : await startRouter({ eventStore, bus, clock, gatewayId: GATEWAY, ...options.router });
-  const driver = new SimulatedDriver({ clock });
+  const driver = new SimulatedDriver({ clock, ...options.driver });
   const gateway = await startGateway({ bus, clock, driver, gatewayId: GATEWAY, log: () => {} });
   return {
     schema,

@@ -1,0 +1,132 @@
+// The router process is SIGKILLed while 100 calls ring; a new one is started. Every call must still reach a
+// terminal state through its ring timeout (the durable timer on JetStream), with a complete stream.
+import { type ChildProcess, spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  DATABASE_URL,
+  defineConfig,
+  type E2EPlatform,
+  endedCall,
+  eventually,
+  flowOnNumber,
+  GATEWAY,
+  NATS_URL,
+  newNumber,
+  placeCall,
+  say,
+  sleep,
+  startE2E,
+  streamOf,
+} from "./harness.js";
+
+const CALLS = 100;
+const SPEED = 10;
+const RING_TIMEOUT_SEC = 60;
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
+const MAIN = resolve(REPO_ROOT, "services/router/src/main.ts");
+
+let p: E2EPlatform;
+const children: ChildProcess[] = [];
+
+function spawnRouter(): { proc: ChildProcess; started: Promise<void>; stderr: string[] } {
+  const proc = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL,
+      NATS_URL,
+      DATABASE_SCHEMA: p.schema,
+      SWITCHYARD_PREFIX: p.prefix,
+      GATEWAY_ID: GATEWAY,
+      CLOCK_SPEED: String(SPEED),
+      CLOCK_START_AT: String(p.startAt),
+      CLOCK_REAL_START: String(p.realStart),
+      ROUTER_ACK_WAIT_MS: "2000",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(proc);
+  const stderr: string[] = [];
+  createInterface({ input: proc.stderr! }).on("line", (line) => {
+    stderr.push(line);
+    if (stderr.length > 20) stderr.shift();
+  });
+  const started = new Promise<void>((ok, fail) => {
+    createInterface({ input: proc.stdout! }).on("line", (line) => {
+      if (line.includes('"router started"')) ok();
+    });
+    proc.on("exit", (code) => fail(new Error(`router exited (${code}): ${stderr.join("\n")}`)));
+  });
+  return { proc, started, stderr };
+}
+
+beforeAll(async () => {
+  // The driver's own originate guard is pushed far out, so only the router's ring timeout can end a ring.
+  p = await startE2E({ speed: SPEED, inProcessRouter: false, driver: { originateGraceSec: 3_600 } });
+});
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await p?.close();
+});
+
+it("every one of 100 ringing calls still reaches a terminal state through its ring timeout after the router is killed", async () => {
+  const line = newNumber();
+  const flow = flowOnNumber("kill", "c", {
+    c: {
+      kind: "connect",
+      target: { kind: "number", number: line },
+      ringTimeoutSec: RING_TIMEOUT_SEC,
+      branches: { noAnswer: "sorry", fallback: "sorry" },
+    },
+    sorry: say("Nobody answered"),
+  });
+  await defineConfig(p, flow.commands);
+  p.driver.setPhone(line, { kind: "noAnswer", ringingAfterSec: 0.5 });
+
+  const first = spawnRouter();
+  await first.started;
+  const calls: string[] = [];
+  for (let i = 0; i < CALLS; i++)
+    calls.push(await placeCall(p, { from: `+1415888${String(i).padStart(4, "0")}`, to: flow.number }));
+  // Kill it while the calls ring: every call rang, and none of the ring timeouts can have fired yet.
+  const ringing = await eventually(async () => {
+    let n = 0;
+    for (const c of calls) if ((await streamOf(p, c)).some((e) => e.type === "LegRinging")) n++;
+    return n >= CALLS * 0.9 ? n : undefined;
+  }, "the calls to ring");
+  const ended = (await Promise.all(calls.map((c) => streamOf(p, c)))).filter((s) =>
+    s.some((e) => e.type === "CallEnded"),
+  ).length;
+  first.proc.kill("SIGKILL");
+  const killedAt = Date.now();
+  await new Promise<void>((r) =>
+    first.proc.exitCode !== null || first.proc.signalCode !== null ? r() : first.proc.once("exit", () => r()),
+  );
+  expect(ended).toBe(0);
+  expect(ringing).toBeGreaterThanOrEqual(CALLS * 0.9);
+
+  // Down for a while: ring timeouts fall due with no router alive.
+  await sleep(1_000);
+  const second = spawnRouter();
+  const restartedAt = Date.now();
+  await second.started;
+
+  const results = await Promise.all(calls.map((c) => endedCall(p, c, 2_400)));
+  const recoveredMs = Date.now() - restartedAt;
+  for (const call of results) {
+    expect(call.of("TimerElapsed").map((t) => t.kind)).toEqual(["ringTimeout"]);
+    expect(call.of("ConnectCompleted")[0]).toMatchObject({ outcome: "noAnswer" });
+    expect(call.of("LegEnded").find((l) => l.legId !== call.state.callerLegId)?.reason).toBe("cancelled");
+  }
+  console.log(
+    JSON.stringify({
+      calls: CALLS,
+      ringingWhenKilled: ringing,
+      routerDownMs: restartedAt - killedAt,
+      allTerminalAfterRestartMs: recoveredMs,
+    }),
+  );
+});
