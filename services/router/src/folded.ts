@@ -41,10 +41,16 @@ export class FoldedStreams<S> {
   }
 
   /** The stream's state as of now (at least): reads what was appended since the cached version. */
-  load(streamId: string): Promise<Folded<S>> {
+  load(streamId: string, options: { fresh?: boolean } = {}): Promise<Folded<S>> {
     const inFlight = this.#reading.get(streamId);
-    if (inFlight) return inFlight;
-    const p = this.#read(streamId).finally(() => this.#reading.delete(streamId));
+    // A read already under way may have started before the write we must see (after a version conflict).
+    if (inFlight && !options.fresh) return inFlight;
+    const p = (inFlight ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#read(streamId))
+      .finally(() => {
+        if (this.#reading.get(streamId) === p) this.#reading.delete(streamId);
+      });
     this.#reading.set(streamId, p);
     return p;
   }

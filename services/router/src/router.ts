@@ -233,6 +233,7 @@ export async function start(config: RouterConfig): Promise<Router> {
     input: CallInputMessage["input"],
     cfg: ConfigSnapshot,
     staleAgents: ReadonlySet<string>,
+    freshStreams: ReadonlySet<string>,
   ): Promise<{ ctx: DecisionContext; agentIds: ReadonlySet<string> }> {
     const flowId = input.type === "StartCall" ? cfg.numbers[input.to]?.flowId : state.flowId;
     const flow = flowId === undefined ? undefined : cfg.flows[flowId];
@@ -252,7 +253,12 @@ export async function start(config: RouterConfig): Promise<Router> {
     // Agents the call holds are read from the store: releasing or ending a call on a lagging view would
     // silently decide nothing (the agent would stay reserved). So are agents whose view proved stale.
     const mustRead = new Set([...staleAgents, ...agentsHeldBy(state)]);
-    await Promise.all([...mustRead].map((a) => agentStreams.load(agentStreamId(a))));
+    await Promise.all(
+      [...mustRead].map((a) => {
+        const id = agentStreamId(a);
+        return agentStreams.load(id, { fresh: freshStreams.has(id) });
+      }),
+    );
     const presenceView: Record<string, PresenceEntry> = {};
     for (const a of agentIds) {
       const p = presenceOf(a);
@@ -265,8 +271,12 @@ export async function start(config: RouterConfig): Promise<Router> {
         const group = cfg.groups[g];
         if (!group) return;
         const [q, r] = await Promise.all([
-          group.queue.enabled ? queueStreams.load(queueStreamId(g)) : undefined,
-          group.strategy === "roundRobin" ? groupStreams.load(groupStreamId(g)) : undefined,
+          group.queue.enabled
+            ? queueStreams.load(queueStreamId(g), { fresh: freshStreams.has(queueStreamId(g)) })
+            : undefined,
+          group.strategy === "roundRobin"
+            ? groupStreams.load(groupStreamId(g), { fresh: freshStreams.has(groupStreamId(g)) })
+            : undefined,
         ]);
         if (q) queues[g] = q;
         if (r) groups[g] = r;
@@ -315,9 +325,10 @@ export async function start(config: RouterConfig): Promise<Router> {
   async function handleInput(msg: CallInputMessage): Promise<{ nak: number } | undefined> {
     const streamId = callStreamId(msg.callId);
     const staleAgents = new Set<string>();
+    const freshStreams = new Set<string>();
     let verified = false;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const view = (await calls.load(streamId)).state;
+      const view = (await calls.load(streamId, { fresh: freshStreams.has(streamId) })).state;
       const callView = () => ({
         callId: msg.callId,
         callerLegId: view.call.callerLegId,
@@ -331,7 +342,7 @@ export async function start(config: RouterConfig): Promise<Router> {
         return undefined;
       }
       const cfg = await configFor(view.call.configVersion, attempt > 0 || msg.input.type === "StartCall");
-      const { ctx, agentIds } = await contextFor(view.call, msg.input, cfg, staleAgents);
+      const { ctx, agentIds } = await contextFor(view.call, msg.input, cfg, staleAgents, freshStreams);
       const command = { ...msg.input, now: clock.now() } as CallCommand;
       let writes: ReturnType<typeof decisionWrites>;
       let callEvents: readonly CallEvent[];
@@ -393,6 +404,9 @@ export async function start(config: RouterConfig): Promise<Router> {
         if (!(err instanceof WrongExpectedVersionError)) throw err;
         stats.conflicts++;
         if (err.streamId.startsWith("agent-")) staleAgents.add(err.streamId.slice("agent-".length));
+        freshStreams.add(err.streamId);
+        // Several inputs raced for one stream (a queue, a group cursor): spread the retries out.
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
         log("debug", "version conflict, deciding again", {
           callId: msg.callId,
           stream: err.streamId,
