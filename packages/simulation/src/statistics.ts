@@ -390,7 +390,9 @@ export class StatisticsBuilder {
   #label(key: string): string {
     const group = this.#config.groups[key];
     if (group) return group.name === group.groupId ? group.groupId : `${group.name} (${group.groupId})`;
-    return key;
+    // Other Connect targets: "number +44...", "agent ana", "sip sip:desk@pbx".
+    const colon = key.indexOf(":");
+    return colon < 0 ? key : `${key.slice(0, colon)} ${key.slice(colon + 1)}`;
   }
 }
 
@@ -447,6 +449,7 @@ function disposition(c: CallTrack): string {
       if (c.abandoned === "ringing") return "abandoned while ringing";
       if (kind === "ivrMenu") return "abandoned in the IVR";
       if (kind === "greeting") return "hung up during a greeting";
+      if (kind === "voicemail") return "hung up before the voicemail tone";
       return "caller hung up";
     case "hangupApplet":
       return c.previousKind === "greeting" ? "hang-up after greeting" : "hang-up applet";

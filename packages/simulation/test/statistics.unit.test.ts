@@ -2,9 +2,11 @@ import { parseContactCentre } from "@switchyard/contact-centre";
 import { describe, expect, it } from "vitest";
 import {
   computeStatistics,
+  defaultTraffic,
   formatProgress,
   formatSummary,
   type LoggedEvent,
+  planPhones,
   StatisticsBuilder,
 } from "../src/index.js";
 
@@ -285,5 +287,45 @@ describe("statistics from the event log", () => {
     expect(summary).toContain("average speed of answer 33.7 s; service level 16.7% answered within 20 s");
     expect(summary).toMatch(/Alice \(alice\)\s+2\s+2\s+0\s+120\.0 s\s+300\.0 s\s+40\.0%/);
     expect(summary).toContain("  voicemail: 1");
+  });
+
+  it("reports direct Connect targets under their address, and a hang-up before the voicemail tone", () => {
+    const direct = parseContactCentre(
+      `
+numbers: [{ number: "+442071234567", flow: d }]
+flows:
+  - id: d
+    start: ring
+    applets:
+      ring: { type: connect, target: { external: "+15550009999" }, branches: { fallback: vm } }
+      vm: { type: voicemail, greeting: "Leave a message", maxLengthSec: 30 }
+`,
+      "direct.yaml",
+    ).snapshot;
+    const events: LoggedEvent[] = [];
+    const e = (id: string, type: string, data: Record<string, unknown>) =>
+      events.push({ streamId: `call-${id}`, type, data });
+    e("d1", "CallStarted", { flowId: "d", at: s(0) });
+    e("d1", "AppletEntered", { appletId: "ring", kind: "connect", at: s(0) });
+    e("d1", "LegsBridged", { at: s(4) });
+    e("d2", "CallStarted", { flowId: "d", at: s(10) });
+    e("d2", "AppletEntered", { appletId: "ring", kind: "connect", at: s(10) });
+    e("d2", "ConnectCompleted", { outcome: "noAnswer" });
+    e("d2", "AppletEntered", { appletId: "vm", kind: "voicemail", at: s(40) });
+    e("d2", "CallEnded", { reason: "callerHungUp", at: s(41) });
+    const stats = computeStatistics(events, direct, { until: s(60) });
+    expect(stats.groups).toEqual([
+      expect.objectContaining({
+        key: "number:+15550009999",
+        label: "number +15550009999",
+        offered: 2,
+        answered: 1,
+      }),
+    ]);
+    expect(stats.unanswered).toEqual({ "hung up before the voicemail tone": 1 });
+    // The simulation scripts a phone for the directly rung number too.
+    expect(planPhones(defaultTraffic([]), direct).map((p) => [p.agentId, p.key])).toEqual([
+      ["number:+15550009999", "+15550009999"],
+    ]);
   });
 });
