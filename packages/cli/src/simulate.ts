@@ -11,7 +11,7 @@ import {
   presenceBucket,
   presenceKey,
 } from "@switchyard/contracts";
-import { type OpenedEventStore, START } from "@switchyard/event-store";
+import { type Checkpoint, type OpenedEventStore, START } from "@switchyard/event-store";
 import { type MediaGateway, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
 import { CONFIG_STREAM, type ConfigEvent, EMPTY_CONFIG, evolveConfig } from "@switchyard/routing-domain";
 import {
@@ -106,11 +106,17 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   );
   ctx.out(`  services up: media-gateway (simulated driver, gateway "${GATEWAY_ID}")`);
 
+  // This run's events are those after the log's current end (the database may hold earlier runs).
+  const runFrom = await endOfLog(platform.eventStore);
+  const runStart = clock.now();
   const written = await loadConfig(platform.eventStore, cc);
   ctx.out(`  configuration: ${written} config events appended to the "${CONFIG_STREAM}" stream`);
 
   // Live figures come from the EVENTS stream (what the relay published); the summary from the store.
-  const live = new StatisticsBuilder(cc.snapshot, { serviceLevelSec: traffic.serviceLevelSec });
+  const live = new StatisticsBuilder(cc.snapshot, {
+    serviceLevelSec: traffic.serviceLevelSec,
+    since: runStart,
+  });
   const relayCheck = new RelayCheck();
   const consumer = await platform.bus.consume<EventMessage>({
     stream: EVENTS_STREAM,
@@ -148,15 +154,18 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   ctx.out(formatProgress(live.result(clock.now()), elapsed()));
 
   const until = clock.now();
-  const stored = await readAllEvents(platform.eventStore);
-  const stats = new StatisticsBuilder(cc.snapshot, { serviceLevelSec: traffic.serviceLevelSec })
+  const stored = await readAllEvents(platform.eventStore, runFrom);
+  const stats = new StatisticsBuilder(cc.snapshot, {
+    serviceLevelSec: traffic.serviceLevelSec,
+    since: runStart,
+  })
     .addAll(stored)
     .result(until);
   ctx.out(`summary (from the event store, ${stored.length} events):`);
   for (const line of formatSummary(stats)) ctx.out(`  ${line}`);
 
   // The relay must have carried every stored event onto JetStream, once, in order per stream.
-  await waitReal(() => relayCheck.received >= stored.length, 30_000);
+  await waitReal(() => relayCheck.hasAll(stored), 30_000);
   const relayOk = relayCheck.report(stored, ctx.out);
   const complete = checkComplete(stats, placed, ctx.out);
   const ok = relayOk && complete;
@@ -262,47 +271,75 @@ async function placeCalls(
 
 interface StoredEvent extends LoggedEvent {
   readonly eventId: string;
+  readonly version: number;
 }
 
-async function readAllEvents(eventStore: OpenedEventStore): Promise<StoredEvent[]> {
+async function readAllEvents(eventStore: OpenedEventStore, from: Checkpoint = START): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
-  let after = START;
+  let after = from;
   for (;;) {
     const page = await eventStore.store.readAll(after, { limit: 2000 });
     for (const e of page.events)
-      events.push({ streamId: e.streamId, type: e.type, data: e.data, eventId: e.eventId });
+      events.push({
+        streamId: e.streamId,
+        type: e.type,
+        data: e.data,
+        eventId: e.eventId,
+        version: e.streamVersion,
+      });
     if (page.events.length === 0) return events;
     after = page.checkpoint;
   }
 }
 
-/** Every stored event seen on EVENTS once, and per stream in version order. */
+async function endOfLog(eventStore: OpenedEventStore): Promise<Checkpoint> {
+  let after = START;
+  for (;;) {
+    const page = await eventStore.store.readAll(after, { limit: 5000 });
+    if (page.events.length === 0) return after;
+    after = page.checkpoint;
+  }
+}
+
+/**
+ * What the relay published on EVENTS, judged against this run's stored events: each seen exactly once, and
+ * per stream in version order. (EVENTS may also carry earlier runs' events; those are not judged.)
+ */
 class RelayCheck {
-  received = 0;
-  duplicates = 0;
-  outOfOrder = 0;
-  readonly #seen = new Set<string>();
-  readonly #last = new Map<string, number>();
+  readonly #messages: Array<{ readonly id: string; readonly streamId: string; readonly version: number }> =
+    [];
+  readonly #ids = new Set<string>();
 
   see(message: EventMessage): void {
-    if (this.#seen.has(message.id)) {
-      this.duplicates += 1;
-      return;
-    }
-    this.#seen.add(message.id);
-    this.received += 1;
-    const last = this.#last.get(message.streamId) ?? 0;
-    if (message.version !== last + 1) this.outOfOrder += 1;
-    this.#last.set(message.streamId, message.version);
+    this.#messages.push({ id: message.id, streamId: message.streamId, version: message.version });
+    this.#ids.add(message.id);
+  }
+
+  hasAll(stored: readonly StoredEvent[]): boolean {
+    return stored.every((e) => this.#ids.has(e.eventId));
   }
 
   report(stored: readonly StoredEvent[], out: (line: string) => void): boolean {
-    const missing = stored.filter((e) => !this.#seen.has(e.eventId)).length;
+    const ids = new Set(stored.map((e) => e.eventId));
+    const ours = this.#messages.filter((m) => ids.has(m.id));
+    const unique = new Set(ours.map((m) => m.id));
+    const duplicates = ours.length - unique.size;
+    const missing = stored.length - unique.size;
+    const seenVersions = new Map<string, number[]>();
+    const once = new Set<string>();
+    for (const m of ours) {
+      if (once.has(m.id)) continue;
+      once.add(m.id);
+      seenVersions.set(m.streamId, [...(seenVersions.get(m.streamId) ?? []), m.version]);
+    }
+    let outOfOrder = 0;
+    for (const versions of seenVersions.values())
+      for (let i = 1; i < versions.length; i++) if (versions[i]! !== versions[i - 1]! + 1) outOfOrder += 1;
     out(
-      `relayed to JetStream ${EVENTS_STREAM}: ${stored.length - missing}/${stored.length} events, ` +
-        `${this.duplicates} duplicates, ${this.outOfOrder} out of order`,
+      `relayed to JetStream ${EVENTS_STREAM}: ${unique.size}/${stored.length} events, ` +
+        `${duplicates} duplicates, ${outOfOrder} out of order`,
     );
-    return missing === 0 && this.duplicates === 0 && this.outOfOrder === 0;
+    return missing === 0 && duplicates === 0 && outOfOrder === 0;
   }
 }
 

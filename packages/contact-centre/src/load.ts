@@ -144,7 +144,8 @@ export function configEventsFor(cc: ContactCentre, current: ConfigSnapshot): Con
 }
 
 function alreadyDefined(command: ConfigCommand, state: ConfigSnapshot, wanted: ConfigSnapshot): boolean {
-  const same = (a: unknown, b: unknown) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+  // Key order is not meaningful (PostgreSQL's jsonb reorders keys), so compare canonical forms.
+  const same = (a: unknown, b: unknown) => a !== undefined && canonical(a) === canonical(b);
   switch (command.type) {
     case "ConfigureAccount":
       return same(state.account, wanted.account);
@@ -159,6 +160,16 @@ function alreadyDefined(command: ConfigCommand, state: ConfigSnapshot, wanted: C
     default:
       return false;
   }
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
 }
 
 /** Where in the file a domain flow issue points: the branch, target or setting, else the applet. */

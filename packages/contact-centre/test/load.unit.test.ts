@@ -123,6 +123,14 @@ describe("loading a contact centre", () => {
     const cc = parseContactCentre(VALID, "cc.yaml");
     expect(configEventsFor(cc, EMPTY_CONFIG)).toEqual(cc.events);
     expect(configEventsFor(cc, cc.snapshot)).toEqual([]);
+    // As read back from PostgreSQL, whose jsonb reorders object keys.
+    const reordered = JSON.parse(JSON.stringify(cc.snapshot), (_k, v: unknown) =>
+      v !== null && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).reverse())
+        : v,
+    );
+    expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(cc.snapshot));
+    expect(configEventsFor(cc, reordered)).toEqual([]);
     const changed = parseContactCentre(VALID.replace("wrapUpSec: 5", "wrapUpSec: 9"), "cc.yaml");
     const events = configEventsFor(changed, cc.snapshot);
     expect(events).toHaveLength(1);

@@ -126,11 +126,17 @@ export class StatisticsBuilder {
   readonly #agents = new Map<string, AgentTrack>();
   readonly #config: ConfigSnapshot;
   readonly #serviceLevelSec: number;
+  readonly #since: number;
   #latest = 0;
 
-  constructor(config: ConfigSnapshot, options: { serviceLevelSec?: number } = {}) {
+  /**
+   * `since`: only calls that started then or later count, and agents' signed-in and talk time is counted
+   * from then (a run on a database that already holds earlier runs).
+   */
+  constructor(config: ConfigSnapshot, options: { serviceLevelSec?: number; since?: number } = {}) {
     this.#config = config;
     this.#serviceLevelSec = options.serviceLevelSec ?? 20;
+    this.#since = options.since ?? Number.NEGATIVE_INFINITY;
     for (const agentId of Object.keys(config.agents)) this.#agent(agentId);
   }
 
@@ -154,6 +160,7 @@ export class StatisticsBuilder {
 
   #callEvent(callId: string, type: string, d: Data): void {
     if (type === "CallStarted") {
+      if (num(d, "at") < this.#since) return;
       this.#calls.set(callId, {
         startedAt: num(d, "at"),
         flowId: str(d, "flowId"),
@@ -237,7 +244,8 @@ export class StatisticsBuilder {
 
   #agentEvent(agentId: string, type: string, d: Data): void {
     const a = this.#agent(agentId);
-    const at = num(d, "at");
+    const recent = num(d, "at") >= this.#since;
+    const at = Math.max(num(d, "at"), this.#since);
     const signOff = (state: AgentState) => {
       if (a.signedInSince !== undefined) a.signedInSec += at - a.signedInSince;
       a.signedInSince = undefined;
@@ -262,19 +270,19 @@ export class StatisticsBuilder {
         a.state = "idle";
         break;
       case "AgentReserved":
-        a.offered += 1;
+        if (recent) a.offered += 1;
         a.state = "reserved";
         break;
       case "AgentRinging":
         a.state = "ringing";
         break;
       case "AgentAnswered":
-        a.handled += 1;
+        if (recent) a.handled += 1;
         a.talkSince = at;
         a.state = "on call";
         break;
       case "AgentReleased":
-        a.missed += 1;
+        if (recent) a.missed += 1;
         a.state = "idle";
         break;
       case "AgentCallEnded":
@@ -400,7 +408,7 @@ export class StatisticsBuilder {
 export function computeStatistics(
   events: Iterable<LoggedEvent>,
   config: ConfigSnapshot,
-  options: { serviceLevelSec?: number; until?: number } = {},
+  options: { serviceLevelSec?: number; since?: number; until?: number } = {},
 ): Statistics {
   return new StatisticsBuilder(config, options).addAll(events).result(options.until);
 }

@@ -328,4 +328,15 @@ flows:
       ["number:+15550009999", "+15550009999"],
     ]);
   });
+
+  it("counts only calls started since a given time, and agent time from then", () => {
+    const stats = computeStatistics(scenario(), CONFIG, { since: s(95), until: s(300) });
+    // c6 (99 s) and c7 (199 s) started after 95 s; c5 at 90 s did not.
+    expect(stats.arrived).toBe(2);
+    expect(stats.calls).toMatchObject({ offered: 2, answered: 0, fellBack: 1, queued: 1 });
+    const alice = stats.agents.find((a) => a.agentId === "alice");
+    // Alice answered c2 at 80 s (before), talked until 140 s: 45 s of it after 95 s.
+    expect(alice).toMatchObject({ offered: 0, handled: 0, talkSec: 45, signedInSec: 205 });
+    expect(stats.agents.find((a) => a.agentId === "bob")).toMatchObject({ offered: 1, missed: 1 });
+  });
 });
