@@ -141,11 +141,13 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   const progress = setInterval(() => ctx.out(formatProgress(live.result(clock.now()), elapsed())), 1000);
   stack.defer(() => clearInterval(progress));
 
-  const placed = await placeCalls(gateway, clock, startAt, calls);
-  await clock.sleep(Math.max(0, startAt + traffic.durationSec * 1000 - clock.now()));
+  // Ctrl-C stops placing callers and skips the wait: the summary covers what happened until then.
+  const stop = ctx.signal;
+  const placed = await placeCalls(gateway, clock, startAt, calls, stop);
+  await clock.sleep(Math.max(0, startAt + traffic.durationSec * 1000 - clock.now()), stop).catch(() => {});
   // Let the calls in progress finish (talk, voicemail), bounded so a stuck call cannot hang the run.
   const drainUntil = clock.now() + 20 * 60_000;
-  while (clock.now() < drainUntil) {
+  while (clock.now() < drainUntil && !stop.aborted) {
     const now = live.result(clock.now());
     if (now.arrived >= placed && now.inProgress === 0) break;
     await sleepReal(100);
@@ -168,6 +170,8 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   await waitReal(() => relayCheck.hasAll(stored), 30_000);
   const relayOk = relayCheck.report(stored, ctx.out);
   const complete = checkComplete(stats, placed, ctx.out);
+  if (stop.aborted)
+    ctx.out(`${options.title}: interrupted after ${fmtMinutes(Math.round(elapsed()))} simulated`);
   const ok = relayOk && complete;
   ctx.out(ok ? `${options.title}: ok` : `${options.title}: FAILED`);
   return ok ? 0 : 1;
@@ -251,11 +255,13 @@ async function placeCalls(
   clock: Clock,
   startAt: number,
   calls: ReturnType<typeof planCalls>,
+  signal: AbortSignal,
 ): Promise<number> {
   let placed = 0;
   for (const call of calls) {
     const due = startAt + call.atSec * 1000;
-    if (due > clock.now()) await clock.sleep(due - clock.now());
+    if (due > clock.now()) await clock.sleep(due - clock.now(), signal).catch(() => {});
+    if (signal.aborted) break;
     await gateway.placeInboundCall({
       from: call.from,
       to: call.to,
