@@ -109,7 +109,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   // This run's events are those after the log's current end (the database may hold earlier runs).
   const runFrom = await endOfLog(platform.eventStore);
   const runStart = clock.now();
-  const written = await loadConfig(platform.eventStore, cc);
+  const written = await appendContactCentre(platform.eventStore, cc);
   ctx.out(`  configuration: ${written} config events appended to the "${CONFIG_STREAM}" stream`);
 
   // Live figures come from the EVENTS stream (what the relay published); the summary from the store.
@@ -178,7 +178,8 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
 }
 
 function loadTraffic(cc: ContactCentre, configFile: string, trafficFile: string | undefined): TrafficModel {
-  const base = defaultTraffic(cc.businessNumbers);
+  // Default traffic only on numbers that lead somewhere.
+  const base = defaultTraffic(cc.businessNumbers.filter((n) => cc.snapshot.numbers[n] !== undefined));
   if (trafficFile !== undefined) return parseTraffic(readYaml(trafficFile), trafficFile, cc.snapshot, base);
   const doc = readYaml(configFile) as Record<string, unknown> | null;
   if (doc && typeof doc === "object" && doc.traffic !== undefined)
@@ -204,8 +205,12 @@ function readYaml(file: string): unknown {
   return doc.toJS();
 }
 
-/** Appends what the `config` stream lacks, decided by the config decider, with the stream's version. */
-async function loadConfig(eventStore: OpenedEventStore, cc: ContactCentre): Promise<number> {
+/**
+ * Appends what the `config` stream lacks, decided by the config decider, with the stream's version as the
+ * expected version; returns the number of events appended (0 when the store already has it all). Usable by
+ * `run` too, to load a `--config` file's contact centre at start.
+ */
+export async function appendContactCentre(eventStore: OpenedEventStore, cc: ContactCentre): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     const existing = await eventStore.store.readStream(CONFIG_STREAM);
     const current = existing.reduce((s, e) => evolveConfig(s, e as unknown as ConfigEvent), EMPTY_CONFIG);

@@ -35,7 +35,8 @@ export interface CallerBehaviour {
 
 export type Arrival =
   | { readonly kind: "poisson"; readonly number: string; readonly perHour: number }
-  | { readonly kind: "schedule"; readonly number: string; readonly atSec: readonly number[] };
+  | { readonly kind: "schedule"; readonly number: string; readonly atSec: readonly number[] }
+  | { readonly kind: "every"; readonly number: string; readonly everySec: number; readonly startSec: number };
 
 export interface TrafficModel {
   readonly seed: string;
@@ -200,14 +201,8 @@ function readArrivals(value: unknown, path: string, c: Checker, config: ConfigSn
     } else {
       const everySec = c.number(f, "everySec", p, { positive: true });
       const startSec = c.number(f, "startSec", p, { min: 0 }) ?? 0;
-      // The period is not known here; a long list is cut to the period when planned.
-      if (number !== undefined && everySec !== undefined) {
-        const atSec = Array.from(
-          { length: Math.min(100_000, Math.ceil(86_400 / everySec)) },
-          (_, k) => startSec + k * everySec,
-        );
-        arrivals.push({ kind: "schedule", number, atSec });
-      }
+      if (number !== undefined && everySec !== undefined)
+        arrivals.push({ kind: "every", number, everySec, startSec });
     }
   });
   return arrivals;
@@ -385,7 +380,12 @@ export function planCalls(model: TrafficModel, config: ConfigSnapshot): Simulate
     const times =
       a.kind === "poisson"
         ? poissonArrivals(a.perHour, model.durationSec, seededRng(`${model.seed}:arrivals:${i}:${a.number}`))
-        : a.atSec.filter((t) => t < model.durationSec);
+        : a.kind === "every"
+          ? Array.from(
+              { length: Math.max(0, Math.ceil((model.durationSec - a.startSec) / a.everySec)) },
+              (_, k) => a.startSec + k * a.everySec,
+            )
+          : a.atSec.filter((t) => t < model.durationSec);
     for (const atSec of times) arrivals.push({ atSec, number: a.number });
   });
   arrivals.sort((x, y) => x.atSec - y.atSec || x.number.localeCompare(y.number));

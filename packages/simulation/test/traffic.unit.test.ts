@@ -156,6 +156,18 @@ describe("traffic model", () => {
     ]);
   });
 
+  it("everySec arrivals repeat from startSec until the end of the period", () => {
+    const model = parseTraffic(
+      { minutes: 1, arrivals: [{ number: "+442071234568", everySec: 25, startSec: 5 }] },
+      "t.yaml",
+      CC,
+    );
+    expect(model.arrivals).toEqual([{ kind: "every", number: "+442071234568", everySec: 25, startSec: 5 }]);
+    expect(planCalls(model, CC).map((c) => c.atSec)).toEqual([5, 30, 55]);
+    expect(planCalls({ ...model, durationSec: 56 }, CC).map((c) => c.atSec)).toEqual([5, 30, 55]);
+    expect(planCalls({ ...model, durationSec: 55 }, CC).map((c) => c.atSec)).toEqual([5, 30]);
+  });
+
   it("phone plans draw no-answer, busy, reject and answer at the configured rates", () => {
     const behaviour = {
       answerDelay: { kind: "fixed" as const, sec: 3 },
