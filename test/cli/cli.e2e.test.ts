@@ -213,6 +213,35 @@ flows:
     ]);
   });
 
+  it("simulate rejects bad traffic listing every error, and starts nothing", async () => {
+    const config = await writeTemp(
+      "ok.yaml",
+      `
+agents: [{ id: amy, phone: "+15550100001" }]
+numbers: [{ number: "+15550109999", flow: f }]
+flows: [{ id: f, start: ring, applets: { ring: { type: connect, target: { agent: amy }, branches: { fallback: bye } }, bye: { type: hangup } } }]
+`,
+    );
+    const traffic = await writeTemp(
+      "traffic.yaml",
+      `
+traffic:
+  arrivals: [{ number: "+15550100000", perHour: 10 }]
+  callers: { talkTime: { exponential: 0 } }
+  agents: { zed: { noAnswer: 0.5 } }
+`,
+    );
+    const result = await run(["simulate", "--config", config, "--traffic", traffic]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "switchyard: invalid traffic configuration (3 errors), nothing started:",
+      `  ${traffic}:traffic.arrivals[0].number: +15550100000 is not a business number of the contact centre`,
+      `  ${traffic}:traffic.callers.talkTime.exponential: the mean must be greater than 0`,
+      `  ${traffic}:traffic.agents.zed: unknown agent "zed" (not in the contact centre's agents)`,
+    ]);
+  });
+
   it("simulate without --config says what it needs", async () => {
     const result = await run(["simulate"]);
     expect(result.code).toBe(2);
