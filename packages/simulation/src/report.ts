@@ -79,7 +79,15 @@ export function formatSummary(stats: Statistics): string[] {
   const unanswered = Object.entries(stats.unanswered).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const total = unanswered.reduce((n, [, k]) => n + k, 0);
   lines.push(`calls never connected to an agent: ${total}`);
-  for (const [where, count] of unanswered) lines.push(`  ${where}: ${count}`);
+  for (const [where, count] of unanswered) {
+    lines.push(`  ${where}: ${count}`);
+    // Where exactly: the applets those calls went through, most common first (at most 4 shown).
+    const paths = Object.entries(stats.unansweredPaths[where] ?? {}).sort(
+      (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),
+    );
+    for (const [path, n] of paths.slice(0, 4)) lines.push(`    ${n} × ${path}`);
+    if (paths.length > 4) lines.push(`    … ${paths.length - 4} more paths`);
+  }
   return lines;
 }
 

@@ -75,6 +75,8 @@ export interface Statistics {
   readonly agents: readonly AgentFigures[];
   /** Where each call that was never connected to an agent went, e.g. "voicemail": 3. */
   readonly unanswered: Readonly<Record<string, number>>;
+  /** The same calls by the applets they went through: disposition → "welcome → menu → sales" → count. */
+  readonly unansweredPaths: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 interface Visit {
@@ -90,6 +92,8 @@ interface CallTrack {
   readonly startedAt: number;
   readonly flowId: string;
   applet?: { readonly id: string; readonly kind: string };
+  /** Applet ids entered, in order (a menu replayed in a row counts once). */
+  readonly path: string[];
   previousKind?: string;
   visit?: Visit;
   readonly visits: Visit[];
@@ -165,6 +169,7 @@ export class StatisticsBuilder {
         startedAt: num(d, "at"),
         flowId: str(d, "flowId"),
         visits: [],
+        path: [],
         queued: false,
         fellBack: false,
         voicemail: false,
@@ -177,6 +182,7 @@ export class StatisticsBuilder {
       case "AppletEntered": {
         call.previousKind = call.applet?.kind;
         call.applet = { id: str(d, "appletId"), kind: str(d, "kind") };
+        if (call.path.at(-1) !== call.applet.id) call.path.push(call.applet.id);
         if (call.applet.kind === "connect") {
           const visit: Visit = {
             key: this.#targetKey(call.flowId, call.applet.id),
@@ -375,10 +381,14 @@ export class StatisticsBuilder {
     agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
 
     const unanswered: Record<string, number> = {};
+    const unansweredPaths: Record<string, Record<string, number>> = {};
     for (const c of calls) {
       if (c.answeredAt !== undefined) continue;
       const where = disposition(c);
       unanswered[where] = (unanswered[where] ?? 0) + 1;
+      const paths = (unansweredPaths[where] ??= {});
+      const path = c.path.join(" → ") || "(no applet)";
+      paths[path] = (paths[path] ?? 0) + 1;
     }
     const ended = calls.filter((c) => c.ended !== undefined).length;
     return {
@@ -392,6 +402,7 @@ export class StatisticsBuilder {
       groups,
       agents,
       unanswered,
+      unansweredPaths,
     };
   }
 

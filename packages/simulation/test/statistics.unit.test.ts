@@ -245,6 +245,12 @@ describe("statistics from the event log", () => {
       voicemail: 1,
       "still queued at the end": 1,
     });
+    expect(stats.unansweredPaths).toEqual({
+      "abandoned in queue": { sales: 1 },
+      "hang-up after greeting": { "menu → sorry → bye": 1 },
+      voicemail: { "sales → support → vm": 1 },
+      "still queued at the end": { sales: 1 },
+    });
   });
 
   it("counts an open call's talk time and sign-in up to the time asked for", () => {
@@ -286,7 +292,7 @@ describe("statistics from the event log", () => {
     expect(summary).toContain("calls: 7 arrived, 6 offered to agents, 3 answered (answer rate 50.0%)");
     expect(summary).toContain("average speed of answer 33.7 s; service level 16.7% answered within 20 s");
     expect(summary).toMatch(/Alice \(alice\)\s+2\s+2\s+0\s+120\.0 s\s+300\.0 s\s+40\.0%/);
-    expect(summary).toContain("  voicemail: 1");
+    expect(summary).toContain("  voicemail: 1\n    1 × sales → support → vm");
   });
 
   it("reports direct Connect targets under their address, and a hang-up before the voicemail tone", () => {
