@@ -118,9 +118,15 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
     since: runStart,
   });
   const relayCheck = new RelayCheck();
+  const durable = `simulation_${randomUUID().slice(0, 8)}`;
+  // A consumer of this run only: removed afterwards so a shared NATS is not left with it.
+  stack.defer(async () => {
+    const jsm = await platform.bus.connection.jetstreamManager();
+    await jsm.consumers.delete(platform.bus.names.stream(EVENTS_STREAM), durable).catch(() => false);
+  });
   const consumer = await platform.bus.consume<EventMessage>({
     stream: EVENTS_STREAM,
-    durable: `simulation_${randomUUID().slice(0, 8)}`,
+    durable,
     deliverPolicy: "all",
     maxDeliver: 5,
     ackWaitMs: 30_000,
