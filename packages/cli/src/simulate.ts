@@ -80,6 +80,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   const agentIds = Object.keys(cc.snapshot.agents);
 
   ctx.out(`${options.title}: ${cc.file}`);
+  ctx.out(`  traffic: ${trafficSource(cc, options)}`);
   ctx.out(
     `  ${agentIds.length} agents, ${Object.keys(cc.snapshot.groups).length} groups, ` +
       `${Object.keys(cc.snapshot.numbers).length} numbers, ${Object.keys(cc.snapshot.flows).length} flows; ` +
@@ -191,6 +192,13 @@ function loadTraffic(cc: ContactCentre, configFile: string, trafficFile: string 
   if (doc && typeof doc === "object" && doc.traffic !== undefined)
     return parseTraffic({ traffic: doc.traffic }, configFile, cc.snapshot, base);
   return base;
+}
+
+function trafficSource(cc: ContactCentre, options: SimulationOptions): string {
+  if (options.trafficFile !== undefined) return options.trafficFile;
+  const doc = readYaml(options.configFile) as Record<string, unknown> | null;
+  if (doc && typeof doc === "object" && doc.traffic !== undefined) return `the traffic section of ${cc.file}`;
+  return "default (Poisson, 60 calls an hour on each business number)";
 }
 
 function readYaml(file: string): unknown {
