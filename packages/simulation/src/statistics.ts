@@ -386,7 +386,8 @@ export class StatisticsBuilder {
       if (c.answeredAt !== undefined) continue;
       const where = disposition(c);
       unanswered[where] = (unanswered[where] ?? 0) + 1;
-      const paths = (unansweredPaths[where] ??= {});
+      const paths = unansweredPaths[where] ?? {};
+      unansweredPaths[where] = paths;
       const path = c.path.join(" → ") || "(no applet)";
       paths[path] = (paths[path] ?? 0) + 1;
     }
