@@ -1,8 +1,13 @@
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
-import { ContactCentreConfigError } from "@switchyard/contact-centre";
+import {
+  CONTACT_CENTRE_SECTIONS,
+  ContactCentreConfigError,
+  loadContactCentre,
+} from "@switchyard/contact-centre";
 import { TrafficConfigError } from "@switchyard/simulation";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startPlatform } from "./platform.js";
+import { appendContactCentre } from "./simulate.js";
 
 export interface CliContext {
   readonly command: string;
@@ -45,8 +50,16 @@ export async function runCli(ctx: CliContext): Promise<number> {
         return 0;
       case "run": {
         const config = loadRuntimeConfig({ flags: ctx.flags, env: ctx.env });
+        // Agents, groups, numbers and flows declared in the file are validated before anything starts.
+        const declared = CONTACT_CENTRE_SECTIONS.some((s) => config.document[s] !== undefined);
+        const contactCentre =
+          config.configFile !== undefined && declared ? loadContactCentre(config.configFile) : undefined;
         await using platform = await startPlatform(config, { log: ctx.out });
         for (const line of platform.describe()) ctx.out(line);
+        if (contactCentre) {
+          const written = await appendContactCentre(platform.eventStore, contactCentre);
+          ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
+        }
         ctx.out("switchyard: up; Ctrl-C to stop");
         await abortion(ctx.signal);
         ctx.out("switchyard: stopping");

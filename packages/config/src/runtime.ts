@@ -29,6 +29,19 @@ export interface LoadOptions {
   readonly readFile?: (path: string) => string;
 }
 
+/** The top-level sections of the YAML file: the platform's own, the contact centre's and the simulation's. */
+export const FILE_SECTIONS: readonly string[] = [
+  "platform",
+  "database",
+  "nats",
+  "account",
+  "agents",
+  "groups",
+  "numbers",
+  "flows",
+  "traffic",
+];
+
 const PREFIX_RE = /^[a-z][a-z0-9_]{0,31}$/;
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -52,6 +65,14 @@ export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptio
         cause: error,
       });
     }
+  }
+  for (const key of Object.keys(document)) {
+    if (!FILE_SECTIONS.includes(key))
+      problems.push({
+        source: configFile ?? "file",
+        path: key,
+        reason: `unknown section (expected one of ${FILE_SECTIONS.join(", ")})`,
+      });
   }
   const fileSection = (key: string): Record<string, unknown> => {
     const v = document[key];
