@@ -81,6 +81,7 @@ try {
       decisionsPerSec: Math.round(decisions / seconds),
       callsPerSec: Number((calls / seconds).toFixed(1)),
       conflicts,
+      decisionMs: all.map((r) => r.stats().decisionMs),
     }),
   );
 } finally {

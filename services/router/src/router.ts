@@ -109,6 +109,8 @@ export interface RouterStats {
   readonly refused: number;
   readonly timersFired: number;
   readonly offers: number;
+  /** Wall-clock ms from taking a call input to having its effects published (last 2,000 decisions). */
+  readonly decisionMs: { readonly p50: number; readonly p99: number };
 }
 
 export interface Router extends AsyncDisposable {
@@ -164,6 +166,12 @@ export async function start(config: RouterConfig): Promise<Router> {
   };
 
   await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec(), ...workStreams()]);
+  const latencies: number[] = [];
+  const percentile = (q: number): number => {
+    if (latencies.length === 0) return 0;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+  };
 
   // Views, each with the stream version it reflects.
   // Call views are only ever read from the store (never advanced locally): they need the recorded metadata.
@@ -451,7 +459,13 @@ export async function start(config: RouterConfig): Promise<Router> {
       concurrency: config.concurrency ?? 16,
       decode: decodeCallInput,
       handler: (m: BusMessage<CallInputMessage>) =>
-        callLocks.run(m.payload.callId, () => handleInput(m.payload)),
+        callLocks.run(m.payload.callId, async () => {
+          const t0 = performance.now();
+          const result = await handleInput(m.payload);
+          latencies.push(performance.now() - t0);
+          if (latencies.length > 2_000) latencies.shift();
+          return result;
+        }),
       onError: (err, info, outcome) =>
         log(outcome === "dead-letter" ? "error" : "warn", `call input ${outcome}`, {
           subject: info.subject,
@@ -591,7 +605,7 @@ export async function start(config: RouterConfig): Promise<Router> {
   log("info", "router started", { durable, gateway: defaultGateway });
 
   return {
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, decisionMs: { p50: percentile(0.5), p99: percentile(0.99) } }),
     async [Symbol.asyncDispose]() {
       await Promise.allSettled(consumers.map((c) => c.stop()));
       watcher.stop();
