@@ -150,4 +150,28 @@ describe("queue", () => {
       .map((e) => (e.data as { callId: string }).callId);
     expect(answered).toEqual(callers);
   });
+
+  it("a caller who hangs up while queued leaves the queue, and the callers behind move up", async () => {
+    const g = await queuedGroup("qabandon", { maxWaitSec: 600, announcePosition: true, announceEverySec: 5 });
+    await takeBreak(g.agentId);
+    const impatient = await placeCall(p, { from: CALLER, to: g.number, patienceSec: 20 });
+    await untilQueued(impatient);
+    const patient = await placeCall(p, { from: CALLER, to: g.number, hangUpAfterSec: 60 });
+    const left = await endedCall(p, impatient);
+    expect(left.of("CallEnded")[0]?.reason).toBe("callerHungUp");
+    expect(left.of("CallerDequeued")[0]?.reason).toBe("callEnded");
+    const stayed = await endedCall(p, patient);
+    expect(stayed.of("CallerEnqueued")[0]?.position).toBe(2);
+    expect(stayed.of("QueuePositionAnnounced").map((a) => a.position)).toContain(1);
+    const queue = (await p.eventStore.store.readStream("queue-qabandon")).map((e) => [
+      e.type,
+      (e.data as { callId: string; reason?: string }).reason,
+    ]);
+    expect(queue).toEqual([
+      ["CallerQueued", undefined],
+      ["CallerQueued", undefined],
+      ["CallerLeftQueue", "callerHungUp"],
+      ["CallerLeftQueue", "callerHungUp"],
+    ]);
+  });
 });
