@@ -1,4 +1,6 @@
 /// <reference lib="esnext.disposable" />
+
+import { hostname } from "node:os";
 import {
   type Bus,
   type BusMessage,
@@ -93,6 +95,8 @@ export interface RouterConfig {
   readonly presenceBucket?: string;
   /** Decide attempts after version conflicts before the input is nak-ed for later (default 8). */
   readonly maxAttempts?: number;
+  /** Recorded in each event's metadata as `router` (default `<hostname>:<pid>`). */
+  readonly instanceId?: string;
   readonly log?: RouterLog;
 }
 
@@ -154,6 +158,7 @@ export async function start(config: RouterConfig): Promise<Router> {
   const defaultGateway = config.gatewayId ?? "default";
   const ackWaitMs = config.ackWaitMs ?? 10_000;
   const maxAttempts = config.maxAttempts ?? 8;
+  const instanceId = config.instanceId ?? `${hostname()}:${process.pid}`;
   const stats = {
     decisions: 0,
     noops: 0,
@@ -401,6 +406,7 @@ export async function start(config: RouterConfig): Promise<Router> {
               causationId: msg.messageId,
               correlationId: msg.callId,
               actor: "router",
+              router: instanceId,
               ...(w.streamId === streamId && gatewayId ? { gatewayId } : {}),
             },
           })),
