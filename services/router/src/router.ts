@@ -585,7 +585,9 @@ export async function start(config: RouterConfig): Promise<Router> {
         const groupId = e.streamId.slice("queue-".length);
         const cause = (e.data as { callId?: string }).callId;
         const [queue, cfg] = await Promise.all([queueStreams.load(e.streamId), configFor(0, false)]);
-        const waiting = queue.state.entries.filter((q) => q.callId !== cause);
+        // Only position announcements care about queue changes; without them, telling callers is wasted work.
+        const announces = cfg.groups[groupId]?.queue.announcePosition === true;
+        const waiting = announces ? queue.state.entries.filter((q) => q.callId !== cause) : [];
         const sends: Array<Promise<unknown>> = waiting.map((q) => {
           const message: CallInputMessage = {
             messageId: `qc:${e.id}:${q.callId}`,
