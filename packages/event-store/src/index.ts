@@ -7,6 +7,8 @@ export {
   MigrationError,
   WrongExpectedVersionError,
 } from "./errors.js";
+export { type Folded, FoldedStreams } from "./folded-streams.js";
+export { eventIdFor, KeyedLock, uuidFrom } from "./idempotence.js";
 export { migrations } from "./migrations.js";
 export { dropSchema, type OpenEventStoreOptions, type OpenedEventStore, openEventStore } from "./open.js";
 export type { AppendOptions, SqlEventStoreApi } from "./sql-event-store.js";

@@ -17,7 +17,13 @@ import {
   presenceKey,
   workStreams,
 } from "@switchyard/contracts";
-import { type EventStore, WrongExpectedVersionError } from "@switchyard/event-store";
+import {
+  type EventStore,
+  eventIdFor,
+  FoldedStreams,
+  KeyedLock,
+  WrongExpectedVersionError,
+} from "@switchyard/event-store";
 import {
   type AgentCommand,
   type AgentEvent,
@@ -34,8 +40,6 @@ import {
   RoutingDomainError,
 } from "@switchyard/routing-domain";
 import type { KV } from "nats";
-import { FoldedStreams } from "./folded.js";
-import { eventIdFor, KeyedLock } from "./ids.js";
 
 export type PresenceLogLevel = "debug" | "info" | "warn" | "error";
 export type PresenceLog = (
@@ -157,7 +161,7 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
     .views.kv(config.presenceBucket ?? presenceBucket(bus.names.prefix), { history: 1 });
 
   const agents = new FoldedStreams<AgentView>(store, { state: INITIAL_AGENT, causes: [] }, (s, e, r) => {
-    const cause = r.metadata.causationId;
+    const cause = r?.metadata.causationId;
     return {
       state: evolveAgent(s.state, e as AgentEvent),
       causes: cause ? [...s.causes.slice(-63), cause] : s.causes,

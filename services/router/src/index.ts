@@ -1,3 +1,3 @@
+export { eventIdFor, uuidFrom } from "@switchyard/event-store";
 export { decodeCallInput, decodeTimer, MalformedMessageError } from "./decode.js";
-export { eventIdFor, uuidFrom } from "./ids.js";
 export { type Router, type RouterConfig, type RouterLog, type RouterStats, start } from "./router.js";

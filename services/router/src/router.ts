@@ -26,7 +26,14 @@ import {
   timerSubject,
   workStreams,
 } from "@switchyard/contracts";
-import { type EventStore, type StreamAppend, WrongExpectedVersionError } from "@switchyard/event-store";
+import {
+  type EventStore,
+  eventIdFor,
+  FoldedStreams,
+  KeyedLock,
+  type StreamAppend,
+  WrongExpectedVersionError,
+} from "@switchyard/event-store";
 import {
   type AgentEvent,
   type AgentState,
@@ -67,8 +74,6 @@ import {
 } from "@switchyard/routing-domain";
 import type { KV } from "nats";
 import { decodeCallInput, decodeTimer } from "./decode.js";
-import { FoldedStreams } from "./folded.js";
-import { eventIdFor, KeyedLock } from "./ids.js";
 
 export type RouterLogLevel = "debug" | "info" | "warn" | "error";
 export type RouterLog = (

@@ -1,5 +1,5 @@
+import { KeyedLock } from "@switchyard/event-store";
 import { describe, expect, it } from "vitest";
-import { KeyedLock } from "../src/ids.js";
 import { decodeCallInput, decodeTimer, eventIdFor, MalformedMessageError, uuidFrom } from "../src/index.js";
 
 const message = (input: unknown, extra: Record<string, unknown> = {}) => ({

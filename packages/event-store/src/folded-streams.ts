@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from "@switchyard/event-store";
+import type { EventStore, RecordedEvent } from "./types.js";
 
 export interface Folded<S> {
   readonly state: S;
@@ -16,7 +16,11 @@ export class FoldedStreams<S> {
   constructor(
     private readonly store: Pick<EventStore, "readStream">,
     private readonly initial: S,
-    private readonly evolve: (state: S, event: { type: string; data: unknown }, e: RecordedEvent) => S,
+    private readonly evolve: (
+      state: S,
+      event: { type: string; data: unknown },
+      recorded: RecordedEvent | undefined,
+    ) => S,
     private readonly maxEntries = 10_000,
   ) {}
 
@@ -24,11 +28,29 @@ export class FoldedStreams<S> {
     return this.#cache.get(streamId);
   }
 
+  /**
+   * Records events this process just appended on top of `base` (the state it decided from), so its own writes
+   * are seen without a read. Ignored when the cache already knows a later version.
+   */
+  advance(streamId: string, base: Folded<S>, events: ReadonlyArray<{ type: string; data: unknown }>): void {
+    const cached = this.#cache.get(streamId);
+    if (cached && cached.version >= base.version + events.length) return;
+    let state = base.state;
+    for (const e of events) state = this.evolve(state, e, undefined);
+    this.#cache.set(streamId, { state, version: base.version + events.length });
+  }
+
   /** The stream's state as of now (at least): reads what was appended since the cached version. */
-  load(streamId: string): Promise<Folded<S>> {
+  load(streamId: string, options: { fresh?: boolean } = {}): Promise<Folded<S>> {
     const inFlight = this.#reading.get(streamId);
-    if (inFlight) return inFlight;
-    const p = this.#read(streamId).finally(() => this.#reading.delete(streamId));
+    // A read already under way may have started before the write we must see (after a version conflict).
+    if (inFlight && !options.fresh) return inFlight;
+    const p = (inFlight ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#read(streamId))
+      .finally(() => {
+        if (this.#reading.get(streamId) === p) this.#reading.delete(streamId);
+      });
     this.#reading.set(streamId, p);
     return p;
   }
