@@ -22,6 +22,13 @@ export interface Platform extends AsyncDisposable {
 
 type Log = (line: string) => void;
 
+/** Why a target does not run under `switchyard run` yet. */
+const NOT_BUILT: Partial<Record<Target, string>> = {
+  "media-gateway":
+    "the SIP driver is not built; the simulated driver runs under `switchyard demo` and `simulate`",
+  "admin-api": "the gRPC admin API is a later issue",
+};
+
 /**
  * Starts the asked-for services in this process over one event store and one NATS connection. Adapters are
  * opened here (services never open their own) so that `--target all` shares them.
@@ -106,7 +113,9 @@ export async function startPlatform(
       `event store: ${eventStore.backend === "pglite" ? `PGlite (embedded${config.dataDir ? `, ${config.dataDir}` : ", in memory"})` : `PostgreSQL ${redactUrl(config.databaseUrl ?? "")}`}, schema ${eventStore.schema}`,
       `nats: ${embedded ? `private nats-server at ${natsUrl}` : redactUrl(natsUrl)}, prefix ${config.prefix}`,
       `services up: ${started.join(", ") || "none"}`,
-      ...(missing.length > 0 ? [`not in this build yet: ${missing.join(", ")}`] : []),
+      ...(missing.length > 0
+        ? [`not in this build yet: ${missing.map((t) => `${t} (${NOT_BUILT[t] ?? "not built"})`).join(", ")}`]
+        : []),
     ];
     return {
       eventStore,
