@@ -89,7 +89,8 @@ describe("strategy properties through the call decider (random groups, presence 
               },
               bye: hangup,
             },
-            groups: [group("g", "roundRobin", members)],
+            // Unanswered offers must leave the agent free (no autopause after missed offers).
+            groups: [group("g", "roundRobin", members, { maxMissedOffers: 0 })],
           });
           const counts = new Map(members.map((m) => [m, 0]));
           for (let i = 0; i < calls; i++) {

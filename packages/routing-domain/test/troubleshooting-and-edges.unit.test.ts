@@ -90,7 +90,8 @@ describe("Troubleshooting", () => {
   it("Troubleshooting › Calls not distributed evenly: Round-Robin spreads calls evenly over the group's agents", () => {
     const w = worldWith({
       applets: groupFlow(),
-      groups: [group("g", "roundRobin", ["ann", "bob", "cid", "dee"])],
+      // Every offer rings out: autopause after missed offers would take agents out of the rotation.
+      groups: [group("g", "roundRobin", ["ann", "bob", "cid", "dee"], { maxMissedOffers: 0 })],
     });
     const counts: Record<string, number> = {};
     for (let i = 0; i < 20; i++) {

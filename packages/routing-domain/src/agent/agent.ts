@@ -23,7 +23,16 @@ export interface AgentState {
   /** Calls answered in the period named by `periodKey`. */
   readonly calls: { readonly periodKey: string; readonly count: number };
   readonly wrapUpEndsAt?: number;
+  /** Offers missed in a row (no answer, busy, rejected) since the last answered call, sign-in or break. */
+  readonly missedOffers?: number;
+  /** Not offered a call before this instant: the cooldown after a missed offer. */
+  readonly cooldownUntil?: number;
+  /** Why the agent is on break ("missed offers" when the platform paused them). */
+  readonly breakReason?: string;
 }
+
+/** The break reason of an agent paused by the platform after too many missed offers in a row. */
+export const MISSED_OFFERS_BREAK = "missed offers";
 
 export const INITIAL_AGENT: AgentState = { status: "signedOut", calls: { periodKey: "", count: 0 } };
 
@@ -32,21 +41,35 @@ export const agentStreamId = (agentId: string): string => `agent-${agentId}`;
 export type AgentCommand =
   | { readonly type: "SignIn"; readonly now: number }
   | { readonly type: "SignOut"; readonly now: number }
-  | { readonly type: "StartBreak"; readonly now: number }
+  | { readonly type: "StartBreak"; readonly now: number; readonly reason?: string }
   | { readonly type: "EndBreak"; readonly now: number }
   | { readonly type: "MarkOffline"; readonly now: number }
   | { readonly type: "Reserve"; readonly callId: string; readonly legId: string; readonly now: number }
   | { readonly type: "StartRinging"; readonly callId: string; readonly now: number }
   /** `periodKey` is computed by the caller with `periodKey(now, timeZone, period)`. */
   | { readonly type: "Answer"; readonly callId: string; readonly now: number; readonly periodKey: string }
-  | { readonly type: "Release"; readonly callId: string; readonly now: number; readonly reason: string }
+  | {
+      readonly type: "Release";
+      readonly callId: string;
+      readonly now: number;
+      readonly reason: string;
+      /**
+       * Present when the agent's phone missed the offer (no answer, busy, rejected), with the policy of the
+       * group the offer came through; absent when the call took the offer back (answered elsewhere, caller gone).
+       */
+      readonly missed?: { readonly maxMissedOffers: number; readonly cooldownSec: number };
+    }
   | { readonly type: "EndCall"; readonly callId: string; readonly now: number; readonly wrapUpSec: number }
   | { readonly type: "EndWrapUp"; readonly callId: string; readonly now: number };
 
 export type AgentEvent =
   | { readonly type: "AgentSignedIn"; readonly data: { readonly at: number } }
   | { readonly type: "AgentSignedOut"; readonly data: { readonly at: number } }
-  | { readonly type: "AgentBreakStarted"; readonly data: { readonly at: number } }
+  | {
+      readonly type: "AgentBreakStarted";
+      /** `reason` "missed offers" with `misses`: the platform paused the agent in the decision that saw the miss. */
+      readonly data: { readonly at: number; readonly reason?: string; readonly misses?: number };
+    }
   | { readonly type: "AgentBreakEnded"; readonly data: { readonly at: number } }
   | { readonly type: "AgentWentOffline"; readonly data: { readonly at: number } }
   | {
@@ -60,7 +83,15 @@ export type AgentEvent =
     }
   | {
       readonly type: "AgentReleased";
-      readonly data: { readonly callId: string; readonly at: number; readonly reason: string };
+      readonly data: {
+        readonly callId: string;
+        readonly at: number;
+        readonly reason: string;
+        /** The agent's phone missed the offer: `misses` in a row now; no offer before `cooldownUntil`. */
+        readonly missed?: boolean;
+        readonly misses?: number;
+        readonly cooldownUntil?: number;
+      };
     }
   | {
       readonly type: "AgentCallEnded";
@@ -81,6 +112,22 @@ export class AgentBusyError extends RoutingDomainError {
     );
   }
 }
+
+/** Reservation refused because the agent missed an offer a moment ago and is cooling down. */
+export class AgentInCooldownError extends RoutingDomainError {
+  override readonly name = "AgentInCooldownError";
+  constructor(readonly cooldownUntil: number) {
+    super(`agent missed an offer and is not offered calls until ${cooldownUntil}`);
+  }
+}
+
+/** The agent is cooling down after a missed offer at `now`. */
+export const inCooldown = (state: AgentState, now: number): boolean =>
+  state.cooldownUntil !== undefined && now < state.cooldownUntil;
+
+/** Available and not cooling down: the agent may be offered a call at `now`. */
+export const isOfferable = (state: AgentState, now: number): boolean =>
+  state.status === "available" && !inCooldown(state, now);
 
 /** Reservation refused because the agent is not taking calls (signed out, on break, offline). */
 export class AgentUnavailableError extends RoutingDomainError {
@@ -119,7 +166,12 @@ export function decideAgent(command: AgentCommand, state: AgentState): AgentEven
     case "StartBreak":
       if (s === "onBreak") return [];
       if (s === "available" || s === "wrapUp")
-        return [{ type: "AgentBreakStarted", data: { at: command.now } }];
+        return [
+          {
+            type: "AgentBreakStarted",
+            data: { at: command.now, ...(command.reason !== undefined ? { reason: command.reason } : {}) },
+          },
+        ];
       return refuse();
     case "EndBreak":
       if (s !== "onBreak") return refuse();
@@ -130,6 +182,7 @@ export function decideAgent(command: AgentCommand, state: AgentState): AgentEven
       return [{ type: "AgentWentOffline", data: { at: command.now } }];
     case "Reserve":
       if (s === "available") {
+        if (inCooldown(state, command.now)) throw new AgentInCooldownError(state.cooldownUntil as number);
         return [
           { type: "AgentReserved", data: { callId: command.callId, legId: command.legId, at: command.now } },
         ];
@@ -155,12 +208,29 @@ export function decideAgent(command: AgentCommand, state: AgentState): AgentEven
     case "Release":
       // Idempotent: releasing a reservation the agent no longer holds changes nothing.
       if ((s === "reserved" || s === "ringing") && holdsCall(state, command.callId)) {
-        return [
+        const released = { callId: command.callId, at: command.now, reason: command.reason };
+        const missed = command.missed;
+        if (!missed) return [{ type: "AgentReleased", data: released }];
+        const misses = (state.missedOffers ?? 0) + 1;
+        const events: AgentEvent[] = [
           {
             type: "AgentReleased",
-            data: { callId: command.callId, at: command.now, reason: command.reason },
+            data: {
+              ...released,
+              missed: true,
+              misses,
+              ...(missed.cooldownSec > 0 ? { cooldownUntil: command.now + missed.cooldownSec * 1000 } : {}),
+            },
           },
         ];
+        // Paused in the same decision as the miss: no router can offer the agent a call in between.
+        if (missed.maxMissedOffers > 0 && misses >= missed.maxMissedOffers) {
+          events.push({
+            type: "AgentBreakStarted",
+            data: { at: command.now, reason: MISSED_OFFERS_BREAK, misses },
+          });
+        }
+        return events;
       }
       return [];
     case "EndCall":
@@ -190,6 +260,12 @@ export function decideAgent(command: AgentCommand, state: AgentState): AgentEven
   }
 }
 
+/** A fresh start: the agent signed in or came back from a break. */
+const clearMisses = (state: AgentState): AgentState => {
+  const { missedOffers: _m, cooldownUntil: _c, breakReason: _b, ...rest } = state;
+  return rest;
+};
+
 const clearCall = (state: AgentState): AgentState => {
   const { callId: _c, legId: _l, wrapUpEndsAt: _w, ...rest } = state;
   return rest;
@@ -199,11 +275,17 @@ export function evolveAgent(state: AgentState, event: AgentEvent): AgentState {
   switch (event.type) {
     case "AgentSignedIn":
     case "AgentBreakEnded":
-      return { ...clearCall(state), status: "available", idleSince: event.data.at };
+      return { ...clearMisses(clearCall(state)), status: "available", idleSince: event.data.at };
     case "AgentSignedOut":
       return { ...clearCall(state), status: "signedOut" };
-    case "AgentBreakStarted":
-      return { ...clearCall(state), status: "onBreak" };
+    case "AgentBreakStarted": {
+      const { breakReason: _b, ...rest } = clearCall(state);
+      return {
+        ...rest,
+        status: "onBreak",
+        ...(event.data.reason !== undefined ? { breakReason: event.data.reason } : {}),
+      };
+    }
     case "AgentWentOffline":
       return { ...clearCall(state), status: "offline" };
     case "AgentReserved":
@@ -213,10 +295,19 @@ export function evolveAgent(state: AgentState, event: AgentEvent): AgentState {
     case "AgentAnswered": {
       const { periodKey } = event.data;
       const count = state.calls.periodKey === periodKey ? state.calls.count + 1 : 1;
-      return { ...state, status: "onCall", calls: { periodKey, count } };
+      return { ...clearMisses(state), status: "onCall", calls: { periodKey, count } };
     }
     case "AgentReleased":
       // The agent did not take the call: still idle since before the offer.
+      if (event.data.missed) {
+        const { cooldownUntil: _c, ...rest } = clearCall(state);
+        return {
+          ...rest,
+          status: "available",
+          missedOffers: event.data.misses ?? (state.missedOffers ?? 0) + 1,
+          ...(event.data.cooldownUntil !== undefined ? { cooldownUntil: event.data.cooldownUntil } : {}),
+        };
+      }
       return { ...clearCall(state), status: "available" };
     case "AgentCallEnded":
       if (event.data.wrapUpEndsAt !== undefined) {

@@ -1,4 +1,4 @@
-import { BUSY_STATUSES } from "../agent/agent.js";
+import { BUSY_STATUSES, inCooldown } from "../agent/agent.js";
 import type { GroupConfig } from "../config/snapshot.js";
 import { branchFor, type ConnectApplet, type FallbackOutcome } from "../flow/model.js";
 import { positionOf, QueueFullError } from "../queue/queue.js";
@@ -113,7 +113,11 @@ export function enterConnect(b: DecisionBuilder, appletId: string, applet: Conne
       const [member] = memberSnapshots([agent.agentId], b.ctx.presence, b.now, b.periodKey) as [
         MemberSnapshot,
       ];
-      const available = member.status === "available";
+      const cooling = member.status === "available" && member.cooldownUntil !== undefined;
+      const available = member.status === "available" && !cooling;
+      const why = cooling
+        ? `in cooldown after a missed offer until ${member.cooldownUntil}`
+        : (member.status as string);
       const result: StrategyResult = {
         strategy: "simultaneous",
         chosen: available ? [agent.agentId] : [],
@@ -124,18 +128,16 @@ export function enterConnect(b: DecisionBuilder, appletId: string, applet: Conne
             idleSec: Math.floor(member.idleMs / 1000),
             callsInPeriod: member.callsInPeriod,
             chosen: available,
-            reason: available ? "the applet's agent, available" : `the applet's agent is ${member.status}`,
+            reason: available ? "the applet's agent, available" : `the applet's agent is ${why}`,
           },
         ],
-        reason: available
-          ? `agent ${agent.agentId} is available`
-          : `agent ${agent.agentId} is ${member.status}`,
+        reason: available ? `agent ${agent.agentId} is available` : `agent ${agent.agentId} is ${why}`,
       };
       const { strategy: _s, ...rest } = result;
       if (!available) {
         b.emit({ type: "RoutingDecided", data: { ...base, ...rest, ...planFields(settings), legs: [] } });
         const busy = member.status !== "unknown" && BUSY_STATUSES.has(member.status);
-        completeConnect(b, busy ? "busy" : "noAnswer", `agent ${agent.agentId} is ${member.status}`);
+        completeConnect(b, busy ? "busy" : "noAnswer", `agent ${agent.agentId} is ${why}`);
         return;
       }
       ring(b, { ...base, ...rest }, settings, [{ to: agent.contact, agentId: agent.agentId }]);
@@ -176,12 +178,15 @@ function routeGroup(
   settings: ConnectSettings,
   run: ConnectRun | undefined,
 ): void {
-  const members = memberSnapshots(group.members, b.ctx.presence, b.now, b.periodKey).map((m) =>
-    // Agents reserved earlier in this same decision are not available any more.
-    m.status === "available" && b.agentState(m.agentId).status !== "available"
-      ? { ...m, status: b.agentState(m.agentId).status }
-      : m,
-  );
+  const members = memberSnapshots(group.members, b.ctx.presence, b.now, b.periodKey).map((m) => {
+    // Agents reserved, paused or cooling down earlier in this same decision are not available any more.
+    const working = b.agentState(m.agentId);
+    if (m.status === "available" && working.status !== "available") return { ...m, status: working.status };
+    if (m.status === "available" && m.cooldownUntil === undefined && inCooldown(working, b.now)) {
+      return { ...m, cooldownUntil: working.cooldownUntil as number };
+    }
+    return m;
+  });
   const cursor = b.groupState(group.groupId).cursor;
   const result = selectAgents({
     strategy: group.strategy,

@@ -1,3 +1,4 @@
+import { missedOfferPolicy } from "../config/snapshot.js";
 import type { DecisionBuilder } from "./builder.js";
 import type { LegInfo } from "./types.js";
 
@@ -5,6 +6,13 @@ import type { LegInfo } from "./types.js";
 export const isLive = (leg: LegInfo | undefined): boolean =>
   leg !== undefined &&
   (leg.status === "originating" || leg.status === "ringing" || leg.status === "answered");
+
+/**
+ * Why an unanswered offer ended that counts against the agent: their phone rang out (gateway no-answer or our
+ * ring timeout), was busy, or declined (reported as busy) or hung up while ringing. A failed line, or an offer
+ * the call took back (answered elsewhere, caller gone), does not.
+ */
+const MISSED_REASONS: ReadonlySet<string> = new Set(["noAnswer", "ringTimeout", "busy", "hungUp"]);
 
 /** The agent a leg held goes back: released if it never answered, call ended (maybe wrap-up) if it did. */
 export function freeAgentOf(b: DecisionBuilder, leg: LegInfo, answered: boolean, reason: string): void {
@@ -14,7 +22,15 @@ export function freeAgentOf(b: DecisionBuilder, leg: LegInfo, answered: boolean,
     const wrapUpSec = b.ctx.config.agents[leg.agentId]?.wrapUpSec ?? 0;
     b.agentCommand(leg.agentId, { type: "EndCall", callId, now: b.now, wrapUpSec });
   } else {
-    b.agentCommand(leg.agentId, { type: "Release", callId, now: b.now, reason });
+    const run = b.state.applet?.kind === "connect" ? b.state.applet : undefined;
+    const groupId = run?.legIds.includes(leg.legId) ? run.groupId : undefined;
+    b.agentCommand(leg.agentId, {
+      type: "Release",
+      callId,
+      now: b.now,
+      reason,
+      ...(MISSED_REASONS.has(reason) ? { missed: missedOfferPolicy(b.ctx.config, groupId) } : {}),
+    });
   }
 }
 

@@ -10,6 +10,8 @@ export type ConfigCommand =
       readonly recordCalls?: boolean;
       readonly timeZone?: string;
       readonly callsPeriod?: CallsPeriod;
+      readonly maxMissedOffers?: number;
+      readonly missedOfferCooldownSec?: number;
     }
   | {
       readonly type: "DefineAgent";
@@ -28,6 +30,8 @@ export type ConfigCommand =
       readonly ringTimeoutSec?: number;
       readonly maxRingAttempts?: number;
       readonly queue?: Partial<QueueSettings>;
+      readonly maxMissedOffers?: number;
+      readonly missedOfferCooldownSec?: number;
     }
   | { readonly type: "RemoveGroup"; readonly groupId: string }
   | { readonly type: "DefineNumber"; readonly number: string; readonly flowId: string }

@@ -63,6 +63,26 @@ const positiveInt = (value: number, setting: string): void => {
     throw new InvalidSettingError(setting, "must be a positive integer");
 };
 
+const nonNegativeInt = (value: number | undefined, setting: string): void => {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+    throw new InvalidSettingError(setting, "must be 0 or a positive integer");
+};
+
+/** The missed-offer settings a command gives (or `previous` keeps), without keys for absent ones. */
+function missedOfferSettings(
+  command: { readonly maxMissedOffers?: number; readonly missedOfferCooldownSec?: number },
+  previous: { readonly maxMissedOffers?: number; readonly missedOfferCooldownSec?: number } = {},
+) {
+  nonNegativeInt(command.maxMissedOffers, "maxMissedOffers");
+  nonNegativeInt(command.missedOfferCooldownSec, "missedOfferCooldownSec");
+  const max = command.maxMissedOffers ?? previous.maxMissedOffers;
+  const cooldown = command.missedOfferCooldownSec ?? previous.missedOfferCooldownSec;
+  return {
+    ...(max !== undefined ? { maxMissedOffers: max } : {}),
+    ...(cooldown !== undefined ? { missedOfferCooldownSec: cooldown } : {}),
+  };
+}
+
 export function decideConfig(command: ConfigCommand, state: ConfigSnapshot): ConfigEvent[] {
   const version = state.version + 1;
   switch (command.type) {
@@ -73,6 +93,7 @@ export function decideConfig(command: ConfigCommand, state: ConfigSnapshot): Con
         recordCalls: command.recordCalls ?? state.account.recordCalls,
         timeZone: command.timeZone ?? state.account.timeZone,
         callsPeriod: command.callsPeriod ?? state.account.callsPeriod,
+        ...missedOfferSettings(command, state.account),
       };
       return [{ type: "AccountConfigured", data: { version, account } }];
     }
@@ -116,6 +137,7 @@ export function decideConfig(command: ConfigCommand, state: ConfigSnapshot): Con
       positiveInt(queue.maxSize, "queue.maxSize");
       positiveInt(queue.maxWaitSec, "queue.maxWaitSec");
       positiveInt(queue.announceEverySec, "queue.announceEverySec");
+      const missed = missedOfferSettings(command);
       const group: GroupConfig = {
         groupId: command.groupId,
         name: command.name,
@@ -124,6 +146,7 @@ export function decideConfig(command: ConfigCommand, state: ConfigSnapshot): Con
         ringTimeoutSec,
         maxRingAttempts,
         queue,
+        ...missed,
       };
       return [{ type: "GroupDefined", data: { version, group } }];
     }

@@ -19,6 +19,10 @@ export interface AccountSettings {
   /** IANA zone; the calls-handled period is counted on this wall clock. */
   readonly timeZone: string;
   readonly callsPeriod: CallsPeriod;
+  /** Account default for groups that do not set it (absent: `DEFAULT_MISSED_OFFERS`). */
+  readonly maxMissedOffers?: number;
+  /** Account default for groups that do not set it (absent: 0). */
+  readonly missedOfferCooldownSec?: number;
 }
 
 export const DEFAULT_ACCOUNT: AccountSettings = {
@@ -64,6 +68,33 @@ export interface GroupConfig {
   readonly ringTimeoutSec: number;
   readonly maxRingAttempts: number;
   readonly queue: QueueSettings;
+  /**
+   * Consecutive offers an agent may miss (no answer, busy, rejected) before being put on break with reason
+   * "missed offers"; 0 never pauses. Absent: the account's setting.
+   */
+  readonly maxMissedOffers?: number;
+  /** After a missed offer the agent is not offered another call for this long. Absent: the account's. */
+  readonly missedOfferCooldownSec?: number;
+}
+
+/** Consecutive missed offers after which an agent is paused, when neither group nor account says. */
+export const DEFAULT_MISSED_OFFERS = 3;
+
+export interface MissedOfferPolicy {
+  readonly maxMissedOffers: number;
+  readonly cooldownSec: number;
+}
+
+/** The missed-offer policy for an offer made through `groupId` (group, else account, else defaults). */
+export function missedOfferPolicy(
+  config: Pick<ConfigSnapshot, "account" | "groups">,
+  groupId: string | undefined,
+): MissedOfferPolicy {
+  const group = groupId !== undefined ? config.groups[groupId] : undefined;
+  return {
+    maxMissedOffers: group?.maxMissedOffers ?? config.account.maxMissedOffers ?? DEFAULT_MISSED_OFFERS,
+    cooldownSec: group?.missedOfferCooldownSec ?? config.account.missedOfferCooldownSec ?? 0,
+  };
 }
 
 export interface NumberConfig {

@@ -1,3 +1,4 @@
+import { type AgentState, isOfferable } from "../agent/agent.js";
 import type { ConfigSnapshot } from "../config/snapshot.js";
 import { RoutingDomainError } from "../shared/errors.js";
 
@@ -99,13 +100,17 @@ export type QueueView = Readonly<Record<string, QueueViewEntry>>;
 
 /**
  * The caller a freed agent should take: the longest-waiting caller among the queues of every group the agent
- * serves (ties: earlier group id, then call id). Undefined when none of them has anyone waiting.
+ * serves (ties: earlier group id, then call id). Undefined when none of them has anyone waiting, or — when
+ * the agent's state is given — when the agent cannot be offered a call at `now` (paused, busy, cooling down
+ * after a missed offer: the cooldown's end is the next chance).
  */
 export function nextCallerFor(
   agentId: string,
   queues: QueueView,
   config: Pick<ConfigSnapshot, "groups">,
+  agent?: { readonly state: AgentState; readonly now: number },
 ): { readonly groupId: string; readonly callId: string; readonly enqueuedAt: number } | undefined {
+  if (agent && !isOfferable(agent.state, agent.now)) return undefined;
   let best: { groupId: string; callId: string; enqueuedAt: number } | undefined;
   for (const group of Object.values(config.groups).sort((a, b) => (a.groupId < b.groupId ? -1 : 1))) {
     if (!group.queue.enabled || !group.members.includes(agentId)) continue;

@@ -1,4 +1,4 @@
-import { type AgentStatus, callsInPeriod, type PresenceView } from "../agent/agent.js";
+import { type AgentStatus, callsInPeriod, inCooldown, type PresenceView } from "../agent/agent.js";
 import type { Strategy } from "../config/snapshot.js";
 import { tieBreakHash } from "../shared/hash.js";
 
@@ -9,6 +9,8 @@ export interface MemberSnapshot {
   /** Milliseconds available without a call (0 unless available). */
   readonly idleMs: number;
   readonly callsInPeriod: number;
+  /** Set when the agent is cooling down after a missed offer: not offered a call before then. */
+  readonly cooldownUntil?: number;
 }
 
 /** Per-call progress of the Sequential strategy: which pass, and the next list index to try. */
@@ -60,7 +62,7 @@ export interface StrategyResult {
   readonly exhausted?: boolean;
 }
 
-const isAvailable = (m: MemberSnapshot): boolean => m.status === "available";
+const isAvailable = (m: MemberSnapshot): boolean => m.status === "available" && m.cooldownUntil === undefined;
 
 const skipReason = (m: MemberSnapshot): string => {
   switch (m.status) {
@@ -81,7 +83,9 @@ const skipReason = (m: MemberSnapshot): string => {
     case "unknown":
       return "skipped: no presence known";
     case "available":
-      return "available";
+      return m.cooldownUntil !== undefined
+        ? `skipped: cooldown after missed offer until ${m.cooldownUntil}`
+        : "available";
     default: {
       const unknown: never = m.status;
       throw new Error(`unknown status ${String(unknown)}`);
@@ -260,6 +264,7 @@ export function memberSnapshots(
       status: s.status,
       idleMs: s.status === "available" && s.idleSince !== undefined ? Math.max(0, now - s.idleSince) : 0,
       callsInPeriod: callsInPeriod(s, periodKey),
+      ...(s.status === "available" && inCooldown(s, now) ? { cooldownUntil: s.cooldownUntil as number } : {}),
     };
   });
 }
