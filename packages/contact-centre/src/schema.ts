@@ -96,6 +96,8 @@ function readAccount(
     "recordCalls",
     "timeZone",
     "callsPeriod",
+    "maxMissedOffers",
+    "missedOfferCooldownSec",
   ]);
   if (!f) return { businessNumbers: [] };
   const businessNumbers: string[] = [];
@@ -114,6 +116,7 @@ function readAccount(
   if (timeZone !== undefined && !validTimeZone(timeZone))
     c.problem(join(path, "timeZone"), `"${timeZone}" is not an IANA time zone (e.g. Europe/London)`);
   const callsPeriod = c.oneOf(f, "callsPeriod", path, PERIODS);
+  const missed = readMissedOffers(f, path, c);
   commands.push({
     path,
     command: {
@@ -122,9 +125,20 @@ function readAccount(
       ...(recordCalls === undefined ? {} : { recordCalls }),
       ...(timeZone === undefined || !validTimeZone(timeZone) ? {} : { timeZone }),
       ...(callsPeriod === undefined ? {} : { callsPeriod }),
+      ...missed,
     },
   });
   return { businessNumbers };
+}
+
+/** `maxMissedOffers` / `missedOfferCooldownSec` (account default or group), each a whole number ≥ 0. */
+function readMissedOffers(f: Fields, path: string, c: Checker) {
+  const maxMissedOffers = c.number(f, "maxMissedOffers", path, { integer: true, min: 0 });
+  const missedOfferCooldownSec = c.number(f, "missedOfferCooldownSec", path, { integer: true, min: 0 });
+  return {
+    ...(maxMissedOffers === undefined ? {} : { maxMissedOffers }),
+    ...(missedOfferCooldownSec === undefined ? {} : { missedOfferCooldownSec }),
+  };
 }
 
 function readAgents(value: unknown, c: Checker, commands: Located[]): Set<string> {
@@ -191,6 +205,8 @@ function readGroups(
       "ringTimeoutSec",
       "maxRingAttempts",
       "queue",
+      "maxMissedOffers",
+      "missedOfferCooldownSec",
     ]);
     if (!f) return;
     const id = c.string(f, "id", path, true);
@@ -212,6 +228,7 @@ function readGroups(
     const ringTimeoutSec = c.number(f, "ringTimeoutSec", path, { integer: true, positive: true });
     const maxRingAttempts = c.number(f, "maxRingAttempts", path, { integer: true, positive: true });
     const queue = f.queue === undefined ? {} : readQueue(f.queue, join(path, "queue"), c);
+    const missed = readMissedOffers(f, path, c);
     if (id !== undefined && strategy !== undefined && queue !== undefined) {
       commands.push({
         path,
@@ -224,6 +241,7 @@ function readGroups(
           ...(ringTimeoutSec === undefined ? {} : { ringTimeoutSec }),
           ...(maxRingAttempts === undefined ? {} : { maxRingAttempts }),
           queue,
+          ...missed,
         },
       });
     }

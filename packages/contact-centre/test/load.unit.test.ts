@@ -309,3 +309,53 @@ flows:
     expect(issues.map((i) => i.path)).toEqual(['numbers["+44 20"]']);
   });
 });
+
+describe("missed-offer settings", () => {
+  it("the account default and a group's own value reach the configuration", () => {
+    const text = VALID.replace(
+      "  timeZone: Europe/London\n",
+      "  timeZone: Europe/London\n  maxMissedOffers: 5\n",
+    ).replace(
+      "    ringTimeoutSec: 20\n",
+      "    ringTimeoutSec: 20\n    maxMissedOffers: 2\n    missedOfferCooldownSec: 15\n",
+    );
+    const cc = parseContactCentre(text, "cc.yaml");
+    expect(cc.commands).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: "ConfigureAccount", maxMissedOffers: 5 }),
+        expect.objectContaining({
+          type: "DefineGroup",
+          groupId: "sales",
+          maxMissedOffers: 2,
+          missedOfferCooldownSec: 15,
+        }),
+      ]),
+    );
+    const events = configEventsFor(cc, EMPTY_CONFIG);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: "GroupDefined",
+          data: expect.objectContaining({
+            group: expect.objectContaining({ maxMissedOffers: 2, missedOfferCooldownSec: 15 }),
+          }),
+        }),
+      ]),
+    );
+  });
+
+  it("negative, fractional or non-numeric values are rejected at their paths", () => {
+    const text = VALID.replace(
+      "  timeZone: Europe/London\n",
+      "  timeZone: Europe/London\n  missedOfferCooldownSec: -1\n",
+    ).replace(
+      "    ringTimeoutSec: 20\n",
+      "    ringTimeoutSec: 20\n    maxMissedOffers: 1.5\n    missedOfferCooldownSec: soon\n",
+    );
+    const issues = issuesOf(text);
+    const byPath = new Map(issues.map((i) => [i.path, i.reason]));
+    expect(byPath.get("account.missedOfferCooldownSec")).toBe("must be 0 or more, got -1");
+    expect(byPath.get("groups[0].maxMissedOffers")).toBe("must be a whole number, got 1.5");
+    expect(byPath.get("groups[0].missedOfferCooldownSec")).toBe('must be a number, got string "soon"');
+  });
+});
