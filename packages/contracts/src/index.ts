@@ -68,6 +68,11 @@ export interface TimerMessage {
    * `EndWrapUp{callId}` to this agent instead of `TimerFired` to the call.
    */
   readonly agentId?: string;
+  /**
+   * With `agentId`: absent (or "wrapUpEnd") is the wrap-up end above; "cooldownEnd" is the end of the agent's
+   * cooldown after a missed offer (`AgentReleased{cooldownUntil}`): firing offers the agent a queued caller.
+   */
+  readonly kind?: "wrapUpEnd" | "cooldownEnd";
 }
 
 export type AgentInput =
