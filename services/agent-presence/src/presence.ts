@@ -119,7 +119,7 @@ function commandOf(input: AgentInput, now: number): AgentCommand {
     case "SignOut":
       return { type: "SignOut", now };
     case "StartBreak":
-      return { type: "StartBreak", now };
+      return { type: "StartBreak", now, ...(input.reason !== undefined ? { reason: input.reason } : {}) };
     case "EndBreak":
       return { type: "EndBreak", now };
     case "GoOffline":

@@ -79,5 +79,11 @@ export function decodeTimer(json: unknown): TimerMessage {
   str(json, "callId", "timer");
   if (typeof json.dueAt !== "number") throw new MalformedMessageError("timer.dueAt must be a number");
   if (json.agentId !== undefined) str(json, "agentId", "timer");
+  if (json.kind !== undefined && json.kind !== "wrapUpEnd" && json.kind !== "cooldownEnd") {
+    throw new MalformedMessageError("timer.kind must be wrapUpEnd or cooldownEnd");
+  }
+  if (json.kind === "cooldownEnd" && json.agentId === undefined) {
+    throw new MalformedMessageError("a cooldownEnd timer needs an agentId");
+  }
   return json as unknown as TimerMessage;
 }

@@ -63,6 +63,7 @@ import {
   groupStreamId,
   INITIAL_AGENT,
   INITIAL_CALL,
+  isOfferable,
   legCommandOf,
   nextCallerFor,
   type PresenceEntry,
@@ -501,6 +502,10 @@ export async function start(config: RouterConfig): Promise<Router> {
         const wait = t.dueAt - clock.now();
         if (wait > 0) return { nak: Math.min(Math.max(clock.realDelay(wait), 5), 60_000) };
         stats.timersFired++;
+        if (t.kind === "cooldownEnd" && t.agentId !== undefined) {
+          await offerNextCaller(t.agentId, `offer:${t.timerId}`);
+          return undefined;
+        }
         if (t.agentId !== undefined) {
           const message: AgentInputMessage = {
             messageId: `wrapup:${t.timerId}`,
@@ -534,6 +539,24 @@ export async function start(config: RouterConfig): Promise<Router> {
     await bus.publish(callInputSubject(callId), message, { msgId: messageId });
   }
 
+  /**
+   * Offers the agent the longest-waiting caller of their queues, if the agent (read from the store: the event
+   * that freed them may have paused them in the same transaction) can be offered a call now.
+   */
+  async function offerNextCaller(agentId: string, messageId: string): Promise<void> {
+    const [cfg, agent] = await Promise.all([configFor(0, false), agentStreams.load(agentStreamId(agentId))]);
+    const queues: Record<string, { state: QueueState; version: number }> = {};
+    await Promise.all(
+      Object.values(cfg.groups)
+        .filter((g) => g.queue.enabled && g.members.includes(agentId))
+        .map(async (g) => {
+          queues[g.groupId] = await queueStreams.load(queueStreamId(g.groupId));
+        }),
+    );
+    const next = nextCallerFor(agentId, queues, cfg, { state: agent.state, now: clock.now() });
+    if (next) await offer(next.callId, agentId, messageId);
+  }
+
   // Agents freed or signed in: offer them the longest-waiting caller of their queues; wrap-up ends.
   consumers.push(
     await bus.consume<EventMessage>({
@@ -561,17 +584,19 @@ export async function start(config: RouterConfig): Promise<Router> {
         } else if (!AVAILABLE_AFTER.has(e.type)) {
           return;
         }
-        const cfg = await configFor(0, false);
-        const queues: Record<string, { state: QueueState; version: number }> = {};
-        await Promise.all(
-          Object.values(cfg.groups)
-            .filter((g) => g.queue.enabled && g.members.includes(agentId))
-            .map(async (g) => {
-              queues[g.groupId] = await queueStreams.load(queueStreamId(g.groupId));
-            }),
-        );
-        const next = nextCallerFor(agentId, queues, cfg);
-        if (next) await offer(next.callId, agentId, `offer:${e.id}`);
+        const cooldownUntil = (e.data as { cooldownUntil?: number }).cooldownUntil;
+        if (e.type === "AgentReleased" && cooldownUntil !== undefined) {
+          // A missed offer with a cooldown: the agent's next chance at a queued caller is its end.
+          const timer: TimerMessage = {
+            timerId: `cooldown:${e.id}`,
+            callId: (e.data as { callId: string }).callId,
+            dueAt: cooldownUntil,
+            agentId,
+            kind: "cooldownEnd",
+          };
+          await bus.publish(timerSubject(timer.callId), timer, { msgId: timer.timerId });
+        }
+        await offerNextCaller(agentId, `offer:${e.id}`);
       },
     }),
   );
@@ -605,7 +630,7 @@ export async function start(config: RouterConfig): Promise<Router> {
         // A caller may have queued while an agent was freed (the views lag): pair idle members with callers.
         const idle = (cfg.groups[groupId]?.members ?? [])
           .map((a) => ({ a, p: presenceOf(a) }))
-          .filter((x) => x.p?.state.status === "available")
+          .filter((x) => x.p !== undefined && isOfferable(x.p.state, clock.now()))
           .sort((x, y) => (x.p!.state.idleSince ?? 0) - (y.p!.state.idleSince ?? 0));
         queue.state.entries.slice(0, idle.length).forEach((q, i) => {
           sends.push(offer(q.callId, idle[i]!.a, `offer:${e.id}:${idle[i]!.a}`));

@@ -49,6 +49,12 @@ describe("decodeCallInput", () => {
   it("checks timers", () => {
     expect(decodeTimer({ timerId: "t", callId: "c", dueAt: 5, agentId: "a" }).agentId).toBe("a");
     expect(() => decodeTimer({ timerId: "t", callId: "c" })).toThrow(/dueAt/);
+    const cooldown = { timerId: "t", callId: "c", dueAt: 5, agentId: "a", kind: "cooldownEnd" };
+    expect(decodeTimer(cooldown).kind).toBe("cooldownEnd");
+    expect(() => decodeTimer({ ...cooldown, kind: "nap" })).toThrow(/wrapUpEnd or cooldownEnd/);
+    expect(() => decodeTimer({ timerId: "t", callId: "c", dueAt: 5, kind: "cooldownEnd" })).toThrow(
+      /agentId/,
+    );
   });
 });
 
