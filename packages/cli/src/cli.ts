@@ -77,7 +77,10 @@ export async function runCli(ctx: CliContext): Promise<number> {
     if (error instanceof ContactCentreConfigError || error instanceof TrafficConfigError) {
       // Every problem on its own line, `file:path: reason`; nothing was started.
       const what = error instanceof TrafficConfigError ? "traffic" : "contact centre";
-      ctx.err(`switchyard: invalid ${what} configuration (${error.issues.length} errors), nothing started:`);
+      const n = error.issues.length;
+      ctx.err(
+        `switchyard: invalid ${what} configuration (${n} error${n === 1 ? "" : "s"}), nothing started:`,
+      );
       for (const line of error.message.split("\n")) ctx.err(`  ${line}`);
       return 2;
     }

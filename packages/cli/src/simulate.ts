@@ -5,6 +5,7 @@ import { type Clock, scaledClock } from "@switchyard/clock";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import { type ContactCentre, configEventsFor, loadContactCentre } from "@switchyard/contact-centre";
 import {
+  type AgentInput,
   type AgentInputMessage,
   agentInputSubject,
   type PresenceRecord,
@@ -13,7 +14,13 @@ import {
 } from "@switchyard/contracts";
 import { type Checkpoint, type OpenedEventStore, START } from "@switchyard/event-store";
 import { type MediaGateway, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
-import { CONFIG_STREAM, type ConfigEvent, EMPTY_CONFIG, evolveConfig } from "@switchyard/routing-domain";
+import {
+  CONFIG_STREAM,
+  type ConfigEvent,
+  EMPTY_CONFIG,
+  evolveConfig,
+  MISSED_OFFERS_BREAK,
+} from "@switchyard/routing-domain";
 import {
   defaultTraffic,
   formatProgress,
@@ -125,6 +132,9 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
     const jsm = await platform.bus.connection.jetstreamManager();
     await jsm.consumers.delete(platform.bus.names.stream(EVENTS_STREAM), durable).catch(() => false);
   });
+  // Ends the simulated agents' pending returns from breaks when the run stops.
+  const stopping = new AbortController();
+  stack.defer(() => stopping.abort());
   const consumer = await platform.bus.consume<EventMessage>({
     stream: EVENTS_STREAM,
     durable,
@@ -135,6 +145,21 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
     handler: ({ payload }) => {
       relayCheck.see(payload);
       live.add(payload);
+      // A simulated agent the platform paused for missed offers comes back after a while, as a person
+      // noticing the pause would (otherwise one unlucky agent would sit out the rest of the run).
+      const data = payload.data as { reason?: string; at?: number } | undefined;
+      if (
+        payload.type === "AgentBreakStarted" &&
+        data?.reason === MISSED_OFFERS_BREAK &&
+        (data.at ?? 0) >= runStart
+      ) {
+        const agentId = payload.streamId.slice("agent-".length);
+        ctx.out(`  ${agentId} paused after missed offers; back in ${PAUSE_RETURN_SEC} s`);
+        void clock
+          .sleep(PAUSE_RETURN_SEC * 1000, stopping.signal)
+          .then(() => sendAgentInput(platform.bus, agentId, { type: "EndBreak" }, clock))
+          .catch(() => undefined);
+      }
     },
   });
   stack.defer(() => consumer.stop());
@@ -251,16 +276,16 @@ export async function appendContactCentre(eventStore: OpenedEventStore, cc: Cont
   }
 }
 
+/** Simulated seconds after which an agent paused for missed offers ends the break. */
+const PAUSE_RETURN_SEC = 60;
+
+async function sendAgentInput(bus: Bus, agentId: string, input: AgentInput, clock: Clock): Promise<void> {
+  const message: AgentInputMessage = { messageId: randomUUID(), agentId, input, at: clock.now() };
+  await bus.publish(agentInputSubject(agentId), message, { msgId: message.messageId });
+}
+
 async function signIn(bus: Bus, agentIds: readonly string[], clock: Clock): Promise<void> {
-  for (const agentId of agentIds) {
-    const message: AgentInputMessage = {
-      messageId: randomUUID(),
-      agentId,
-      input: { type: "SignIn" },
-      at: clock.now(),
-    };
-    await bus.publish(agentInputSubject(agentId), message, { msgId: message.messageId });
-  }
+  for (const agentId of agentIds) await sendAgentInput(bus, agentId, { type: "SignIn" }, clock);
   const kv = await bus.connection.jetstream().views.kv(presenceBucket(bus.names.prefix));
   const available = async (agentId: string) =>
     (await kv.get(presenceKey(agentId)))?.json<PresenceRecord>()?.state.status === "available";
