@@ -2,12 +2,15 @@
 // driver, in this process, over the real PostgreSQL and NATS, on one scaled clock.
 import { randomBytes, randomUUID } from "node:crypto";
 import { start as startPresence } from "@switchyard/agent-presence";
-import { type Bus, connectBus } from "@switchyard/bus";
+import { type Bus, connectBus, DEAD_LETTER_STREAM, type DeadLetter } from "@switchyard/bus";
 import { type Clock, scaledClock } from "@switchyard/clock";
 import {
   type AgentInput,
   type AgentInputMessage,
   agentInputSubject,
+  type CallInput,
+  type CallInputMessage,
+  callInputSubject,
   type PresenceRecord,
   presenceBucket,
   presenceKey,
@@ -159,6 +162,12 @@ export async function agentInput(p: E2EPlatform, agentId: string, input: AgentIn
   await p.bus.publish(agentInputSubject(agentId), message, { msgId: message.messageId });
 }
 
+/** A call input from outside the media path, as the admin API sends for an agent's transfer button. */
+export async function callInput(p: E2EPlatform, callId: string, input: CallInput): Promise<void> {
+  const message: CallInputMessage = { messageId: randomUUID(), callId, input, at: p.clock.now() };
+  await p.bus.publish(callInputSubject(callId), message, { msgId: message.messageId });
+}
+
 export async function presenceOf(p: E2EPlatform, agentId: string): Promise<PresenceRecord | undefined> {
   const kv = await p.bus.connection.jetstream().views.kv(presenceBucket(p.prefix));
   return (await kv.get(presenceKey(agentId)))?.json<PresenceRecord>();
@@ -221,6 +230,26 @@ export async function placeCall(p: E2EPlatform, script: InboundCallScript): Prom
 /** The call's stream, read from PostgreSQL. */
 export async function streamOf(p: E2EPlatform, callId: string): Promise<RecordedEvent[]> {
   return p.eventStore.store.readStream(`call-${callId}`);
+}
+
+/** Dead letters so far whose original subject (logical name) is `subject`. */
+export async function deadLettersFor(p: E2EPlatform, subject: string): Promise<DeadLetter[]> {
+  const jsm = await p.bus.connection.jetstreamManager();
+  const stream = p.bus.names.stream(DEAD_LETTER_STREAM);
+  const info = await jsm.streams.info(stream).catch(() => undefined);
+  const out: DeadLetter[] = [];
+  if (!info || info.state.messages === 0) return out;
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+    const letter = m?.json<DeadLetter>();
+    if (letter?.subject === subject) out.push(letter);
+  }
+  return out;
+}
+
+/** The call's state folded from its stream in PostgreSQL (for waiting on a phase mid-call). */
+export async function callStateOf(p: E2EPlatform, callId: string): Promise<CallState> {
+  return foldCall((await streamOf(p, callId)) as unknown as CallEvent[]);
 }
 
 export interface EndedCall {
