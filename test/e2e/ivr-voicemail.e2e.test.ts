@@ -232,6 +232,10 @@ describe("voicemail", () => {
       "voicemailFinished",
       "ended",
     ]);
+    expect(log.find((e) => e.kind === "playbackStarted")).toMatchObject({
+      audio: greeting,
+      playbackId: call.of("PlaybackStarted")[0]!.playbackId,
+    });
     const vmStart = log.find((e) => e.kind === "voicemailStarted")!;
     const vmEnd = log.find((e) => e.kind === "voicemailFinished")!;
     expect(vmStart.recordingId).toBe(started!.recordingId);

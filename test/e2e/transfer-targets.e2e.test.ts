@@ -262,3 +262,76 @@ describe("transfer to an external number", () => {
     expect(call.of("CallEnded")[0]?.reason).toBe("agentHungUp");
   });
 });
+
+describe("transfer edges", () => {
+  it("warm, A hangs up while B still rings: it becomes blind and the caller goes to B on answer", async () => {
+    const t = await setup("te_aleaves");
+    const b = t.agent("b");
+    p.driver.setPhone(t.a.number, { kind: "answer", afterSec: 1, talkSec: 200 });
+    p.driver.setPhone(b.number, { kind: "answer", afterSec: 4, talkSec: 2 });
+    const { callId, transferId } = await transferredCall(t.number, "warm", { kind: "agent", agentId: b.id });
+    const ringing = await eventually(async () => {
+      const s = await callStateOf(p, callId);
+      return s.transfer?.phase === "ringing" && s.transfer.legIds.length > 0 ? s : undefined;
+    }, "B ringing");
+    p.driver.hangUpRemote(ringing.transfer!.fromLegId);
+    const call = await endedCall(p, callId);
+    const aLeg = ringing.transfer!.fromLegId;
+    const bLeg = ringing.transfer!.legIds[0]!;
+    expect(call.of("LegEnded")).toContainEqual(expect.objectContaining({ legId: aLeg, reason: "hungUp" }));
+    // No consult (A was gone when B answered): hold, then straight to B.
+    expect(call.of("LegsBridged").map((x) => x.legIds)).toEqual([
+      [call.state.callerLegId, aLeg],
+      [call.state.callerLegId, bLeg],
+    ]);
+    expect(call.of("TransferCompleted")).toEqual([{ transferId, agentLegId: bLeg }]);
+    expect(call.of("CallEnded")[0]?.reason).toBe("agentHungUp");
+  });
+
+  it("A cancels while B rings: B's leg is cancelled, B released, the caller back with A", async () => {
+    const t = await setup("te_cancel");
+    const b = t.agent("b");
+    p.driver.setPhone(t.a.number, { kind: "answer", afterSec: 1, talkSec: 12 });
+    p.driver.setPhone(b.number, { kind: "noAnswer" });
+    const { callId, transferId } = await transferredCall(t.number, "warm", { kind: "agent", agentId: b.id });
+    await eventually(async () => {
+      const s = await callStateOf(p, callId);
+      return s.transfer?.legIds.some((l) => s.legs[l]?.status === "ringing") ? true : undefined;
+    }, "B ringing");
+    await callInput(p, callId, { type: "CancelTransfer", transferId });
+    const call = await endedCall(p, callId);
+    const aLeg = call.of("LegOriginateRequested").find((l) => l.role === "target")!.legId;
+    const bLeg = call.of("LegOriginateRequested").find((l) => l.role === "consult")!.legId;
+    expect(call.of("TransferFailed")).toEqual([
+      { transferId, reason: "cancelled by the transferring agent", returnedTo: aLeg },
+    ]);
+    expect(call.of("LegCancelRequested")).toContainEqual({ legId: bLeg, reason: "transferFailed" });
+    expect(call.of("LegsBridged").at(-1)?.legIds).toEqual([call.state.callerLegId, aLeg]);
+    expect(call.types).not.toContain("TimerElapsed");
+    expect((await agentStream(b.id)).map((e) => e.type).at(-1)).toBe("AgentReleased");
+    expect(call.of("CallEnded")[0]?.reason).toBe("agentHungUp");
+  });
+
+  it("the caller hangs up while B rings: B's leg is cancelled and B released", async () => {
+    const t = await setup("te_callerleaves");
+    const b = t.agent("b");
+    p.driver.setPhone(t.a.number, { kind: "answer", afterSec: 1, talkSec: 200 });
+    p.driver.setPhone(b.number, { kind: "noAnswer" });
+    const { callId } = await transferredCall(t.number, "warm", { kind: "agent", agentId: b.id });
+    const ringing = await eventually(async () => {
+      const s = await callStateOf(p, callId);
+      return s.transfer?.legIds.some((l) => s.legs[l]?.status === "ringing") ? s : undefined;
+    }, "B ringing");
+    p.driver.hangUpRemote(p.gateway.channelOf(ringing.callerLegId));
+    const call = await endedCall(p, callId);
+    const bLeg = ringing.transfer!.legIds[0]!;
+    expect(call.of("CallEnded")[0]?.reason).toBe("callerHungUp");
+    expect(call.of("LegCancelRequested")).toContainEqual({ legId: bLeg, reason: "callerHungUp" });
+    expect(call.of("LegHangupRequested")).toContainEqual({
+      legId: ringing.transfer!.fromLegId,
+      reason: "callerHungUp",
+    });
+    expect((await agentStream(b.id)).map((e) => e.type).at(-1)).toBe("AgentReleased");
+    expect((await agentStream(t.a.id)).map((e) => e.type).at(-1)).toBe("AgentCallEnded");
+  });
+});
