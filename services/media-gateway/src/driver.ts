@@ -43,6 +43,14 @@ export interface MediaDriver {
   /** Records one leg (a voicemail) until it hangs up or `maxLengthSec` passes; fact: `recordingFinished`. */
   recordVoicemail(recordingId: string, channelId: string, maxLengthSec: number): Promise<void>;
 
+  /**
+   * Whether a channel is still up (not ended). A restarted gateway asks this for every leg it owned: a leg
+   * whose channel is gone is reported ended `failed`, one that survived (a media server that outlived the
+   * gateway process) is driven on. Without it, every channel is assumed to have died with the process.
+   * Channel ids must therefore not be reused across driver restarts.
+   */
+  channelExists?(channelId: string): boolean | Promise<boolean>;
+
   /** Stops every timer and releases every channel; no facts are emitted afterwards. */
   close(): Promise<void>;
 }

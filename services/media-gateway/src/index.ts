@@ -3,6 +3,7 @@ export type { DriverEvent, DriverEventType, MediaDriver, OriginateRequest } from
 export {
   type GatewayLog,
   type GatewayLogLevel,
+  GatewayStateUnavailableError,
   type GatewayStats,
   type InboundCall,
   InvalidGatewayIdError,
@@ -12,3 +13,12 @@ export {
   start,
 } from "./service.js";
 export * from "./simulated/index.js";
+export {
+  type CommandRecord,
+  DEFAULT_COMMAND_TTL_MS,
+  type GatewayStateStore,
+  gatewayStateBucket,
+  type LegTie,
+  memoryGatewayState,
+  openKvGatewayState,
+} from "./state.js";

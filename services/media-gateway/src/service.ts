@@ -22,6 +22,13 @@ import { decodeLegCommandMessage } from "./decode.js";
 import type { DriverEvent, MediaDriver } from "./driver.js";
 import type { InboundCallScript } from "./simulated/scripts.js";
 import { type MediaLogEntry, SimulatedDriver } from "./simulated/simulated-driver.js";
+import {
+  type CommandRecord,
+  DEFAULT_COMMAND_TTL_MS,
+  type GatewayStateStore,
+  type LegTie,
+  openKvGatewayState,
+} from "./state.js";
 
 export type GatewayLogLevel = "info" | "warn" | "error";
 export type GatewayLog = (
@@ -31,8 +38,9 @@ export type GatewayLog = (
 ) => void;
 
 export interface MediaGatewayConfig {
-  /** Already connected, with the deployment's prefix. */
-  readonly bus: Pick<Bus, "publish" | "ensureStreams" | "consume">;
+  /** Already connected, with the deployment's prefix; `connection` and `names` for the default state. */
+  readonly bus: Pick<Bus, "publish" | "ensureStreams" | "consume"> &
+    Partial<Pick<Bus, "connection" | "names">>;
   /** The platform clock; the driver must run on the same one (facts carry the driver's readings). */
   readonly clock: Clock;
   /** Already opened; the gateway does not close it. */
@@ -45,8 +53,20 @@ export interface MediaGatewayConfig {
   /** Deliveries of one command before it is dead-lettered (default 5). */
   readonly maxDeliver?: number;
   readonly ackWaitMs?: number;
-  /** Executed command ids remembered for deduplication (default 100,000, oldest forgotten first). */
+  /** Executed command ids cached in memory in front of the state store (default 100,000, oldest first out). */
   readonly rememberCommands?: number;
+  /**
+   * Where executed command ids and leg ties survive the process (default: the KV bucket
+   * `<prefix>_gw_<gatewayId>` through `bus.connection`).
+   */
+  readonly state?: GatewayStateStore;
+  /** How long the default KV bucket keeps a command id (default 24 h; only used when it creates the bucket). */
+  readonly commandTtlMs?: number;
+  /**
+   * Test hook: runs after the driver accepted a command and before it is recorded `done` and acked — where
+   * a crash leaves an executed command to be redelivered.
+   */
+  readonly afterExecute?: (message: LegCommandMessage) => Promise<void> | void;
 }
 
 export interface GatewayStats {
@@ -55,6 +75,12 @@ export interface GatewayStats {
   readonly inboundCalls: number;
   readonly factsPublished: number;
   readonly publishRetries: number;
+  /** At-most-once commands found `executing` on redelivery (a crash between execute and ack): skipped. */
+  readonly notReexecuted: number;
+  /** Legs owned before a restart whose channels were gone, reported ended `failed` (or the call hung up). */
+  readonly legsReportedLost: number;
+  /** Legs owned before a restart whose channels survived, driven on. */
+  readonly tiesRestored: number;
 }
 
 export interface InboundCall {
@@ -87,6 +113,23 @@ export class InvalidGatewayIdError extends Error {
   }
 }
 
+/** No state store was given and the bus has no connection to open the default KV bucket with. */
+export class GatewayStateUnavailableError extends Error {
+  override readonly name = "GatewayStateUnavailableError";
+  constructor(readonly gatewayId: string) {
+    super(`gateway ${gatewayId}: no state store given and the bus has no connection for the KV bucket`);
+  }
+}
+
+/**
+ * Commands executed at most once: a redelivery that finds one recorded `executing` (the gateway died between
+ * executing it and acking it) does not run it again — a second originate would ring a phone twice. Every other
+ * kind is executed at least once: cancel, hang-up, stop-hold-music, unbridge and stop-recording are idempotent
+ * (on an ended or unknown channel they are ignored), and play / announce / hold music / bridge / recording on
+ * a channel that died with the process are ignored too, so re-running them after a crash is harmless.
+ */
+const AT_MOST_ONCE: ReadonlySet<LegCommand["kind"]> = new Set(["originate"]);
+
 /** The operation needs the simulated driver. */
 export class NotSimulatedError extends Error {
   override readonly name = "NotSimulatedError";
@@ -106,21 +149,35 @@ interface ChannelRef {
   legId?: string;
   readonly caller: boolean;
   dtmf: number;
+  /** DTMF message ids; a channel restored after a restart gets a fresh namespace (its count was lost). */
+  dtmfPrefix: string;
+  ended: boolean;
+  tie: LegTie;
+  /** The tie's state writes, in order (a put must land before the delete of a leg that ended quickly). */
+  writes: Promise<void>;
 }
 
 export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
-  const { bus, driver, gatewayId } = config;
+  const { bus, driver, gatewayId, clock } = config;
   if (!/^[A-Za-z0-9_-]+$/.test(gatewayId)) throw new InvalidGatewayIdError(gatewayId);
   const log = config.log ?? defaultLog;
   const newCallId = config.newCallId ?? randomUUID;
   const remember = config.rememberCommands ?? 100_000;
   await bus.ensureStreams([deadLetterStreamSpec(), ...workStreams()]);
+  let state = config.state;
+  if (!state) {
+    if (!bus.connection || !bus.names) throw new GatewayStateUnavailableError(gatewayId);
+    state = await openKvGatewayState({ connection: bus.connection, names: bus.names }, gatewayId, {
+      ttlMs: config.commandTtlMs ?? DEFAULT_COMMAND_TTL_MS,
+    });
+  }
+  const store: GatewayStateStore = state;
 
   const channels = new Map<string, ChannelRef>();
   const legChannels = new Map<string, string>();
   const callerChannels = new Map<string, string>();
   const executed = new Set<string>();
-  const pending = new Set<Promise<void>>();
+  const pending = new Set<Promise<unknown>>();
   let closed = false;
   const counts = {
     commandsExecuted: 0,
@@ -128,46 +185,93 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     inboundCalls: 0,
     factsPublished: 0,
     publishRetries: 0,
+    notReexecuted: 0,
+    legsReportedLost: 0,
+    tiesRestored: 0,
   };
 
-  async function publishWithRetry(message: CallInputMessage): Promise<void> {
+  function track<T>(p: Promise<T>): Promise<T> {
+    pending.add(p);
+    void p.finally(() => pending.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  const backoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 5_000);
+  const describeError = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+  /** Resolves true once published, false when the gateway closed first. */
+  async function publishWithRetry(message: CallInputMessage): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         await bus.publish(callInputSubject(message.callId), message, { msgId: message.messageId });
         counts.factsPublished++;
-        return;
+        return true;
       } catch (err) {
         if (closed) {
           log("warn", "fact not published: gateway closing", { messageId: message.messageId });
-          return;
+          return false;
         }
         counts.publishRetries++;
         log("warn", "publishing a fact failed, retrying", {
           messageId: message.messageId,
           attempt,
-          error: err instanceof Error ? err.message : String(err),
+          error: describeError(err),
         });
         // Infrastructure back-off in real time; the message id makes the retry safe.
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** (attempt - 1), 5_000)));
+        await new Promise((r) => setTimeout(r, backoffMs(attempt)));
       }
     }
   }
 
-  function publish(callId: string, messageId: string, input: CallInput, at: number): Promise<void> {
-    const p = publishWithRetry({ messageId, callId, input, at, gatewayId });
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
+  function publish(callId: string, messageId: string, input: CallInput, at: number): Promise<boolean> {
+    return track(publishWithRetry({ messageId, callId, input, at, gatewayId }));
+  }
+
+  /** A background state write: retried until it lands or the gateway closes (the next start reconciles). */
+  async function writeWithRetry(what: string, write: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write();
+        return;
+      } catch (err) {
+        if (closed) {
+          log("warn", `gateway state not written: gateway closing (${what})`);
+          return;
+        }
+        log("warn", "writing gateway state failed, retrying", { what, attempt, error: describeError(err) });
+        await new Promise((r) => setTimeout(r, backoffMs(attempt)));
+      }
+    }
+  }
+
+  /** Queues a write of this channel's tie behind its earlier ones; the returned promise carries its outcome. */
+  function tieWrite(ref: ChannelRef, write: () => Promise<void>): Promise<void> {
+    const p = ref.writes.then(write);
+    ref.writes = p.catch(() => undefined);
     return p;
   }
 
-  const inboundPublished = new Map<string, Promise<void>>();
+  const inboundPublished = new Map<string, Promise<boolean>>();
 
   function onDriverEvent(event: DriverEvent): void {
     if (event.type === "inboundCall") {
       const callId = newCallId();
-      channels.set(event.channelId, { callId, caller: true, dtmf: 0 });
+      const tie: LegTie = { callId, channelId: event.channelId, caller: true };
+      const ref: ChannelRef = {
+        callId,
+        caller: true,
+        dtmf: 0,
+        dtmfPrefix: `${callId}:dtmf-`,
+        ended: false,
+        tie,
+        writes: Promise.resolve(),
+      };
+      channels.set(event.channelId, ref);
       callerChannels.set(callId, event.channelId);
       counts.inboundCalls++;
+      // Started before StartCall on the same connection, so it normally lands first; not awaited, to keep the
+      // call's facts in order. A crash in that instant loses the tie (the call is then never told).
+      ref.writes = track(writeWithRetry(`tie ${callId}`, () => store.putTie(tie)));
       const p = publish(
         callId,
         `${callId}:start`,
@@ -192,19 +296,33 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
           publish(callId, `${legId}:${event.type}`, { type, legId }, event.at);
         }
         return;
-      case "ended":
-        if (legId)
-          publish(callId, `${legId}:ended`, { type: "LegEnded", legId, reason: event.reason }, event.at);
-        // The caller left before the router said anything about the call: end it as a whole.
-        else publish(callId, `${callId}:callerHungUp`, { type: "HangUp", reason: "callerHungUp" }, event.at);
+      case "ended": {
+        ref.ended = true;
+        const published = legId
+          ? publish(callId, `${legId}:ended`, { type: "LegEnded", legId, reason: event.reason }, event.at)
+          : // The caller left before the router said anything about the call: end it as a whole.
+            publish(callId, `${callId}:callerHungUp`, { type: "HangUp", reason: "callerHungUp" }, event.at);
+        // The tie goes once the call knows: a crash before that leaves it for the next start to report.
+        const tie = ref.tie;
+        track(
+          tieWrite(ref, async () => {
+            if (await published) await writeWithRetry(`untie ${callId}`, () => store.deleteTie(tie));
+          }),
+        );
         return;
+      }
       case "dtmf":
         if (!ref.caller) {
           log("info", "dtmf on a non-caller leg ignored", { callId, channelId: event.channelId });
           return;
         }
         ref.dtmf++;
-        publish(callId, `${callId}:dtmf-${ref.dtmf}`, { type: "DtmfReceived", digit: event.digit }, event.at);
+        publish(
+          callId,
+          `${ref.dtmfPrefix}${ref.dtmf}`,
+          { type: "DtmfReceived", digit: event.digit },
+          event.at,
+        );
         return;
       case "playbackFinished":
         publish(
@@ -229,25 +347,106 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     }
   }
 
+  /**
+   * The legs a previous process of this gateway owned: those whose channel survived are driven on, the
+   * others are reported to their calls as ended `failed` (a caller not yet tied to a leg: the call hung up)
+   * so that the router falls back or ends the call instead of waiting for facts that will never come.
+   */
+  async function reconcile(ties: readonly LegTie[]): Promise<void> {
+    const bootTag = randomUUID().slice(0, 8);
+    for (const tie of ties) {
+      const alive = (await driver.channelExists?.(tie.channelId)) ?? false;
+      const ref: ChannelRef = {
+        callId: tie.callId,
+        caller: tie.caller,
+        dtmf: 0,
+        dtmfPrefix: `${tie.callId}:dtmf-${bootTag}-`,
+        ended: !alive,
+        tie,
+        writes: Promise.resolve(),
+        ...(tie.legId === undefined ? {} : { legId: tie.legId }),
+      };
+      if (alive) {
+        channels.set(tie.channelId, ref);
+        if (tie.legId) legChannels.set(tie.legId, tie.channelId);
+        if (tie.caller) callerChannels.set(tie.callId, tie.channelId);
+        counts.tiesRestored++;
+        continue;
+      }
+      counts.legsReportedLost++;
+      log("warn", "a leg owned before the restart is gone: reported failed", { ...tie });
+      const at = clock.now();
+      // Same message ids as the facts they stand for: if the real one was published, this one is dropped.
+      const published = tie.legId
+        ? publish(
+            tie.callId,
+            `${tie.legId}:ended`,
+            { type: "LegEnded", legId: tie.legId, reason: "failed" },
+            at,
+          )
+        : publish(tie.callId, `${tie.callId}:callerHungUp`, { type: "HangUp", reason: "gatewayLost" }, at);
+      track(
+        tieWrite(ref, async () => {
+          if (await published) await writeWithRetry(`untie ${tie.callId}`, () => store.deleteTie(tie));
+        }),
+      );
+    }
+  }
+
+  // Before the driver's events and the commands: a restored tie must be in place when its commands arrive.
+  await reconcile(await store.ties());
   const unsubscribe = driver.onEvent(onDriverEvent);
 
   const channelOf = (legId: string) => legChannels.get(legId) ?? legId;
 
-  function tieCallerLeg(message: LegCommandMessage): void {
+  async function tieCallerLeg(message: LegCommandMessage): Promise<void> {
     const channelId = callerChannels.get(message.callId);
     if (!channelId || legChannels.has(message.callerLegId)) return;
     const ref = channels.get(channelId);
     if (!ref || ref.legId) return;
     ref.legId = message.callerLegId;
     legChannels.set(message.callerLegId, channelId);
+    const untied = ref.tie;
+    const tie: LegTie = { ...untied, legId: message.callerLegId };
+    ref.tie = tie;
+    if (ref.ended) return;
+    try {
+      // Durable before the command runs: its facts will carry this leg id, so must a restart.
+      await tieWrite(ref, () => store.putTie(tie));
+    } catch (err) {
+      // Untie in memory too, so that the redelivery writes it again.
+      ref.tie = untied;
+      delete ref.legId;
+      legChannels.delete(message.callerLegId);
+      throw err;
+    }
+  }
+
+  async function prepareOriginate(message: LegCommandMessage, legId: string): Promise<void> {
+    let ref = channels.get(legId);
+    if (!ref) {
+      const tie: LegTie = { callId: message.callId, channelId: legId, legId, caller: false };
+      ref = {
+        callId: message.callId,
+        legId,
+        caller: false,
+        dtmf: 0,
+        dtmfPrefix: `${message.callId}:dtmf-`,
+        ended: false,
+        tie,
+        writes: Promise.resolve(),
+      };
+      channels.set(legId, ref);
+      legChannels.set(legId, legId);
+    }
+    const tie = ref.tie;
+    await tieWrite(ref, () => store.putTie(tie));
   }
 
   async function execute(message: LegCommandMessage): Promise<void> {
     const c: LegCommand = message.command;
     switch (c.kind) {
       case "originate":
-        channels.set(c.legId, { callId: message.callId, legId: c.legId, caller: false, dtmf: 0 });
-        legChannels.set(c.legId, c.legId);
         return driver.originate({
           channelId: c.legId,
           to: c.to,
@@ -283,23 +482,68 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     }
   }
 
-  async function handle(m: BusMessage<LegCommandMessage>): Promise<void> {
-    const message = m.payload;
-    if (executed.has(message.commandId)) {
-      counts.duplicateCommands++;
-      return;
-    }
-    tieCallerLeg(message);
-    try {
-      await execute(message);
-    } catch (err) {
-      throw new TransientError(`driver refused ${message.command.kind} ${message.commandId}`, { cause: err });
-    }
-    executed.add(message.commandId);
+  function rememberExecuted(commandId: string): void {
+    executed.add(commandId);
     if (executed.size > remember) {
       const oldest = executed.values().next().value;
       if (oldest !== undefined) executed.delete(oldest);
     }
+  }
+
+  /** A state store failure: the command is redelivered (it has not run, or is recorded as running). */
+  async function stateStep<T>(what: string, message: LegCommandMessage, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      throw new TransientError(`gateway state unavailable (${what}) for ${message.commandId}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async function handle(m: BusMessage<LegCommandMessage>): Promise<void> {
+    const message = m.payload;
+    const { commandId, command } = message;
+    if (executed.has(commandId)) {
+      counts.duplicateCommands++;
+      return;
+    }
+    const atMostOnce = AT_MOST_ONCE.has(command.kind);
+    const running: CommandRecord = { state: "executing", kind: command.kind, callId: message.callId };
+    const prior = await stateStep("look-up", message, () =>
+      atMostOnce ? store.beginCommand(commandId, running) : store.command(commandId),
+    );
+    if (prior?.state === "done") {
+      rememberExecuted(commandId);
+      counts.duplicateCommands++;
+      return;
+    }
+    if (prior?.state === "executing" && atMostOnce) {
+      // It may have run (the crash came after the driver accepted it): never twice. Its leg tie was written
+      // before it ran, so a restart reports the leg failed when its channel is gone.
+      log("warn", "command interrupted before its ack is not executed again", {
+        commandId,
+        kind: command.kind,
+        deliveryCount: m.info.deliveryCount,
+      });
+      await stateStep("done", message, () => store.putCommand(commandId, { ...running, state: "done" }));
+      rememberExecuted(commandId);
+      counts.notReexecuted++;
+      return;
+    }
+    await stateStep("caller tie", message, () => tieCallerLeg(message));
+    if (command.kind === "originate")
+      await stateStep("leg tie", message, () => prepareOriginate(message, command.legId));
+    try {
+      await execute(message);
+    } catch (err) {
+      // The driver did not take it: forget "executing" so that the redelivery runs it.
+      if (atMostOnce) await stateStep("forget", message, () => store.forgetCommand(commandId));
+      throw new TransientError(`driver refused ${command.kind} ${commandId}`, { cause: err });
+    }
+    await config.afterExecute?.(message);
+    await stateStep("done", message, () => store.putCommand(commandId, { ...running, state: "done" }));
+    rememberExecuted(commandId);
     counts.commandsExecuted++;
   }
 
@@ -327,7 +571,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     unsubscribe();
     throw err;
   }
-  log("info", "media gateway started", { gatewayId });
+  log("info", "media gateway started", { gatewayId, ...counts });
 
   const simulated = driver instanceof SimulatedDriver ? driver : undefined;
 

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { connectBus } from "@switchyard/bus";
 import { scaledClock } from "@switchyard/clock";
 import { CALL_INPUTS, type LegCommandMessage, legCommandSubject } from "@switchyard/contracts";
-import { SimulatedDriver, start } from "../src/index.js";
+import { gatewayStateBucket, SimulatedDriver, start } from "../src/index.js";
 
 const n = Number(process.argv[2] ?? 2_000);
 const bus = await connectBus({
@@ -59,6 +59,8 @@ try {
   await gw[Symbol.asyncDispose]();
   await driver.close();
 } finally {
+  const jsm = await bus.connection.jetstreamManager();
+  await jsm.streams.delete(`KV_${gatewayStateBucket(bus.names.prefix, "bench")}`).catch(() => false);
   await bus.deleteStreams();
   await bus.close();
 }

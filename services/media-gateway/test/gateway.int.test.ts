@@ -9,7 +9,7 @@ import {
 } from "@switchyard/contracts";
 import type { LegCommand } from "@switchyard/routing-domain";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type MediaGateway, SimulatedDriver, start } from "../src/index.js";
+import { gatewayStateBucket, type MediaGateway, SimulatedDriver, start } from "../src/index.js";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const quiet = () => {};
@@ -68,6 +68,10 @@ afterEach(async () => {
 
 afterAll(async () => {
   await Promise.all(handles.map((h) => h.stop()));
+  // The gateways' KV buckets (executed command ids, leg ties) are streams outside the bus's naming.
+  const jsm = await bus.connection.jetstreamManager();
+  for (const id of ["probe", "gw1", "gw2", "gw3", "gw4", "gw5", "gw6", "gw7"])
+    await jsm.streams.delete(`KV_${gatewayStateBucket(bus.names.prefix, id)}`).catch(() => false);
   await bus.deleteStreams();
   await bus.close();
 });

@@ -2,9 +2,16 @@ import type { Bus, BusMessage, ConsumeOptions, PublishOptions } from "@switchyar
 import type { CallInputMessage, LegCommandMessage } from "@switchyard/contracts";
 import type { LegCommand } from "@switchyard/routing-domain";
 import { describe, expect, it } from "vitest";
-import { InvalidGatewayIdError, type MediaGateway, start } from "../src/service.js";
+import {
+  GatewayStateUnavailableError,
+  InvalidGatewayIdError,
+  type MediaGateway,
+  type MediaGatewayConfig,
+  start,
+} from "../src/service.js";
 import { manualClock } from "../src/simulated/manual-clock.js";
 import { SimulatedDriver } from "../src/simulated/simulated-driver.js";
+import { memoryGatewayState } from "../src/state.js";
 
 /** A bus that hands the gateway's handler to the test and records (or fails) publishes. */
 function fakeBus(failFirstPublishes = 0) {
@@ -40,7 +47,7 @@ function fakeBus(failFirstPublishes = 0) {
   return { bus, published, deliver };
 }
 
-async function setup(failFirstPublishes = 0) {
+async function setup(failFirstPublishes = 0, extra: Partial<MediaGatewayConfig> = {}) {
   const clock = manualClock(0);
   const driver = new SimulatedDriver({ clock });
   const fake = fakeBus(failFirstPublishes);
@@ -52,6 +59,8 @@ async function setup(failFirstPublishes = 0) {
     gatewayId: "gw",
     log: () => {},
     newCallId: () => `call-${++n}`,
+    state: memoryGatewayState(),
+    ...extra,
   });
   const command = (callId: string, command: LegCommand, commandId: string): LegCommandMessage => ({
     commandId,
@@ -124,6 +133,81 @@ describe("gateway service (fake bus)", () => {
     expect(driver.attemptsOf("+1")).toBe(1);
     expect(driver.channel("c:leg")?.status).toBe("ended");
     expect(gw.stats()).toMatchObject({ commandsExecuted: 2, duplicateCommands: 1 });
+  });
+
+  it("does not execute again an originate interrupted between execute and ack; re-runs idempotent kinds", async () => {
+    const state = memoryGatewayState();
+    let crash = true;
+    const afterExecute = () => {
+      if (crash) throw new Error("process died before the ack");
+    };
+    const first = await setup(0, { state, afterExecute });
+    first.driver.setPhone("+1", { kind: "noAnswer" });
+    const originate = first.command(
+      "c",
+      {
+        kind: "originate",
+        legId: "c:leg",
+        to: { kind: "phone", number: "+1" },
+        callerId: "+1800",
+        timeoutSec: 10,
+      },
+      "o1",
+    );
+    const cancel = first.command("c", { kind: "cancel", legId: "c:leg", reason: "ringTimeout" }, "x1");
+    await expect(first.deliver(originate)).rejects.toThrow("process died");
+    expect(first.driver.attemptsOf("+1")).toBe(1);
+    expect(await state.command("o1")).toMatchObject({ state: "executing", kind: "originate" });
+    // A new process on the same state, with the driver (its channels) still there.
+    crash = false;
+    const second = await setup(0, { state, afterExecute, driver: first.driver });
+    await second.deliver(originate);
+    expect(first.driver.attemptsOf("+1")).toBe(1);
+    expect(second.gw.stats()).toMatchObject({ notReexecuted: 1, commandsExecuted: 0, tiesRestored: 1 });
+    expect(await state.command("o1")).toMatchObject({ state: "done" });
+    // An idempotent kind interrupted the same way is executed again (at least once).
+    crash = true;
+    await expect(second.deliver(cancel)).rejects.toThrow("process died");
+    expect(await state.command("x1")).toBeUndefined();
+    crash = false;
+    await second.deliver(cancel);
+    expect(second.gw.stats()).toMatchObject({ commandsExecuted: 1 });
+    expect(await state.command("x1")).toMatchObject({ state: "done", kind: "cancel" });
+  });
+
+  it("forgets an originate the driver refused so that its redelivery runs it", async () => {
+    const state = memoryGatewayState();
+    const { driver, deliver, command, gw } = await setup(0, { state });
+    driver.setPhone("+1", { kind: "noAnswer" });
+    const refuse = driver.originate.bind(driver);
+    let refusals = 1;
+    driver.originate = async (req) => {
+      if (refusals-- > 0) throw new Error("SIP server restarting");
+      return refuse(req);
+    };
+    const originate = command(
+      "c",
+      {
+        kind: "originate",
+        legId: "c:leg",
+        to: { kind: "phone", number: "+1" },
+        callerId: "+1800",
+        timeoutSec: 10,
+      },
+      "o1",
+    );
+    await expect(deliver(originate)).rejects.toThrow("driver refused originate o1");
+    expect(await state.command("o1")).toBeUndefined();
+    await deliver(originate);
+    expect(driver.attemptsOf("+1")).toBe(1);
+    expect(gw.stats()).toMatchObject({ commandsExecuted: 1, notReexecuted: 0 });
+  });
+
+  it("needs a state store or a bus connection for the default one", async () => {
+    const clock = manualClock(0);
+    await expect(
+      start({ bus: fakeBus().bus, clock, driver: new SimulatedDriver({ clock }), gatewayId: "gw" }),
+    ).rejects.toThrow(GatewayStateUnavailableError);
   });
 
   it("rejects a gateway id that would not be a subject token", async () => {

@@ -200,6 +200,11 @@ export class SimulatedDriver implements MediaDriver {
 
   // ---- MediaDriver ----
 
+  channelExists(channelId: string): boolean {
+    const ch = this.#channels.get(channelId);
+    return ch !== undefined && ch.status !== "ended";
+  }
+
   onEvent(listener: (event: DriverEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
