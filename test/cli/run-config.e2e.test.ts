@@ -4,6 +4,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { connectBus } from "@switchyard/bus";
+import { presenceBucket } from "@switchyard/contracts";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -17,6 +19,12 @@ const prefix = `clirun${randomUUID().replaceAll("-", "").slice(0, 8)}`;
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+  // The platform declared its streams (and the presence KV bucket) on the shared NATS under this prefix.
+  const bus = await connectBus({ url: NATS, prefix });
+  const jsm = await bus.connection.jetstreamManager();
+  await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
+  await bus.deleteStreams();
+  await bus.close();
   const client = new pg.Client({ connectionString: PG });
   await client.connect();
   await client.query(`drop schema if exists ${schema} cascade`);

@@ -22,6 +22,7 @@ import {
   type RecordedEvent,
 } from "@switchyard/event-store";
 import {
+  gatewayStateBucket,
   type InboundCallScript,
   type MediaGateway,
   SimulatedDriver,
@@ -122,6 +123,7 @@ export async function startE2E(
       await relay[Symbol.asyncDispose]();
       const jsm = await bus.connection.jetstreamManager();
       await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
+      await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, GATEWAY)}`).catch(() => false);
       await bus.deleteStreams();
       await bus.close();
       await eventStore.close();
