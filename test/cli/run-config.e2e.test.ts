@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectBus } from "@switchyard/bus";
 import { presenceBucket } from "@switchyard/contracts";
+import { gatewayStateBucket } from "@switchyard/media-gateway";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -23,6 +24,7 @@ afterAll(async () => {
   const bus = await connectBus({ url: NATS, prefix });
   const jsm = await bus.connection.jetstreamManager();
   await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
+  await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, "default")}`).catch(() => false);
   await bus.deleteStreams();
   await bus.close();
   const client = new pg.Client({ connectionString: PG });
@@ -91,7 +93,9 @@ describe("switchyard run --config", () => {
     const first = await runUntil(["--config", file], "switchyard: up");
     expect(first.stderr).toBe("");
     expect(first.stdout).toMatch(/configuration from .*good\.yaml: [1-9]\d* config events appended/);
-    expect(first.stdout).toContain("services up: router, agent-presence, relay");
+    expect(first.stdout).toContain("services up: router, agent-presence, media-gateway, relay");
+    expect(first.stdout).toContain('media-gateway "default" runs the SIMULATED driver');
+    expect(first.stdout).toContain("not in this build yet: admin-api");
     expect(first.code).toBe(0);
 
     const client = new pg.Client({ connectionString: PG });

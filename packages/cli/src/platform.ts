@@ -3,6 +3,7 @@ import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@s
 import { type Clock, systemClock } from "@switchyard/clock";
 import { type RuntimeConfig, redactUrl, type Target } from "@switchyard/config";
 import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
+import { SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
 import { start as startRelay } from "@switchyard/relay";
 import { start as startRouter } from "@switchyard/router";
 import { Disposer } from "./disposer.js";
@@ -21,6 +22,9 @@ export interface Platform extends AsyncDisposable {
 }
 
 type Log = (line: string) => void;
+
+/** Where routers send leg commands unless a call's inbound fact named another gateway. */
+export const DEFAULT_GATEWAY_ID = "default";
 
 /** Why a target does not run under `switchyard run` yet. */
 const NOT_BUILT: Partial<Record<Target, string>> = {
@@ -57,6 +61,7 @@ export async function startPlatform(
 
     const started: Target[] = [];
     const missing: Target[] = [];
+    const notes: string[] = [];
     for (const target of config.targets) {
       switch (target) {
         case "relay":
@@ -99,7 +104,29 @@ export async function startPlatform(
           );
           started.push(target);
           break;
-        case "media-gateway":
+        case "media-gateway": {
+          // The simulated driver is the only one in this build (the SIP driver is its own issue): every
+          // called phone answers after 2 s and stays on until the other side hangs up. Inbound calls come
+          // from code (demo, simulate, tests) through the driver, not from a network.
+          const driver = new SimulatedDriver({ clock, defaultPhone: { kind: "answer", afterSec: 2 } });
+          stack.defer(() => driver.close());
+          stack.use(
+            await startGateway({
+              bus,
+              clock,
+              driver,
+              gatewayId: DEFAULT_GATEWAY_ID,
+              log: (level, message) => {
+                if (level === "error") log(`media-gateway ${level}: ${message}`);
+              },
+            }),
+          );
+          started.push(target);
+          notes.push(
+            `media-gateway "${DEFAULT_GATEWAY_ID}" runs the SIMULATED driver (phones answer after 2 s); there is no SIP driver yet`,
+          );
+          break;
+        }
         case "admin-api":
           missing.push(target);
           break;
@@ -113,6 +140,7 @@ export async function startPlatform(
       `event store: ${eventStore.backend === "pglite" ? `PGlite (embedded${config.dataDir ? `, ${config.dataDir}` : ", in memory"})` : `PostgreSQL ${redactUrl(config.databaseUrl ?? "")}`}, schema ${eventStore.schema}`,
       `nats: ${embedded ? `private nats-server at ${natsUrl}` : redactUrl(natsUrl)}, prefix ${config.prefix}`,
       `services up: ${started.join(", ") || "none"}`,
+      ...notes,
       ...(missing.length > 0
         ? [`not in this build yet: ${missing.map((t) => `${t} (${NOT_BUILT[t] ?? "not built"})`).join(", ")}`]
         : []),

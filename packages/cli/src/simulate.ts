@@ -77,7 +77,8 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   const runtime = loadRuntimeConfig({
     flags: {
       ...ctx.flags,
-      target: "all",
+      // The simulation runs its own media gateway, on the simulated driver its scripts drive.
+      target: "router,agent-presence,relay",
       config: options.runtimeFromConfigFile ? options.configFile : undefined,
     },
     env: ctx.env,
