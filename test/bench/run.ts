@@ -10,6 +10,7 @@ const benches = [
   "packages/bus/test/bus-bench.ts",
   "services/relay/test/relay-bench.ts",
   "services/media-gateway/test/gateway-bench.ts",
+  "test/bench/routing-bench.ts",
 ];
 let failed = 0;
 for (const bench of benches) {
