@@ -168,6 +168,67 @@ describe("IVR menu", () => {
   });
 });
 
+describe("IVR barge-in", () => {
+  it("a digit pressed during the prompt stops it; the branch's audio starts after the stop", async () => {
+    // Forty words: 16 platform seconds of prompt, so the digit surely lands while it plays.
+    const long = {
+      kind: "tts",
+      text: Array.from({ length: 40 }, (_, i) => (i === 0 ? "Press one for sales" : "please")).join(" "),
+    } as const;
+    const thanks = { kind: "tts", text: "Thank you for calling sales" } as const;
+    const flow = flowOnNumber("ivr_barge", "menu", {
+      menu: {
+        kind: "ivrMenu",
+        prompt: long,
+        branches: { "1": "sales" },
+        timeoutSec: 5,
+        retries: 0,
+        timeoutBranch: "sales",
+        invalidBranch: "sales",
+      },
+      sales: say(thanks.text),
+    });
+    await defineConfig(p, flow.commands);
+    const { callId, channelId } = await p.gateway.placeInboundCall({ from: CALLER, to: flow.number });
+    await eventually(
+      () => (p.driver.mediaLog(channelId).some((e) => e.kind === "playbackStarted") ? true : undefined),
+      "the prompt to start",
+      1_200,
+      5,
+    );
+    p.driver.pressDigits(channelId, "1");
+    const call = await endedCall(p, callId);
+    const caller = call.state.callerLegId;
+    const [prompt, next] = call.of("PlaybackStarted");
+    expect(prompt).toMatchObject({ legId: caller, audio: long, purpose: "ivrPrompt" });
+    expect(next).toMatchObject({ legId: caller, audio: thanks, purpose: "greeting" });
+    // The stop is decided with the digit: same transaction, before the branch is taken.
+    expect(call.of("PlaybackStopped")).toEqual([{ playbackId: prompt!.playbackId, legId: caller }]);
+    const stopped = call.events.find((e) => e.type === "PlaybackStopped")!;
+    const chosen = call.events.find((e) => e.type === "IvrBranchChosen")!;
+    expect(stopped.transactionId).toBe(chosen.transactionId);
+    expect(stopped.streamVersion).toBe(chosen.streamVersion - 1);
+    expect(call.of("IvrBranchChosen")).toEqual([{ appletId: "menu", digit: "1", next: "sales" }]);
+    expect(call.types).not.toContain("TimerScheduled");
+    expect(call.of("CallEnded")[0]?.reason).toBe("flowEnded");
+    // The media side: prompt, digit, prompt stopped (never finished), then the next applet's audio.
+    const log = p.gateway
+      .mediaLog(caller)
+      .filter((e) => ["playbackStarted", "playbackFinished", "playbackStopped", "dtmf"].includes(e.kind));
+    expect(log.map((e) => [e.kind, e.playbackId ?? e.digit])).toEqual([
+      ["playbackStarted", prompt!.playbackId],
+      ["dtmf", "1"],
+      ["playbackStopped", prompt!.playbackId],
+      ["playbackStarted", next!.playbackId],
+      ["playbackFinished", next!.playbackId],
+    ]);
+    const at = log.map((e) => e.at);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+    // Platform time: the prompt was cut well short of its 16 seconds.
+    expect(at[2]! - at[0]!).toBeLessThan(16_000);
+  });
+});
+
 describe("greeting", () => {
   it("plays each greeting's TTS text to the caller leg, one after the other, then ends", async () => {
     const flow = flowOnNumber("greetings", "welcome", {

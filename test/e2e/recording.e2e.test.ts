@@ -126,7 +126,7 @@ describe("Record Call", () => {
 });
 
 describe("Record Call across a transfer", () => {
-  it("one recording from the first bridge to the end, through a blind transfer to B", async () => {
+  it("the recording follows the call through a blind transfer: a new segment names the caller and B", async () => {
     const { commands, agents } = defineAgents(["rec_tx_a", "rec_tx_b"]);
     const flow = flowOnNumber("rec_tx", "c", {
       c: {
@@ -159,16 +159,61 @@ describe("Record Call across a transfer", () => {
       enabled: true,
       reason: "recording continues across the transfer",
     });
-    const [started] = call.of("RecordingStarted");
-    expect(call.of("RecordingStarted")).toHaveLength(1);
-    expect(call.of("RecordingStopped")).toEqual([{ recordingId: started!.recordingId }]);
-    expect(call.types.indexOf("RecordingStopped")).toBeGreaterThan(call.types.indexOf("TransferCompleted"));
-    const callerLog = p.gateway.mediaLog(call.state.callerLegId).map((e) => e.kind);
-    expect(callerLog.filter((k) => k.startsWith("recording"))).toEqual([
-      "recordingStarted",
-      "recordingStopped",
+    // The recording follows the call (segments): A's segment stops when the caller is bridged to B, and a
+    // new segment, continuing it, records the caller and B until the end.
+    const caller = call.state.callerLegId;
+    const a = agentLegOf(call);
+    const b = call.of("TransferCompleted")[0]!.agentLegId;
+    expect(b).not.toBe(a);
+    const [first, second] = call.of("RecordingStarted");
+    expect(call.of("RecordingStarted")).toEqual([
+      { recordingId: first!.recordingId, legIds: [caller, a], reason: "set to on on the applet" },
+      {
+        recordingId: second!.recordingId,
+        legIds: [caller, b],
+        reason: "recording continues across the transfer",
+        continues: first!.recordingId,
+      },
     ]);
-    // The caller leg is recorded until the end, so the conversation with B is on the recording too.
-    expect(callerLog.lastIndexOf("bridged")).toBeLessThan(callerLog.indexOf("recordingStopped"));
+    expect(second!.recordingId).not.toBe(first!.recordingId);
+    expect(call.of("RecordingStopped")).toEqual([
+      { recordingId: first!.recordingId },
+      { recordingId: second!.recordingId },
+    ]);
+    // The switch happens in the decision that bridged the caller to B; the last segment ends with the call.
+    const completed = call.events.find((e) => e.type === "TransferCompleted")!;
+    const bridgedToB = call.events.find(
+      (e) => e.type === "LegsBridged" && (e.data as { legIds: string[] }).legIds.includes(b),
+    )!;
+    const [stop1, stop2] = call.events.filter((e) => e.type === "RecordingStopped");
+    const start2 = call.events.filter((e) => e.type === "RecordingStarted")[1]!;
+    for (const e of [bridgedToB, stop1!, start2]) expect(e.transactionId).toBe(completed.transactionId);
+    expect([bridgedToB, stop1!, start2, completed].map((e) => e.streamVersion)).toEqual(
+      [0, 1, 2, 3].map((k) => bridgedToB.streamVersion + k),
+    );
+    expect(stop2!.transactionId).toBe(call.events.find((e) => e.type === "CallEnded")!.transactionId);
+    // Media side: the caller is on both segments; B is on the second from its bridge; A only on the first.
+    const recOf = (leg: string) =>
+      p.gateway
+        .mediaLog(leg)
+        .filter((e) => ["bridged", "recordingStarted", "recordingStopped"].includes(e.kind))
+        .map((e) => [e.kind, e.recordingId]);
+    expect(recOf(caller)).toEqual([
+      ["bridged", undefined],
+      ["recordingStarted", first!.recordingId],
+      ["bridged", undefined],
+      ["recordingStopped", first!.recordingId],
+      ["recordingStarted", second!.recordingId],
+      ["recordingStopped", second!.recordingId],
+    ]);
+    expect(recOf(b)).toEqual([
+      ["bridged", undefined],
+      ["recordingStarted", second!.recordingId],
+      ["recordingStopped", second!.recordingId],
+    ]);
+    expect(recOf(a).filter(([k]) => k !== "bridged")).toEqual([
+      ["recordingStarted", first!.recordingId],
+      ["recordingStopped", first!.recordingId],
+    ]);
   });
 });

@@ -80,6 +80,10 @@ export function decodeLegCommandMessage(json: unknown): LegCommandMessage {
       text(c, "playbackId", p);
       audio(c, "audio", p);
       break;
+    case "stopPlayback":
+      text(c, "legId", p);
+      text(c, "playbackId", p);
+      break;
     case "announcePosition":
       text(c, "legId", p);
       text(c, "playbackId", p);

@@ -27,6 +27,11 @@ export interface MediaDriver {
 
   /** Plays audio to this leg only (a whisper, greeting, IVR prompt); fact: `playbackFinished`. */
   play(channelId: string, playbackId: string, audio: Audio): Promise<void>;
+  /**
+   * Cuts a playback short (IVR barge-in: the caller pressed a digit during the prompt). No fact: the stopped
+   * playback never reports `playbackFinished`. Unknown or already finished playbacks are ignored.
+   */
+  stopPlayback(channelId: string, playbackId: string): Promise<void>;
   /** Tells a queued caller their position (TTS or number prompts); fact: `playbackFinished`. */
   announcePosition(channelId: string, playbackId: string, position: number): Promise<void>;
   /** Loops audio to this leg until stopped, bridged, or the leg ends. No fact. */

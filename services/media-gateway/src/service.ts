@@ -463,6 +463,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
         return driver.stopHoldMusic(channelOf(c.legId));
       case "play":
         return driver.play(channelOf(c.legId), c.playbackId, c.audio);
+      case "stopPlayback":
+        return driver.stopPlayback(channelOf(c.legId), c.playbackId);
       case "announcePosition":
         return driver.announcePosition(channelOf(c.legId), c.playbackId, c.position);
       case "bridge":

@@ -30,6 +30,7 @@ const valid: LegCommand[] = [
   { kind: "startRecording", recordingId: "r", legIds: ["a", "b"] },
   { kind: "stopRecording", recordingId: "r" },
   { kind: "recordVoicemail", recordingId: "r", legId: "l", maxLengthSec: 60 },
+  { kind: "stopPlayback", legId: "l", playbackId: "p" },
 ];
 
 describe("decodeLegCommandMessage", () => {
@@ -47,6 +48,11 @@ describe("decodeLegCommandMessage", () => {
     ],
     ["no callerLegId", { ...envelope(valid[1]), callerLegId: undefined }, /message.callerLegId/],
     ["at not a number", { ...envelope(valid[1]), at: "now" }, /message.at must be a number/],
+    [
+      "stopPlayback without a playback id",
+      envelope({ kind: "stopPlayback", legId: "l" }),
+      /command.playbackId/,
+    ],
     ["unknown kind", envelope({ kind: "teleport", legId: "l" }), /command.kind is not a known leg command/],
     [
       "contact of an unknown kind",

@@ -194,6 +194,51 @@ describe("simulated driver: inbound callers", () => {
     expect(timeline(ch)).toEqual(["inboundCall@0", "playbackFinished@3", "playbackFinished@9", "dtmf:3@10"]);
   });
 
+  it("stopPlayback cuts a prompt short: logged as stopped, never reported finished, digits not consumed", async () => {
+    const { driver, seconds, timeline } = setup();
+    const ch = driver.placeInboundCall({
+      from: "+4411",
+      to: "+1800",
+      dtmf: [{ digits: "1", whenPrompted: true, afterSec: 1 }],
+    });
+    // 10 words: 4 s of prompt.
+    await driver.play(ch, "menu-1", { kind: "tts", text: "Press 1 for sales, 2 for support, 3 for billing" });
+    await seconds(1);
+    await driver.stopPlayback(ch, "menu-1");
+    await driver.play(ch, "next-1", { kind: "tts", text: "Sales is closed" });
+    await seconds(10);
+    // Only the second playback finished (1.2 s → at least 1.2 s after 1 s), then the prompted digit.
+    expect(timeline(ch)).toEqual(["inboundCall@0", "playbackFinished@2.2", "dtmf:1@3.2"]);
+    const log = driver
+      .mediaLog(ch)
+      .filter((e) => e.kind.startsWith("playback"))
+      .map((e) => [e.kind, e.playbackId, (e.at - T0) / 1000]);
+    expect(log).toEqual([
+      ["playbackStarted", "menu-1", 0],
+      ["playbackStopped", "menu-1", 1],
+      ["playbackStarted", "next-1", 1],
+      ["playbackFinished", "next-1", 2.2],
+    ]);
+    expect(driver.mediaLog(ch).find((e) => e.kind === "playbackStopped")?.reason).toBe("stopped");
+  });
+
+  it("stopPlayback of a finished, unknown or ended playback does nothing", async () => {
+    const { driver, seconds, timeline } = setup();
+    const ch = driver.placeInboundCall({ from: "+4411", to: "+1800" });
+    await driver.play(ch, "p-1", { kind: "defaultTone" });
+    await seconds(3);
+    await driver.stopPlayback(ch, "p-1");
+    await driver.stopPlayback(ch, "nope");
+    expect(kinds(driver.mediaLog(ch)).filter((k) => k.startsWith("playback"))).toEqual([
+      "playbackStarted",
+      "playbackFinished",
+    ]);
+    await driver.hangup(ch, "done");
+    await driver.stopPlayback(ch, "p-1");
+    expect(kinds(driver.mediaLog(ch)).at(-1)).toBe("ignored");
+    expect(timeline(ch)).toEqual(["inboundCall@0", "playbackFinished@2", "ended:hungUp@3"]);
+  });
+
   it("abandons after its patience when not bridged to anyone", async () => {
     const { driver, seconds, timeline } = setup();
     const ch = driver.placeInboundCall({ from: "+4411", to: "+1800", patienceSec: 30 });

@@ -140,6 +140,11 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
       if (a?.kind !== "ivrMenu") return;
       const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
       if (applet?.kind !== "ivrMenu") return;
+      // Barge-in: the prompt's PlaybackFinished schedules the ivrTimeout, so no such timer means it still plays.
+      const waiting = Object.values(s.timers).some((t) => t.kind === "ivrTimeout");
+      if (a.playbackId !== undefined && !waiting) {
+        b.emit({ type: "PlaybackStopped", data: { playbackId: a.playbackId, legId: s.callerLegId } });
+      }
       cancelTimersOfKind(b, "ivrTimeout");
       const next = applet.branches[command.digit];
       if (next !== undefined) {

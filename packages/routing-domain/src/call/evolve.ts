@@ -76,6 +76,14 @@ export function evolveCall(previous: CallState, event: CallEvent): CallState {
       }
       return state;
     }
+    case "PlaybackStopped": {
+      // Forgetting the playback makes its late PlaybackFinished (if the media side still sends one) stale.
+      const a = state.applet;
+      if (a?.kind === "ivrMenu" && a.playbackId === event.data.playbackId) {
+        return { ...state, applet: omit(a, "playbackId") };
+      }
+      return state;
+    }
     case "IvrInputRejected": {
       const a = state.applet;
       if (a?.kind === "ivrMenu" && event.data.willRetry) {

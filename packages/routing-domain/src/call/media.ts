@@ -18,6 +18,7 @@ export type LegCommand =
   | { readonly kind: "playHoldMusic"; readonly legId: string; readonly audio: Audio }
   | { readonly kind: "stopHoldMusic"; readonly legId: string }
   | { readonly kind: "play"; readonly legId: string; readonly playbackId: string; readonly audio: Audio }
+  | { readonly kind: "stopPlayback"; readonly legId: string; readonly playbackId: string }
   | {
       readonly kind: "announcePosition";
       readonly legId: string;
@@ -57,6 +58,8 @@ export function legCommandOf(event: CallEvent): LegCommand | undefined {
         playbackId: event.data.playbackId,
         audio: event.data.audio,
       };
+    case "PlaybackStopped":
+      return { kind: "stopPlayback", legId: event.data.legId, playbackId: event.data.playbackId };
     case "WhisperRequested":
       return { kind: "play", ...event.data };
     case "QueuePositionAnnounced":

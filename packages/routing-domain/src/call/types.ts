@@ -84,6 +84,11 @@ export type CallEvent =
         readonly purpose: "greeting" | "ivrPrompt" | "voicemailGreeting";
       };
     }
+  /** A prompt cut short (barge-in: the caller pressed a digit while it played); no PlaybackFinished follows. */
+  | {
+      readonly type: "PlaybackStopped";
+      readonly data: { readonly playbackId: string; readonly legId: string };
+    }
   | {
       readonly type: "IvrInputRejected";
       readonly data: {
@@ -150,6 +155,8 @@ export type CallEvent =
         readonly recordingId: string;
         readonly legIds: readonly string[];
         readonly reason: string;
+        /** A new segment of the call's recording (after a transfer): the recording id it continues. */
+        readonly continues?: string;
       };
     }
   | { readonly type: "RecordingStopped"; readonly data: { readonly recordingId: string } }

@@ -201,10 +201,24 @@ export function completeTransfer(b: DecisionBuilder, consultLegId: string): void
   if (b.state.bridge) b.emit({ type: "LegsUnbridged", data: { legIds: b.state.bridge } });
   cancelLeg(b, t.fromLegId, "transferCompleted");
   if (b.state.holdMusic.includes(caller)) b.emit({ type: "HoldMusicStopped", data: { legId: caller } });
-  b.emit(
-    { type: "LegsBridged", data: { legIds: [caller, consultLegId], at: b.now } },
-    { type: "TransferCompleted", data: { transferId: t.transferId, agentLegId: consultLegId } },
-  );
+  b.emit({ type: "LegsBridged", data: { legIds: [caller, consultLegId], at: b.now } });
+  // The recording follows the call: its segment with A ends and a new one names B's leg (see the README).
+  const recordingId = b.state.recordingId;
+  if (recordingId !== undefined) {
+    b.emit(
+      { type: "RecordingStopped", data: { recordingId } },
+      {
+        type: "RecordingStarted",
+        data: {
+          recordingId: b.newId("rec"),
+          legIds: [caller, consultLegId],
+          reason: "recording continues across the transfer",
+          continues: recordingId,
+        },
+      },
+    );
+  }
+  b.emit({ type: "TransferCompleted", data: { transferId: t.transferId, agentLegId: consultLegId } });
 }
 
 /** B declined, did not answer or hung up: the caller returns to A (or the call ends when A is gone). */

@@ -296,6 +296,17 @@ export class SimulatedDriver implements MediaDriver {
     this.#startPlayback(ch, playbackId, this.#playbackMs(audio, "play"), true);
   }
 
+  async stopPlayback(channelId: string, playbackId: string): Promise<void> {
+    const ch = this.#live(channelId, "stopPlayback");
+    const timer = ch?.playbacks.get(playbackId);
+    if (!ch || !timer) return;
+    // Aborting the timer is what keeps the stopped playback from ever reporting playbackFinished.
+    timer.abort();
+    ch.timers.delete(timer);
+    ch.playbacks.delete(playbackId);
+    this.#record(ch.id, "playbackStopped", { playbackId, reason: "stopped" });
+  }
+
   async announcePosition(channelId: string, playbackId: string, position: number): Promise<void> {
     const ch = this.#answered(channelId, "announcePosition");
     if (!ch || ch.playbacks.has(playbackId)) return;
