@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { legCommandsFrom } from "../src/index.js";
-import { group, hangup, worldWith } from "./support/fixtures.js";
+import { connectToAnn, group, hangup, worldWith } from "./support/fixtures.js";
 import { ev } from "./support/match.js";
 import { BUSINESS, CALLER, callSpec, sec } from "./support/world.js";
 
@@ -86,15 +86,7 @@ describe("IVR barge-in", () => {
 describe("Recording across a transfer", () => {
   const recordedTransferWorld = () => {
     const w = worldWith({
-      applets: {
-        connect: {
-          kind: "connect",
-          target: { kind: "agent", agentId: "ann" },
-          branches: { fallback: "bye" },
-          record: "on",
-        },
-        bye: hangup,
-      },
+      applets: connectToAnn({ record: "on" }),
       groups: [group("tier2", "longestIdle", ["cid", "dee"])],
     });
     w.start("c1", CALLER, BUSINESS, sec(0));
@@ -173,14 +165,7 @@ describe("Recording across a transfer", () => {
 
   it("an unrecorded call stays unrecorded after a transfer", () => {
     const w = worldWith({
-      applets: {
-        connect: {
-          kind: "connect",
-          target: { kind: "agent", agentId: "ann" },
-          branches: { fallback: "bye" },
-        },
-        bye: hangup,
-      },
+      applets: connectToAnn(),
     });
     w.start("c1", CALLER, BUSINESS, sec(0));
     w.run("c1", { type: "LegAnswered", legId: w.legOf("c1", "ann"), now: sec(3) });

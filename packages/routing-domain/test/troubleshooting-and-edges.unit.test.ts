@@ -12,7 +12,7 @@ import {
   legCommandsFrom,
   UnknownNumberError,
 } from "../src/index.js";
-import { group, hangup, worldWith } from "./support/fixtures.js";
+import { connectToAnn, group, hangup, worldWith } from "./support/fixtures.js";
 import { ev } from "./support/match.js";
 import { AGENTS, BUSINESS, CALLER, callSpec, sec } from "./support/world.js";
 
@@ -284,14 +284,7 @@ describe("more call behaviour", () => {
 
   it("Agent A can cancel a warm transfer before B answers; the caller returns to A", () => {
     const w = worldWith({
-      applets: {
-        connect: {
-          kind: "connect",
-          target: { kind: "agent", agentId: "ann" },
-          branches: { fallback: "bye" },
-        },
-        bye: hangup,
-      },
+      applets: connectToAnn(),
     });
     w.start("c1", CALLER, BUSINESS, sec(0));
     const a = w.legOf("c1", "ann");

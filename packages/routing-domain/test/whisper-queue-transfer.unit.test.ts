@@ -6,7 +6,7 @@ import {
   NoConnectedAgentError,
   nextCallerFor,
 } from "../src/index.js";
-import { group, hangup, worldWith } from "./support/fixtures.js";
+import { connectToAnn, group, hangup, worldWith } from "./support/fixtures.js";
 import { ev } from "./support/match.js";
 import { BUSINESS, CALLER, callSpec, sec, type World } from "./support/world.js";
 
@@ -306,10 +306,7 @@ describe("Queue behaviour", () => {
 
 const transferWorld = () => {
   const w = worldWith({
-    applets: {
-      connect: { kind: "connect", target: { kind: "agent", agentId: "ann" }, branches: { fallback: "bye" } },
-      bye: hangup,
-    },
+    applets: connectToAnn(),
     groups: [group("tier2", "longestIdle", ["cid", "dee"])],
   });
   w.start("c1", CALLER, BUSINESS, sec(0));
@@ -504,14 +501,7 @@ describe("Warm transfer", () => {
 
   it("A transfer needs an agent connected to the caller", () => {
     const w = worldWith({
-      applets: {
-        connect: {
-          kind: "connect",
-          target: { kind: "agent", agentId: "ann" },
-          branches: { fallback: "bye" },
-        },
-        bye: hangup,
-      },
+      applets: connectToAnn(),
     });
     w.start("c1", CALLER, BUSINESS, sec(0));
     callSpec

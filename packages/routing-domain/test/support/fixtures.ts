@@ -34,3 +34,16 @@ export const group = (
 ): ConfigCommand => ({ type: "DefineGroup", groupId, name: groupId, strategy, members, ...extra });
 
 export const hangup: Applet = { kind: "hangup" };
+
+type ConnectApplet = Extract<Applet, { kind: "connect" }>;
+
+/** A flow that connects the caller straight to agent ann (Agent A of the transfer tests), else hangs up. */
+export const connectToAnn = (extra: Partial<ConnectApplet> = {}): Record<string, Applet> => ({
+  connect: {
+    kind: "connect",
+    target: { kind: "agent", agentId: "ann" },
+    branches: { fallback: "bye" },
+    ...extra,
+  },
+  bye: hangup,
+});
