@@ -13,7 +13,13 @@ import {
   StorageType,
   type StreamConfig,
 } from "nats";
-import { type ConsumeOptions, type ConsumerHandle, startConsumer } from "./consume.js";
+import {
+  type BatchConsumeOptions,
+  type ConsumeOptions,
+  type ConsumerHandle,
+  startBatchConsumer,
+  startConsumer,
+} from "./consume.js";
 import { BusConfigConflictError, BusUnreachableError } from "./errors.js";
 import { assertLogicalSubject, type BusNames, busNames } from "./naming.js";
 import type { ConsumerSpec, StreamSpec } from "./specs.js";
@@ -64,6 +70,8 @@ export interface Bus {
   publish(subject: string, payload: unknown, options: PublishOptions): Promise<PublishAck>;
   /** Declares the consumer and processes its messages until `stop()`. */
   consume<T = unknown>(options: ConsumeOptions<T>): Promise<ConsumerHandle>;
+  /** Declares the consumer and hands its messages to the handler in batches until `stop()`. */
+  consumeBatches<T = unknown>(options: BatchConsumeOptions<T>): Promise<ConsumerHandle>;
   /** Deletes every stream of this prefix (test clean-up). */
   deleteStreams(): Promise<void>;
   /** Flushes pending publishes and closes the connection. */
@@ -264,15 +272,22 @@ class NatsBus implements Bus {
 
   async consume<T = unknown>(options: ConsumeOptions<T>): Promise<ConsumerHandle> {
     await this.ensureConsumer(options);
-    const stream = this.names.stream(options.stream);
+    return startConsumer(this, this.js, options, await this.#terminatedRemover(options.stream));
+  }
+
+  async consumeBatches<T = unknown>(options: BatchConsumeOptions<T>): Promise<ConsumerHandle> {
+    await this.ensureConsumer(options);
+    return startBatchConsumer(this, this.js, options, await this.#terminatedRemover(options.stream));
+  }
+
+  async #terminatedRemover(logicalStream: string): Promise<((seq: number) => Promise<void>) | undefined> {
+    const stream = this.names.stream(logicalStream);
     const { config } = await this.jsm.streams.info(stream);
-    const removeTerminated =
-      config.retention === RetentionPolicy.Workqueue
-        ? async (seq: number) => {
-            await this.jsm.streams.deleteMessage(stream, seq, false).catch(() => false);
-          }
-        : undefined;
-    return startConsumer(this, this.js, options, removeTerminated);
+    return config.retention === RetentionPolicy.Workqueue
+      ? async (seq: number) => {
+          await this.jsm.streams.deleteMessage(stream, seq, false).catch(() => false);
+        }
+      : undefined;
   }
 
   async deleteStreams(): Promise<void> {

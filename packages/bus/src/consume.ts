@@ -89,14 +89,45 @@ function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-export function startConsumer<T>(
+/**
+ * Batched consumption: the handler gets every message pulled so far (up to `maxBatch`) at once and returns
+ * one outcome per message, in the same order. While a batch is handled the next one accumulates, so a busy
+ * consumer takes bigger batches (grouped commits) and an idle one answers single messages at once.
+ */
+export interface BatchConsumeOptions<T = unknown> extends ConsumerSpec {
+  /** Outcome per message: `undefined` ack, `{ nak }` redeliver after the delay, an Error as if thrown by a single handler. */
+  readonly handler: (messages: ReadonlyArray<BusMessage<T>>) => Promise<ReadonlyArray<BatchOutcome>>;
+  readonly decode?: (json: unknown) => T;
+  /** Most messages per batch (default 256). */
+  readonly maxBatch?: number;
+  /** Messages pulled ahead (default 2 × maxBatch); the same ack-timer caveat as ConsumeOptions.prefetch. */
+  readonly prefetch?: number;
+  readonly backoffMs?: (deliveryCount: number) => number;
+  readonly onError?: (error: unknown, info: DeliveryInfo, outcome: "nak" | "dead-letter") => void;
+}
+
+export type BatchOutcome = HandlerResult | Error;
+
+type Failure = { readonly failure: unknown };
+
+interface Settler<T> {
+  infoOf(msg: JsMsg): DeliveryInfo;
+  /** Parsed and decoded payload, or the message has been dead-lettered (undefined). */
+  decode(msg: JsMsg, info: DeliveryInfo): Promise<{ payload: T } | undefined>;
+  message(msg: JsMsg, payload: T, info: DeliveryInfo): BusMessage<T>;
+  settle(msg: JsMsg, info: DeliveryInfo, outcome: HandlerResult | Failure): Promise<void>;
+  backoff(deliveryCount: number): number;
+}
+
+function settler<T>(
   bus: Bus,
-  js: JetStreamClient,
-  options: ConsumeOptions<T>,
-  /** Work-queue streams on nats-server 2.9 keep terminated messages; this removes one. */
+  options: ConsumerSpec & {
+    readonly decode?: (json: unknown) => T;
+    readonly backoffMs?: (deliveryCount: number) => number;
+    readonly onError?: (error: unknown, info: DeliveryInfo, outcome: "nak" | "dead-letter") => void;
+  },
   removeTerminated?: (streamSequence: number) => Promise<void>,
-): ConsumerHandle {
-  const concurrency = Math.max(1, options.concurrency ?? 1);
+): Settler<T> {
   const backoff = options.backoffMs ?? defaultBackoffMs;
   const onError =
     options.onError ??
@@ -106,9 +137,6 @@ export function startConsumer<T>(
           `delivery ${info.deliveryCount}/${info.maxDeliver} → ${outcome}: ${describe(err)}`,
       ));
   const decoder = new TextDecoder("utf-8", { fatal: true });
-  const inFlight = new Set<Promise<void>>();
-  let stopping = false;
-  let messages: ConsumerMessages | undefined;
 
   async function deadLetter(msg: JsMsg, info: DeliveryInfo, reason: string, err: unknown): Promise<void> {
     const letter: DeadLetter = {
@@ -126,13 +154,16 @@ export function startConsumer<T>(
     await bus.publish(deadLetterSubject(options.stream, options.durable), letter, {
       msgId: `dlq:${options.stream}:${options.durable}:${info.streamSequence}`,
     });
-    msg.term(reason);
+    // No reason on the wire: nats-server 2.9 only recognises a bare `+TERM` (with a reason it ignores the
+    // term and redelivers after the ack wait). The reason is in the dead letter.
+    msg.term();
     onError(err, info, "dead-letter");
     await removeTerminated?.(info.streamSequence);
   }
 
-  async function handle(msg: JsMsg): Promise<void> {
-    const info: DeliveryInfo = {
+  return {
+    backoff,
+    infoOf: (msg) => ({
       subject: bus.names.logicalSubject(msg.subject),
       stream: options.stream,
       durable: options.durable,
@@ -140,67 +171,94 @@ export function startConsumer<T>(
       deliveryCount: msg.info.deliveryCount,
       maxDeliver: options.maxDeliver,
       msgId: msg.headers?.get("Nats-Msg-Id") || undefined,
-    };
-    let payload: T;
-    try {
-      const json: unknown = JSON.parse(decoder.decode(msg.data));
-      payload = options.decode ? options.decode(json) : (json as T);
-    } catch (err) {
-      await deadLetter(msg, info, "undecodable payload", err);
-      return;
-    }
-    let result: HandlerResult | undefined;
-    let failure: unknown;
-    try {
-      result = (await options.handler({
-        payload,
-        headers: headerRecord(msg.headers),
-        info,
-        context: extractTrace(msg.headers),
-        working: () => msg.working(),
-      })) as HandlerResult | undefined;
-    } catch (err) {
-      failure = err;
-    }
-    if (failure === undefined) {
-      if (result && typeof result.nak === "number") {
+    }),
+    async decode(msg, info) {
+      try {
+        const json: unknown = JSON.parse(decoder.decode(msg.data));
+        return { payload: options.decode ? options.decode(json) : (json as T) };
+      } catch (err) {
+        await deadLetter(msg, info, "undecodable payload", err);
+        return undefined;
+      }
+    },
+    message: (msg, payload, info) => ({
+      payload,
+      headers: headerRecord(msg.headers),
+      info,
+      context: extractTrace(msg.headers),
+      working: () => msg.working(),
+    }),
+    async settle(msg, info, outcome) {
+      if (outcome === undefined) {
+        msg.ack();
+        return;
+      }
+      if ("nak" in outcome) {
         if (info.deliveryCount >= options.maxDeliver) {
           await deadLetter(msg, info, "max deliveries reached", new Error("handler asked for redelivery"));
         } else {
-          msg.nak(result.nak);
+          msg.nak(outcome.nak);
         }
         return;
       }
-      msg.ack();
-      return;
+      const failure = outcome.failure;
+      if (failure instanceof PoisonMessageError) {
+        await deadLetter(msg, info, "poison message", failure);
+        return;
+      }
+      if (info.deliveryCount >= options.maxDeliver) {
+        await deadLetter(msg, info, "max deliveries reached", failure);
+        return;
+      }
+      const delay =
+        failure instanceof TransientError && failure.delayMs !== undefined
+          ? failure.delayMs
+          : backoff(info.deliveryCount);
+      msg.nak(delay);
+      onError(failure, info, "nak");
+    },
+  };
+}
+
+/** A settle that failed (the dead-letter publish itself): leave the message to be redelivered. */
+function settleFailed(options: ConsumerSpec, msg: JsMsg, backoff: (n: number) => number, err: unknown): void {
+  try {
+    msg.nak(backoff(msg.info.deliveryCount));
+  } catch {
+    // connection gone; the ack wait will redeliver it
+  }
+  console.warn(`bus consumer ${options.stream}/${options.durable}: ${describe(err)}`);
+}
+
+export function startConsumer<T>(
+  bus: Bus,
+  js: JetStreamClient,
+  options: ConsumeOptions<T>,
+  /** Work-queue streams on nats-server 2.9 keep terminated messages; this removes one. */
+  removeTerminated?: (streamSequence: number) => Promise<void>,
+): ConsumerHandle {
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const s = settler<T>(bus, options, removeTerminated);
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
+  let messages: ConsumerMessages | undefined;
+
+  async function handle(msg: JsMsg): Promise<void> {
+    const info = s.infoOf(msg);
+    const decoded = await s.decode(msg, info);
+    if (!decoded) return;
+    let outcome: HandlerResult | Failure;
+    try {
+      outcome = (await options.handler(s.message(msg, decoded.payload, info))) as HandlerResult | undefined;
+    } catch (err) {
+      outcome = { failure: err };
     }
-    if (failure instanceof PoisonMessageError) {
-      await deadLetter(msg, info, "poison message", failure);
-      return;
-    }
-    if (info.deliveryCount >= options.maxDeliver) {
-      await deadLetter(msg, info, "max deliveries reached", failure);
-      return;
-    }
-    const delay =
-      failure instanceof TransientError && failure.delayMs !== undefined
-        ? failure.delayMs
-        : backoff(info.deliveryCount);
-    msg.nak(delay);
-    onError(failure, info, "nak");
+    await s.settle(msg, info, outcome);
   }
 
   function track(msg: JsMsg): Promise<void> {
     const p = handle(msg)
-      .catch((err: unknown) => {
-        // The dead-letter publish itself failed: leave the message to be redelivered.
-        try {
-          msg.nak(backoff(msg.info.deliveryCount));
-        } catch {
-          // connection gone; the ack wait will redeliver it
-        }
-        console.warn(`bus consumer ${options.stream}/${options.durable}: ${describe(err)}`);
-      })
+      .catch((err: unknown) => settleFailed(options, msg, s.backoff, err))
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
     return p;
@@ -234,6 +292,119 @@ export function startConsumer<T>(
       stopping = true;
       await Promise.allSettled(inFlight);
       await messages?.close();
+      await done;
+    },
+  };
+}
+
+export function startBatchConsumer<T>(
+  bus: Bus,
+  js: JetStreamClient,
+  options: BatchConsumeOptions<T>,
+  removeTerminated?: (streamSequence: number) => Promise<void>,
+): ConsumerHandle {
+  const maxBatch = Math.max(1, options.maxBatch ?? 256);
+  const prefetch = Math.max(options.prefetch ?? maxBatch * 2, maxBatch);
+  const s = settler<T>(bus, options, removeTerminated);
+  const pending: JsMsg[] = [];
+  let wake: (() => void) | undefined;
+  let pumped: (() => void) | undefined;
+  let stopping = false;
+  let pulling = true;
+  let messages: ConsumerMessages | undefined;
+  let current: Promise<void> = Promise.resolve();
+
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+
+  // Pulls into `pending`, pausing while it holds `prefetch` messages (back-pressure on the server).
+  async function pump(): Promise<void> {
+    const consumer = await js.consumers.get(bus.names.stream(options.stream), options.durable);
+    if (stopping) return;
+    messages = await consumer.consume({ max_messages: prefetch });
+    for await (const msg of messages) {
+      if (stopping) {
+        msg.nak();
+        continue;
+      }
+      pending.push(msg);
+      notify();
+      while (pending.length >= prefetch && !stopping) await new Promise<void>((r) => (pumped = r));
+    }
+  }
+
+  async function handleBatch(batch: readonly JsMsg[]): Promise<void> {
+    const decoded: Array<{ msg: JsMsg; info: DeliveryInfo; message: BusMessage<T> }> = [];
+    for (const msg of batch) {
+      const info = s.infoOf(msg);
+      try {
+        const d = await s.decode(msg, info);
+        if (d) decoded.push({ msg, info, message: s.message(msg, d.payload, info) });
+      } catch (err) {
+        settleFailed(options, msg, s.backoff, err);
+      }
+    }
+    if (decoded.length === 0) return;
+    let outcomes: ReadonlyArray<BatchOutcome>;
+    try {
+      outcomes = await options.handler(decoded.map((d) => d.message));
+      if (outcomes.length !== decoded.length) {
+        throw new Error(`batch handler returned ${outcomes.length} outcomes for ${decoded.length} messages`);
+      }
+    } catch (err) {
+      outcomes = decoded.map(() => (err instanceof Error ? err : new Error(String(err))));
+    }
+    await Promise.all(
+      decoded.map(({ msg, info }, i) => {
+        const o = outcomes[i];
+        return s
+          .settle(msg, info, o instanceof Error ? { failure: o } : o)
+          .catch((err: unknown) => settleFailed(options, msg, s.backoff, err));
+      }),
+    );
+  }
+
+  async function run(): Promise<void> {
+    const pumping = pump()
+      .catch((err: unknown) => {
+        console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
+      })
+      .finally(() => {
+        pulling = false;
+        notify();
+      });
+    while (!stopping) {
+      if (pending.length === 0) {
+        if (!pulling) break;
+        await new Promise<void>((r) => (wake = r));
+        continue;
+      }
+      const batch = pending.splice(0, maxBatch);
+      pumped?.();
+      pumped = undefined;
+      current = handleBatch(batch);
+      await current;
+    }
+    // Pulled but never started: hand them back at once rather than waiting out the ack timers.
+    for (const msg of pending.splice(0)) msg.nak();
+    pumped?.();
+    await pumping;
+  }
+
+  const done = run().catch((err: unknown) => {
+    console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
+  });
+
+  return {
+    done,
+    async stop() {
+      stopping = true;
+      notify();
+      await current.catch(() => undefined);
+      await messages?.close();
+      pumped?.();
       await done;
     },
   };

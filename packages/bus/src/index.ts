@@ -7,6 +7,8 @@ export {
   redactUrl,
 } from "./bus.js";
 export {
+  type BatchConsumeOptions,
+  type BatchOutcome,
   type BusMessage,
   type ConsumeOptions,
   type ConsumerHandle,

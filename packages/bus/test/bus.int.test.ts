@@ -242,6 +242,50 @@ describe("consume", () => {
     }, "work queue emptied");
   });
 
+  it("hands messages over in batches, in order, with an outcome per message (ack, nak, poison)", async () => {
+    const batches: number[][] = [];
+    const attempts = new Map<number, number>();
+    handles.push(
+      await bus.consumeBatches<{ n: number }>({
+        stream: "EVENTS",
+        durable: "batches",
+        filterSubject: "evt.batch.>",
+        maxDeliver: 5,
+        ackWaitMs: 5_000,
+        maxBatch: 16,
+        backoffMs: () => 10,
+        onError: quiet,
+        handler: async (messages) => {
+          batches.push(messages.map((m) => m.payload.n));
+          return messages.map((m) => {
+            const n = m.payload.n;
+            attempts.set(n, (attempts.get(n) ?? 0) + 1);
+            if (n === 7) return new PoisonMessageError("seven is poison");
+            if (n === 3 && m.info.deliveryCount === 1) return { nak: 10 };
+            if (n === 5 && m.info.deliveryCount === 1) return new TransientError("blip");
+            return undefined;
+          });
+        },
+      }),
+    );
+    const letters = await deadLetters("batches");
+    for (let n = 0; n < 40; n++) void bus.publish("evt.batch.x", { n }, { msgId: randomUUID() });
+    await eventually(() => (letters.length >= 1 && attempts.size >= 40 ? true : undefined), "all handled");
+    const jsm = await bus.connection.jetstreamManager();
+    await eventually(async () => {
+      const c = await jsm.consumers.info(bus.names.stream("EVENTS"), "batches");
+      return c.num_ack_pending === 0 && c.num_pending === 0 ? c : undefined;
+    }, "every message settled");
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(16);
+    // First deliveries arrive in publish order across batches; only the nak-ed ones come back.
+    const first = batches.flat().filter((n, i, all) => all.indexOf(n) === i);
+    expect(first).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    expect(attempts.get(3)).toBe(2);
+    expect(attempts.get(5)).toBe(2);
+    expect(attempts.get(7)).toBe(1);
+    expect(letters[0]).toMatchObject({ reason: "poison message", subject: "evt.batch.x" });
+  });
+
   it("stop() lets the handler in flight finish and ack", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {
