@@ -52,3 +52,21 @@ export function scaledClock(options: {
       }),
   };
 }
+
+/** A source of uniform numbers in [0, 1) (retry jitter, tie-break seeds): injected, so tests can fix it. */
+export type Random = () => number;
+
+/** The process's randomness, for production wiring only. */
+export const systemRandom: Random = () => Math.random();
+
+/** A deterministic source (mulberry32) for tests and simulations. */
+export function seededRandom(seed: number): Random {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

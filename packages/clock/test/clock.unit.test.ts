@@ -54,3 +54,17 @@ describe("scaled clock", () => {
     expect(() => scaledClock({ speed: 0 })).toThrow(RangeError);
   });
 });
+
+describe("random sources", () => {
+  it("a seeded source repeats for the same seed, differs for another, and stays in [0, 1)", async () => {
+    const { seededRandom } = await import("../src/index.js");
+    const a = seededRandom(42);
+    const b = seededRandom(42);
+    const c = seededRandom(43);
+    const xs = Array.from({ length: 1_000 }, () => a());
+    expect(Array.from({ length: 1_000 }, () => b())).toEqual(xs);
+    expect(Array.from({ length: 10 }, () => c())).not.toEqual(xs.slice(0, 10));
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(new Set(xs.map((x) => Math.floor(x * 10))).size).toBe(10);
+  });
+});
