@@ -279,7 +279,7 @@ export class DecisionRuntime<I> {
     for (const p of prepared) {
       const result = resultOf.get(p);
       if (p.append.length > 0 && result === undefined) continue; // the whole appendMany failed
-      const settled = this.#settle(inputs[p.index]!, p, result);
+      const settled = this.#settle(p, result);
       if (settled.kind === "done") {
         outcomes[p.index] = settled.outcome;
         effects.push({ index: p.index, effects: settled.effects });
@@ -350,7 +350,7 @@ export class DecisionRuntime<I> {
    * The outcome of a prepared decision given its append's result (undefined: nothing to append; "stale":
    * some of its events were already stored).
    */
-  #settle(input: I, p: Prepared, result: AppendResult | Error | "stale" | undefined): Settled {
+  #settle(p: Prepared, result: AppendResult | Error | "stale" | undefined): Settled {
     if (result instanceof WrongExpectedVersionError) {
       this.#stats.conflicts++;
       this.#c.onConflict?.({ streamId: result.streamId, attempt: 0 });
@@ -377,11 +377,7 @@ export class DecisionRuntime<I> {
         this.#stats.refused++;
         return {
           kind: "done",
-          outcome: d.deadLetter
-            ? new PoisonMessageError(`${describeInput(this.#c.messageIdOf(input))}: ${d.error.message}`, {
-                cause: d.error,
-              })
-            : undefined,
+          outcome: d.deadLetter ? new PoisonMessageError(d.error.message, { cause: d.error }) : undefined,
           effects: [],
         };
       default: {
@@ -403,7 +399,7 @@ export class DecisionRuntime<I> {
         fresh.clear();
         const p = await this.#prepare(input, index, new Map());
         const [result] = p.append.length > 0 ? await this.#c.store.appendMany([p.append]) : [undefined];
-        const settled = this.#settle(input, p, result);
+        const settled = this.#settle(p, result);
         if (settled.kind === "done") return settled;
         for (const s of settled.fresh) fresh.add(s);
         this.#c.onConflict?.({ streamId: settled.fresh[0] ?? "", attempt });
@@ -437,8 +433,6 @@ export class DecisionRuntime<I> {
     await Promise.all(all);
   }
 }
-
-const describeInput = (messageId: string) => `input ${messageId}`;
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));

@@ -7,7 +7,7 @@ import {
   eventsStreamSpec,
   PoisonMessageError,
 } from "@switchyard/bus";
-import { type Clock, systemClock } from "@switchyard/clock";
+import { type Clock, type Random, systemClock, systemRandom } from "@switchyard/clock";
 import {
   AGENT_INPUTS,
   type AgentInput,
@@ -18,12 +18,14 @@ import {
   workStreams,
 } from "@switchyard/contracts";
 import {
-  type EventStore,
-  eventIdFor,
-  FoldedStreams,
-  KeyedLock,
-  WrongExpectedVersionError,
-} from "@switchyard/event-store";
+  type Decision,
+  DecisionRuntime,
+  type DecisionView,
+  projection,
+  StreamCache,
+  startDecisionConsumer,
+} from "@switchyard/decision-runtime";
+import { type EventStore, KeyedLock } from "@switchyard/event-store";
 import {
   type AgentCommand,
   type AgentEvent,
@@ -49,9 +51,13 @@ export type PresenceLog = (
 ) => void;
 
 export interface AgentPresenceConfig {
-  readonly eventStore: { readonly store: Pick<EventStore, "append" | "readStream"> };
+  readonly eventStore: { readonly store: Pick<EventStore, "appendMany" | "readStream"> };
   readonly bus: Bus;
   readonly clock?: Clock;
+  /** Retry jitter (default the system's randomness). */
+  readonly random?: Random;
+  /** Agent inputs decided per batch (default 128). */
+  readonly maxBatch?: number;
   /** Durable consumer base name shared by all replicas (default "agent_presence"). */
   readonly durable?: string;
   /** Presence KV bucket (default `<prefix>_presence`). */
@@ -76,6 +82,11 @@ export interface AgentPresence extends AsyncDisposable {
   stats(): AgentPresenceStats;
   /** The view as this instance last wrote or read it (tests, the demo's live display). */
   view(): ReadonlyMap<string, PresenceRecord>;
+}
+
+/** The agent decider refused the input (e.g. EndBreak while not on break): dead-lettered with this reason. */
+export class AgentInputRefusedError extends Error {
+  override readonly name = "AgentInputRefusedError";
 }
 
 /** The agent is not in the configuration: there is nobody to sign in. */
@@ -153,73 +164,85 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
   const log = config.log ?? defaultLog;
   const durable = config.durable ?? "agent_presence";
   const ackWaitMs = config.ackWaitMs ?? 10_000;
-  const stats = { decisions: 0, noops: 0, replays: 0, conflicts: 0, applied: 0, rebuilds: 0 };
+  const stats = { replays: 0, applied: 0, rebuilds: 0 };
 
   await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec(), ...workStreams()]);
   const kv: KV = await bus.connection
     .jetstream()
     .views.kv(config.presenceBucket ?? presenceBucket(bus.names.prefix), { history: 1 });
 
-  const agents = new FoldedStreams<AgentView>(store, { state: INITIAL_AGENT, causes: [] }, (s, e, r) => {
-    const cause = r?.metadata.causationId;
+  // The decided-on streams, kept write-through by the decision runtime.
+  const agentView = projection<AgentView>("agent", { state: INITIAL_AGENT, causes: [] }, (s, e) => {
+    const cause = e.metadata.causationId;
     return {
-      state: evolveAgent(s.state, e as AgentEvent),
+      state: evolveAgent(s.state, e as unknown as AgentEvent),
       causes: cause ? [...s.causes.slice(-63), cause] : s.causes,
     };
   });
-  const configStream = new FoldedStreams<ConfigSnapshot>(store, EMPTY_CONFIG, (s, e) =>
-    evolveConfig(s, e as ConfigEvent),
+  const configView = projection<ConfigSnapshot>("config", EMPTY_CONFIG, (s, e) =>
+    evolveConfig(s, e as unknown as ConfigEvent),
   );
+  const cache = new StreamCache(store, [agentView, configView]);
 
-  async function handleInput(msg: AgentInputMessage): Promise<void> {
-    const streamId = agentStreamId(msg.agentId);
-    let cfg = configStream.cached(CONFIG_STREAM)?.state;
-    if (!cfg?.agents[msg.agentId]) cfg = (await configStream.load(CONFIG_STREAM)).state;
-    if (!cfg.agents[msg.agentId])
-      throw new PoisonMessageError(new UnknownAgentInputError(msg.agentId).message);
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const { state: view, version } = await agents.load(streamId);
-      if (view.causes.includes(msg.messageId)) {
-        stats.replays++;
-        return;
-      }
-      let events: AgentEvent[];
-      try {
-        events = decideAgent(commandOf(msg.input, clock.now()), view.state);
-      } catch (err) {
-        if (err instanceof RoutingDomainError) {
-          throw new PoisonMessageError(`${msg.input.type} refused for agent ${msg.agentId}: ${err.message}`, {
-            cause: err,
-          });
-        }
-        throw err;
-      }
-      if (events.length === 0) {
-        stats.noops++;
-        return;
-      }
-      try {
-        await store.append([
-          {
-            streamId,
-            expectedVersion: version === 0 ? "no_stream" : version,
-            events: events.map((e, i) => ({
-              eventId: eventIdFor(msg.messageId, streamId, i),
-              type: e.type,
-              data: e.data,
-              metadata: { causationId: msg.messageId, correlationId: msg.agentId, actor: "agent-presence" },
-            })),
-          },
-        ]);
-        stats.decisions++;
-        return;
-      } catch (err) {
-        if (!(err instanceof WrongExpectedVersionError)) throw err;
-        stats.conflicts++;
-      }
-    }
-    throw new Error(`agent ${msg.agentId}: too many version conflicts`);
+  /** The configuration (not checked at commit: a config change does not conflict with a sign-in). */
+  async function configWith(agentId: string): Promise<ConfigSnapshot> {
+    const cfg = (await cache.load<ConfigSnapshot>(CONFIG_STREAM)).state;
+    if (cfg.agents[agentId]) return cfg;
+    return (await cache.load<ConfigSnapshot>(CONFIG_STREAM, { fresh: true })).state;
   }
+
+  async function decideInput(msg: AgentInputMessage, view: DecisionView): Promise<Decision> {
+    const cfg = await configWith(msg.agentId);
+    if (!cfg.agents[msg.agentId]) {
+      return { kind: "refused", error: new UnknownAgentInputError(msg.agentId), deadLetter: true };
+    }
+    const streamId = agentStreamId(msg.agentId);
+    const { state: agent, version } = await view.load<AgentView>(streamId);
+    if (agent.causes.includes(msg.messageId)) {
+      stats.replays++;
+      return { kind: "noop" };
+    }
+    let events: AgentEvent[];
+    try {
+      events = decideAgent(commandOf(msg.input, view.now), agent.state);
+    } catch (err) {
+      if (!(err instanceof RoutingDomainError)) throw err;
+      return {
+        kind: "refused",
+        error: new AgentInputRefusedError(
+          `${msg.input.type} refused for agent ${msg.agentId}: ${err.message}`,
+          {
+            cause: err,
+          },
+        ),
+        deadLetter: true,
+      };
+    }
+    if (events.length === 0) return { kind: "noop" };
+    return {
+      kind: "write",
+      writes: [
+        {
+          streamId,
+          expectedVersion: version,
+          events,
+          metadata: { correlationId: msg.agentId },
+        },
+      ],
+    };
+  }
+
+  const runtime = new DecisionRuntime<AgentInputMessage>({
+    store,
+    cache,
+    clock,
+    random: config.random ?? systemRandom,
+    publish: () => Promise.resolve(),
+    keyOf: (m) => m.agentId,
+    messageIdOf: (m) => m.messageId,
+    decide: decideInput,
+    metadata: { actor: "agent-presence" },
+  });
 
   // The view. One writer per key at a time in this process; across replicas the KV revision decides.
   const view = new Map<string, PresenceRecord>();
@@ -282,18 +305,16 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
     throw new Error(`presence of ${agentId}: too many concurrent writers`);
   }
 
-  const inputLocks = new KeyedLock();
   const viewLocks = new KeyedLock();
   const consumers: ConsumerHandle[] = [];
   consumers.push(
-    await bus.consume<AgentInputMessage>({
+    await startDecisionConsumer(bus, runtime, {
       stream: AGENT_INPUTS,
       durable,
       ackWaitMs,
       maxDeliver: 20,
-      concurrency: 8,
+      maxBatch: config.maxBatch ?? 128,
       decode: decodeAgentInput,
-      handler: ({ payload }) => inputLocks.run(payload.agentId, () => handleInput(payload)),
       onError: (err, info, outcome) =>
         log(outcome === "dead-letter" ? "error" : "warn", `agent input ${outcome}`, {
           subject: info.subject,
@@ -315,7 +336,10 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
   log("info", "agent-presence started", { durable });
 
   return {
-    stats: () => ({ ...stats }),
+    stats: () => {
+      const r = runtime.stats();
+      return { ...stats, decisions: r.decisions, noops: r.noops - stats.replays, conflicts: r.conflicts };
+    },
     view: () => view,
     async [Symbol.asyncDispose]() {
       await Promise.allSettled(consumers.map((c) => c.stop()));
