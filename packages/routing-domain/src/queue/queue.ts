@@ -120,3 +120,30 @@ export function nextCallerFor(
   }
   return best;
 }
+
+/** A waiting caller to offer to an idle agent (an `OfferAgent` input to the call). */
+export interface QueueOffer {
+  readonly callId: string;
+  readonly agentId: string;
+}
+
+/**
+ * Pairs a queue's waiting callers with the group's members who can be offered a call at `now` (the views
+ * lag: a caller may have queued while an agent was being freed). Longest-waiting caller with the
+ * longest-idle agent (ties: the group's member order); each pair is only an offer: the call's decision
+ * reserves the agent with its expected version, or refuses.
+ */
+export function matchWaitingCallers(
+  queue: QueueState,
+  members: ReadonlyArray<{ readonly agentId: string; readonly state: AgentState | undefined }>,
+  now: number,
+): QueueOffer[] {
+  if (queue.entries.length === 0) return [];
+  const idle = members
+    .filter(
+      (m): m is { agentId: string; state: AgentState } => m.state !== undefined && isOfferable(m.state, now),
+    )
+    .map((m, order) => ({ agentId: m.agentId, idleSince: m.state.idleSince ?? 0, order }))
+    .sort((x, y) => x.idleSince - y.idleSince || x.order - y.order);
+  return queue.entries.slice(0, idle.length).map((q, i) => ({ callId: q.callId, agentId: idle[i]!.agentId }));
+}

@@ -1,0 +1,155 @@
+// One call input → one decision: the wiring of the decision runtime for the CALL_INPUTS consumer.
+import type { Clock } from "@switchyard/clock";
+import type { CallInputMessage } from "@switchyard/contracts";
+import type { Decision, DecisionView, StreamCache, Write } from "@switchyard/decision-runtime";
+import {
+  type CallCommand,
+  type CallEvent,
+  CallNotQueuedError,
+  type CallState,
+  callStreamId,
+  decideCall,
+  decisionWrites,
+  evolveCall,
+  RoutingDomainError,
+} from "@switchyard/routing-domain";
+import { type CallView, type ConfigSource, callContext } from "./decision-context.js";
+import { callEffects } from "./effects.js";
+import { describe, type RouterLog } from "./log.js";
+import type { PresenceView } from "./presence-view.js";
+
+/** A domain refusal of a gateway or admin input (unknown number, a fact for a call that never started…). */
+export class CallInputRefusedError extends Error {
+  override readonly name = "CallInputRefusedError";
+}
+
+export interface CallDecisionStats {
+  replays: number;
+  verifications: number;
+  noops: number;
+}
+
+/** Domain refusals of inputs that are routinely stale by the time they arrive (offers to a call no longer waiting, an agent taken meanwhile). */
+const routineRefusal = (input: CallInputMessage["input"], err: unknown): boolean =>
+  input.type === "OfferAgent" || input.type === "QueueChanged" || err instanceof CallNotQueuedError;
+
+export interface CallDecider {
+  decide(msg: CallInputMessage, view: DecisionView): Promise<Decision>;
+  /** Before each round: refresh the config for new calls, read uncached call streams in parallel. */
+  beforeRound(inputs: readonly CallInputMessage[]): Promise<void>;
+}
+
+export function callDecider(deps: {
+  readonly cache: StreamCache;
+  readonly config: ConfigSource;
+  readonly presence: PresenceView;
+  readonly clock: Clock;
+  readonly defaultGateway: string;
+  readonly stats: CallDecisionStats;
+  readonly log: RouterLog;
+}): CallDecider {
+  const { cache, config, presence, clock, defaultGateway, stats, log } = deps;
+
+  async function decide(msg: CallInputMessage, view: DecisionView): Promise<Decision> {
+    const streamId = callStreamId(msg.callId);
+    const { state: callView } = await view.load<CallView>(
+      streamId,
+      msg.input.type === "StartCall" ? { assumeNew: true } : {},
+    );
+    const address = (call: CallState) => ({
+      callId: msg.callId,
+      callerLegId: call.callerLegId,
+      gatewayId: callView.gatewayId ?? msg.gatewayId ?? defaultGateway,
+    });
+    const already = callView.events.filter((e) => e.causationId === msg.messageId);
+    if (already.length > 0) {
+      // Redelivered after its decision was stored: only make sure its effects went out.
+      stats.replays++;
+      return { kind: "noop", effects: callEffects(clock, address(callView.call), already) };
+    }
+    const cfg = await config.atLeast(callView.call.configVersion, Number.POSITIVE_INFINITY);
+    const staleAgents = new Set<string>();
+    for (let verified = false; ; verified = true) {
+      const { ctx, agentIds } = await callContext(
+        cache,
+        presence,
+        view,
+        callView.call,
+        msg.input,
+        cfg,
+        staleAgents,
+      );
+      const command = { ...msg.input, now: view.now } as CallCommand;
+      let decision: ReturnType<typeof decideCall>;
+      try {
+        decision = decideCall(command, callView.call, ctx);
+      } catch (err) {
+        if (!(err instanceof RoutingDomainError)) throw err;
+        const routine = routineRefusal(msg.input, err);
+        if (routine)
+          log("debug", "input refused", { callId: msg.callId, input: msg.input.type, error: describe(err) });
+        const reason = `${msg.input.type} refused for call ${msg.callId}: ${describe(err)}`;
+        return {
+          kind: "refused",
+          error: new CallInputRefusedError(reason, { cause: err }),
+          deadLetter: !routine,
+        };
+      }
+      const writes = decisionWrites(decision);
+      if (writes.length === 0) {
+        stats.noops++;
+        return { kind: "noop" };
+      }
+      const callEvents = decision.call.events;
+      if (!verified && callEvents.some((e) => e.type === "RoutingDecided" && e.data.legs.length === 0)) {
+        // Nobody could be offered the call: before queueing or falling back, make sure that is not just the
+        // presence view lagging (an agent freed a moment ago) by reading the unavailable agents' streams.
+        const unavailable = [...agentIds].filter((a) => ctx.presence[a]?.state.status !== "available");
+        if (unavailable.length > 0) {
+          stats.verifications++;
+          await Promise.all(unavailable.map((a) => cache.load(`agent-${a}`, { fresh: true })));
+          for (const a of unavailable) staleAgents.add(a);
+          continue;
+        }
+      }
+      const gatewayId = callView.gatewayId ?? msg.gatewayId;
+      const out: Write[] = writes.map((w) => ({
+        streamId: w.streamId,
+        expectedVersion: w.expectedVersion,
+        events: w.events,
+        metadata: {
+          correlationId: msg.callId,
+          ...(w.streamId === streamId && gatewayId ? { gatewayId } : {}),
+        },
+        // Agents are decided on the presence the context gave (the view, or the agent's own stream).
+        ...(w.streamId.startsWith("agent-") ? { base: ctx.presence[w.streamId.slice("agent-".length)] } : {}),
+      }));
+      return {
+        kind: "write",
+        writes: out,
+        effects: (committed) => {
+          const ids = committed.events(streamId).map((e) => e.eventId);
+          const after = callEvents.reduce<CallState>(evolveCall, callView.call);
+          return callEffects(
+            clock,
+            { ...address(after), gatewayId: gatewayId ?? defaultGateway },
+            callEvents.map((event: CallEvent, i) => ({ eventId: ids[i]!, event })),
+          );
+        },
+      };
+    }
+  }
+
+  async function beforeRound(inputs: readonly CallInputMessage[]): Promise<void> {
+    const reads: Array<Promise<unknown>> = [];
+    if (inputs.some((m) => m.input.type === "StartCall")) reads.push(config.refresh());
+    else reads.push(config.atLeast(0));
+    for (const m of inputs) {
+      const id = callStreamId(m.callId);
+      if (m.input.type !== "StartCall" && !cache.cached(id)) reads.push(cache.load(id));
+    }
+    await Promise.all(reads);
+  }
+
+  return { decide, beforeRound };
+}

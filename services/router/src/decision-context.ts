@@ -1,0 +1,163 @@
+// What a call's decision reads: the call stream, the configuration, the presence of the agents it may
+// offer or holds, and the queue and round-robin streams of the groups its flow can reach.
+import type { CallInputMessage } from "@switchyard/contracts";
+import { type DecisionView, projection, type StreamCache } from "@switchyard/decision-runtime";
+import {
+  type AgentEvent,
+  type AgentState,
+  agentStreamId,
+  agentsHeldBy,
+  type CallEvent,
+  type CallState,
+  CONFIG_STREAM,
+  type ConfigEvent,
+  type ConfigSnapshot,
+  type DecisionContext,
+  EMPTY_CONFIG,
+  EMPTY_QUEUE,
+  evolveAgent,
+  evolveCall,
+  evolveConfig,
+  evolveGroup,
+  evolveQueue,
+  type GroupEvent,
+  type GroupRuntimeState,
+  type GroupView,
+  groupStreamId,
+  INITIAL_AGENT,
+  INITIAL_CALL,
+  type QueueEvent,
+  type QueueState,
+  type QueueView,
+  queueStreamId,
+} from "@switchyard/routing-domain";
+import type { PresenceView } from "./presence-view.js";
+
+/** A call stream as the router keeps it: the state, each event with its id and cause, the call's gateway. */
+export interface CallView {
+  readonly call: CallState;
+  readonly events: ReadonlyArray<{
+    readonly eventId: string;
+    readonly event: CallEvent;
+    readonly causationId?: string;
+  }>;
+  readonly gatewayId?: string;
+}
+
+export const EMPTY_CALL_VIEW: CallView = { call: INITIAL_CALL, events: [] };
+
+/** The streams a router decides on, kept write-through by the decision runtime. */
+export const projections = [
+  projection<CallView>("call", EMPTY_CALL_VIEW, (s, e) => {
+    const event = e as unknown as CallEvent;
+    const gatewayId = s.gatewayId ?? (e.metadata.gatewayId as string | undefined);
+    const causationId = e.metadata.causationId;
+    return {
+      call: evolveCall(s.call, event),
+      events: [...s.events, { eventId: e.eventId, event, ...(causationId ? { causationId } : {}) }],
+      ...(gatewayId ? { gatewayId } : {}),
+    };
+  }),
+  projection<AgentState>("agent", INITIAL_AGENT, (s, e) => evolveAgent(s, e as unknown as AgentEvent)),
+  projection<QueueState>("queue", EMPTY_QUEUE, (s, e) => evolveQueue(s, e as unknown as QueueEvent)),
+  projection<GroupRuntimeState>("group", {}, (s, e) => evolveGroup(s, e as unknown as GroupEvent)),
+  projection<ConfigSnapshot>("config", EMPTY_CONFIG, (s, e) => evolveConfig(s, e as unknown as ConfigEvent)),
+];
+
+/**
+ * The configuration, cached. Not checked at commit: a call decides on the config version it started with
+ * or a later one; new calls see changes because every round with a StartCall refreshes it.
+ */
+export class ConfigSource {
+  #refreshedAt = Number.NEGATIVE_INFINITY;
+  constructor(private readonly cache: StreamCache) {}
+
+  current(): ConfigSnapshot {
+    return this.cache.cached<ConfigSnapshot>(CONFIG_STREAM)?.state ?? EMPTY_CONFIG;
+  }
+
+  async refresh(): Promise<ConfigSnapshot> {
+    this.#refreshedAt = performance.now();
+    return (await this.cache.load<ConfigSnapshot>(CONFIG_STREAM, { fresh: true })).state;
+  }
+
+  /** At least `version`; also refreshed when older than `maxAgeMs` of real time. */
+  async atLeast(version: number, maxAgeMs = 1_000): Promise<ConfigSnapshot> {
+    const cfg = this.cache.cached<ConfigSnapshot>(CONFIG_STREAM);
+    if (!cfg || cfg.state.version < version || performance.now() - this.#refreshedAt > maxAgeMs) {
+      return this.refresh();
+    }
+    return cfg.state;
+  }
+}
+
+export interface CallContext {
+  readonly ctx: DecisionContext;
+  /** Every agent the decision may consider (the flow's groups and agents, the agents the call holds). */
+  readonly agentIds: ReadonlySet<string>;
+}
+
+/**
+ * The decision context of one input. Streams are loaded (cached when possible) here; the decision reads
+ * them lazily, and only what it reads is checked at commit.
+ */
+export async function callContext(
+  cache: StreamCache,
+  presence: PresenceView,
+  view: DecisionView,
+  state: CallState,
+  input: CallInputMessage["input"],
+  cfg: ConfigSnapshot,
+  /** Agents whose view proved stale: read from their streams. */
+  staleAgents: ReadonlySet<string>,
+): Promise<CallContext> {
+  const flowId = input.type === "StartCall" ? cfg.numbers[input.to]?.flowId : state.flowId;
+  const flow = flowId === undefined ? undefined : cfg.flows[flowId];
+  const groupIds = new Set<string>();
+  const agentIds = new Set<string>(agentsHeldBy(state));
+  const addTarget = (t: { kind: string; groupId?: string; agentId?: string } | undefined) => {
+    if (t?.kind === "group" && t.groupId) groupIds.add(t.groupId);
+    if (t?.kind === "agent" && t.agentId) agentIds.add(t.agentId);
+  };
+  for (const applet of Object.values(flow?.applets ?? {})) {
+    if (applet.kind === "connect") addTarget(applet.target);
+  }
+  if (input.type === "RequestTransfer") addTarget(input.target);
+  addTarget(state.transfer?.target);
+  if (input.type === "OfferAgent") agentIds.add(input.agentId);
+  for (const g of groupIds) for (const a of cfg.groups[g]?.members ?? []) agentIds.add(a);
+  // Agents the call holds are read from the store: releasing or ending a call on a lagging view would
+  // silently decide nothing (the agent would stay reserved). So are agents whose view proved stale.
+  const loads: Array<Promise<unknown>> = [];
+  for (const a of new Set([...staleAgents, ...agentsHeldBy(state)])) {
+    if (!view.peek(agentStreamId(a))) loads.push(cache.load(agentStreamId(a)));
+  }
+  for (const g of groupIds) {
+    const group = cfg.groups[g];
+    if (!group) continue;
+    if (group.queue.enabled && !view.peek(queueStreamId(g))) loads.push(cache.load(queueStreamId(g)));
+    if (group.strategy === "roundRobin" && !view.peek(groupStreamId(g)))
+      loads.push(cache.load(groupStreamId(g)));
+  }
+  await Promise.all(loads);
+  return {
+    ctx: {
+      config: cfg,
+      presence: presence.lazy(view),
+      queues: lazyStreams<QueueState>(view, queueStreamId) as QueueView,
+      groups: lazyStreams<GroupRuntimeState>(view, groupStreamId) as GroupView,
+    },
+    agentIds,
+  };
+}
+
+/** groupId → a loaded stream of that group, read (and so checked at commit) only when looked up. */
+function lazyStreams<S>(view: DecisionView, streamIdOf: (groupId: string) => string) {
+  return new Proxy({} as Record<string, { state: S; version: number }>, {
+    get: (_, key) => {
+      if (typeof key !== "string") return undefined;
+      const id = streamIdOf(key);
+      return view.peek(id) ? view.read<S>(id) : undefined;
+    },
+  });
+}
