@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type Bus, EVENTS_STREAM, type EventMessage } from "@switchyard/bus";
-import { type Clock, scaledClock } from "@switchyard/clock";
+import { type Clock, scaledClock, systemClock, systemRandom } from "@switchyard/clock";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import { type ContactCentre, configEventsFor, loadContactCentre } from "@switchyard/contact-centre";
 import {
@@ -12,11 +12,13 @@ import {
   presenceBucket,
   presenceKey,
 } from "@switchyard/contracts";
+import { DecisionRuntime, projection, StreamCache } from "@switchyard/decision-runtime";
 import { type Checkpoint, type OpenedEventStore, START } from "@switchyard/event-store";
 import { type MediaGateway, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
 import {
   CONFIG_STREAM,
   type ConfigEvent,
+  type ConfigSnapshot,
   EMPTY_CONFIG,
   evolveConfig,
   MISSED_OFFERS_BREAK,
@@ -251,30 +253,45 @@ function readYaml(file: string): unknown {
  * `run` too, to load a `--config` file's contact centre at start.
  */
 export async function appendContactCentre(eventStore: OpenedEventStore, cc: ContactCentre): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const existing = await eventStore.store.readStream(CONFIG_STREAM);
-    const current = existing.reduce((s, e) => evolveConfig(s, e as unknown as ConfigEvent), EMPTY_CONFIG);
-    const events = configEventsFor(cc, current);
-    if (events.length === 0) return 0;
-    try {
-      await eventStore.store.append([
-        {
-          streamId: CONFIG_STREAM,
-          expectedVersion: existing.length === 0 ? "no_stream" : existing.length,
-          events: events.map((e) => ({
-            eventId: randomUUID(),
-            type: e.type,
-            data: e.data,
-            metadata: { actor: "switchyard simulate" },
-          })),
-        },
-      ]);
-      return events.length;
-    } catch (error) {
-      // Someone else changed the config meanwhile: decide again on what is there now.
-      if (attempt >= 3) throw error;
-    }
-  }
+  // One decision through the decision runtime: read the config stream, append what differs under its
+  // version; someone else changing the config meanwhile is a conflict, decided again on what is there then.
+  const cache = new StreamCache(eventStore.store, [
+    projection<ConfigSnapshot>("config", EMPTY_CONFIG, (s, e) =>
+      evolveConfig(s, e as unknown as ConfigEvent),
+    ),
+  ]);
+  let written = 0;
+  const runtime = new DecisionRuntime<{ readonly messageId: string }>({
+    store: eventStore.store,
+    cache,
+    clock: systemClock,
+    random: systemRandom,
+    publish: () => Promise.resolve(),
+    keyOf: () => CONFIG_STREAM,
+    messageIdOf: (m) => m.messageId,
+    maxAttempts: 4,
+    metadata: { actor: "switchyard simulate" },
+    decide: async (_, view) => {
+      const current = await view.load<ConfigSnapshot>(CONFIG_STREAM);
+      const events = configEventsFor(cc, current.state);
+      written = events.length;
+      if (events.length === 0) return { kind: "noop" };
+      return {
+        kind: "write",
+        writes: [{ streamId: CONFIG_STREAM, expectedVersion: current.version, events }],
+      };
+    },
+  });
+  const [outcome] = await runtime.run([{ messageId: randomUUID() }]);
+  if (outcome instanceof Error) throw outcome;
+  if (outcome !== undefined)
+    throw new ConfigContendedError("the configuration kept changing while it was loaded");
+  return written;
+}
+
+/** The config stream changed under every attempt to append the contact centre. */
+export class ConfigContendedError extends Error {
+  override readonly name = "ConfigContendedError";
 }
 
 /** Simulated seconds after which an agent paused for missed offers ends the break. */

@@ -96,7 +96,7 @@ export interface DecisionRuntimeStats {
   readonly noops: number;
   readonly refused: number;
   readonly conflicts: number;
-  /** Inputs re-decided alone after a conflict. */
+  /** Re-decisions after a conflict (without the rest of the batch). */
   readonly redecided: number;
   /** Inputs given up after maxAttempts (nak-ed for later). */
   readonly deferred: number;
@@ -183,7 +183,7 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /**
  * The batched decision loop shared by the services: for a batch of inputs it decides each against the
  * cached streams as advanced by the decisions before it in the batch, appends all decisions in one
- * transaction (`appendMany`, one result each), re-decides alone only the ones that conflicted (re-reading
+ * transaction (`appendMany`, one result each), re-decides only the ones that conflicted (re-reading
  * only the conflicting stream), publishes every effect with all publishes in flight, and returns one
  * outcome per input for the consumer to ack, nak or dead-letter.
  *
@@ -247,10 +247,56 @@ export class DecisionRuntime<I> {
       for (const i of round) outcomes[i] = asError(err);
       return;
     }
+    const published: Array<Promise<void>> = [];
+    let pending: Array<{ index: number; fresh: readonly string[] }> = round.map((index) => ({
+      index,
+      fresh: [],
+    }));
+    for (let attempt = 0; pending.length > 0 && attempt < this.#maxAttempts; attempt++) {
+      if (attempt > 0) {
+        // Conflicting decisions again, without the rest of the batch, each after re-reading only the
+        // stream it conflicted on. Several inputs may race for one stream (a queue, a group cursor) with
+        // another replica: spread the retries out.
+        this.#stats.redecided += pending.length;
+        for (const p of pending) this.#c.onConflict?.({ streamId: p.fresh[0] ?? "", attempt });
+        await this.#sleep(this.#c.random() * 5 * attempt);
+        const fresh = new Set(pending.flatMap((p) => p.fresh));
+        try {
+          await Promise.all([...fresh].map((id) => this.#c.cache.load(id, { fresh: true })));
+        } catch (err) {
+          for (const p of pending) outcomes[p.index] = asError(err);
+          pending = [];
+          break;
+        }
+      }
+      pending = await this.#pass(
+        inputs,
+        pending.map((p) => p.index),
+        outcomes,
+        published,
+      );
+    }
+    // Too many conflicts in a row: redelivered later, when the race has passed.
+    for (const p of pending) {
+      this.#stats.deferred++;
+      outcomes[p.index] = { nak: 200 + Math.floor(this.#c.random() * 300) };
+    }
+    await Promise.all(published);
+  }
+
+  /**
+   * Decides the inputs (distinct keys) in order over one overlay, appends them in one transaction, starts
+   * publishing the effects of the committed ones, and returns those to decide again.
+   */
+  async #pass(
+    inputs: readonly I[],
+    indices: readonly number[],
+    outcomes: InputOutcome[],
+    published: Array<Promise<void>>,
+  ): Promise<Array<{ index: number; fresh: readonly string[] }>> {
     const overlay: Overlay = new Map();
     const prepared: Prepared[] = [];
-    const alone: Array<{ index: number; fresh: string[] }> = [];
-    for (const index of round) {
+    for (const index of indices) {
       try {
         const p = await this.#prepare(inputs[index]!, index, overlay);
         for (const [streamId, folded] of p.after) overlay.set(streamId, { folded, by: prepared.length });
@@ -259,7 +305,6 @@ export class DecisionRuntime<I> {
         outcomes[index] = asError(err);
       }
     }
-    const effects: Array<{ index: number; effects: readonly Effect[] }> = [];
     // A decision built on an uncommitted write of an earlier one commits with it or not at all: they go
     // in one append. (A version assertion alone is not enough: a foreign write can reach the same version.)
     const groups = groupByDependency(prepared).filter((g) => g.append.length > 0);
@@ -276,26 +321,19 @@ export class DecisionRuntime<I> {
       const stale = !(r instanceof Error) && r.written < g.eventCount;
       for (const p of g.members) resultOf.set(p, stale ? "stale" : r);
     });
+    const again: Array<{ index: number; fresh: readonly string[] }> = [];
     for (const p of prepared) {
       const result = resultOf.get(p);
       if (p.append.length > 0 && result === undefined) continue; // the whole appendMany failed
       const settled = this.#settle(p, result);
       if (settled.kind === "done") {
         outcomes[p.index] = settled.outcome;
-        effects.push({ index: p.index, effects: settled.effects });
+        published.push(this.#publish(p.index, settled.effects, outcomes));
       } else {
-        alone.push({ index: p.index, fresh: [...settled.fresh] });
+        again.push({ index: p.index, fresh: settled.fresh });
       }
     }
-    // Conflicting decisions, one at a time (their keys differ, so order within a key is kept).
-    alone.sort((a, b) => a.index - b.index);
-    for (const { index, fresh } of alone) {
-      this.#stats.redecided++;
-      const settled = await this.#decideAlone(inputs[index]!, index, fresh);
-      outcomes[index] = settled.outcome;
-      effects.push({ index, effects: settled.effects });
-    }
-    await this.#publish(effects, outcomes);
+    return again;
   }
 
   async #prepare(input: I, index: number, overlay: Overlay): Promise<Prepared> {
@@ -353,7 +391,6 @@ export class DecisionRuntime<I> {
   #settle(p: Prepared, result: AppendResult | Error | "stale" | undefined): Settled {
     if (result instanceof WrongExpectedVersionError) {
       this.#stats.conflicts++;
-      this.#c.onConflict?.({ streamId: result.streamId, attempt: 0 });
       return { kind: "again", fresh: [result.streamId] };
     }
     if (result instanceof Error) return { kind: "done", outcome: result, effects: [] };
@@ -387,40 +424,11 @@ export class DecisionRuntime<I> {
     }
   }
 
-  async #decideAlone(
-    input: I,
-    index: number,
-    initialFresh: readonly string[],
-  ): Promise<{ outcome: InputOutcome; effects: readonly Effect[] }> {
-    const fresh = new Set(initialFresh);
-    for (let attempt = 1; attempt < this.#maxAttempts; attempt++) {
-      try {
-        await Promise.all([...fresh].map((s) => this.#c.cache.load(s, { fresh: true })));
-        fresh.clear();
-        const p = await this.#prepare(input, index, new Map());
-        const [result] = p.append.length > 0 ? await this.#c.store.appendMany([p.append]) : [undefined];
-        const settled = this.#settle(p, result);
-        if (settled.kind === "done") return settled;
-        for (const s of settled.fresh) fresh.add(s);
-        this.#c.onConflict?.({ streamId: settled.fresh[0] ?? "", attempt });
-      } catch (err) {
-        return { outcome: asError(err), effects: [] };
-      }
-      // Several inputs race for one stream (a queue, a group cursor): spread the retries out.
-      await this.#sleep(this.#c.random() * 5 * attempt);
-    }
-    // Too many conflicts in a row: redelivered later, when the race has passed.
-    this.#stats.deferred++;
-    return { outcome: { nak: 200 + Math.floor(this.#c.random() * 300) }, effects: [] };
-  }
-
-  /** Every effect of the round in flight at once; an input whose publish failed is redelivered (and replayed). */
-  async #publish(
-    effects: ReadonlyArray<{ index: number; effects: readonly Effect[] }>,
-    outcomes: InputOutcome[],
-  ): Promise<void> {
-    const all = effects.flatMap(({ index, effects: list }) =>
-      list.map((e) =>
+  /** All effects in flight at once; an input whose publish failed is redelivered (and replayed). */
+  #publish(index: number, effects: readonly Effect[], outcomes: InputOutcome[]): Promise<void> {
+    this.#stats.effects += effects.length;
+    return Promise.all(
+      effects.map((e) =>
         this.#c.publish(e).then(
           () => undefined,
           (err: unknown) => {
@@ -428,9 +436,7 @@ export class DecisionRuntime<I> {
           },
         ),
       ),
-    );
-    this.#stats.effects += all.length;
-    await Promise.all(all);
+    ).then(() => undefined);
   }
 }
 

@@ -49,6 +49,8 @@ export function callDecider(deps: {
   readonly log: RouterLog;
 }): CallDecider {
   const { cache, config, presence, clock, defaultGateway, stats, log } = deps;
+  /** Agents whose streams were read to verify an unavailable view in this round. */
+  const readThisRound = new Set<string>();
 
   async function decide(msg: CallInputMessage, view: DecisionView): Promise<Decision> {
     const streamId = callStreamId(msg.callId);
@@ -107,8 +109,14 @@ export function callDecider(deps: {
         const unavailable = [...agentIds].filter((a) => ctx.presence[a]?.state.status !== "available");
         if (unavailable.length > 0) {
           stats.verifications++;
-          await Promise.all(unavailable.map((a) => cache.load(`agent-${a}`, { fresh: true })));
-          for (const a of unavailable) staleAgents.add(a);
+          // Read once per round: the other decisions of the round see the same moment (and this round's
+          // own reservations through the batch).
+          const toRead = unavailable.filter((a) => !readThisRound.has(a));
+          await Promise.all(toRead.map((a) => cache.load(`agent-${a}`, { fresh: true })));
+          for (const a of unavailable) {
+            readThisRound.add(a);
+            staleAgents.add(a);
+          }
           continue;
         }
       }
@@ -141,6 +149,7 @@ export function callDecider(deps: {
   }
 
   async function beforeRound(inputs: readonly CallInputMessage[]): Promise<void> {
+    readThisRound.clear();
     const reads: Array<Promise<unknown>> = [];
     if (inputs.some((m) => m.input.type === "StartCall")) reads.push(config.refresh());
     else reads.push(config.atLeast(0));
