@@ -26,6 +26,7 @@ export * from "./shared/period.js";
 export * from "./shared/validation.js";
 // Strategies and group state
 export * from "./strategies/group-state.js";
+export * from "./strategies/indexed.js";
 export * from "./strategies/strategies.js";
 // Test support usable by adapters' tests too
 export * from "./testing/call-spec.js";

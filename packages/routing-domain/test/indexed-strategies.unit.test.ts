@@ -1,0 +1,116 @@
+// The indexed strategies are the strategies: over any group and presence, choosing from ordered indexes of
+// the members gives what the full scan (`selectAgents`) gives: agent(s), cursor, Sequential progress,
+// exhaustion, tie-break and reason. Only the "why this agent" list is shorter.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type AgentState,
+  type AgentStatus,
+  INITIAL_AGENT,
+  type MemberIndex,
+  memberSnapshots,
+  type PresenceView,
+  type SequentialProgress,
+  type Strategy,
+  selectAgents,
+  selectIndexed,
+} from "../src/index.js";
+
+const NOW = 1_000_000;
+const PERIOD = "2026-11-30";
+const STATUSES: AgentStatus[] = [
+  "available",
+  "available",
+  "available",
+  "onBreak",
+  "reserved",
+  "onCall",
+  "wrapUp",
+];
+
+const agentArb = fc.record({
+  status: fc.constantFrom(...STATUSES),
+  // Few distinct values, so ties happen; some in the future (idle 0), some unknown.
+  idleSince: fc.option(fc.constantFrom(NOW - 50_000, NOW - 20_000, NOW - 20_000, NOW, NOW + 5_000), {
+    nil: undefined,
+  }),
+  calls: fc.record({
+    periodKey: fc.constantFrom(PERIOD, PERIOD, "2026-11-29", ""),
+    count: fc.integer({ min: 1, max: 3 }),
+  }),
+  cooling: fc.boolean(),
+});
+
+/** A naive index over the true states, listing every member (available or not): the strategy must skip. */
+function naiveIndex(ids: readonly string[], states: ReadonlyMap<string, AgentState>): MemberIndex {
+  const pos = new Map(ids.map((id, i) => [id, i]));
+  const byPos = (a: string, b: string) => pos.get(a)! - pos.get(b)!;
+  const idle = (id: string) => states.get(id)?.idleSince ?? Number.POSITIVE_INFINITY;
+  return {
+    size: ids.length,
+    positionOf: (id) => pos.get(id) ?? -1,
+    byIdle: () => [...ids].sort((a, b) => idle(a) - idle(b) || byPos(a, b)),
+    withoutCallsIn: (p) => ids.filter((id) => states.get(id)?.calls.periodKey !== p),
+    byCallsIn: (p) =>
+      ids
+        .filter((id) => states.get(id)?.calls.periodKey === p)
+        .sort((a, b) => states.get(a)!.calls.count - states.get(b)!.calls.count || byPos(a, b)),
+    from: (i) => ids.slice(i),
+  };
+}
+
+describe("indexed strategies", () => {
+  it("choose exactly what the full scan chooses (random groups, presence, cursors and Sequential progress)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(agentArb, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom<Strategy>("simultaneous", "roundRobin", "longestIdle", "leastCalls", "sequential"),
+        fc.string({ maxLength: 4 }),
+        fc.option(fc.nat(11), { nil: undefined }),
+        fc.option(fc.record({ pass: fc.integer({ min: 1, max: 4 }), index: fc.nat(13) }), { nil: undefined }),
+        fc.integer({ min: 1, max: 3 }),
+        (agents, strategy, seed, cursorAt, sequential, maxRingAttempts) => {
+          const ids = agents.map((_, i) => `a${i}`);
+          const states = new Map<string, AgentState>();
+          const presence: Record<string, { state: AgentState; version: number }> = {};
+          agents.forEach((a, i) => {
+            const state: AgentState = {
+              ...INITIAL_AGENT,
+              status: a.status,
+              calls: a.calls,
+              ...(a.idleSince !== undefined ? { idleSince: a.idleSince } : {}),
+              ...(a.cooling ? { cooldownUntil: NOW + 1 } : {}),
+            };
+            states.set(ids[i]!, state);
+            presence[ids[i]!] = { state, version: 1 };
+          });
+          const members = memberSnapshots(ids, presence as PresenceView, NOW, PERIOD);
+          const cursor = cursorAt === undefined ? undefined : ids[cursorAt % ids.length];
+          const common = {
+            strategy,
+            seed,
+            maxRingAttempts,
+            ...(cursor !== undefined ? { cursor } : {}),
+            ...(sequential ? { sequential: sequential as SequentialProgress } : {}),
+          };
+          const full = selectAgents({ ...common, members });
+          const indexed = selectIndexed({
+            ...common,
+            index: naiveIndex(ids, states),
+            snapshot: (id) => members.find((m) => m.agentId === id)!,
+            periodKey: PERIOD,
+          });
+          const { candidates: fullCandidates, ...fullRest } = full;
+          const { candidates, ...rest } = indexed;
+          expect(rest).toEqual(fullRest);
+          // The shorter report is a faithful excerpt: the chosen are marked, nobody else is.
+          for (const c of candidates) expect(c.chosen).toBe(full.chosen.includes(c.agentId));
+          for (const id of full.chosen)
+            expect(candidates.some((c) => c.agentId === id && c.chosen)).toBe(true);
+          expect(candidates.length).toBeLessThanOrEqual(fullCandidates.length);
+        },
+      ),
+      { numRuns: 600 },
+    );
+  }, 60_000);
+});
