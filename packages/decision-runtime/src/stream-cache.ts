@@ -55,6 +55,7 @@ export class StreamCache {
   readonly #projections = new Map<string, Projection<unknown>>();
   readonly #cache = new Map<string, Folded<unknown>>();
   readonly #reading = new Map<string, Promise<Folded<unknown>>>();
+  readonly #listeners: Array<(streamId: string, folded: Folded<unknown>) => void> = [];
   /** Stream reads from the store (stats). */
   reads = 0;
 
@@ -80,6 +81,11 @@ export class StreamCache {
     const had = this.#cache.get(streamId);
     if (had && had.version >= folded.version) return;
     this.#put(streamId, folded);
+  }
+
+  /** Told of every new state a stream takes in the cache (e.g. to keep an index over it). */
+  onChange(listener: (streamId: string, folded: Folded<unknown>) => void): void {
+    this.#listeners.push(listener);
   }
 
   forget(streamId: string): void {
@@ -155,6 +161,7 @@ export class StreamCache {
   #put(streamId: string, folded: Folded<unknown>): void {
     this.#cache.delete(streamId);
     this.#cache.set(streamId, folded);
+    for (const listener of this.#listeners) listener(streamId, folded);
     if (this.#cache.size > this.maxEntries) {
       const oldest = this.#cache.keys().next().value;
       if (oldest !== undefined) this.#cache.delete(oldest);

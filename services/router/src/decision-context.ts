@@ -31,7 +31,7 @@ import {
   type QueueView,
   queueStreamId,
 } from "@switchyard/routing-domain";
-import type { PresenceView } from "./presence-view.js";
+import { INDEXED_GROUP_SIZE, type PresenceView } from "./presence-view.js";
 
 /** A call stream as the router keeps it: the state, each event with its id and cause, the call's gateway. */
 export interface CallView {
@@ -125,7 +125,11 @@ export async function callContext(
   if (input.type === "RequestTransfer") addTarget(input.target);
   addTarget(state.transfer?.target);
   if (input.type === "OfferAgent") agentIds.add(input.agentId);
-  for (const g of groupIds) for (const a of cfg.groups[g]?.members ?? []) agentIds.add(a);
+  for (const g of groupIds) {
+    // A large group is chosen from its index: its members are not listed (nor re-read when none is free).
+    const members = cfg.groups[g]?.members ?? [];
+    if (members.length < INDEXED_GROUP_SIZE) for (const a of members) agentIds.add(a);
+  }
   // Agents the call holds are read from the store: releasing or ending a call on a lagging view would
   // silently decide nothing (the agent would stay reserved). So are agents whose view proved stale.
   const loads: Array<Promise<unknown>> = [];
@@ -146,6 +150,7 @@ export async function callContext(
       presence: presence.lazy(view),
       queues: lazyStreams<QueueState>(view, queueStreamId) as QueueView,
       groups: lazyStreams<GroupRuntimeState>(view, groupStreamId) as GroupView,
+      memberIndex: (groupId) => presence.memberIndex(groupId, cfg),
     },
     agentIds,
   };

@@ -1,9 +1,18 @@
 import type { Bus } from "@switchyard/bus";
 import { type PresenceRecord, presenceBucket } from "@switchyard/contracts";
 import type { DecisionView, StreamCache } from "@switchyard/decision-runtime";
-import { type AgentState, agentStreamId, type PresenceEntry } from "@switchyard/routing-domain";
+import {
+  type AgentState,
+  agentStreamId,
+  type ConfigSnapshot,
+  type PresenceEntry,
+} from "@switchyard/routing-domain";
 import type { KV } from "nats";
 import type { RouterLog } from "./log.js";
+import { GroupMemberIndex } from "./member-index.js";
+
+/** Groups at least this large are routed from ordered indexes instead of a scan of every member. */
+export const INDEXED_GROUP_SIZE = 64;
 
 /**
  * What the router knows about agents: a live copy of agent-presence's KV bucket (kept by a watcher), and
@@ -12,10 +21,18 @@ import type { RouterLog } from "./log.js";
  */
 export class PresenceView {
   readonly #records = new Map<string, PresenceRecord>();
+  /** Indexes of large groups, per config version; and the indexed groups of each agent. */
+  #indexes = new Map<string, GroupMemberIndex>();
+  #indexedGroupsOf = new Map<string, string[]>();
+  #indexedConfigVersion = -1;
   #watcher: Awaited<ReturnType<KV["watch"]>> | undefined;
   #watching: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly cache: StreamCache) {}
+  private constructor(private readonly cache: StreamCache) {
+    cache.onChange((streamId) => {
+      if (streamId.startsWith("agent-")) this.#reindex(streamId.slice("agent-".length));
+    });
+  }
 
   static async start(
     bus: Bus,
@@ -43,7 +60,41 @@ export class PresenceView {
 
   #apply(rec: PresenceRecord): void {
     const had = this.#records.get(rec.agentId);
-    if (!had || had.version < rec.version) this.#records.set(rec.agentId, rec);
+    if (!had || had.version < rec.version) {
+      this.#records.set(rec.agentId, rec);
+      this.#reindex(rec.agentId);
+    }
+  }
+
+  #reindex(agentId: string): void {
+    const groups = this.#indexedGroupsOf.get(agentId);
+    if (!groups) return;
+    const state = this.entry(agentId)?.state;
+    for (const g of groups) this.#indexes.get(g)?.update(agentId, state);
+  }
+
+  /**
+   * The member index of a large group (undefined for small ones, which are scanned), kept current with
+   * every presence change this router sees; rebuilt when the configuration changes.
+   */
+  memberIndex(groupId: string, cfg: ConfigSnapshot): GroupMemberIndex | undefined {
+    const group = cfg.groups[groupId];
+    if (!group || group.members.length < INDEXED_GROUP_SIZE) return undefined;
+    if (cfg.version !== this.#indexedConfigVersion) {
+      this.#indexes = new Map();
+      this.#indexedGroupsOf = new Map();
+      this.#indexedConfigVersion = cfg.version;
+    }
+    let index = this.#indexes.get(groupId);
+    if (!index) {
+      index = new GroupMemberIndex(group.members);
+      this.#indexes.set(groupId, index);
+      for (const a of group.members) {
+        this.#indexedGroupsOf.set(a, [...(this.#indexedGroupsOf.get(a) ?? []), groupId]);
+        index.update(a, this.entry(a)?.state);
+      }
+    }
+    return index;
   }
 
   /**

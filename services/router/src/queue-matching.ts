@@ -9,6 +9,7 @@ import type { Effect, StreamCache } from "@switchyard/decision-runtime";
 import {
   type AgentState,
   agentStreamId,
+  isOfferable,
   matchWaitingCallers,
   nextCallerFor,
   type QueueState,
@@ -107,11 +108,24 @@ export function queueMatching(deps: {
       cache.load<QueueState>(e.streamId, { fresh: true }),
       config.atLeast(0),
     ]);
-    const members = (cfg.groups[groupId]?.members ?? []).map((agentId) => ({
-      agentId,
-      state: presence.entry(agentId)?.state,
-    }));
-    const offers = matchWaitingCallers(queue.state, members, clock.now());
+    const now = clock.now();
+    const index = presence.memberIndex(groupId, cfg);
+    let members: Array<{ agentId: string; state: AgentState | undefined }>;
+    if (index) {
+      // A large group: the longest idle first from its index, only as many as there are callers.
+      members = [];
+      for (const agentId of index.byIdle()) {
+        if (members.length >= queue.state.entries.length) break;
+        const state = presence.entry(agentId)?.state;
+        if (state && isOfferable(state, now)) members.push({ agentId, state });
+      }
+    } else {
+      members = (cfg.groups[groupId]?.members ?? []).map((agentId) => ({
+        agentId,
+        state: presence.entry(agentId)?.state,
+      }));
+    }
+    const offers = matchWaitingCallers(queue.state, members, now);
     await Promise.all(offers.map((o) => offer(o.callId, o.agentId, `offer:${e.id}:${o.agentId}`)));
   }
 

@@ -205,3 +205,68 @@ describe("router", () => {
     expect(qia.filter((e) => e.type === "AgentAnswered")).toHaveLength(2);
   });
 });
+
+describe("a large group", () => {
+  it("is routed from the presence index: the longest idle member is rung, the next call gets another", async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `big_${String(i).padStart(3, "0")}`);
+    const BIG = "+14155550002";
+    await defineConfig(stack.eventStore, [
+      ...agents(ids),
+      {
+        type: "DefineGroup",
+        groupId: "big",
+        name: "Big",
+        strategy: "longestIdle",
+        members: ids,
+        ringTimeoutSec: 10,
+      },
+      {
+        type: "DefineFlow",
+        flow: {
+          flowId: "big",
+          name: "Big",
+          start: "c",
+          applets: { c: connect("big"), bye: { kind: "hangup" } },
+        },
+      },
+      { type: "DefineNumber", number: BIG, flowId: "big" },
+    ]);
+    // Signed in one after the other, in reverse: the last of the list has been idle the longest.
+    for (const a of [...ids].reverse()) await agentInput(stack.bus, a, { type: "SignIn" });
+    const kv = await stack.bus.connection.jetstream().views.kv(`${stack.bus.names.prefix}_presence`);
+    for (const a of ids) {
+      await eventually(
+        async () =>
+          (await kv.get(presenceKey(a)))?.json<{ version: number }>().version === 1 ? true : undefined,
+        `${a} in the view`,
+      );
+    }
+    const idleSince = new Map<string, number>();
+    for (const a of ids) {
+      const [signedIn] = await stack.eventStore.store.readStream(`agent-${a}`);
+      idleSince.set(a, (signedIn!.data as { at: number }).at);
+    }
+    const longest = Math.min(...idleSince.values());
+    const calls = [randomUUID(), randomUUID()];
+    const rung: string[] = [];
+    for (const callId of calls) {
+      await callInput(stack.bus, callId, { type: "StartCall", callId, from: CALLER, to: BIG });
+      const [originate] = await stack.gateway.waitFor(
+        callId,
+        (c) => c.command.kind === "originate",
+        "originate",
+      );
+      const decided = (await callEvents(stack.eventStore, callId)).find((e) => e.type === "RoutingDecided")!
+        .data as { chosen: string[]; candidates: unknown[] };
+      expect(decided.chosen).toHaveLength(1);
+      // The report lists the candidates looked at, not the 100 members.
+      expect(decided.candidates.length).toBeLessThan(ids.length);
+      rung.push(decided.chosen[0]!);
+      expect(originate).toBeDefined();
+    }
+    expect(idleSince.get(rung[0]!)).toBe(longest);
+    expect(rung[1]).not.toBe(rung[0]);
+    const secondLongest = Math.min(...[...idleSince].filter(([a]) => a !== rung[0]).map(([, t]) => t));
+    expect(idleSince.get(rung[1]!)).toBe(secondLongest);
+  });
+});

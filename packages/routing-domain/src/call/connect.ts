@@ -3,6 +3,7 @@ import type { GroupConfig } from "../config/snapshot.js";
 import { branchFor, type ConnectApplet, type FallbackOutcome } from "../flow/model.js";
 import { positionOf, QueueFullError } from "../queue/queue.js";
 import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
+import { selectIndexed } from "../strategies/indexed.js";
 import {
   type MemberSnapshot,
   memberSnapshots,
@@ -178,7 +179,7 @@ function routeGroup(
   settings: ConnectSettings,
   run: ConnectRun | undefined,
 ): void {
-  const members = memberSnapshots(group.members, b.ctx.presence, b.now, b.periodKey).map((m) => {
+  const adjust = (m: MemberSnapshot): MemberSnapshot => {
     // Agents reserved, paused or cooling down earlier in this same decision are not available any more.
     const working = b.agentState(m.agentId);
     if (m.status === "available" && working.status !== "available") return { ...m, status: working.status };
@@ -186,16 +187,29 @@ function routeGroup(
       return { ...m, cooldownUntil: working.cooldownUntil as number };
     }
     return m;
-  });
+  };
   const cursor = b.groupState(group.groupId).cursor;
-  const result = selectAgents({
+  const common = {
     strategy: group.strategy,
-    members,
     seed: b.seed,
     ...(cursor !== undefined ? { cursor } : {}),
     ...(run?.sequential ? { sequential: run.sequential } : {}),
     maxRingAttempts: settings.maxRingAttempts,
-  });
+  };
+  // A large group comes with ordered indexes of its members: the same choice without a scan of the group.
+  const index = b.ctx.memberIndex?.(group.groupId);
+  const result = index
+    ? selectIndexed({
+        ...common,
+        index,
+        periodKey: b.periodKey,
+        snapshot: (agentId) =>
+          adjust(memberSnapshots([agentId], b.ctx.presence, b.now, b.periodKey)[0] as MemberSnapshot),
+      })
+    : selectAgents({
+        ...common,
+        members: memberSnapshots(group.members, b.ctx.presence, b.now, b.periodKey).map(adjust),
+      });
   const appletId = run?.appletId ?? (b.state.applet?.appletId as string);
   const { cursor: newCursor, exhausted, ...decided } = result;
   const base = {

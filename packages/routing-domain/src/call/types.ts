@@ -4,6 +4,7 @@ import type { AppletKind, ConnectOutcome, ConnectTarget } from "../flow/model.js
 import type { QueueEvent, QueueView } from "../queue/queue.js";
 import type { Audio, Contact } from "../shared/audio.js";
 import type { GroupEvent, GroupView } from "../strategies/group-state.js";
+import type { MemberIndex } from "../strategies/indexed.js";
 import type { CandidateReport, SequentialProgress, TieBreak } from "../strategies/strategies.js";
 
 export const callStreamId = (callId: string): string => `call-${callId}`;
@@ -354,6 +355,11 @@ export interface DecisionContext {
   readonly presence: PresenceView;
   readonly queues: QueueView;
   readonly groups: GroupView;
+  /**
+   * Ordered indexes of a large group's available members, kept by the presence view: the strategy then
+   * looks only at the candidates it needs (same choice as over every member; see `selectIndexed`).
+   */
+  readonly memberIndex?: (groupId: string) => MemberIndex | undefined;
 }
 
 export interface StreamWrite<E> {
