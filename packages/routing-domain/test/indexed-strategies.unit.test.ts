@@ -114,3 +114,49 @@ describe("indexed strategies", () => {
     );
   }, 60_000);
 });
+
+describe("a call routed with a member index", () => {
+  it("rings the agent the full scan rings, for every strategy, and reports only the candidates looked at", async () => {
+    const { worldWith, group, hangup } = await import("./support/fixtures.js");
+    const { BUSINESS, CALLER, callSpec, sec } = await import("./support/world.js");
+    for (const strategy of [
+      "roundRobin",
+      "simultaneous",
+      "sequential",
+      "longestIdle",
+      "leastCalls",
+    ] as const) {
+      const w = worldWith({
+        applets: {
+          connect: {
+            kind: "connect",
+            target: { kind: "group", groupId: "g" },
+            branches: { fallback: "bye" },
+          },
+          bye: hangup,
+        },
+        groups: [group("g", strategy, ["ann", "bob", "cid", "dee"])],
+        signIn: [],
+      });
+      w.signIn(["cid"], sec(0));
+      w.signIn(["bob"], sec(10));
+      w.signIn(["dee"], sec(10));
+      const ctx = w.ctx();
+      const states = new Map(Object.entries(ctx.presence).map(([id, e]) => [id, e.state]));
+      const index = naiveIndex(["ann", "bob", "cid", "dee"], states);
+      const start = { type: "StartCall" as const, callId: "c1", from: CALLER, to: BUSINESS, now: sec(60) };
+      const plain = callSpec.given([], ctx).when(start).events;
+      const indexed = callSpec.given([], { ...ctx, memberIndex: () => index }).when(start).events;
+      const routing = (events: typeof plain) => {
+        const d = events.find((e) => e.type === "RoutingDecided")!.data as {
+          chosen: string[];
+          candidates: unknown[];
+        };
+        return { chosen: d.chosen, candidates: d.candidates.length };
+      };
+      expect(routing(indexed).chosen, strategy).toEqual(routing(plain).chosen);
+      expect(routing(indexed).candidates).toBeLessThanOrEqual(routing(plain).candidates);
+      expect(indexed.map((e) => e.type)).toEqual(plain.map((e) => e.type));
+    }
+  });
+});
