@@ -149,8 +149,8 @@ describe("a call routed with a member index", () => {
       const indexed = callSpec.given([], { ...ctx, memberIndex: () => index }).when(start).events;
       const routing = (events: typeof plain) => {
         const d = events.find((e) => e.type === "RoutingDecided")!.data as {
-          chosen: string[];
-          candidates: unknown[];
+          readonly chosen: readonly string[];
+          readonly candidates: readonly unknown[];
         };
         return { chosen: d.chosen, candidates: d.candidates.length };
       };
