@@ -100,6 +100,11 @@ export interface BatchConsumeOptions<T = unknown> extends ConsumerSpec {
   readonly decode?: (json: unknown) => T;
   /** Most messages per batch (default 256). */
   readonly maxBatch?: number;
+  /**
+   * Batches handled at once (default 1: one after the other). With more, a handler must keep the order
+   * it needs itself (the decision runtime orders inputs of one key across its runs).
+   */
+  readonly concurrency?: number;
   /** Messages pulled ahead (default 2 × maxBatch); the same ack-timer caveat as ConsumeOptions.prefetch. */
   readonly prefetch?: number;
   readonly backoffMs?: (deliveryCount: number) => number;
@@ -312,7 +317,8 @@ export function startBatchConsumer<T>(
   let stopping = false;
   let pulling = true;
   let messages: ConsumerMessages | undefined;
-  let current: Promise<void> = Promise.resolve();
+  const inFlight = new Set<Promise<void>>();
+  const concurrency = Math.max(1, options.concurrency ?? 1);
 
   const notify = () => {
     wake?.();
@@ -330,12 +336,33 @@ export function startBatchConsumer<T>(
         continue;
       }
       pending.push(msg);
+      held.add(msg);
       notify();
       while (pending.length >= prefetch && !stopping) await new Promise<void>((r) => (pumped = r));
     }
   }
 
+  // Messages pulled but not settled yet (waiting for their batch, or in one): while this process is alive
+  // their ack timers are reset, so a slow batch does not get the ones behind it redelivered to another
+  // consumer; if the process dies, they are redelivered after ackWaitMs as usual.
+  const held = new Set<JsMsg>();
+  const keepAlive = setInterval(
+    () => {
+      for (const msg of held) msg.working();
+    },
+    Math.max(100, Math.floor(options.ackWaitMs / 3)),
+  );
+  keepAlive.unref();
+
   async function handleBatch(batch: readonly JsMsg[]): Promise<void> {
+    try {
+      await handleBatchOf(batch);
+    } finally {
+      for (const msg of batch) held.delete(msg);
+    }
+  }
+
+  async function handleBatchOf(batch: readonly JsMsg[]): Promise<void> {
     const decoded: Array<{ msg: JsMsg; info: DeliveryInfo; message: BusMessage<T> }> = [];
     for (const msg of batch) {
       const info = s.infoOf(msg);
@@ -376,6 +403,10 @@ export function startBatchConsumer<T>(
         notify();
       });
     while (!stopping) {
+      if (inFlight.size >= concurrency) {
+        await Promise.race(inFlight);
+        continue;
+      }
       if (pending.length === 0) {
         if (!pulling) break;
         await new Promise<void>((r) => (wake = r));
@@ -384,11 +415,19 @@ export function startBatchConsumer<T>(
       const batch = pending.splice(0, maxBatch);
       pumped?.();
       pumped = undefined;
-      current = handleBatch(batch);
-      await current;
+      const p: Promise<void> = handleBatch(batch).finally(() => {
+        inFlight.delete(p);
+        notify();
+      });
+      inFlight.add(p);
     }
+    await Promise.allSettled(inFlight);
     // Pulled but never started: hand them back at once rather than waiting out the ack timers.
-    for (const msg of pending.splice(0)) msg.nak();
+    for (const msg of pending.splice(0)) {
+      held.delete(msg);
+      msg.nak();
+    }
+    clearInterval(keepAlive);
     pumped?.();
     await pumping;
   }
@@ -402,7 +441,7 @@ export function startBatchConsumer<T>(
     async stop() {
       stopping = true;
       notify();
-      await current.catch(() => undefined);
+      await Promise.allSettled(inFlight);
       await messages?.close();
       pumped?.();
       await done;

@@ -8,6 +8,8 @@ export interface BatchConsumerOptions<I> {
   readonly ackWaitMs: number;
   readonly maxDeliver: number;
   readonly maxAckPending?: number;
+  /** Batches decided at once (default 1); inputs of one key still go in order. */
+  readonly concurrency?: number;
   /** Most inputs per batch (default 256). */
   readonly maxBatch?: number;
   readonly prefetch?: number;

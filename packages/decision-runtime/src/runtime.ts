@@ -194,6 +194,8 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class DecisionRuntime<I> {
   readonly #c: DecisionRuntimeConfig<I>;
   readonly #maxAttempts: number;
+  /** Per key, the run deciding its inputs last (later runs wait for it before deciding that key). */
+  readonly #keyTails = new Map<string, Promise<void>>();
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #stats = {
     batches: 0,
@@ -218,16 +220,56 @@ export class DecisionRuntime<I> {
     return { ...this.#stats };
   }
 
-  /** Decides, appends and publishes a batch; one outcome per input, in input order. */
+  /**
+   * Decides, appends and publishes a batch; one outcome per input, in input order. Runs may overlap (the
+   * consumer keeps several batches in flight): inputs whose key an earlier run is still deciding wait for
+   * it, the others go ahead.
+   */
   async run(inputs: readonly I[]): Promise<InputOutcome[]> {
     this.#stats.batches++;
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, inputs.length);
     const outcomes: InputOutcome[] = new Array(inputs.length).fill(undefined);
+    const free: number[] = [];
+    const blocked: number[] = [];
+    const waits = new Set<Promise<void>>();
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => (finish = r));
+    const mine = new Map<string, boolean>(); // key → waits for an earlier run
+    for (const [i, input] of inputs.entries()) {
+      const key = this.#c.keyOf(input);
+      let waiting = mine.get(key);
+      if (waiting === undefined) {
+        const earlier = this.#keyTails.get(key);
+        waiting = earlier !== undefined;
+        if (earlier) waits.add(earlier);
+        const tail = earlier ? earlier.then(() => finished) : finished;
+        this.#keyTails.set(key, tail);
+        void tail.then(() => {
+          if (this.#keyTails.get(key) === tail) this.#keyTails.delete(key);
+        });
+        mine.set(key, waiting);
+      }
+      (waiting ? blocked : free).push(i);
+    }
+    try {
+      await Promise.all([
+        this.#runSome(inputs, free, outcomes),
+        blocked.length > 0
+          ? Promise.all(waits).then(() => this.#runSome(inputs, blocked, outcomes))
+          : Promise.resolve(),
+      ]);
+    } finally {
+      finish();
+    }
+    return outcomes;
+  }
+
+  async #runSome(inputs: readonly I[], indices: readonly number[], outcomes: InputOutcome[]): Promise<void> {
     // Round r holds the r-th input of each key: inputs of one key are never decided in the same round.
     const rounds: number[][] = [];
     const seen = new Map<string, number>();
-    inputs.forEach((input, i) => {
-      const key = this.#c.keyOf(input);
+    indices.forEach((i) => {
+      const key = this.#c.keyOf(inputs[i]!);
       const r = seen.get(key) ?? 0;
       seen.set(key, r + 1);
       if (rounds[r] === undefined) rounds[r] = [];
@@ -237,7 +279,6 @@ export class DecisionRuntime<I> {
       this.#stats.rounds++;
       await this.#round(inputs, round, outcomes);
     }
-    return outcomes;
   }
 
   async #round(inputs: readonly I[], round: readonly number[], outcomes: InputOutcome[]): Promise<void> {

@@ -104,7 +104,8 @@ describe("decision runtime (property, PostgreSQL)", () => {
         fc.array(fc.record({ agent: fc.constantFrom(...AGENTS), take: fc.boolean() }), { maxLength: 12 }),
         fc.integer({ min: 0, max: 2 ** 31 }),
         fc.boolean(),
-        async (batchSpecs, writes, seed, redeliver) => {
+        fc.boolean(),
+        async (batchSpecs, writes, seed, redeliver, overlap) => {
           const run = `r${++runNo}_${seed.toString(36)}`;
           const cache = new StreamCache(es.store, [callProjection, agentProjection]);
           const published: Effect[] = [];
@@ -137,10 +138,11 @@ describe("decision runtime (property, PostgreSQL)", () => {
               await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
             }
           })();
-          for (const batch of batches) {
-            const outcomes = await runtime.run(batch);
-            expect(outcomes.every((o) => o === undefined)).toBe(true);
-          }
+          // Batches one after the other, or all in flight at once (as a consumer with concurrency > 1).
+          const results: Array<Awaited<ReturnType<typeof runtime.run>>> = [];
+          if (overlap) results.push(...(await Promise.all(batches.map((b) => runtime.run(b)))));
+          else for (const batch of batches) results.push(await runtime.run(batch));
+          for (const outcomes of results) expect(outcomes.every((o) => o === undefined)).toBe(true);
           await writer;
           conflicts += runtime.stats().conflicts;
           redecided += runtime.stats().redecided;

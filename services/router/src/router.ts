@@ -53,6 +53,8 @@ export interface RouterConfig {
   readonly concurrency?: number;
   /** Call inputs decided and appended together, in one transaction (default 256). */
   readonly maxBatch?: number;
+  /** Batches of call inputs decided at once (default 4). */
+  readonly batchesInFlight?: number;
   /** Durable consumer base name shared by all router replicas (default "router"). */
   readonly durable?: string;
   /** Redelivery of an unacked input after a crash (default 10 s real time). */
@@ -158,6 +160,9 @@ export async function start(config: RouterConfig): Promise<Router> {
       ackWaitMs,
       maxDeliver: 50,
       maxBatch: config.maxBatch ?? 256,
+      // A batch held up by conflicts (a hot queue shared with another replica) does not hold up the calls
+      // of the next one; inputs of one call still go in order.
+      concurrency: config.batchesInFlight ?? 4,
       decode: decodeCallInput,
       onBatch: (size, ms) => {
         for (let i = 0; i < size; i++) latencies.push(ms);

@@ -68,8 +68,18 @@ export function decideQueue(command: QueueCommand, state: QueueState): QueueEven
 
 export function evolveQueue(state: QueueState, event: QueueEvent): QueueState {
   switch (event.type) {
-    case "CallerQueued":
-      return { entries: [...state.entries, event.data].sort(before) };
+    case "CallerQueued": {
+      // Binary insertion (the entries are kept sorted): O(log n) to find the place, one copy.
+      const entries = state.entries;
+      let lo = 0;
+      let hi = entries.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (before(entries[mid]!, event.data) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return { entries: [...entries.slice(0, lo), event.data, ...entries.slice(lo)] };
+    }
     case "CallerLeftQueue":
       return { entries: state.entries.filter((e) => e.callId !== event.data.callId) };
     default: {
