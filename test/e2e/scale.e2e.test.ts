@@ -49,7 +49,11 @@ it("two routers answer a burst of queued calls with every agent holding one call
         name: "scale",
         strategy: "longestIdle",
         members: ids,
-        ringTimeoutSec: 20,
+        // The scaled clock turns platform latency into simulated time (20 s of ringing is 1 s of real time at
+        // 20x), so a loaded machine made this test take the no-answer branch. What it checks is reservations and
+        // queue order, not ring timeouts: the ring window is wide enough that only a lost answer can end it.
+        // Exact virtual time (issue 14, item 0) removes the dependency altogether.
+        ringTimeoutSec: 600,
         queue: { enabled: true, maxSize: CALLS, maxWaitSec: 3_600 },
       },
       ...flow.commands,
