@@ -73,6 +73,25 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         $fn$`.execute(db);
     },
   },
+  "2026-11-30T1300-notify-on-append": {
+    async up(db: Kysely<unknown>) {
+      // Log followers (the relay) LISTEN instead of polling. One NOTIFY per statement that inserts events,
+      // delivered at COMMIT; PostgreSQL folds identical notifications of one transaction into one, so a
+      // grouped commit costs one. The channel is derived from the table's schema (not the search_path), so
+      // every writer notifies the followers of its own schema (see appendChannel in notifications.ts).
+      await sql`
+        create function event_store_notify_append() returns trigger
+        language plpgsql as $fn$
+        begin
+          perform pg_notify(left('es_' || tg_table_schema, 63), '');
+          return null;
+        end
+        $fn$`.execute(db);
+      await sql`
+        create trigger events_notify_append after insert on events
+        for each statement execute function event_store_notify_append()`.execute(db);
+    },
+  },
 });
 
 class FrozenMigrationProvider implements MigrationProvider {

@@ -8,9 +8,15 @@ import type { EventStoreDatabase } from "./database.js";
 import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFailure } from "./errors.js";
 import { AdvisoryLockLeadership, InProcessLeadership } from "./leadership.js";
 import { migrate } from "./migrations.js";
+import {
+  appendChannel,
+  PGliteAppendNotifications,
+  PgAppendNotifications,
+  snapshotHorizon,
+} from "./notifications.js";
 import { PGliteDialect } from "./pglite-dialect.js";
 import { PREPARE, SqlCheckpointStore, SqlEventStore, type SqlEventStoreApi } from "./sql-event-store.js";
-import type { CheckpointStore, Leadership } from "./types.js";
+import type { AppendNotifications, CheckpointStore, Leadership, SnapshotHorizon } from "./types.js";
 
 export interface OpenEventStoreOptions {
   /** postgres://user:password@host:port/database. Without it the embedded PGlite back end is used. */
@@ -35,6 +41,10 @@ export interface OpenedEventStore {
   readonly leadership: Leadership;
   /** The kysely instance over the same database (projections, ad-hoc queries). */
   readonly db: Kysely<EventStoreDatabase>;
+  /** Wake-ups when events are committed in this schema (LISTEN/NOTIFY, on pg and PGlite). */
+  readonly appends: AppendNotifications;
+  /** Where log readers are held (`pg_snapshot_xmin`) and by which backend (pg only). */
+  horizon(): Promise<SnapshotHorizon>;
   /** Releases held leader locks and closes every connection. Idempotent; store.close() does the same. */
   close(): Promise<void>;
 }
@@ -83,15 +93,21 @@ async function openPostgres(url: string, options: OpenEventStoreOptions): Promis
     target,
     schema,
   );
+  const appends = new PgAppendNotifications(
+    appendChannel(schema),
+    { connectionString: url, connectionTimeoutMillis },
+    target,
+  );
   return finishOpen(
     db,
     "postgres",
     options,
     async () => {
-      await leadership.releaseAll();
+      await Promise.all([leadership.releaseAll(), appends.closeAll()]);
     },
     leadership,
     target,
+    appends,
   );
 }
 
@@ -110,7 +126,8 @@ async function openPGlite(options: OpenEventStoreOptions): Promise<OpenedEventSt
   }
   const db = new Kysely<EventStoreDatabase>({ dialect: new PGliteDialect(pglite) });
   const target = `PGlite ${options.pglite?.dataDir ?? "(in memory)"}`;
-  return finishOpen(db, "pglite", options, async () => undefined, new InProcessLeadership(), target);
+  const appends = new PGliteAppendNotifications(appendChannel(options.schema ?? "public"), pglite, db);
+  return finishOpen(db, "pglite", options, async () => undefined, new InProcessLeadership(), target, appends);
 }
 
 async function finishOpen(
@@ -120,6 +137,7 @@ async function finishOpen(
   beforeDestroy: () => Promise<void>,
   leadership: Leadership,
   target: string,
+  appends: AppendNotifications,
 ): Promise<OpenedEventStore> {
   try {
     await migrate(db as Kysely<unknown>, {
@@ -145,6 +163,8 @@ async function finishOpen(
     checkpoints: new SqlCheckpointStore(db, target),
     leadership,
     db,
+    appends,
+    horizon: () => snapshotHorizon(db, backend),
     close,
   };
 }

@@ -186,10 +186,17 @@ export class SqlEventStore implements SqlEventStoreApi {
         limit ${limit}`.execute(this.db);
       const events = rows.map(toRecorded);
       const last = events.at(-1);
-      return {
-        events,
-        checkpoint: last ? { transactionId: last.transactionId, position: last.position } : after,
-      };
+      const checkpoint = last ? { transactionId: last.transactionId, position: last.position } : after;
+      if (events.length >= limit) return { events, checkpoint };
+      // Caught up: say whether committed events wait behind a transaction still running, so a follower
+      // woken by a notification knows to read again soon (the holder may be a transaction that never
+      // notifies, e.g. in another database: xmin is cluster-wide).
+      const held = await sql<{ held: boolean }>`
+        select exists (
+          select 1 from events as e
+          where (e.transaction_id, e.position) > (${checkpoint.transactionId.toString()}::text::xid8, ${checkpoint.position.toString()}::bigint)
+        ) as held`.execute(this.db);
+      return { events, checkpoint, heldBack: held.rows[0]?.held === true };
     } catch (error) {
       throw this.wrap(error, "reading the log failed");
     }
