@@ -23,6 +23,8 @@ export interface RawPg {
   readonly singleRowCommitsPerSec8: number | null;
   /** One row per transaction plus pg_notify in it, one connection: what NOTIFY on append costs. */
   readonly notifyCommitsPerSec: number;
+  /** Same, 8 connections (pg only). */
+  readonly notifyCommitsPerSec8: number | null;
   /** 200 rows per transaction (jsonb_to_recordset, as the event store), 2 connections (1 on PGlite). */
   readonly groupedRowsPerSec: number;
 }
@@ -97,6 +99,19 @@ export async function measurePg(options: {
       return 1;
     });
     options.log(`  single-row commits with pg_notify, 1 connection: ${Math.round(notify)}/s`);
+    // NOTIFY serialises the commits that notify (a cluster-wide lock at commit): what it costs concurrent writers.
+    let notify8: number | null = null;
+    if (sessions.length >= 8) {
+      notify8 = await rate(options.seconds, 8, async (w) => {
+        const s = sessions[w]!;
+        await s.query("begin");
+        await s.query(insert, [`call-${randomUUID()}`, randomUUID(), data]);
+        await s.query(`select pg_notify('bench_raw_${schema.slice(-10)}', '')`);
+        await s.query("commit");
+        return 1;
+      });
+      options.log(`  single-row commits with pg_notify, 8 connections: ${Math.round(notify8)}/s`);
+    }
     const groupInsert =
       "insert into raw_rows (stream_id, event_id, data) select r.s, r.e, r.d from jsonb_to_recordset($1::text::jsonb) as r(s text, e uuid, d jsonb)";
     const writers = pglite ? 1 : 2;
@@ -119,6 +134,7 @@ export async function measurePg(options: {
       singleRowCommitsPerSec: round(single),
       singleRowCommitsPerSec8: single8 === null ? null : round(single8),
       notifyCommitsPerSec: round(notify),
+      notifyCommitsPerSec8: notify8 === null ? null : round(notify8),
       groupedRowsPerSec: round(grouped),
     };
   } finally {

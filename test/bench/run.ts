@@ -237,6 +237,7 @@ async function main(): Promise<void> {
       sizes: tiny ? [10, 100] : [10, 1_000, 10_000, 100_000],
       strategies: ["longestIdle", "roundRobin", "leastCalls"],
       budgetMs: tiny ? 20 : 500,
+      maxDecisionMs: 3_000,
       log,
     });
     const queue = measureQueue({ waiting: tiny ? 100 : 10_000, samples: tiny ? 20 : 200, log });
@@ -290,10 +291,10 @@ function printTable(): void {
       "",
     ]);
     rows.push([
-      "PostgreSQL single-row commits/s with pg_notify",
-      fmt(pgRaw.notifyCommitsPerSec),
-      "single-row commits",
-      ratio(pgRaw.notifyCommitsPerSec, pgRaw.singleRowCommitsPerSec),
+      "PostgreSQL single-row commits/s with pg_notify (1 conn / 8 conns)",
+      `${fmt(pgRaw.notifyCommitsPerSec)} / ${fmt(pgRaw.notifyCommitsPerSec8)}`,
+      "single-row commits (1 conn / 8 conns)",
+      `${ratio(pgRaw.notifyCommitsPerSec, pgRaw.singleRowCommitsPerSec)} / ${ratio(pgRaw.notifyCommitsPerSec8, pgRaw.singleRowCommitsPerSec8)}`,
     ]);
     rows.push(["PostgreSQL grouped insert rows/s (200/commit)", fmt(pgRaw.groupedRowsPerSec), "raw", ""]);
   }

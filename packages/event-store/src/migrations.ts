@@ -92,6 +92,16 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         for each statement execute function event_store_notify_append()`.execute(db);
     },
   },
+  "2026-11-30T1400-notify-after-commit": {
+    async up(db: Kysely<unknown>) {
+      // A NOTIFY inside the appending transaction takes a server-wide lock held until after that
+      // transaction's commit is flushed, so every appending transaction waited for the previous one's
+      // fsync (pnpm bench showed router sessions in `Lock:object`). The store now notifies after the
+      // commit instead, from a connection of its own (notifications.ts, CommitNotifier).
+      await sql`drop trigger if exists events_notify_append on events`.execute(db);
+      await sql`drop function if exists event_store_notify_append()`.execute(db);
+    },
+  },
 });
 
 class FrozenMigrationProvider implements MigrationProvider {

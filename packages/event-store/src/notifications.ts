@@ -5,9 +5,84 @@ import type { EventStoreDatabase } from "./database.js";
 import { DatabaseUnreachableError, describeError, EventStoreError } from "./errors.js";
 import type { AppendNotifications, AppendSubscription, HorizonHolder, SnapshotHorizon } from "./types.js";
 
-/** The NOTIFY channel of a schema's events table; must match the trigger (migration 2026-11-30T1300). */
+/** The NOTIFY channel of a schema's events table. */
 export function appendChannel(schema: string): string {
   return `es_${schema}`.slice(0, 63);
+}
+
+/**
+ * Tells listeners that events were committed: `poke()` after each commit that wrote events. The NOTIFY
+ * goes out after the commit, in a transaction of its own, never in the appending one: a notifying
+ * transaction holds a server-wide lock until its commit is flushed, which would make every append wait
+ * for the previous append's fsync. Pokes coalesce: while one NOTIFY is on its way, any number of commits
+ * make one more, so the cost is bounded by round trips, not by the append rate. Failures are swallowed:
+ * listeners poll as a fallback, and a lost connection is reopened at the next poke.
+ */
+export class CommitNotifier {
+  #pending = false;
+  #running: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(private readonly send: () => Promise<void>) {}
+
+  poke(): void {
+    if (this.#closed) return;
+    this.#pending = true;
+    this.#running ??= this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending && !this.#closed) {
+        this.#pending = false;
+        await this.send().catch(() => undefined);
+      }
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#running;
+  }
+}
+
+/** The pg side of CommitNotifier: one lazily opened connection; NOTIFY with an asynchronous commit. */
+export function pgNotifySender(channel: string, clientConfig: pg.ClientConfig) {
+  let client: pg.Client | undefined;
+  // The channel is a plain identifier (assertSchemaName), so it can be a literal in a simple-protocol query.
+  const text = `begin; set local synchronous_commit = off; select pg_notify('${channel}', ''); commit`;
+  return {
+    async send(): Promise<void> {
+      if (!client) {
+        const c = new pg.Client(clientConfig);
+        c.on("error", () => {
+          if (client === c) client = undefined;
+        });
+        client = c;
+        try {
+          await c.connect();
+        } catch (error) {
+          client = undefined;
+          throw error;
+        }
+      }
+      const c = client;
+      try {
+        await c.query(text);
+      } catch (error) {
+        if (client === c) client = undefined;
+        await c.end().catch(() => undefined);
+        throw error;
+      }
+    },
+    async close(): Promise<void> {
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    },
+  };
 }
 
 /** The channel is a plain identifier (schema names are checked by assertSchemaName), quoted for LISTEN. */

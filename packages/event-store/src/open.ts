@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from "kysely";
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 import pg from "pg";
 import { assertSchemaName, describeTarget } from "./connection.js";
@@ -10,8 +10,10 @@ import { AdvisoryLockLeadership, InProcessLeadership } from "./leadership.js";
 import { migrate } from "./migrations.js";
 import {
   appendChannel,
+  CommitNotifier,
   PGliteAppendNotifications,
   PgAppendNotifications,
+  pgNotifySender,
   snapshotHorizon,
 } from "./notifications.js";
 import { PGliteDialect } from "./pglite-dialect.js";
@@ -93,21 +95,26 @@ async function openPostgres(url: string, options: OpenEventStoreOptions): Promis
     target,
     schema,
   );
+  const channel = appendChannel(schema);
   const appends = new PgAppendNotifications(
-    appendChannel(schema),
+    channel,
     { connectionString: url, connectionTimeoutMillis },
     target,
   );
+  const sender = pgNotifySender(channel, { connectionString: url, connectionTimeoutMillis });
+  const notifier = new CommitNotifier(sender.send);
   return finishOpen(
     db,
     "postgres",
     options,
     async () => {
-      await Promise.all([leadership.releaseAll(), appends.closeAll()]);
+      await notifier.close();
+      await Promise.all([leadership.releaseAll(), appends.closeAll(), sender.close()]);
     },
     leadership,
     target,
     appends,
+    notifier,
   );
 }
 
@@ -126,8 +133,22 @@ async function openPGlite(options: OpenEventStoreOptions): Promise<OpenedEventSt
   }
   const db = new Kysely<EventStoreDatabase>({ dialect: new PGliteDialect(pglite) });
   const target = `PGlite ${options.pglite?.dataDir ?? "(in memory)"}`;
-  const appends = new PGliteAppendNotifications(appendChannel(options.schema ?? "public"), pglite, db);
-  return finishOpen(db, "pglite", options, async () => undefined, new InProcessLeadership(), target, appends);
+  const channel = appendChannel(options.schema ?? "public");
+  const appends = new PGliteAppendNotifications(channel, pglite, db);
+  // The one embedded session hears its own NOTIFY; it goes through kysely (the dialect's mutex).
+  const notifier = new CommitNotifier(async () => {
+    await sql`select pg_notify(${channel}, '')`.execute(db);
+  });
+  return finishOpen(
+    db,
+    "pglite",
+    options,
+    () => notifier.close(),
+    new InProcessLeadership(),
+    target,
+    appends,
+    notifier,
+  );
 }
 
 async function finishOpen(
@@ -138,6 +159,7 @@ async function finishOpen(
   leadership: Leadership,
   target: string,
   appends: AppendNotifications,
+  notifier: CommitNotifier,
 ): Promise<OpenedEventStore> {
   try {
     await migrate(db as Kysely<unknown>, {
@@ -159,7 +181,7 @@ async function finishOpen(
   return {
     backend,
     schema: options.schema ?? "public",
-    store: new SqlEventStore(db, close, target),
+    store: new SqlEventStore(db, close, target, () => notifier.poke()),
     checkpoints: new SqlCheckpointStore(db, target),
     leadership,
     db,
