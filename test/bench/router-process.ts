@@ -1,6 +1,7 @@
 // One router as its own OS process, for the bench (`routing` section): started through the router's public
 // start(config) only, so it keeps working whatever the router does inside. Talks to the bench over IPC:
-// { type: "memory" } → gc, then { type: "memory", heapUsed, rss, stats }; { type: "stop" } → exit 0.
+// { type: "memory" } → gc, then { type: "memory", heapUsed, rss, stats }; { type: "stats" } → { stats };
+// { type: "stop" } → exit 0.
 // Env: DATABASE_URL, DATABASE_SCHEMA, NATS_URL, SWITCHYARD_PREFIX, BENCH_GATEWAY, BENCH_ROUTER_ID.
 import { connectBus } from "@switchyard/bus";
 import { openEventStore } from "@switchyard/event-store";
@@ -40,6 +41,8 @@ process.on("message", async (m: { type: string }) => {
     gc?.();
     const { heapUsed, rss } = process.memoryUsage();
     process.send?.({ type: "memory", heapUsed, rss, stats: router.stats() });
+  } else if (m.type === "stats") {
+    process.send?.({ type: "stats", stats: router.stats() });
   } else if (m.type === "stop" && !stopping) {
     stopping = true;
     await router[Symbol.asyncDispose]();

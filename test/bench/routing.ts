@@ -47,6 +47,12 @@ export interface LoadResult {
   readonly achieved: number;
   readonly latencyMs: Latencies;
   readonly publishFailures: number;
+  /** Each router's own view: decisions appended so far, and input-to-effects time of its last 2,000. */
+  readonly routerStats?: ReadonlyArray<{
+    decisions: number;
+    conflicts: number;
+    decisionMs: { p50: number; p99: number };
+  }>;
 }
 
 export interface RoutingPlatform {
@@ -59,6 +65,8 @@ export interface RoutingPlatform {
   /** Router processes (postgres) or the in-process router (PGlite). */
   routers(): number;
   setRouters(n: number, options?: { profileDir?: string }): Promise<void>;
+  /** Statements on the platform's tables so far (pg_stat_user_tables of its schema; pg only). */
+  tableStats(): Promise<Record<string, { scans: number; inserted: number; updated: number }>>;
   /** Heap after gc of each router process (bytes), and its stats. */
   routerMemory(): Promise<Array<{ heapUsed: number; rss: number; decisions: number }>>;
   runLoad(offered: number, seconds: number, graceSeconds: number): Promise<LoadResult>;
@@ -218,6 +226,27 @@ export async function startRoutingPlatform(options: {
       if (opts.profileDir) await mkdir(opts.profileDir, { recursive: true });
       while (children.length < n) children.push(await spawnRouter(children.length + 1, opts.profileDir));
     },
+    async tableStats() {
+      if (options.backend !== "postgres") return {};
+      const client = new pg.Client({ connectionString: options.databaseUrl });
+      await client.connect();
+      // PostgreSQL publishes table statistics at most about once a second.
+      await sleep(1_500);
+      const { rows } = await client
+        .query<{ relname: string; scans: string; ins: string; upd: string }>(
+          `select relname, (coalesce(seq_scan, 0) + coalesce(idx_scan, 0))::text as scans,
+             n_tup_ins::text as ins, (n_tup_upd + n_tup_hot_upd)::text as upd
+           from pg_stat_user_tables where schemaname = $1`,
+          [schema],
+        )
+        .finally(() => client.end());
+      return Object.fromEntries(
+        rows.map((r) => [
+          r.relname,
+          { scans: Number(r.scans), inserted: Number(r.ins), updated: Number(r.upd) },
+        ]),
+      );
+    },
     async routerMemory() {
       if (inProcess) {
         (globalThis as { gc?: () => void }).gc?.();
@@ -280,6 +309,11 @@ export async function startRoutingPlatform(options: {
       for (let quiet = now(); now() - quiet < 5_000 && now() - lastArrival < 500; ) await sleep(50);
       await purgeWork();
       const elapsed = Math.max(seconds, (last - t0) / 1000);
+      const routerStats = inProcess
+        ? [inProcess.stats()]
+        : await Promise.all(
+            children.map(async (c) => (await ask(c, "stats")).stats as ReturnType<Router["stats"]>),
+          );
       return {
         offered,
         seconds,
@@ -288,6 +322,11 @@ export async function startRoutingPlatform(options: {
         achieved: round(samples.length / elapsed),
         latencyMs: latencies(samples, total),
         publishFailures: failures,
+        routerStats: routerStats.map((r) => ({
+          decisions: r.decisions,
+          conflicts: r.conflicts,
+          decisionMs: r.decisionMs,
+        })),
       };
     },
     async close() {

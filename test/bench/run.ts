@@ -73,6 +73,7 @@ interface Report {
     byRouters: Record<string, LoadResult[]>;
     database?: { samples: number; sessions: Record<string, number> };
     profile?: Awaited<ReturnType<typeof summarizeProfiles>>;
+    tableStatementsPerDecision?: Record<string, { scans: number; inserted: number; updated: number }>;
   };
   memory?: {
     bytesPerLiveCall: number | null;
@@ -113,25 +114,50 @@ async function runRouting(platform: RoutingPlatform, counts: readonly number[], 
   const byRouters: Record<string, LoadResult[]> = {};
   let database: Awaited<ReturnType<ReturnType<typeof sampleDatabase>["stop"]>> | undefined;
   let profile: Awaited<ReturnType<typeof summarizeProfiles>> | undefined;
+  let perDecision: Record<string, { scans: number; inserted: number; updated: number }> | undefined;
   for (const n of counts) {
     const profileDir = values.profile && n === 1 ? join(tmpdir(), `sy-bench-prof-${process.pid}`) : undefined;
     await platform.setRouters(n, profileDir ? { profileDir } : {});
     const sampler = n === 1 && platform.backend === "postgres" ? sampleDatabase(DATABASE_URL) : undefined;
     const results: LoadResult[] = [];
+    const tablesBefore = n === 1 ? await platform.tableStats() : {};
     for (const load of offered) {
       const r = await platform.runLoad(load, seconds, grace);
       results.push(r);
+      const own = r.routerStats?.map((x) => `${x.decisionMs.p50}/${x.decisionMs.p99}`).join(", ");
       log(
         `  ${n} router(s), ${load}/s offered: ${r.achieved}/s achieved, ${r.completed}/${r.sent} decided, ` +
+          `router's own input-to-effects ms p50/p99 ${own}, ` +
           `p50 ${fmt(r.latencyMs.p50, 1)} ms, p99 ${fmt(r.latencyMs.p99, 1)} ms, p99.9 ${fmt(r.latencyMs.p999, 1)} ms`,
       );
     }
     database = (await sampler?.stop()) ?? database;
+    if (n === 1 && platform.backend === "postgres") {
+      // Statements per decision on the platform's own tables (pg_stat_statements is not loaded here).
+      const after = await platform.tableStats();
+      // Router stats count since the process started, so the last phase holds the total.
+      const lastDecisions = results.at(-1)?.routerStats?.reduce((a, x) => a + x.decisions, 0) ?? 0;
+      perDecision = Object.fromEntries(
+        Object.entries(after).map(([table, t]) => {
+          const b = tablesBefore[table] ?? { scans: 0, inserted: 0, updated: 0 };
+          const d = Math.max(1, lastDecisions);
+          return [
+            table,
+            {
+              scans: round((t.scans - b.scans) / d, 2),
+              inserted: round((t.inserted - b.inserted) / d, 2),
+              updated: round((t.updated - b.updated) / d, 2),
+            },
+          ];
+        }),
+      );
+      log(`  per decision, on the platform's tables (pg_stat_user_tables): ${JSON.stringify(perDecision)}`);
+    }
     byRouters[String(n)] = results;
     if (platform.backend === "postgres") await platform.setRouters(0);
     if (profileDir) profile = await summarizeProfiles(profileDir);
   }
-  return { byRouters, database, profile };
+  return { byRouters, database, profile, perDecision };
 }
 
 function latencyCells(l: Latencies): string {
@@ -176,6 +202,7 @@ async function main(): Promise<void> {
         byRouters: r.byRouters,
         ...(r.database ? { database: r.database } : {}),
         ...(r.profile ? { profile: r.profile } : {}),
+        ...(r.perDecision ? { tableStatementsPerDecision: r.perDecision } : {}),
       };
       if (r.database)
         log(`  PostgreSQL sessions of the router (mean per sample): ${JSON.stringify(r.database.sessions)}`);
