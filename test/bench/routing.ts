@@ -204,7 +204,18 @@ export async function startRoutingPlatform(options: {
 
   async function purgeWork(): Promise<void> {
     const jsm = await bus.connection.jetstreamManager();
-    for (const s of [CALL_INPUTS, TIMERS, LEG_COMMANDS]) await jsm.streams.purge(bus.names.stream(s));
+    for (const s of [CALL_INPUTS, TIMERS, LEG_COMMANDS]) {
+      // An overloaded server can time out an API request (5 s): try again rather than lose the run.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await jsm.streams.purge(bus.names.stream(s));
+          break;
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await sleep(500);
+        }
+      }
+    }
   }
 
   return {

@@ -164,6 +164,19 @@ function latencyCells(l: Latencies): string {
   return `p50 ${fmt(l.p50, 1)} / p99 ${fmt(l.p99, 1)} / p99.9 ${fmt(l.p999, 1)} ms`;
 }
 
+/** Runs one section; a failure is recorded in the report and the next section still runs. */
+async function section(name: Section, body: () => Promise<void>): Promise<void> {
+  if (!only.has(name)) return;
+  try {
+    await body();
+  } catch (err) {
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    log(`  section ${name} failed: ${message}`);
+    report.meta.failedSections = { ...(report.meta.failedSections as object | undefined), [name]: message };
+    process.exitCode = 1;
+  }
+}
+
 async function main(): Promise<void> {
   log(
     `Switchyard performance report — ${startedAt.toISOString()}, ${cpus().length} cores, load average ${loadavg()
@@ -173,7 +186,7 @@ async function main(): Promise<void> {
   log(
     "(the machine is shared: absolute numbers are noisy; ratios to the raw limits measured in the same run are steadier)",
   );
-  if (only.has("raw")) {
+  await section("raw", async () => {
     log("\n== raw limits (PostgreSQL, synchronous_commit as configured; JetStream R1 file storage)");
     report.raw = {
       postgres: await measurePg({ url: DATABASE_URL, seconds: rawSeconds, log }),
@@ -184,8 +197,8 @@ async function main(): Promise<void> {
         log,
       }),
     };
-  }
-  if (only.has("routing")) {
+  });
+  await section("routing", async () => {
     log(`\n== routing decisions end to end (PostgreSQL; ${seconds} s per offered load, ${grace} s grace)`);
     const platform = await startRoutingPlatform({
       backend: "postgres",
@@ -215,8 +228,8 @@ async function main(): Promise<void> {
     } finally {
       await platform.close();
     }
-  }
-  if (only.has("memory")) {
+  });
+  await section("memory", async () => {
     log("\n== memory (one router process, heap after gc)");
     const platform = await startRoutingPlatform({
       backend: "postgres",
@@ -246,8 +259,8 @@ async function main(): Promise<void> {
     } finally {
       await platform.close();
     }
-  }
-  if (only.has("events")) {
+  });
+  await section("events", async () => {
     log("\n== events persisted and relay lag (PostgreSQL)");
     report.events = await measureEvents({
       backend: "postgres",
@@ -257,8 +270,8 @@ async function main(): Promise<void> {
       rates: tiny ? [200] : [5_000, 20_000],
       log,
     });
-  }
-  if (only.has("domain")) {
+  });
+  await section("domain", async () => {
     log("\n== decision cost by group size and one queue of 10,000 callers (pure domain, no IO)");
     const groups = await measureGroups({
       sizes: tiny ? [10, 100] : [10, 1_000, 10_000, 100_000],
@@ -269,8 +282,8 @@ async function main(): Promise<void> {
     });
     const queue = measureQueue({ waiting: tiny ? 100 : 10_000, samples: tiny ? 20 : 200, log });
     report.domain = { ...groups, queue };
-  }
-  if (only.has("pglite")) {
+  });
+  await section("pglite", async () => {
     log(
       "\n== the same on PGlite (embedded PostgreSQL in this process; router, relay and bench share one thread)",
     );
@@ -295,7 +308,7 @@ async function main(): Promise<void> {
       rates: tiny ? [200] : [2_000],
       log,
     });
-  }
+  });
   report.meta.finishedAt = new Date().toISOString();
   report.meta.loadAverageAtEnd = loadavg().map((x) => round(x, 2));
   report.meta.created = created;
