@@ -93,8 +93,10 @@ export async function measureEvents(options: {
         while (sent < total) {
           const due = Math.min(total, Math.floor(((now() - t0) * offered) / 1000) + 1);
           if (due > sent) {
-            const batch = appends(due - sent, data);
-            sent = due;
+            // At most 500 appends per commit: each stream takes an advisory lock until COMMIT, and a slow
+            // server would otherwise let one tick's batch exceed max_locks_per_transaction.
+            const batch = appends(Math.min(500, due - sent), data);
+            sent += batch.length;
             inFlight.push(
               store.store.appendMany(batch).then(() => {
                 const at = now();

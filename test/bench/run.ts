@@ -116,7 +116,11 @@ async function runRouting(platform: RoutingPlatform, counts: readonly number[], 
   let profile: Awaited<ReturnType<typeof summarizeProfiles>> | undefined;
   let perDecision: Record<string, { scans: number; inserted: number; updated: number }> | undefined;
   for (const n of counts) {
-    const profileDir = values.profile && n === 1 ? join(tmpdir(), `sy-bench-prof-${process.pid}`) : undefined;
+    // Profiles are of router processes: PGlite's router runs inside the bench.
+    const profileDir =
+      values.profile && n === 1 && platform.backend === "postgres"
+        ? join(tmpdir(), `sy-bench-prof-${process.pid}`)
+        : undefined;
     await platform.setRouters(n, profileDir ? { profileDir } : {});
     const sampler = n === 1 && platform.backend === "postgres" ? sampleDatabase(DATABASE_URL) : undefined;
     const results: LoadResult[] = [];
