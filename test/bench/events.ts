@@ -89,6 +89,7 @@ export async function measureEvents(options: {
         const t0 = now();
         let sent = 0;
         const inFlight: Array<Promise<void>> = [];
+        let failure: unknown;
         // Open loop in 10 ms ticks: each tick appends what is due, as one grouped commit.
         while (sent < total) {
           const due = Math.min(total, Math.floor(((now() - t0) * offered) / 1000) + 1);
@@ -98,15 +99,25 @@ export async function measureEvents(options: {
             const batch = appends(Math.min(500, due - sent), data);
             sent += batch.length;
             inFlight.push(
-              store.store.appendMany(batch).then(() => {
-                const at = now();
-                for (const [a] of batch) committed.set(a!.events[0]!.eventId, at);
-              }),
+              store.store.appendMany(batch).then(
+                () => {
+                  const at = now();
+                  for (const [a] of batch) committed.set(a!.events[0]!.eventId, at);
+                },
+                (err: unknown) => {
+                  failure ??= err;
+                },
+              ),
             );
           }
+          // No more commits in flight than the pool has connections: a slow server makes the next batch
+          // bigger instead of queueing connection requests until they time out.
+          while (inFlight.length >= 4) await inFlight.shift();
+          if (failure !== undefined) throw failure;
           await sleep(10);
         }
         await Promise.all(inFlight);
+        if (failure !== undefined) throw failure;
         const appendedAt = now();
         for (let i = 0; i < 100 && received.size < committed.size; i++) await sleep(50);
         const lags: number[] = [];
