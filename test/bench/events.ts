@@ -52,7 +52,7 @@ export async function measureEvents(options: {
   created.prefixes.push(prefix);
   const store: OpenedEventStore =
     options.backend === "postgres"
-      ? await openEventStore({ url: options.databaseUrl, schema, poolSize: 4 })
+      ? await openEventStore({ url: options.databaseUrl, schema, poolSize: 4, connectTimeoutMs: 30_000 })
       : await openEventStore({ schema });
   const bus: Bus = await connectBus({ url: options.natsUrl, prefix, name: "bench-events" });
   const data = payloadOf(EVENT_BYTES - 400, "event");

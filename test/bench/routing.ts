@@ -109,7 +109,7 @@ export async function startRoutingPlatform(options: {
   created.prefixes.push(prefix);
   const eventStore =
     options.backend === "postgres"
-      ? await openEventStore({ url: options.databaseUrl, schema, poolSize: 4 })
+      ? await openEventStore({ url: options.databaseUrl, schema, poolSize: 4, connectTimeoutMs: 30_000 })
       : await openEventStore({ schema });
   const bus = await connectBus({ url: options.natsUrl, prefix, name: "bench" });
   await bus.ensureStreams(workStreams());
