@@ -10,6 +10,7 @@ export {
 export { type Folded, FoldedStreams } from "./folded-streams.js";
 export { eventIdFor, KeyedLock, uuidFrom } from "./idempotence.js";
 export { migrations } from "./migrations.js";
+export { appendChannel } from "./notifications.js";
 export { dropSchema, type OpenEventStoreOptions, type OpenedEventStore, openEventStore } from "./open.js";
 export type { AppendOptions, SqlEventStoreApi } from "./sql-event-store.js";
 export * from "./types.js";

@@ -73,6 +73,35 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         $fn$`.execute(db);
     },
   },
+  "2026-11-30T1300-notify-on-append": {
+    async up(db: Kysely<unknown>) {
+      // Log followers (the relay) LISTEN instead of polling. One NOTIFY per statement that inserts events,
+      // delivered at COMMIT; PostgreSQL folds identical notifications of one transaction into one, so a
+      // grouped commit costs one. The channel is derived from the table's schema (not the search_path), so
+      // every writer notifies the followers of its own schema (see appendChannel in notifications.ts).
+      await sql`
+        create function event_store_notify_append() returns trigger
+        language plpgsql as $fn$
+        begin
+          perform pg_notify(left('es_' || tg_table_schema, 63), '');
+          return null;
+        end
+        $fn$`.execute(db);
+      await sql`
+        create trigger events_notify_append after insert on events
+        for each statement execute function event_store_notify_append()`.execute(db);
+    },
+  },
+  "2026-11-30T1400-notify-after-commit": {
+    async up(db: Kysely<unknown>) {
+      // A NOTIFY inside the appending transaction takes a server-wide lock held until after that
+      // transaction's commit is flushed, so every appending transaction waited for the previous one's
+      // fsync (pnpm bench showed router sessions in `Lock:object`). The store now notifies after the
+      // commit instead, from a connection of its own (notifications.ts, CommitNotifier).
+      await sql`drop trigger if exists events_notify_append on events`.execute(db);
+      await sql`drop function if exists event_store_notify_append()`.execute(db);
+    },
+  },
 });
 
 class FrozenMigrationProvider implements MigrationProvider {

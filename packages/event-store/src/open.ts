@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from "kysely";
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 import pg from "pg";
 import { assertSchemaName, describeTarget } from "./connection.js";
@@ -8,9 +8,17 @@ import type { EventStoreDatabase } from "./database.js";
 import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFailure } from "./errors.js";
 import { AdvisoryLockLeadership, InProcessLeadership } from "./leadership.js";
 import { migrate } from "./migrations.js";
+import {
+  appendChannel,
+  CommitNotifier,
+  PGliteAppendNotifications,
+  PgAppendNotifications,
+  pgNotifySender,
+  snapshotHorizon,
+} from "./notifications.js";
 import { PGliteDialect } from "./pglite-dialect.js";
 import { PREPARE, SqlCheckpointStore, SqlEventStore, type SqlEventStoreApi } from "./sql-event-store.js";
-import type { CheckpointStore, Leadership } from "./types.js";
+import type { AppendNotifications, CheckpointStore, Leadership, SnapshotHorizon } from "./types.js";
 
 export interface OpenEventStoreOptions {
   /** postgres://user:password@host:port/database. Without it the embedded PGlite back end is used. */
@@ -35,6 +43,10 @@ export interface OpenedEventStore {
   readonly leadership: Leadership;
   /** The kysely instance over the same database (projections, ad-hoc queries). */
   readonly db: Kysely<EventStoreDatabase>;
+  /** Wake-ups when events are committed in this schema (LISTEN/NOTIFY, on pg and PGlite). */
+  readonly appends: AppendNotifications;
+  /** Where log readers are held (`pg_snapshot_xmin`) and by which backend (pg only). */
+  horizon(): Promise<SnapshotHorizon>;
   /** Releases held leader locks and closes every connection. Idempotent; store.close() does the same. */
   close(): Promise<void>;
 }
@@ -83,15 +95,26 @@ async function openPostgres(url: string, options: OpenEventStoreOptions): Promis
     target,
     schema,
   );
+  const channel = appendChannel(schema);
+  const appends = new PgAppendNotifications(
+    channel,
+    { connectionString: url, connectionTimeoutMillis },
+    target,
+  );
+  const sender = pgNotifySender(channel, { connectionString: url, connectionTimeoutMillis });
+  const notifier = new CommitNotifier(sender.send);
   return finishOpen(
     db,
     "postgres",
     options,
     async () => {
-      await leadership.releaseAll();
+      await notifier.close();
+      await Promise.all([leadership.releaseAll(), appends.closeAll(), sender.close()]);
     },
     leadership,
     target,
+    appends,
+    notifier,
   );
 }
 
@@ -110,7 +133,22 @@ async function openPGlite(options: OpenEventStoreOptions): Promise<OpenedEventSt
   }
   const db = new Kysely<EventStoreDatabase>({ dialect: new PGliteDialect(pglite) });
   const target = `PGlite ${options.pglite?.dataDir ?? "(in memory)"}`;
-  return finishOpen(db, "pglite", options, async () => undefined, new InProcessLeadership(), target);
+  const channel = appendChannel(options.schema ?? "public");
+  const appends = new PGliteAppendNotifications(channel, pglite, db);
+  // The one embedded session hears its own NOTIFY; it goes through kysely (the dialect's mutex).
+  const notifier = new CommitNotifier(async () => {
+    await sql`select pg_notify(${channel}, '')`.execute(db);
+  });
+  return finishOpen(
+    db,
+    "pglite",
+    options,
+    () => notifier.close(),
+    new InProcessLeadership(),
+    target,
+    appends,
+    notifier,
+  );
 }
 
 async function finishOpen(
@@ -120,6 +158,8 @@ async function finishOpen(
   beforeDestroy: () => Promise<void>,
   leadership: Leadership,
   target: string,
+  appends: AppendNotifications,
+  notifier: CommitNotifier,
 ): Promise<OpenedEventStore> {
   try {
     await migrate(db as Kysely<unknown>, {
@@ -141,10 +181,12 @@ async function finishOpen(
   return {
     backend,
     schema: options.schema ?? "public",
-    store: new SqlEventStore(db, close, target),
+    store: new SqlEventStore(db, close, target, () => notifier.poke()),
     checkpoints: new SqlCheckpointStore(db, target),
     leadership,
     db,
+    appends,
+    horizon: () => snapshotHorizon(db, backend),
     close,
   };
 }

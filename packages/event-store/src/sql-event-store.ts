@@ -66,7 +66,14 @@ export class SqlEventStore implements SqlEventStoreApi {
     private readonly onClose: () => Promise<void>,
     /** host:port/database (or "PGlite"), for DatabaseUnreachableError messages. */
     private readonly target: string,
+    /** Called after each commit that wrote events (wakes log followers; see CommitNotifier). */
+    private readonly onCommitted: () => void = () => undefined,
   ) {}
+
+  #committed(results: ReadonlyArray<AppendResult | Error>): ReadonlyArray<AppendResult | Error> {
+    if (results.some((r) => !(r instanceof Error) && r.written > 0)) this.onCommitted();
+    return results;
+  }
 
   private wrap(error: unknown, message: string): Error {
     return wrap(error, message, this.target);
@@ -95,7 +102,7 @@ export class SqlEventStore implements SqlEventStoreApi {
     for (let attempt = 1; ; attempt++) {
       const hook = new HookRunner(options);
       try {
-        return await this.db.transaction().execute(async (trx) => {
+        const results = await this.db.transaction().execute(async (trx) => {
           const results = await writeBatch(trx, appends);
           const failure = results.find((r) => r instanceof Error);
           // A single append that failed writes nothing: roll back rather than commit the lock-only work.
@@ -103,6 +110,7 @@ export class SqlEventStore implements SqlEventStoreApi {
           await hook.run();
           return results;
         });
+        return this.#committed(results);
       } catch (error) {
         if (hook.failed || error instanceof EventStoreError) throw error;
         if (isRetryable(error) && attempt < MAX_ATTEMPTS) continue;
@@ -120,7 +128,7 @@ export class SqlEventStore implements SqlEventStoreApi {
   ): Promise<ReadonlyArray<AppendResult | Error>> {
     const hook = new HookRunner(options);
     try {
-      return await this.db.transaction().execute(async (trx) => {
+      const committed = await this.db.transaction().execute(async (trx) => {
         // All locks before the first write (see writeBatch), and outside the savepoints.
         await lockAndRead(trx, batchKeys(appends).streamIds, [], true);
         const results: Array<AppendResult | Error> = [];
@@ -143,6 +151,7 @@ export class SqlEventStore implements SqlEventStoreApi {
         await hook.run();
         return results;
       });
+      return this.#committed(committed);
     } catch (error) {
       if (hook.failed) throw error;
       throw this.wrap(error, "append failed");
@@ -186,10 +195,17 @@ export class SqlEventStore implements SqlEventStoreApi {
         limit ${limit}`.execute(this.db);
       const events = rows.map(toRecorded);
       const last = events.at(-1);
-      return {
-        events,
-        checkpoint: last ? { transactionId: last.transactionId, position: last.position } : after,
-      };
+      const checkpoint = last ? { transactionId: last.transactionId, position: last.position } : after;
+      if (events.length >= limit) return { events, checkpoint };
+      // Caught up: say whether committed events wait behind a transaction still running, so a follower
+      // woken by a notification knows to read again soon (the holder may be a transaction that never
+      // notifies, e.g. in another database: xmin is cluster-wide).
+      const held = await sql<{ held: boolean }>`
+        select exists (
+          select 1 from events as e
+          where (e.transaction_id, e.position) > (${checkpoint.transactionId.toString()}::text::xid8, ${checkpoint.position.toString()}::bigint)
+        ) as held`.execute(this.db);
+      return { events, checkpoint, heldBack: held.rows[0]?.held === true };
     } catch (error) {
       throw this.wrap(error, "reading the log failed");
     }

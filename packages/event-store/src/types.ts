@@ -68,6 +68,12 @@ export interface ReadAllResult {
   readonly events: readonly RecordedEvent[];
   /** The checkpoint after the last returned event (unchanged if none). */
   readonly checkpoint: Checkpoint;
+  /**
+   * Set when fewer than `limit` events came back: true when events after the checkpoint are already
+   * committed but held back behind an older transaction still in progress (they become readable when it
+   * ends, and that transaction may never notify: a follower should read again soon).
+   */
+  readonly heldBack?: boolean;
 }
 
 export interface EventStore {
@@ -104,4 +110,45 @@ export interface LeaderLock {
 export interface Leadership {
   /** Non-blocking: a lock, or null when another session holds it. */
   tryAcquire(name: string): Promise<LeaderLock | null>;
+}
+
+/** Stops a subscription; idempotent. */
+export interface AppendSubscription {
+  close(): Promise<void>;
+}
+
+/**
+ * Wakes log followers when events are committed (PostgreSQL LISTEN/NOTIFY, fed by a trigger on the
+ * events table of this schema, so every writer notifies). A wake-up says only "read again": several
+ * commits may fold into one call, and a commit may wake a reader before older transactions end.
+ */
+export interface AppendNotifications {
+  /** The channel listened on (`es_<schema>`, at most 63 bytes). */
+  readonly channel: string;
+  /**
+   * Resolves once listening. `onLost` is called at most once if the listening connection fails; the
+   * subscription is then dead and the caller may listen again.
+   */
+  listen(onAppend: () => void, onLost?: (error: Error) => void): Promise<AppendSubscription>;
+}
+
+/** The oldest transaction still running on the server (it holds `pg_snapshot_xmin`), when one has an xid. */
+export interface HorizonHolder {
+  readonly pid: number;
+  /** Its transaction id (32-bit `backend_xid`, as text). */
+  readonly xid: string;
+  /** How long its transaction has been open, by the server's clock. */
+  readonly xactAgeMs: number;
+  readonly state: string | null;
+  readonly database: string | null;
+  readonly application: string | null;
+  /** The first 200 characters of its current or last statement. */
+  readonly query: string | null;
+}
+
+export interface SnapshotHorizon {
+  /** `pg_snapshot_xmin(pg_current_snapshot())`: log readers see no transaction at or after it. */
+  readonly xmin: bigint;
+  /** The backend whose transaction is `xmin`, when pg_stat_activity shows it (not on PGlite). */
+  readonly holder?: HorizonHolder;
 }

@@ -1,6 +1,7 @@
 // Runs the relay as a process: `pnpm exec tsx services/relay/src/main.ts`.
 // Env: DATABASE_URL (required), NATS_URL (default nats://127.0.0.1:4222), SWITCHYARD_PREFIX (default sy),
-// DATABASE_SCHEMA (default public), RELAY_BATCH_SIZE, RELAY_POLL_MS.
+// DATABASE_SCHEMA (default public), RELAY_BATCH_SIZE, RELAY_POLL_MS (fallback poll while listening for
+// commits), RELAY_XMIN_WARN_MS (warn about a transaction holding pg_snapshot_xmin longer than this).
 import { connectBus } from "@switchyard/bus";
 import { openEventStore } from "@switchyard/event-store";
 import { start } from "./relay.js";
@@ -25,6 +26,7 @@ const prefix = process.env.SWITCHYARD_PREFIX ?? "sy";
 const schema = process.env.DATABASE_SCHEMA ?? "public";
 const batchSize = positiveInt("RELAY_BATCH_SIZE");
 const pollIntervalMs = positiveInt("RELAY_POLL_MS");
+const xminWarnAfterMs = positiveInt("RELAY_XMIN_WARN_MS");
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -49,6 +51,7 @@ try {
     bus,
     ...(batchSize === undefined ? {} : { batchSize }),
     ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+    ...(xminWarnAfterMs === undefined ? {} : { xminWarnAfterMs }),
   });
 } catch (err) {
   await Promise.allSettled([bus.close(), eventStore.close()]);

@@ -1,11 +1,15 @@
 /// <reference lib="esnext.disposable" />
 import { type Bus, type EventMessage, eventSubject, eventsStreamSpec } from "@switchyard/bus";
 import type {
+  AppendNotifications,
+  AppendSubscription,
   CheckpointStore,
   EventStore,
+  HorizonHolder,
   LeaderLock,
   Leadership,
   RecordedEvent,
+  SnapshotHorizon,
 } from "@switchyard/event-store";
 
 export type RelayLogLevel = "info" | "warn" | "error";
@@ -20,6 +24,10 @@ export interface RelayConfig {
     readonly store: Pick<EventStore, "readAll">;
     readonly checkpoints: CheckpointStore;
     readonly leadership: Leadership;
+    /** When given (openEventStore provides it), the relay wakes on commits instead of polling. */
+    readonly appends?: AppendNotifications;
+    /** When given (openEventStore provides it), the relay warns about a transaction holding it back. */
+    horizon?(): Promise<SnapshotHorizon>;
   };
   /** Already connected, with the deployment's prefix. */
   readonly bus: Pick<Bus, "publish" | "ensureStreams">;
@@ -27,8 +35,21 @@ export interface RelayConfig {
   readonly name?: string;
   /** Events read and published per round, all in flight at once (default 1000). */
   readonly batchSize?: number;
-  /** Wait when the log has nothing new (default 50 ms). */
+  /**
+   * Wait when the log has nothing new: the fallback poll while listening for commits (default 1000 ms),
+   * the poll itself without notifications (no `appends`, `listen: false`, or listening failed; default 50 ms).
+   */
   readonly pollIntervalMs?: number;
+  /** Listen for commit notifications when the store offers them (default true). */
+  readonly listen?: boolean;
+  /** Read again after this when committed events wait behind an older transaction (default 10 ms). */
+  readonly heldBackPollMs?: number;
+  /**
+   * Warn (log "warn") when one transaction has held `pg_snapshot_xmin`, and so every event committed after
+   * it began, for longer than this (default 10 s; 0 disables). Checked every `horizonCheckMs` (default 1 s).
+   */
+  readonly xminWarnAfterMs?: number;
+  readonly horizonCheckMs?: number;
   /** Wait between attempts to take leadership while another instance holds it (default 300 ms). */
   readonly standbyRetryMs?: number;
   /** First wait after an error; doubles up to 5 s (default 250 ms). */
@@ -45,6 +66,12 @@ export interface RelayStats {
   readonly published: number;
   readonly batches: number;
   readonly errors: number;
+  /** Listening for commit notifications right now. */
+  readonly listening: boolean;
+  /** Reads started by a notification, by the fallback poll (timeout), by events held back. */
+  readonly wakeups: { readonly notified: number; readonly polled: number; readonly heldBack: number };
+  /** Warnings about a transaction holding the horizon back. */
+  readonly xminWarnings: number;
 }
 
 export interface Relay extends AsyncDisposable {
@@ -88,7 +115,12 @@ const defaultLog: RelayLog = (level, message, fields) => {
 export async function start(config: RelayConfig): Promise<Relay> {
   const name = config.name ?? "relay";
   const batchSize = config.batchSize ?? 1000;
-  const pollIntervalMs = config.pollIntervalMs ?? 50;
+  const notifications = config.listen === false ? undefined : config.eventStore.appends;
+  const fallbackPollMs = config.pollIntervalMs ?? 1_000;
+  const plainPollMs = config.pollIntervalMs ?? 50;
+  const heldBackPollMs = config.heldBackPollMs ?? 10;
+  const xminWarnAfterMs = config.xminWarnAfterMs ?? 10_000;
+  const horizonCheckMs = config.horizonCheckMs ?? 1_000;
   const standbyRetryMs = config.standbyRetryMs ?? 300;
   const firstBackoff = config.errorBackoffMs ?? 250;
   const log = config.log ?? defaultLog;
@@ -97,7 +129,17 @@ export async function start(config: RelayConfig): Promise<Relay> {
 
   await bus.ensureStreams([eventsStreamSpec()]);
 
-  const stats = { leader: false, terms: 0, standbyPolls: 0, published: 0, batches: 0, errors: 0 };
+  const stats = {
+    leader: false,
+    terms: 0,
+    standbyPolls: 0,
+    published: 0,
+    batches: 0,
+    errors: 0,
+    listening: false,
+    wakeups: { notified: 0, polled: 0, heldBack: 0 },
+    xminWarnings: 0,
+  };
   const stopper = new AbortController();
   const stopped = stopper.signal;
 
@@ -113,7 +155,65 @@ export async function start(config: RelayConfig): Promise<Relay> {
       stopped.addEventListener("abort", done);
     });
 
+  // The doorbell: a notification rings it; the leader clears it before each read, so a commit that lands
+  // during a read or a publish is never missed (the next wait returns at once).
+  let rung = false;
+  let ring: (() => void) | undefined;
+  const doorbell = () => {
+    rung = true;
+    ring?.();
+  };
+  /** Waits for the doorbell or `ms`; says which. */
+  const waitForBell = (ms: number) =>
+    new Promise<"notified" | "timeout">((resolve) => {
+      if (rung || stopped.aborted) return resolve("notified");
+      const done = (why: "notified" | "timeout") => {
+        clearTimeout(timer);
+        ring = undefined;
+        stopped.removeEventListener("abort", onAbort);
+        resolve(why);
+      };
+      const onAbort = () => done("notified");
+      const timer = setTimeout(() => done("timeout"), ms);
+      ring = () => done("notified");
+      stopped.addEventListener("abort", onAbort);
+    });
+
+  let subscription: AppendSubscription | undefined;
+  let listenPaused = false;
+  /** (Re)starts listening when the store offers notifications; failures fall back to polling. */
+  async function ensureListening(): Promise<void> {
+    if (!notifications || subscription || listenPaused) return;
+    // Not more often than every 5 s while the database refuses: polling carries on meanwhile.
+    listenPaused = true;
+    setTimeout(() => {
+      listenPaused = false;
+    }, 5_000).unref();
+    try {
+      const sub = await notifications.listen(doorbell, (err) => {
+        if (subscription === sub) subscription = undefined;
+        stats.listening = false;
+        log("warn", "relay lost its commit notifications, polling until it listens again", {
+          error: describe(err),
+        });
+        doorbell();
+      });
+      subscription = sub;
+      stats.listening = true;
+    } catch (err) {
+      log("warn", "relay cannot listen for commits, polling instead", { error: describe(err) });
+    }
+  }
+  async function stopListening(): Promise<void> {
+    const sub = subscription;
+    subscription = undefined;
+    stats.listening = false;
+    await sub?.close().catch(() => undefined);
+  }
+
   async function publishBatch(events: readonly RecordedEvent[]): Promise<void> {
+    // Pipelined: every publish of the batch leaves at once on one connection (so in log order), and the
+    // acks are awaited together.
     const acks = events.map((e) =>
       bus.publish(eventSubject(e.streamId), toEventMessage(e), {
         msgId: e.eventId,
@@ -128,13 +228,73 @@ export async function start(config: RelayConfig): Promise<Relay> {
     if (failed) throw failed.reason;
   }
 
+  /**
+   * While leading: checks who holds the horizon every horizonCheckMs and warns once per holder that has
+   * kept its transaction open longer than xminWarnAfterMs (ages by the database's clock).
+   */
+  async function watchHorizon(leading: AbortSignal): Promise<void> {
+    const probe = config.eventStore.horizon?.bind(config.eventStore);
+    if (!probe || xminWarnAfterMs <= 0) return;
+    let warned: HorizonHolder | undefined;
+    while (!leading.aborted && !stopped.aborted) {
+      try {
+        const { xmin, holder } = await probe();
+        const same = warned && holder && holder.pid === warned.pid && holder.xid === warned.xid;
+        if (warned && !same) {
+          log("info", "pg_snapshot_xmin moved on", {
+            pid: warned.pid,
+            xid: warned.xid,
+            xmin: xmin.toString(),
+          });
+          warned = undefined;
+        }
+        if (holder && !same && holder.xactAgeMs >= xminWarnAfterMs) {
+          warned = holder;
+          stats.xminWarnings++;
+          log(
+            "warn",
+            "pg_snapshot_xmin held back by one transaction: events committed after it are not relayed",
+            {
+              xmin: xmin.toString(),
+              pid: holder.pid,
+              xid: holder.xid,
+              xactAgeMs: holder.xactAgeMs,
+              state: holder.state,
+              database: holder.database,
+              application: holder.application,
+              query: holder.query,
+            },
+          );
+        }
+      } catch (err) {
+        log("warn", "relay cannot read the snapshot horizon", { error: describe(err) });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, horizonCheckMs);
+        function done() {
+          clearTimeout(timer);
+          leading.removeEventListener("abort", done);
+          resolve();
+        }
+        leading.addEventListener("abort", done);
+      });
+    }
+  }
+
   async function lead(lock: LeaderLock): Promise<void> {
     let checkpoint = await checkpoints.load(name);
     while (!stopped.aborted) {
       if (!(await lock.isHeld())) throw new LeadershipLostError(name);
-      const { events, checkpoint: next } = await store.readAll(checkpoint, { limit: batchSize });
+      await ensureListening();
+      rung = false;
+      const { events, checkpoint: next, heldBack } = await store.readAll(checkpoint, { limit: batchSize });
       if (events.length === 0) {
-        await sleep(pollIntervalMs);
+        const woke = await waitForBell(
+          heldBack ? heldBackPollMs : subscription ? fallbackPollMs : plainPollMs,
+        );
+        if (heldBack && woke === "timeout") stats.wakeups.heldBack++;
+        else if (woke === "timeout") stats.wakeups.polled++;
+        else stats.wakeups.notified++;
         continue;
       }
       await publishBatch(events);
@@ -167,6 +327,8 @@ export async function start(config: RelayConfig): Promise<Relay> {
       stats.terms++;
       log("info", "relay is leader", { name, pid: process.pid });
       let failed = false;
+      const leading = new AbortController();
+      const watching = watchHorizon(leading.signal);
       try {
         await lead(lock);
       } catch (err) {
@@ -174,6 +336,9 @@ export async function start(config: RelayConfig): Promise<Relay> {
         stats.errors++;
         log("error", "relay stopped publishing", { error: describe(err) });
       } finally {
+        leading.abort();
+        await watching;
+        await stopListening();
         stats.leader = false;
         await lock.release().catch(() => undefined);
       }
@@ -188,7 +353,7 @@ export async function start(config: RelayConfig): Promise<Relay> {
 
   const running = run();
   return {
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, wakeups: { ...stats.wakeups } }),
     async [Symbol.asyncDispose]() {
       stopper.abort();
       await running;

@@ -1,0 +1,154 @@
+// Events persisted per second through the event store (grouped commits, as a batched router appends), and
+// the relay's lag at fixed event rates: from the append's commit (appendMany resolved) to the event's
+// publication on JetStream (a core subscription on the EVENTS subjects sees it as the relay publishes).
+import { randomBytes, randomUUID } from "node:crypto";
+import { type Bus, connectBus } from "@switchyard/bus";
+import {
+  dropSchema,
+  type OpenedEventStore,
+  openEventStore,
+  type StreamAppend,
+} from "@switchyard/event-store";
+import { start as startRelay } from "@switchyard/relay";
+import { created, type Latencies, latencies, now, payloadOf, rate, round, sleep } from "./measure.js";
+import { EVENT_BYTES } from "./raw.js";
+
+const GROUP = 200;
+
+export interface EventsResult {
+  readonly backend: "postgres" | "pglite";
+  /** appendMany of 200 single-event appends (each its own new stream), 2 writers (1 on PGlite). */
+  readonly persistedPerSec: number;
+  readonly relay: ReadonlyArray<{
+    readonly offeredEventsPerSec: number;
+    readonly appendedPerSec: number;
+    readonly relayedPerSec: number;
+    readonly lagMs: Latencies;
+  }>;
+}
+
+function appends(n: number, data: unknown): StreamAppend[][] {
+  return Array.from({ length: n }, () => [
+    {
+      streamId: `call-${randomUUID()}`,
+      expectedVersion: "no_stream" as const,
+      events: [{ eventId: randomUUID(), type: "RoutingDecided", data, metadata: { correlationId: "bench" } }],
+    },
+  ]);
+}
+
+export async function measureEvents(options: {
+  backend: "postgres" | "pglite";
+  databaseUrl: string;
+  natsUrl: string;
+  seconds: number;
+  rates: readonly number[];
+  log: (line: string) => void;
+}): Promise<EventsResult> {
+  const id = randomBytes(4).toString("hex");
+  const schema = `bench_ev_${id}`;
+  const prefix = `benchev${id}`;
+  if (options.backend === "postgres") created.schemas.push(schema);
+  created.prefixes.push(prefix);
+  const store: OpenedEventStore =
+    options.backend === "postgres"
+      ? await openEventStore({ url: options.databaseUrl, schema, poolSize: 4, connectTimeoutMs: 30_000 })
+      : await openEventStore({ schema });
+  const bus: Bus = await connectBus({ url: options.natsUrl, prefix, name: "bench-events" });
+  const data = payloadOf(EVENT_BYTES - 400, "event");
+  try {
+    const writers = options.backend === "postgres" ? 2 : 1;
+    const persisted = await rate(options.seconds, writers, async () => {
+      const results = await store.store.appendMany(appends(GROUP, data));
+      return results.filter((r) => !(r instanceof Error)).length;
+    });
+    options.log(
+      `  events persisted (appendMany of ${GROUP}, ${writers} writer(s)): ${Math.round(persisted)}/s`,
+    );
+
+    // The relay catches up with what was just written before the lag is measured.
+    const relay = await startRelay({ eventStore: store, bus, log: () => {} });
+    const received = new Map<string, number>();
+    const sub = bus.connection.subscribe(bus.names.subject("evt.>"), {
+      callback: (err, msg) => {
+        if (err) return;
+        const msgId = msg.headers?.get("Nats-Msg-Id");
+        if (msgId) received.set(msgId, now());
+      },
+    });
+    const results: Array<EventsResult["relay"][number]> = [];
+    try {
+      // (at most 20 s: a relay slower than that shows in the lag figures below anyway)
+      for (let wait = 0; relay.stats().published < persisted * options.seconds * 0.99 && wait < 200; wait++) {
+        await sleep(100);
+      }
+      for (const offered of options.rates) {
+        received.clear();
+        const committed = new Map<string, number>();
+        const total = Math.round(offered * options.seconds);
+        const t0 = now();
+        let sent = 0;
+        const inFlight: Array<Promise<void>> = [];
+        let failure: unknown;
+        // Open loop in 10 ms ticks: each tick appends what is due, as one grouped commit.
+        while (sent < total) {
+          const due = Math.min(total, Math.floor(((now() - t0) * offered) / 1000) + 1);
+          if (due > sent) {
+            // At most 500 appends per commit: each stream takes an advisory lock until COMMIT, and a slow
+            // server would otherwise let one tick's batch exceed max_locks_per_transaction.
+            const batch = appends(Math.min(500, due - sent), data);
+            sent += batch.length;
+            inFlight.push(
+              store.store.appendMany(batch).then(
+                () => {
+                  const at = now();
+                  for (const [a] of batch) committed.set(a!.events[0]!.eventId, at);
+                },
+                (err: unknown) => {
+                  failure ??= err;
+                },
+              ),
+            );
+          }
+          // No more commits in flight than the pool has connections: a slow server makes the next batch
+          // bigger instead of queueing connection requests until they time out.
+          while (inFlight.length >= 4) await inFlight.shift();
+          if (failure !== undefined) throw failure;
+          await sleep(10);
+        }
+        await Promise.all(inFlight);
+        if (failure !== undefined) throw failure;
+        const appendedAt = now();
+        for (let i = 0; i < 100 && received.size < committed.size; i++) await sleep(50);
+        const lags: number[] = [];
+        let lastReceived = t0;
+        for (const [eventId, at] of committed) {
+          const r = received.get(eventId);
+          if (r !== undefined) {
+            lags.push(Math.max(0, r - at));
+            lastReceived = Math.max(lastReceived, r);
+          }
+        }
+        const result = {
+          offeredEventsPerSec: offered,
+          appendedPerSec: round(total / ((appendedAt - t0) / 1000)),
+          relayedPerSec: round(lags.length / ((lastReceived - t0) / 1000)),
+          lagMs: latencies(lags, total),
+        };
+        results.push(result);
+        options.log(
+          `  relay at ${offered} events/s offered: appended ${result.appendedPerSec}/s, relayed ${result.relayedPerSec}/s, lag p50 ${result.lagMs.p50} ms p99 ${result.lagMs.p99} ms`,
+        );
+      }
+    } finally {
+      await sub.drain().catch(() => undefined);
+      await relay[Symbol.asyncDispose]();
+    }
+    return { backend: options.backend, persistedPerSec: round(persisted), relay: results };
+  } finally {
+    await bus.deleteStreams().catch(() => undefined);
+    await bus.close();
+    await store.close();
+    if (options.backend === "postgres") await dropSchema(options.databaseUrl, schema);
+  }
+}
