@@ -1,0 +1,187 @@
+// The platform over real SIP for end-to-end tests: relay, agent-presence, router and a media gateway running
+// the drachtio driver, in this process, over the real PostgreSQL and NATS — and drachtio-server + FreeSWITCH
+// from the rig on private loopback ports. Real SIP needs real time: the clock runs at speed 1.
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { start as startPresence } from "@switchyard/agent-presence";
+import { connectBus } from "@switchyard/bus";
+import { systemClock } from "@switchyard/clock";
+import { presenceBucket } from "@switchyard/contracts";
+import { dropSchema, openEventStore, type RecordedEvent, START } from "@switchyard/event-store";
+import {
+  DrachtioDriver,
+  type DrachtioDriverOptions,
+  gatewayStateBucket,
+  type MediaGateway,
+  start as startGateway,
+} from "@switchyard/media-gateway";
+import { start as startRelay } from "@switchyard/relay";
+import { type Router, type RouterConfig, start as startRouter } from "@switchyard/router";
+import type { CallEvent, CallState } from "@switchyard/routing-domain";
+import { foldCall } from "@switchyard/routing-domain";
+import { checkTerminal, DATABASE_URL, type E2EPlatform, type EndedCall, NATS_URL } from "../e2e/harness.js";
+import { startTelephony, type Telephony, waitFor } from "./rig/index.js";
+
+export const SIP_GATEWAY = "sip";
+
+export interface SipPlatform {
+  readonly schema: string;
+  readonly prefix: string;
+  readonly tel: Telephony;
+  /** drachtio-server's SIP address: callers send their INVITEs here. */
+  readonly sip: { readonly host: string; readonly port: number };
+  readonly mediaDir: string;
+  readonly router: Router;
+  gateway: MediaGateway;
+  driver: DrachtioDriver;
+  /** The test/e2e harness view of this platform (config, sign-in and stream helpers read only its stores). */
+  readonly e2e: E2EPlatform;
+  /** Stops the gateway process's driver and gateway (as a crash would leave drachtio/FreeSWITCH running). */
+  stopGateway(): Promise<void>;
+  /** Starts a new driver + gateway with the same gateway id (its state bucket survives). */
+  startGateway(): Promise<void>;
+  close(options?: { keep?: boolean }): Promise<void>;
+}
+
+export async function startSipPlatform(
+  options: {
+    name?: string;
+    router?: Partial<RouterConfig>;
+    driver?: Partial<Omit<DrachtioDriverOptions, "clock" | "drachtio" | "freeswitch" | "mediaDir">>;
+    dialplan?: string;
+  } = {},
+): Promise<SipPlatform> {
+  const id = randomBytes(4).toString("hex");
+  const schema = `sip_${id}`;
+  const prefix = `tsip${id}`;
+  const clock = systemClock;
+  const tel = await startTelephony({
+    name: options.name ?? "platform",
+    ...(options.dialplan ? { dialplan: options.dialplan } : {}),
+  });
+  const mediaDir = join(tel.dir, "media");
+  mkdirSync(mediaDir, { recursive: true });
+  const eventStore = await openEventStore({ url: DATABASE_URL, schema, poolSize: 8 });
+  const bus = await connectBus({ url: NATS_URL, prefix, name: "sip-e2e" });
+  const relay = await startRelay({ eventStore, bus, pollIntervalMs: 10, log: () => {} });
+  const presence = await startPresence({ eventStore, bus, clock });
+  const router = await startRouter({ eventStore, bus, clock, gatewayId: SIP_GATEWAY, ...options.router });
+  const newDriver = () =>
+    new DrachtioDriver({
+      clock,
+      drachtio: {
+        mode: "connect",
+        host: tel.drachtio.host,
+        port: tel.drachtio.port,
+        secret: tel.drachtio.secret,
+      },
+      freeswitch: {
+        address: tel.freeswitch.address,
+        port: tel.freeswitch.port,
+        secret: tel.freeswitch.secret,
+        listenAddress: "127.0.0.1",
+      },
+      sipDomain: "127.0.0.1",
+      mediaDir,
+      log: () => {},
+      ...options.driver,
+    });
+  const platform: SipPlatform = {
+    schema,
+    prefix,
+    tel,
+    sip: { host: "127.0.0.1", port: tel.drachtio.sipPort },
+    mediaDir,
+    router,
+    gateway: undefined as unknown as MediaGateway,
+    driver: undefined as unknown as DrachtioDriver,
+    // Only eventStore, bus, clock and prefix are read by the harness helpers used with it (defineConfig,
+    // signIn, presenceOf, endedCall); the simulated driver fields are never touched.
+    e2e: {
+      schema,
+      prefix,
+      eventStore,
+      bus,
+      clock,
+      realStart: clock.now(),
+      startAt: clock.now(),
+      router,
+    } as unknown as E2EPlatform,
+    async startGateway() {
+      const driver = newDriver();
+      await driver.start();
+      platform.driver = driver;
+      platform.gateway = await startGateway({ bus, clock, driver, gatewayId: SIP_GATEWAY, log: () => {} });
+    },
+    async stopGateway() {
+      await platform.gateway[Symbol.asyncDispose]();
+      await platform.driver.close();
+    },
+    async close({ keep = false } = {}) {
+      await Promise.resolve(platform.gateway?.[Symbol.asyncDispose]()).catch(() => undefined);
+      await platform.driver?.close().catch(() => undefined);
+      await router[Symbol.asyncDispose]();
+      await presence[Symbol.asyncDispose]();
+      await relay[Symbol.asyncDispose]();
+      const jsm = await bus.connection.jetstreamManager();
+      await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
+      await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, SIP_GATEWAY)}`).catch(() => false);
+      await bus.deleteStreams();
+      await bus.close();
+      await eventStore.close();
+      await dropSchema(DATABASE_URL, schema);
+      await tel.stop({ keep });
+    },
+  };
+  await platform.startGateway();
+  return platform;
+}
+
+/** Every call stream in the platform's schema, read from PostgreSQL (readAll from the start). */
+export async function allCalls(p: SipPlatform): Promise<Map<string, RecordedEvent[]>> {
+  const calls = new Map<string, RecordedEvent[]>();
+  let after = START;
+  for (;;) {
+    const page = await p.e2e.eventStore.store.readAll(after, { limit: 1_000 });
+    for (const e of page.events) {
+      if (!e.streamId.startsWith("call-")) continue;
+      const list = calls.get(e.streamId.slice(5)) ?? [];
+      list.push(e);
+      calls.set(e.streamId.slice(5), list);
+    }
+    if (page.events.length === 0) return calls;
+    after = page.checkpoint;
+  }
+}
+
+/** The id of the call whose caller is `from` (the sipp caller's From user), once it started. */
+export async function callFrom(p: SipPlatform, from: string): Promise<string> {
+  return waitFor(`a call from ${from}`, async () => {
+    for (const [callId, events] of await allCalls(p)) {
+      const started = events.find((e) => e.type === "CallStarted");
+      if ((started?.data as { from?: string } | undefined)?.from === from) return callId;
+    }
+    return undefined;
+  });
+}
+
+export function stateOf(events: readonly RecordedEvent[]): CallState {
+  return foldCall(events as unknown as CallEvent[]);
+}
+
+/** Waits until the call ended with every leg down, then checks its stream (one CallEnded, nothing after). */
+export async function terminalCall(p: SipPlatform, callId: string, tries = 600): Promise<EndedCall> {
+  const events = await waitFor(
+    `call ${callId} to end`,
+    async () => {
+      const ev = await p.e2e.eventStore.store.readStream(`call-${callId}`);
+      const state = stateOf(ev);
+      return state.status === "ended" && Object.values(state.legs).every((l) => l.status === "ended")
+        ? ev
+        : undefined;
+    },
+    { tries, everyMs: 100 },
+  );
+  return checkTerminal(callId, events);
+}
