@@ -4,7 +4,7 @@
 // in PostgreSQL (complete, exactly one CallEnded, nothing after it but leg teardown).
 import type { Applet, ConnectBranches, Strategy } from "@switchyard/routing-domain";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { defineConfig, flowOnNumber, hangup, newNumber, presenceOf, signIn } from "../e2e/harness.js";
+import { defineConfig, flowOnNumber, hangup, presenceOf, signIn } from "../e2e/harness.js";
 import { callFrom, type SipPlatform, startSipPlatform, terminalCall } from "./platform.js";
 import {
   type AgentBehaviour,

@@ -50,6 +50,7 @@ export async function startSipPlatform(
     router?: Partial<RouterConfig>;
     driver?: Partial<Omit<DrachtioDriverOptions, "clock" | "drachtio" | "freeswitch" | "mediaDir">>;
     dialplan?: string;
+    gateway?: Pick<Parameters<typeof startGateway>[0], "transferTargets">;
   } = {},
 ): Promise<SipPlatform> {
   const id = randomBytes(4).toString("hex");
@@ -112,7 +113,14 @@ export async function startSipPlatform(
       const driver = newDriver();
       await driver.start();
       platform.driver = driver;
-      platform.gateway = await startGateway({ bus, clock, driver, gatewayId: SIP_GATEWAY, log: () => {} });
+      platform.gateway = await startGateway({
+        bus,
+        clock,
+        driver,
+        gatewayId: SIP_GATEWAY,
+        log: () => {},
+        ...options.gateway,
+      });
     },
     async stopGateway() {
       await platform.gateway[Symbol.asyncDispose]();

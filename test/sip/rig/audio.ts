@@ -56,12 +56,16 @@ export async function makeSilence(path: string, seconds: number): Promise<string
 
 export interface Wav {
   readonly rate: number;
+  readonly channels: number;
   readonly samples: Float32Array;
   readonly seconds: number;
 }
 
-/** Reads a PCM 16-bit WAV (mono, or the first channel). */
-export function readWav(path: string): Wav {
+/**
+ * Reads a PCM 16-bit WAV: one channel (0-based), or by default all channels mixed (FreeSWITCH records a call
+ * in stereo, one party per channel).
+ */
+export function readWav(path: string, { channel = "mix" }: { channel?: number | "mix" } = {}): Wav {
   const buf = readFileSync(path);
   if (buf.toString("ascii", 0, 4) !== "RIFF" || buf.toString("ascii", 8, 12) !== "WAVE") {
     throw new WavFormatError(`${path} is not a RIFF/WAVE file`);
@@ -88,8 +92,17 @@ export function readWav(path: string): Wav {
       }
       const frames = Math.floor(size / (2 * channels));
       const samples = new Float32Array(frames);
-      for (let i = 0; i < frames; i++) samples[i] = buf.readInt16LE(body + i * 2 * channels) / 32768;
-      return { rate, samples, seconds: frames / rate };
+      const sample = (i: number, c: number) => buf.readInt16LE(body + (i * channels + c) * 2) / 32768;
+      for (let i = 0; i < frames; i++) {
+        if (channel === "mix") {
+          let sum = 0;
+          for (let c = 0; c < channels; c++) sum += sample(i, c);
+          samples[i] = sum / channels;
+        } else {
+          samples[i] = sample(i, Math.min(channel, channels - 1));
+        }
+      }
+      return { rate, channels, samples, seconds: frames / rate };
     }
     offset = body + size + (size % 2);
   }
@@ -259,4 +272,46 @@ export function firstHeardAt(
   toleranceHz = 15,
 ): number | undefined {
   return segs.find((s) => s.hz !== null && Math.abs(s.hz - hz) <= toleranceHz)?.start;
+}
+
+/**
+ * Per window, the share of the window's spectral power within ±`bandHz` of each frequency: shows a mix (a
+ * recording of two parties holds both tones at once, which the dominant frequency alone cannot show).
+ */
+export function bandShares(
+  wav: Wav,
+  frequencies: readonly number[],
+  { windowSec = 0.25, bandHz = 20, quietRms = 0.01 } = {},
+): Array<{ start: number; end: number; shares: number[] }> {
+  const size = Math.max(16, Math.round(wav.rate * windowSec));
+  let n = 1;
+  while (n < size) n <<= 1;
+  const out: Array<{ start: number; end: number; shares: number[] }> = [];
+  for (let from = 0; from + size <= wav.samples.length; from += size) {
+    const re = new Float64Array(n);
+    const im = new Float64Array(n);
+    let energy = 0;
+    for (let i = 0; i < size; i++) {
+      const x = wav.samples[from + i]!;
+      energy += x * x;
+      re[i] = x * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (size - 1)));
+    }
+    if (Math.sqrt(energy / size) < quietRms) {
+      out.push({ start: from / wav.rate, end: (from + size) / wav.rate, shares: frequencies.map(() => 0) });
+      continue;
+    }
+    fft(re, im);
+    const power = (k: number) => re[k]! * re[k]! + im[k]! * im[k]!;
+    let total = 0;
+    for (let k = 1; k < n / 2; k++) total += power(k);
+    const shares = frequencies.map((hz) => {
+      const lo = Math.max(1, Math.floor(((hz - bandHz) * n) / wav.rate));
+      const hi = Math.min(n / 2 - 1, Math.ceil(((hz + bandHz) * n) / wav.rate));
+      let sum = 0;
+      for (let k = lo; k <= hi; k++) sum += power(k);
+      return total === 0 ? 0 : sum / total;
+    });
+    out.push({ start: from / wav.rate, end: (from + size) / wav.rate, shares });
+  }
+  return out;
 }

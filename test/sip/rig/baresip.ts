@@ -99,6 +99,8 @@ export interface Phone {
   events(): readonly PhoneEvent[];
   waitForEvent(type: string, after?: number, tries?: number): Promise<PhoneEvent>;
   dial(uri: string): Promise<void>;
+  /** Answers the ringing call (a phone started with answer "manual"). */
+  accept(): Promise<void>;
   hangup(): Promise<void>;
   /** Sends each digit as an RFC 2833 telephone-event on the current call. */
   sendDtmf(digits: string): Promise<void>;
@@ -188,6 +190,7 @@ export async function startPhone(options: {
         everyMs: 100,
       }),
     dial: (uri) => command("dial", uri),
+    accept: () => command("accept"),
     hangup: () => command("hangup"),
     async sendDtmf(digits) {
       for (const digit of digits) await command("sndcode", digit);

@@ -65,6 +65,12 @@ export async function startFreeSwitch(options: {
     [/mrf_sip_port=\d+/, `mrf_sip_port=${sipPort}`],
     [/esl_port=\d+/, `esl_port=${port}`],
     [/esl_password=[^"]*/, `esl_password=${secret}`],
+    // Plain RTP only: the phones here (sipp, baresip without srtp) do not do SDES, and an offer with an
+    // RTP/SAVP m-line first leaves FreeSWITCH on the m-line the phone rejected (silence both ways).
+    [
+      /<\/include>/,
+      `  <X-PRE-PROCESS cmd="set" data="rtp_secure_media=false"/>\n  <X-PRE-PROCESS cmd="set" data="rtp_secure_media_outbound=false"/>\n</include>`,
+    ],
   ]);
   rewrite(join(conf, "autoload_configs/switch.conf.xml"), [
     [/name="rtp-start-port" value="\d+"/, `name="rtp-start-port" value="${rtp.start}"`],
