@@ -2,8 +2,8 @@
 // the drachtio driver, in this process, over the real PostgreSQL and NATS — and drachtio-server + FreeSWITCH
 // from the rig on private loopback ports. Real SIP needs real time: the clock runs at speed 1.
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { start as startPresence } from "@switchyard/agent-presence";
 import { connectBus } from "@switchyard/bus";
 import { systemClock } from "@switchyard/clock";
@@ -21,7 +21,11 @@ import { type Router, type RouterConfig, start as startRouter } from "@switchyar
 import type { CallEvent, CallState } from "@switchyard/routing-domain";
 import { foldCall } from "@switchyard/routing-domain";
 import { checkTerminal, DATABASE_URL, type E2EPlatform, type EndedCall, NATS_URL } from "../e2e/harness.js";
-import { startTelephony, type Telephony, waitFor } from "./rig/index.js";
+import type { GatewayProcessConfig } from "./gateway-process.js";
+import { ManagedProcess, startTelephony, type Telephony, waitFor } from "./rig/index.js";
+
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
+const GATEWAY_MAIN = resolve(import.meta.dirname, "gateway-process.ts");
 
 export const SIP_GATEWAY = "sip";
 
@@ -33,12 +37,17 @@ export interface SipPlatform {
   readonly sip: { readonly host: string; readonly port: number };
   readonly mediaDir: string;
   readonly router: Router;
+  /** The in-process gateway and driver (undefined when the gateway runs as a child process). */
   gateway: MediaGateway;
   driver: DrachtioDriver;
+  /** The gateway child process (gatewayProcess: true). */
+  gatewayProcess: ManagedProcess | undefined;
   /** The test/e2e harness view of this platform (config, sign-in and stream helpers read only its stores). */
   readonly e2e: E2EPlatform;
-  /** Stops the gateway process's driver and gateway (as a crash would leave drachtio/FreeSWITCH running). */
+  /** Closes the gateway and its driver (gracefully). */
   stopGateway(): Promise<void>;
+  /** gatewayProcess only: SIGKILLs the gateway process, as a crash (drachtio and FreeSWITCH keep running). */
+  killGateway(): Promise<void>;
   /** Starts a new driver + gateway with the same gateway id (its state bucket survives). */
   startGateway(): Promise<void>;
   close(options?: { keep?: boolean }): Promise<void>;
@@ -51,6 +60,8 @@ export async function startSipPlatform(
     driver?: Partial<Omit<DrachtioDriverOptions, "clock" | "drachtio" | "freeswitch" | "mediaDir">>;
     dialplan?: string;
     gateway?: Pick<Parameters<typeof startGateway>[0], "transferTargets">;
+    /** Run the media gateway (drachtio driver) in a child process, so a test can kill it. */
+    gatewayProcess?: boolean;
   } = {},
 ): Promise<SipPlatform> {
   const id = randomBytes(4).toString("hex");
@@ -68,6 +79,7 @@ export async function startSipPlatform(
   const relay = await startRelay({ eventStore, bus, pollIntervalMs: 10, log: () => {} });
   const presence = await startPresence({ eventStore, bus, clock });
   const router = await startRouter({ eventStore, bus, clock, gatewayId: SIP_GATEWAY, ...options.router });
+  let gatewayStarts = 0;
   const newDriver = () =>
     new DrachtioDriver({
       clock,
@@ -97,6 +109,7 @@ export async function startSipPlatform(
     router,
     gateway: undefined as unknown as MediaGateway,
     driver: undefined as unknown as DrachtioDriver,
+    gatewayProcess: undefined,
     // Only eventStore, bus, clock and prefix are read by the harness helpers used with it (defineConfig,
     // signIn, presenceOf, endedCall); the simulated driver fields are never touched.
     e2e: {
@@ -110,6 +123,34 @@ export async function startSipPlatform(
       router,
     } as unknown as E2EPlatform,
     async startGateway() {
+      if (options.gatewayProcess) {
+        const config: GatewayProcessConfig = {
+          natsUrl: NATS_URL,
+          prefix,
+          gatewayId: SIP_GATEWAY,
+          drachtio: { host: tel.drachtio.host, port: tel.drachtio.port, secret: tel.drachtio.secret },
+          freeswitch: {
+            address: tel.freeswitch.address,
+            port: tel.freeswitch.port,
+            secret: tel.freeswitch.secret,
+          },
+          mediaDir,
+        };
+        const logFile = join(tel.dir, `gateway-${++gatewayStarts}.log`);
+        const proc = new ManagedProcess({
+          name: "gateway",
+          command: process.execPath,
+          args: ["--import", "tsx", GATEWAY_MAIN, JSON.stringify(config)],
+          cwd: REPO_ROOT,
+          logFile,
+        });
+        platform.gatewayProcess = proc;
+        await waitFor(`gateway process ready (log ${logFile})`, () => {
+          if (!proc.running) throw new Error(`gateway process exited (${proc.exitCode}); see ${logFile}`);
+          return readFileSync(logFile, "utf8").includes("gateway ready") ? true : undefined;
+        });
+        return;
+      }
       const driver = newDriver();
       await driver.start();
       platform.driver = driver;
@@ -123,10 +164,21 @@ export async function startSipPlatform(
       });
     },
     async stopGateway() {
+      if (platform.gatewayProcess) {
+        await platform.gatewayProcess.stop("SIGTERM", 10_000);
+        return;
+      }
       await platform.gateway[Symbol.asyncDispose]();
       await platform.driver.close();
     },
+    async killGateway() {
+      const proc = platform.gatewayProcess;
+      if (!proc) throw new Error("killGateway needs gatewayProcess: true");
+      proc.killGroup("SIGKILL");
+      await proc.exited;
+    },
     async close({ keep = false } = {}) {
+      await platform.gatewayProcess?.stop("SIGTERM", 10_000);
       await Promise.resolve(platform.gateway?.[Symbol.asyncDispose]()).catch(() => undefined);
       await platform.driver?.close().catch(() => undefined);
       await router[Symbol.asyncDispose]();
