@@ -19,6 +19,7 @@ import {
   contactUri,
   dtmfFromInfo,
   legEndForStatus,
+  plainRtpOffer,
   type TrunkConfig,
   TrunkMatcher,
   uriUser,
@@ -76,6 +77,11 @@ export interface DrachtioDriverOptions {
   readonly mediaDir: string;
   readonly tts?: { readonly command?: string; readonly args?: readonly string[] };
   readonly dtmfTransferCodes?: Partial<DtmfTransferCodes>;
+  /**
+   * Conversation recordings in stereo (default): left = the first leg's party (the caller), right = what it
+   * hears (the other party once bridged). False: both mixed into one mono channel.
+   */
+  readonly recordingStereo?: boolean;
   /** Added to an originate's timeout before the driver itself gives up with `noAnswer` (default 5 s). */
   readonly originateGraceSec?: number;
   readonly log?: (
@@ -114,6 +120,8 @@ interface Leg {
   guard?: AbortController;
   bridgedTo?: string;
   hold?: Promise<string>;
+  /** The hold music being played now (differs from `hold` once replaced or stopped). */
+  holdCurrent?: Promise<string>;
   holdPlaying: boolean;
   readonly queue: Job[];
   current?: Job;
@@ -293,7 +301,7 @@ export class DrachtioDriver implements MediaDriver {
     void this.#srf
       .createUAC(
         uri,
-        { localSdp: ep.local.sdp, headers, ...(leg.socket ? { _socket: leg.socket } : {}) },
+        { localSdp: plainRtpOffer(localSdp(ep)), headers, ...(leg.socket ? { _socket: leg.socket } : {}) },
         {
           // drachtio-srf calls it as (err, req).
           cbRequest: ((err: unknown, req: Srf.SrfRequest) => {
@@ -315,7 +323,7 @@ export class DrachtioDriver implements MediaDriver {
         async (dialog) => {
           if (leg.status === "ended") {
             // A CANCEL crossed the 200 OK: the call was answered after all, so hang it up.
-            dialog.destroy();
+            bye(dialog);
             return;
           }
           leg.dialog = dialog;
@@ -463,6 +471,8 @@ export class DrachtioDriver implements MediaDriver {
     if (!leg?.ep) return;
     const path = join(this.#o.mediaDir, "recordings", `${safeName(recordingId)}.wav`);
     this.#recordings.set(recordingId, { leg, path });
+    if (this.#o.recordingStereo !== false)
+      await leg.ep.api("uuid_setvar", [leg.ep.uuid, "RECORD_STEREO", "true"]).catch(() => undefined);
     await leg.ep.api("uuid_record", [leg.ep.uuid, "start", path]).catch((err: unknown) => {
       this.#log("warn", "uuid_record start failed", { recordingId, error: describe(err) });
     });
@@ -552,7 +562,7 @@ export class DrachtioDriver implements MediaDriver {
         return;
       }
       this.#attachEndpoint(leg, ep);
-      const dialog = await this.#srf.createUAS(req, res, { localSdp: ep.local.sdp });
+      const dialog = await this.#srf.createUAS(req, res, { localSdp: localSdp(ep) });
       leg.dialog = dialog;
       this.#watchDialog(leg, dialog);
     } catch (err) {
@@ -592,6 +602,16 @@ export class DrachtioDriver implements MediaDriver {
     void ep.execute("set", "park_after_bridge=true").catch(() => undefined);
     void ep.execute("set", "hangup_after_bridge=false").catch(() => undefined);
     ep.on("dtmf", ({ dtmf }) => this.#digit(leg, dtmf));
+    // A uuid_break sent while FreeSWITCH had not started the playback yet (its execute still queued) breaks
+    // nothing: when that playback starts and is no longer wanted, break it again.
+    ep.on("playback-start", () => {
+      const job = leg.current;
+      const unwantedPrompt = job?.kind === "play" && job.stopped;
+      const unwantedHold =
+        leg.holdPlaying &&
+        (leg.queue.length > 0 || leg.hold !== leg.holdCurrent || leg.bridgedTo !== undefined);
+      if (unwantedPrompt || unwantedHold) void this.#break(leg);
+    });
     ep.on("destroy", () => {
       if (leg.status !== "ended") this.#end(leg, "failed", "media server ended the channel", { bye: true });
     });
@@ -722,7 +742,7 @@ export class DrachtioDriver implements MediaDriver {
     for (const [id, rec] of this.#recordings) if (rec.leg === leg) this.#recordings.delete(id);
     if (how.bye && leg.dialog) {
       try {
-        leg.dialog?.destroy();
+        if (leg.dialog) bye(leg.dialog);
       } catch (err) {
         this.#log("info", "BYE not sent", { channelId: leg.id, error: describe(err) });
       }
@@ -796,6 +816,7 @@ export class DrachtioDriver implements MediaDriver {
       }
       if (leg.hold !== hold || leg.queue.length > 0) continue;
       leg.holdPlaying = true;
+      leg.holdCurrent = hold;
       const started = this.#clock.now();
       try {
         await ep.play(arg);
@@ -927,6 +948,20 @@ function serveRoute(host: string, port: number, appPort: number): Promise<Server
     server.once("error", reject);
     server.listen(port, host, () => resolve(server));
   });
+}
+
+/**
+ * FreeSWITCH's SDP for the endpoint: drachtio-fsmrf reads it from the channel when the event socket connects,
+ * which for an offer answered later (our `uuid_answer`) is still empty; the 200 OK FreeSWITCH sent has it.
+ */
+function localSdp(ep: Mrf.Endpoint): string {
+  return ep.local.sdp || ep.dialog.remote.sdp;
+}
+
+/** BYE; a dialog the server already forgot (the other side hung up at the same moment) is fine. */
+function bye(dialog: Srf.Dialog): void {
+  const p = dialog.destroy() as unknown;
+  if (p instanceof Promise) p.catch(() => undefined);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

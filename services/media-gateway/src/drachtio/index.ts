@@ -28,6 +28,7 @@ export {
   InvalidTrunkSourceError,
   legEndForStatus,
   NoOutboundGatewayError,
+  plainRtpOffer,
   type TrunkConfig,
   TrunkMatcher,
   uriUser,

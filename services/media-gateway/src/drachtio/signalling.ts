@@ -97,3 +97,25 @@ export function dtmfFromInfo(contentType: string | undefined, body: string): str
   else if (type.includes("application/dtmf")) digit = /^([0-9A-D*#])$/i.exec(text)?.[1];
   return digit?.toUpperCase();
 }
+
+/**
+ * An offer FreeSWITCH made without a remote SDP (an agent leg's endpoint) carries the audio twice — SRTP
+ * (RTP/SAVP with a=crypto) and plain RTP/AVP — when its `rtp_secure_media` is optional. The driver offers
+ * plain RTP only: answering the SRTP line would leave the keys of the later re-INVITE to the endpoint unknown
+ * to the phone (it then hears nothing), and most phones and trunks use RTP/AVP anyway.
+ */
+export function plainRtpOffer(sdp: string): string {
+  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
+  const lines = sdp.split(/\r?\n/);
+  const session: string[] = [];
+  const media: string[][] = [];
+  for (const line of lines) {
+    if (line.startsWith("m=")) media.push([line]);
+    else if (media.length > 0) media.at(-1)!.push(line);
+    else session.push(line);
+  }
+  const plain = media.filter((m) => / RTP\/AVP /.test(m[0]!));
+  if (plain.length === 0 || plain.length === media.length) return sdp;
+  const kept = plain.map((m) => m.filter((l) => !l.startsWith("a=crypto:")));
+  return [...session, ...kept.flat()].join(eol);
+}
