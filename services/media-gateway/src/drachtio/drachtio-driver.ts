@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Clock } from "@switchyard/clock";
@@ -75,6 +75,12 @@ export interface DrachtioDriverOptions {
   readonly outboundGateway?: string;
   /** TTS cache, downloads, recordings (`recordings/`, `voicemail/`). */
   readonly mediaDir: string;
+  /**
+   * Where each live leg's dialog and FreeSWITCH channel are written (one small JSON file per answered leg,
+   * removed when it ends), so that the next process of this gateway ends what a killed one left: BYE to the
+   * phone, `uuid_kill` of the endpoint. Default `<mediaDir>/dialogs`. One directory per gateway process.
+   */
+  readonly stateDir?: string;
   readonly tts?: { readonly command?: string; readonly args?: readonly string[] };
   readonly dtmfTransferCodes?: Partial<DtmfTransferCodes>;
   /**
@@ -130,6 +136,29 @@ interface Leg {
   readonly codes?: DtmfCodeMatcher;
   /** drachtio-server connection the leg's requests ride on (listen mode). */
   socket?: unknown;
+  /** The leg's record in `stateDir` was written (removed again when the leg ends). */
+  persisted?: Promise<void>;
+}
+
+/** What a restarted gateway needs to end a leg a killed process left behind. */
+interface LegRecord {
+  readonly channelId: string;
+  /** drachtio-server's id of the phone's dialog (it outlives the app's connection). */
+  readonly dialogId: string;
+  readonly callId: string;
+  /** FreeSWITCH channel of the leg's endpoint. */
+  readonly endpointUuid: string;
+  readonly endpointDialogId: string;
+  readonly boot: string;
+}
+
+/** What `start()` did with the legs a previous process left (see `stateDir`). */
+export interface OrphanReport {
+  readonly found: number;
+  /** BYEs drachtio-server accepted for the phones' dialogs it still held. */
+  readonly byesSent: number;
+  /** FreeSWITCH channels killed. */
+  readonly channelsKilled: number;
 }
 
 /**
@@ -159,10 +188,14 @@ export class DrachtioDriver implements MediaDriver {
   #ms: Mrf.MediaServer | undefined;
   #routeServer: Server | undefined;
   #closed = false;
+  /** Gone as a killed process is: nothing more is done, not even local bookkeeping. */
+  #detached = false;
   #started = false;
   /** Channel ids never repeat across driver processes (the gateway's restart reconciliation relies on it). */
   readonly #boot = randomUUID().slice(0, 8);
   #inboundSeq = 0;
+  readonly #stateDir: string;
+  #orphans: OrphanReport = { found: 0, byesSent: 0, channelsKilled: 0 };
 
   constructor(options: DrachtioDriverOptions) {
     this.#o = options;
@@ -176,6 +209,7 @@ export class DrachtioDriver implements MediaDriver {
       ...(options.tts?.args === undefined ? {} : { ttsArgs: options.tts.args }),
     });
     this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
+    this.#stateDir = options.stateDir ?? join(options.mediaDir, "dialogs");
     this.#log =
       options.log ??
       ((level, message, fields) => {
@@ -202,6 +236,7 @@ export class DrachtioDriver implements MediaDriver {
     this.#started = true;
     await mkdir(join(this.#o.mediaDir, "recordings"), { recursive: true });
     await mkdir(join(this.#o.mediaDir, "voicemail"), { recursive: true });
+    await mkdir(this.#stateDir, { recursive: true });
     const srf = this.#srf;
     // With an 'error' listener drachtio-srf reconnects by itself after a lost connection.
     srf.on("error", (err: Error) => {
@@ -254,7 +289,8 @@ export class DrachtioDriver implements MediaDriver {
       srf.disconnect();
       throw new TelephonyConnectError(`cannot reach FreeSWITCH: ${describe(err)}`, { cause: err });
     }
-    this.#log("info", "started", { describe: this.describe() });
+    this.#orphans = await this.#endOrphans();
+    this.#log("info", "started", { describe: this.describe(), orphans: this.#orphans });
   }
 
   // ---- MediaDriver ----
@@ -338,6 +374,7 @@ export class DrachtioDriver implements MediaDriver {
           if ((leg.status as LegStatus) === "ended") return;
           leg.guard?.abort();
           leg.status = "answered";
+          this.#persist(leg);
           this.#emit({ type: "answered", channelId: leg.id, at: this.#now() });
           this.#pump(leg);
         },
@@ -507,6 +544,11 @@ export class DrachtioDriver implements MediaDriver {
     return this.#legs.get(channelId)?.ep?.uuid;
   }
 
+  /** The legs a killed previous process left and what `start()` did about them. */
+  orphans(): OrphanReport {
+    return this.#orphans;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     const live = [...this.#legs.values()].filter((l) => l.status !== "ended");
@@ -527,8 +569,13 @@ export class DrachtioDriver implements MediaDriver {
    */
   detach(): void {
     this.#closed = true;
+    this.#detached = true;
     this.#listeners.clear();
-    for (const leg of this.#legs.values()) leg.guard?.abort();
+    for (const leg of this.#legs.values()) {
+      leg.guard?.abort();
+      // FreeSWITCH's outbound event-socket connection of the endpoint, as a dying process drops it.
+      (leg.ep as unknown as { conn?: { socket?: { destroy(): void } } } | undefined)?.conn?.socket?.destroy();
+    }
     this.#disconnect();
   }
 
@@ -573,6 +620,7 @@ export class DrachtioDriver implements MediaDriver {
       return;
     }
     leg.status = "answered";
+    this.#persist(leg);
     const from = uriUser(req.callingNumber || req.get("From") || "anonymous");
     const to = uriUser(req.calledNumber || req.uri);
     this.#emit({ type: "inboundCall", channelId: leg.id, from, to, trunk, at: this.#now() });
@@ -728,7 +776,7 @@ export class DrachtioDriver implements MediaDriver {
   }
 
   #end(leg: Leg, reason: LegEndReason, detail: string, how: { bye?: boolean; silent?: boolean }): void {
-    if (leg.status === "ended") return;
+    if (leg.status === "ended" || this.#detached) return;
     leg.status = "ended";
     leg.guard?.abort();
     leg.queue.length = 0;
@@ -748,6 +796,7 @@ export class DrachtioDriver implements MediaDriver {
       }
     }
     void leg.ep?.destroy().catch(() => undefined);
+    this.#forget(leg);
     if (!how.silent) this.#emit({ type: "ended", channelId: leg.id, reason, detail, at: this.#now() });
     // Ended legs are kept (ids are never reused; a late command for one is ignored) until the driver closes.
     if (this.#o.drachtio.mode === "listen") this.#releaseIdleSessions();
@@ -770,6 +819,76 @@ export class DrachtioDriver implements MediaDriver {
       }
     }
     for (const [id, leg] of this.#legs) if (leg.status === "ended") this.#legs.delete(id);
+  }
+
+  // ---- what survives the process: one record per answered leg ----
+
+  #persist(leg: Leg): void {
+    const dialog = leg.dialog;
+    const ep = leg.ep;
+    if (!dialog || !ep) return;
+    const record: LegRecord = {
+      channelId: leg.id,
+      dialogId: dialogId(dialog),
+      callId: dialog.sip.callId,
+      endpointUuid: ep.uuid,
+      endpointDialogId: dialogId(ep.dialog),
+      boot: this.#boot,
+    };
+    const file = join(this.#stateDir, `${safeName(leg.id)}.json`);
+    leg.persisted = writeFile(file, JSON.stringify(record)).catch((err: unknown) => {
+      this.#log("warn", "leg record not written: a crash would leave this leg up", {
+        channelId: leg.id,
+        error: describe(err),
+      });
+    });
+  }
+
+  #forget(leg: Leg): void {
+    const written = leg.persisted;
+    if (!written) return;
+    const file = join(this.#stateDir, `${safeName(leg.id)}.json`);
+    void written.then(() => rm(file, { force: true })).catch(() => undefined);
+  }
+
+  /**
+   * Legs a previous process of this gateway left up (it was killed; drachtio-server and FreeSWITCH kept
+   * running): BYE each phone's dialog, which drachtio-server still holds, and kill each endpoint's
+   * FreeSWITCH channel. Their calls are told by the gateway (`channelExists` is false: reported failed).
+   */
+  async #endOrphans(): Promise<OrphanReport> {
+    const files = (await readdir(this.#stateDir)).filter((f) => f.endsWith(".json"));
+    let byesSent = 0;
+    let channelsKilled = 0;
+    for (const f of files) {
+      const path = join(this.#stateDir, f);
+      let record: LegRecord;
+      try {
+        record = JSON.parse(await readFile(path, "utf8")) as LegRecord;
+      } catch {
+        await rm(path, { force: true });
+        continue;
+      }
+      // In-dialog (drachtio-server fills in the dialog's Call-ID, tags, CSeq and route), as Dialog#destroy does.
+      const srf = this.#srf as unknown as { request(opts: Record<string, unknown>): Promise<unknown> };
+      const bye = await srf
+        .request({ uri: "sip:placeholder", method: "BYE", stackDialogId: record.dialogId })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (bye) byesSent++;
+      const killed = await this.#media()
+        .api(`uuid_kill ${record.endpointUuid}`)
+        .then(
+          (r) => r.startsWith("+OK"),
+          () => false,
+        );
+      if (killed) channelsKilled++;
+      this.#log("warn", "a leg left by a previous process was ended", { ...record, bye, killed });
+      await rm(path, { force: true });
+    }
+    return { found: files.length, byesSent, channelsKilled };
   }
 
   // ---- media jobs: one FreeSWITCH application at a time per endpoint ----
@@ -956,6 +1075,11 @@ function serveRoute(host: string, port: number, appPort: number): Promise<Server
  */
 function localSdp(ep: Mrf.Endpoint): string {
   return ep.local.sdp || ep.dialog.remote.sdp;
+}
+
+/** drachtio-server's id of a dialog (drachtio-srf's Dialog#id, not in its type declarations). */
+function dialogId(dialog: Srf.Dialog): string {
+  return (dialog as unknown as { id: string }).id;
 }
 
 /** BYE; a dialog the server already forgot (the other side hung up at the same moment) is fine. */
