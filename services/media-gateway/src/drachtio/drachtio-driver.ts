@@ -168,10 +168,12 @@ export interface OrphanReport {
  * is heard on that leg only, hold music loops on the caller's endpoint while agents ring, and `bridge`
  * joins two endpoints (`uuid_bridge`).
  *
- * A gateway restart while drachtio-server and FreeSWITCH keep running ends the calls: FreeSWITCH hangs up
- * an endpoint when its event-socket connection to the dead process closes, so no channel survives to be
- * reattached; `channelExists` says so for every channel of the previous process and the gateway reports
- * those legs failed. See the README.
+ * A gateway restart while drachtio-server and FreeSWITCH keep running ENDS the calls of the dead process
+ * cleanly rather than reattaching them: neither library can adopt a dialog or an endpoint it did not create
+ * (drachtio-fsmrf only accepts event-socket connections for endpoints it is creating). Both servers keep the
+ * dead process's dialogs and channels up, so each answered leg is recorded in `stateDir`, and the next
+ * `start()` BYEs the phone (in-dialog, through drachtio-server) and kills the endpoint; `channelExists` is
+ * false for every channel of a previous process, so the gateway reports those legs failed. See the README.
  */
 export class DrachtioDriver implements MediaDriver {
   readonly #o: DrachtioDriverOptions;
