@@ -4,7 +4,8 @@
 // before the bridge, the bridge both ways, a stereo recording of both parties, IVR prompt (TTS) cut short by
 // the caller's DTMF (barge-in), voicemail. Frequencies by FFT (the rig's audio analysis).
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { scaledClock } from "@switchyard/clock";
@@ -14,7 +15,9 @@ import {
   analyse,
   describe as describeAudio,
   firstHeardAt,
+  freePort,
   heard,
+  makeTone,
   runDir,
   skipSip,
   sleep,
@@ -35,6 +38,9 @@ describe.skipIf(skip)("drachtio driver media on real FreeSWITCH", () => {
   let tel: Telephony;
   let driver: DrachtioDriver;
   let rec: string;
+  let http: Server;
+  let httpPort: number;
+  let httpGets = 0;
   const events: DriverEvent[] = [];
   const until = (what: string, check: () => boolean) =>
     waitFor(what, () => (check() ? true : undefined), { tries: 300, everyMs: 100 });
@@ -78,9 +84,20 @@ describe.skipIf(skip)("drachtio driver media on real FreeSWITCH", () => {
     });
     driver.onEvent((e) => events.push(e));
     await driver.start();
+    // Announcements from a URL: a WAV served over HTTP (downloaded once by the driver; FreeSWITCH here has no
+    // HTTP file module).
+    const wav = await makeTone(join(dir, "announcement-550.wav"), 550, 1.5);
+    httpPort = await freePort();
+    http = createServer((_req, res) => {
+      httpGets++;
+      res.writeHead(200, { "content-type": "audio/wav" });
+      res.end(readFileSync(wav));
+    });
+    await new Promise<void>((r) => http.listen(httpPort, "127.0.0.1", r));
   });
 
   afterAll(async () => {
+    http?.close();
     await driver?.close();
     await tel?.stop();
   });
@@ -192,5 +209,35 @@ describe.skipIf(skip)("drachtio driver media on real FreeSWITCH", () => {
     await driver.hangup(caller, "done");
     const vm = analyse(driver.recordingPath("vm-1", "voicemail"));
     expect(heard(vm, CALLER, { minSec: 1 }), describeAudio(vm)).toBe(true);
+  });
+
+  it("plays audio from an HTTP URL (downloaded once, cached) and answers a phone's re-INVITE (hold) from the endpoint", async () => {
+    const { channelId: caller, phoneUuid } = await callIn("url");
+    const url = `http://127.0.0.1:${httpPort}/prompts/announcement-550.wav`;
+    await driver.play(caller, "url-1", { kind: "url", url });
+    await until("url prompt 1", () =>
+      has("playbackFinished", caller, (e) => e.type === "playbackFinished" && e.playbackId === "url-1"),
+    );
+    await driver.play(caller, "url-2", { kind: "url", url });
+    await until("url prompt 2", () =>
+      has("playbackFinished", caller, (e) => e.type === "playbackFinished" && e.playbackId === "url-2"),
+    );
+    expect(httpGets).toBe(1);
+    // The caller's phone puts the call on hold and back (re-INVITEs with a=sendonly, then sendrecv).
+    expect(await tel.freeswitch.api(`uuid_hold ${phoneUuid}`)).toContain("+OK");
+    await sleep(500);
+    expect(await tel.freeswitch.api(`uuid_hold off ${phoneUuid}`)).toContain("+OK");
+    await sleep(500);
+    expect(driver.channelExists(caller)).toBe(true);
+    await driver.play(caller, "after-hold", { kind: "url", url: `tone_stream://%(1000,0,${WHISPER})` });
+    await until("prompt after hold", () =>
+      has("playbackFinished", caller, (e) => e.type === "playbackFinished" && e.playbackId === "after-hold"),
+    );
+    await driver.hangup(caller, "done");
+    await sleep(300);
+    const callerHeard = analyse(join(rec, "heard-caller-url.wav"));
+    expect(heard(callerHeard, 550, { minSec: 2 }), describeAudio(callerHeard)).toBe(true);
+    // Media flows again after the phone resumed the call.
+    expect(heard(callerHeard, WHISPER, { minSec: 0.5 }), describeAudio(callerHeard)).toBe(true);
   });
 });
