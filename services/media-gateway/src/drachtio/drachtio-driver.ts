@@ -81,7 +81,15 @@ export interface DrachtioDriverOptions {
    * phone, `uuid_kill` of the endpoint. Default `<mediaDir>/dialogs`. One directory per gateway process.
    */
   readonly stateDir?: string;
-  readonly tts?: { readonly command?: string; readonly args?: readonly string[] };
+  /**
+   * TTS: a local engine rendering cached WAVs (default `espeak-ng`), or FreeSWITCH's own engine where the
+   * deployment has one (`freeswitch: {engine, voice}`, played as `say:`).
+   */
+  readonly tts?: {
+    readonly command?: string;
+    readonly args?: readonly string[];
+    readonly freeswitch?: { readonly engine: string; readonly voice: string };
+  };
   readonly dtmfTransferCodes?: Partial<DtmfTransferCodes>;
   /**
    * Conversation recordings in stereo (default): left = the first leg's party (the caller), right = what it
@@ -209,6 +217,7 @@ export class DrachtioDriver implements MediaDriver {
       cacheDir: join(options.mediaDir, "cache"),
       ...(options.tts?.command === undefined ? {} : { ttsCommand: options.tts.command }),
       ...(options.tts?.args === undefined ? {} : { ttsArgs: options.tts.args }),
+      ...(options.tts?.freeswitch === undefined ? {} : { freeswitchTts: options.tts.freeswitch }),
     });
     this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
     this.#stateDir = options.stateDir ?? join(options.mediaDir, "dialogs");
