@@ -60,6 +60,7 @@ export async function startSipPlatform(
     driver?: Partial<Omit<DrachtioDriverOptions, "clock" | "drachtio" | "freeswitch" | "mediaDir">>;
     dialplan?: string;
     gateway?: Pick<Parameters<typeof startGateway>[0], "transferTargets">;
+    freeswitch?: { rtpPorts?: number; logLevel?: "debug" | "info" | "notice" | "warning" | "err" };
     /** Run the media gateway (drachtio driver) in a child process, so a test can kill it. */
     gatewayProcess?: boolean;
   } = {},
@@ -71,6 +72,7 @@ export async function startSipPlatform(
   const tel = await startTelephony({
     name: options.name ?? "platform",
     ...(options.dialplan ? { dialplan: options.dialplan } : {}),
+    ...(options.freeswitch ? { freeswitch: options.freeswitch } : {}),
   });
   const mediaDir = join(tel.dir, "media");
   mkdirSync(mediaDir, { recursive: true });

@@ -315,3 +315,49 @@ export function bandShares(
   }
   return out;
 }
+
+export interface TimelineEntry {
+  readonly start: number;
+  readonly end: number;
+  /** The label of a known tone, "speech or other sound" for loud audio with no known tone, or "silence". */
+  readonly what: string;
+}
+
+/**
+ * What a recording holds, in words: each 0.1 s window is the known tone it is dominated by (±15 Hz of one of
+ * `tones`), else loud audio without a steady known tone ("speech or other sound"), else silence; runs of the
+ * same label are merged and runs shorter than `minSec` are folded into the run before them.
+ */
+export function timeline(
+  path: string,
+  tones: Readonly<Record<number, string>>,
+  { windowSec = 0.1, minSec = 0.3, toleranceHz = 15 } = {},
+): TimelineEntry[] {
+  const known = Object.entries(tones).map(([hz, label]) => ({ hz: Number(hz), label }));
+  const labelled = dominantFrequencies(readWav(path), { windowSec }).map((w) => ({
+    start: w.start,
+    end: w.end,
+    what:
+      w.hz === null
+        ? "silence"
+        : (known.find((k) => Math.abs(k.hz - w.hz!) <= toleranceHz)?.label ?? "speech or other sound"),
+  }));
+  const runs: Array<{ start: number; end: number; what: string }> = [];
+  for (const w of labelled) {
+    const last = runs.at(-1);
+    if (last && last.what === w.what) last.end = w.end;
+    else runs.push({ ...w });
+  }
+  const out: Array<{ start: number; end: number; what: string }> = [];
+  for (const r of runs) {
+    const last = out.at(-1);
+    if (last && (r.end - r.start < minSec || last.what === r.what)) last.end = r.end;
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+export function describeTimeline(entries: readonly TimelineEntry[]): string {
+  if (entries.length === 0) return "nothing";
+  return entries.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s ${e.what}`).join("; ");
+}

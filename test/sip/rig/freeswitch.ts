@@ -48,6 +48,8 @@ export async function startFreeSwitch(options: {
   rtpPorts?: number;
   /** `<extension>` elements placed first in context `public` (before the drachtio-fsmrf socket extension). */
   dialplan?: string;
+  /** Core log level (default info; "warning" spares CPU under load). */
+  logLevel?: "debug" | "info" | "notice" | "warning" | "err";
 }): Promise<FreeSwitch> {
   const address = "127.0.0.1";
   const secret = options.secret ?? "ClueCon";
@@ -75,6 +77,7 @@ export async function startFreeSwitch(options: {
   rewrite(join(conf, "autoload_configs/switch.conf.xml"), [
     [/name="rtp-start-port" value="\d+"/, `name="rtp-start-port" value="${rtp.start}"`],
     [/name="rtp-end-port" value="\d+"/, `name="rtp-end-port" value="${rtp.end}"`],
+    [/name="loglevel" value="\w+"/, `name="loglevel" value="${options.logLevel ?? "info"}"`],
   ]);
   // Accept DTMF both ways a phone may send it (RFC 2833 and SIP INFO) on every channel.
   rewrite(join(conf, "sip_profiles/drachtio_mrf.xml"), [

@@ -41,6 +41,8 @@ export interface SippResult {
   readonly events: readonly SippEvent[];
   readonly calls: ReadonlyMap<string, readonly SippEvent[]>;
   readonly dir: string;
+  /** The run's message log, parsed (every SIP message sent and received, with times). */
+  messages?(): SippMessage[];
 }
 
 export function readEvents(file: string): SippEvent[] {
@@ -136,12 +138,72 @@ async function commonArgs(f: SippFiles, port: number): Promise<string[]> {
     "-trace_err",
     "-error_file",
     f.errors,
+    // A loaded machine (2 shared cores) delays sipp's timers: count it, do not abort the run for it.
+    "-watchdog_major_maxtriggers",
+    "1000000",
+    "-watchdog_minor_maxtriggers",
+    "1000000",
   ];
 }
 
 function result(f: SippFiles, exitCode: number | string): SippResult {
   const events = readEvents(f.events);
-  return { exitCode, stats: readStats(f.stats), events, calls: byCall(events), dir: f.dir };
+  return {
+    exitCode,
+    stats: readStats(f.stats),
+    events,
+    calls: byCall(events),
+    dir: f.dir,
+    messages: () => readMessages(f.messages),
+  };
+}
+
+export interface SippMessage {
+  /** Epoch ms (sipp writes local time with microseconds; this machine's clock). */
+  readonly at: number;
+  readonly direction: "sent" | "received";
+  /** Request method, or "SIP/2.0" for a response. */
+  readonly method: string;
+  /** Response status (0 for a request). */
+  readonly status: number;
+  /** Method of the CSeq (which transaction a response belongs to). */
+  readonly cseqMethod: string;
+  readonly callId: string;
+  /** User part of the From URI. */
+  readonly fromUser: string;
+}
+
+/** sipp's message log (-trace_msg), complete once sipp has exited. */
+export function readMessages(file: string): SippMessage[] {
+  if (!existsSync(file)) return [];
+  const out: SippMessage[] = [];
+  const blocks = readFileSync(file, "utf8").split(/^-{20,} /m);
+  for (const block of blocks) {
+    const head = /^(\d{4}-\d\d-\d\d)[ \t]+(\d\d:\d\d:\d\d)\.(\d+)/.exec(block);
+    const dir = /(?:UDP|TCP) message (sent|received)/.exec(block);
+    if (!head || !dir) continue;
+    const lines = block.split(/\r?\n/);
+    const startIdx = lines.findIndex(
+      (l, i) => i > 1 && l.trim() !== "" && !/message (sent|received)/.test(l),
+    );
+    const first = lines[startIdx] ?? "";
+    const header = (name: string) =>
+      lines
+        .find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+        ?.slice(name.length + 1)
+        .trim() ?? "";
+    const status = first.startsWith("SIP/2.0") ? Number(first.split(" ")[1]) : 0;
+    out.push({
+      at: new Date(`${head[1]}T${head[2]}.${head[3]!.slice(0, 3)}`).getTime(),
+      direction: dir[1] as "sent" | "received",
+      method: first.split(" ")[0] ?? "",
+      status,
+      cseqMethod: header("CSeq").split(" ")[1] ?? "",
+      callId: header("Call-ID"),
+      fromUser: /sip:([^@;>]+)@/.exec(header("From"))?.[1] ?? "",
+    });
+  }
+  return out;
 }
 
 export interface SippAgent {
@@ -161,9 +223,14 @@ export async function startSippAgent(options: {
   name: string;
   behaviour: AgentBehaviour;
   maxSec?: number;
+  /** false: no per-call events file (for load; read the message log instead). Default true. */
+  events?: boolean;
 }): Promise<SippAgent> {
   const f = files(options.dir, options.name);
-  writeFileSync(f.scenario, agentScenario(options.behaviour, f.events));
+  writeFileSync(
+    f.scenario,
+    agentScenario(options.behaviour, options.events === false ? undefined : f.events),
+  );
   const port = await freePort();
   const args = [...(await commonArgs(f, port)), "-timeout", `${options.maxSec ?? 1_800}s`];
   const proc = new ManagedProcess({ name: `sipp-${options.name}`, command: "sipp", args, logFile: f.log });
@@ -210,9 +277,11 @@ export async function startSippCallers(options: {
   limit?: number;
   /** The whole run ends after this (bounds a hang). */
   timeoutSec?: number;
+  /** false: no per-call events file (for load; read the message log instead). Default true. */
+  events?: boolean;
 }): Promise<SippCallerRun> {
   const f = files(options.dir, options.name);
-  writeFileSync(f.scenario, callerScenario(options.plan, f.events));
+  writeFileSync(f.scenario, callerScenario(options.plan, options.events === false ? undefined : f.events));
   const port = await freePort();
   const calls = options.calls ?? 1;
   const args = [
