@@ -1,11 +1,16 @@
 // The drachtio driver against REAL drachtio-server and FreeSWITCH (the rig's private loopback instances) and
 // sipp phones: originate with caller id, final-response mapping, CANCEL, BYE both ways, inbound INVITE,
 // DTMF transfer codes, REFER, re-INVITE. Skipped with one line when the binaries are missing.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { scaledClock } from "@switchyard/clock";
 import { DrachtioDriver, type DriverEvent } from "@switchyard/media-gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  freePort,
   type SippAgent,
   skipSip,
   startSippAgent,
@@ -16,6 +21,7 @@ import {
 } from "../sip/rig/index.js";
 import { sippReferAgent } from "./refer-agent.js";
 
+const run = promisify(execFile);
 const skip = skipSip(["drachtio", "freeswitch", "sipp"]);
 
 describe.skipIf(skip)("drachtio driver on real drachtio-server + FreeSWITCH", () => {
@@ -64,7 +70,7 @@ describe.skipIf(skip)("drachtio driver on real drachtio-server + FreeSWITCH", ()
         listenAddress: "127.0.0.1",
       },
       sipDomain: "switchyard.test",
-      trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
+      trunks: [{ name: "loopback", sources: ["127.0.0.1/32"] }],
       mediaDir: join(tel.dir, "media"),
       originateGraceSec: 0,
       log: () => {},
@@ -309,5 +315,39 @@ describe.skipIf(skip)("drachtio driver on real drachtio-server + FreeSWITCH", ()
     await until("NOTIFY", () => agentEvents(a).includes("notify"));
     expect(agentEvents(a)).toContain("refer-accepted");
     await driver.hangup(id, "blind transfer: A drops");
+  });
+
+  it("an INVITE from a source no trunk holds is refused 403 and never reported", async () => {
+    const before = events.length;
+    const dir = join(tel.dir, "untrusted");
+    await mkdir(dir, { recursive: true });
+    const port = await freePort();
+    // sipp's built-in UAC from 127.0.0.2, outside the only trunk (127.0.0.1/32).
+    await run(
+      "sipp",
+      [
+        "-sn",
+        "uac",
+        `127.0.0.1:${tel.drachtio.sipPort}`,
+        "-i",
+        "127.0.0.2",
+        "-p",
+        String(port),
+        "-s",
+        "+18005550100",
+        "-m",
+        "1",
+        "-nostdin",
+        "-timeout",
+        "15s",
+        "-trace_msg",
+        "-message_file",
+        join(dir, "messages.log"),
+      ],
+      { timeout: 30_000 },
+    ).catch(() => undefined);
+    const log = readFileSync(join(dir, "messages.log"), "utf8");
+    expect(log).toMatch(/^SIP\/2\.0 403/m);
+    expect(events.slice(before).filter((e) => e.type === "inboundCall")).toEqual([]);
   });
 });
