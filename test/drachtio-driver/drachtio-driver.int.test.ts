@@ -19,6 +19,7 @@ import {
   type Telephony,
   waitFor,
 } from "../sip/rig/index.js";
+import { runLateOfferCaller } from "./late-offer-caller.js";
 import { sippReferAgent } from "./refer-agent.js";
 
 const run = promisify(execFile);
@@ -349,5 +350,23 @@ describe.skipIf(skip)("drachtio driver on real drachtio-server + FreeSWITCH", ()
     const log = readFileSync(join(dir, "messages.log"), "utf8");
     expect(log).toMatch(/^SIP\/2\.0 403/m);
     expect(events.slice(before).filter((e) => e.type === "inboundCall")).toEqual([]);
+  });
+
+  it("a late-offer INVITE (no SDP): FreeSWITCH's plain-RTP offer in the 200 OK, the caller's answer in the ACK", async () => {
+    const before = events.length;
+    const result = await runLateOfferCaller(
+      tel.dir,
+      { host: "127.0.0.1", port: tel.drachtio.sipPort },
+      "+18005550101",
+    );
+    expect(result.exitCode).toBe(0);
+    const ok =
+      result.messages.split(/-{10,}/).find((m) => /^SIP\/2\.0 200 OK[\s\S]*CSeq: 1 INVITE/m.test(m)) ?? "";
+    expect(ok).toMatch(/^m=audio \d+ RTP\/AVP /m);
+    expect(ok).not.toContain("RTP/SAVP");
+    await until("ended", () => events.slice(before).some((e) => e.type === "ended"));
+    const inbound = events.slice(before).find((e) => e.type === "inboundCall");
+    expect(inbound).toMatchObject({ from: "+442079460001", to: "+18005550101" });
+    expect(kinds(inbound!.channelId)).toEqual(["inboundCall", "ended:hungUp"]);
   });
 });

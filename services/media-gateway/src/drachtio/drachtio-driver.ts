@@ -614,18 +614,32 @@ export class DrachtioDriver implements MediaDriver {
     });
     let ep: Mrf.Endpoint | undefined;
     try {
-      ep = await this.#ms.createEndpoint({ remoteSdp: req.body });
+      // An INVITE without SDP (late offer): FreeSWITCH's offer goes in our 200 OK, the caller's answer
+      // comes in the ACK and is given to the endpoint.
+      const lateOffer = !req.body;
+      ep = await this.#ms.createEndpoint(lateOffer ? {} : { remoteSdp: req.body });
       if (leg.status === "ended") {
         void ep.destroy().catch(() => undefined);
         return;
       }
       this.#attachEndpoint(leg, ep);
-      const dialog = await this.#srf.createUAS(req, res, { localSdp: localSdp(ep) });
+      const offer = lateOffer ? plainRtpOffer(localSdp(ep)) : localSdp(ep);
+      const dialog = await this.#srf.createUAS(req, res, { localSdp: offer });
       leg.dialog = dialog;
       this.#watchDialog(leg, dialog);
+      if (lateOffer) {
+        const answer = await withTimeout(
+          new Promise<string>((resolve) => dialog.once("ack", (ack) => resolve(ack.body ?? ""))),
+          32_000,
+          "the caller's ACK",
+        );
+        if (!answer) throw new Error("late-offer INVITE: the ACK carried no SDP");
+        await ep.modify(answer);
+      }
     } catch (err) {
       this.#log("warn", "inbound call not answered", { channelId: leg.id, error: describe(err) });
       this.#legs.delete(leg.id);
+      if (leg.dialog) bye(leg.dialog);
       void ep?.destroy().catch(() => undefined);
       if (!res.finalResponseSent) res.send(503);
       return;
