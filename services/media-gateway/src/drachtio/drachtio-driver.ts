@@ -205,6 +205,10 @@ export class DrachtioDriver implements MediaDriver {
   readonly #boot = randomUUID().slice(0, 8);
   #inboundSeq = 0;
   readonly #stateDir: string;
+  /** Ids of ended legs (bounded): a repeated originate of one is ignored; the Leg itself is dropped. */
+  readonly #endedIds = new Set<string>();
+  /** Listen mode: drachtio-server's connections that carried INVITEs, ended once no leg is up. */
+  readonly #sessions = new Set<unknown>();
   #orphans: OrphanReport = { found: 0, byesSent: 0, channelsKilled: 0 };
 
   constructor(options: DrachtioDriverOptions) {
@@ -317,7 +321,7 @@ export class DrachtioDriver implements MediaDriver {
   }
 
   async originate(request: OriginateRequest): Promise<void> {
-    if (this.#closed || this.#legs.has(request.channelId)) return;
+    if (this.#closed || this.#legs.has(request.channelId) || this.#endedIds.has(request.channelId)) return;
     const ms = this.#media();
     const uri = contactUri(request.to, this.#o.outboundGateway);
     const leg = this.#newLeg(request.channelId, "outbound");
@@ -606,10 +610,14 @@ export class DrachtioDriver implements MediaDriver {
     }
     const leg = this.#newLeg(`in-${this.#boot}-${++this.#inboundSeq}`, "inbound");
     const socket = (req as unknown as { socket?: unknown }).socket;
-    if (this.#o.drachtio.mode === "listen") leg.socket = socket;
+    if (this.#o.drachtio.mode === "listen") {
+      leg.socket = socket;
+      this.#sessions.add(socket);
+    }
     req.on("cancel", () => {
       // The caller gave up before the answer: nothing was reported yet, so nothing to report.
       leg.status = "ended";
+      this.#legs.delete(leg.id);
       void leg.ep?.destroy().catch(() => undefined);
     });
     let ep: Mrf.Endpoint | undefined;
@@ -642,6 +650,12 @@ export class DrachtioDriver implements MediaDriver {
       if (leg.dialog) bye(leg.dialog);
       void ep?.destroy().catch(() => undefined);
       if (!res.finalResponseSent) res.send(503);
+      return;
+    }
+    if ((leg.status as LegStatus) === "ended") {
+      // Closed (or the caller cancelled) while it was being answered.
+      if (leg.dialog) bye(leg.dialog);
+      void ep.destroy().catch(() => undefined);
       return;
     }
     leg.status = "answered";
@@ -823,7 +837,14 @@ export class DrachtioDriver implements MediaDriver {
     void leg.ep?.destroy().catch(() => undefined);
     this.#forget(leg);
     if (!how.silent) this.#emit({ type: "ended", channelId: leg.id, reason, detail, at: this.#now() });
-    // Ended legs are kept (ids are never reused; a late command for one is ignored) until the driver closes.
+    // Only the id is kept (a late or repeated command for it is ignored): a long-running gateway does not
+    // accumulate its calls.
+    this.#legs.delete(leg.id);
+    this.#endedIds.add(leg.id);
+    if (this.#endedIds.size > 100_000) {
+      const oldest = this.#endedIds.values().next().value;
+      if (oldest !== undefined) this.#endedIds.delete(oldest);
+    }
     if (this.#o.drachtio.mode === "listen") this.#releaseIdleSessions();
   }
 
@@ -832,18 +853,15 @@ export class DrachtioDriver implements MediaDriver {
    * any more; while any is, they stay (an agent leg's requests may ride on any of them).
    */
   #releaseIdleSessions(): void {
-    if ([...this.#legs.values()].some((l) => l.status !== "ended")) return;
-    const seen = new Set<unknown>();
-    for (const leg of this.#legs.values()) {
-      if (!leg.socket || seen.has(leg.socket)) continue;
-      seen.add(leg.socket);
+    if (this.#legs.size > 0) return;
+    for (const socket of this.#sessions) {
       try {
-        (this.#srf as unknown as { endSession(r: unknown): void }).endSession({ socket: leg.socket });
+        (this.#srf as unknown as { endSession(r: unknown): void }).endSession({ socket });
       } catch {
         // Already closed.
       }
     }
-    for (const [id, leg] of this.#legs) if (leg.status === "ended") this.#legs.delete(id);
+    this.#sessions.clear();
   }
 
   // ---- what survives the process: one record per answered leg ----
