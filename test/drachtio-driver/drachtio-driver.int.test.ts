@@ -158,6 +158,18 @@ describe.skipIf(skip)("drachtio driver on real drachtio-server + FreeSWITCH", ()
     expect(kinds(id)).toEqual(["ended:failed"]);
   });
 
+  it("a phone number with no outbound gateway configured fails the leg at once", async () => {
+    const id = leg("no-gateway");
+    await driver.originate({
+      channelId: id,
+      to: { kind: "phone", number: "+15550100" },
+      callerId: "+1555",
+      timeoutSec: 5,
+    });
+    await until("ended", () => kinds(id).some((k) => k.startsWith("ended")));
+    expect(kinds(id)).toEqual(["ended:failed"]);
+  });
+
   it("the driver's own ring timeout CANCELs a phone that never answers: noAnswer", async () => {
     const a = await agent("never", { kind: "never-answer" });
     const id = leg("never");

@@ -323,7 +323,26 @@ export class DrachtioDriver implements MediaDriver {
   async originate(request: OriginateRequest): Promise<void> {
     if (this.#closed || this.#legs.has(request.channelId) || this.#endedIds.has(request.channelId)) return;
     const ms = this.#media();
-    const uri = contactUri(request.to, this.#o.outboundGateway);
+    let uri: string;
+    try {
+      uri = contactUri(request.to, this.#o.outboundGateway);
+    } catch (err) {
+      // Nothing to dial (a phone number and no outbound gateway): the leg fails, as a 404 would; a retry
+      // could not do better.
+      this.#endedIds.add(request.channelId);
+      const detail = describe(err);
+      this.#log("warn", "originate impossible", { channelId: request.channelId, error: detail });
+      setImmediate(() =>
+        this.#emit({
+          type: "ended",
+          channelId: request.channelId,
+          reason: "failed",
+          detail,
+          at: this.#now(),
+        }),
+      );
+      return;
+    }
     const leg = this.#newLeg(request.channelId, "outbound");
     // The driver's own guard; the router's ring timeout (same length) normally cancels first.
     leg.guard = this.#after(request.timeoutSec * 1000 + this.#graceMs, () => this.#abandon(leg, "noAnswer"));
