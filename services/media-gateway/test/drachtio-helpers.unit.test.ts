@@ -62,6 +62,12 @@ describe("drachtio driver helpers", () => {
     expect(feed("**4")).toEqual([{ action: "cancel" }]);
     expect(feed("*2#")).toEqual([]);
     expect(feed("*9*3")).toEqual([{ action: "complete" }]);
+    // A pause longer than the inter-digit time starts over.
+    const timed = new DtmfCodeMatcher(DEFAULT_DTMF_TRANSFER_CODES, 5_000);
+    expect(timed.push("*", 0)).toBeUndefined();
+    expect(timed.push("3", 60_000)).toBeUndefined();
+    expect(timed.push("*", 61_000)).toBeUndefined();
+    expect(timed.push("3", 62_000)).toEqual({ action: "complete" });
     expect(() => checkDtmfCodes({ ...DEFAULT_DTMF_TRANSFER_CODES, complete: "*2" })).toThrow(
       InvalidDtmfCodesError,
     );

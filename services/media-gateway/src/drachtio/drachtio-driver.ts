@@ -784,7 +784,7 @@ export class DrachtioDriver implements MediaDriver {
   #digit(leg: Leg, digit: string): void {
     if (leg.status !== "answered") return;
     this.#emit({ type: "dtmf", channelId: leg.id, digit, at: this.#now() });
-    const action = leg.codes?.push(digit);
+    const action = leg.codes?.push(digit, this.#now());
     if (!action) return;
     if (action.action === "start")
       this.#emit({

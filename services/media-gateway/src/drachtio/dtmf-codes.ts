@@ -46,12 +46,24 @@ export function checkDtmfCodes(codes: DtmfTransferCodes): void {
   if (new Set(all).size !== all.length) throw new InvalidDtmfCodesError("DTMF transfer codes must differ");
 }
 
-/** One per agent leg: feed it every digit; it says when a code was completed. */
+/**
+ * One per agent leg: feed it every digit with its platform time; it says when a code was completed. A code
+ * must be dialled without pausing longer than `interDigitMs` (default 5 s) between digits: a lone `*` pressed
+ * minutes earlier does not turn a later `3` into "complete".
+ */
 export class DtmfCodeMatcher {
   #buffer = "";
-  constructor(private readonly codes: DtmfTransferCodes) {}
+  #lastAt: number | undefined;
+  constructor(
+    private readonly codes: DtmfTransferCodes,
+    private readonly interDigitMs = 5_000,
+  ) {}
 
-  push(digit: string): DtmfTransferAction | undefined {
+  push(digit: string, at?: number): DtmfTransferAction | undefined {
+    if (at !== undefined) {
+      if (this.#lastAt !== undefined && at - this.#lastAt > this.interDigitMs) this.#buffer = "";
+      this.#lastAt = at;
+    }
     this.#buffer += digit;
     const { start, complete, cancel, terminator } = this.codes;
     const b = this.#buffer;
