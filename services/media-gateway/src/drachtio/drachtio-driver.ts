@@ -505,17 +505,23 @@ export class DrachtioDriver implements MediaDriver {
       this.#log("info", "bridge ignored: a leg has not answered", { a, b });
       return;
     }
+    const left: Leg[] = [];
     for (const leg of [x, y]) {
       // uuid_bridge takes the channel out of whatever it plays: hold music ends with the bridge.
       delete leg.hold;
       const old = leg.bridgedTo === undefined ? undefined : this.#legs.get(leg.bridgedTo);
-      if (old && old !== x && old !== y) delete old.bridgedTo;
+      if (old && old !== x && old !== y) {
+        delete old.bridgedTo;
+        left.push(old);
+      }
     }
     x.bridgedTo = y.id;
     y.bridgedTo = x.id;
     await x.ep.bridge(y.ep).catch((err: unknown) => {
       this.#log("warn", "uuid_bridge failed", { a, b, error: describe(err) });
     });
+    // A party left by this bridge (parked by FreeSWITCH) plays what it was asked to, e.g. hold music.
+    for (const leg of left) this.#pump(leg);
   }
 
   async unbridge(a: string, b: string): Promise<void> {
