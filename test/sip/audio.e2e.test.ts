@@ -3,7 +3,7 @@
 // so what each party heard, and in which order, is read off the FFT of what its phone recorded.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
 import { callFrom, type SipPlatform, startSipPlatform, terminalCall } from "./platform.js";
 import {
@@ -44,8 +44,10 @@ describe.skipIf(skip)("real audio through drachtio-server and FreeSWITCH (baresi
     }
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === "fail") failed = true;
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      failed = true;
+    });
   });
 
   afterAll(async () => {

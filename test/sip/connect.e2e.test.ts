@@ -3,7 +3,7 @@
 // drachtio driver) runs in this process over the real PostgreSQL and NATS. Every call's stream is checked
 // in PostgreSQL (complete, exactly one CallEnded, nothing after it but leg teardown).
 import type { Applet, ConnectBranches, Strategy } from "@switchyard/routing-domain";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defineConfig, flowOnNumber, hangup, presenceOf, signIn } from "../e2e/harness.js";
 import { callFrom, type SipPlatform, startSipPlatform, terminalCall } from "./platform.js";
 import {
@@ -31,8 +31,10 @@ describe.skipIf(skip)("Connect over real SIP (sipp callers and agents, drachtio-
     await defineConfig(p.e2e, [{ type: "ConfigureAccount", callerIdPassThrough: true }]);
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === "fail") failed = true;
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      failed = true;
+    });
   });
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { start as startPresence } from "@switchyard/agent-presence";
 import { connectBus } from "@switchyard/bus";
 import { systemClock } from "@switchyard/clock";
 import { presenceBucket } from "@switchyard/contracts";
-import { dropSchema, openEventStore, type RecordedEvent, START } from "@switchyard/event-store";
+import { dropSchema, openEventStore, type RecordedEvent } from "@switchyard/event-store";
 import {
   DrachtioDriver,
   type DrachtioDriverOptions,
@@ -200,21 +200,45 @@ export async function startSipPlatform(
   return platform;
 }
 
-/** Every call stream in the platform's schema, read from PostgreSQL (readAll from the start). */
+/**
+ * Every call stream in the platform's schema, read from PostgreSQL now. (Not `readAll`: a log follower only
+ * reads below the cluster-wide snapshot xmin, which other suites' open transactions hold back.)
+ */
 export async function allCalls(p: SipPlatform): Promise<Map<string, RecordedEvent[]>> {
+  const rows = await p.e2e.eventStore.db
+    .selectFrom("events")
+    .select([
+      "position",
+      "stream_id",
+      "stream_version",
+      "event_id",
+      "type",
+      "data",
+      "recorded_at",
+      "transaction_id",
+    ])
+    .where("stream_id", "like", "call-%")
+    .orderBy("stream_id")
+    .orderBy("stream_version")
+    .execute();
   const calls = new Map<string, RecordedEvent[]>();
-  let after = START;
-  for (;;) {
-    const page = await p.e2e.eventStore.store.readAll(after, { limit: 1_000 });
-    for (const e of page.events) {
-      if (!e.streamId.startsWith("call-")) continue;
-      const list = calls.get(e.streamId.slice(5)) ?? [];
-      list.push(e);
-      calls.set(e.streamId.slice(5), list);
-    }
-    if (page.events.length === 0) return calls;
-    after = page.checkpoint;
+  for (const r of rows) {
+    const callId = r.stream_id.slice(5);
+    const list = calls.get(callId) ?? [];
+    list.push({
+      position: BigInt(r.position),
+      streamId: r.stream_id,
+      streamVersion: r.stream_version,
+      eventId: r.event_id,
+      type: r.type,
+      data: r.data,
+      metadata: {},
+      recordedAt: r.recorded_at,
+      transactionId: BigInt(r.transaction_id),
+    });
+    calls.set(callId, list);
   }
+  return calls;
 }
 
 /** The id of the call whose caller is `from` (the sipp caller's From user), once it started. */

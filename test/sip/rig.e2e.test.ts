@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Srf from "drachtio-srf";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   analyse,
   describe as describeAudio,
@@ -48,8 +48,10 @@ describe.skipIf(skip)("SIP rig on private loopback ports", () => {
     rig = await startTelephony({ name: "self-test", dialplan });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === "fail") failed = true;
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      failed = true;
+    });
   });
 
   afterAll(async () => {
