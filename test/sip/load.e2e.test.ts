@@ -21,7 +21,7 @@ if (!enabled) console.warn("SIP load test skipped: set SWITCHYARD_SIP_LOAD=1 to 
 const skip = !enabled || skipSip(["drachtio", "freeswitch", "sipp"]);
 const CPS = Number(process.env.SWITCHYARD_SIP_LOAD_CPS ?? 30);
 const SECONDS = Number(process.env.SWITCHYARD_SIP_LOAD_SEC ?? 30);
-const AGENTS = Number(process.env.SWITCHYARD_SIP_LOAD_AGENTS ?? 200);
+const AGENTS = Number(process.env.SWITCHYARD_SIP_LOAD_AGENTS ?? 300);
 const CALLS = CPS * SECONDS;
 
 function percentiles(values: number[]): string {
@@ -88,13 +88,13 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
     ]);
     await signIn(p.e2e, ids);
 
-    // Each caller stays 2 s after the platform answers (agent rings 0.1 s, bridge, talk), then hangs up.
+    // Each caller stays 6 s after the platform answers (agent rings 0.1 s, bridge, talk), then hangs up.
     const run = await startSippCallers({
       dir: p.tel.dir,
       name: "callers",
       target: p.sip,
       service: flow.number,
-      plan: { holdMs: 2_000, fromUser: "+1666000[call_number]" },
+      plan: { holdMs: 6_000, fromUser: "+1666000[call_number]" },
       calls: CALLS,
       rate: CPS,
       limit: CALLS,
@@ -166,6 +166,19 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       if (a?.invite !== undefined) toAgentInvite.push(a.invite - t.invite);
       if (a?.answered !== undefined) toAgentAnswer.push(a.answered - t.invite);
     }
+    // Where the time goes: the router (CallStarted → LegOriginateRequested, PostgreSQL commit times) and the
+    // gateway + driver (LegOriginateRequested committed → the agent's sipp receives the INVITE).
+    const routerLatency: number[] = [];
+    const gatewayLatency: number[] = [];
+    for (const ev of calls.values()) {
+      const started = ev.find((e) => e.type === "CallStarted");
+      const originate = ev.find((e) => e.type === "LegOriginateRequested");
+      if (!started || !originate) continue;
+      routerLatency.push(originate.recordedAt.getTime() - started.recordedAt.getTime());
+      const from = (started.data as { from?: string }).from ?? "";
+      const agentInvite = agentByCaller.get(from)?.invite;
+      if (agentInvite !== undefined) gatewayLatency.push(agentInvite - originate.recordedAt.getTime());
+    }
     const bridge: number[] = [];
     for (const ev of calls.values()) {
       const started = ev.find((e) => e.type === "CallStarted")?.data as { at: number } | undefined;
@@ -189,6 +202,8 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
         `caller INVITE → agent INVITE: ${percentiles(toAgentInvite)}`,
         `caller INVITE → agent 200 OK (agent rings 100 ms): ${percentiles(toAgentAnswer)}`,
         `CallStarted → LegsBridged (platform clock): ${percentiles(bridge)}`,
+        `  of which router, CallStarted → LegOriginateRequested (commit times): ${percentiles(routerLatency)}`,
+        `  of which gateway, LegOriginateRequested committed → agent INVITE received: ${percentiles(gatewayLatency)}`,
       ].join("\n"),
     );
     expect(result.stats?.created).toBe(CALLS);
