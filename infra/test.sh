@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone on a fresh Debian machine (as root): installs what is missing,
-# makes sure PostgreSQL and NATS JetStream are reachable, then lint, typecheck, unit + integration + e2e.
+# makes sure PostgreSQL and NATS JetStream are reachable, installs the SIP test tools when it can (sipp, baresip,
+# sox, espeak-ng from apt; drachtio-server and FreeSWITCH from ../shared/telephony), then lint, typecheck,
+# unit + integration + e2e (the SIP tests in test/sip skip, saying what is missing, without those tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash infra/bootstrap.sh
 eval "$(bash infra/ensure-services.sh)"
+bash infra/ensure-telephony.sh
 export DATABASE_URL NATS_URL
 mkdir -p .switchyard
 echo "== lint"; pnpm -s lint

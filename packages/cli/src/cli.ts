@@ -34,6 +34,16 @@ options (flags win over environment, which wins over the --config YAML file):
   --nats-url URL         NATS with JetStream (NATS_URL); absent: a private nats-server child process
   --prefix P             JetStream stream/subject prefix (SWITCHYARD_PREFIX), default sy
 
+SIP media gateway (yaml section sip; without it the gateway runs the simulated driver):
+  --drachtio HOST:PORT   connect to drachtio-server's admin port (SWITCHYARD_DRACHTIO)
+  --drachtio-listen PORT or let drachtio-server connect to this port (SWITCHYARD_DRACHTIO_LISTEN)
+  --drachtio-secret S    (SWITCHYARD_DRACHTIO_SECRET), default cymru
+  --freeswitch HOST:PORT FreeSWITCH event socket (SWITCHYARD_FREESWITCH), default 127.0.0.1:8021
+  --freeswitch-password P  (SWITCHYARD_FREESWITCH_PASSWORD), default ClueCon
+  --sip-domain D         domain of caller-id URIs (SWITCHYARD_SIP_DOMAIN)
+  --outbound-gateway H:P where phone-number contacts are sent
+  --media-dir DIR        TTS cache, recordings, voicemail (SWITCHYARD_MEDIA_DIR)
+
 demo and simulate:
   --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)
   --minutes N            simulated period in minutes (overrides the traffic file)

@@ -1,11 +1,12 @@
 import { start as startAgentPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
 import { type Clock, systemClock } from "@switchyard/clock";
-import { type RuntimeConfig, redactUrl, type Target } from "@switchyard/config";
+import { type RuntimeConfig, redactUrl, type SipConfig, type Target } from "@switchyard/config";
 import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
-import { SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
+import { DrachtioDriver, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
 import { start as startRelay } from "@switchyard/relay";
 import { start as startRouter } from "@switchyard/router";
+import type { TransferTarget } from "@switchyard/routing-domain";
 import { Disposer } from "./disposer.js";
 import { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
 
@@ -28,8 +29,6 @@ export const DEFAULT_GATEWAY_ID = "default";
 
 /** Why a target does not run under `switchyard run` yet. */
 const NOT_BUILT: Partial<Record<Target, string>> = {
-  "media-gateway":
-    "the SIP driver is not built; the simulated driver runs under `switchyard demo` and `simulate`",
   "admin-api": "the gRPC admin API is a later issue",
 };
 
@@ -105,26 +104,40 @@ export async function startPlatform(
           started.push(target);
           break;
         case "media-gateway": {
-          // The simulated driver is the only one in this build (the SIP driver is its own issue): every
-          // called phone answers after 2 s and stays on until the other side hangs up. Inbound calls come
-          // from code (demo, simulate, tests) through the driver, not from a network.
-          const driver = new SimulatedDriver({ clock, defaultPhone: { kind: "answer", afterSec: 2 } });
-          stack.defer(() => driver.close());
-          stack.use(
-            await startGateway({
-              bus,
-              clock,
-              driver,
-              gatewayId: DEFAULT_GATEWAY_ID,
-              log: (level, message) => {
-                if (level === "error") log(`media-gateway ${level}: ${message}`);
-              },
-            }),
-          );
+          const gatewayLog = (level: string, message: string) => {
+            if (level === "error") log(`media-gateway ${level}: ${message}`);
+          };
+          if (config.sip) {
+            // The SIP driver: calls arrive from drachtio-server, media runs in FreeSWITCH.
+            const driver = drachtioDriver(config.sip, clock, log);
+            await driver.start();
+            stack.defer(() => driver.close());
+            stack.use(
+              await startGateway({
+                bus,
+                clock,
+                driver,
+                gatewayId: DEFAULT_GATEWAY_ID,
+                transferTargets: transferTargets(config.sip.transferTargets),
+                log: gatewayLog,
+              }),
+            );
+            notes.push(
+              `media-gateway "${DEFAULT_GATEWAY_ID}" runs the DRACHTIO (SIP) driver: ${driver.describe()}, media in ${config.sip.mediaDir}`,
+            );
+          } else {
+            // No SIP configured: every called phone answers after 2 s and stays on until the other side hangs
+            // up; inbound calls come from code (demo, simulate, tests) through the driver, not from a network.
+            const driver = new SimulatedDriver({ clock, defaultPhone: { kind: "answer", afterSec: 2 } });
+            stack.defer(() => driver.close());
+            stack.use(
+              await startGateway({ bus, clock, driver, gatewayId: DEFAULT_GATEWAY_ID, log: gatewayLog }),
+            );
+            notes.push(
+              `media-gateway "${DEFAULT_GATEWAY_ID}" runs the SIMULATED driver (phones answer after 2 s); configure the sip section or --drachtio for the SIP driver`,
+            );
+          }
           started.push(target);
-          notes.push(
-            `media-gateway "${DEFAULT_GATEWAY_ID}" runs the SIMULATED driver (phones answer after 2 s); there is no SIP driver yet`,
-          );
           break;
         }
         case "admin-api":
@@ -159,4 +172,48 @@ export async function startPlatform(
     await stack[Symbol.asyncDispose]().catch(() => undefined);
     throw error;
   }
+}
+
+/** The configured SIP driver (not started). */
+export function drachtioDriver(sip: SipConfig, clock: Clock, log: Log): DrachtioDriver {
+  const d = sip.drachtio;
+  return new DrachtioDriver({
+    clock,
+    drachtio:
+      d.mode === "connect"
+        ? { mode: "connect", host: d.host, port: d.port, secret: d.secret }
+        : {
+            mode: "listen",
+            host: d.host,
+            port: d.port,
+            secret: d.secret,
+            ...(d.routeHandlerPort === undefined ? {} : { routeHandlerPort: d.routeHandlerPort }),
+          },
+    freeswitch: {
+      address: sip.freeswitch.address,
+      port: sip.freeswitch.port,
+      secret: sip.freeswitch.password,
+      listenAddress: sip.freeswitch.listenAddress,
+    },
+    sipDomain: sip.domain,
+    callerIdHeaders: sip.callerIdHeaders,
+    trunks: sip.trunks,
+    ...(sip.outboundGateway === undefined ? {} : { outboundGateway: sip.outboundGateway }),
+    mediaDir: sip.mediaDir,
+    dtmfTransferCodes: sip.dtmf,
+    log: (level, message) => {
+      if (level !== "info") log(`media-gateway ${level}: ${message}`);
+    },
+  });
+}
+
+/** `"200": "group:support"` → the domain's transfer target. */
+export function transferTargets(raw: Readonly<Record<string, string>>): Record<string, TransferTarget> {
+  const out: Record<string, TransferTarget> = {};
+  for (const [code, text] of Object.entries(raw)) {
+    if (text.startsWith("agent:")) out[code] = { kind: "agent", agentId: text.slice(6) };
+    else if (text.startsWith("group:")) out[code] = { kind: "group", groupId: text.slice(6) };
+    else out[code] = { kind: "number", number: text };
+  }
+  return out;
 }

@@ -1,2 +1,3 @@
 export * from "./errors.js";
 export * from "./runtime.js";
+export * from "./sip.js";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, type ConfigProblem } from "./errors.js";
+import { loadSipConfig, type SipConfig } from "./sip.js";
 
 export const TARGETS = ["router", "agent-presence", "media-gateway", "admin-api", "relay"] as const;
 export type Target = (typeof TARGETS)[number];
@@ -19,6 +20,8 @@ export interface RuntimeConfig {
   readonly prefix: string;
   /** The YAML file the rest came from, if any. */
   readonly configFile: string | undefined;
+  /** The SIP media driver's settings; absent: the media gateway runs the simulated driver. */
+  readonly sip: SipConfig | undefined;
   /** The parsed YAML document, for sections that other packages own (agents, groups, flows...). */
   readonly document: Readonly<Record<string, unknown>>;
 }
@@ -40,6 +43,7 @@ export const FILE_SECTIONS: readonly string[] = [
   "numbers",
   "flows",
   "traffic",
+  "sip",
 ];
 
 const PREFIX_RE = /^[a-z][a-z0-9_]{0,31}$/;
@@ -122,6 +126,17 @@ export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptio
       reason: `invalid prefix "${prefix}" (lower-case letters, digits and _, starting with a letter)`,
     });
   const dataDir = str(flags["data-dir"]) ?? env.SWITCHYARD_DATA_DIR ?? fromFile("database", "dataDir");
+  const sipSection = document.sip;
+  if (
+    sipSection !== undefined &&
+    sipSection !== null &&
+    (typeof sipSection !== "object" || Array.isArray(sipSection))
+  )
+    problems.push({ source: configFile ?? "file", path: "sip", reason: "must be a mapping" });
+  const sip = loadSipConfig(
+    { flags, env, file: fileSection("sip"), fileName: configFile ?? "file", dataDir },
+    problems,
+  );
 
   if (problems.length > 0) {
     const summary = problems.map((p) => `${p.source}: ${p.path}: ${p.reason}`).join("; ");
@@ -135,6 +150,7 @@ export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptio
     natsUrl,
     prefix,
     configFile,
+    sip,
     document,
   };
 }

@@ -76,6 +76,8 @@ export type DriverEvent =
       readonly from: string;
       /** The business number (or SIP URI) that was dialled. */
       readonly to: string;
+      /** The trunk the call came in on (a SIP driver's configured trunk name). */
+      readonly trunk?: string;
       readonly at: number;
     }
   | { readonly type: "ringing"; readonly channelId: string; readonly at: number }
@@ -102,6 +104,28 @@ export type DriverEvent =
       readonly type: "recordingFinished";
       readonly channelId: string;
       readonly recordingId: string;
+      readonly at: number;
+    }
+  | AgentTransferEvent;
+
+/**
+ * An agent's phone asks for a transfer of the call it is on: a REFER (blind, `target` = the Refer-To user
+ * part) or DTMF codes (warm start with the dialled target digits, then complete or cancel). The gateway turns
+ * it into the call's `RequestTransfer` / `CompleteTransfer` / `CancelTransfer` input.
+ */
+export type AgentTransferEvent =
+  | {
+      readonly type: "agentTransfer";
+      readonly channelId: string;
+      readonly action: "start";
+      readonly mode: "warm" | "blind";
+      readonly target: string;
+      readonly at: number;
+    }
+  | {
+      readonly type: "agentTransfer";
+      readonly channelId: string;
+      readonly action: "complete" | "cancel";
       readonly at: number;
     };
 

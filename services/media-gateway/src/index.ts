@@ -1,5 +1,12 @@
 export { decodeLegCommandMessage } from "./decode.js";
-export type { DriverEvent, DriverEventType, MediaDriver, OriginateRequest } from "./driver.js";
+export * from "./drachtio/index.js";
+export type {
+  AgentTransferEvent,
+  DriverEvent,
+  DriverEventType,
+  MediaDriver,
+  OriginateRequest,
+} from "./driver.js";
 export {
   type GatewayLog,
   type GatewayLogLevel,
@@ -10,6 +17,7 @@ export {
   type MediaGateway,
   type MediaGatewayConfig,
   NotSimulatedError,
+  resolveTransferTarget,
   start,
 } from "./service.js";
 export * from "./simulated/index.js";

@@ -17,9 +17,9 @@ import {
   legCommandSubject,
   workStreams,
 } from "@switchyard/contracts";
-import type { LegCommand } from "@switchyard/routing-domain";
+import type { LegCommand, TransferTarget } from "@switchyard/routing-domain";
 import { decodeLegCommandMessage } from "./decode.js";
-import type { DriverEvent, MediaDriver } from "./driver.js";
+import type { AgentTransferEvent, DriverEvent, MediaDriver } from "./driver.js";
 import type { InboundCallScript } from "./simulated/scripts.js";
 import { type MediaLogEntry, SimulatedDriver } from "./simulated/simulated-driver.js";
 import {
@@ -67,6 +67,22 @@ export interface MediaGatewayConfig {
    * a crash leaves an executed command to be redelivered.
    */
   readonly afterExecute?: (message: LegCommandMessage) => Promise<void> | void;
+  /**
+   * What an agent's transfer target (REFER's Refer-To user, or the digits dialled after the DTMF start code)
+   * means: a configured short code (`"200": {kind: "group", groupId: "support"}`), else a number — digits
+   * become `+<digits>`, `+<digits>` stays as it is.
+   */
+  readonly transferTargets?: Readonly<Record<string, TransferTarget>>;
+}
+
+/** The transfer target an agent's phone named, as the domain's `TransferTarget`. */
+export function resolveTransferTarget(
+  target: string,
+  codes: Readonly<Record<string, TransferTarget>> = {},
+): TransferTarget {
+  const known = codes[target];
+  if (known) return known;
+  return { kind: "number", number: target.startsWith("+") ? target : `+${target}` };
 }
 
 export interface GatewayStats {
@@ -151,6 +167,9 @@ interface ChannelRef {
   dtmf: number;
   /** DTMF message ids; a channel restored after a restart gets a fresh namespace (its count was lost). */
   dtmfPrefix: string;
+  /** Transfers this agent leg asked for (ids `<legId>:xfer-[<boot>-]<n>`). */
+  transfers: number;
+  transferPrefix: string;
   ended: boolean;
   tie: LegTie;
   /** The tie's state writes, in order (a put must land before the delete of a leg that ended quickly). */
@@ -262,6 +281,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
         caller: true,
         dtmf: 0,
         dtmfPrefix: `${callId}:dtmf-`,
+        transfers: 0,
+        transferPrefix: "",
         ended: false,
         tie,
         writes: Promise.resolve(),
@@ -332,6 +353,9 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
           event.at,
         );
         return;
+      case "agentTransfer":
+        onAgentTransfer(ref, event);
+        return;
       case "recordingFinished":
         publish(
           callId,
@@ -345,6 +369,42 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
         log("warn", "unknown driver fact", { event: unknown });
       }
     }
+  }
+
+  /** The call's transfer started from an agent's phone (DTMF or REFER), by call: complete/cancel name it. */
+  const phoneTransfers = new Map<string, string>();
+
+  function onAgentTransfer(ref: ChannelRef, event: AgentTransferEvent): void {
+    const { callId, legId } = ref;
+    if (ref.caller || !legId) {
+      log("info", "transfer request from a caller leg ignored", { callId, channelId: event.channelId });
+      return;
+    }
+    if (event.action === "start") {
+      ref.transfers++;
+      const transferId = `${ref.transferPrefix || `${legId}:xfer-`}${ref.transfers}`;
+      phoneTransfers.set(callId, transferId);
+      const target = resolveTransferTarget(event.target, config.transferTargets);
+      publish(
+        callId,
+        `${transferId}:request`,
+        { type: "RequestTransfer", transferId, mode: event.mode, target },
+        event.at,
+      );
+      return;
+    }
+    const transferId = phoneTransfers.get(callId);
+    if (!transferId) {
+      // A transfer started from the dashboard has an id this gateway never saw.
+      log("warn", `DTMF ${event.action} of a transfer this gateway did not start: ignored`, {
+        callId,
+        legId,
+      });
+      return;
+    }
+    phoneTransfers.delete(callId);
+    const type = event.action === "complete" ? "CompleteTransfer" : "CancelTransfer";
+    publish(callId, `${transferId}:${event.action}`, { type, transferId }, event.at);
   }
 
   /**
@@ -361,6 +421,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
         caller: tie.caller,
         dtmf: 0,
         dtmfPrefix: `${tie.callId}:dtmf-${bootTag}-`,
+        transfers: 0,
+        transferPrefix: `${tie.legId ?? tie.channelId}:xfer-${bootTag}-`,
         ended: !alive,
         tie,
         writes: Promise.resolve(),
@@ -432,6 +494,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
         caller: false,
         dtmf: 0,
         dtmfPrefix: `${message.callId}:dtmf-`,
+        transfers: 0,
+        transferPrefix: `${legId}:xfer-`,
         ended: false,
         tie,
         writes: Promise.resolve(),

@@ -2,6 +2,7 @@ import type { Bus, BusMessage, ConsumeOptions, PublishOptions } from "@switchyar
 import type { CallInputMessage, LegCommandMessage } from "@switchyard/contracts";
 import type { LegCommand } from "@switchyard/routing-domain";
 import { describe, expect, it } from "vitest";
+import type { DriverEvent, MediaDriver } from "../src/driver.js";
 import {
   GatewayStateUnavailableError,
   InvalidGatewayIdError,
@@ -215,5 +216,119 @@ describe("gateway service (fake bus)", () => {
     await expect(
       start({ bus: fakeBus().bus, clock, driver: new SimulatedDriver({ clock }), gatewayId: "gw.1" }),
     ).rejects.toThrow(InvalidGatewayIdError);
+  });
+});
+
+/**
+ * Test double (labelled): a driver that accepts every command and emits the facts the test hands it, standing
+ * in for a SIP driver's REFER / DTMF transfer facts, which only a real phone produces.
+ */
+class ScriptedDriver implements MediaDriver {
+  readonly #listeners = new Set<(e: DriverEvent) => void>();
+  onEvent(l: (e: DriverEvent) => void) {
+    this.#listeners.add(l);
+    return () => this.#listeners.delete(l);
+  }
+  emit(e: DriverEvent) {
+    for (const l of this.#listeners) l(e);
+  }
+  async originate() {}
+  async cancel() {}
+  async hangup() {}
+  async play() {}
+  async stopPlayback() {}
+  async announcePosition() {}
+  async startHoldMusic() {}
+  async stopHoldMusic() {}
+  async bridge() {}
+  async unbridge() {}
+  async startRecording() {}
+  async stopRecording() {}
+  async recordVoicemail() {}
+  async close() {}
+}
+
+describe("gateway service: transfers asked for by an agent's phone", () => {
+  it("REFER / DTMF facts become RequestTransfer, CompleteTransfer and CancelTransfer on the call", async () => {
+    const clock = manualClock(0);
+    const driver = new ScriptedDriver();
+    const fake = fakeBus();
+    const gw = await start({
+      bus: fake.bus,
+      clock,
+      driver,
+      gatewayId: "gw",
+      log: () => {},
+      newCallId: () => "call-1",
+      state: memoryGatewayState(),
+      transferTargets: { "200": { kind: "group", groupId: "support" } },
+    });
+    driver.emit({ type: "inboundCall", channelId: "in-1", from: "+44", to: "+1800", at: 0 });
+    await fake.deliver({
+      commandId: "c1",
+      callId: "call-1",
+      callerLegId: "call-1:caller",
+      command: {
+        kind: "originate",
+        legId: "leg-a",
+        to: { kind: "sip", uri: "sip:a@x" },
+        callerId: "+44",
+        timeoutSec: 20,
+      },
+      at: 0,
+    });
+    driver.emit({
+      type: "agentTransfer",
+      channelId: "leg-a",
+      action: "start",
+      mode: "warm",
+      target: "200",
+      at: 1,
+    });
+    driver.emit({ type: "agentTransfer", channelId: "leg-a", action: "complete", at: 2 });
+    driver.emit({ type: "agentTransfer", channelId: "leg-a", action: "cancel", at: 3 });
+    driver.emit({
+      type: "agentTransfer",
+      channelId: "leg-a",
+      action: "start",
+      mode: "blind",
+      target: "15550100",
+      at: 4,
+    });
+    driver.emit({ type: "agentTransfer", channelId: "leg-a", action: "cancel", at: 5 });
+    // From the caller's leg: ignored.
+    driver.emit({
+      type: "agentTransfer",
+      channelId: "in-1",
+      action: "start",
+      mode: "blind",
+      target: "1",
+      at: 6,
+    });
+    await gw.flush();
+    const transfers = fake.published.filter((p) => p.payload.input.type.includes("Transfer"));
+    expect(transfers.map((p) => [p.msgId, p.payload.input])).toEqual([
+      [
+        "leg-a:xfer-1:request",
+        {
+          type: "RequestTransfer",
+          transferId: "leg-a:xfer-1",
+          mode: "warm",
+          target: { kind: "group", groupId: "support" },
+        },
+      ],
+      ["leg-a:xfer-1:complete", { type: "CompleteTransfer", transferId: "leg-a:xfer-1" }],
+      [
+        "leg-a:xfer-2:request",
+        {
+          type: "RequestTransfer",
+          transferId: "leg-a:xfer-2",
+          mode: "blind",
+          target: { kind: "number", number: "+15550100" },
+        },
+      ],
+      ["leg-a:xfer-2:cancel", { type: "CancelTransfer", transferId: "leg-a:xfer-2" }],
+    ]);
+    await gw[Symbol.asyncDispose]();
   });
 });

@@ -1,0 +1,245 @@
+import type { ConfigProblem } from "./errors.js";
+
+/**
+ * The SIP side of a media gateway: where drachtio-server and FreeSWITCH are, which trunks may send calls, and
+ * the agent DTMF codes. Present only when configured (YAML section `sip`, or the `--drachtio*` flags);
+ * without it the gateway runs the simulated driver.
+ */
+export interface SipConfig {
+  readonly drachtio:
+    | { readonly mode: "connect"; readonly host: string; readonly port: number; readonly secret: string }
+    | {
+        readonly mode: "listen";
+        readonly host: string;
+        readonly port: number;
+        readonly secret: string;
+        readonly routeHandlerPort: number | undefined;
+      };
+  readonly freeswitch: {
+    readonly address: string;
+    readonly port: number;
+    readonly password: string;
+    /** Where FreeSWITCH's outbound event-socket connections reach this process (default 127.0.0.1). */
+    readonly listenAddress: string;
+  };
+  /** Domain of the caller-id URIs presented to agents. */
+  readonly domain: string;
+  readonly callerIdHeaders: "both" | "from" | "pai";
+  readonly trunks: ReadonlyArray<{ readonly name: string; readonly sources: readonly string[] }>;
+  /** `host[:port]` that phone-number contacts are sent to. */
+  readonly outboundGateway: string | undefined;
+  /** TTS cache, recordings and voicemail (default `<data dir>/media` or `./switchyard-media`). */
+  readonly mediaDir: string;
+  readonly dtmf: {
+    readonly start: string;
+    readonly complete: string;
+    readonly cancel: string;
+    readonly terminator: string;
+  };
+  /** Short codes an agent can dial or REFER to: `"200": "group:support"`, `"100": "agent:ann"`, `"+1555..."`. */
+  readonly transferTargets: Readonly<Record<string, string>>;
+}
+
+type Raw = Readonly<Record<string, unknown>>;
+
+const HOSTPORT_RE = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const DTMF_RE = /^[0-9A-D*#]+$/;
+const TARGET_RE = /^(agent:[^\s]+|group:[^\s]+|\+[1-9]\d{1,14})$/;
+
+export interface SipSources {
+  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The YAML `sip` section (already checked to be a mapping, or empty). */
+  readonly file: Raw;
+  readonly fileName: string;
+  readonly dataDir: string | undefined;
+}
+
+/**
+ * Flags win over environment, which wins over the file. The SIP driver is configured when any of the
+ * drachtio settings is present (`--drachtio`, `--drachtio-listen`, `SWITCHYARD_DRACHTIO`, `sip.drachtio`).
+ */
+export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipConfig | undefined {
+  const { flags, env, file, fileName } = src;
+  const flag = (k: string) => (typeof flags[k] === "string" ? (flags[k] as string) : undefined);
+  const problem = (path: string, reason: string, source = fileName) =>
+    problems.push({ source, path, reason });
+  const section = (key: string): Raw => {
+    const v = file[key];
+    if (v === undefined || v === null) return {};
+    if (typeof v === "object" && !Array.isArray(v)) return v as Raw;
+    problem(`sip.${key}`, "must be a mapping");
+    return {};
+  };
+  const text = (raw: Raw, key: string, path: string): string | undefined => {
+    const v = raw[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === "string" || typeof v === "number") return String(v);
+    problem(path, "must be a string");
+    return undefined;
+  };
+  const port = (value: string | undefined, path: string, source: string): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) {
+      problem(path, `invalid port "${value}"`, source);
+      return undefined;
+    }
+    return n;
+  };
+  const hostPort = (
+    value: string,
+    path: string,
+    source: string,
+  ): { host: string; port: number } | undefined => {
+    const m = HOSTPORT_RE.exec(value);
+    const p = m ? port(m[2], path, source) : undefined;
+    if (!m || p === undefined) {
+      if (!m) problem(path, `expected host:port, got "${value}"`, source);
+      return undefined;
+    }
+    return { host: m[1]!.replace(/^\[|\]$/g, ""), port: p };
+  };
+
+  const d = section("drachtio");
+  const f = section("freeswitch");
+  const connectText =
+    flag("drachtio") ??
+    env.SWITCHYARD_DRACHTIO ??
+    (d.host !== undefined
+      ? `${text(d, "host", "sip.drachtio.host")}:${text(d, "port", "sip.drachtio.port") ?? "9022"}`
+      : undefined);
+  const listenText =
+    flag("drachtio-listen") ??
+    env.SWITCHYARD_DRACHTIO_LISTEN ??
+    text(d, "listenPort", "sip.drachtio.listenPort");
+  if (connectText === undefined && listenText === undefined) {
+    if (Object.keys(file).length > 0)
+      problem(
+        "sip.drachtio",
+        "the sip section needs drachtio.host (the app connects) or drachtio.listenPort (drachtio-server connects)",
+      );
+    return undefined;
+  }
+  const connectSource =
+    flag("drachtio") !== undefined ? "flags" : env.SWITCHYARD_DRACHTIO !== undefined ? "env" : fileName;
+  const listenSource =
+    flag("drachtio-listen") !== undefined
+      ? "flags"
+      : env.SWITCHYARD_DRACHTIO_LISTEN !== undefined
+        ? "env"
+        : fileName;
+  const secret =
+    flag("drachtio-secret") ??
+    env.SWITCHYARD_DRACHTIO_SECRET ??
+    text(d, "secret", "sip.drachtio.secret") ??
+    "cymru";
+  let drachtio: SipConfig["drachtio"] | undefined;
+  if (connectText !== undefined && listenText !== undefined) {
+    problem(
+      "sip.drachtio",
+      "choose one mode: host/port (connect) or listenPort (listen), not both",
+      listenSource,
+    );
+  } else if (connectText !== undefined) {
+    const hp = hostPort(connectText, "sip.drachtio", connectSource);
+    if (hp) drachtio = { mode: "connect", host: hp.host, port: hp.port, secret };
+  } else {
+    const p = port(listenText, "sip.drachtio.listenPort", listenSource);
+    const routeText = text(d, "routeHandlerPort", "sip.drachtio.routeHandlerPort");
+    const route = port(routeText, "sip.drachtio.routeHandlerPort", fileName);
+    if (p !== undefined)
+      drachtio = {
+        mode: "listen",
+        host: text(d, "listenHost", "sip.drachtio.listenHost") ?? "127.0.0.1",
+        port: p,
+        secret,
+        routeHandlerPort: route,
+      };
+  }
+
+  const fsText =
+    flag("freeswitch") ??
+    env.SWITCHYARD_FREESWITCH ??
+    `${text(f, "address", "sip.freeswitch.address") ?? "127.0.0.1"}:${text(f, "port", "sip.freeswitch.port") ?? "8021"}`;
+  const fsSource =
+    flag("freeswitch") !== undefined ? "flags" : env.SWITCHYARD_FREESWITCH !== undefined ? "env" : fileName;
+  const fsHp = hostPort(fsText, "sip.freeswitch", fsSource);
+  const password =
+    flag("freeswitch-password") ??
+    env.SWITCHYARD_FREESWITCH_PASSWORD ??
+    text(f, "password", "sip.freeswitch.password") ??
+    "ClueCon";
+
+  const callerIdHeaders = text(file, "callerIdHeaders", "sip.callerIdHeaders") ?? "both";
+  if (!["both", "from", "pai"].includes(callerIdHeaders))
+    problem("sip.callerIdHeaders", `expected both, from or pai, got "${callerIdHeaders}"`);
+
+  const trunks: Array<{ name: string; sources: string[] }> = [];
+  const rawTrunks = file.trunks;
+  if (rawTrunks !== undefined && rawTrunks !== null) {
+    if (!Array.isArray(rawTrunks)) problem("sip.trunks", "must be a list of {name, sources}");
+    else
+      rawTrunks.forEach((t: unknown, i) => {
+        const path = `sip.trunks[${i}]`;
+        const o = (t ?? {}) as Raw;
+        const name = typeof o.name === "string" && o.name !== "" ? o.name : undefined;
+        if (!name) problem(`${path}.name`, "required");
+        const sources = typeof o.sources === "string" ? [o.sources] : o.sources;
+        if (!Array.isArray(sources) || sources.length === 0 || !sources.every((s) => typeof s === "string"))
+          problem(`${path}.sources`, "a list of IP addresses or CIDRs is required");
+        else {
+          for (const s of sources as string[])
+            if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(s))
+              problem(`${path}.sources`, `"${s}" is not an IP address or CIDR`);
+          if (name) trunks.push({ name, sources: sources as string[] });
+        }
+      });
+  }
+
+  const dtmfRaw = section("dtmf");
+  const dtmf = {
+    start: text(dtmfRaw, "start", "sip.dtmf.start") ?? "*2",
+    complete: text(dtmfRaw, "complete", "sip.dtmf.complete") ?? "*3",
+    cancel: text(dtmfRaw, "cancel", "sip.dtmf.cancel") ?? "*4",
+    terminator: text(dtmfRaw, "terminator", "sip.dtmf.terminator") ?? "#",
+  };
+  for (const [k, v] of Object.entries(dtmf))
+    if (!DTMF_RE.test(v)) problem(`sip.dtmf.${k}`, `"${v}" is not DTMF digits`);
+
+  const transferTargets: Record<string, string> = {};
+  const tt = section("transferTargets");
+  for (const [code, target] of Object.entries(tt)) {
+    if (typeof target !== "string" || !TARGET_RE.test(target))
+      problem(
+        `sip.transferTargets.${code}`,
+        `expected agent:<id>, group:<id> or +E164, got ${JSON.stringify(target)}`,
+      );
+    else transferTargets[code] = target;
+  }
+
+  const mediaDir =
+    flag("media-dir") ??
+    env.SWITCHYARD_MEDIA_DIR ??
+    text(file, "mediaDir", "sip.mediaDir") ??
+    (src.dataDir ? `${src.dataDir}/media` : "switchyard-media");
+  const outboundGateway = flag("outbound-gateway") ?? text(file, "outboundGateway", "sip.outboundGateway");
+  if (!drachtio || !fsHp) return undefined;
+  return {
+    drachtio,
+    freeswitch: {
+      address: fsHp.host,
+      port: fsHp.port,
+      password,
+      listenAddress: text(f, "listenAddress", "sip.freeswitch.listenAddress") ?? "127.0.0.1",
+    },
+    domain:
+      flag("sip-domain") ?? env.SWITCHYARD_SIP_DOMAIN ?? text(file, "domain", "sip.domain") ?? "127.0.0.1",
+    callerIdHeaders: callerIdHeaders as SipConfig["callerIdHeaders"],
+    trunks,
+    outboundGateway,
+    mediaDir,
+    dtmf,
+    transferTargets,
+  };
+}

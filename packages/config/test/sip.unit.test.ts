@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadRuntimeConfig } from "../src/index.js";
+
+const SIP = `
+sip:
+  domain: calls.example.com
+  drachtio: { host: 10.0.0.5, port: 9022, secret: s3cret }
+  freeswitch: { address: 10.0.0.6, port: 8021, password: pw }
+  trunks:
+    - { name: carrier, sources: [203.0.113.0/24, 198.51.100.7] }
+  outboundGateway: 203.0.113.10:5060
+  mediaDir: /var/lib/sy/media
+  dtmf: { start: "*7", complete: "*8", cancel: "*9" }
+  transferTargets: { "200": "group:support", "100": "agent:ann", "9": "+15550100" }
+`;
+
+const files: Record<string, string> = {
+  "sip.yaml": SIP,
+  "listen.yaml": "sip:\n  drachtio: { listenPort: 3001, routeHandlerPort: 3002 }\n",
+  "bad.yaml":
+    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip] }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n",
+  "nodrachtio.yaml": "sip:\n  domain: x\n",
+};
+const readFile = (p: string) => files[p] ?? "";
+
+describe("sip configuration", () => {
+  it("is absent without drachtio settings: the gateway runs the simulated driver", () => {
+    expect(loadRuntimeConfig({ flags: {}, env: {}, readFile }).sip).toBeUndefined();
+  });
+
+  it("reads the sip section: connect mode, FreeSWITCH, trunks, DTMF codes, transfer short codes", () => {
+    const c = loadRuntimeConfig({ flags: { config: "sip.yaml" }, env: {}, readFile });
+    expect(c.sip).toEqual({
+      drachtio: { mode: "connect", host: "10.0.0.5", port: 9022, secret: "s3cret" },
+      freeswitch: { address: "10.0.0.6", port: 8021, password: "pw", listenAddress: "127.0.0.1" },
+      domain: "calls.example.com",
+      callerIdHeaders: "both",
+      trunks: [{ name: "carrier", sources: ["203.0.113.0/24", "198.51.100.7"] }],
+      outboundGateway: "203.0.113.10:5060",
+      mediaDir: "/var/lib/sy/media",
+      dtmf: { start: "*7", complete: "*8", cancel: "*9", terminator: "#" },
+      transferTargets: { "200": "group:support", "100": "agent:ann", "9": "+15550100" },
+    });
+  });
+
+  it("flags win over environment over the file", () => {
+    const c = loadRuntimeConfig({
+      flags: { config: "sip.yaml", drachtio: "127.0.0.1:7000", "freeswitch-password": "flagpw" },
+      env: { SWITCHYARD_DRACHTIO: "127.0.0.2:8000", SWITCHYARD_DRACHTIO_SECRET: "envsecret" },
+      readFile,
+    });
+    expect(c.sip?.drachtio).toEqual({ mode: "connect", host: "127.0.0.1", port: 7000, secret: "envsecret" });
+    expect(c.sip?.freeswitch.password).toBe("flagpw");
+    const fromFlags = loadRuntimeConfig({ flags: { drachtio: "127.0.0.1:9022" }, env: {}, readFile });
+    expect(fromFlags.sip?.freeswitch).toMatchObject({
+      address: "127.0.0.1",
+      port: 8021,
+      password: "ClueCon",
+    });
+    expect(fromFlags.sip?.mediaDir).toBe("switchyard-media");
+  });
+
+  it("listen mode: drachtio-server connects to the app", () => {
+    const c = loadRuntimeConfig({ flags: { config: "listen.yaml" }, env: {}, readFile });
+    expect(c.sip?.drachtio).toEqual({
+      mode: "listen",
+      host: "127.0.0.1",
+      port: 3001,
+      secret: "cymru",
+      routeHandlerPort: 3002,
+    });
+  });
+
+  it("lists every problem of the section", () => {
+    let err: unknown;
+    try {
+      loadRuntimeConfig({ flags: { config: "bad.yaml" }, env: {}, readFile });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const paths = (err as ConfigError).problems.map((p) => p.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "sip.drachtio",
+        "sip.trunks[0].name",
+        "sip.trunks[0].sources",
+        "sip.dtmf.start",
+        "sip.transferTargets.1",
+        "sip.callerIdHeaders",
+      ]),
+    );
+    expect(() => loadRuntimeConfig({ flags: { config: "nodrachtio.yaml" }, env: {}, readFile })).toThrow(
+      /sip\.drachtio: the sip section needs drachtio\.host/,
+    );
+  });
+});

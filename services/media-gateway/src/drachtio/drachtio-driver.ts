@@ -1,0 +1,1186 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import type { Clock } from "@switchyard/clock";
+import type { Audio, LegEndReason } from "@switchyard/routing-domain";
+import Mrf from "drachtio-fsmrf";
+import Srf from "drachtio-srf";
+import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
+import { AudioResolver } from "./audio.js";
+import {
+  checkDtmfCodes,
+  DEFAULT_DTMF_TRANSFER_CODES,
+  DtmfCodeMatcher,
+  type DtmfTransferCodes,
+} from "./dtmf-codes.js";
+import {
+  callerIdUri,
+  contactUri,
+  dtmfFromInfo,
+  legEndForStatus,
+  plainRtpOffer,
+  type TrunkConfig,
+  TrunkMatcher,
+  uriUser,
+} from "./signalling.js";
+
+/** The app connects to drachtio-server's admin port (the usual mode). */
+export interface DrachtioConnectMode {
+  readonly mode: "connect";
+  readonly host: string;
+  readonly port: number;
+  readonly secret: string;
+}
+
+/**
+ * drachtio-server connects to the app: it asks `routeHandlerPort`'s HTTP handler (give drachtio-server
+ * `--http-handler http://<host>:<routeHandlerPort>/`) where to send each new INVITE, and the handler answers
+ * with this driver's `host:port`. Requests the driver originates ride on a connection drachtio-server opened
+ * (an agent leg is only ever placed while its caller's INVITE connection is up).
+ */
+export interface DrachtioListenMode {
+  readonly mode: "listen";
+  /** Address to listen on and to give drachtio-server (default 127.0.0.1). */
+  readonly host?: string;
+  readonly port: number;
+  readonly secret: string;
+  /** HTTP routing handler for drachtio-server's `--http-handler` (absent: not served). */
+  readonly routeHandlerPort?: number;
+}
+
+export interface FreeswitchConfig {
+  /** Event socket address. */
+  readonly address: string;
+  readonly port: number;
+  readonly secret: string;
+  /** Where FreeSWITCH's outbound event-socket connections come back to (default 127.0.0.1). */
+  readonly listenAddress?: string;
+  readonly listenPort?: number;
+  /** The SIP profile drachtio-fsmrf sends endpoints to (default drachtio_mrf). */
+  readonly profile?: string;
+}
+
+export interface DrachtioDriverOptions {
+  readonly clock: Clock;
+  readonly drachtio: DrachtioConnectMode | DrachtioListenMode;
+  readonly freeswitch: FreeswitchConfig;
+  /** Domain of the caller id URIs the driver presents (From / P-Asserted-Identity). Default 127.0.0.1. */
+  readonly sipDomain?: string;
+  /** Caller id headers on agent legs: From and P-Asserted-Identity (default), or one of them. */
+  readonly callerIdHeaders?: "both" | "from" | "pai";
+  /** Inbound INVITEs are accepted from these sources only; none configured: from anywhere (trunk "default"). */
+  readonly trunks?: readonly TrunkConfig[];
+  /** Where phone-number contacts are sent (`host[:port]`, e.g. a carrier's SBC). */
+  readonly outboundGateway?: string;
+  /** TTS cache, downloads, recordings (`recordings/`, `voicemail/`). */
+  readonly mediaDir: string;
+  /**
+   * Where each live leg's dialog and FreeSWITCH channel are written (one small JSON file per answered leg,
+   * removed when it ends), so that the next process of this gateway ends what a killed one left: BYE to the
+   * phone, `uuid_kill` of the endpoint. Default `<mediaDir>/dialogs`. One directory per gateway process.
+   */
+  readonly stateDir?: string;
+  /**
+   * TTS: a local engine rendering cached WAVs (default `espeak-ng`), or FreeSWITCH's own engine where the
+   * deployment has one (`freeswitch: {engine, voice}`, played as `say:`).
+   */
+  readonly tts?: {
+    readonly command?: string;
+    readonly args?: readonly string[];
+    readonly freeswitch?: { readonly engine: string; readonly voice: string };
+  };
+  readonly dtmfTransferCodes?: Partial<DtmfTransferCodes>;
+  /**
+   * Conversation recordings in stereo (default): left = the first leg's party (the caller), right = what it
+   * hears (the other party once bridged). False: both mixed into one mono channel.
+   */
+  readonly recordingStereo?: boolean;
+  /** Added to an originate's timeout before the driver itself gives up with `noAnswer` (default 5 s). */
+  readonly originateGraceSec?: number;
+  readonly log?: (
+    level: "info" | "warn" | "error",
+    message: string,
+    fields?: Record<string, unknown>,
+  ) => void;
+}
+
+/** drachtio-server or FreeSWITCH could not be reached at start. */
+export class TelephonyConnectError extends Error {
+  override readonly name = "TelephonyConnectError";
+}
+
+type LegStatus = "trying" | "ringing" | "answered" | "ended";
+
+type Job =
+  | { readonly kind: "play"; readonly playbackId: string; readonly arg: Promise<string>; stopped: boolean }
+  | {
+      readonly kind: "voicemail";
+      readonly recordingId: string;
+      readonly path: string;
+      readonly maxSec: number;
+      finished: boolean;
+    };
+
+interface Leg {
+  readonly id: string;
+  readonly direction: "inbound" | "outbound";
+  status: LegStatus;
+  ep?: Mrf.Endpoint;
+  dialog?: Srf.Dialog;
+  invite?: Srf.SrfRequest;
+  /** Set when the router (or the guard timer) abandoned the leg before its INVITE's outcome. */
+  abandoned?: LegEndReason;
+  guard?: AbortController;
+  bridgedTo?: string;
+  hold?: Promise<string>;
+  /** The hold music being played now (differs from `hold` once replaced or stopped). */
+  holdCurrent?: Promise<string>;
+  holdPlaying: boolean;
+  readonly queue: Job[];
+  current?: Job;
+  pumping: boolean;
+  readonly playbackIds: Set<string>;
+  readonly codes?: DtmfCodeMatcher;
+  /** drachtio-server connection the leg's requests ride on (listen mode). */
+  socket?: unknown;
+  /** The leg's record in `stateDir` was written (removed again when the leg ends). */
+  persisted?: Promise<void>;
+}
+
+/** What a restarted gateway needs to end a leg a killed process left behind. */
+interface LegRecord {
+  readonly channelId: string;
+  /** drachtio-server's id of the phone's dialog (it outlives the app's connection). */
+  readonly dialogId: string;
+  readonly callId: string;
+  /** FreeSWITCH channel of the leg's endpoint. */
+  readonly endpointUuid: string;
+  readonly endpointDialogId: string;
+  readonly boot: string;
+}
+
+/** What `start()` did with the legs a previous process left (see `stateDir`). */
+export interface OrphanReport {
+  readonly found: number;
+  /** BYEs drachtio-server accepted for the phones' dialogs it still held. */
+  readonly byesSent: number;
+  /** FreeSWITCH channels killed. */
+  readonly channelsKilled: number;
+}
+
+/**
+ * The production media driver: SIP signalling through drachtio-server (drachtio-srf), media through
+ * FreeSWITCH (drachtio-fsmrf). Every leg — the caller's inbound call and each agent leg — has its own
+ * FreeSWITCH endpoint: the phone's RTP goes to that endpoint, so a prompt or a whisper played on one endpoint
+ * is heard on that leg only, hold music loops on the caller's endpoint while agents ring, and `bridge`
+ * joins two endpoints (`uuid_bridge`).
+ *
+ * A gateway restart while drachtio-server and FreeSWITCH keep running ENDS the calls of the dead process
+ * cleanly rather than reattaching them: neither library can adopt a dialog or an endpoint it did not create
+ * (drachtio-fsmrf only accepts event-socket connections for endpoints it is creating). Both servers keep the
+ * dead process's dialogs and channels up, so each answered leg is recorded in `stateDir`, and the next
+ * `start()` BYEs the phone (in-dialog, through drachtio-server) and kills the endpoint; `channelExists` is
+ * false for every channel of a previous process, so the gateway reports those legs failed. See the README.
+ */
+export class DrachtioDriver implements MediaDriver {
+  readonly #o: DrachtioDriverOptions;
+  readonly #clock: Clock;
+  readonly #listeners = new Set<(event: DriverEvent) => void>();
+  readonly #legs = new Map<string, Leg>();
+  readonly #recordings = new Map<string, { leg: Leg; path: string }>();
+  readonly #trunks: TrunkMatcher;
+  readonly #codes: DtmfTransferCodes;
+  readonly #audio: AudioResolver;
+  readonly #graceMs: number;
+  readonly #log: NonNullable<DrachtioDriverOptions["log"]>;
+  readonly #srf = new Srf();
+  #ms: Mrf.MediaServer | undefined;
+  #routeServer: Server | undefined;
+  #closed = false;
+  /** Gone as a killed process is: nothing more is done, not even local bookkeeping. */
+  #detached = false;
+  #started = false;
+  /** Channel ids never repeat across driver processes (the gateway's restart reconciliation relies on it). */
+  readonly #boot = randomUUID().slice(0, 8);
+  #inboundSeq = 0;
+  readonly #stateDir: string;
+  /** Ids of ended legs (bounded): a repeated originate of one is ignored; the Leg itself is dropped. */
+  readonly #endedIds = new Set<string>();
+  /** Listen mode: drachtio-server's connections that carried INVITEs, ended once no leg is up. */
+  readonly #sessions = new Set<unknown>();
+  #orphans: OrphanReport = { found: 0, byesSent: 0, channelsKilled: 0 };
+
+  constructor(options: DrachtioDriverOptions) {
+    this.#o = options;
+    this.#clock = options.clock;
+    this.#trunks = new TrunkMatcher(options.trunks ?? []);
+    this.#codes = { ...DEFAULT_DTMF_TRANSFER_CODES, ...options.dtmfTransferCodes };
+    checkDtmfCodes(this.#codes);
+    this.#audio = new AudioResolver({
+      cacheDir: join(options.mediaDir, "cache"),
+      ...(options.tts?.command === undefined ? {} : { ttsCommand: options.tts.command }),
+      ...(options.tts?.args === undefined ? {} : { ttsArgs: options.tts.args }),
+      ...(options.tts?.freeswitch === undefined ? {} : { freeswitchTts: options.tts.freeswitch }),
+    });
+    this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
+    this.#stateDir = options.stateDir ?? join(options.mediaDir, "dialogs");
+    this.#log =
+      options.log ??
+      ((level, message, fields) => {
+        const line = JSON.stringify({ level, msg: `drachtio driver: ${message}`, ...fields });
+        if (level === "info") console.log(line);
+        else console.error(line);
+      });
+  }
+
+  /** Which driver and where, for `switchyard run`. */
+  describe(): string {
+    const d = this.#o.drachtio;
+    const f = this.#o.freeswitch;
+    const sig =
+      d.mode === "connect"
+        ? `connects to drachtio-server ${d.host}:${d.port}`
+        : `listens for drachtio-server on ${d.host ?? "127.0.0.1"}:${d.port}`;
+    return `drachtio driver: ${sig}, FreeSWITCH event socket ${f.address}:${f.port}`;
+  }
+
+  /** Connects to drachtio-server (or listens for it) and to FreeSWITCH; resolves when both are ready. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await mkdir(join(this.#o.mediaDir, "recordings"), { recursive: true });
+    await mkdir(join(this.#o.mediaDir, "voicemail"), { recursive: true });
+    await mkdir(this.#stateDir, { recursive: true });
+    const srf = this.#srf;
+    // With an 'error' listener drachtio-srf reconnects by itself after a lost connection.
+    srf.on("error", (err: Error) => {
+      if (!this.#closed) this.#log("warn", "drachtio connection error", { error: err.message });
+    });
+    srf.invite((req, res) => void this.#onInvite(req, res));
+    const d = this.#o.drachtio;
+    try {
+      if (d.mode === "connect") {
+        await withTimeout(
+          srf.connect({ host: d.host, port: d.port, secret: d.secret }),
+          10_000,
+          `drachtio-server ${d.host}:${d.port}`,
+        );
+      } else {
+        const host = d.host ?? "127.0.0.1";
+        await srf.listen({ host, port: d.port, secret: d.secret } as Srf.SrfConfig);
+        if (d.routeHandlerPort !== undefined)
+          this.#routeServer = await serveRoute(host, d.routeHandlerPort, d.port);
+      }
+    } catch (err) {
+      throw new TelephonyConnectError(`cannot reach drachtio-server: ${describe(err)}`, { cause: err });
+    }
+    const f = this.#o.freeswitch;
+    try {
+      const mrf = new Mrf(srf);
+      this.#ms = await withTimeout(
+        mrf.connect({
+          address: f.address,
+          port: f.port,
+          secret: f.secret,
+          listenAddress: f.listenAddress ?? "127.0.0.1",
+          ...(f.listenPort === undefined ? {} : { listenPort: f.listenPort }),
+          ...(f.profile === undefined ? {} : { profile: f.profile }),
+        }),
+        10_000,
+        `FreeSWITCH event socket ${f.address}:${f.port}`,
+      );
+      this.#ms.on("error", (err: Error) =>
+        this.#log("warn", "FreeSWITCH connection error", { error: err.message }),
+      );
+      // An endpoint for an offer (the caller's INVITE) is answered by FreeSWITCH only when its dialplan runs
+      // `answer` before `socket`; many configurations (the one shipped here) do not. Answering from here works
+      // with both (a no-op for an answered channel).
+      const ms = this.#ms;
+      ms.on("channel::open", ({ uuid }: { uuid?: string }) => {
+        if (uuid) void ms.api(`uuid_answer ${uuid}`).catch(() => undefined);
+      });
+    } catch (err) {
+      srf.disconnect();
+      throw new TelephonyConnectError(`cannot reach FreeSWITCH: ${describe(err)}`, { cause: err });
+    }
+    this.#orphans = await this.#endOrphans();
+    this.#log("info", "started", { describe: this.describe(), orphans: this.#orphans });
+  }
+
+  // ---- MediaDriver ----
+
+  onEvent(listener: (event: DriverEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  channelExists(channelId: string): boolean {
+    const leg = this.#legs.get(channelId);
+    return leg !== undefined && leg.status !== "ended";
+  }
+
+  async originate(request: OriginateRequest): Promise<void> {
+    if (this.#closed || this.#legs.has(request.channelId) || this.#endedIds.has(request.channelId)) return;
+    const ms = this.#media();
+    let uri: string;
+    try {
+      uri = contactUri(request.to, this.#o.outboundGateway);
+    } catch (err) {
+      // Nothing to dial (a phone number and no outbound gateway): the leg fails, as a 404 would; a retry
+      // could not do better.
+      this.#endedIds.add(request.channelId);
+      const detail = describe(err);
+      this.#log("warn", "originate impossible", { channelId: request.channelId, error: detail });
+      setImmediate(() =>
+        this.#emit({
+          type: "ended",
+          channelId: request.channelId,
+          reason: "failed",
+          detail,
+          at: this.#now(),
+        }),
+      );
+      return;
+    }
+    const leg = this.#newLeg(request.channelId, "outbound");
+    // The driver's own guard; the router's ring timeout (same length) normally cancels first.
+    leg.guard = this.#after(request.timeoutSec * 1000 + this.#graceMs, () => this.#abandon(leg, "noAnswer"));
+    let ep: Mrf.Endpoint;
+    try {
+      ep = await ms.createEndpoint();
+    } catch (err) {
+      this.#legs.delete(leg.id);
+      leg.guard.abort();
+      throw new Error(`FreeSWITCH endpoint for ${leg.id}: ${describe(err)}`, { cause: err });
+    }
+    if (leg.status === "ended") {
+      void ep.destroy().catch(() => undefined);
+      return;
+    }
+    this.#attachEndpoint(leg, ep);
+    const caller = callerIdUri(request.callerId, this.#o.sipDomain ?? "127.0.0.1");
+    const which = this.#o.callerIdHeaders ?? "both";
+    const headers: Record<string, string> = {};
+    if (which !== "pai") headers.From = `<${caller}>`;
+    if (which !== "from") headers["P-Asserted-Identity"] = `<${caller}>`;
+    let sent!: () => void;
+    const accepted = new Promise<void>((r) => {
+      sent = r;
+    });
+    void this.#srf
+      .createUAC(
+        uri,
+        { localSdp: plainRtpOffer(localSdp(ep)), headers, ...(leg.socket ? { _socket: leg.socket } : {}) },
+        {
+          // drachtio-srf calls it as (err, req).
+          cbRequest: ((err: unknown, req: Srf.SrfRequest) => {
+            if (err || !req) return;
+            leg.invite = req;
+            sent();
+            // Abandoned while the endpoint was being made: CANCEL as soon as there is something to cancel.
+            if (leg.abandoned) this.#sendCancel(leg);
+          }) as unknown as (req: Srf.SrfRequest) => void,
+          cbProvisional: (res: Srf.SrfResponse) => {
+            if ((res.status === 180 || res.status === 183) && leg.status === "trying") {
+              leg.status = "ringing";
+              this.#emit({ type: "ringing", channelId: leg.id, at: this.#now() });
+            }
+          },
+        },
+      )
+      .then(
+        async (dialog) => {
+          if (leg.status === "ended") {
+            // A CANCEL crossed the 200 OK: the call was answered after all, so hang it up.
+            bye(dialog);
+            return;
+          }
+          leg.dialog = dialog;
+          this.#watchDialog(leg, dialog);
+          try {
+            await ep.modify(dialog.remote.sdp);
+          } catch (err) {
+            this.#log("warn", "agent SDP refused by FreeSWITCH", { channelId: leg.id, error: describe(err) });
+            this.#end(leg, "failed", "media negotiation failed", { bye: true });
+            return;
+          }
+          if ((leg.status as LegStatus) === "ended") return;
+          leg.guard?.abort();
+          leg.status = "answered";
+          this.#persist(leg);
+          this.#emit({ type: "answered", channelId: leg.id, at: this.#now() });
+          this.#pump(leg);
+        },
+        (err: unknown) => {
+          sent();
+          if (leg.status === "ended") return;
+          const status = sipStatus(err);
+          const reason = leg.abandoned ?? (status === undefined ? "failed" : legEndForStatus(status));
+          this.#end(
+            leg,
+            reason,
+            status === undefined ? describe(err) : `${status} ${sipReason(err)}`.trim(),
+            {},
+          );
+        },
+      );
+    await accepted;
+  }
+
+  async cancel(channelId: string, reason: string): Promise<void> {
+    const leg = this.#live(channelId);
+    if (!leg) return;
+    if (leg.status === "answered") return this.hangup(channelId, reason);
+    this.#abandon(leg, "cancelled", `cancel: ${reason}`);
+  }
+
+  async hangup(channelId: string, reason: string): Promise<void> {
+    const leg = this.#live(channelId);
+    if (!leg) return;
+    if (leg.status !== "answered") return this.#abandon(leg, "cancelled", `hangup: ${reason}`);
+    this.#end(leg, "hungUp", `hangup: ${reason}`, { bye: true });
+  }
+
+  async play(channelId: string, playbackId: string, audio: Audio): Promise<void> {
+    const leg = this.#answered(channelId);
+    if (!leg || leg.playbackIds.has(playbackId)) return;
+    this.#enqueue(leg, { kind: "play", playbackId, arg: this.#audio.resolve(audio, "once"), stopped: false });
+  }
+
+  async stopPlayback(channelId: string, playbackId: string): Promise<void> {
+    const leg = this.#live(channelId);
+    if (!leg) return;
+    const queued = leg.queue.findIndex((j) => j.kind === "play" && j.playbackId === playbackId);
+    if (queued >= 0) {
+      leg.queue.splice(queued, 1);
+      return;
+    }
+    const job = leg.current;
+    if (job?.kind === "play" && job.playbackId === playbackId && !job.stopped) {
+      // Never reports playbackFinished (IVR barge-in).
+      job.stopped = true;
+      await this.#break(leg);
+    }
+  }
+
+  async announcePosition(channelId: string, playbackId: string, position: number): Promise<void> {
+    const leg = this.#answered(channelId);
+    if (!leg || leg.playbackIds.has(playbackId)) return;
+    const text = `You are number ${position} in the queue`;
+    this.#enqueue(leg, {
+      kind: "play",
+      playbackId,
+      arg: this.#audio.resolve({ kind: "tts", text }, "once"),
+      stopped: false,
+    });
+  }
+
+  async startHoldMusic(channelId: string, audio: Audio): Promise<void> {
+    const leg = this.#answered(channelId);
+    if (!leg) return;
+    const arg = this.#audio.resolve(audio, "loop");
+    arg.catch(() => undefined);
+    if (leg.holdPlaying) {
+      leg.hold = arg;
+      await this.#break(leg);
+    } else {
+      leg.hold = arg;
+      this.#pump(leg);
+    }
+  }
+
+  async stopHoldMusic(channelId: string): Promise<void> {
+    const leg = this.#live(channelId);
+    if (!leg?.hold) return;
+    delete leg.hold;
+    if (leg.holdPlaying) await this.#break(leg);
+  }
+
+  async bridge(a: string, b: string): Promise<void> {
+    const x = this.#live(a);
+    const y = this.#live(b);
+    if (!x || !y || x.bridgedTo === y.id) return;
+    if (x.status !== "answered" || y.status !== "answered" || !x.ep || !y.ep) {
+      this.#log("info", "bridge ignored: a leg has not answered", { a, b });
+      return;
+    }
+    const left: Leg[] = [];
+    for (const leg of [x, y]) {
+      // uuid_bridge takes the channel out of whatever it plays: hold music ends with the bridge.
+      delete leg.hold;
+      const old = leg.bridgedTo === undefined ? undefined : this.#legs.get(leg.bridgedTo);
+      if (old && old !== x && old !== y) {
+        delete old.bridgedTo;
+        left.push(old);
+      }
+    }
+    x.bridgedTo = y.id;
+    y.bridgedTo = x.id;
+    await x.ep.bridge(y.ep).catch((err: unknown) => {
+      this.#log("warn", "uuid_bridge failed", { a, b, error: describe(err) });
+    });
+    // A party left by this bridge (parked by FreeSWITCH) plays what it was asked to, e.g. hold music.
+    for (const leg of left) this.#pump(leg);
+  }
+
+  async unbridge(a: string, b: string): Promise<void> {
+    const x = this.#legs.get(a);
+    if (!x || x.bridgedTo !== b) return;
+    const y = this.#legs.get(b);
+    delete x.bridgedTo;
+    if (y?.bridgedTo === a) delete y.bridgedTo;
+    if (x.status !== "ended" && x.ep) {
+      // Parks both channels; each then plays what it is asked to (hold music for a warm transfer's caller).
+      await x.ep.unbridge().catch((err: unknown) => {
+        this.#log("warn", "unbridge failed", { a, b, error: describe(err) });
+      });
+    }
+    this.#pump(x);
+    if (y) this.#pump(y);
+  }
+
+  async startRecording(recordingId: string, channelIds: readonly string[]): Promise<void> {
+    if (this.#recordings.has(recordingId)) return;
+    // One file per segment, both parties mixed: recorded on the first live leg, whose read stream is its
+    // own party and whose write stream is what it hears (the other party once bridged).
+    const leg = channelIds.map((id) => this.#legs.get(id)).find((l) => l && l.status === "answered" && l.ep);
+    if (!leg?.ep) return;
+    const path = join(this.#o.mediaDir, "recordings", `${safeName(recordingId)}.wav`);
+    this.#recordings.set(recordingId, { leg, path });
+    if (this.#o.recordingStereo !== false)
+      await leg.ep.api("uuid_setvar", [leg.ep.uuid, "RECORD_STEREO", "true"]).catch(() => undefined);
+    await leg.ep.api("uuid_record", [leg.ep.uuid, "start", path]).catch((err: unknown) => {
+      this.#log("warn", "uuid_record start failed", { recordingId, error: describe(err) });
+    });
+  }
+
+  async stopRecording(recordingId: string): Promise<void> {
+    const rec = this.#recordings.get(recordingId);
+    if (!rec) return;
+    this.#recordings.delete(recordingId);
+    if (rec.leg.status === "ended" || !rec.leg.ep) return;
+    await rec.leg.ep.api("uuid_record", [rec.leg.ep.uuid, "stop", rec.path]).catch(() => undefined);
+  }
+
+  async recordVoicemail(recordingId: string, channelId: string, maxLengthSec: number): Promise<void> {
+    const leg = this.#answered(channelId);
+    if (!leg || leg.queue.some((j) => j.kind === "voicemail") || leg.current?.kind === "voicemail") return;
+    const path = join(this.#o.mediaDir, "voicemail", `${safeName(recordingId)}.wav`);
+    this.#enqueue(leg, { kind: "voicemail", recordingId, path, maxSec: maxLengthSec, finished: false });
+  }
+
+  /** Where a conversation recording or voicemail is written. */
+  recordingPath(recordingId: string, kind: "conversation" | "voicemail" = "conversation"): string {
+    return join(
+      this.#o.mediaDir,
+      kind === "voicemail" ? "voicemail" : "recordings",
+      `${safeName(recordingId)}.wav`,
+    );
+  }
+
+  /** The FreeSWITCH channel uuid of a leg's endpoint (tests, diagnostics). */
+  endpointUuid(channelId: string): string | undefined {
+    return this.#legs.get(channelId)?.ep?.uuid;
+  }
+
+  /** The legs a killed previous process left and what `start()` did about them. */
+  orphans(): OrphanReport {
+    return this.#orphans;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const live = [...this.#legs.values()].filter((l) => l.status !== "ended");
+    for (const leg of live) {
+      if (leg.status === "answered") this.#end(leg, "hungUp", "driver closing", { bye: true, silent: true });
+      else this.#abandon(leg, "cancelled", "driver closing", true);
+    }
+    this.#closed = true;
+    this.#listeners.clear();
+    // Let the BYEs and CANCELs leave before the connections close.
+    if (live.length > 0) await new Promise((r) => setTimeout(r, 200));
+    this.#disconnect();
+  }
+
+  /**
+   * Drops the connections without ending anything, as a killed process does (tests of the restart path):
+   * FreeSWITCH then hangs up the endpoints; the phones' dialogs stay up until they hang up.
+   */
+  detach(): void {
+    this.#closed = true;
+    this.#detached = true;
+    this.#listeners.clear();
+    for (const leg of this.#legs.values()) {
+      leg.guard?.abort();
+      // FreeSWITCH's outbound event-socket connection of the endpoint, as a dying process drops it.
+      (leg.ep as unknown as { conn?: { socket?: { destroy(): void } } } | undefined)?.conn?.socket?.destroy();
+    }
+    this.#disconnect();
+  }
+
+  // ---- inbound ----
+
+  async #onInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    if (this.#closed || !this.#ms) {
+      res.send(503);
+      return;
+    }
+    const source = req.source_address;
+    const trunk = this.#trunks.size === 0 ? "default" : this.#trunks.match(source);
+    if (!trunk) {
+      this.#log("warn", "INVITE from no configured trunk refused", { source });
+      res.send(403);
+      return;
+    }
+    const leg = this.#newLeg(`in-${this.#boot}-${++this.#inboundSeq}`, "inbound");
+    const socket = (req as unknown as { socket?: unknown }).socket;
+    if (this.#o.drachtio.mode === "listen") {
+      leg.socket = socket;
+      this.#sessions.add(socket);
+    }
+    req.on("cancel", () => {
+      // The caller gave up before the answer: nothing was reported yet, so nothing to report.
+      leg.status = "ended";
+      this.#legs.delete(leg.id);
+      void leg.ep?.destroy().catch(() => undefined);
+    });
+    let ep: Mrf.Endpoint | undefined;
+    try {
+      // An INVITE without SDP (late offer): FreeSWITCH's offer goes in our 200 OK, the caller's answer
+      // comes in the ACK and is given to the endpoint.
+      const lateOffer = !req.body;
+      ep = await this.#ms.createEndpoint(lateOffer ? {} : { remoteSdp: req.body });
+      if (leg.status === "ended") {
+        void ep.destroy().catch(() => undefined);
+        return;
+      }
+      this.#attachEndpoint(leg, ep);
+      const offer = lateOffer ? plainRtpOffer(localSdp(ep)) : localSdp(ep);
+      const dialog = await this.#srf.createUAS(req, res, { localSdp: offer });
+      leg.dialog = dialog;
+      this.#watchDialog(leg, dialog);
+      if (lateOffer) {
+        const answer = await withTimeout(
+          new Promise<string>((resolve) => dialog.once("ack", (ack) => resolve(ack.body ?? ""))),
+          32_000,
+          "the caller's ACK",
+        );
+        if (!answer) throw new Error("late-offer INVITE: the ACK carried no SDP");
+        await ep.modify(answer);
+      }
+    } catch (err) {
+      this.#log("warn", "inbound call not answered", { channelId: leg.id, error: describe(err) });
+      this.#legs.delete(leg.id);
+      if (leg.dialog) bye(leg.dialog);
+      void ep?.destroy().catch(() => undefined);
+      if (!res.finalResponseSent) res.send(503);
+      return;
+    }
+    if ((leg.status as LegStatus) === "ended") {
+      // Closed (or the caller cancelled) while it was being answered.
+      if (leg.dialog) bye(leg.dialog);
+      void ep.destroy().catch(() => undefined);
+      return;
+    }
+    leg.status = "answered";
+    this.#persist(leg);
+    const from = uriUser(req.callingNumber || req.get("From") || "anonymous");
+    const to = uriUser(req.calledNumber || req.uri);
+    this.#emit({ type: "inboundCall", channelId: leg.id, from, to, trunk, at: this.#now() });
+    this.#pump(leg);
+  }
+
+  // ---- legs ----
+
+  #newLeg(id: string, direction: Leg["direction"]): Leg {
+    const leg: Leg = {
+      id,
+      direction,
+      status: direction === "inbound" ? "trying" : "trying",
+      holdPlaying: false,
+      queue: [],
+      pumping: false,
+      playbackIds: new Set(),
+      ...(direction === "outbound" ? { codes: new DtmfCodeMatcher(this.#codes) } : {}),
+    };
+    this.#legs.set(id, leg);
+    return leg;
+  }
+
+  #attachEndpoint(leg: Leg, ep: Mrf.Endpoint): void {
+    leg.ep = ep;
+    // The survivor of a bridge whose other party hung up stays up, parked, for the router to decide.
+    void ep.execute("set", "park_after_bridge=true").catch(() => undefined);
+    void ep.execute("set", "hangup_after_bridge=false").catch(() => undefined);
+    ep.on("dtmf", ({ dtmf }) => this.#digit(leg, dtmf));
+    // A uuid_break sent while FreeSWITCH had not started the playback yet (its execute still queued) breaks
+    // nothing: when that playback starts and is no longer wanted, break it again.
+    ep.on("playback-start", () => {
+      const job = leg.current;
+      const unwantedPrompt = job?.kind === "play" && job.stopped;
+      const unwantedHold =
+        leg.holdPlaying &&
+        (leg.queue.length > 0 || leg.hold !== leg.holdCurrent || leg.bridgedTo !== undefined);
+      if (unwantedPrompt || unwantedHold) void this.#break(leg);
+    });
+    ep.on("destroy", () => {
+      if (leg.status !== "ended") this.#end(leg, "failed", "media server ended the channel", { bye: true });
+    });
+  }
+
+  #watchDialog(leg: Leg, dialog: Srf.Dialog): void {
+    dialog.on("destroy", () => {
+      if (leg.status !== "ended") this.#remoteHangup(leg);
+    });
+    dialog.on("info", (req, res) => {
+      const digit = dtmfFromInfo(req.get("Content-Type"), req.body ?? "");
+      res.send(200);
+      if (digit) this.#digit(leg, digit);
+    });
+    // A phone's re-INVITE (hold / resume, codec change): FreeSWITCH's endpoint answers it.
+    dialog.on("modify", (req, res) => {
+      const ep = leg.ep;
+      if (!ep) {
+        res.send(488);
+        return;
+      }
+      ep.modify(req.body).then(
+        (sdp) => res.send(200, { body: sdp }),
+        (err: unknown) => {
+          this.#log("warn", "re-INVITE refused by FreeSWITCH", { channelId: leg.id, error: describe(err) });
+          res.send(488);
+        },
+      );
+    });
+    dialog.on("refer", (req, res) => this.#onRefer(leg, dialog, req, res));
+  }
+
+  /** REFER from an agent's phone: a blind transfer of the caller to the Refer-To target. */
+  #onRefer(leg: Leg, dialog: Srf.Dialog, req: Srf.SrfRequest, res: Srf.SrfResponse): void {
+    const referTo = req.get("Refer-To") ?? "";
+    if (leg.direction !== "outbound" || !referTo) {
+      res.send(leg.direction === "outbound" ? 400 : 603);
+      return;
+    }
+    res.send(202);
+    const target = uriUser(referTo.replace(/^[^<]*</, "<"));
+    this.#emit({
+      type: "agentTransfer",
+      channelId: leg.id,
+      action: "start",
+      mode: "blind",
+      target,
+      at: this.#now(),
+    });
+    // The platform takes it from here; the phone may hang up.
+    dialog
+      .request({
+        method: "NOTIFY",
+        headers: {
+          Event: "refer",
+          "Subscription-State": "terminated;reason=noresource",
+          "Content-Type": "message/sipfrag;version=2.0",
+        },
+        body: "SIP/2.0 200 OK",
+      } as unknown as Srf.SrfRequest)
+      .catch(() => undefined);
+  }
+
+  #digit(leg: Leg, digit: string): void {
+    if (leg.status !== "answered") return;
+    this.#emit({ type: "dtmf", channelId: leg.id, digit, at: this.#now() });
+    const action = leg.codes?.push(digit, this.#now());
+    if (!action) return;
+    if (action.action === "start")
+      this.#emit({
+        type: "agentTransfer",
+        channelId: leg.id,
+        action: "start",
+        mode: "warm",
+        target: action.target,
+        at: this.#now(),
+      });
+    else this.#emit({ type: "agentTransfer", channelId: leg.id, action: action.action, at: this.#now() });
+  }
+
+  /** The leg is given up before its answer: CANCEL (once the INVITE is out), report it at once. */
+  #abandon(leg: Leg, reason: LegEndReason, detail: string = reason, silent = false): void {
+    if (leg.status === "ended") return;
+    leg.abandoned = reason;
+    if (leg.invite) this.#sendCancel(leg);
+    this.#end(leg, reason, detail, { silent });
+  }
+
+  #sendCancel(leg: Leg): void {
+    const invite = leg.invite;
+    if (!invite) return;
+    try {
+      invite.cancel((err: unknown) => {
+        if (err) this.#log("info", "CANCEL not sent", { channelId: leg.id, error: describe(err) });
+      });
+    } catch (err) {
+      this.#log("info", "CANCEL not sent", { channelId: leg.id, error: describe(err) });
+    }
+  }
+
+  /** The party hung up (BYE). A caller leaving a voicemail leaves the message: it finishes first. */
+  #remoteHangup(leg: Leg): void {
+    const job = leg.current;
+    if (job?.kind === "voicemail" && !job.finished) {
+      job.finished = true;
+      this.#emit({
+        type: "recordingFinished",
+        channelId: leg.id,
+        recordingId: job.recordingId,
+        at: this.#now(),
+      });
+    }
+    this.#end(leg, "hungUp", "remote BYE", {});
+  }
+
+  #end(leg: Leg, reason: LegEndReason, detail: string, how: { bye?: boolean; silent?: boolean }): void {
+    if (leg.status === "ended" || this.#detached) return;
+    leg.status = "ended";
+    leg.guard?.abort();
+    leg.queue.length = 0;
+    delete leg.hold;
+    const peer = leg.bridgedTo === undefined ? undefined : this.#legs.get(leg.bridgedTo);
+    if (peer?.bridgedTo === leg.id) {
+      delete peer.bridgedTo;
+      this.#pump(peer);
+    }
+    delete leg.bridgedTo;
+    for (const [id, rec] of this.#recordings) if (rec.leg === leg) this.#recordings.delete(id);
+    if (how.bye && leg.dialog) {
+      try {
+        if (leg.dialog) bye(leg.dialog);
+      } catch (err) {
+        this.#log("info", "BYE not sent", { channelId: leg.id, error: describe(err) });
+      }
+    }
+    void leg.ep?.destroy().catch(() => undefined);
+    this.#forget(leg);
+    if (!how.silent) this.#emit({ type: "ended", channelId: leg.id, reason, detail, at: this.#now() });
+    // Only the id is kept (a late or repeated command for it is ignored): a long-running gateway does not
+    // accumulate its calls.
+    this.#legs.delete(leg.id);
+    this.#endedIds.add(leg.id);
+    if (this.#endedIds.size > 100_000) {
+      const oldest = this.#endedIds.values().next().value;
+      if (oldest !== undefined) this.#endedIds.delete(oldest);
+    }
+    if (this.#o.drachtio.mode === "listen") this.#releaseIdleSessions();
+  }
+
+  /**
+   * Listen mode: drachtio-server opened one connection per inbound INVITE. Once no leg is up, none is needed
+   * any more; while any is, they stay (an agent leg's requests may ride on any of them).
+   */
+  #releaseIdleSessions(): void {
+    if (this.#legs.size > 0) return;
+    for (const socket of this.#sessions) {
+      try {
+        (this.#srf as unknown as { endSession(r: unknown): void }).endSession({ socket });
+      } catch {
+        // Already closed.
+      }
+    }
+    this.#sessions.clear();
+  }
+
+  // ---- what survives the process: one record per answered leg ----
+
+  #persist(leg: Leg): void {
+    const dialog = leg.dialog;
+    const ep = leg.ep;
+    if (!dialog || !ep) return;
+    const record: LegRecord = {
+      channelId: leg.id,
+      dialogId: dialogId(dialog),
+      callId: dialog.sip.callId,
+      endpointUuid: ep.uuid,
+      endpointDialogId: dialogId(ep.dialog),
+      boot: this.#boot,
+    };
+    const file = join(this.#stateDir, `${safeName(leg.id)}.json`);
+    leg.persisted = writeFile(file, JSON.stringify(record)).catch((err: unknown) => {
+      this.#log("warn", "leg record not written: a crash would leave this leg up", {
+        channelId: leg.id,
+        error: describe(err),
+      });
+    });
+  }
+
+  #forget(leg: Leg): void {
+    const written = leg.persisted;
+    if (!written) return;
+    const file = join(this.#stateDir, `${safeName(leg.id)}.json`);
+    void written.then(() => rm(file, { force: true })).catch(() => undefined);
+  }
+
+  /**
+   * Legs a previous process of this gateway left up (it was killed; drachtio-server and FreeSWITCH kept
+   * running): BYE each phone's dialog, which drachtio-server still holds, and kill each endpoint's
+   * FreeSWITCH channel. Their calls are told by the gateway (`channelExists` is false: reported failed).
+   */
+  async #endOrphans(): Promise<OrphanReport> {
+    const files = (await readdir(this.#stateDir)).filter((f) => f.endsWith(".json"));
+    let byesSent = 0;
+    let channelsKilled = 0;
+    for (const f of files) {
+      const path = join(this.#stateDir, f);
+      let record: LegRecord;
+      try {
+        record = JSON.parse(await readFile(path, "utf8")) as LegRecord;
+      } catch {
+        await rm(path, { force: true });
+        continue;
+      }
+      // In-dialog (drachtio-server fills in the dialog's Call-ID, tags, CSeq and route), as Dialog#destroy does.
+      const srf = this.#srf as unknown as { request(opts: Record<string, unknown>): Promise<unknown> };
+      const bye = await srf
+        .request({ uri: "sip:placeholder", method: "BYE", stackDialogId: record.dialogId })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (bye) byesSent++;
+      const killed = await this.#media()
+        .api(`uuid_kill ${record.endpointUuid}`)
+        .then(
+          (r) => r.startsWith("+OK"),
+          () => false,
+        );
+      if (killed) channelsKilled++;
+      this.#log("warn", "a leg left by a previous process was ended", { ...record, bye, killed });
+      await rm(path, { force: true });
+    }
+    return { found: files.length, byesSent, channelsKilled };
+  }
+
+  // ---- media jobs: one FreeSWITCH application at a time per endpoint ----
+
+  #enqueue(leg: Leg, job: Job): void {
+    if (job.kind === "play") {
+      leg.playbackIds.add(job.playbackId);
+      job.arg.catch(() => undefined);
+    }
+    leg.queue.push(job);
+    // A prompt interrupts hold music, which resumes after it.
+    if (leg.holdPlaying) void this.#break(leg);
+    else this.#pump(leg);
+  }
+
+  #pump(leg: Leg): void {
+    if (leg.pumping || leg.status !== "answered" || !leg.ep) return;
+    leg.pumping = true;
+    void this.#runJobs(leg).finally(() => {
+      leg.pumping = false;
+    });
+  }
+
+  async #runJobs(leg: Leg): Promise<void> {
+    const ep = leg.ep;
+    if (!ep) return;
+    while (leg.status === "answered" && !this.#closed) {
+      const job = leg.queue.shift();
+      if (job) {
+        leg.current = job;
+        await this.#runJob(leg, ep, job);
+        delete leg.current;
+        continue;
+      }
+      if (!leg.hold || leg.bridgedTo !== undefined) return;
+      const hold = leg.hold;
+      let arg: string;
+      try {
+        arg = await hold;
+      } catch (err) {
+        this.#log("warn", "hold music unavailable", { channelId: leg.id, error: describe(err) });
+        if (leg.hold === hold) delete leg.hold;
+        continue;
+      }
+      if (leg.hold !== hold || leg.queue.length > 0) continue;
+      leg.holdPlaying = true;
+      leg.holdCurrent = hold;
+      const started = this.#clock.now();
+      try {
+        await ep.play(arg);
+      } catch (err) {
+        this.#log("warn", "hold music failed", { channelId: leg.id, error: describe(err) });
+        if (leg.hold === hold) delete leg.hold;
+      } finally {
+        leg.holdPlaying = false;
+      }
+      // A file that ends at once (empty, unreadable) must not spin: give up on it.
+      if (leg.hold === hold && leg.queue.length === 0 && this.#clock.now() - started < 50) {
+        this.#log("warn", "hold music ended at once: stopped", { channelId: leg.id });
+        delete leg.hold;
+      }
+    }
+  }
+
+  async #runJob(leg: Leg, ep: Mrf.Endpoint, job: Job): Promise<void> {
+    if (job.kind === "play") {
+      try {
+        const arg = await job.arg;
+        if (!job.stopped && leg.status === "answered") await ep.play(arg);
+      } catch (err) {
+        // A prompt that cannot be played is skipped (the call goes on); it still "finishes".
+        this.#log("warn", "playback failed", {
+          channelId: leg.id,
+          playbackId: job.playbackId,
+          error: describe(err),
+        });
+      }
+      if (!job.stopped && leg.status === "answered")
+        this.#emit({
+          type: "playbackFinished",
+          channelId: leg.id,
+          playbackId: job.playbackId,
+          at: this.#now(),
+        });
+      return;
+    }
+    try {
+      await ep.record(job.path, { timeLimitSecs: Math.max(1, Math.round(job.maxSec)) });
+    } catch (err) {
+      this.#log("warn", "voicemail recording failed", { channelId: leg.id, error: describe(err) });
+    }
+    if (!job.finished && leg.status === "answered") {
+      job.finished = true;
+      this.#emit({
+        type: "recordingFinished",
+        channelId: leg.id,
+        recordingId: job.recordingId,
+        at: this.#now(),
+      });
+    }
+  }
+
+  /** Stops what the endpoint is playing now (FreeSWITCH `uuid_break`). */
+  async #break(leg: Leg): Promise<void> {
+    const ep = leg.ep;
+    if (!ep || leg.status === "ended") return;
+    await ep.api("uuid_break", ep.uuid).catch(() => undefined);
+  }
+
+  // ---- plumbing ----
+
+  #media(): Mrf.MediaServer {
+    if (!this.#ms) throw new Error("drachtio driver not started (call start())");
+    return this.#ms;
+  }
+
+  #live(channelId: string): Leg | undefined {
+    const leg = this.#legs.get(channelId);
+    return leg && leg.status !== "ended" ? leg : undefined;
+  }
+
+  /** Media needs an answered leg (no early media). */
+  #answered(channelId: string): Leg | undefined {
+    const leg = this.#live(channelId);
+    return leg?.status === "answered" ? leg : undefined;
+  }
+
+  #after(ms: number, fn: () => void): AbortController {
+    const ac = new AbortController();
+    this.#clock.sleep(ms, ac.signal).then(
+      () => {
+        if (!this.#closed) fn();
+      },
+      () => undefined,
+    );
+    return ac;
+  }
+
+  #now(): number {
+    return this.#clock.now();
+  }
+
+  #emit(event: DriverEvent): void {
+    if (this.#closed) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.#log("error", "driver event listener threw", { error: describe(err) });
+      }
+    }
+  }
+
+  #disconnect(): void {
+    try {
+      this.#ms?.disconnect();
+    } catch {
+      // Already gone.
+    }
+    try {
+      this.#srf.disconnect();
+    } catch {
+      // Already gone.
+    }
+    this.#routeServer?.close();
+  }
+}
+
+/** drachtio-server's `--http-handler`: every new request is routed to this driver's listening port. */
+function serveRoute(host: string, port: number, appPort: number): Promise<Server> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ action: "route", data: { uri: `${host}:${appPort}` } }));
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+/**
+ * FreeSWITCH's SDP for the endpoint: drachtio-fsmrf reads it from the channel when the event socket connects,
+ * which for an offer answered later (our `uuid_answer`) is still empty; the 200 OK FreeSWITCH sent has it.
+ */
+function localSdp(ep: Mrf.Endpoint): string {
+  return ep.local.sdp || ep.dialog.remote.sdp;
+}
+
+/** drachtio-server's id of a dialog (drachtio-srf's Dialog#id, not in its type declarations). */
+function dialogId(dialog: Srf.Dialog): string {
+  return (dialog as unknown as { id: string }).id;
+}
+
+/** BYE; a dialog the server already forgot (the other side hung up at the same moment) is fine. */
+function bye(dialog: Srf.Dialog): void {
+  const p = dialog.destroy() as unknown;
+  if (p instanceof Promise) p.catch(() => undefined);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function sipStatus(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+function sipReason(err: unknown): string {
+  const reason = (err as { reason?: unknown } | undefined)?.reason;
+  return typeof reason === "string" ? reason : "";
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Recording ids become file names: anything but letters, digits, `-`, `_`, `.` is replaced. */
+function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, "_");
+}

@@ -1,0 +1,35 @@
+export {
+  AudioDownloadError,
+  AudioResolver,
+  type AudioResolverOptions,
+  type AudioUse,
+  TtsRenderError,
+} from "./audio.js";
+export {
+  type DrachtioConnectMode,
+  DrachtioDriver,
+  type DrachtioDriverOptions,
+  type DrachtioListenMode,
+  type FreeswitchConfig,
+  TelephonyConnectError,
+} from "./drachtio-driver.js";
+export {
+  checkDtmfCodes,
+  DEFAULT_DTMF_TRANSFER_CODES,
+  DtmfCodeMatcher,
+  type DtmfTransferAction,
+  type DtmfTransferCodes,
+  InvalidDtmfCodesError,
+} from "./dtmf-codes.js";
+export {
+  callerIdUri,
+  contactUri,
+  dtmfFromInfo,
+  InvalidTrunkSourceError,
+  legEndForStatus,
+  NoOutboundGatewayError,
+  plainRtpOffer,
+  type TrunkConfig,
+  TrunkMatcher,
+  uriUser,
+} from "./signalling.js";

@@ -1,0 +1,121 @@
+import { BlockList, isIPv6 } from "node:net";
+import type { Contact, LegEndReason } from "@switchyard/routing-domain";
+
+/**
+ * A final SIP response to an agent leg's INVITE as the domain's leg end reason. 486/600/603: the phone is busy
+ * or declined (the domain's busy fallback); 408/480/487: nobody answered (487 here is a CANCEL the driver did
+ * not send — a proxy or the phone gave up); anything else, including transport errors, failed.
+ */
+export function legEndForStatus(status: number): LegEndReason {
+  if (status === 486 || status === 600 || status === 603) return "busy";
+  if (status === 408 || status === 480 || status === 487) return "noAnswer";
+  return "failed";
+}
+
+/** A trunk: inbound INVITEs whose source address is in one of its CIDRs belong to it. */
+export interface TrunkConfig {
+  readonly name: string;
+  /** Addresses or CIDRs (`10.0.0.0/8`, `127.0.0.1`, `::1/128`). */
+  readonly sources: readonly string[];
+}
+
+export class InvalidTrunkSourceError extends Error {
+  override readonly name = "InvalidTrunkSourceError";
+  constructor(
+    readonly trunk: string,
+    readonly source: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`trunk ${trunk}: "${source}" is not an IP address or CIDR`, options);
+  }
+}
+
+/** Which trunk an INVITE came from, by source address (first match in configuration order). */
+export class TrunkMatcher {
+  readonly #trunks: Array<{ name: string; list: BlockList }>;
+  constructor(trunks: readonly TrunkConfig[]) {
+    this.#trunks = trunks.map((t) => {
+      const list = new BlockList();
+      for (const source of t.sources) {
+        const [address = "", prefix] = source.split("/");
+        const type = isIPv6(address) ? "ipv6" : "ipv4";
+        try {
+          if (prefix === undefined) list.addAddress(address, type);
+          else list.addSubnet(address, Number(prefix), type);
+        } catch (err) {
+          throw new InvalidTrunkSourceError(t.name, source, { cause: err });
+        }
+      }
+      return { name: t.name, list };
+    });
+  }
+  get size(): number {
+    return this.#trunks.length;
+  }
+  match(address: string): string | undefined {
+    const type = isIPv6(address) ? "ipv6" : "ipv4";
+    return this.#trunks.find((t) => t.list.check(address, type))?.name;
+  }
+}
+
+/** The Request-URI an agent leg is sent to. */
+export function contactUri(to: Contact, outboundGateway: string | undefined): string {
+  if (to.kind === "sip")
+    return to.uri.startsWith("sip:") || to.uri.startsWith("sips:") ? to.uri : `sip:${to.uri}`;
+  if (!outboundGateway) throw new NoOutboundGatewayError(to.number);
+  return `sip:${to.number}@${outboundGateway}`;
+}
+
+/** A phone-number contact with no `outbound.gateway` configured to send it to. */
+export class NoOutboundGatewayError extends Error {
+  override readonly name = "NoOutboundGatewayError";
+  constructor(readonly number: string) {
+    super(
+      `cannot dial ${number}: no outbound gateway (sip.outbound.gateway) is configured for phone numbers`,
+    );
+  }
+}
+
+/** The caller id as a SIP URI: a number becomes `sip:<number>@<domain>`; a SIP URI stays as it is. */
+export function callerIdUri(callerId: string, sipDomain: string): string {
+  if (callerId.startsWith("sip:") || callerId.startsWith("sips:")) return callerId;
+  return `sip:${callerId}@${sipDomain}`;
+}
+
+/** The user part of a SIP URI (`sip:+4420@host;x` → `+4420`), or the text itself when it has none. */
+export function uriUser(uri: string): string {
+  const m = /^<?(?:sips?|tel):([^@;>]+)(?:@|;|>|$)/.exec(uri.trim());
+  return m?.[1] ?? uri;
+}
+
+/** The digit of a SIP INFO DTMF body (`application/dtmf-relay` "Signal=5", or `application/dtmf` "5"). */
+export function dtmfFromInfo(contentType: string | undefined, body: string): string | undefined {
+  const type = (contentType ?? "").toLowerCase();
+  const text = body.trim();
+  let digit: string | undefined;
+  if (type.includes("dtmf-relay")) digit = /^\s*Signal\s*=\s*([0-9A-D*#])/im.exec(text)?.[1];
+  else if (type.includes("application/dtmf")) digit = /^([0-9A-D*#])$/i.exec(text)?.[1];
+  return digit?.toUpperCase();
+}
+
+/**
+ * An offer FreeSWITCH made without a remote SDP (an agent leg's endpoint) carries the audio twice — SRTP
+ * (RTP/SAVP with a=crypto) and plain RTP/AVP — when its `rtp_secure_media` is optional. The driver offers
+ * plain RTP only: answering the SRTP line would leave the keys of the later re-INVITE to the endpoint unknown
+ * to the phone (it then hears nothing), and most phones and trunks use RTP/AVP anyway.
+ */
+export function plainRtpOffer(sdp: string): string {
+  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
+  const lines = sdp.split(/\r?\n/);
+  const session: string[] = [];
+  const media: string[][] = [];
+  for (const line of lines) {
+    if (line.startsWith("m=")) media.push([line]);
+    else if (media.length > 0) media.at(-1)!.push(line);
+    else session.push(line);
+  }
+  const plain = media.filter((m) => / RTP\/AVP /.test(m[0]!));
+  if (plain.length === 0 || plain.length === media.length) return sdp;
+  const kept = plain.map((m) => m.filter((l) => !l.startsWith("a=crypto:")));
+  return [...session, ...kept.flat()].join(eol);
+}

@@ -1,0 +1,215 @@
+// Load over real SIP: sipp places 30 calls per second for 30 s into the platform (drachtio-server,
+// FreeSWITCH, the drachtio driver, router, presence, relay), answering sipp agents take them; every call must
+// complete and be terminal in PostgreSQL. Reports calls per second and setup-time percentiles.
+// Heavy (900 calls, ~2 min on 2 cores): outside the default suite; run it with
+//   SWITCHYARD_SIP_LOAD=1 pnpm exec vitest run test/sip/load.e2e.test.ts
+// (SWITCHYARD_SIP_LOAD_CPS / _SEC / _AGENTS change the load).
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
+import { allCalls, type SipPlatform, startSipPlatform, stateOf } from "./platform.js";
+import {
+  type SippAgent,
+  type SippMessage,
+  skipSip,
+  startSippAgent,
+  startSippCallers,
+  waitFor,
+} from "./rig/index.js";
+
+const enabled = process.env.SWITCHYARD_SIP_LOAD === "1";
+if (!enabled) console.warn("SIP load test skipped: set SWITCHYARD_SIP_LOAD=1 to run it (900 calls, ~2 min)");
+const skip = !enabled || skipSip(["drachtio", "freeswitch", "sipp"]);
+const CPS = Number(process.env.SWITCHYARD_SIP_LOAD_CPS ?? 30);
+const SECONDS = Number(process.env.SWITCHYARD_SIP_LOAD_SEC ?? 30);
+const AGENTS = Number(process.env.SWITCHYARD_SIP_LOAD_AGENTS ?? 300);
+const CALLS = CPS * SECONDS;
+
+function percentiles(values: number[]): string {
+  const v = [...values].sort((a, b) => a - b);
+  const at = (q: number) => v[Math.min(v.length - 1, Math.floor(q * v.length))] ?? Number.NaN;
+  return `p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, max ${v.at(-1)} ms (n=${v.length})`;
+}
+
+describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
+  let p: SipPlatform;
+  let failed = false;
+  let agent: SippAgent | undefined;
+
+  beforeAll(async () => {
+    p = await startSipPlatform({ name: "load", freeswitch: { rtpPorts: 2_000, logLevel: "warning" } });
+    await defineConfig(p.e2e, [{ type: "ConfigureAccount", callerIdPassThrough: true }]);
+  });
+
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      failed = true;
+    });
+  });
+
+  afterAll(async () => {
+    await agent?.stop().catch(() => undefined);
+    await p?.close({ keep: failed });
+  });
+
+  it(`${CALLS} calls complete, every one terminal in PostgreSQL`, { timeout: 900_000 }, async () => {
+    agent = await startSippAgent({
+      dir: p.tel.dir,
+      name: "agents",
+      behaviour: { kind: "answer", afterMs: 100 },
+    });
+    const ids = Array.from({ length: AGENTS }, (_, i) => `ld_${i}`);
+    const flow = flowOnNumber("ld_flow", "c", {
+      c: {
+        kind: "connect",
+        target: { kind: "group", groupId: "ld" },
+        callerId: { kind: "caller" },
+        record: "off",
+        branches: { fallback: "bye" },
+      },
+      bye: hangup,
+    });
+    await defineConfig(p.e2e, [
+      ...ids.map((agentId) => ({
+        type: "DefineAgent" as const,
+        agentId,
+        name: agentId,
+        contact: { kind: "sip" as const, uri: agent!.uri(agentId) },
+        wrapUpSec: 0,
+      })),
+      {
+        type: "DefineGroup",
+        groupId: "ld",
+        name: "ld",
+        strategy: "longestIdle",
+        members: ids,
+        ringTimeoutSec: 20,
+      },
+      ...flow.commands,
+    ]);
+    await signIn(p.e2e, ids);
+
+    // Each caller stays 6 s after the platform answers (agent rings 0.1 s, bridge, talk), then hangs up.
+    const run = await startSippCallers({
+      dir: p.tel.dir,
+      name: "callers",
+      target: p.sip,
+      service: flow.number,
+      plan: { holdMs: 6_000, fromUser: "+1666000[call_number]" },
+      calls: CALLS,
+      rate: CPS,
+      limit: CALLS,
+      timeoutSec: SECONDS + 240,
+      events: false,
+    });
+    const result = await run.done;
+    // Every call must become terminal; the numbers are printed whatever happens, then asserted.
+    const terminal = (ev: readonly { type: string }[]) => {
+      const st = stateOf(ev as never);
+      return st.status === "ended" && Object.values(st.legs).every((l) => l.status === "ended");
+    };
+    const calls = await waitFor(
+      `${CALLS} calls terminal in PostgreSQL`,
+      async () => {
+        const all = await allCalls(p);
+        return all.size === CALLS && [...all.values()].every(terminal) ? all : undefined;
+      },
+      // Each try reads the whole event log (slow under load): 120 tries of one read + 1 s.
+      { tries: 120, everyMs: 1_000 },
+    ).catch(() => allCalls(p));
+    const open = [...calls.values()].filter((ev) => !terminal(ev)).length;
+    const agentRun = await agent.stop();
+    agent = undefined;
+
+    // Setup times, from the sipp message logs of callers and agents (one machine clock) and the call streams.
+    type Times = { invite?: number; answered?: number };
+    const byCallId = (
+      messages: SippMessage[],
+      isStart: (m: SippMessage) => boolean,
+      isAnswer: (m: SippMessage) => boolean,
+    ) => {
+      const calls = new Map<string, Times & { from: string }>();
+      for (const m of messages) {
+        const t = calls.get(m.callId) ?? { from: "" };
+        if (isStart(m) && t.invite === undefined) {
+          t.invite = m.at;
+          t.from = m.fromUser;
+        }
+        if (isAnswer(m) && t.answered === undefined) t.answered = m.at;
+        calls.set(m.callId, t);
+      }
+      return calls;
+    };
+    const callerTimes = byCallId(
+      result.messages?.() ?? [],
+      (m) => m.direction === "sent" && m.method === "INVITE",
+      (m) => m.direction === "received" && m.status === 200 && m.cseqMethod === "INVITE",
+    );
+    const agentTimes = byCallId(
+      agentRun.messages?.() ?? [],
+      (m) => m.direction === "received" && m.method === "INVITE",
+      (m) => m.direction === "sent" && m.status === 200 && m.cseqMethod === "INVITE",
+    );
+    const agentByCaller = new Map([...agentTimes.values()].map((t) => [t.from, t]));
+    const toAgentInvite: number[] = [];
+    const toAgentAnswer: number[] = [];
+    const toCallerAnswer: number[] = [];
+    const invites: number[] = [];
+    let answeredCalls = 0;
+    for (const t of callerTimes.values()) {
+      if (t.invite === undefined) continue;
+      invites.push(t.invite);
+      if (t.answered !== undefined) {
+        answeredCalls++;
+        toCallerAnswer.push(t.answered - t.invite);
+      }
+      const a = agentByCaller.get(t.from);
+      if (a?.invite !== undefined) toAgentInvite.push(a.invite - t.invite);
+      if (a?.answered !== undefined) toAgentAnswer.push(a.answered - t.invite);
+    }
+    // Where the time goes: the router (CallStarted → LegOriginateRequested, PostgreSQL commit times) and the
+    // gateway + driver (LegOriginateRequested committed → the agent's sipp receives the INVITE).
+    const routerLatency: number[] = [];
+    const gatewayLatency: number[] = [];
+    for (const ev of calls.values()) {
+      const started = ev.find((e) => e.type === "CallStarted");
+      const originate = ev.find((e) => e.type === "LegOriginateRequested");
+      if (!started || !originate) continue;
+      routerLatency.push(originate.recordedAt.getTime() - started.recordedAt.getTime());
+      const from = (started.data as { from?: string }).from ?? "";
+      const agentInvite = agentByCaller.get(from)?.invite;
+      if (agentInvite !== undefined) gatewayLatency.push(agentInvite - originate.recordedAt.getTime());
+    }
+    const bridge: number[] = [];
+    for (const ev of calls.values()) {
+      const started = ev.find((e) => e.type === "CallStarted")?.data as { at: number } | undefined;
+      const bridged = ev.find((e) => e.type === "LegsBridged")?.data as { at: number } | undefined;
+      if (started && bridged) bridge.push(bridged.at - started.at);
+    }
+    const times = [...invites].sort((a, b) => a - b);
+    const span = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000;
+    const ends = [...calls.values()].map(
+      (ev) =>
+        (ev.find((e) => e.type === "CallEnded")?.data as { reason?: string } | undefined)?.reason ?? "none",
+    );
+    const reasons: Record<string, number> = {};
+    for (const r of ends) reasons[r] = (reasons[r] ?? 0) + 1;
+    console.log(
+      [
+        `sipp: ${result.stats?.created} calls created, ${result.stats?.successful} successful, ${result.stats?.failed} failed, exit ${result.exitCode}`,
+        `offered rate: ${(invites.length / Math.max(span, 1e-9)).toFixed(1)} calls/s over ${span.toFixed(1)} s (target ${CPS}/s)`,
+        `PostgreSQL: ${calls.size} calls started, ${calls.size - open} terminal, ${open} open; CallEnded reasons ${JSON.stringify(reasons)}`,
+        `caller INVITE → caller 200 OK (platform answers into FreeSWITCH): ${percentiles(toCallerAnswer)}`,
+        `caller INVITE → agent INVITE: ${percentiles(toAgentInvite)}`,
+        `caller INVITE → agent 200 OK (agent rings 100 ms): ${percentiles(toAgentAnswer)}`,
+        `CallStarted → LegsBridged (platform clock): ${percentiles(bridge)}`,
+        `  of which router, CallStarted → LegOriginateRequested (commit times): ${percentiles(routerLatency)}`,
+        `  of which gateway, LegOriginateRequested committed → agent INVITE received: ${percentiles(gatewayLatency)}`,
+      ].join("\n"),
+    );
+    expect(result.stats?.created).toBe(CALLS);
+    expect(open).toBe(0);
+    expect(calls.size).toBe(CALLS);
+    expect(answeredCalls).toBe(CALLS);
+    expect(bridge).toHaveLength(CALLS);
+  });
+});

@@ -1,0 +1,273 @@
+// The platform over real SIP for end-to-end tests: relay, agent-presence, router and a media gateway running
+// the drachtio driver, in this process, over the real PostgreSQL and NATS — and drachtio-server + FreeSWITCH
+// from the rig on private loopback ports. Real SIP needs real time: the clock runs at speed 1.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { start as startPresence } from "@switchyard/agent-presence";
+import { connectBus } from "@switchyard/bus";
+import { systemClock } from "@switchyard/clock";
+import { presenceBucket } from "@switchyard/contracts";
+import { dropSchema, openEventStore, type RecordedEvent } from "@switchyard/event-store";
+import {
+  DrachtioDriver,
+  type DrachtioDriverOptions,
+  gatewayStateBucket,
+  type MediaGateway,
+  start as startGateway,
+} from "@switchyard/media-gateway";
+import { start as startRelay } from "@switchyard/relay";
+import { type Router, type RouterConfig, start as startRouter } from "@switchyard/router";
+import type { CallEvent, CallState } from "@switchyard/routing-domain";
+import { foldCall } from "@switchyard/routing-domain";
+import { checkTerminal, DATABASE_URL, type E2EPlatform, type EndedCall, NATS_URL } from "../e2e/harness.js";
+import type { GatewayProcessConfig } from "./gateway-process.js";
+import { ManagedProcess, startTelephony, type Telephony, waitFor } from "./rig/index.js";
+
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
+const GATEWAY_MAIN = resolve(import.meta.dirname, "gateway-process.ts");
+
+export const SIP_GATEWAY = "sip";
+
+export interface SipPlatform {
+  readonly schema: string;
+  readonly prefix: string;
+  readonly tel: Telephony;
+  /** drachtio-server's SIP address: callers send their INVITEs here. */
+  readonly sip: { readonly host: string; readonly port: number };
+  readonly mediaDir: string;
+  readonly router: Router;
+  /** The in-process gateway and driver (undefined when the gateway runs as a child process). */
+  gateway: MediaGateway;
+  driver: DrachtioDriver;
+  /** The gateway child process (gatewayProcess: true). */
+  gatewayProcess: ManagedProcess | undefined;
+  /** The test/e2e harness view of this platform (config, sign-in and stream helpers read only its stores). */
+  readonly e2e: E2EPlatform;
+  /** Closes the gateway and its driver (gracefully). */
+  stopGateway(): Promise<void>;
+  /** gatewayProcess only: SIGKILLs the gateway process, as a crash (drachtio and FreeSWITCH keep running). */
+  killGateway(): Promise<void>;
+  /** Starts a new driver + gateway with the same gateway id (its state bucket survives). */
+  startGateway(): Promise<void>;
+  close(options?: { keep?: boolean }): Promise<void>;
+}
+
+export async function startSipPlatform(
+  options: {
+    name?: string;
+    router?: Partial<RouterConfig>;
+    driver?: Partial<Omit<DrachtioDriverOptions, "clock" | "drachtio" | "freeswitch" | "mediaDir">>;
+    dialplan?: string;
+    gateway?: Pick<Parameters<typeof startGateway>[0], "transferTargets">;
+    freeswitch?: { rtpPorts?: number; logLevel?: "debug" | "info" | "notice" | "warning" | "err" };
+    /** Run the media gateway (drachtio driver) in a child process, so a test can kill it. */
+    gatewayProcess?: boolean;
+  } = {},
+): Promise<SipPlatform> {
+  const id = randomBytes(4).toString("hex");
+  const schema = `sip_${id}`;
+  const prefix = `tsip${id}`;
+  const clock = systemClock;
+  const tel = await startTelephony({
+    name: options.name ?? "platform",
+    ...(options.dialplan ? { dialplan: options.dialplan } : {}),
+    ...(options.freeswitch ? { freeswitch: options.freeswitch } : {}),
+  });
+  const mediaDir = join(tel.dir, "media");
+  mkdirSync(mediaDir, { recursive: true });
+  const eventStore = await openEventStore({ url: DATABASE_URL, schema, poolSize: 8 });
+  const bus = await connectBus({ url: NATS_URL, prefix, name: "sip-e2e" });
+  const relay = await startRelay({ eventStore, bus, pollIntervalMs: 10, log: () => {} });
+  const presence = await startPresence({ eventStore, bus, clock });
+  const router = await startRouter({ eventStore, bus, clock, gatewayId: SIP_GATEWAY, ...options.router });
+  let gatewayStarts = 0;
+  const newDriver = () =>
+    new DrachtioDriver({
+      clock,
+      drachtio: {
+        mode: "connect",
+        host: tel.drachtio.host,
+        port: tel.drachtio.port,
+        secret: tel.drachtio.secret,
+      },
+      freeswitch: {
+        address: tel.freeswitch.address,
+        port: tel.freeswitch.port,
+        secret: tel.freeswitch.secret,
+        listenAddress: "127.0.0.1",
+      },
+      sipDomain: "127.0.0.1",
+      mediaDir,
+      log: () => {},
+      ...options.driver,
+    });
+  const platform: SipPlatform = {
+    schema,
+    prefix,
+    tel,
+    sip: { host: "127.0.0.1", port: tel.drachtio.sipPort },
+    mediaDir,
+    router,
+    gateway: undefined as unknown as MediaGateway,
+    driver: undefined as unknown as DrachtioDriver,
+    gatewayProcess: undefined,
+    // Only eventStore, bus, clock and prefix are read by the harness helpers used with it (defineConfig,
+    // signIn, presenceOf, endedCall); the simulated driver fields are never touched.
+    e2e: {
+      schema,
+      prefix,
+      eventStore,
+      bus,
+      clock,
+      realStart: clock.now(),
+      startAt: clock.now(),
+      router,
+    } as unknown as E2EPlatform,
+    async startGateway() {
+      if (options.gatewayProcess) {
+        const config: GatewayProcessConfig = {
+          natsUrl: NATS_URL,
+          prefix,
+          gatewayId: SIP_GATEWAY,
+          drachtio: { host: tel.drachtio.host, port: tel.drachtio.port, secret: tel.drachtio.secret },
+          freeswitch: {
+            address: tel.freeswitch.address,
+            port: tel.freeswitch.port,
+            secret: tel.freeswitch.secret,
+          },
+          mediaDir,
+        };
+        const logFile = join(tel.dir, `gateway-${++gatewayStarts}.log`);
+        const proc = new ManagedProcess({
+          name: "gateway",
+          command: process.execPath,
+          args: ["--import", "tsx", GATEWAY_MAIN, JSON.stringify(config)],
+          cwd: REPO_ROOT,
+          logFile,
+        });
+        platform.gatewayProcess = proc;
+        await waitFor(`gateway process ready (log ${logFile})`, () => {
+          if (!proc.running) throw new Error(`gateway process exited (${proc.exitCode}); see ${logFile}`);
+          return readFileSync(logFile, "utf8").includes("gateway ready") ? true : undefined;
+        });
+        return;
+      }
+      const driver = newDriver();
+      await driver.start();
+      platform.driver = driver;
+      platform.gateway = await startGateway({
+        bus,
+        clock,
+        driver,
+        gatewayId: SIP_GATEWAY,
+        log: () => {},
+        ...options.gateway,
+      });
+    },
+    async stopGateway() {
+      if (platform.gatewayProcess) {
+        await platform.gatewayProcess.stop("SIGTERM", 10_000);
+        return;
+      }
+      await platform.gateway[Symbol.asyncDispose]();
+      await platform.driver.close();
+    },
+    async killGateway() {
+      const proc = platform.gatewayProcess;
+      if (!proc) throw new Error("killGateway needs gatewayProcess: true");
+      proc.killGroup("SIGKILL");
+      await proc.exited;
+    },
+    async close({ keep = false } = {}) {
+      await platform.gatewayProcess?.stop("SIGTERM", 10_000);
+      await Promise.resolve(platform.gateway?.[Symbol.asyncDispose]()).catch(() => undefined);
+      await platform.driver?.close().catch(() => undefined);
+      await router[Symbol.asyncDispose]();
+      await presence[Symbol.asyncDispose]();
+      await relay[Symbol.asyncDispose]();
+      const jsm = await bus.connection.jetstreamManager();
+      await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
+      await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, SIP_GATEWAY)}`).catch(() => false);
+      await bus.deleteStreams();
+      await bus.close();
+      await eventStore.close();
+      await dropSchema(DATABASE_URL, schema);
+      await tel.stop({ keep });
+    },
+  };
+  await platform.startGateway();
+  return platform;
+}
+
+/**
+ * Every call stream in the platform's schema, read from PostgreSQL now. (Not `readAll`: a log follower only
+ * reads below the cluster-wide snapshot xmin, which other suites' open transactions hold back.)
+ */
+export async function allCalls(p: SipPlatform): Promise<Map<string, RecordedEvent[]>> {
+  const rows = await p.e2e.eventStore.db
+    .selectFrom("events")
+    .select([
+      "position",
+      "stream_id",
+      "stream_version",
+      "event_id",
+      "type",
+      "data",
+      "recorded_at",
+      "transaction_id",
+    ])
+    .where("stream_id", "like", "call-%")
+    .orderBy("stream_id")
+    .orderBy("stream_version")
+    .execute();
+  const calls = new Map<string, RecordedEvent[]>();
+  for (const r of rows) {
+    const callId = r.stream_id.slice(5);
+    const list = calls.get(callId) ?? [];
+    list.push({
+      position: BigInt(r.position),
+      streamId: r.stream_id,
+      streamVersion: r.stream_version,
+      eventId: r.event_id,
+      type: r.type,
+      data: r.data,
+      metadata: {},
+      recordedAt: r.recorded_at,
+      transactionId: BigInt(r.transaction_id),
+    });
+    calls.set(callId, list);
+  }
+  return calls;
+}
+
+/** The id of the call whose caller is `from` (the sipp caller's From user), once it started. */
+export async function callFrom(p: SipPlatform, from: string): Promise<string> {
+  return waitFor(`a call from ${from}`, async () => {
+    for (const [callId, events] of await allCalls(p)) {
+      const started = events.find((e) => e.type === "CallStarted");
+      if ((started?.data as { from?: string } | undefined)?.from === from) return callId;
+    }
+    return undefined;
+  });
+}
+
+export function stateOf(events: readonly RecordedEvent[]): CallState {
+  return foldCall(events as unknown as CallEvent[]);
+}
+
+/** Waits until the call ended with every leg down, then checks its stream (one CallEnded, nothing after). */
+export async function terminalCall(p: SipPlatform, callId: string, tries = 600): Promise<EndedCall> {
+  const events = await waitFor(
+    `call ${callId} to end`,
+    async () => {
+      const ev = await p.e2e.eventStore.store.readStream(`call-${callId}`);
+      const state = stateOf(ev);
+      return state.status === "ended" && Object.values(state.legs).every((l) => l.status === "ended")
+        ? ev
+        : undefined;
+    },
+    { tries, everyMs: 100 },
+  );
+  return checkTerminal(callId, events);
+}

@@ -1,0 +1,464 @@
+// sipp scenario XML for the rig's callers (UAC) and agents (UAS). Every scenario appends one line per event of
+// a call to an events file through <exec> (sipp's own message log is buffered until it exits, and tests need
+// to see a CANCEL or an answer while the run goes on): `<epoch ms>\t<call id>\t<event>\t<detail>`.
+import { join } from "node:path";
+import { SIPP_PCAP_DIR } from "./tools.js";
+
+export type DtmfMode = "info" | "rfc2833";
+
+export interface DtmfPlan {
+  /** Wait after the call is answered (ms). */
+  readonly afterMs: number;
+  readonly digits: string;
+  readonly mode: DtmfMode;
+  /** Gap between digits (ms). */
+  readonly gapMs?: number;
+}
+
+/** What a sipp agent (UAS) does with each INVITE. */
+export type AgentBehaviour =
+  | {
+      readonly kind: "answer";
+      /** Ringing time before the 200 OK; a CANCEL in that time ends the call (200 + 487). */
+      readonly afterMs: number;
+      /** Hang up (BYE) this long after the ACK unless the other side hangs up first; default: wait for BYE. */
+      readonly holdMs?: number;
+      readonly dtmf?: readonly DtmfPlan[];
+    }
+  | { readonly kind: "reject"; readonly status: number; readonly afterMs?: number }
+  | { readonly kind: "never-answer" };
+
+export interface CallerPlan {
+  /** How long to wait for the final response (ms). */
+  readonly answerTimeoutMs?: number;
+  /** After the answer: hang up after this long unless the far end hangs up first (ms). */
+  readonly holdMs: number;
+  /** Cancel the INVITE this long after sending it when no final response came (hang up while ringing). */
+  readonly cancelAfterMs?: number;
+  readonly dtmf?: readonly DtmfPlan[];
+  /** From user part; sipp keywords allowed (default `+1999000[call_number]`, unique per call). */
+  readonly fromUser?: string;
+}
+
+const SDP = `v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=sendrecv`;
+
+/**
+ * The shell script <exec> runs to append an event line. sipp passes the command to `sh -c` as written (no XML
+ * entity decoding, and \n becomes \r\n), so redirections live in this script, not in the scenario.
+ */
+export const EVENT_SCRIPT = `#!/bin/sh
+# usage: event.sh <events file> <call id> <event> [detail]
+printf '%s\\t%s\\t%s\\t%s\\n' "$(date +%s%3N)" "$2" "$3" "$4" >> "$1"
+`;
+
+/**
+ * The <exec> appending one event line (detail single-quoted: header values hold < > ; characters). Events sit
+ * in the <action> of the <recv> they describe where there is one: a separate <nop> step opens a window in which
+ * a message arriving (an ACK right after our 200 OK) is "unexpected" and aborts the call.
+ */
+function act(eventsFile: string | undefined, name: string, detail = ""): string {
+  // Without an events file (load runs: a shell per event is too dear at 30 calls/s) the step only logs
+  // (written with -trace_logs alone); timings then come from the message log.
+  if (eventsFile === undefined) return `<log message="[call_id] ${name}"/>`;
+  const safe = detail.replace(/'/g, "");
+  const script = eventsFile.replace(/[^/]+$/, "event.sh");
+  return `<exec command="sh ${script} ${eventsFile} '[call_id]' '${name}' '${safe}'"/>`;
+}
+
+function event(eventsFile: string | undefined, name: string, detail = ""): string {
+  return `<nop><action>${act(eventsFile, name, detail)}</action></nop>`;
+}
+
+const pcapFor = (digit: string): string => {
+  const name = digit === "*" ? "star" : digit === "#" ? "pound" : digit;
+  return join(SIPP_PCAP_DIR, `dtmf_2833_${name}.pcap`);
+};
+
+/** DTMF after the answer, as INFO (application/dtmf-relay) requests or RFC 2833 RTP events from sipp's pcaps. */
+function dtmfSteps(
+  plans: readonly DtmfPlan[] | undefined,
+  eventsFile: string | undefined,
+  role: "uac" | "uas",
+): string {
+  if (plans === undefined) return "";
+  const steps: string[] = [];
+  let cseq = 10;
+  for (const plan of plans) {
+    steps.push(`<pause milliseconds="${plan.afterMs}"/>`);
+    for (const digit of plan.digits) {
+      steps.push(event(eventsFile, "dtmf-sent", `${plan.mode}:${digit}`));
+      if (plan.mode === "rfc2833") {
+        steps.push(`<nop><action><exec play_pcap_audio="${pcapFor(digit)}"/></action></nop>`);
+      } else {
+        // In-dialog INFO: the UAS side sends it from its own dialog (From/To swapped).
+        const fromTo =
+          role === "uac"
+            ? `From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]`
+            : `From: <sip:agent@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      To: [$remote_from]`;
+        steps.push(`<send><![CDATA[
+
+      INFO [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      ${fromTo}
+      Call-ID: [call_id]
+      CSeq: ${cseq++} INFO
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal=${digit}
+      Duration=160
+    ]]></send>
+  <recv response="200"/>`);
+      }
+      steps.push(`<pause milliseconds="${plan.gapMs ?? 300}"/>`);
+    }
+  }
+  return steps.join("\n  ");
+}
+
+export function agentScenario(behaviour: AgentBehaviour, eventsFile: string | undefined): string {
+  const ev = (name: string, detail = "") => event(eventsFile, name, detail);
+  const on = (name: string, detail = "") => act(eventsFile, name, detail);
+  const head = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="switchyard agent ${behaviour.kind}">
+  <recv request="INVITE" crlf="true" rrs="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="remote_from"/>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="invite_cseq"/>
+      <ereg regexp="sip:[^ ]+" search_in="msg" assign_to="ruri"/>
+      <ereg regexp=".*" search_in="hdr" header="P-Asserted-Identity:" assign_to="pai"/>
+      ${on("invite", "[$ruri] | from=[$remote_from] | pai=[$pai]")}
+    </action>
+  </recv>
+  <send><![CDATA[
+
+      SIP/2.0 100 Trying
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>`;
+  const ringing = `<send><![CDATA[
+
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]></send>`;
+  // A CANCEL while ringing: 200 to the CANCEL, 487 to the INVITE, wait for the ACK.
+  const cancelled = `<label id="cancelled"/>
+  <send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+  <send><![CDATA[
+
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [$invite_cseq] INVITE
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="ACK" timeout="10000" ontimeout="end"/>
+  <nop next="end"/>`;
+  const tail = `<label id="end"/>
+  ${ev("end")}
+  <nop><action><log message="[$remote_from] [$invite_cseq]"/></action></nop>
+  <ResponseTimeRepartition value="100, 500, 1000, 2000, 5000"/>
+  <CallLengthRepartition value="1000, 5000, 10000, 30000, 60000"/>
+</scenario>
+`;
+  switch (behaviour.kind) {
+    case "answer": {
+      const hold = `<recv request="BYE" timeout="${behaviour.holdMs ?? 3_600_000}" ontimeout="${behaviour.holdMs === undefined ? "end" : "sendbye"}">
+    <action>${on("bye-received")}</action>
+  </recv>`;
+      return `${head}
+  ${ringing}
+  <recv request="CANCEL" timeout="${Math.max(1, behaviour.afterMs)}" ontimeout="answer" next="cancelled">
+    <action>${on("cancel")}</action>
+  </recv>
+  ${cancelled}
+  <label id="answer"/>
+  <send retrans="500"><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${SDP}
+
+    ]]></send>
+  <recv request="ACK" timeout="32000" ontimeout="end">
+    <action>${on("answered")}</action>
+  </recv>
+  ${dtmfSteps(behaviour.dtmf, eventsFile, "uas")}
+  ${hold}
+  <send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]></send>
+  <nop next="end"/>
+  <label id="sendbye"/>
+  ${ev("bye-sent")}
+  <send retrans="500"><![CDATA[
+
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:agent@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      To: [$remote_from]
+      Call-ID: [call_id]
+      CSeq: 20 BYE
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200" timeout="10000" ontimeout="end"/>
+  ${tail}`;
+    }
+    case "reject": {
+      const wait =
+        behaviour.afterMs === undefined || behaviour.afterMs <= 0
+          ? ""
+          : `${ringing}
+  <recv request="CANCEL" timeout="${behaviour.afterMs}" ontimeout="reject" next="cancelled">
+    <action>${on("cancel")}</action>
+  </recv>
+  ${cancelled}`;
+      return `${head}
+  ${wait}
+  <label id="reject"/>
+  <send><![CDATA[
+
+      SIP/2.0 ${behaviour.status} ${reason(behaviour.status)}
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [$invite_cseq] INVITE
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="ACK" timeout="10000" ontimeout="end">
+    <action>${on("rejected", String(behaviour.status))}</action>
+  </recv>
+  ${tail}`;
+    }
+    case "never-answer":
+      return `${head}
+  ${ringing}
+  <recv request="CANCEL" timeout="600000" ontimeout="end" next="cancelled">
+    <action>${on("cancel")}</action>
+  </recv>
+  ${cancelled}
+  ${tail}`;
+    default: {
+      const never: never = behaviour;
+      throw new Error(`unknown agent behaviour ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function reason(status: number): string {
+  const reasons: Record<number, string> = {
+    480: "Temporarily Unavailable",
+    486: "Busy Here",
+    487: "Request Terminated",
+    500: "Server Internal Error",
+    503: "Service Unavailable",
+    600: "Busy Everywhere",
+    603: "Decline",
+  };
+  return reasons[status] ?? "Rejected";
+}
+
+export function callerScenario(plan: CallerPlan, eventsFile: string | undefined): string {
+  const ev = (name: string, detail = "") => event(eventsFile, name, detail);
+  const on = (name: string, detail = "") => act(eventsFile, name, detail);
+  const fromUser = plan.fromUser ?? "+1999000[call_number]";
+  const answerTimeout = plan.answerTimeoutMs ?? 120_000;
+  // Provisional responses may or may not come; each wait is bounded (sipp arms the timeout of the step it
+  // waits at, so every optional step carries it): with cancelAfterMs the caller CANCELs that long after the
+  // INVITE or the last provisional response. A non-2xx final response is ACKed and logged as "final".
+  const [limit, onTimeout] =
+    plan.cancelAfterMs === undefined ? [answerTimeout, "end"] : [plan.cancelAfterMs, "cancel"];
+  const rejections = [403, 404, 408, 480, 486, 487, 500, 503, 600, 603]
+    .map(
+      (code) => `<recv response="${code}" optional="true" next="rejected">
+    <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/><assignstr assign_to="final_code" value="${code}"/>${on("final", String(code))}</action>
+  </recv>`,
+    )
+    .join("\n  ");
+  const waitFinal = `<recv response="100" optional="true" timeout="${limit}" ontimeout="${onTimeout}"/>
+  <recv response="180" optional="true" timeout="${limit}" ontimeout="${onTimeout}"/>
+  <recv response="183" optional="true" timeout="${limit}" ontimeout="${onTimeout}"/>
+  ${rejections}
+  <recv response="200" rtd="true" rrs="true" timeout="${limit}" ontimeout="${onTimeout}">
+    <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/>${on("answered")}</action>
+  </recv>`;
+  const ackNon2xx = `<send><![CDATA[
+
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-inv-[pid]-[call_number]
+      From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [$to_hdr]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>`;
+  const rejected = `<label id="rejected"/>
+  ${ackNon2xx}
+  <nop next="end"/>`;
+  const cancel =
+    plan.cancelAfterMs === undefined
+      ? ""
+      : `<label id="cancel"/>
+  ${ev("cancel-sent")}
+  <send><![CDATA[
+
+      CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-inv-[pid]-[call_number]
+      From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200" timeout="10000" ontimeout="end"/>
+  <recv response="487" timeout="10000" ontimeout="end">
+    <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/>${on("final", "487")}</action>
+  </recv>
+  ${ackNon2xx}
+  <nop next="end"/>`;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="switchyard caller">
+  <nop><action>
+    <assignstr assign_to="caller" value="${fromUser}"/>
+  </action></nop>
+  ${ev("invite-sent", "[$caller]")}
+  <send retrans="500" start_rtd="true"><![CDATA[
+
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-inv-[pid]-[call_number]
+      From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:[$caller]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${SDP}
+
+    ]]></send>
+  ${waitFinal}
+  <send><![CDATA[
+
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: <sip:[$caller]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  ${dtmfSteps(plan.dtmf, eventsFile, "uac")}
+  <recv request="BYE" timeout="${Math.max(1, plan.holdMs)}" ontimeout="sendbye">
+    <action>${on("bye-received")}</action>
+  </recv>
+  <send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]></send>
+  <nop next="end"/>
+  <label id="sendbye"/>
+  ${ev("bye-sent")}
+  <send retrans="500"><![CDATA[
+
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 30 BYE
+      Contact: <sip:[$caller]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200" timeout="10000" ontimeout="end"/>
+  <nop next="end"/>
+  ${cancel}
+  ${rejected}
+  <label id="end"/>
+  ${ev("end")}
+  <nop><action><log message="[$caller] [$to_hdr] [$final_code]"/></action></nop>
+  <ResponseTimeRepartition value="100, 500, 1000, 2000, 5000"/>
+  <CallLengthRepartition value="1000, 5000, 10000, 30000, 60000"/>
+</scenario>
+`;
+}
