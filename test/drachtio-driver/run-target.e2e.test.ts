@@ -53,7 +53,9 @@ describe.skipIf(skip)("switchyard run --target media-gateway with the drachtio d
         "--media-dir",
         join(tel.dir, "media"),
       ],
-      { stdio: ["ignore", "pipe", "pipe"] },
+      // No DATABASE_URL: the event store is an in-memory PGlite, so this test never touches the shared
+      // PostgreSQL's schemas.
+      { stdio: ["ignore", "pipe", "pipe"], env: withoutDatabase(process.env) },
     );
     let stdout = "";
     let stderr = "";
@@ -87,3 +89,8 @@ describe.skipIf(skip)("switchyard run --target media-gateway with the drachtio d
     expect(await exited).toBe(0);
   });
 });
+
+function withoutDatabase(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _url, DATABASE_SCHEMA: _schema, ...rest } = env;
+  return rest;
+}

@@ -346,13 +346,22 @@ export class DrachtioDriver implements MediaDriver {
     const leg = this.#newLeg(request.channelId, "outbound");
     // The driver's own guard; the router's ring timeout (same length) normally cancels first.
     leg.guard = this.#after(request.timeoutSec * 1000 + this.#graceMs, () => this.#abandon(leg, "noAnswer"));
+    // Accepted now; the endpoint and the INVITE follow without holding the gateway's command consumer
+    // (one command at a time) for a FreeSWITCH round trip: what goes wrong from here ends the leg `failed`.
+    void this.#place(leg, ms, uri, request);
+  }
+
+  async #place(leg: Leg, ms: Mrf.MediaServer, uri: string, request: OriginateRequest): Promise<void> {
     let ep: Mrf.Endpoint;
     try {
       ep = await ms.createEndpoint();
     } catch (err) {
-      this.#legs.delete(leg.id);
-      leg.guard.abort();
-      throw new Error(`FreeSWITCH endpoint for ${leg.id}: ${describe(err)}`, { cause: err });
+      this.#log("warn", "no FreeSWITCH endpoint for an agent leg", {
+        channelId: leg.id,
+        error: describe(err),
+      });
+      this.#end(leg, "failed", `FreeSWITCH endpoint: ${describe(err)}`, {});
+      return;
     }
     if (leg.status === "ended") {
       void ep.destroy().catch(() => undefined);
@@ -364,10 +373,6 @@ export class DrachtioDriver implements MediaDriver {
     const headers: Record<string, string> = {};
     if (which !== "pai") headers.From = `<${caller}>`;
     if (which !== "from") headers["P-Asserted-Identity"] = `<${caller}>`;
-    let sent!: () => void;
-    const accepted = new Promise<void>((r) => {
-      sent = r;
-    });
     void this.#srf
       .createUAC(
         uri,
@@ -377,7 +382,6 @@ export class DrachtioDriver implements MediaDriver {
           cbRequest: ((err: unknown, req: Srf.SrfRequest) => {
             if (err || !req) return;
             leg.invite = req;
-            sent();
             // Abandoned while the endpoint was being made: CANCEL as soon as there is something to cancel.
             if (leg.abandoned) this.#sendCancel(leg);
           }) as unknown as (req: Srf.SrfRequest) => void,
@@ -413,7 +417,6 @@ export class DrachtioDriver implements MediaDriver {
           this.#pump(leg);
         },
         (err: unknown) => {
-          sent();
           if (leg.status === "ended") return;
           const status = sipStatus(err);
           const reason = leg.abandoned ?? (status === undefined ? "failed" : legEndForStatus(status));
@@ -425,7 +428,6 @@ export class DrachtioDriver implements MediaDriver {
           );
         },
       );
-    await accepted;
   }
 
   async cancel(channelId: string, reason: string): Promise<void> {
