@@ -12,14 +12,16 @@ describe("generated admin API code", () => {
   });
 
   it("packs error details into a google.rpc.Status", () => {
-    const detail = BadRequest.encode({
-      fieldViolations: [{ field: "agent_id", description: "empty", reason: "REQUIRED" }],
-    }).finish();
+    const detail = BadRequest.encode(
+      BadRequest.fromPartial({
+        fieldViolations: [{ field: "agent_id", description: "empty", reason: "REQUIRED" }],
+      }),
+    ).finish();
     const status = Status.decode(
       Status.encode({
         code: 3,
         message: "bad",
-        details: [{ typeUrl: "type.googleapis.com/google.rpc.BadRequest", value: detail }],
+        details: [{ typeUrl: "type.googleapis.com/google.rpc.BadRequest", value: Buffer.from(detail) }],
       }).finish(),
     );
     expect(BadRequest.decode(status.details[0]!.value).fieldViolations[0]!.field).toBe("agent_id");
