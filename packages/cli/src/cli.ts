@@ -54,7 +54,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
         const declared = CONTACT_CENTRE_SECTIONS.some((s) => config.document[s] !== undefined);
         const contactCentre =
           config.configFile !== undefined && declared ? loadContactCentre(config.configFile) : undefined;
-        await using platform = await startPlatform(config, { log: ctx.out });
+        await using platform = await startPlatform(config, { log: ctx.out, flags: ctx.flags, env: ctx.env });
         for (const line of platform.describe()) ctx.out(line);
         if (contactCentre) {
           const written = await appendContactCentre(platform.eventStore, contactCentre);

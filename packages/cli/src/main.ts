@@ -20,6 +20,19 @@ function parse() {
         speed: { type: "string" },
         seed: { type: "string" },
         help: { type: "boolean" },
+        // admin-api and the admin commands
+        "admin-listen": { type: "string" },
+        "admin-anonymous": { type: "string" },
+        server: { type: "string" },
+        token: { type: "string" },
+        json: { type: "boolean" },
+        watch: { type: "boolean" },
+        file: { type: "string", short: "f" },
+        role: { type: "string" },
+        agent: { type: "string" },
+        name: { type: "string" },
+        filter: { type: "string" },
+        yes: { type: "boolean" },
       },
     });
   } catch (error) {

@@ -17,4 +17,7 @@ export interface ApiContext {
 export interface Caller {
   /** e.g. "token:ops" or "anonymous". */
   readonly actor: string;
+  readonly role: "admin" | "supervisor" | "agent" | "readonly";
+  /** Role agent: the agent the caller is. */
+  readonly agentId?: string;
 }

@@ -3,9 +3,27 @@
 import { ServerCredentials } from "@grpc/grpc-js";
 import { type AdminServerConfig, bind, buildServer, ensurePorts, SERVICE_NAMES } from "./server.js";
 
+export {
+  type AuthSettings,
+  authenticator,
+  hashToken,
+  newToken,
+  PermissionDeniedError,
+  ROLES,
+  type Role,
+  type TokenEntry,
+  UnauthenticatedError,
+} from "./auth.js";
 export { ConfigStore } from "./config-store.js";
+export type { Caller } from "./context.js";
 export * from "./errors.js";
 export { type AdminLog, type AdminServerConfig, type Authenticator, SERVICE_NAMES } from "./server.js";
+export {
+  type AdminSettings,
+  AdminSettingsError,
+  DEFAULT_ADMIN_LISTEN,
+  loadAdminSettings,
+} from "./settings.js";
 export { statusDetails, toServiceError } from "./status.js";
 
 export interface AdminApiConfig extends AdminServerConfig {

@@ -1,7 +1,7 @@
 // The gRPC edge: grpc-js server, one handler per RPC (each authenticates, runs the use case, and maps a
 // failure to a status with details), health checking and server reflection.
 import { randomUUID } from "node:crypto";
-import { type handleUnaryCall, Server, type ServerCredentials, type ServerUnaryCall } from "@grpc/grpc-js";
+import { type handleUnaryCall, type Metadata, Server, type ServerCredentials } from "@grpc/grpc-js";
 import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import {
@@ -21,10 +21,12 @@ import { workStreams } from "@switchyard/contracts";
 import type { EventStore } from "@switchyard/event-store";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import * as agents from "./agents.js";
+import { authorize } from "./auth.js";
 import { ConfigStore } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
 import * as flows from "./flows.js";
 import * as groups from "./groups.js";
+import { idFrom } from "./names.js";
 import * as numbers from "./numbers.js";
 import { toServiceError } from "./status.js";
 
@@ -34,8 +36,8 @@ export type AdminLog = (
   fields?: Record<string, unknown>,
 ) => void;
 
-/** Who may call: everyone unauthenticated (local development only), or a bearer-token check. */
-export type Authenticator = (call: ServerUnaryCall<unknown, unknown>) => Caller;
+/** Who is calling, from the request metadata (see auth.ts); throws UnauthenticatedError. */
+export type Authenticator = (metadata: Metadata) => Caller;
 
 export interface AdminServerConfig {
   readonly eventStore: {
@@ -69,13 +71,22 @@ export function buildServer(config: AdminServerConfig): { server: Server; health
     newId: config.newId ?? randomUUID,
   };
 
+  // Each RPC: authenticate, authorize (a permission, or a check that needs the request), then run.
   const unary =
-    <Req, Res>(method: string, fn: Handler<Req, Res>): handleUnaryCall<Req, Res> =>
+    <Req, Res>(
+      method: string,
+      permission: "read" | "configure" | ((request: Req, caller: Caller) => void),
+      fn: Handler<Req, Res>,
+    ): handleUnaryCall<Req, Res> =>
     (call, callback) => {
       const aborted = new AbortController();
       call.on("cancelled", () => aborted.abort());
-      const run = async () =>
-        fn(call.request, config.authenticate(call as ServerUnaryCall<unknown, unknown>), aborted.signal);
+      const run = async () => {
+        const caller = config.authenticate(call.metadata);
+        if (typeof permission === "string") authorize(caller, permission);
+        else permission(call.request, caller);
+        return fn(call.request, caller, aborted.signal);
+      };
       run().then(
         (response) => callback(null, response),
         (error: unknown) => {
@@ -90,88 +101,104 @@ export function buildServer(config: AdminServerConfig): { server: Server; health
     };
 
   const empty = {};
+  const ownStatus = (c: Caller, name: string) => authorize(c, "agentStatus", [idFrom("agents", name)]);
   const agentService: AgentServiceServer = {
-    createAgent: unary("CreateAgent", (r, c) => agents.createAgent(ctx, c, r)),
-    getAgent: unary("GetAgent", (r) => agents.getAgent(ctx, r.name)),
-    listAgents: unary("ListAgents", async (r) => {
+    createAgent: unary("CreateAgent", "configure", (r, c) => agents.createAgent(ctx, c, r)),
+    getAgent: unary("GetAgent", "read", (r) => agents.getAgent(ctx, r.name)),
+    listAgents: unary("ListAgents", "read", async (r) => {
       const page = await agents.listAgents(ctx, r);
       return { agents: [...page.items], nextPageToken: page.nextPageToken };
     }),
-    updateAgent: unary("UpdateAgent", (r, c) =>
+    updateAgent: unary("UpdateAgent", "configure", (r, c) =>
       agents.updateAgent(ctx, c, { ...r, updateMask: r.updateMask }),
     ),
-    deleteAgent: unary("DeleteAgent", async (r, c) => {
+    deleteAgent: unary("DeleteAgent", "configure", async (r, c) => {
       await agents.deleteAgent(ctx, c, r);
       return empty;
     }),
-    signInAgent: unary("SignInAgent", (r, _c, s) =>
-      agents.agentInput(ctx, r.name, () => ({ type: "SignIn" }), s),
+    signInAgent: unary(
+      "SignInAgent",
+      (r, c) => ownStatus(c, r.name),
+      (r, _c, s) => agents.agentInput(ctx, r.name, () => ({ type: "SignIn" }), s),
     ),
-    signOutAgent: unary("SignOutAgent", (r, _c, s) =>
-      agents.agentInput(ctx, r.name, () => ({ type: "SignOut" }), s),
+    signOutAgent: unary(
+      "SignOutAgent",
+      (r, c) => ownStatus(c, r.name),
+      (r, _c, s) => agents.agentInput(ctx, r.name, () => ({ type: "SignOut" }), s),
     ),
-    startAgentBreak: unary("StartAgentBreak", (r, _c, s) =>
-      agents.agentInput(
-        ctx,
-        r.name,
-        () => ({ type: "StartBreak", ...(r.reason ? { reason: r.reason.slice(0, 200) } : {}) }),
-        s,
-      ),
+    startAgentBreak: unary(
+      "StartAgentBreak",
+      (r, c) => ownStatus(c, r.name),
+      (r, _c, s) =>
+        agents.agentInput(
+          ctx,
+          r.name,
+          () => ({ type: "StartBreak", ...(r.reason ? { reason: r.reason.slice(0, 200) } : {}) }),
+          s,
+        ),
     ),
-    endAgentBreak: unary("EndAgentBreak", (r, _c, s) =>
-      agents.agentInput(ctx, r.name, () => ({ type: "EndBreak" }), s),
+    endAgentBreak: unary(
+      "EndAgentBreak",
+      (r, c) => ownStatus(c, r.name),
+      (r, _c, s) => agents.agentInput(ctx, r.name, () => ({ type: "EndBreak" }), s),
     ),
-    endAgentWrapUp: unary("EndAgentWrapUp", (r, _c, s) =>
-      agents.agentInput(ctx, r.name, agents.endWrapUpInput, s),
+    endAgentWrapUp: unary(
+      "EndAgentWrapUp",
+      (r, c) => ownStatus(c, r.name),
+      (r, _c, s) => agents.agentInput(ctx, r.name, agents.endWrapUpInput, s),
     ),
   };
 
   const groupService: GroupServiceServer = {
-    createGroup: unary("CreateGroup", (r, c) => groups.createGroup(ctx, c, r)),
-    getGroup: unary("GetGroup", (r) => groups.getGroup(ctx, r.name)),
-    listGroups: unary("ListGroups", async (r) => {
+    createGroup: unary("CreateGroup", "configure", (r, c) => groups.createGroup(ctx, c, r)),
+    getGroup: unary("GetGroup", "read", (r) => groups.getGroup(ctx, r.name)),
+    listGroups: unary("ListGroups", "read", async (r) => {
       const page = await groups.listGroups(ctx, r);
       return { groups: [...page.items], nextPageToken: page.nextPageToken };
     }),
-    updateGroup: unary("UpdateGroup", (r, c) => groups.updateGroup(ctx, c, r)),
-    deleteGroup: unary("DeleteGroup", async (r, c) => {
+    updateGroup: unary("UpdateGroup", "configure", (r, c) => groups.updateGroup(ctx, c, r)),
+    deleteGroup: unary("DeleteGroup", "configure", async (r, c) => {
       await groups.deleteGroup(ctx, c, r);
       return empty;
     }),
   };
 
   const numberService: NumberServiceServer = {
-    createNumber: unary("CreateNumber", (r, c) => numbers.createNumber(ctx, c, r)),
-    getNumber: unary("GetNumber", (r) => numbers.getNumber(ctx, r.name)),
-    listNumbers: unary("ListNumbers", async (r) => {
+    createNumber: unary("CreateNumber", "configure", (r, c) => numbers.createNumber(ctx, c, r)),
+    getNumber: unary("GetNumber", "read", (r) => numbers.getNumber(ctx, r.name)),
+    listNumbers: unary("ListNumbers", "read", async (r) => {
       const page = await numbers.listNumbers(ctx, r);
       return { numbers: [...page.items], nextPageToken: page.nextPageToken };
     }),
-    updateNumber: unary("UpdateNumber", (r, c) => numbers.updateNumber(ctx, c, r)),
-    deleteNumber: unary("DeleteNumber", async (r, c) => {
+    updateNumber: unary("UpdateNumber", "configure", (r, c) => numbers.updateNumber(ctx, c, r)),
+    deleteNumber: unary("DeleteNumber", "configure", async (r, c) => {
       await numbers.deleteNumber(ctx, c, r);
       return empty;
     }),
   };
 
   const flowService: FlowServiceServer = {
-    validateFlow: unary("ValidateFlow", async (r) => ({ problems: await flows.validateFlow(ctx, r) })),
-    createFlowVersion: unary("CreateFlowVersion", (r, c) => flows.createFlowVersion(ctx, c, r)),
-    getFlowVersion: unary("GetFlowVersion", (r) => flows.getFlowVersion(ctx, r.name)),
-    listFlowVersions: unary("ListFlowVersions", async (r) => {
+    validateFlow: unary("ValidateFlow", "read", async (r) => ({
+      problems: await flows.validateFlow(ctx, r),
+    })),
+    createFlowVersion: unary("CreateFlowVersion", "configure", (r, c) => flows.createFlowVersion(ctx, c, r)),
+    getFlowVersion: unary("GetFlowVersion", "read", (r) => flows.getFlowVersion(ctx, r.name)),
+    listFlowVersions: unary("ListFlowVersions", "read", async (r) => {
       const page = await flows.listFlowVersions(ctx, r);
       return { flowVersions: [...page.items], nextPageToken: page.nextPageToken };
     }),
-    publishFlowVersion: unary("PublishFlowVersion", (r, c) => flows.publishFlowVersion(ctx, c, r)),
-    diffFlowVersions: unary("DiffFlowVersions", async (r) => ({
+    publishFlowVersion: unary("PublishFlowVersion", "configure", (r, c) =>
+      flows.publishFlowVersion(ctx, c, r),
+    ),
+    diffFlowVersions: unary("DiffFlowVersions", "read", async (r) => ({
       changes: await flows.diffFlowVersions(ctx, r),
     })),
-    getFlow: unary("GetFlow", (r) => flows.getFlow(ctx, r.name)),
-    listFlows: unary("ListFlows", async (r) => {
+    getFlow: unary("GetFlow", "read", (r) => flows.getFlow(ctx, r.name)),
+    listFlows: unary("ListFlows", "read", async (r) => {
       const page = await flows.listFlows(ctx, r);
       return { flows: [...page.items], nextPageToken: page.nextPageToken };
     }),
-    deleteFlow: unary("DeleteFlow", async (r, c) => {
+    deleteFlow: unary("DeleteFlow", "configure", async (r, c) => {
       await flows.deleteFlow(ctx, c, r);
       return empty;
     }),

@@ -18,6 +18,7 @@ import {
   UnknownGroupError,
   UnknownNumberError,
 } from "@switchyard/routing-domain";
+import { PermissionDeniedError, UnauthenticatedError } from "./auth.js";
 import {
   ConcurrentWriteError,
   EtagMismatchError,
@@ -71,6 +72,15 @@ const resourceInfo = (resourceType: string, resourceName: string, description: s
   );
 
 function classify(error: unknown): Mapped {
+  if (error instanceof UnauthenticatedError)
+    return { code: status.UNAUTHENTICATED, message: error.message, reason: "UNAUTHENTICATED" };
+  if (error instanceof PermissionDeniedError)
+    return {
+      code: status.PERMISSION_DENIED,
+      message: error.message,
+      reason: "PERMISSION_DENIED",
+      metadata: { permission: error.permission },
+    };
   if (error instanceof InvalidRequestError)
     return {
       code: status.INVALID_ARGUMENT,

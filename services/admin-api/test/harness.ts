@@ -49,7 +49,7 @@ export async function startHarness(
   const api = await start({
     eventStore,
     bus,
-    authenticate: options.authenticate ?? (() => ({ actor: "test" })),
+    authenticate: options.authenticate ?? (() => ({ actor: "test", role: "admin" })),
     ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
     log: (level, message, fields) => {
       if (level === "error") console.error(message, fields);
