@@ -42,7 +42,7 @@ export interface AdminApi extends AsyncDisposable {
 
 export async function start(config: AdminApiConfig): Promise<AdminApi> {
   await ensurePorts(config.bus);
-  const { server, health } = buildServer(config);
+  const { server, health, endWatches } = buildServer(config);
   const address = config.address ?? "127.0.0.1:0";
   const port = await bind(server, address, config.credentials ?? ServerCredentials.createInsecure());
   health.setStatus("", "SERVING");
@@ -53,6 +53,7 @@ export async function start(config: AdminApiConfig): Promise<AdminApi> {
     target: `${host}:${port}`,
     [Symbol.asyncDispose]: async () => {
       health.setStatus("", "NOT_SERVING");
+      endWatches();
       await new Promise<void>((resolve) =>
         server.tryShutdown(() => {
           resolve();

@@ -8,6 +8,8 @@ import {
   type AgentServiceServer,
   AgentServiceService,
   adminDescriptorSet,
+  type CallServiceServer,
+  CallServiceService,
   type FlowServiceServer,
   FlowServiceService,
   type GroupServiceServer,
@@ -18,10 +20,12 @@ import {
 import type { Bus } from "@switchyard/bus";
 import { type Clock, systemClock } from "@switchyard/clock";
 import { workStreams } from "@switchyard/contracts";
-import type { EventStore } from "@switchyard/event-store";
+import { type Checkpoint, type EventStore, START } from "@switchyard/event-store";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import * as agents from "./agents.js";
 import { authorize } from "./auth.js";
+import { CallIndex } from "./call-index.js";
+import * as calls from "./calls.js";
 import { ConfigStore } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
 import * as flows from "./flows.js";
@@ -57,11 +61,20 @@ export const SERVICE_NAMES = [
   "switchyard.admin.v1.GroupService",
   "switchyard.admin.v1.FlowService",
   "switchyard.admin.v1.NumberService",
+  "switchyard.admin.v1.CallService",
 ] as const;
+
+/** How often a watch looks for newly recorded events when it has seen them all. */
+const WATCH_POLL_MS = 50;
 
 type Handler<Req, Res> = (request: Req, caller: Caller, signal: AbortSignal) => Promise<Res>;
 
-export function buildServer(config: AdminServerConfig): { server: Server; health: HealthImplementation } {
+export function buildServer(config: AdminServerConfig): {
+  server: Server;
+  health: HealthImplementation;
+  /** Ends every open watch stream (before a shutdown, which waits for open calls). */
+  endWatches(): void;
+} {
   const log = config.log ?? (() => undefined);
   const ctx: ApiContext = {
     store: config.eventStore.store,
@@ -204,6 +217,84 @@ export function buildServer(config: AdminServerConfig): { server: Server; health
     }),
   };
 
+  const index = new CallIndex(ctx.store);
+  const watches = new Set<() => void>();
+  const callService: CallServiceServer = {
+    getCall: unary("GetCall", "read", (r) => calls.getCall(ctx, r.name)),
+    listCalls: unary("ListCalls", "read", (r) => calls.listCalls(index, r)),
+    hangUpCall: unary(
+      "HangUpCall",
+      () => undefined,
+      (r, c, s) => calls.hangUpCall(ctx, c, r, s),
+    ),
+    startTransfer: unary(
+      "StartTransfer",
+      () => undefined,
+      (r, c, s) => calls.startTransfer(ctx, c, r, s),
+    ),
+    completeTransfer: unary(
+      "CompleteTransfer",
+      () => undefined,
+      (r, c, s) => calls.endTransfer(ctx, c, r, "CompleteTransfer", s),
+    ),
+    cancelTransfer: unary(
+      "CancelTransfer",
+      () => undefined,
+      (r, c, s) => calls.endTransfer(ctx, c, r, "CancelTransfer", s),
+    ),
+    // Follows the log in commit order from the resume token (or now); each event carries the token to
+    // resume after it, so a client that reconnects misses nothing and sees nothing twice.
+    watchEvents: (call) => {
+      let open = true;
+      const stop = () => {
+        if (!open) return;
+        open = false;
+        watches.delete(stop);
+        call.end();
+      };
+      watches.add(stop);
+      call.on("cancelled", () => {
+        open = false;
+        watches.delete(stop);
+      });
+      const run = async () => {
+        const caller = config.authenticate(call.metadata);
+        authorize(caller, "read");
+        const keep = calls.watchFilter(call.request);
+        let checkpoint: Checkpoint = call.request.resumeToken
+          ? calls.parseResumeToken(call.request.resumeToken)
+          : call.request.fromStart
+            ? START
+            : await index.catchUp();
+        while (open) {
+          const page = await ctx.store.readAll(checkpoint, { limit: 500 });
+          for (const e of page.events) {
+            if (!open) return;
+            checkpoint = { transactionId: e.transactionId, position: e.position };
+            if (!keep(e)) continue;
+            const more = call.write({
+              event: calls.toRecordedEventPb(e),
+              resumeToken: calls.resumeToken(checkpoint),
+            });
+            if (!more) await new Promise((resolve) => call.once("drain", resolve));
+          }
+          if (page.events.length === 0) await new Promise((r) => setTimeout(r, WATCH_POLL_MS));
+        }
+      };
+      run().catch((error: unknown) => {
+        if (!open) return;
+        open = false;
+        watches.delete(stop);
+        const serviceError = toServiceError(error);
+        if (serviceError.internal)
+          log("error", "WatchEvents failed", {
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          });
+        call.emit("error", serviceError);
+      });
+    },
+  };
+
   const maxBytes = config.maxMessageBytes ?? 4 * 1024 * 1024;
   const server = new Server({
     "grpc.max_receive_message_length": maxBytes,
@@ -213,6 +304,7 @@ export function buildServer(config: AdminServerConfig): { server: Server; health
   server.addService(GroupServiceService, groupService);
   server.addService(NumberServiceService, numberService);
   server.addService(FlowServiceService, flowService);
+  server.addService(CallServiceService, callService);
 
   const health = new HealthImplementation({ "": "NOT_SERVING" });
   health.addToServer(server);
@@ -222,7 +314,13 @@ export function buildServer(config: AdminServerConfig): { server: Server; health
     ...loadSync(healthProtoPath),
   };
   new ReflectionService(definitions).addToServer(server);
-  return { server, health };
+  return {
+    server,
+    health,
+    endWatches: () => {
+      for (const stop of [...watches]) stop();
+    },
+  };
 }
 
 /** Declares the work streams the API publishes to (idempotent; the consuming services declare them too). */
