@@ -3,11 +3,19 @@
 // to end — the call's life watched live, then resumed from a position after a disconnect; an agent token
 // refused on another agent's call.
 import { randomUUID } from "node:crypto";
-import { type CallOptions, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type Client,
+  credentials,
+  Metadata,
+  type ServiceError,
+  status,
+} from "@grpc/grpc-js";
 import { type AdminApi, authenticator, hashToken, start as startAdminApi } from "@switchyard/admin-api";
 import {
   Call_State,
   CallServiceClient,
+  QueueServiceClient,
   Transfer,
   Transfer_Mode,
   Transfer_State,
@@ -30,6 +38,7 @@ import {
 let p: E2EPlatform;
 let api: AdminApi;
 let calls: CallServiceClient;
+let queues: QueueServiceClient;
 const TOKENS = { a: randomUUID(), b: randomUUID(), boss: randomUUID() };
 
 beforeAll(async () => {
@@ -47,10 +56,12 @@ beforeAll(async () => {
     }),
   });
   calls = new CallServiceClient(api.target, credentials.createInsecure());
+  queues = new QueueServiceClient(api.target, credentials.createInsecure());
 });
 
 afterAll(async () => {
   calls?.close();
+  queues?.close();
   await api?.[Symbol.asyncDispose]();
   await p?.close();
 });
@@ -62,6 +73,7 @@ const bearer = (token: string) => {
 };
 
 function unary<Req, Res>(
+  client: Client,
   // The generated methods' last overload (request, metadata, options, callback), which inference picks.
   method: (
     r: Req,
@@ -73,7 +85,7 @@ function unary<Req, Res>(
   token: string,
 ): Promise<Res> {
   return new Promise((resolve, reject) =>
-    method.call(calls, request, bearer(token), {}, (e, res) => (e ? reject(e) : resolve(res))),
+    method.call(client, request, bearer(token), {}, (e, res) => (e ? reject(e) : resolve(res))),
   );
 }
 
@@ -128,7 +140,7 @@ describe("admin API on the platform", () => {
     callId = await placeCall(p, { from: "+14155550199", to: flow.number });
     const name = `calls/${callId}`;
     await eventually(async () => {
-      const c = await unary(calls.getCall, { name }, TOKENS.boss).catch(() => undefined);
+      const c = await unary(calls, calls.getCall, { name }, TOKENS.boss).catch(() => undefined);
       return c?.currentAgent === "agents/api_a" ? c : undefined;
     }, "caller connected to A");
 
@@ -138,20 +150,20 @@ describe("admin API on the platform", () => {
       transfer: Transfer.fromPartial({ mode: Transfer_Mode.MODE_WARM, agent: "agents/api_b" }),
       transferId: "",
     };
-    const denied = await failure(unary(calls.startTransfer, request, TOKENS.b));
+    const denied = await failure(unary(calls, calls.startTransfer, request, TOKENS.b));
     expect(denied.code).toBe(status.PERMISSION_DENIED);
-    const started = await unary(calls.startTransfer, request, TOKENS.a);
+    const started = await unary(calls, calls.startTransfer, request, TOKENS.a);
     expect(started.name).toMatch(new RegExp(`^${name}/transfers/`));
     expect([Transfer_State.STATE_RINGING, Transfer_State.STATE_CONSULTING]).toContain(started.state);
 
     const consulting = await eventually(async () => {
-      const c = await unary(calls.getCall, { name }, TOKENS.boss);
+      const c = await unary(calls, calls.getCall, { name }, TOKENS.boss);
       return c.transfer?.state === Transfer_State.STATE_CONSULTING ? c : undefined;
     }, "A consulting B");
     expect(consulting.transfer?.agent).toBe("agents/api_b");
-    const notYours = await failure(unary(calls.completeTransfer, { name: started.name }, TOKENS.b));
+    const notYours = await failure(unary(calls, calls.completeTransfer, { name: started.name }, TOKENS.b));
     expect(notYours.code).toBe(status.PERMISSION_DENIED);
-    const completed = await unary(calls.completeTransfer, { name: started.name }, TOKENS.a);
+    const completed = await unary(calls, calls.completeTransfer, { name: started.name }, TOKENS.a);
     expect(completed.state).toBe(Transfer_State.STATE_COMPLETED);
 
     // Observed end to end: the caller ends up with B (third bridge: caller + consult leg), A released.
@@ -164,12 +176,13 @@ describe("admin API on the platform", () => {
     expect(agentA).toContain("AgentCallEnded");
 
     // The call through the API: every event, and the routing decision with its candidates.
-    const call = await unary(calls.getCall, { name }, TOKENS.a);
+    const call = await unary(calls, calls.getCall, { name }, TOKENS.a);
     expect(call.state).toBe(Call_State.STATE_ENDED);
     expect(call.events.map((e) => e.type)).toEqual(ended.types);
     expect(call.decisions[0]).toMatchObject({ chosen: ["agents/api_a"] });
     expect(call.decisions[0]?.candidates[0]).toMatchObject({ agent: "agents/api_a", chosen: true });
     const listed = await unary(
+      calls,
       calls.listCalls,
       { pageSize: 10, pageToken: "", filter: 'agent = "agents/api_b"' },
       TOKENS.boss,
@@ -211,14 +224,65 @@ describe("admin API on the platform", () => {
     const callId = await placeCall(p, { from: "+14155550198", to: flow.number });
     const name = `calls/${callId}`;
     await eventually(async () => {
-      const c = await unary(calls.getCall, { name }, TOKENS.boss).catch(() => undefined);
+      const c = await unary(calls, calls.getCall, { name }, TOKENS.boss).catch(() => undefined);
       return c?.currentAgent === "agents/api_h" ? c : undefined;
     }, "caller connected");
-    const hungUp = await unary(calls.hangUpCall, { name, reason: "supervisor ended it" }, TOKENS.boss);
+    const hungUp = await unary(calls, calls.hangUpCall, { name, reason: "supervisor ended it" }, TOKENS.boss);
     expect(hungUp.state).toBe(Call_State.STATE_ENDED);
     const ended = await endedCall(p, callId);
     expect(ended.of("CallEnded")[0]?.reason).toBeDefined();
-    const again = await failure(unary(calls.hangUpCall, { name, reason: "" }, TOKENS.boss));
+    const again = await failure(unary(calls, calls.hangUpCall, { name, reason: "" }, TOKENS.boss));
     expect(again.code).toBe(status.FAILED_PRECONDITION);
+  });
+});
+
+describe("queues through the API", () => {
+  it("shows a waiting caller with position and wait, and an empty queue once it is offered", async () => {
+    const { commands, agents } = defineAgents(["api_q"]);
+    const flow = flowOnNumber("api_queue", "c", {
+      c: { kind: "connect", target: { kind: "group", groupId: "api_qg" }, branches: { fallback: "bye" } },
+      bye: hangup,
+    });
+    await defineConfig(p, [
+      ...commands,
+      {
+        type: "DefineGroup",
+        groupId: "api_qg",
+        name: "Queue group",
+        strategy: "longestIdle",
+        members: ["api_q"],
+        ringTimeoutSec: 10,
+        queue: { enabled: true, maxWaitSec: 3_600, maxSize: 5 },
+      },
+      ...flow.commands,
+    ]);
+    await signIn(p, ["api_q"]);
+    p.driver.setPhone(agents.api_q!.number, { kind: "answer", afterSec: 1, talkSec: 600 });
+    const first = await placeCall(p, { from: "+14155550197", to: flow.number });
+    await eventually(async () => {
+      const c = await unary(calls, calls.getCall, { name: `calls/${first}` }, TOKENS.boss).catch(
+        () => undefined,
+      );
+      return c?.currentAgent === "agents/api_q" ? c : undefined;
+    }, "first caller connected");
+    const second = await placeCall(p, { from: "+14155550196", to: flow.number });
+    const queued = await eventually(async () => {
+      const q = await unary(queues, queues.getQueue, { name: "queues/api_qg" }, TOKENS.boss);
+      return q.entries.length === 1 ? q : undefined;
+    }, "second caller queued");
+    expect(queued).toMatchObject({ group: "groups/api_qg", enabled: true, maxSize: 5 });
+    expect(queued.entries[0]).toMatchObject({ call: `calls/${second}`, position: 1 });
+    expect(queued.entries[0]!.waitSeconds).toBeGreaterThanOrEqual(0);
+    const all = await unary(queues, queues.listQueues, { pageSize: 0, pageToken: "" }, TOKENS.boss);
+    expect(all.queues.map((q) => q.name)).toContain("queues/api_qg");
+    // The first call ends: the queued caller is offered to the agent and leaves the queue.
+    await unary(calls, calls.hangUpCall, { name: `calls/${first}`, reason: "" }, TOKENS.boss);
+    await eventually(async () => {
+      const q = await unary(queues, queues.getQueue, { name: "queues/api_qg" }, TOKENS.boss);
+      return q.entries.length === 0 ? q : undefined;
+    }, "queue empty");
+    await unary(calls, calls.hangUpCall, { name: `calls/${second}`, reason: "" }, TOKENS.boss).catch(
+      () => undefined,
+    );
   });
 });

@@ -10,6 +10,7 @@ export * from "./gen/switchyard/admin/v1/calls.js";
 export * from "./gen/switchyard/admin/v1/flows.js";
 export * from "./gen/switchyard/admin/v1/groups.js";
 export * from "./gen/switchyard/admin/v1/numbers.js";
+export * from "./gen/switchyard/admin/v1/queues.js";
 
 /** The encoded FileDescriptorSet of every admin API file and its imports (`buf build`). */
 export function adminDescriptorSet(): Buffer {

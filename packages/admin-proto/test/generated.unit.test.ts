@@ -37,6 +37,7 @@ describe("generated admin API code", () => {
       "switchyard.admin.v1.FlowService",
       "switchyard.admin.v1.GroupService",
       "switchyard.admin.v1.NumberService",
+      "switchyard.admin.v1.QueueService",
     ]);
   });
 });

@@ -16,6 +16,8 @@ import {
   GroupServiceService,
   type NumberServiceServer,
   NumberServiceService,
+  type QueueServiceServer,
+  QueueServiceService,
 } from "@switchyard/admin-proto";
 import type { Bus } from "@switchyard/bus";
 import { type Clock, systemClock } from "@switchyard/clock";
@@ -32,6 +34,7 @@ import * as flows from "./flows.js";
 import * as groups from "./groups.js";
 import { idFrom } from "./names.js";
 import * as numbers from "./numbers.js";
+import * as queues from "./queues.js";
 import { toServiceError } from "./status.js";
 
 export type AdminLog = (
@@ -62,6 +65,7 @@ export const SERVICE_NAMES = [
   "switchyard.admin.v1.FlowService",
   "switchyard.admin.v1.NumberService",
   "switchyard.admin.v1.CallService",
+  "switchyard.admin.v1.QueueService",
 ] as const;
 
 /** How often a watch looks for newly recorded events when it has seen them all. */
@@ -295,6 +299,11 @@ export function buildServer(config: AdminServerConfig): {
     },
   };
 
+  const queueService: QueueServiceServer = {
+    getQueue: unary("GetQueue", "read", (r) => queues.getQueue(ctx, r.name)),
+    listQueues: unary("ListQueues", "read", (r) => queues.listQueues(ctx, r)),
+  };
+
   const maxBytes = config.maxMessageBytes ?? 4 * 1024 * 1024;
   const server = new Server({
     "grpc.max_receive_message_length": maxBytes,
@@ -305,6 +314,7 @@ export function buildServer(config: AdminServerConfig): {
   server.addService(NumberServiceService, numberService);
   server.addService(FlowServiceService, flowService);
   server.addService(CallServiceService, callService);
+  server.addService(QueueServiceService, queueService);
 
   const health = new HealthImplementation({ "": "NOT_SERVING" });
   health.addToServer(server);
