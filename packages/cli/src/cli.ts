@@ -5,12 +5,15 @@ import {
   loadContactCentre,
 } from "@switchyard/contact-centre";
 import { TrafficConfigError } from "@switchyard/simulation";
+import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startPlatform } from "./platform.js";
 import { appendContactCentre } from "./simulate.js";
 
 export interface CliContext {
   readonly command: string;
+  /** Positional arguments after the command (admin commands: verb and id). */
+  readonly args?: readonly string[];
   readonly flags: Readonly<Record<string, string | boolean | undefined>>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly signal: AbortSignal;
@@ -46,7 +49,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
     switch (ctx.command) {
       case "help":
       case "--help":
-        ctx.out(USAGE);
+        ctx.out(`${USAGE}\n\n${ADMIN_USAGE}`);
         return 0;
       case "run": {
         const config = loadRuntimeConfig({ flags: ctx.flags, env: ctx.env });
@@ -70,6 +73,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
       case "simulate":
         return await runSimulate(ctx);
       default:
+        if (isAdminCommand(ctx.command)) return await runAdminCommand(ctx, ctx.args ?? []);
         ctx.err(`switchyard: unknown command "${ctx.command}" (try: switchyard help)`);
         return 2;
     }
@@ -86,7 +90,11 @@ export async function runCli(ctx: CliContext): Promise<number> {
     }
     ctx.err(`switchyard: ${oneLine(error)}`);
     if (ctx.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) ctx.err(error.stack);
-    return error instanceof ConfigError || error instanceof MissingConfigFileError ? 2 : 1;
+    return error instanceof ConfigError ||
+      error instanceof MissingConfigFileError ||
+      error instanceof UsageError
+      ? 2
+      : 1;
   }
 }
 

@@ -32,7 +32,8 @@ function parse() {
         agent: { type: "string" },
         name: { type: "string" },
         filter: { type: "string" },
-        yes: { type: "boolean" },
+        "dry-run": { type: "boolean" },
+        blind: { type: "boolean" },
       },
     });
   } catch (error) {
@@ -46,6 +47,7 @@ const controller = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort(signal));
 process.exitCode = await runCli({
   command: values.help ? "help" : (positionals[0] ?? "run"),
+  args: positionals.slice(1),
   flags: values,
   env: process.env,
   signal: controller.signal,

@@ -75,6 +75,17 @@ export function toAgent(view: ConfigView, agent: AgentConfig, live: AgentLive): 
   });
 }
 
+/** An agent's definition as a message (no live status, no etag): what `switchyard apply` sends. */
+export const agentDefinitionPb = (agent: AgentConfig): Agent =>
+  Agent.fromPartial({
+    name: nameOf("agents", agent.agentId),
+    displayName: agent.name,
+    ...(agent.contact.kind === "phone"
+      ? { phoneNumber: agent.contact.number }
+      : { sipUri: agent.contact.uri }),
+    wrapUpSeconds: agent.wrapUpSec,
+  });
+
 /** The agent's definition fields, each checked; violations name the request field path. */
 function agentFields(agent: Agent, prefix: string, violations: FieldViolation[]) {
   if (agent.displayName.trim() === "" || agent.displayName.length > MAX_TEXT)

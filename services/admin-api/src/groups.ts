@@ -35,7 +35,10 @@ const FROM_STRATEGY = new Map<StrategyPb, Strategy>(
   Object.entries(STRATEGY).map(([k, v]) => [v, k as Strategy]),
 );
 
-export function toGroup(view: ConfigView, g: GroupConfig): Group {
+/** A group's definition as a message (no etag): what `switchyard apply` sends. */
+export const groupDefinitionPb = (g: GroupConfig): Group => ({ ...toGroup(undefined, g), etag: "" });
+
+export function toGroup(view: ConfigView | undefined, g: GroupConfig): Group {
   return Group.fromPartial({
     name: nameOf("groups", g.groupId),
     displayName: g.name,
@@ -55,7 +58,7 @@ export function toGroup(view: ConfigView, g: GroupConfig): Group {
     ...(g.missedOfferCooldownSec === undefined
       ? {}
       : { missedOfferCooldownSeconds: g.missedOfferCooldownSec }),
-    etag: etagOf(view, resourceKey("group", g.groupId)),
+    etag: view === undefined ? "" : etagOf(view, resourceKey("group", g.groupId)),
   });
 }
 

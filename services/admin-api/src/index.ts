@@ -3,6 +3,7 @@
 import { ServerCredentials } from "@grpc/grpc-js";
 import { type AdminServerConfig, bind, buildServer, ensurePorts, SERVICE_NAMES } from "./server.js";
 
+export { agentDefinitionPb } from "./agents.js";
 export {
   type AuthSettings,
   authenticator,
@@ -17,6 +18,8 @@ export {
 export { ConfigStore } from "./config-store.js";
 export type { Caller } from "./context.js";
 export * from "./errors.js";
+export { fromFlowSpec, toFlowSpec } from "./flow-spec.js";
+export { groupDefinitionPb } from "./groups.js";
 export { type AdminLog, type AdminServerConfig, type Authenticator, SERVICE_NAMES } from "./server.js";
 export {
   type AdminSettings,
