@@ -155,9 +155,11 @@ export async function createGroup(
   if (violations.length > 0 || !request.group) throw new InvalidRequestError(violations);
   const group = request.group;
   const { view } = await ctx.config.execute((v) => {
+    // The request is validated first: a bad request is INVALID_ARGUMENT whether or not the id is taken.
+    const command = defineGroup(v, request.groupId, group, "group");
     if (v.snapshot.groups[request.groupId])
       throw new ResourceExistsError(TYPE, nameOf("groups", request.groupId));
-    return [defineGroup(v, request.groupId, group, "group")];
+    return [command];
   }, caller.actor);
   return toGroup(view, configured(view, request.groupId));
 }

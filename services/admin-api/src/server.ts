@@ -30,6 +30,7 @@ import { CallIndex } from "./call-index.js";
 import * as calls from "./calls.js";
 import { ConfigStore } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
+import { InvalidRequestError } from "./errors.js";
 import * as flows from "./flows.js";
 import * as groups from "./groups.js";
 import { idFrom } from "./names.js";
@@ -71,6 +72,45 @@ export const SERVICE_NAMES = [
 /** How often a watch looks for newly recorded events when it has seen them all. */
 const WATCH_POLL_MS = 50;
 
+/**
+ * A request whose bytes are not a message of the method's type (truncated, garbage). grpc-js would answer
+ * INTERNAL; the lenient deserializer hands this on so the edge answers INVALID_ARGUMENT instead.
+ */
+class MalformedRequest {
+  constructor(readonly reason: string) {}
+}
+
+function lenient<T extends Record<string, { requestDeserialize: (bytes: Buffer) => unknown }>>(
+  definition: T,
+): T {
+  return Object.fromEntries(
+    Object.entries(definition).map(([method, d]) => [
+      method,
+      {
+        ...d,
+        requestDeserialize: (bytes: Buffer) => {
+          try {
+            return d.requestDeserialize(bytes);
+          } catch (error) {
+            return new MalformedRequest(error instanceof Error ? error.message : String(error));
+          }
+        },
+      },
+    ]),
+  ) as T;
+}
+
+function rejectMalformed(request: unknown): void {
+  if (request instanceof MalformedRequest)
+    throw new InvalidRequestError([
+      {
+        field: "",
+        description: `the request is not a valid message: ${request.reason}`,
+        reason: "MALFORMED_MESSAGE",
+      },
+    ]);
+}
+
 type Handler<Req, Res> = (request: Req, caller: Caller, signal: AbortSignal) => Promise<Res>;
 
 export function buildServer(config: AdminServerConfig): {
@@ -100,6 +140,7 @@ export function buildServer(config: AdminServerConfig): {
       call.on("cancelled", () => aborted.abort());
       const run = async () => {
         const caller = config.authenticate(call.metadata);
+        rejectMalformed(call.request);
         if (typeof permission === "string") authorize(caller, permission);
         else permission(call.request, caller);
         return fn(call.request, caller, aborted.signal);
@@ -263,6 +304,7 @@ export function buildServer(config: AdminServerConfig): {
       });
       const run = async () => {
         const caller = config.authenticate(call.metadata);
+        rejectMalformed(call.request);
         authorize(caller, "read");
         const keep = calls.watchFilter(call.request);
         let checkpoint: Checkpoint = call.request.resumeToken
@@ -309,12 +351,12 @@ export function buildServer(config: AdminServerConfig): {
     "grpc.max_receive_message_length": maxBytes,
     "grpc.max_send_message_length": 16 * 1024 * 1024,
   });
-  server.addService(AgentServiceService, agentService);
-  server.addService(GroupServiceService, groupService);
-  server.addService(NumberServiceService, numberService);
-  server.addService(FlowServiceService, flowService);
-  server.addService(CallServiceService, callService);
-  server.addService(QueueServiceService, queueService);
+  server.addService(lenient(AgentServiceService), agentService);
+  server.addService(lenient(GroupServiceService), groupService);
+  server.addService(lenient(NumberServiceService), numberService);
+  server.addService(lenient(FlowServiceService), flowService);
+  server.addService(lenient(CallServiceService), callService);
+  server.addService(lenient(QueueServiceService), queueService);
 
   const health = new HealthImplementation({ "": "NOT_SERVING" });
   health.addToServer(server);

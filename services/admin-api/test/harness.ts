@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import {
   AgentServiceClient,
+  CallServiceClient,
   FlowServiceClient,
   GroupServiceClient,
   NumberServiceClient,
@@ -27,6 +28,7 @@ export interface Harness {
   readonly groups: GroupServiceClient;
   readonly flows: FlowServiceClient;
   readonly numbers: NumberServiceClient;
+  readonly calls: CallServiceClient;
   /** Every event in the schema (to check what a request appended). */
   countEvents(): Promise<number>;
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startHarness(
     groups: new GroupServiceClient(api.target, creds),
     flows: new FlowServiceClient(api.target, creds),
     numbers: new NumberServiceClient(api.target, creds),
+    calls: new CallServiceClient(api.target, creds),
   };
   return {
     eventStore,
