@@ -1,8 +1,10 @@
 // The gRPC edge: grpc-js server, one handler per RPC (each authenticates, runs the use case, and maps a
 // failure to a status with details), health checking and server reflection.
 import { randomUUID } from "node:crypto";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { type handleUnaryCall, type Metadata, Server, type ServerCredentials } from "@grpc/grpc-js";
-import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
+import { loadFileDescriptorSetFromBuffer, loadSync, type PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import {
   type AgentServiceServer,
@@ -360,12 +362,8 @@ export function buildServer(config: AdminServerConfig): {
 
   const health = new HealthImplementation({ "": "NOT_SERVING" });
   health.addToServer(server);
-  // Reflection describes the admin services and the health service (from their descriptors).
-  const definitions = {
-    ...loadFileDescriptorSetFromBuffer(adminDescriptorSet()),
-    ...loadSync(healthProtoPath),
-  };
-  new ReflectionService(definitions).addToServer(server);
+  // Reflection describes the admin services and the health service.
+  new ReflectionService(reflectionDefinitions()).addToServer(server);
   return {
     server,
     health,
@@ -373,6 +371,23 @@ export function buildServer(config: AdminServerConfig): {
       for (const stop of [...watches]) stop();
     },
   };
+}
+
+/**
+ * The admin services' package definition for reflection, serving the files exactly as buf compiled them.
+ * proto-loader regroups a descriptor set per package with relative type names and no imports declared,
+ * which clients that build descriptors (grpcurl, protobuf-es, Python's descriptor pool) cannot resolve; so
+ * every entry's `fileDescriptorProtos` is replaced by the original files (names, imports, qualified types).
+ */
+function reflectionDefinitions(): PackageDefinition {
+  const set = adminDescriptorSet();
+  const originals = fromBinary(FileDescriptorSetSchema, set).file.map((f) =>
+    Buffer.from(toBinary(FileDescriptorProtoSchema, f)),
+  );
+  const definitions = loadFileDescriptorSetFromBuffer(set);
+  for (const entry of Object.values(definitions))
+    (entry as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos = originals;
+  return { ...definitions, ...loadSync(healthProtoPath) };
 }
 
 /** Declares the work streams the API publishes to (idempotent; the consuming services declare them too). */
