@@ -6,6 +6,7 @@ export * from "./gen/google/rpc/error_details.js";
 export * from "./gen/google/rpc/status.js";
 export * from "./gen/switchyard/admin/v1/agents.js";
 export * from "./gen/switchyard/admin/v1/audio.js";
+export * from "./gen/switchyard/admin/v1/audio_files.js";
 export * from "./gen/switchyard/admin/v1/calls.js";
 export * from "./gen/switchyard/admin/v1/flows.js";
 export * from "./gen/switchyard/admin/v1/groups.js";

@@ -33,6 +33,7 @@ describe("generated admin API code", () => {
     const services = Object.keys(definition).filter((k) => k.endsWith("Service"));
     expect(services.sort()).toEqual([
       "switchyard.admin.v1.AgentService",
+      "switchyard.admin.v1.AudioService",
       "switchyard.admin.v1.CallService",
       "switchyard.admin.v1.FlowService",
       "switchyard.admin.v1.GroupService",

@@ -16,11 +16,23 @@ export interface CallSummary {
   readonly position: bigint;
 }
 
+/** An uploaded audio file, as its `audio-<id>` stream tells it. */
+export interface AudioSummary {
+  readonly audioId: string;
+  readonly displayName: string;
+  readonly purpose: string;
+  readonly format: string;
+  readonly sizeBytes: number;
+  readonly sha256: string;
+  readonly at: number;
+}
+
 const PAGE = 2_000;
 
 export class CallIndex {
   private checkpoint: Checkpoint = START;
   private readonly calls = new Map<string, CallSummary>();
+  private readonly audio = new Map<string, AudioSummary>();
   private running: Promise<void> | undefined;
 
   constructor(private readonly store: Pick<EventStore, "readAll">) {}
@@ -42,6 +54,10 @@ export class CallIndex {
     return [...this.calls.values()];
   }
 
+  audioFiles(): AudioSummary[] {
+    return [...this.audio.values()];
+  }
+
   private async read(): Promise<void> {
     for (;;) {
       const page = await this.store.readAll(this.checkpoint, { limit: PAGE });
@@ -52,6 +68,13 @@ export class CallIndex {
   }
 
   private apply(e: RecordedEvent): void {
+    if (e.streamId.startsWith("audio-")) {
+      if (e.type === "AudioUploaded") {
+        const a = e.data as AudioSummary;
+        this.audio.set(a.audioId, a);
+      } else if (e.type === "AudioDeleted") this.audio.delete(e.streamId.slice("audio-".length));
+      return;
+    }
     if (!e.streamId.startsWith("call-")) return;
     const callId = e.streamId.slice("call-".length);
     const data = e.data as Record<string, unknown>;

@@ -76,3 +76,14 @@ export class PreconditionError extends Error {
     super(violations.map((v) => `${v.subject}: ${v.description}`).join("; "), options);
   }
 }
+
+/** A request bigger than the API accepts (e.g. an audio upload over the limit): RESOURCE_EXHAUSTED. */
+export class TooLargeError extends Error {
+  override readonly name = "TooLargeError";
+  constructor(
+    readonly what: string,
+    readonly limitBytes: number,
+  ) {
+    super(`${what} is larger than ${limitBytes} bytes`);
+  }
+}

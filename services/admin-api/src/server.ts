@@ -9,6 +9,8 @@ import { ReflectionService } from "@grpc/reflection";
 import {
   type AgentServiceServer,
   AgentServiceService,
+  type AudioServiceServer,
+  AudioServiceService,
   adminDescriptorSet,
   type CallServiceServer,
   CallServiceService,
@@ -20,19 +22,21 @@ import {
   NumberServiceService,
   type QueueServiceServer,
   QueueServiceService,
+  type UploadAudioRequest,
 } from "@switchyard/admin-proto";
 import type { Bus } from "@switchyard/bus";
 import { type Clock, systemClock } from "@switchyard/clock";
 import { workStreams } from "@switchyard/contracts";
-import { type Checkpoint, type EventStore, START } from "@switchyard/event-store";
+import { type BlobStore, type Checkpoint, type EventStore, START } from "@switchyard/event-store";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import * as agents from "./agents.js";
+import * as audioFiles from "./audio-files.js";
 import { authorize } from "./auth.js";
 import { CallIndex } from "./call-index.js";
 import * as calls from "./calls.js";
 import { ConfigStore } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
-import { InvalidRequestError } from "./errors.js";
+import { InvalidRequestError, PreconditionError } from "./errors.js";
 import * as flows from "./flows.js";
 import * as groups from "./groups.js";
 import { idFrom } from "./names.js";
@@ -52,6 +56,8 @@ export type Authenticator = (metadata: Metadata) => Caller;
 export interface AdminServerConfig {
   readonly eventStore: {
     readonly store: Pick<EventStore, "append" | "readStream" | "streamVersion" | "readAll">;
+    /** Where audio uploads are kept; absent: the AudioService answers FAILED_PRECONDITION. */
+    readonly blobs?: BlobStore;
   };
   readonly bus: Bus;
   readonly clock?: Clock;
@@ -69,6 +75,7 @@ export const SERVICE_NAMES = [
   "switchyard.admin.v1.NumberService",
   "switchyard.admin.v1.CallService",
   "switchyard.admin.v1.QueueService",
+  "switchyard.admin.v1.AudioService",
 ] as const;
 
 /** How often a watch looks for newly recorded events when it has seen them all. */
@@ -348,6 +355,77 @@ export function buildServer(config: AdminServerConfig): {
     listQueues: unary("ListQueues", "read", (r) => queues.listQueues(ctx, r)),
   };
 
+  const blobStore = (): BlobStore => {
+    if (!config.eventStore.blobs)
+      throw new PreconditionError([
+        { type: "STORAGE", subject: "audio", description: "no blob store configured" },
+      ]);
+    return config.eventStore.blobs;
+  };
+  const fail = (method: string, error: unknown) => {
+    const serviceError = toServiceError(error);
+    if (serviceError.internal)
+      log("error", `${method} failed`, {
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    return serviceError;
+  };
+  const audioService: AudioServiceServer = {
+    // Client streaming: metadata, then chunks; the running size is checked as chunks arrive.
+    uploadAudio: (call, callback) => {
+      let caller: Caller;
+      try {
+        caller = config.authenticate(call.metadata);
+        authorize(caller, "configure");
+      } catch (error) {
+        callback(fail("UploadAudio", error));
+        return;
+      }
+      const messages: UploadAudioRequest[] = [];
+      let total = 0;
+      let failure: unknown;
+      call.on("data", (m: UploadAudioRequest | MalformedRequest) => {
+        if (failure !== undefined) return;
+        try {
+          rejectMalformed(m);
+          const message = m as UploadAudioRequest;
+          total += message.chunk?.length ?? 0;
+          audioFiles.checkUploadSize(total);
+          messages.push(message);
+        } catch (error) {
+          failure = error;
+          callback(fail("UploadAudio", error));
+        }
+      });
+      call.on("end", () => {
+        if (failure !== undefined) return;
+        audioFiles.uploadAudio(ctx, blobStore(), caller, messages).then(
+          (file) => callback(null, file),
+          (error: unknown) => callback(fail("UploadAudio", error)),
+        );
+      });
+    },
+    getAudio: unary("GetAudio", "read", (r) => audioFiles.getAudio(ctx, r.name)),
+    listAudio: unary("ListAudio", "read", (r) => audioFiles.listAudio(index, r)),
+    deleteAudio: unary("DeleteAudio", "configure", async (r, c) => {
+      await audioFiles.deleteAudio(ctx, blobStore(), c, r.name);
+      return empty;
+    }),
+    downloadAudio: (call) => {
+      const run = async () => {
+        authorize(config.authenticate(call.metadata), "read");
+        rejectMalformed(call.request);
+        for await (const chunk of audioFiles.downloadAudio(ctx, blobStore(), call.request.name)) {
+          if (call.cancelled) return;
+          if (!call.write({ chunk: Buffer.from(chunk) }))
+            await new Promise((resolve) => call.once("drain", resolve));
+        }
+        call.end();
+      };
+      run().catch((error: unknown) => call.emit("error", fail("DownloadAudio", error)));
+    },
+  };
+
   const maxBytes = config.maxMessageBytes ?? 4 * 1024 * 1024;
   const server = new Server({
     "grpc.max_receive_message_length": maxBytes,
@@ -359,6 +437,7 @@ export function buildServer(config: AdminServerConfig): {
   server.addService(lenient(FlowServiceService), flowService);
   server.addService(lenient(CallServiceService), callService);
   server.addService(lenient(QueueServiceService), queueService);
+  server.addService(lenient(AudioServiceService), audioService);
 
   const health = new HealthImplementation({ "": "NOT_SERVING" });
   health.addToServer(server);

@@ -26,6 +26,7 @@ import {
   PreconditionError,
   ResourceExistsError,
   ResourceNotFoundError,
+  TooLargeError,
 } from "./errors.js";
 
 export const ERROR_DOMAIN = "switchyard.admin.v1";
@@ -114,6 +115,13 @@ function classify(error: unknown): Mapped {
     };
   if (error instanceof ConcurrentWriteError || error instanceof WrongExpectedVersionError)
     return { code: status.ABORTED, message: error.message, reason: "CONCURRENT_WRITE" };
+  if (error instanceof TooLargeError)
+    return {
+      code: status.RESOURCE_EXHAUSTED,
+      message: error.message,
+      reason: "TOO_LARGE",
+      metadata: { limit_bytes: String(error.limitBytes) },
+    };
   if (error instanceof PreconditionError)
     return {
       code: status.FAILED_PRECONDITION,

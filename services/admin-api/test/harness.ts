@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import {
   AgentServiceClient,
+  AudioServiceClient,
   CallServiceClient,
   FlowServiceClient,
   GroupServiceClient,
@@ -29,6 +30,7 @@ export interface Harness {
   readonly flows: FlowServiceClient;
   readonly numbers: NumberServiceClient;
   readonly calls: CallServiceClient;
+  readonly audio: AudioServiceClient;
   /** Every event in the schema (to check what a request appended). */
   countEvents(): Promise<number>;
   close(): Promise<void>;
@@ -64,6 +66,7 @@ export async function startHarness(
     flows: new FlowServiceClient(api.target, creds),
     numbers: new NumberServiceClient(api.target, creds),
     calls: new CallServiceClient(api.target, creds),
+    audio: new AudioServiceClient(api.target, creds),
   };
   return {
     eventStore,
