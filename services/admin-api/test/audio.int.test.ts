@@ -107,7 +107,7 @@ describe("AudioService", () => {
   it("deletes a file and its bytes", async () => {
     await upload("gone", wav(100));
     const [uploaded] = await h.eventStore.store.readStream("audio-gone");
-    const blobId = (uploaded?.data as { blobId: string }).blobId;
+    const blobId = (uploaded!.data as { blobId: string }).blobId;
     expect(await h.eventStore.blobs.info(blobId)).toBeDefined();
     await call(h.audio, h.audio.deleteAudio, { name: "audio/gone" });
     expect((await failure(call(h.audio, h.audio.getAudio, { name: "audio/gone" }))).code).toBe(
