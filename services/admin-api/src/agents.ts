@@ -28,7 +28,7 @@ import {
   ResourceNotFoundError,
 } from "./errors.js";
 import { type Page, paginate, parseFilter } from "./listing.js";
-import { idFrom, idViolation, nameOf, parseName } from "./names.js";
+import { idFrom, idViolation, nameOf, parseName, textViolation } from "./names.js";
 
 const TYPE = "switchyard.admin.v1.Agent";
 const MAX_TEXT = 200;
@@ -88,12 +88,8 @@ export const agentDefinitionPb = (agent: AgentConfig): Agent =>
 
 /** The agent's definition fields, each checked; violations name the request field path. */
 function agentFields(agent: Agent, prefix: string, violations: FieldViolation[]) {
-  if (agent.displayName.trim() === "" || agent.displayName.length > MAX_TEXT)
-    violations.push({
-      field: `${prefix}.display_name`,
-      description: `required, at most ${MAX_TEXT} characters`,
-      reason: "INVALID_TEXT",
-    });
+  const badName = textViolation(agent.displayName, `${prefix}.display_name`, { max: MAX_TEXT });
+  if (badName) violations.push(badName);
   let contact: Contact | undefined;
   if (agent.phoneNumber !== undefined) {
     if (isE164(agent.phoneNumber)) contact = { kind: "phone", number: agent.phoneNumber };

@@ -18,7 +18,7 @@ import {
   TooLargeError,
 } from "./errors.js";
 import { paginate } from "./listing.js";
-import { ID, idViolation } from "./names.js";
+import { ID, idViolation, textViolation } from "./names.js";
 
 const TYPE = "switchyard.admin.v1.AudioFile";
 export const MAX_AUDIO_BYTES = 20 * 1024 * 1024;
@@ -86,12 +86,8 @@ export async function uploadAudio(
     ]);
   const bad = idViolation(meta.audioId, "metadata.audio_id");
   if (bad) violations.push(bad);
-  if (meta.displayName.trim() === "" || meta.displayName.length > 200)
-    violations.push({
-      field: "metadata.display_name",
-      description: "required, at most 200 characters",
-      reason: "INVALID_TEXT",
-    });
+  const badName = textViolation(meta.displayName, "metadata.display_name");
+  if (badName) violations.push(badName);
   const purpose = PURPOSES[meta.purpose];
   if (!purpose)
     violations.push({

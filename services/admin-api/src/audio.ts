@@ -43,7 +43,8 @@ export function fromAudioPb(audio: AudioPb, field: string, violations: FieldViol
     return undefined;
   }
   if (audio.tts !== undefined) {
-    if (audio.tts.trim() !== "" && audio.tts.length <= MAX_TTS) return { kind: "tts", text: audio.tts };
+    if (audio.tts.trim() !== "" && audio.tts.length <= MAX_TTS && !/[\u0000\u007f]/.test(audio.tts))
+      return { kind: "tts", text: audio.tts };
     violations.push({
       field: `${field}.tts`,
       description: `1 to ${MAX_TTS} characters`,

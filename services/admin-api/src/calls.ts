@@ -31,7 +31,7 @@ import {
   ResourceNotFoundError,
 } from "./errors.js";
 import { paginate, parseFilter } from "./listing.js";
-import { ID, idViolation, nameOf, parseName } from "./names.js";
+import { ID, idViolation, nameOf, parseName, textViolation } from "./names.js";
 
 const CALL = "switchyard.admin.v1.Call";
 const TRANSFER = "switchyard.admin.v1.Transfer";
@@ -270,6 +270,8 @@ export async function hangUpCall(
   request: { name: string; reason: string },
   signal: AbortSignal,
 ): Promise<Call> {
+  const badReason = textViolation(request.reason, "reason", { required: false });
+  if (badReason) throw new InvalidRequestError([badReason]);
   const loaded = await loadCall(ctx, callIdFrom(request.name, "name"));
   const agent = currentAgent(loaded.state);
   authorize(caller, "callControl", agent === undefined ? [] : [agent]);

@@ -24,7 +24,7 @@ import {
 } from "@switchyard/routing-domain";
 import { fromAudioPb, toAudioPb } from "./audio.js";
 import type { FieldViolation } from "./errors.js";
-import { ID, nameOf, parseName } from "./names.js";
+import { ID, nameOf, parseName, textViolation } from "./names.js";
 
 const MAX_APPLETS = 500;
 const MAX_TEXT = 200;
@@ -49,8 +49,11 @@ export function fromFlowSpec(
   const start = violations.length;
   const v = (field: string, description: string, reason: string) =>
     violations.push({ field, description, reason });
-  if (spec.displayName.length > MAX_TEXT)
-    v(`${prefix}.display_name`, `at most ${MAX_TEXT} characters`, "TOO_LONG");
+  const badName = textViolation(spec.displayName, `${prefix}.display_name`, {
+    max: MAX_TEXT,
+    required: false,
+  });
+  if (badName) violations.push(badName);
   if (spec.startApplet === "") v(`${prefix}.start_applet`, "required", "REQUIRED");
   const entries = Object.entries(spec.applets);
   if (entries.length === 0) v(`${prefix}.applets`, "at least one applet is required", "REQUIRED");

@@ -17,7 +17,7 @@ import {
   ResourceNotFoundError,
 } from "./errors.js";
 import { type Page, paginate, parseFilter } from "./listing.js";
-import { idFrom, idViolation, nameOf, parseName } from "./names.js";
+import { idFrom, idViolation, nameOf, parseName, textViolation } from "./names.js";
 
 const TYPE = "switchyard.admin.v1.Group";
 const MAX_TEXT = 200;
@@ -69,8 +69,8 @@ function defineGroup(view: ConfigView, groupId: string, g: Group, prefix: string
   const violations: FieldViolation[] = [];
   const v = (field: string, description: string, reason: string) =>
     violations.push({ field: `${prefix}.${field}`, description, reason });
-  if (g.displayName.trim() === "" || g.displayName.length > MAX_TEXT)
-    v("display_name", `required, at most ${MAX_TEXT} characters`, "INVALID_TEXT");
+  const badName = textViolation(g.displayName, `${prefix}.display_name`, { max: MAX_TEXT });
+  if (badName) violations.push(badName);
   const strategy = FROM_STRATEGY.get(g.strategy);
   if (strategy === undefined) v("strategy", "one of the STRATEGY_ values is required", "INVALID_ENUM");
   if (g.members.length > MAX_MEMBERS) v("members", `at most ${MAX_MEMBERS}`, "TOO_MANY");

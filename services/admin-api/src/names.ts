@@ -44,3 +44,21 @@ export function idFrom(collection: Collection, name: string, field = "name"): st
 }
 
 export const nameOf = (collection: Collection, id: string): string => `${collection}/${id}`;
+
+/** Control characters (NUL among them) never belong in a name or a reason, and PostgreSQL's jsonb cannot store NUL. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A required human text of at most `max` characters without control characters, or a violation. */
+export function textViolation(
+  value: string,
+  field: string,
+  { max = 200, required = true }: { max?: number; required?: boolean } = {},
+): FieldViolation | undefined {
+  if ((required && value.trim() === "") || value.length > max || CONTROL.test(value))
+    return {
+      field,
+      description: `${required ? "required, " : ""}at most ${max} characters, no control characters`,
+      reason: "INVALID_TEXT",
+    };
+  return undefined;
+}

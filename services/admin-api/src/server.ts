@@ -39,7 +39,7 @@ import type { ApiContext, Caller } from "./context.js";
 import { InvalidRequestError, PreconditionError } from "./errors.js";
 import * as flows from "./flows.js";
 import * as groups from "./groups.js";
-import { idFrom } from "./names.js";
+import { idFrom, textViolation } from "./names.js";
 import * as numbers from "./numbers.js";
 import * as queues from "./queues.js";
 import { toServiceError } from "./status.js";
@@ -200,7 +200,11 @@ export function buildServer(config: AdminServerConfig): {
         agents.agentInput(
           ctx,
           r.name,
-          () => ({ type: "StartBreak", ...(r.reason ? { reason: r.reason.slice(0, 200) } : {}) }),
+          () => {
+            const bad = textViolation(r.reason, "reason", { required: false });
+            if (bad) throw new InvalidRequestError([bad]);
+            return { type: "StartBreak", ...(r.reason ? { reason: r.reason } : {}) };
+          },
           s,
         ),
     ),

@@ -97,6 +97,7 @@ const createAgent = fc
       ID.test(agentId) &&
       displayName.trim() !== "" &&
       displayName.length <= 200 &&
+      !/[\u0000-\u001f\u007f]/.test(displayName) &&
       (phone !== undefined ? isE164(phone) : sip !== undefined && isSipUri(sip)) &&
       wrapUpSeconds >= 0 &&
       wrapUpSeconds <= 86_400;
@@ -314,6 +315,21 @@ describe("fuzzing the admin API", () => {
       expect(counts.get(key), [...counts.entries()].join("\n")).toBeGreaterThan(0);
     expect(counts.get("CreateAgent (raw bytes) INVALID_ARGUMENT")).toBeGreaterThan(0);
     expect((await call(h.agents, h.agents.getAgent, { name: "agents/ann" })).name).toBe("agents/ann");
+  });
+
+  it("refuses text PostgreSQL cannot store (NUL) and control characters as INVALID_ARGUMENT, not INTERNAL", async () => {
+    // Found by the property above: a display name with NUL passed validation and failed in the append.
+    const before = await versions();
+    for (const displayName of ["A\u0000B", "tab\there", "\u007f"]) {
+      const code = await codeOf(
+        call(h.agents, h.agents.createAgent, {
+          agentId: "ctl",
+          agent: Agent.fromPartial({ displayName, phoneNumber: "+15550100" }),
+        }),
+      );
+      expect(code).toBe(status.INVALID_ARGUMENT);
+    }
+    expect(await versions()).toEqual(before);
   });
 
   it("answers RESOURCE_EXHAUSTED for an over-size message and keeps serving", async () => {
