@@ -1,6 +1,7 @@
 import { Audio as AudioPb } from "@switchyard/admin-proto";
 import type { Audio } from "@switchyard/routing-domain";
 import type { FieldViolation } from "./errors.js";
+import { hasControlCharacters } from "./names.js";
 
 const MAX_TTS = 2_000;
 const MAX_URL = 2_000;
@@ -43,7 +44,11 @@ export function fromAudioPb(audio: AudioPb, field: string, violations: FieldViol
     return undefined;
   }
   if (audio.tts !== undefined) {
-    if (audio.tts.trim() !== "" && audio.tts.length <= MAX_TTS && !/[\u0000\u007f]/.test(audio.tts))
+    if (
+      audio.tts.trim() !== "" &&
+      audio.tts.length <= MAX_TTS &&
+      !hasControlCharacters(audio.tts.replace(/[\n\t]/g, " "))
+    )
       return { kind: "tts", text: audio.tts };
     violations.push({
       field: `${field}.tts`,

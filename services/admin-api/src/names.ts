@@ -46,7 +46,13 @@ export function idFrom(collection: Collection, name: string, field = "name"): st
 export const nameOf = (collection: Collection, id: string): string => `${collection}/${id}`;
 
 /** Control characters (NUL among them) never belong in a name or a reason, and PostgreSQL's jsonb cannot store NUL. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+export function hasControlCharacters(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 
 /** A required human text of at most `max` characters without control characters, or a violation. */
 export function textViolation(
@@ -54,7 +60,7 @@ export function textViolation(
   field: string,
   { max = 200, required = true }: { max?: number; required?: boolean } = {},
 ): FieldViolation | undefined {
-  if ((required && value.trim() === "") || value.length > max || CONTROL.test(value))
+  if ((required && value.trim() === "") || value.length > max || hasControlCharacters(value))
     return {
       field,
       description: `${required ? "required, " : ""}at most ${max} characters, no control characters`,

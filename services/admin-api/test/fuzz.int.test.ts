@@ -14,6 +14,7 @@ import {
 import { CONFIG_STREAM, isE164, isSipUri } from "@switchyard/routing-domain";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasControlCharacters } from "../src/names.js";
 import { call, type Harness, startHarness } from "./harness.js";
 
 const MAX_BYTES = 256 * 1024;
@@ -97,7 +98,7 @@ const createAgent = fc
       ID.test(agentId) &&
       displayName.trim() !== "" &&
       displayName.length <= 200 &&
-      !/[\u0000-\u001f\u007f]/.test(displayName) &&
+      !hasControlCharacters(displayName) &&
       (phone !== undefined ? isE164(phone) : sip !== undefined && isSipUri(sip)) &&
       wrapUpSeconds >= 0 &&
       wrapUpSeconds <= 86_400;
