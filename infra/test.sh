@@ -10,6 +10,7 @@ eval "$(bash infra/ensure-services.sh)"
 bash infra/ensure-telephony.sh
 export DATABASE_URL NATS_URL
 mkdir -p .switchyard
+echo "== proto (buf lint, buf breaking against main, generate)"; pnpm -s proto:check; pnpm -s generate
 echo "== lint"; pnpm -s lint
 echo "== typecheck"; pnpm -s typecheck
 echo "== tests (unit, int, e2e) against $DATABASE_URL and $NATS_URL"

@@ -38,6 +38,8 @@ nats:
   prefix: ${prefix}
 database:
   schema: ${schema}
+admin:
+  listen: "127.0.0.1:0"
 account:
   businessNumbers: ["+15550100000"]
 agents:
@@ -93,9 +95,10 @@ describe("switchyard run --config", () => {
     const first = await runUntil(["--config", file], "switchyard: up");
     expect(first.stderr).toBe("");
     expect(first.stdout).toMatch(/configuration from .*good\.yaml: [1-9]\d* config events appended/);
-    expect(first.stdout).toContain("services up: router, agent-presence, media-gateway, relay");
+    expect(first.stdout).toContain("services up: router, agent-presence, media-gateway, admin-api, relay");
     expect(first.stdout).toContain('media-gateway "default" runs the SIMULATED driver');
-    expect(first.stdout).toContain("not in this build yet: admin-api");
+    expect(first.stdout).toMatch(/admin-api on 127\.0\.0\.1:\d+, plaintext \(no TLS\), 0 tokens/);
+    expect(first.stdout).toContain("every request is refused");
     expect(first.code).toBe(0);
 
     const client = new pg.Client({ connectionString: PG });

@@ -5,12 +5,15 @@ import {
   loadContactCentre,
 } from "@switchyard/contact-centre";
 import { TrafficConfigError } from "@switchyard/simulation";
+import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startPlatform } from "./platform.js";
 import { appendContactCentre } from "./simulate.js";
 
 export interface CliContext {
   readonly command: string;
+  /** Positional arguments after the command (admin commands: verb and id). */
+  readonly args?: readonly string[];
   readonly flags: Readonly<Record<string, string | boolean | undefined>>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly signal: AbortSignal;
@@ -56,7 +59,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
     switch (ctx.command) {
       case "help":
       case "--help":
-        ctx.out(USAGE);
+        ctx.out(`${USAGE}\n\n${ADMIN_USAGE}`);
         return 0;
       case "run": {
         const config = loadRuntimeConfig({ flags: ctx.flags, env: ctx.env });
@@ -64,7 +67,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
         const declared = CONTACT_CENTRE_SECTIONS.some((s) => config.document[s] !== undefined);
         const contactCentre =
           config.configFile !== undefined && declared ? loadContactCentre(config.configFile) : undefined;
-        await using platform = await startPlatform(config, { log: ctx.out });
+        await using platform = await startPlatform(config, { log: ctx.out, flags: ctx.flags, env: ctx.env });
         for (const line of platform.describe()) ctx.out(line);
         if (contactCentre) {
           const written = await appendContactCentre(platform.eventStore, contactCentre);
@@ -80,6 +83,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
       case "simulate":
         return await runSimulate(ctx);
       default:
+        if (isAdminCommand(ctx.command)) return await runAdminCommand(ctx, ctx.args ?? []);
         ctx.err(`switchyard: unknown command "${ctx.command}" (try: switchyard help)`);
         return 2;
     }
@@ -96,7 +100,11 @@ export async function runCli(ctx: CliContext): Promise<number> {
     }
     ctx.err(`switchyard: ${oneLine(error)}`);
     if (ctx.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) ctx.err(error.stack);
-    return error instanceof ConfigError || error instanceof MissingConfigFileError ? 2 : 1;
+    return error instanceof ConfigError ||
+      error instanceof MissingConfigFileError ||
+      error instanceof UsageError
+      ? 2
+      : 1;
   }
 }
 

@@ -28,6 +28,20 @@ function parse() {
         speed: { type: "string" },
         seed: { type: "string" },
         help: { type: "boolean" },
+        // admin-api and the admin commands
+        "admin-listen": { type: "string" },
+        "admin-anonymous": { type: "string" },
+        server: { type: "string" },
+        token: { type: "string" },
+        json: { type: "boolean" },
+        watch: { type: "boolean" },
+        file: { type: "string", short: "f" },
+        role: { type: "string" },
+        agent: { type: "string" },
+        name: { type: "string" },
+        filter: { type: "string" },
+        "dry-run": { type: "boolean" },
+        blind: { type: "boolean" },
       },
     });
   } catch (error) {
@@ -41,6 +55,7 @@ const controller = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort(signal));
 process.exitCode = await runCli({
   command: values.help ? "help" : (positionals[0] ?? "run"),
+  args: positionals.slice(1),
   flags: values,
   env: process.env,
   signal: controller.signal,

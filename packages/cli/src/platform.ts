@@ -1,3 +1,4 @@
+import { authenticator, loadAdminSettings, start as startAdminApi } from "@switchyard/admin-api";
 import { start as startAgentPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
 import { type Clock, systemClock } from "@switchyard/clock";
@@ -28,9 +29,7 @@ type Log = (line: string) => void;
 export const DEFAULT_GATEWAY_ID = "default";
 
 /** Why a target does not run under `switchyard run` yet. */
-const NOT_BUILT: Partial<Record<Target, string>> = {
-  "admin-api": "the gRPC admin API is a later issue",
-};
+const NOT_BUILT: Partial<Record<Target, string>> = {};
 
 /**
  * Starts the asked-for services in this process over one event store and one NATS connection. Adapters are
@@ -38,8 +37,15 @@ const NOT_BUILT: Partial<Record<Target, string>> = {
  */
 export async function startPlatform(
   config: RuntimeConfig,
-  { log, clock = systemClock }: { log: Log; clock?: Clock },
+  options: {
+    log: Log;
+    clock?: Clock;
+    /** The command's flags and environment (the admin API reads its own settings from them). */
+    flags?: Readonly<Record<string, string | boolean | undefined>>;
+    env?: Readonly<Record<string, string | undefined>>;
+  },
 ): Promise<Platform> {
+  const { log, clock = systemClock } = options;
   const stack = new Disposer();
   try {
     let natsUrl = config.natsUrl;
@@ -140,9 +146,31 @@ export async function startPlatform(
           started.push(target);
           break;
         }
-        case "admin-api":
-          missing.push(target);
+        case "admin-api": {
+          // Settings (listen address, tokens, TLS, anonymous access) from flags, environment and the file's
+          // `admin` section; anonymous access is announced.
+          const settings = loadAdminSettings({
+            document: config.document,
+            flags: options.flags ?? {},
+            env: options.env ?? {},
+          });
+          const api = stack.use(
+            await startAdminApi({
+              eventStore,
+              bus,
+              clock,
+              address: settings.listen,
+              credentials: settings.credentials,
+              authenticate: authenticator(settings.auth),
+              log: (level, message, fields) => {
+                if (level !== "info") log(`admin-api ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+              },
+            }),
+          );
+          started.push(target);
+          notes.push(...settings.describe(api.target));
           break;
+        }
         default: {
           const unreachable: never = target;
           throw new Error(`unknown target ${unreachable}`);

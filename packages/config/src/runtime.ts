@@ -35,6 +35,7 @@ export interface LoadOptions {
 /** The top-level sections of the YAML file: the platform's own, the contact centre's and the simulation's. */
 export const FILE_SECTIONS: readonly string[] = [
   "platform",
+  "admin",
   "database",
   "nats",
   "account",

@@ -83,7 +83,7 @@ describe("configuration file sections", () => {
   it("names a misspelled top-level section instead of ignoring it", () => {
     const read = (p: string) => (p === "typo.yaml" ? "agent:\n  - id: ana\nnats:\n  prefix: x\n" : "");
     expect(() => loadRuntimeConfig({ flags: { config: "typo.yaml" }, env: {}, readFile: read })).toThrow(
-      "typo.yaml: agent: unknown section (expected one of platform, database, nats, account, agents, groups, numbers, flows, traffic, sip)",
+      "typo.yaml: agent: unknown section (expected one of platform, admin, database, nats, account, agents, groups, numbers, flows, traffic, sip)",
     );
   });
 });

@@ -1,4 +1,5 @@
 export { expectedVersionHolds, planAppends } from "./append-plan.js";
+export { BlobExistsError, type BlobInfo, type BlobStore } from "./blob-store.js";
 export { describeTarget, redactUrl } from "./connection.js";
 export type { CheckpointsTable, EventStoreDatabase, EventsTable, StreamsTable } from "./database.js";
 export {

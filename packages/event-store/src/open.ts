@@ -3,6 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 import pg from "pg";
+import { type BlobStore, SqlBlobStore } from "./blob-store.js";
 import { assertSchemaName, describeTarget } from "./connection.js";
 import type { EventStoreDatabase } from "./database.js";
 import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFailure } from "./errors.js";
@@ -41,6 +42,8 @@ export interface OpenedEventStore {
   readonly store: SqlEventStoreApi;
   readonly checkpoints: CheckpointStore;
   readonly leadership: Leadership;
+  /** Uploaded files (audio), in the same database. */
+  readonly blobs: BlobStore;
   /** The kysely instance over the same database (projections, ad-hoc queries). */
   readonly db: Kysely<EventStoreDatabase>;
   /** Wake-ups when events are committed in this schema (LISTEN/NOTIFY, on pg and PGlite). */
@@ -183,6 +186,7 @@ async function finishOpen(
     schema: options.schema ?? "public",
     store: new SqlEventStore(db, close, target, () => notifier.poke()),
     checkpoints: new SqlCheckpointStore(db, target),
+    blobs: new SqlBlobStore(db),
     leadership,
     db,
     appends,

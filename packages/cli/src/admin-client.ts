@@ -1,0 +1,122 @@
+// The admin commands' connection to the admin API: address and token from flags, environment or the
+// configuration file's `admin` section (`server`, `token`), generated clients, and promise-returning calls.
+import { readFileSync } from "node:fs";
+import {
+  type CallOptions,
+  ChannelCredentials,
+  type Client,
+  credentials,
+  Metadata,
+  type ServiceError,
+} from "@grpc/grpc-js";
+import { DEFAULT_ADMIN_LISTEN } from "@switchyard/admin-api";
+import {
+  AgentServiceClient,
+  CallServiceClient,
+  FlowServiceClient,
+  GroupServiceClient,
+  NumberServiceClient,
+  QueueServiceClient,
+} from "@switchyard/admin-proto";
+import { systemClock } from "@switchyard/clock";
+import { parse as parseYaml } from "yaml";
+import type { CliContext } from "./cli.js";
+
+export interface AdminClients {
+  readonly agents: AgentServiceClient;
+  readonly groups: GroupServiceClient;
+  readonly flows: FlowServiceClient;
+  readonly numbers: NumberServiceClient;
+  readonly calls: CallServiceClient;
+  readonly queues: QueueServiceClient;
+  readonly metadata: Metadata;
+  readonly server: string;
+  close(): void;
+}
+
+/** An admin API call that failed: its status code and message, for one line on stderr. */
+export class AdminCallError extends Error {
+  override readonly name = "AdminCallError";
+  constructor(
+    readonly code: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+function fileAdminSection(ctx: CliContext): Record<string, unknown> {
+  const file = typeof ctx.flags.config === "string" ? ctx.flags.config : ctx.env.SWITCHYARD_CONFIG;
+  if (file === undefined) return {};
+  const doc = parseYaml(readFileSync(file, "utf8")) as { admin?: Record<string, unknown> } | null;
+  return doc?.admin ?? {};
+}
+
+export function connectAdmin(ctx: CliContext): AdminClients {
+  const section = fileAdminSection(ctx);
+  const server =
+    (typeof ctx.flags.server === "string" ? ctx.flags.server : undefined) ??
+    ctx.env.SWITCHYARD_SERVER ??
+    (typeof section.server === "string" ? section.server : undefined) ??
+    DEFAULT_ADMIN_LISTEN;
+  const token =
+    (typeof ctx.flags.token === "string" ? ctx.flags.token : undefined) ??
+    ctx.env.SWITCHYARD_TOKEN ??
+    (typeof section.token === "string" ? section.token : undefined);
+  // TLS when a CA is given (SWITCHYARD_TLS_CA, or admin.tls.ca in the file); plaintext otherwise.
+  const tls = section.tls as { ca?: string } | undefined;
+  const ca = ctx.env.SWITCHYARD_TLS_CA ?? tls?.ca;
+  const creds: ChannelCredentials =
+    ca !== undefined ? ChannelCredentials.createSsl(readFileSync(ca)) : credentials.createInsecure();
+  const metadata = new Metadata();
+  if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
+  const clients = {
+    agents: new AgentServiceClient(server, creds),
+    groups: new GroupServiceClient(server, creds),
+    flows: new FlowServiceClient(server, creds),
+    numbers: new NumberServiceClient(server, creds),
+    calls: new CallServiceClient(server, creds),
+    queues: new QueueServiceClient(server, creds),
+  };
+  return {
+    ...clients,
+    metadata,
+    server,
+    close: () => {
+      for (const c of Object.values(clients)) (c as Client).close();
+    },
+  };
+}
+
+// The generated methods' last overload (request, metadata, options, callback), which inference picks.
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
+
+/** One unary call with the token and a deadline; a failure is an AdminCallError naming the status. */
+export function rpc<Req, Res>(
+  admin: AdminClients,
+  client: Client,
+  method: Unary<Req, Res>,
+  request: Req,
+): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    method.call(
+      client,
+      request,
+      admin.metadata,
+      { deadline: systemClock.now() + 30_000 },
+      (error, response) => {
+        if (!error) return resolve(response);
+        const unreachable = error.code === 14 ? ` (is the admin API running at ${admin.server}?)` : "";
+        reject(
+          new AdminCallError(error.code, `${error.details || error.message}${unreachable}`, { cause: error }),
+        );
+      },
+    ),
+  );
+}

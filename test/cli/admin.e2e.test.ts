@@ -1,0 +1,159 @@
+// The admin commands against `run --target admin-api,agent-presence,relay` (in process, real PostgreSQL and
+// NATS): apply a contact centre from YAML (changes listed, then made; a second apply changes nothing),
+// list and act on agents, export the configuration back to YAML that loads to the same contact centre,
+// apply a file that removes an agent, and a wrong token refused.
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hashToken } from "@switchyard/admin-api";
+import { connectBus } from "@switchyard/bus";
+import { runCli, startPlatform } from "@switchyard/cli";
+import { loadRuntimeConfig } from "@switchyard/config";
+import { parseContactCentre } from "@switchyard/contact-centre";
+import { presenceBucket } from "@switchyard/contracts";
+import { dropSchema } from "@switchyard/event-store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const PG = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const NATS = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+const id = randomUUID().replaceAll("-", "").slice(0, 10);
+const schema = `cli_admin_${id}`;
+const prefix = `cliadm${id}`;
+const TOKEN = `t-${randomUUID()}`;
+
+const CENTRE = `
+agents:
+  - { id: amy, name: Amy, phone: "+15550100001" }
+  - { id: bo, name: Bo, sip: "sip:bo@pbx.example.com", wrapUpSec: 5 }
+groups:
+  - id: desk
+    name: Desk
+    strategy: round-robin
+    members: [amy, bo]
+    ringTimeoutSec: 20
+    queue: { enabled: true, holdMusic: ringback, maxWaitSec: 120, maxSize: 3 }
+numbers:
+  - { number: "+15550100000", flow: front }
+flows:
+  - id: front
+    name: Front
+    start: hello
+    applets:
+      hello: { type: greeting, audio: "Welcome", next: ring }
+      ring: { type: connect, target: { group: desk }, callerId: business, branches: { fallback: bye } }
+      bye: { type: hangup }
+`;
+
+let dir: string;
+let platform: AsyncDisposable;
+let server: string;
+
+async function cli(command: string, args: string[], flags: Record<string, string | boolean> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli({
+    command,
+    args,
+    flags: { server, token: TOKEN, ...flags },
+    env: {},
+    signal: new AbortController().signal,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "switchyard-admin-"));
+  const runtimeFile = join(dir, "runtime.yaml");
+  await writeFile(
+    runtimeFile,
+    `admin:\n  listen: "127.0.0.1:0"\n  tokens:\n    - { name: ops, role: admin, sha256: ${hashToken(TOKEN)} }\n`,
+  );
+  const lines: string[] = [];
+  const flags = { target: "admin-api,agent-presence,relay", config: runtimeFile };
+  const config = loadRuntimeConfig({
+    flags: { ...flags, "database-url": PG, "nats-url": NATS, "database-schema": schema, prefix },
+    env: {},
+  });
+  const p = await startPlatform(config, { log: (l) => lines.push(l), flags, env: {} });
+  platform = p;
+  const described = p.describe().join("\n");
+  const m = /admin-api on (127\.0\.0\.1:\d+), plaintext \(no TLS\), 1 token/.exec(described);
+  expect(m, described).not.toBeNull();
+  server = m![1]!;
+});
+
+afterAll(async () => {
+  await platform?.[Symbol.asyncDispose]();
+  const bus = await connectBus({ url: NATS, prefix });
+  const jsm = await bus.connection.jetstreamManager();
+  await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
+  await bus.deleteStreams();
+  await bus.close();
+  await dropSchema(PG, schema);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("switchyard admin commands", () => {
+  it("applies a contact centre, then finds nothing to change", async () => {
+    const file = join(dir, "centre.yaml");
+    await writeFile(file, CENTRE);
+    const dry = await cli("apply", [], { file, "dry-run": true });
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain("dry run: nothing changed");
+    const first = await cli("apply", [], { file });
+    expect(first.err).toBe("");
+    expect(first.code).toBe(0);
+    for (const line of ["+ agent amy", "+ agent bo", "+ group desk", "+ flow front", "+ number +15550100000"])
+      expect(first.out).toContain(line);
+    expect(first.out).toContain("applied 5 changes");
+    const second = await cli("apply", [], { file });
+    expect(second.out).toContain("nothing to change");
+  });
+
+  it("lists agents as a table and as JSON, and signs one in", async () => {
+    const table = await cli("agents", ["list"]);
+    expect(table.out.split("\n")[0]).toMatch(/^ID\s+NAME\s+CONTACT\s+STATUS\s+GROUPS\s+CALLS$/);
+    expect(table.out).toMatch(/amy\s+Amy\s+\+15550100001\s+signed_out\s+desk/);
+    const signedIn = await cli("agents", ["sign-in", "amy"], { json: true });
+    expect(JSON.parse(signedIn.out)[0]).toMatchObject({ name: "agents/amy", status: 2 });
+    const groups = await cli("groups", []);
+    expect(groups.out).toMatch(/desk\s+Desk\s+round_robin\s+amy,bo/);
+  });
+
+  it("exports YAML that loads to the same contact centre", async () => {
+    const exported = await cli("export", []);
+    expect(exported.code).toBe(0);
+    const back = parseContactCentre(exported.out, "exported.yaml").snapshot;
+    const original = parseContactCentre(CENTRE, "centre.yaml").snapshot;
+    expect(back.agents).toEqual(original.agents);
+    expect(back.groups).toEqual(original.groups);
+    expect(back.numbers).toEqual(original.numbers);
+    expect(back.flows).toEqual(original.flows);
+  });
+
+  it("applies a file without an agent: the group changes first, then the agent goes", async () => {
+    const file = join(dir, "smaller.yaml");
+    await writeFile(
+      file,
+      CENTRE.replace('  - { id: bo, name: Bo, sip: "sip:bo@pbx.example.com", wrapUpSec: 5 }\n', "").replace(
+        "members: [amy, bo]",
+        "members: [amy]",
+      ),
+    );
+    const r = await cli("apply", [], { file });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("~ group desk");
+    expect(r.out).toContain("- agent bo");
+    const agents = await cli("agents", ["list"], { json: true });
+    expect(JSON.parse(agents.out).map((a: { name: string }) => a.name)).toEqual(["agents/amy"]);
+  });
+
+  it("says why a wrong token is refused, with exit code 1", async () => {
+    const r = await cli("agents", ["list"], { token: "wrong" });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("unknown token");
+  });
+});
