@@ -100,8 +100,10 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
       // commit instead, from a connection of its own (notifications.ts, CommitNotifier).
       await sql`drop trigger if exists events_notify_append on events`.execute(db);
       await sql`drop function if exists event_store_notify_append()`.execute(db);
-  "2026-11-30T1500-create-blobs": 
-    async up(db: Kysely<unknown>) 
+    },
+  },
+  "2026-11-30T1500-create-blobs": {
+    async up(db: Kysely<unknown>) {
       // Uploaded files (audio for hold music, greetings, whispers) in chunks of a bounded size, so a file
       // is written and read without holding it whole in one value. What a blob is for is an event's
       // business; this only keeps the bytes.
@@ -119,7 +121,9 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
           seq integer not null check (seq >= 0),
           data bytea not null,
           primary key (blob_id, seq)
-        )`.execute(db);,,
+        )`.execute(db);
+    },
+  },
 });
 
 class FrozenMigrationProvider implements MigrationProvider {
