@@ -53,6 +53,12 @@ export interface MediaGatewayConfig {
   /** Deliveries of one command before it is dead-lettered (default 5). */
   readonly maxDeliver?: number;
   readonly ackWaitMs?: number;
+  /**
+   * Leg commands executed at once, across calls (default 1 for the simulated driver, 16 otherwise). A call's
+   * own commands always run one after another in the order the router decided them; with one at a time for
+   * every call, one slow FreeSWITCH round trip held up every other call (the SIP load test's ceiling).
+   */
+  readonly commandConcurrency?: number;
   /** Executed command ids cached in memory in front of the state store (default 100,000, oldest first out). */
   readonly rememberCommands?: number;
   /**
@@ -613,6 +619,24 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     counts.commandsExecuted++;
   }
 
+  // Per-call order: each call's commands wait for the previous command of the same call. Messages reach the
+  // handler in stream order, so the chain per call is in the router's order.
+  const callTails = new Map<string, Promise<void>>();
+  const inCallOrder = (m: BusMessage<LegCommandMessage>): Promise<void> => {
+    const key = m.payload.callId;
+    const result = (callTails.get(key) ?? Promise.resolve()).then(() => handle(m));
+    const tail = result.catch(() => undefined);
+    callTails.set(key, tail);
+    void tail.then(() => {
+      if (callTails.get(key) === tail) callTails.delete(key);
+    });
+    return result;
+  };
+  const commandConcurrency = Math.max(
+    1,
+    config.commandConcurrency ?? (driver instanceof SimulatedDriver ? 1 : 16),
+  );
+
   let consumer: ConsumerHandle;
   try {
     consumer = await bus.consume<LegCommandMessage>({
@@ -621,10 +645,9 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
       filterSubject: legCommandSubject(gatewayId),
       maxDeliver: config.maxDeliver ?? 5,
       ackWaitMs: config.ackWaitMs ?? 30_000,
-      // One at a time: a call's commands must reach the driver in the order the router decided them.
-      concurrency: 1,
+      concurrency: commandConcurrency,
       decode: decodeLegCommandMessage,
-      handler: handle,
+      handler: commandConcurrency === 1 ? handle : inCallOrder,
       onError: (err, info, outcome) =>
         log(outcome === "dead-letter" ? "error" : "warn", `leg command ${outcome}`, {
           subject: info.subject,
