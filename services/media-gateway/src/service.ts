@@ -17,6 +17,7 @@ import {
   legCommandSubject,
   workStreams,
 } from "@switchyard/contracts";
+import { KeyedLock } from "@switchyard/event-store";
 import type { LegCommand, TransferTarget } from "@switchyard/routing-domain";
 import { decodeLegCommandMessage } from "./decode.js";
 import type { AgentTransferEvent, DriverEvent, MediaDriver } from "./driver.js";
@@ -621,17 +622,9 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
 
   // Per-call order: each call's commands wait for the previous command of the same call. Messages reach the
   // handler in stream order, so the chain per call is in the router's order.
-  const callTails = new Map<string, Promise<void>>();
-  const inCallOrder = (m: BusMessage<LegCommandMessage>): Promise<void> => {
-    const key = m.payload.callId;
-    const result = (callTails.get(key) ?? Promise.resolve()).then(() => handle(m));
-    const tail = result.catch(() => undefined);
-    callTails.set(key, tail);
-    void tail.then(() => {
-      if (callTails.get(key) === tail) callTails.delete(key);
-    });
-    return result;
-  };
+  const callLocks = new KeyedLock();
+  const inCallOrder = (m: BusMessage<LegCommandMessage>): Promise<void> =>
+    callLocks.run(m.payload.callId, () => handle(m));
   const commandConcurrency = Math.max(
     1,
     config.commandConcurrency ?? (driver instanceof SimulatedDriver ? 1 : 16),
