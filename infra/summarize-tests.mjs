@@ -11,7 +11,8 @@ try {
 }
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 const failedSuites = (report.testResults ?? []).filter(
-  (s) => s.status === "failed" && s.assertionResults?.length === 0,
+  // A suite that failed without a failed test: it did not load, or a beforeAll/afterAll hook failed.
+  (s) => s.status === "failed" && !(s.assertionResults ?? []).some((a) => a.status === "failed"),
 );
 for (const suite of failedSuites)
   console.log(`suite failed to run: ${suite.name}: ${(suite.message ?? "").split("\n")[0]}`);

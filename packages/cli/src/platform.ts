@@ -54,15 +54,23 @@ export async function startPlatform(
       embedded = stack.use(await startEmbeddedNats());
       natsUrl = embedded.url;
     }
-    const eventStore = await openEventStore({
-      ...(config.databaseUrl === undefined ? {} : { url: config.databaseUrl }),
-      schema: config.databaseSchema,
-      ...(config.dataDir === undefined ? {} : { pglite: { dataDir: config.dataDir } }),
-    });
+    const eventStore = await starting(
+      log,
+      "event store (connect, migrate)",
+      openEventStore({
+        ...(config.databaseUrl === undefined ? {} : { url: config.databaseUrl }),
+        schema: config.databaseSchema,
+        ...(config.dataDir === undefined ? {} : { pglite: { dataDir: config.dataDir } }),
+      }),
+    );
     stack.defer(() => eventStore.close());
-    const bus = await connectBus({ url: natsUrl, prefix: config.prefix, name: `switchyard-${process.pid}` });
+    const bus = await starting(
+      log,
+      "NATS connection",
+      connectBus({ url: natsUrl, prefix: config.prefix, name: `switchyard-${process.pid}` }),
+    );
     stack.defer(() => bus.close());
-    await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]);
+    await starting(log, "JetStream streams", bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]));
 
     const started: Target[] = [];
     const missing: Target[] = [];
@@ -71,41 +79,53 @@ export async function startPlatform(
       switch (target) {
         case "relay":
           stack.use(
-            await startRelay({
-              eventStore,
-              bus,
-              log: (level, message) => {
-                if (level !== "info") log(`relay ${level}: ${message}`);
-              },
-            }),
+            await starting(
+              log,
+              "relay",
+              startRelay({
+                eventStore,
+                bus,
+                log: (level, message) => {
+                  if (level !== "info") log(`relay ${level}: ${message}`);
+                },
+              }),
+            ),
           );
           started.push(target);
           break;
         case "router":
           stack.use(
-            await startRouter({
-              eventStore,
-              bus,
-              clock,
-              log: (level, message, fields) => {
-                if (level === "warn" || level === "error")
-                  log(`router ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-              },
-            }),
+            await starting(
+              log,
+              "router",
+              startRouter({
+                eventStore,
+                bus,
+                clock,
+                log: (level, message, fields) => {
+                  if (level === "warn" || level === "error")
+                    log(`router ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+                },
+              }),
+            ),
           );
           started.push(target);
           break;
         case "agent-presence":
           stack.use(
-            await startAgentPresence({
-              eventStore,
-              bus,
-              clock,
-              log: (level, message, fields) => {
-                if (level === "warn" || level === "error")
-                  log(`agent-presence ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-              },
-            }),
+            await starting(
+              log,
+              "agent-presence",
+              startAgentPresence({
+                eventStore,
+                bus,
+                clock,
+                log: (level, message, fields) => {
+                  if (level === "warn" || level === "error")
+                    log(`agent-presence ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+                },
+              }),
+            ),
           );
           started.push(target);
           break;
@@ -155,17 +175,21 @@ export async function startPlatform(
             env: options.env ?? {},
           });
           const api = stack.use(
-            await startAdminApi({
-              eventStore,
-              bus,
-              clock,
-              address: settings.listen,
-              credentials: settings.credentials,
-              authenticate: authenticator(settings.auth),
-              log: (level, message, fields) => {
-                if (level !== "info") log(`admin-api ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-              },
-            }),
+            await starting(
+              log,
+              "admin-api",
+              startAdminApi({
+                eventStore,
+                bus,
+                clock,
+                address: settings.listen,
+                credentials: settings.credentials,
+                authenticate: authenticator(settings.auth),
+                log: (level, message, fields) => {
+                  if (level !== "info") log(`admin-api ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+                },
+              }),
+            ),
           );
           started.push(target);
           notes.push(...settings.describe(api.target));
@@ -244,4 +268,23 @@ export function transferTargets(raw: Readonly<Record<string, string>>): Record<s
     else out[code] = { kind: "number", number: text };
   }
   return out;
+}
+
+/**
+ * Awaits one start-up step, saying every 10 s which step is still waiting: a dependency that never answers
+ * (a database lock, an unreachable JetStream) then names itself instead of hanging start-up silently.
+ * A real timer on purpose: this is about the operator's wall clock, not platform time.
+ */
+async function starting<T>(log: Log, what: string, step: Promise<T>): Promise<T> {
+  let waited = 0;
+  const timer = setInterval(() => {
+    waited += 10;
+    log(`start-up: ${what} still starting after ${waited} s`);
+  }, 10_000);
+  timer.unref();
+  try {
+    return await step;
+  } finally {
+    clearInterval(timer);
+  }
 }

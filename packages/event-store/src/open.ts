@@ -18,6 +18,7 @@ import {
   snapshotHorizon,
 } from "./notifications.js";
 import { PGliteDialect } from "./pglite-dialect.js";
+import { withSchemaMigrationLock } from "./schema-migration-lock.js";
 import { PREPARE, SqlCheckpointStore, SqlEventStore, type SqlEventStoreApi } from "./sql-event-store.js";
 import type { AppendNotifications, CheckpointStore, Leadership, SnapshotHorizon } from "./types.js";
 
@@ -91,7 +92,7 @@ async function openPostgres(url: string, options: OpenEventStoreOptions): Promis
     throw new EventStoreError(`preparing schema ${schema} failed: ${describeError(error)}`, { cause: error });
   }
   const db = new Kysely<EventStoreDatabase>({
-    dialect: new PostgresDialect({ pool: new PreparingPool(pool) }),
+    dialect: withSchemaMigrationLock(new PostgresDialect({ pool: new PreparingPool(pool) }), schema),
   });
   const leadership = new AdvisoryLockLeadership(
     { connectionString: url, connectionTimeoutMillis },
@@ -134,7 +135,9 @@ async function openPGlite(options: OpenEventStoreOptions): Promise<OpenedEventSt
     await pglite.close().catch(() => undefined);
     throw new EventStoreError(`starting PGlite failed: ${describeError(error)}`, { cause: error });
   }
-  const db = new Kysely<EventStoreDatabase>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<EventStoreDatabase>({
+    dialect: withSchemaMigrationLock(new PGliteDialect(pglite), options.schema ?? "public"),
+  });
   const target = `PGlite ${options.pglite?.dataDir ?? "(in memory)"}`;
   const channel = appendChannel(options.schema ?? "public");
   const appends = new PGliteAppendNotifications(channel, pglite, db);

@@ -21,6 +21,41 @@ describe("start-up against PostgreSQL", () => {
     for (const name of schemas) await dropSchema(DATABASE_URL, name);
   });
 
+  it("migrates while another schema's migration holds its lock, and waits for its own schema's", async () => {
+    const held = new pg.Client({ connectionString: DATABASE_URL });
+    await held.connect();
+    const mine = schema();
+    const other = schema();
+    try {
+      // Kysely's own database-wide migration lock and another schema's lock, held by a stalled migrator.
+      await held.query("select pg_advisory_lock(3853314791062309107)");
+      await held.query("select pg_advisory_lock(hashtext('switchyard.migrate'), hashtext($1))", [other]);
+      const opened = await openEventStore({ url: DATABASE_URL, schema: mine });
+      await opened.close();
+
+      await held.query("select pg_advisory_lock(hashtext('switchyard.migrate'), hashtext($1))", [mine]);
+      let done = false;
+      const second = openEventStore({ url: DATABASE_URL, schema: mine }).then((s) => {
+        done = true;
+        return s;
+      });
+      // Wait until the second open is queued behind the held lock (seen in pg_locks), not for a time.
+      for (;;) {
+        const { rows } = await held.query(
+          "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and objid = hashtext($1)::oid",
+          [mine],
+        );
+        if (rows[0].n > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(done).toBe(false);
+      await held.query("select pg_advisory_unlock(hashtext('switchyard.migrate'), hashtext($1))", [mine]);
+      await (await second).close();
+    } finally {
+      await held.end();
+    }
+  });
+
   it("creates the tables in the suite's own schema and is idempotent on a second open", async () => {
     const name = schema();
     const first = await openEventStore({ url: DATABASE_URL, schema: name });
