@@ -11,6 +11,9 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           include: ["{packages,services,test}/**/*.unit.test.ts"],
           exclude: ["**/node_modules/**"],
+          // Property tests run a thousand cases: well under a second on a quiet machine, several seconds
+          // when the two cores are shared. No test asserts on time, so the timeout only catches hangs.
+          testTimeout: 60_000,
         },
       },
       {

@@ -105,6 +105,56 @@ describe("queue", () => {
     for (const c of [one, two]) expect(c.of("ConnectCompleted").at(-1)?.outcome).toBe("answered");
   });
 
+  it("a Simultaneous group rings all its free members for the longest-waiting caller; the first answer wins", async () => {
+    const ids = ["qsim_a", "qsim_b"];
+    const { commands, agents } = defineAgents(ids);
+    const flow = flowOnNumber("qsim_flow", "c", {
+      c: { kind: "connect", target: { kind: "group", groupId: "qsim" }, branches: { fallback: "bye" } },
+      bye: say("Goodbye"),
+    });
+    await defineConfig(p, [
+      ...commands,
+      {
+        type: "DefineGroup",
+        groupId: "qsim",
+        name: "qsim",
+        strategy: "simultaneous",
+        members: ids,
+        ringTimeoutSec: 120,
+        queue: { enabled: true, maxWaitSec: 600 },
+      },
+      ...flow.commands,
+    ]);
+    await signIn(p, ids);
+    // Both phones let the first call ring; for the queued caller b answers first.
+    p.driver.setPhone(agents.qsim_a!.number, [
+      { kind: "noAnswer" },
+      { kind: "answer", afterSec: 6, talkSec: 2 },
+    ]);
+    p.driver.setPhone(agents.qsim_b!.number, [
+      { kind: "noAnswer" },
+      { kind: "answer", afterSec: 1, talkSec: 2 },
+    ]);
+    // The first caller gives up while both ring: both members are freed in one decision.
+    const first = await placeCall(p, { from: CALLER, to: flow.number, hangUpAfterSec: 60 });
+    await eventually(
+      async () => ((await streamOf(p, first)).some((e) => e.type === "RoutingDecided") ? true : undefined),
+      "both members ringing for the first caller",
+    );
+    const second = await placeCall(p, { from: CALLER, to: flow.number });
+    await untilQueued(second);
+    const [, two] = await Promise.all([endedCall(p, first), endedCall(p, second)]);
+    const offer = two.of("RoutingDecided").find((d) => d.purpose === "queueOffer");
+    expect(offer?.strategy).toBe("simultaneous");
+    expect([...(offer?.chosen ?? [])].sort()).toEqual(ids);
+    const legOf = (agentId: string) => offer!.legs.find((l) => l.agentId === agentId)!.legId;
+    expect(two.of("LegsBridged")[0]?.legIds).toContain(legOf("qsim_b"));
+    expect(two.of("LegCancelRequested")).toContainEqual(
+      expect.objectContaining({ legId: legOf("qsim_a"), reason: "anotherLegAnswered" }),
+    );
+    expect(two.of("ConnectCompleted").at(-1)?.outcome).toBe("answered");
+  });
+
   it("takes the no-answer branch when a caller waited the maximum time", async () => {
     const g = await queuedGroup("qwait", { maxWaitSec: 15 });
     await takeBreak(g.agentId);

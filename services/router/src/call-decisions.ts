@@ -8,9 +8,11 @@ import {
   CallNotQueuedError,
   type CallState,
   callStreamId,
+  type DecisionContext,
   decideCall,
   decisionWrites,
   evolveCall,
+  NoAgentForQueueOfferError,
   RoutingDomainError,
 } from "@switchyard/routing-domain";
 import { type CallView, type ConfigSource, callContext } from "./decision-context.js";
@@ -71,6 +73,21 @@ export function callDecider(deps: {
     }
     const cfg = await config.atLeast(callView.call.configVersion, Number.POSITIVE_INFINITY);
     const staleAgents = new Set<string>();
+    /** Reads the agents the view shows unavailable from their streams; false when there are none. */
+    const readUnavailable = async (agentIds: ReadonlySet<string>, ctx: DecisionContext): Promise<boolean> => {
+      const unavailable = [...agentIds].filter((a) => ctx.presence[a]?.state.status !== "available");
+      if (unavailable.length === 0) return false;
+      stats.verifications++;
+      // Read once per round: the other decisions of the round see the same moment (and this round's own
+      // reservations through the batch).
+      const toRead = unavailable.filter((a) => !readThisRound.has(a));
+      await Promise.all(toRead.map((a) => cache.load(`agent-${a}`, { fresh: true })));
+      for (const a of unavailable) {
+        readThisRound.add(a);
+        staleAgents.add(a);
+      }
+      return true;
+    };
     for (let verified = false; ; verified = true) {
       const { ctx, agentIds } = await callContext(
         cache,
@@ -87,6 +104,9 @@ export function callDecider(deps: {
         decision = decideCall(command, callView.call, ctx);
       } catch (err) {
         if (!(err instanceof RoutingDomainError)) throw err;
+        // A queued caller's offer found nobody free: the freed agent may only look busy in a lagging view.
+        if (!verified && err instanceof NoAgentForQueueOfferError && (await readUnavailable(agentIds, ctx)))
+          continue;
         const routine = routineRefusal(msg.input, err);
         if (routine)
           log("debug", "input refused", { callId: msg.callId, input: msg.input.type, error: describe(err) });
@@ -106,19 +126,7 @@ export function callDecider(deps: {
       if (!verified && callEvents.some((e) => e.type === "RoutingDecided" && e.data.legs.length === 0)) {
         // Nobody could be offered the call: before queueing or falling back, make sure that is not just the
         // presence view lagging (an agent freed a moment ago) by reading the unavailable agents' streams.
-        const unavailable = [...agentIds].filter((a) => ctx.presence[a]?.state.status !== "available");
-        if (unavailable.length > 0) {
-          stats.verifications++;
-          // Read once per round: the other decisions of the round see the same moment (and this round's
-          // own reservations through the batch).
-          const toRead = unavailable.filter((a) => !readThisRound.has(a));
-          await Promise.all(toRead.map((a) => cache.load(`agent-${a}`, { fresh: true })));
-          for (const a of unavailable) {
-            readThisRound.add(a);
-            staleAgents.add(a);
-          }
-          continue;
-        }
+        if (await readUnavailable(agentIds, ctx)) continue;
       }
       const gatewayId = callView.gatewayId ?? msg.gatewayId;
       const out: Write[] = writes.map((w) => ({

@@ -1,7 +1,8 @@
 // Matching waiting callers with agents who can take them: when an agent is freed (their next queued
 // caller, `nextCallerFor`) and when a queue changes (idle members paired with waiting callers,
-// `matchWaitingCallers`). Both only publish `OfferAgent` inputs; the call's decision reserves the agent
-// under its expected version, or refuses the offer.
+// `matchWaitingCallers`). Both only publish `OfferAgent` inputs (the freed agent is the trigger); the call's
+// decision runs the group's strategy over the members free at that moment, reserves the chosen agent(s)
+// under their expected versions, or refuses the offer.
 import type { Bus, EventMessage } from "@switchyard/bus";
 import type { Clock } from "@switchyard/clock";
 import { type TimerMessage, timerSubject } from "@switchyard/contracts";
@@ -126,7 +127,24 @@ export function queueMatching(deps: {
       }));
     }
     const offers = matchWaitingCallers(queue.state, members, now);
-    await Promise.all(offers.map((o) => offer(o.callId, o.agentId, `offer:${e.id}:${o.agentId}`)));
+    // Each offer runs the group's strategy in the call's decision, which may ring a member other than the
+    // one paired here. A free member left over who also serves other queues takes the longest-waiting
+    // caller among them (else an agent freed for this group's caller, and not chosen, would sit idle while
+    // another of its queues has callers).
+    const paired = new Set(offers.map((o) => o.agentId));
+    const spare = members.filter(
+      (m) =>
+        !paired.has(m.agentId) &&
+        m.state !== undefined &&
+        isOfferable(m.state, now) &&
+        Object.values(cfg.groups).some(
+          (g) => g.groupId !== groupId && g.queue.enabled && g.members.includes(m.agentId),
+        ),
+    );
+    await Promise.all([
+      ...offers.map((o) => offer(o.callId, o.agentId, `offer:${e.id}:${o.agentId}`)),
+      ...spare.map((m) => offerNextCaller(m.agentId, `offer:${e.id}:next:${m.agentId}`)),
+    ]);
   }
 
   return { onAgentEvent, onQueueEvent, offerNextCaller };

@@ -7,10 +7,12 @@ import { selectIndexed } from "../strategies/indexed.js";
 import {
   type MemberSnapshot,
   memberSnapshots,
+  type SequentialProgress,
   type StrategyResult,
   selectAgents,
 } from "../strategies/strategies.js";
 import type { DecisionBuilder } from "./builder.js";
+import { NoAgentForQueueOfferError } from "./errors.js";
 import { goTo } from "./flow-runner.js";
 import { cancelLeg, isLive } from "./legs.js";
 import type { CallerIdChoice, ConnectRun, LegFailure, RoutingDecision } from "./types.js";
@@ -171,16 +173,17 @@ function planFields(settings: ConnectSettings) {
   };
 }
 
-/** Runs the group's strategy (first attempt, or the next Sequential step) and rings, queues or falls back. */
-function routeGroup(
+/**
+ * The group's strategy over its members as this decision sees them: agents reserved, paused or cooling down
+ * earlier in the same decision are not available any more. A large group is chosen from its ordered indexes.
+ */
+function chooseMembers(
   b: DecisionBuilder,
-  applet: ConnectApplet,
   group: GroupConfig,
   settings: ConnectSettings,
-  run: ConnectRun | undefined,
-): void {
+  sequential: SequentialProgress | undefined,
+): StrategyResult {
   const adjust = (m: MemberSnapshot): MemberSnapshot => {
-    // Agents reserved, paused or cooling down earlier in this same decision are not available any more.
     const working = b.agentState(m.agentId);
     if (m.status === "available" && working.status !== "available") return { ...m, status: working.status };
     if (m.status === "available" && m.cooldownUntil === undefined && inCooldown(working, b.now)) {
@@ -193,12 +196,11 @@ function routeGroup(
     strategy: group.strategy,
     seed: b.seed,
     ...(cursor !== undefined ? { cursor } : {}),
-    ...(run?.sequential ? { sequential: run.sequential } : {}),
+    ...(sequential ? { sequential } : {}),
     maxRingAttempts: settings.maxRingAttempts,
   };
-  // A large group comes with ordered indexes of its members: the same choice without a scan of the group.
   const index = b.ctx.memberIndex?.(group.groupId);
-  const result = index
+  return index
     ? selectIndexed({
         ...common,
         index,
@@ -210,6 +212,26 @@ function routeGroup(
         ...common,
         members: memberSnapshots(group.members, b.ctx.presence, b.now, b.periodKey).map(adjust),
       });
+}
+
+function advanceCursor(b: DecisionBuilder, group: GroupConfig, cursor: string | undefined): void {
+  if (group.strategy === "roundRobin" && cursor !== undefined) {
+    b.groupEvent(group.groupId, {
+      type: "RoundRobinCursorAdvanced",
+      data: { agentId: cursor, callId: b.state.callId },
+    });
+  }
+}
+
+/** Runs the group's strategy (first attempt, or the next Sequential step) and rings, queues or falls back. */
+function routeGroup(
+  b: DecisionBuilder,
+  applet: ConnectApplet,
+  group: GroupConfig,
+  settings: ConnectSettings,
+  run: ConnectRun | undefined,
+): void {
+  const result = chooseMembers(b, group, settings, run?.sequential);
   const appletId = run?.appletId ?? (b.state.applet?.appletId as string);
   const { cursor: newCursor, exhausted, ...decided } = result;
   const base = {
@@ -244,12 +266,7 @@ function routeGroup(
     return;
   }
   if (result.chosen.length > 0) {
-    if (group.strategy === "roundRobin" && newCursor !== undefined) {
-      b.groupEvent(group.groupId, {
-        type: "RoundRobinCursorAdvanced",
-        data: { agentId: newCursor, callId: b.state.callId },
-      });
-    }
+    advanceCursor(b, group, newCursor);
     ring(
       b,
       base,
@@ -478,62 +495,49 @@ export function attemptFailed(b: DecisionBuilder): void {
   completeConnect(b, outcomeOf(run.failures), `every leg ended: ${run.failures.join(", ") || "no answer"}`);
 }
 
-/** A freed agent takes this queued caller. */
-export function offerAgent(b: DecisionBuilder, agentId: string): void {
+/**
+ * An agent became free (`freedAgentId`, the trigger) while this caller waits: the group's strategy picks who
+ * rings, as it does for a new caller — Simultaneous rings every free member, Sequential the next free member
+ * in its order, Round-robin the next after its cursor, Least calls the fewest calls, Longest idle the longest
+ * idle. The freed agent need not be the one chosen; a member left idle is offered the next caller by the
+ * router's queue matching. Refused with NoAgentForQueueOfferError when nobody can take the call now.
+ */
+export function offerAgent(b: DecisionBuilder, freedAgentId: string): void {
   const run = connectRun(b)!;
   const queue = run.queue!;
   const group = b.ctx.config.groups[queue.groupId];
-  const agent = b.ctx.config.agents[agentId];
   const applet = connectApplet(b, run.appletId);
-  if (!group || !agent || !applet) {
-    throw new Error(`queue offer for unknown group ${queue.groupId} or agent ${agentId}`);
+  if (!group || !applet) {
+    throw new Error(`queue offer for unknown group ${queue.groupId} or applet ${run.appletId}`);
   }
   const settings = connectSettings(b, applet, group);
-  const [member] = memberSnapshots([agentId], b.ctx.presence, b.now, b.periodKey) as [MemberSnapshot];
-  // Reserve first: a busy agent is refused with a typed error before anything is emitted.
-  const legId = b.newId("leg");
-  b.agentCommand(agentId, { type: "Reserve", callId: b.state.callId, legId, now: b.now });
+  // Sequential keeps its place in the order from one offer to the next; once every pass is used it starts
+  // again at the top: a queued caller waits until the queue's max wait, not until the passes run out.
+  let result = chooseMembers(b, group, settings, run.sequential);
+  if (result.chosen.length === 0 && run.sequential !== undefined) {
+    result = chooseMembers(b, group, settings, undefined);
+  }
+  if (result.chosen.length === 0) throw new NoAgentForQueueOfferError(b.state.callId, freedAgentId);
+  const { cursor, exhausted: _exhausted, ...decided } = result;
   b.queueCommand(queue.groupId, { type: "Leave", callId: b.state.callId, reason: "agentOffered", at: b.now });
   b.emit({ type: "CallerDequeued", data: { groupId: queue.groupId, reason: "agentOffered" } });
   cancelTimers(b, ["queuePosition"]);
-  b.emit({
-    type: "RoutingDecided",
-    data: {
+  advanceCursor(b, group, cursor);
+  ring(
+    b,
+    {
       appletId: run.appletId,
       target: applet.target,
       purpose: "queueOffer",
-      strategy: group.strategy,
-      groupId: group.groupId,
       configVersion: b.ctx.config.version,
       seed: b.seed,
-      candidates: [
-        {
-          agentId,
-          status: member.status,
-          idleSec: Math.floor(member.idleMs / 1000),
-          callsInPeriod: member.callsInPeriod,
-          chosen: true,
-          reason: "freed agent takes the longest-waiting caller among the queues it serves",
-        },
-      ],
-      chosen: [agentId],
-      reason: `agent ${agentId} became free; this caller waited longest (since ${queue.enqueuedAt})`,
-      ...planFields(settings),
-      legs: [{ legId, to: agent.contact, agentId }],
+      groupId: group.groupId,
+      ...decided,
+      reason: `agent ${freedAgentId} became free; this caller waited longest (since ${queue.enqueuedAt}); ${result.reason}`,
     },
-  });
-  b.emit({
-    type: "LegOriginateRequested",
-    data: {
-      legId,
-      role: "target",
-      to: agent.contact,
-      agentId,
-      callerId: settings.callerId.number,
-      timeoutSec: settings.ringTimeoutSec,
-    },
-  });
-  schedule(b, "ringTimeout", settings.ringTimeoutSec);
+    settings,
+    result.chosen.map((agentId) => ({ to: b.ctx.config.agents[agentId]!.contact, agentId })),
+  );
 }
 
 /** Re-announces the queue position when it changed, at most every `announceEverySec`. */

@@ -36,3 +36,13 @@ export class TransferNotFoundError extends RoutingDomainError {
     super(`no transfer ${transferId} in progress in a state that allows this`);
   }
 }
+/** A queued caller's offer found no member of the group who can take the call now (the views lagged). */
+export class NoAgentForQueueOfferError extends RoutingDomainError {
+  override readonly name = "NoAgentForQueueOfferError";
+  constructor(
+    readonly callId: string,
+    readonly freedAgentId: string,
+  ) {
+    super(`no agent can take queued call ${callId} now (offered when ${freedAgentId} became free)`);
+  }
+}
