@@ -155,26 +155,26 @@ describe("queue", () => {
     expect(two.of("ConnectCompleted").at(-1)?.outcome).toBe("answered");
   });
 
-  it("takes the no-answer branch when a caller waited the maximum time", async () => {
+  it("a caller who waited the maximum time leaves with queueTimeout, through the no-answer branch (none of its own)", async () => {
     const g = await queuedGroup("qwait", { maxWaitSec: 15 });
     await takeBreak(g.agentId);
     const call = await endedCall(p, await placeCall(p, { from: CALLER, to: g.number }));
     expect(call.types).toContain("CallerEnqueued");
     expect(call.of("CallerDequeued")[0]?.reason).toBe("maxWait");
     expect(call.of("ConnectCompleted")[0]).toMatchObject({
-      outcome: "noAnswer",
+      outcome: "queueTimeout",
       reason: "max queue wait reached",
     });
     expect(call.of("AppletEntered").map((a) => a.appletId)).toEqual(["c", "waited"]);
   });
 
-  it("sends a caller to the all-agents-busy branch when the queue is full", async () => {
+  it("a full queue ends the Connect with queueFull, through the all-agents-busy branch (none of its own)", async () => {
     const g = await queuedGroup("qfull", { maxWaitSec: 20, maxSize: 1 });
     await takeBreak(g.agentId);
     const waiting = await placeCall(p, { from: CALLER, to: g.number });
     await untilQueued(waiting);
     const full = await endedCall(p, await placeCall(p, { from: CALLER, to: g.number }));
-    expect(full.of("ConnectCompleted")[0]?.outcome).toBe("allAgentsBusy");
+    expect(full.of("ConnectCompleted")[0]?.outcome).toBe("queueFull");
     expect(full.of("AppletEntered").map((a) => a.appletId)).toEqual(["c", "full"]);
     expect(full.types).not.toContain("CallerEnqueued");
     const first = await endedCall(p, waiting);

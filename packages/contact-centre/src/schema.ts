@@ -427,7 +427,15 @@ function readApplet(value: unknown, path: string, c: Checker): Applet {
       const branches: { -readonly [K in keyof ConnectBranches]?: string } = {};
       if (f.branches !== undefined) {
         const bPath = join(path, "branches");
-        const raw = c.mapping(f.branches, bPath, ["noAnswer", "busy", "failed", "allAgentsBusy", "fallback"]);
+        const raw = c.mapping(f.branches, bPath, [
+          "noAnswer",
+          "busy",
+          "failed",
+          "allAgentsBusy",
+          "queueTimeout",
+          "queueFull",
+          "fallback",
+        ]);
         for (const [outcome, to] of Object.entries(raw ?? {})) {
           if (typeof to === "string" && to !== "") branches[outcome as keyof ConnectBranches] = to;
           else c.problem(join(bPath, outcome), `must be an applet id, got ${JSON.stringify(to)}`);

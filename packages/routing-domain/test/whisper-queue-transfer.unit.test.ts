@@ -184,7 +184,8 @@ describe("Queue behaviour", () => {
       .thenIncludes([
         ev("TimerElapsed", { kind: "queueMaxWait" }),
         ev("CallerDequeued", { groupId: "sales", reason: "maxWait" }),
-        ev("ConnectCompleted", { outcome: "noAnswer", reason: "max queue wait reached", next: "vm" }),
+        // Its own outcome; the flow wires no queueTimeout branch, so it takes the no-answer branch as before.
+        ev("ConnectCompleted", { outcome: "queueTimeout", reason: "max queue wait reached", next: "vm" }),
         ev("VoicemailRecordingStarted"),
       ]);
     w.run("c1", { type: "TimerFired", timerId: w.timer("c1", "queueMaxWait"), now: sec(121) });
@@ -200,10 +201,49 @@ describe("Queue behaviour", () => {
       .when({ type: "StartCall", callId: "c2", from: CALLER, to: BUSINESS, now: sec(2) })
       .thenIncludes([
         ev("ConnectCompleted", {
-          outcome: "allAgentsBusy",
+          outcome: "queueFull",
           reason: "queue of group sales is full (1 callers)",
+          next: "bye",
         }),
       ]);
+  });
+
+  it("Queue settings › a flow tells a queue timeout and a full queue from no answer and all agents busy by their own branches", () => {
+    const w = worldWith({
+      applets: {
+        connect: {
+          kind: "connect",
+          target: { kind: "group", groupId: "sales" },
+          branches: {
+            noAnswer: "vm",
+            allAgentsBusy: "bye",
+            queueTimeout: "sorry",
+            queueFull: "later",
+            fallback: "bye",
+          },
+        },
+        vm: { kind: "voicemail", maxLengthSec: 60 },
+        sorry: hangup,
+        later: hangup,
+        bye: hangup,
+      },
+      groups: [
+        group("sales", "roundRobin", ["ann", "bob"], {
+          queue: { enabled: true, maxSize: 1, maxWaitSec: 60 },
+        }),
+      ],
+      signIn: ["ann", "bob"],
+    });
+    busyAgents(w);
+    w.start("c1", CALLER, BUSINESS, sec(1));
+    callSpec
+      .given([], w.ctx())
+      .when({ type: "StartCall", callId: "c2", from: CALLER, to: BUSINESS, now: sec(2) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "queueFull", next: "later" })]);
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "TimerFired", timerId: w.timer("c1", "queueMaxWait"), now: sec(61) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "queueTimeout", next: "sorry" })]);
   });
 
   it("Queue › a freed agent takes the caller who has waited longest among the queues the agent serves", () => {

@@ -172,6 +172,8 @@ function fromAppletPb(pb: AppletPb, path: string, violations: FieldViolation[]):
           ["busy", c.busyBranch],
           ["failed", c.failedBranch],
           ["allAgentsBusy", c.allAgentsBusyBranch],
+          ["queueTimeout", c.queueTimeoutBranch],
+          ["queueFull", c.queueFullBranch],
           ["fallback", c.fallbackBranch],
         ] as const
       ).filter(([, to]) => to !== ""),
@@ -274,6 +276,8 @@ function toAppletPb(a: Applet): AppletPb {
           busyBranch: a.branches.busy ?? "",
           failedBranch: a.branches.failed ?? "",
           allAgentsBusyBranch: a.branches.allAgentsBusy ?? "",
+          queueTimeoutBranch: a.branches.queueTimeout ?? "",
+          queueFullBranch: a.branches.queueFull ?? "",
           fallbackBranch: a.branches.fallback ?? "",
         },
       };

@@ -309,11 +309,7 @@ function enqueue(
     });
   } catch (error) {
     if (error instanceof QueueFullError) {
-      completeConnect(
-        b,
-        "allAgentsBusy",
-        `queue of group ${group.groupId} is full (${queue.maxSize} callers)`,
-      );
+      completeConnect(b, "queueFull", `queue of group ${group.groupId} is full (${queue.maxSize} callers)`);
       return;
     }
     throw error;
@@ -481,7 +477,7 @@ export function attemptFailed(b: DecisionBuilder): void {
   if (run.queue && !run.queue.waiting && group) {
     // A queued caller's offered agent did not take the call: back to the queue, keeping their place.
     if (b.now >= run.queue.enqueuedAt + group.queue.maxWaitSec * 1000) {
-      completeConnect(b, "noAnswer", "max queue wait reached");
+      completeConnect(b, "queueTimeout", "max queue wait reached");
       return;
     }
     cancelTimers(b, ["ringTimeout"]);

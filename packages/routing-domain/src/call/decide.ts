@@ -269,7 +269,7 @@ function timerFired(b: DecisionBuilder, timerId: string): void {
       const run = connectRun(b);
       // While a freed agent is being offered the call, the offer decides; a failed offer re-checks the deadline.
       if (!run?.queue?.waiting) return;
-      completeConnect(b, "noAnswer", "max queue wait reached");
+      completeConnect(b, "queueTimeout", "max queue wait reached");
       return;
     }
     case "queuePosition":

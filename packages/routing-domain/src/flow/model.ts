@@ -16,15 +16,43 @@ export type CallerIdOption =
 
 export type RecordOption = "inherit" | "on" | "off";
 
-export type ConnectOutcome = "answered" | "noAnswer" | "busy" | "failed" | "allAgentsBusy";
+/**
+ * How a Connect ends. `queueTimeout` (a queued caller waited the queue's maximum) and `queueFull` (the queue
+ * had no room) take their own branch when the flow wires one, else the branch they took before they were
+ * told apart (`noAnswer` and `allAgentsBusy`), so existing flows keep their meaning.
+ */
+export type ConnectOutcome =
+  | "answered"
+  | "noAnswer"
+  | "busy"
+  | "failed"
+  | "allAgentsBusy"
+  | "queueTimeout"
+  | "queueFull";
 export type FallbackOutcome = Exclude<ConnectOutcome, "answered">;
-export const FALLBACK_OUTCOMES: readonly FallbackOutcome[] = ["noAnswer", "busy", "failed", "allAgentsBusy"];
+export const FALLBACK_OUTCOMES: readonly FallbackOutcome[] = [
+  "noAnswer",
+  "busy",
+  "failed",
+  "allAgentsBusy",
+  "queueTimeout",
+  "queueFull",
+];
+/** The outcome whose branch a queue outcome takes when the flow has no branch of its own for it. */
+export const QUEUE_OUTCOME_FALLS_BACK_TO: Readonly<Partial<Record<FallbackOutcome, FallbackOutcome>>> = {
+  queueTimeout: "noAnswer",
+  queueFull: "allAgentsBusy",
+};
 
 export interface ConnectBranches {
   readonly noAnswer?: string;
   readonly busy?: string;
   readonly failed?: string;
   readonly allAgentsBusy?: string;
+  /** A queued caller waited the queue's maximum (else the `noAnswer` branch). */
+  readonly queueTimeout?: string;
+  /** The queue was full (else the `allAgentsBusy` branch). */
+  readonly queueFull?: string;
   /** Taken for any fallback outcome that has no branch of its own. */
   readonly fallback?: string;
 }
@@ -118,5 +146,8 @@ export function appletEdges(applet: Applet): Array<{ readonly label: string; rea
 
 /** The applet a Connect outcome continues to, or undefined when the flow has no branch for it. */
 export function branchFor(applet: ConnectApplet, outcome: FallbackOutcome): string | undefined {
-  return applet.branches[outcome] ?? applet.branches.fallback;
+  const before = QUEUE_OUTCOME_FALLS_BACK_TO[outcome];
+  return (
+    applet.branches[outcome] ?? (before ? applet.branches[before] : undefined) ?? applet.branches.fallback
+  );
 }

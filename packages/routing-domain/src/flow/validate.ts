@@ -1,7 +1,14 @@
 import type { ConfigSnapshot } from "../config/snapshot.js";
 import { RoutingDomainError } from "../shared/errors.js";
 import { isE164, isSipUri } from "../shared/validation.js";
-import { type Applet, appletEdges, FALLBACK_OUTCOMES, type Flow, WAITING_APPLETS } from "./model.js";
+import {
+  type Applet,
+  appletEdges,
+  FALLBACK_OUTCOMES,
+  type Flow,
+  QUEUE_OUTCOME_FALLS_BACK_TO,
+  WAITING_APPLETS,
+} from "./model.js";
 
 export type FlowIssueCode =
   | "missingStart"
@@ -176,8 +183,11 @@ function appletIssues(
       ) {
         setting("max ring attempts must be 1 or more");
       }
-      // "All agents busy" can only happen for a group target.
-      const outcomes = FALLBACK_OUTCOMES.filter((o) => o !== "allAgentsBusy" || t.kind === "group");
+      // "All agents busy" can only happen for a group target; the queue outcomes only for a queued group,
+      // and each is covered by the branch it falls back to.
+      const outcomes = FALLBACK_OUTCOMES.filter(
+        (o) => (o !== "allAgentsBusy" || t.kind === "group") && QUEUE_OUTCOME_FALLS_BACK_TO[o] === undefined,
+      );
       for (const outcome of outcomes) {
         if (!applet.branches[outcome] && !applet.branches.fallback) {
           issues.push({ code: "missingBranch", appletId: id, message: `no branch for outcome "${outcome}"` });
