@@ -449,7 +449,7 @@ describe("Warm transfer", () => {
       type: "RequestTransfer",
       transferId: "t1",
       mode: "warm",
-      target: { kind: "group", groupId: "tier2" },
+      target: { kind: "agent", agentId: "cid" },
       now: sec(60),
     });
     const b = w.legOf("c1");

@@ -136,6 +136,8 @@ describe("router", () => {
     const types = events.map((e) => e.type);
     expect(types).toContain("TimerElapsed");
     expect(events.find((e) => e.type === "ConnectCompleted")?.data).toMatchObject({ outcome: "noAnswer" });
+    // Effects go out after the append: wait for the cancels rather than reading them at once.
+    await stack.gateway.waitFor(callId, (c) => c.command.kind === "cancel", "both legs cancelled", 2);
     expect(stack.gateway.of(callId).filter((c) => c.command.kind === "cancel")).toHaveLength(2);
   });
 

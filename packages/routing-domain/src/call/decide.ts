@@ -4,8 +4,8 @@ import {
   completeTransferCommand,
   consultAnswered,
   requestTransfer,
-  transferFailed,
   transferLegEnded,
+  transferRingTimedOut,
 } from "../transfer/transfer.js";
 import { DecisionBuilder } from "./builder.js";
 import {
@@ -276,7 +276,7 @@ function timerFired(b: DecisionBuilder, timerId: string): void {
       maybeAnnounce(b, true);
       return;
     case "transferRingTimeout":
-      if (b.state.transfer?.phase === "ringing") transferFailed(b, "transfer target did not answer");
+      transferRingTimedOut(b);
       return;
     default: {
       const unknown: never = timer.kind;

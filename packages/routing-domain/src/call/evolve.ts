@@ -111,7 +111,9 @@ export function evolveCall(previous: CallState, event: CallEvent): CallState {
     }
     case "RoutingDecided": {
       const d = event.data;
-      if (d.purpose === "transfer") return state;
+      if (d.purpose === "transfer") {
+        return withTransfer(state, (t) => ({ ...t, plan: d, tried: [...(t.tried ?? []), ...d.chosen] }));
+      }
       return withConnect(state, (r) => ({
         ...r,
         plan: d,

@@ -311,6 +311,10 @@ export interface TransferRun {
   readonly timerId?: string;
   /** Agent A left before B answered: B goes straight to the caller. */
   readonly fromLegGone: boolean;
+  /** The latest ring decision of the transfer. */
+  readonly plan?: RoutingDecision;
+  /** Agents rung for the transfer so far (a group target tries each member once). */
+  readonly tried?: readonly string[];
 }
 
 export interface CallState {

@@ -1,3 +1,4 @@
+import { inCooldown } from "../agent/agent.js";
 import type { DecisionBuilder } from "../call/builder.js";
 import { connectRun, schedule } from "../call/connect.js";
 import {
@@ -10,11 +11,135 @@ import { endCall } from "../call/flow-runner.js";
 import { cancelLeg, isLive } from "../call/legs.js";
 import type { RoutingDecision, TransferTarget } from "../call/types.js";
 import { UnknownAgentError, UnknownGroupError } from "../config/decider.js";
+import type { GroupConfig } from "../config/snapshot.js";
 import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
 import { assertE164 } from "../shared/validation.js";
-import { type CandidateReport, memberSnapshots, selectAgents } from "../strategies/strategies.js";
+import {
+  type CandidateReport,
+  type MemberSnapshot,
+  memberSnapshots,
+  type StrategyResult,
+  selectAgents,
+} from "../strategies/strategies.js";
 
 const DEFAULT_TRANSFER_RING_SEC = 30;
+
+/**
+ * The group's strategy for a transfer, over the members not yet rung for it: agents reserved or cooling down
+ * after a missed offer are passed over as they are for a Connect. Advances the Round-robin cursor.
+ */
+function chooseTransferMembers(
+  b: DecisionBuilder,
+  group: GroupConfig,
+  tried: readonly string[],
+): StrategyResult {
+  const members = memberSnapshots(
+    group.members.filter((a) => !tried.includes(a)),
+    b.ctx.presence,
+    b.now,
+    b.periodKey,
+  ).map((m): MemberSnapshot => {
+    if (m.status !== "available") return m;
+    const working = b.agentState(m.agentId);
+    if (working.status !== "available") return { ...m, status: working.status };
+    if (m.cooldownUntil === undefined && inCooldown(working, b.now)) {
+      return { ...m, cooldownUntil: working.cooldownUntil as number };
+    }
+    return m;
+  });
+  const cursor = b.groupState(group.groupId).cursor;
+  const result = selectAgents({
+    strategy: group.strategy,
+    members,
+    seed: b.seed,
+    ...(cursor !== undefined ? { cursor } : {}),
+    maxRingAttempts: 1,
+  });
+  if (group.strategy === "roundRobin" && result.cursor !== undefined && result.chosen.length > 0) {
+    b.groupEvent(group.groupId, {
+      type: "RoundRobinCursorAdvanced",
+      data: { agentId: result.cursor, callId: b.state.callId },
+    });
+  }
+  return result;
+}
+
+/** The caller ID a transfer's target sees: the business number (the caller is on hold meanwhile). */
+function transferCallerId(b: DecisionBuilder) {
+  return { number: b.state.to, source: "business" as const, reason: "transfers present the business number" };
+}
+
+/** Rings the transfer's legs: reserves their agents, records the decision, originates, starts the ring timer. */
+function ringTransfer(
+  b: DecisionBuilder,
+  decision: (legs: RoutingDecision["legs"]) => RoutingDecision,
+  targets: ReadonlyArray<{ readonly to: Contact; readonly agentId?: string }>,
+  ringTimeoutSec: number,
+): void {
+  const s = b.state;
+  const legs = targets.map((t) => ({ legId: b.newId("leg"), ...t }));
+  for (const leg of legs) {
+    if (leg.agentId !== undefined) {
+      b.agentCommand(leg.agentId, { type: "Reserve", callId: s.callId, legId: leg.legId, now: b.now });
+    }
+  }
+  const decided = decision(legs);
+  b.emit({ type: "RoutingDecided", data: decided });
+  for (const leg of legs) {
+    b.emit({
+      type: "LegOriginateRequested",
+      data: {
+        legId: leg.legId,
+        role: "consult",
+        to: leg.to,
+        ...(leg.agentId !== undefined ? { agentId: leg.agentId } : {}),
+        callerId: decided.callerId.number,
+        timeoutSec: ringTimeoutSec,
+      },
+    });
+  }
+  schedule(b, "transferRingTimeout", ringTimeoutSec);
+}
+
+/**
+ * The transfer's ring attempt ended unanswered (`reason`). A group whose strategy rings one member at a time
+ * (every strategy but Simultaneous) goes on to the next member it has not rung, with the group's ring timeout
+ * each, as a Connect does; when nobody is left the transfer fails.
+ */
+function nextTransferAttempt(b: DecisionBuilder, reason: string): void {
+  const t = b.state.transfer!;
+  const target = t.target;
+  const planned = t.plan;
+  const group = target.kind === "group" ? b.ctx.config.groups[target.groupId] : undefined;
+  if (!group || group.strategy === "simultaneous") {
+    transferFailed(b, reason);
+    return;
+  }
+  if (!planned) throw new Error(`transfer ${t.transferId} has no ring plan`);
+  const tried = t.tried ?? [];
+  const result = chooseTransferMembers(b, group, tried);
+  if (result.chosen.length === 0) {
+    transferFailed(b, `${reason}; no other member of group ${group.groupId} can take it (${result.reason})`);
+    return;
+  }
+  for (const legId of t.legIds) cancelLeg(b, legId, "ringTimeout");
+  if (t.timerId && b.state.timers[t.timerId])
+    b.emit({ type: "TimerCancelled", data: { timerId: t.timerId } });
+  ringTransfer(
+    b,
+    (legs) => ({
+      ...planned,
+      seed: b.seed,
+      candidates: result.candidates,
+      chosen: result.chosen,
+      reason: `${reason} (${tried.join(", ")}); next: ${result.reason}`,
+      legs,
+      ...(result.tieBreak ? { tieBreak: result.tieBreak } : {}),
+    }),
+    result.chosen.map((agentId) => ({ to: b.ctx.config.agents[agentId]!.contact, agentId })),
+    group.ringTimeoutSec,
+  );
+}
 
 /**
  * Agent A (connected to the caller) transfers to an agent, a group or a number. Warm: the caller holds
@@ -71,24 +196,7 @@ export function requestTransfer(
     case "group": {
       const group = cfg.groups[target.groupId]!;
       ringTimeoutSec = group.ringTimeoutSec;
-      const members = memberSnapshots(group.members, b.ctx.presence, b.now, b.periodKey).map((m) => ({
-        ...m,
-        status: m.status === "available" ? b.agentState(m.agentId).status : m.status,
-      }));
-      const cursor = b.groupState(group.groupId).cursor;
-      const result = selectAgents({
-        strategy: group.strategy,
-        members,
-        seed: b.seed,
-        ...(cursor !== undefined ? { cursor } : {}),
-        maxRingAttempts: 1,
-      });
-      if (group.strategy === "roundRobin" && result.cursor !== undefined && result.chosen.length > 0) {
-        b.groupEvent(group.groupId, {
-          type: "RoundRobinCursorAdvanced",
-          data: { agentId: result.cursor, callId: s.callId },
-        });
-      }
+      const result = chooseTransferMembers(b, group, []);
       candidates = result.candidates;
       chosen = result.chosen;
       reason = result.reason;
@@ -109,11 +217,7 @@ export function requestTransfer(
   const caller = s.callerLegId;
   const planned = connectRun(b)?.plan?.holdMusic;
   const holdMusic: Audio = planned && planned.kind !== "ringback" ? planned : DEFAULT_HOLD_MUSIC;
-  const callerId = {
-    number: s.to,
-    source: "business" as const,
-    reason: "transfers present the business number",
-  };
+  const callerId = transferCallerId(b);
   const decision = (legs: RoutingDecision["legs"]): RoutingDecision => ({
     appletId: connectRun(b)?.appletId ?? "",
     target,
@@ -148,27 +252,7 @@ export function requestTransfer(
     { type: "HoldMusicStarted", data: { legId: caller, audio: holdMusic } },
   );
   if (mode === "blind") cancelLeg(b, fromLegId, "blindTransfer");
-  const legs = targets.map((t) => ({ legId: b.newId("leg"), ...t }));
-  for (const leg of legs) {
-    if (leg.agentId !== undefined) {
-      b.agentCommand(leg.agentId, { type: "Reserve", callId: s.callId, legId: leg.legId, now: b.now });
-    }
-  }
-  b.emit({ type: "RoutingDecided", data: decision(legs) });
-  for (const leg of legs) {
-    b.emit({
-      type: "LegOriginateRequested",
-      data: {
-        legId: leg.legId,
-        role: "consult",
-        to: leg.to,
-        ...(leg.agentId !== undefined ? { agentId: leg.agentId } : {}),
-        callerId: callerId.number,
-        timeoutSec: ringTimeoutSec,
-      },
-    });
-  }
-  schedule(b, "transferRingTimeout", ringTimeoutSec);
+  ringTransfer(b, decision, targets, ringTimeoutSec);
 }
 
 /** B answered: consult with A (warm), or straight to the caller when A is gone (blind). */
@@ -221,6 +305,11 @@ export function completeTransfer(b: DecisionBuilder, consultLegId: string): void
   b.emit({ type: "TransferCompleted", data: { transferId: t.transferId, agentLegId: consultLegId } });
 }
 
+/** The transfer's ring timer ran out: the next member of a one-at-a-time group, or the transfer fails. */
+export function transferRingTimedOut(b: DecisionBuilder): void {
+  if (b.state.transfer?.phase === "ringing") nextTransferAttempt(b, "transfer target did not answer");
+}
+
 /** B declined, did not answer or hung up: the caller returns to A (or the call ends when A is gone). */
 export function transferFailed(b: DecisionBuilder, reason: string): void {
   const t = b.state.transfer!;
@@ -254,7 +343,7 @@ export function transferLegEnded(b: DecisionBuilder, legId: string, reason: stri
     if (legId === t.consultLegId) transferFailed(b, `transfer target hung up (${reason})`);
     return true;
   }
-  if (!t.legIds.some((id) => isLive(b.state.legs[id]))) transferFailed(b, `transfer target ${reason}`);
+  if (!t.legIds.some((id) => isLive(b.state.legs[id]))) nextTransferAttempt(b, `transfer target ${reason}`);
   return true;
 }
 
