@@ -217,12 +217,13 @@ export function flowOnNumber(
   flowId: string,
   start: string,
   applets: Record<string, Applet>,
+  extra: { readonly recordCalls?: boolean } = {},
 ): { commands: ConfigCommand[]; number: string } {
   const number = newNumber();
   return {
     number,
     commands: [
-      { type: "DefineFlow", flow: { flowId, name: flowId, start, applets } },
+      { type: "DefineFlow", flow: { flowId, name: flowId, start, applets, ...extra } },
       { type: "DefineNumber", number, flowId },
     ],
   };

@@ -31,18 +31,27 @@ afterAll(async () => {
 });
 
 /** A direct Connect to a fresh agent with the given Record Call option; returns the number to call. */
-async function recordFlow(name: string, record: RecordOption | undefined): Promise<string> {
+async function recordFlow(
+  name: string,
+  record: RecordOption | undefined,
+  flowLevel: { recordCalls?: boolean } = {},
+): Promise<string> {
   const agentId = `${name}_agent`;
   const { commands, agents } = defineAgents([agentId]);
-  const flow = flowOnNumber(name, "c", {
-    c: {
-      kind: "connect",
-      target: { kind: "agent", agentId },
-      branches: { fallback: "bye" },
-      ...(record === undefined ? {} : { record }),
+  const flow = flowOnNumber(
+    name,
+    "c",
+    {
+      c: {
+        kind: "connect",
+        target: { kind: "agent", agentId },
+        branches: { fallback: "bye" },
+        ...(record === undefined ? {} : { record }),
+      },
+      bye: hangup,
     },
-    bye: hangup,
-  });
+    flowLevel,
+  );
   await defineConfig(p, [...commands, ...flow.commands]);
   await signIn(p, [agentId]);
   p.driver.setPhone(agents[agentId]!.number, { kind: "answer", afterSec: 1, talkSec: 3 });
@@ -116,12 +125,29 @@ describe("Record Call", () => {
     // The caller hangs up first this time: the recording is stopped by that teardown too.
     const recorded = await endedCall(p, await placeCall(p, { from: CALLER, to: number, talkSec: 1 }));
     expect(recorded.of("CallEnded")[0]?.reason).toBe("callerHungUp");
-    expectRecorded(recorded, "inherited from the app-level setting (on)");
+    expectRecorded(recorded, "inherited from the account's app-level setting (on)");
 
     await defineConfig(p, [{ type: "ConfigureAccount", recordCalls: false }]);
     const explicit = await recordFlow("rec_inherit_explicit", "inherit");
     const notRecorded = await endedCall(p, await placeCall(p, { from: CALLER, to: explicit }));
-    expectNotRecorded(notRecorded, "inherited from the app-level setting (off)");
+    expectNotRecorded(notRecorded, "inherited from the account's app-level setting (off)");
+  });
+});
+
+describe("Record Call per flow", () => {
+  it("inherit follows the flow's own setting before the account's: a recording flow on a non-recording account, and the reverse", async () => {
+    await defineConfig(p, [{ type: "ConfigureAccount", recordCalls: false }]);
+    const on = await recordFlow("rec_flow_on", undefined, { recordCalls: true });
+    expectRecorded(
+      await endedCall(p, await placeCall(p, { from: CALLER, to: on, talkSec: 1 })),
+      "inherited from the flow's app-level setting (on)",
+    );
+    await defineConfig(p, [{ type: "ConfigureAccount", recordCalls: true }]);
+    const off = await recordFlow("rec_flow_off", "inherit", { recordCalls: false });
+    expectNotRecorded(
+      await endedCall(p, await placeCall(p, { from: CALLER, to: off })),
+      "inherited from the flow's app-level setting (off)",
+    );
   });
 });
 

@@ -305,6 +305,7 @@ export async function exportContactCentre(a: AdminClients): Promise<string> {
         id: flow.flowId,
         name: flow.name,
         start: flow.start,
+        ...(flow.recordCalls === undefined ? {} : { recordCalls: flow.recordCalls }),
         applets: Object.fromEntries(
           Object.entries(flow.applets).map(([id, applet]) => [id, appletYaml(applet)]),
         ),

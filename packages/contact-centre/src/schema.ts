@@ -348,7 +348,7 @@ function readFlows(value: unknown, c: Checker): Array<{ index: number; flow: Flo
   const list = c.list(value, "flows");
   list?.forEach((item, index) => {
     const path = join("flows", index);
-    const f = c.mapping(item, path, ["id", "name", "start", "applets"]);
+    const f = c.mapping(item, path, ["id", "name", "start", "recordCalls", "applets"]);
     if (!f) return;
     const id = c.string(f, "id", path, true);
     if (id !== undefined) {
@@ -356,6 +356,8 @@ function readFlows(value: unknown, c: Checker): Array<{ index: number; flow: Flo
       ids.add(id);
     }
     const start = c.string(f, "start", path, true);
+    const recordCalls = c.boolean(f, "recordCalls", path);
+    const recording = recordCalls === undefined ? {} : { recordCalls };
     const appletsPath = join(path, "applets");
     const raw = c.required(f, "applets", path, (v, p) => c.mapping(v, p));
     const applets: Record<string, Applet> = {};
@@ -366,7 +368,7 @@ function readFlows(value: unknown, c: Checker): Array<{ index: number; flow: Flo
       flows.push({
         index,
         path,
-        flow: { flowId: id, name: c.string(f, "name", path) ?? id, start, applets },
+        flow: { flowId: id, name: c.string(f, "name", path) ?? id, start, applets, ...recording },
       });
     }
   });

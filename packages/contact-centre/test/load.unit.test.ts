@@ -119,6 +119,26 @@ describe("loading a contact centre", () => {
     expect(CONFIG_STREAM).toBe("config");
   });
 
+  it("reads a flow's recording default and its queue-outcome branches, and rejects a non-boolean recordCalls", () => {
+    const text = VALID.replace(
+      "    name: Main line\n",
+      "    name: Main line\n    recordCalls: true\n",
+    ).replace(
+      "branches: { noAnswer: vm, fallback: vm }",
+      "branches: { noAnswer: vm, queueTimeout: bye, queueFull: bye, fallback: vm }",
+    );
+    const { snapshot } = parseContactCentre(text, "cc.yaml");
+    expect(snapshot.flows.main?.recordCalls).toBe(true);
+    const sales = snapshot.flows.main?.applets.sales;
+    expect(sales?.kind === "connect" ? sales.branches : undefined).toMatchObject({
+      queueTimeout: "bye",
+      queueFull: "bye",
+    });
+    expect(paths(issuesOf(text.replace("recordCalls: true", "recordCalls: maybe")))).toEqual([
+      "flows[0].recordCalls",
+    ]);
+  });
+
   it("decides only what the config stream lacks", () => {
     const cc = parseContactCentre(VALID, "cc.yaml");
     expect(configEventsFor(cc, EMPTY_CONFIG)).toEqual(cc.events);

@@ -321,9 +321,38 @@ describe("Configuration options", () => {
         ev("LegsBridged", { legIds: [caller, leg] }),
         ev("RecordingStarted", {
           legIds: [caller, leg],
-          reason: "inherited from the app-level setting (on)",
+          reason: "inherited from the account's app-level setting (on)",
         }),
       ]);
+  });
+});
+
+describe("Record Call per flow", () => {
+  it("Configuration options › Record Call: inherit reads the flow's (app's) setting before the account's", () => {
+    const recording = (flow: boolean | undefined, account: boolean, record?: "inherit" | "on" | "off") => {
+      const w = worldWith({
+        applets: connectTo({ kind: "agent", agentId: "ann" }, record ? { record } : {}),
+        account: { type: "ConfigureAccount", recordCalls: account },
+        ...(flow === undefined ? {} : { recordCalls: flow }),
+      });
+      const d = w.start("c1", CALLER, BUSINESS, sec(0));
+      const decided = d.call.events.find((e) => e.type === "RoutingDecided");
+      return decided?.type === "RoutingDecided" ? decided.data.recording : undefined;
+    };
+    expect(recording(true, false)).toEqual({
+      enabled: true,
+      reason: "inherited from the flow's app-level setting (on)",
+    });
+    expect(recording(false, true)).toEqual({
+      enabled: false,
+      reason: "inherited from the flow's app-level setting (off)",
+    });
+    expect(recording(undefined, true)).toEqual({
+      enabled: true,
+      reason: "inherited from the account's app-level setting (on)",
+    });
+    expect(recording(false, true, "on")).toEqual({ enabled: true, reason: "set to on on the applet" });
+    expect(recording(true, true, "off")).toEqual({ enabled: false, reason: "set to off on the applet" });
   });
 });
 

@@ -69,7 +69,13 @@ export function fromFlowSpec(
     if (applet) applets[id] = applet;
   }
   if (violations.length > start) return undefined;
-  return { flowId, name: spec.displayName || flowId, start: spec.startApplet, applets };
+  return {
+    flowId,
+    name: spec.displayName || flowId,
+    start: spec.startApplet,
+    applets,
+    ...(spec.recordCalls === undefined ? {} : { recordCalls: spec.recordCalls }),
+  };
 }
 
 const branch = (s: string) => (s === "" ? undefined : s);
@@ -216,7 +222,12 @@ function fromAppletPb(pb: AppletPb, path: string, violations: FieldViolation[]):
 export function toFlowSpec(flow: Flow): FlowSpec {
   const applets: Record<string, AppletPb> = {};
   for (const [id, a] of Object.entries(flow.applets)) applets[id] = toAppletPb(a);
-  return FlowSpec.fromPartial({ displayName: flow.name, startApplet: flow.start, applets });
+  return FlowSpec.fromPartial({
+    displayName: flow.name,
+    startApplet: flow.start,
+    applets,
+    ...(flow.recordCalls === undefined ? {} : { recordCalls: flow.recordCalls }),
+  });
 }
 
 function toAppletPb(a: Applet): AppletPb {

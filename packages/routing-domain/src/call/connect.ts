@@ -71,7 +71,10 @@ export function connectSettings(
   group?: GroupConfig,
 ): ConnectSettings {
   const record = applet.record ?? "inherit";
-  const appLevel = b.ctx.config.account.recordCalls;
+  const flowLevel = b.ctx.config.flows[b.state.flowId]?.recordCalls;
+  const appLevel = flowLevel ?? b.ctx.config.account.recordCalls;
+  const inherited =
+    flowLevel === undefined ? "the account's app-level setting" : "the flow's app-level setting";
   return {
     ringTimeoutSec: applet.ringTimeoutSec ?? group?.ringTimeoutSec ?? DEFAULT_RING_TIMEOUT_SEC,
     maxRingAttempts: applet.maxRingAttempts ?? group?.maxRingAttempts ?? 1,
@@ -80,7 +83,7 @@ export function connectSettings(
     ...(applet.whisper ? { whisper: applet.whisper } : {}),
     recording:
       record === "inherit"
-        ? { enabled: appLevel, reason: `inherited from the app-level setting (${appLevel ? "on" : "off"})` }
+        ? { enabled: appLevel, reason: `inherited from ${inherited} (${appLevel ? "on" : "off"})` }
         : { enabled: record === "on", reason: `set to ${record} on the applet` },
   };
 }

@@ -114,6 +114,11 @@ export interface Flow {
   readonly name: string;
   readonly start: string;
   readonly applets: Readonly<Record<string, Applet>>;
+  /**
+   * The flow's (app-level) recording default, read by a Connect whose Record Call is `inherit`; absent: the
+   * account's setting.
+   */
+  readonly recordCalls?: boolean;
 }
 
 /** Applets that wait for the caller or for time; a cycle must pass through one of these. */

@@ -6,6 +6,8 @@ export interface WorldOptions {
   readonly start?: string;
   readonly groups?: readonly ConfigCommand[];
   readonly account?: ConfigCommand;
+  /** The flow's app-level recording default (absent: the account's). */
+  readonly recordCalls?: boolean;
   /** Agents signed in at T0 (default: all four). */
   readonly signIn?: readonly string[];
 }
@@ -18,7 +20,13 @@ export function worldWith(options: WorldOptions): World {
     ...(options.groups ?? []),
     {
       type: "DefineFlow",
-      flow: { flowId: "main", name: "Main", start: options.start ?? "connect", applets: options.applets },
+      flow: {
+        flowId: "main",
+        name: "Main",
+        start: options.start ?? "connect",
+        applets: options.applets,
+        ...(options.recordCalls === undefined ? {} : { recordCalls: options.recordCalls }),
+      },
     },
     { type: "DefineNumber", number: BUSINESS, flowId: "main" },
   ]);
