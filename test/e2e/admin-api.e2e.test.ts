@@ -15,6 +15,7 @@ import { type AdminApi, authenticator, hashToken, start as startAdminApi } from 
 import {
   Call_State,
   CallServiceClient,
+  Connect_CallerId,
   QueueServiceClient,
   Transfer,
   Transfer_Mode,
@@ -147,7 +148,13 @@ describe("admin API on the platform", () => {
     // B may not act on A's call; A may.
     const request = {
       parent: name,
-      transfer: Transfer.fromPartial({ mode: Transfer_Mode.MODE_WARM, agent: "agents/api_b" }),
+      // B sees a custom number (the transfer's caller ID option, as a Connect's).
+      transfer: Transfer.fromPartial({
+        mode: Transfer_Mode.MODE_WARM,
+        agent: "agents/api_b",
+        callerId: Connect_CallerId.CALLER_ID_CUSTOM,
+        customCallerId: "+14155550123",
+      }),
       transferId: "",
     };
     const denied = await failure(unary(calls, calls.startTransfer, request, TOKENS.b));
@@ -161,6 +168,10 @@ describe("admin API on the platform", () => {
       return c.transfer?.state === Transfer_State.STATE_CONSULTING ? c : undefined;
     }, "A consulting B");
     expect(consulting.transfer?.agent).toBe("agents/api_b");
+    expect(consulting.transfer).toMatchObject({
+      callerId: Connect_CallerId.CALLER_ID_CUSTOM,
+      customCallerId: "+14155550123",
+    });
     const notYours = await failure(unary(calls, calls.completeTransfer, { name: started.name }, TOKENS.b));
     expect(notYours.code).toBe(status.PERMISSION_DENIED);
     const completed = await unary(calls, calls.completeTransfer, { name: started.name }, TOKENS.a);
@@ -169,7 +180,9 @@ describe("admin API on the platform", () => {
     // Observed end to end: the caller ends up with B (third bridge: caller + consult leg), A released.
     const ended = await endedCall(p, callId);
     expect(ended.of("TransferCompleted")).toHaveLength(1);
-    const consultLeg = ended.of("LegOriginateRequested").find((l) => l.role === "consult")!.legId;
+    const consult = ended.of("LegOriginateRequested").find((l) => l.role === "consult")!;
+    expect(consult.callerId).toBe("+14155550123");
+    const consultLeg = consult.legId;
     const bridges = ended.of("LegsBridged").map((b) => [...b.legIds].sort());
     expect(bridges.at(-1)).toEqual([ended.state.callerLegId, consultLeg].sort());
     const agentA = (await p.eventStore.store.readStream("agent-api_a")).map((e) => e.type);

@@ -45,6 +45,7 @@ export async function applyContactCentre(
   dryRun: boolean,
 ): Promise<number> {
   const cc = loadContactCentre(file); // every problem in the file, before anything is read or changed
+  for (const w of cc.warnings) ctx.err(`${w.file}:${w.path}: ${w.reason}`);
   const desired = cc.snapshot;
   const [agents, groups, flows, numbers] = await Promise.all([
     listAll(a, "agents", ""),

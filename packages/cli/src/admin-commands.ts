@@ -5,6 +5,7 @@ import { newToken, ROLES } from "@switchyard/admin-api";
 import {
   Agent_Status,
   Call_State,
+  Connect_CallerId,
   Strategy,
   Transfer,
   Transfer_Mode,
@@ -31,7 +32,7 @@ export const ADMIN_USAGE = `admin commands (over the gRPC admin API; --server HO
 --token T / SWITCHYARD_TOKEN / admin.token; --json for scripts):
   agents [list [--filter F] | get ID | sign-in ID | sign-out ID | break ID [REASON] | end-break ID]
   groups [list | get ID]     flows [list | versions ID]     numbers [list]     queues [list | get GROUP]
-  calls [list [--filter F] | get ID | hangup ID | transfer ID --agent B [--blind] | complete T | cancel T]
+  calls [list [--filter F] | get ID | hangup ID | transfer ID (--agent B | --group G | --number E164) [--blind] [--caller-id business|caller|E164] | complete T | cancel T]
   calls --watch              follow calls, agents and queues live (Ctrl-C to stop)
   apply -f FILE [--dry-run]  show the changes from the current configuration to FILE and make them
   export [-f FILE]           the current configuration as contact-centre YAML (stdout without -f)
@@ -316,13 +317,26 @@ async function callsCommand(
       return 0;
     }
     case "transfer": {
-      const agent = typeof ctx.flags.agent === "string" ? ctx.flags.agent : undefined;
-      if (!agent) throw new UsageError("calls transfer needs --agent ID (the target)");
+      const flag = (name: string) =>
+        typeof ctx.flags[name] === "string" ? (ctx.flags[name] as string) : undefined;
+      const [agent, group, number] = [flag("agent"), flag("group"), flag("number")];
+      if ([agent, group, number].filter((x) => x !== undefined).length !== 1)
+        throw new UsageError("calls transfer needs one target: --agent ID, --group ID or --number E164");
+      const shown = flag("caller-id");
+      const callerId =
+        shown === undefined
+          ? {}
+          : shown === "business"
+            ? { callerId: Connect_CallerId.CALLER_ID_BUSINESS }
+            : shown === "caller"
+              ? { callerId: Connect_CallerId.CALLER_ID_CALLER }
+              : { callerId: Connect_CallerId.CALLER_ID_CUSTOM, customCallerId: shown };
       const t = await rpc(a, a.calls, a.calls.startTransfer, {
         parent: need(),
         transfer: Transfer.fromPartial({
           mode: ctx.flags.blind === true ? Transfer_Mode.MODE_BLIND : Transfer_Mode.MODE_WARM,
-          agent: `agents/${agent}`,
+          ...(agent ? { agent: `agents/${agent}` } : group ? { group: `groups/${group}` } : { number }),
+          ...callerId,
         }),
         transferId: "",
       });

@@ -67,6 +67,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
         const declared = CONTACT_CENTRE_SECTIONS.some((s) => config.document[s] !== undefined);
         const contactCentre =
           config.configFile !== undefined && declared ? loadContactCentre(config.configFile) : undefined;
+        for (const w of contactCentre?.warnings ?? []) ctx.err(`${w.file}:${w.path}: ${w.reason}`);
         await using platform = await startPlatform(config, { log: ctx.out, flags: ctx.flags, env: ctx.env });
         for (const line of platform.describe()) ctx.out(line);
         if (contactCentre) {

@@ -70,6 +70,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
 
   // Everything that can be wrong with the input is found before anything starts.
   const cc = loadContactCentre(options.configFile);
+  for (const w of cc.warnings) ctx.err(`${w.file}:${w.path}: ${w.reason}`);
   let traffic = loadTraffic(cc, options.configFile, options.trafficFile);
   traffic = {
     ...traffic,

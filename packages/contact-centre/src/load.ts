@@ -5,6 +5,7 @@ import {
   type ConfigCommand,
   type ConfigEvent,
   type ConfigSnapshot,
+  configWarnings,
   decideConfig,
   EMPTY_CONFIG,
   evolveConfig,
@@ -15,7 +16,7 @@ import {
 } from "@switchyard/routing-domain";
 import { isScalar, parseDocument, visit } from "yaml";
 import { Checker, type Fields, join } from "./checker.js";
-import { ContactCentreConfigError } from "./errors.js";
+import { ContactCentreConfigError, type ContactCentreIssue } from "./errors.js";
 import { type Located, readDocument } from "./schema.js";
 
 /** A validated contact centre: the config commands it declares and the snapshot they build. */
@@ -28,6 +29,8 @@ export interface ContactCentre {
   readonly snapshot: ConfigSnapshot;
   /** account.businessNumbers, else the numbers routed to flows. */
   readonly businessNumbers: readonly string[];
+  /** What loads but is probably not meant (e.g. the caller's number as caller ID without pass-through). */
+  readonly warnings: readonly ContactCentreIssue[];
 }
 
 /** Reads and validates a contact-centre YAML file; throws ContactCentreConfigError listing every problem. */
@@ -122,6 +125,14 @@ export function contactCentreFromDocument(doc: Fields, file: string): ContactCen
     events,
     snapshot,
     businessNumbers: read.businessNumbers.length > 0 ? read.businessNumbers : routed,
+    warnings: configWarnings(snapshot).map((w) => {
+      const at = read.flows.find((f) => f.flow.flowId === w.flowId)?.path ?? "flows";
+      return {
+        file,
+        path: join(join(join(at, "applets"), w.appletId), w.field),
+        reason: `warning: ${w.message}`,
+      };
+    }),
   };
 }
 

@@ -139,6 +139,19 @@ describe("loading a contact centre", () => {
     ]);
   });
 
+  it("warns (without refusing the file) about a Connect asking for the caller's number while pass-through is off", () => {
+    expect(parseContactCentre(VALID, "cc.yaml").warnings).toEqual([]);
+    const off = VALID.replace("callerIdPassThrough: true", "callerIdPassThrough: false");
+    expect(parseContactCentre(off, "cc.yaml").warnings).toEqual([
+      {
+        file: "cc.yaml",
+        path: "flows[0].applets.sales.callerId",
+        reason:
+          "warning: asks for the caller's number as caller ID, but caller ID pass-through is off on the account: the business number is shown",
+      },
+    ]);
+  });
+
   it("decides only what the config stream lacks", () => {
     const cc = parseContactCentre(VALID, "cc.yaml");
     expect(configEventsFor(cc, EMPTY_CONFIG)).toEqual(cc.events);

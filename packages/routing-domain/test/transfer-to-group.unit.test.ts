@@ -1,6 +1,7 @@
 // A transfer to a group rings its members as a Connect would: one at a time (every strategy but
 // Simultaneous) over the whole member list, each with the group's ring timeout, before the transfer fails.
 import { describe, expect, it } from "vitest";
+import { InvalidPhoneNumberError } from "../src/index.js";
 import { connectToAnn, group, worldWith } from "./support/fixtures.js";
 import { ev } from "./support/match.js";
 import { BUSINESS, CALLER, callSpec, sec, type World } from "./support/world.js";
@@ -109,5 +110,57 @@ describe("transfer to a group follows the group's strategy over its whole member
       .given(w.events("c1"), w.ctx())
       .when({ type: "TimerFired", timerId: w.timer("c1", "transferRingTimeout"), now: sec(75) })
       .thenIncludes([ev("RoutingDecided", { purpose: "transfer", chosen: ["dee"] })]);
+  });
+});
+
+describe("a transfer's caller ID option, as a Connect's", () => {
+  const transferWith = (
+    passThrough: boolean,
+    callerId?: { kind: "business" } | { kind: "caller" } | { kind: "custom"; number: string },
+  ) => {
+    const w = worldWith({
+      applets: connectToAnn(),
+      account: { type: "ConfigureAccount", callerIdPassThrough: passThrough },
+    });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "LegAnswered", legId: w.legOf("c1", "ann"), now: sec(3) });
+    return callSpec.given(w.events("c1"), w.ctx()).when({
+      type: "RequestTransfer",
+      transferId: "t1",
+      mode: "warm",
+      target: { kind: "agent", agentId: "bob" },
+      ...(callerId ? { callerId } : {}),
+      now: sec(60),
+    });
+  };
+
+  it("the business number by default, the caller's with pass-through, a custom number when asked", () => {
+    transferWith(true).thenIncludes([
+      ev("RoutingDecided", { callerId: { number: BUSINESS, source: "business" } }),
+      ev("LegOriginateRequested", { role: "consult", callerId: BUSINESS }),
+    ]);
+    transferWith(true, { kind: "caller" }).thenIncludes([
+      ev("RoutingDecided", { callerId: { number: CALLER, source: "caller" } }),
+      ev("LegOriginateRequested", { role: "consult", callerId: CALLER }),
+    ]);
+    transferWith(false, { kind: "custom", number: "+14155550199" }).thenIncludes([
+      ev("LegOriginateRequested", { role: "consult", callerId: "+14155550199" }),
+    ]);
+  });
+
+  it("the caller's number without pass-through shows the business number and says why", () => {
+    transferWith(false, { kind: "caller" }).thenIncludes([
+      ev("RoutingDecided", {
+        callerId: {
+          number: BUSINESS,
+          source: "business",
+          reason: "caller's number requested but caller ID pass-through is disabled on the account",
+        },
+      }),
+    ]);
+  });
+
+  it("a custom caller ID that is not E.164 is refused", () => {
+    transferWith(true, { kind: "custom", number: "12345" }).then(InvalidPhoneNumberError);
   });
 });

@@ -4,6 +4,7 @@
 import {
   Call,
   Call_State,
+  Connect_CallerId,
   RecordedEvent as RecordedEventPb,
   RoutingDecision as RoutingDecisionPb,
   Transfer,
@@ -14,6 +15,7 @@ import { type CallInput, type CallInputMessage, callInputSubject } from "@switch
 import type { Checkpoint, RecordedEvent } from "@switchyard/event-store";
 import {
   type CallEvent,
+  type CallerIdOption,
   type CallState,
   callStreamId,
   foldCall,
@@ -106,10 +108,56 @@ const targetPb = (t: TransferTarget) =>
       ? { group: nameOf("groups", t.groupId) }
       : { number: t.number };
 
+const CALLER_ID_PB: Record<"business" | "caller" | "custom", Connect_CallerId> = {
+  business: Connect_CallerId.CALLER_ID_BUSINESS,
+  caller: Connect_CallerId.CALLER_ID_CALLER,
+  custom: Connect_CallerId.CALLER_ID_CUSTOM,
+};
+
+/** The transfer request's caller ID option (unspecified: the business number). */
+function callerIdOf(t: Transfer, violations: FieldViolation[]): CallerIdOption | undefined {
+  switch (t.callerId) {
+    case Connect_CallerId.CALLER_ID_UNSPECIFIED:
+      return undefined;
+    case Connect_CallerId.CALLER_ID_BUSINESS:
+      return { kind: "business" };
+    case Connect_CallerId.CALLER_ID_CALLER:
+      return { kind: "caller" };
+    case Connect_CallerId.CALLER_ID_CUSTOM:
+      if (isE164(t.customCallerId)) return { kind: "custom", number: t.customCallerId };
+      violations.push({
+        field: "transfer.custom_caller_id",
+        description: "CALLER_ID_CUSTOM needs an E.164 number",
+        reason: "INVALID_E164",
+      });
+      return undefined;
+    default:
+      violations.push({
+        field: "transfer.caller_id",
+        description: `unknown value ${t.callerId}`,
+        reason: "INVALID_ENUM",
+      });
+      return undefined;
+  }
+}
+
 /** A transfer as the call's events tell it. */
 function transferOf(loaded: LoadedCall, transferId: string): Transfer | undefined {
   let transfer: Transfer | undefined;
   for (const e of loaded.events) {
+    if (transfer?.state === Transfer_State.STATE_RINGING && e.type === "RoutingDecided") {
+      // The transfer's ring decision (it names no transfer id): the caller ID it rang with, which is the
+      // business number when the caller's was asked without pass-through.
+      const decided = e.data as unknown as RoutingDecision;
+      if (decided.purpose === "transfer") {
+        transfer = {
+          ...transfer,
+          callerId: CALLER_ID_PB[decided.callerId.source],
+          customCallerId: decided.callerId.source === "custom" ? decided.callerId.number : "",
+        };
+      }
+      continue;
+    }
     const data = e.data as { transferId?: string; reason?: string };
     if (data.transferId !== transferId) continue;
     if (e.type === "TransferRequested") {
@@ -297,6 +345,7 @@ export async function startTransfer(
   const violations: FieldViolation[] = [];
   const t = request.transfer;
   let mode: "warm" | "blind" | undefined;
+  let callerId: CallerIdOption | undefined;
   let target: TransferTarget | undefined;
   if (!t) violations.push({ field: "transfer", description: "required", reason: "REQUIRED" });
   else {
@@ -336,6 +385,7 @@ export async function startTransfer(
     const bad = idViolation(request.transferId, "transfer_id");
     if (bad) violations.push(bad);
   }
+  if (t) callerId = callerIdOf(t, violations);
   if (violations.length > 0 || !mode || !target) throw new InvalidRequestError(violations);
 
   const loaded = await loadCall(ctx, callId);
@@ -360,7 +410,7 @@ export async function startTransfer(
   const after = await sendAndWait(
     ctx,
     loaded,
-    { type: "RequestTransfer", transferId, mode, target },
+    { type: "RequestTransfer", transferId, mode, target, ...(callerId ? { callerId } : {}) },
     (c) => transferOf(c, transferId) !== undefined,
     signal,
   );

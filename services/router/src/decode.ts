@@ -69,6 +69,15 @@ export function decodeCallInput(json: unknown): CallInputMessage {
       throw new MalformedMessageError("input.target must be an agent, group or number target");
     }
     str(target, TRANSFER_TARGETS[target.kind]!, "input.target");
+    const callerId = input.callerId;
+    if (callerId !== undefined) {
+      if (!isObject(callerId) || !["business", "caller", "custom"].includes(callerId.kind as string)) {
+        throw new MalformedMessageError(
+          "input.callerId must be a business, caller or custom caller ID option",
+        );
+      }
+      if (callerId.kind === "custom") str(callerId, "number", "input.callerId");
+    }
   }
   return json as unknown as CallInputMessage;
 }

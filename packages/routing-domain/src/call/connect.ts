@@ -1,6 +1,6 @@
 import { BUSY_STATUSES, inCooldown } from "../agent/agent.js";
 import type { GroupConfig } from "../config/snapshot.js";
-import { branchFor, type ConnectApplet, type FallbackOutcome } from "../flow/model.js";
+import { branchFor, type CallerIdOption, type ConnectApplet, type FallbackOutcome } from "../flow/model.js";
 import { positionOf, QueueFullError } from "../queue/queue.js";
 import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
 import { selectIndexed } from "../strategies/indexed.js";
@@ -37,9 +37,9 @@ export function connectRun(b: DecisionBuilder): ConnectRun | undefined {
   return b.state.applet?.kind === "connect" ? b.state.applet : undefined;
 }
 
-/** The caller ID shown to the target, and why (e.g. pass-through disabled). */
-export function resolveCallerId(b: DecisionBuilder, applet: ConnectApplet): CallerIdChoice {
-  const option = applet.callerId ?? { kind: "business" };
+/** The caller ID shown to the target, and why (e.g. pass-through disabled). Connect and transfers alike. */
+export function resolveCallerId(b: DecisionBuilder, requested: CallerIdOption | undefined): CallerIdChoice {
+  const option = requested ?? { kind: "business" };
   const business = b.state.to;
   switch (option.kind) {
     case "business":
@@ -78,7 +78,7 @@ export function connectSettings(
   return {
     ringTimeoutSec: applet.ringTimeoutSec ?? group?.ringTimeoutSec ?? DEFAULT_RING_TIMEOUT_SEC,
     maxRingAttempts: applet.maxRingAttempts ?? group?.maxRingAttempts ?? 1,
-    callerId: resolveCallerId(b, applet),
+    callerId: resolveCallerId(b, applet.callerId),
     holdMusic: applet.holdMusic ?? DEFAULT_HOLD_MUSIC,
     ...(applet.whisper ? { whisper: applet.whisper } : {}),
     recording:

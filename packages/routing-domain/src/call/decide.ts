@@ -176,7 +176,7 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
       maybeAnnounce(b, false);
       return;
     case "RequestTransfer":
-      requestTransfer(b, command.transferId, command.mode, command.target);
+      requestTransfer(b, command.transferId, command.mode, command.target, command.callerId);
       return;
     case "CompleteTransfer":
       completeTransferCommand(b, command.transferId);

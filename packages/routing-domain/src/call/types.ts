@@ -1,6 +1,6 @@
 import type { AgentEvent, PresenceView } from "../agent/agent.js";
 import type { ConfigSnapshot, Strategy } from "../config/snapshot.js";
-import type { AppletKind, ConnectOutcome, ConnectTarget } from "../flow/model.js";
+import type { AppletKind, CallerIdOption, ConnectOutcome, ConnectTarget } from "../flow/model.js";
 import type { QueueEvent, QueueView } from "../queue/queue.js";
 import type { Audio, Contact } from "../shared/audio.js";
 import type { GroupEvent, GroupView } from "../strategies/group-state.js";
@@ -243,6 +243,8 @@ export type CallCommand =
       readonly transferId: string;
       readonly mode: "warm" | "blind";
       readonly target: TransferTarget;
+      /** What the target sees as the calling number, as for a Connect; absent: the business number. */
+      readonly callerId?: CallerIdOption;
     } & At)
   | ({ readonly type: "CompleteTransfer"; readonly transferId: string } & At)
   | ({ readonly type: "CancelTransfer"; readonly transferId: string } & At)

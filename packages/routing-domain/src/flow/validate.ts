@@ -240,3 +240,35 @@ function cyclesWithoutWait(flow: Flow): FlowIssue[] {
   for (const id of [...nodes].sort()) if (!color.has(id)) visit(id);
   return issues;
 }
+
+/** Something that loads and runs, but probably not as its author meant. */
+export interface ConfigWarning {
+  readonly flowId: string;
+  readonly appletId: string;
+  /** The applet's field the warning is about. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/**
+ * Warnings about a whole configuration: a Connect that asks for the caller's number as caller ID while the
+ * account has pass-through off runs, but shows the business number (each call's decision says so too).
+ */
+export function configWarnings(config: Pick<ConfigSnapshot, "account" | "flows">): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  if (config.account.callerIdPassThrough) return warnings;
+  for (const flow of Object.values(config.flows)) {
+    for (const [appletId, applet] of Object.entries(flow.applets)) {
+      if (applet.kind === "connect" && applet.callerId?.kind === "caller") {
+        warnings.push({
+          flowId: flow.flowId,
+          appletId,
+          field: "callerId",
+          message:
+            "asks for the caller's number as caller ID, but caller ID pass-through is off on the account: the business number is shown",
+        });
+      }
+    }
+  }
+  return warnings;
+}

@@ -1,6 +1,6 @@
 import { inCooldown } from "../agent/agent.js";
 import type { DecisionBuilder } from "../call/builder.js";
-import { connectRun, schedule } from "../call/connect.js";
+import { connectRun, resolveCallerId, schedule } from "../call/connect.js";
 import {
   CallNotFoundError,
   NoConnectedAgentError,
@@ -12,6 +12,7 @@ import { cancelLeg, isLive } from "../call/legs.js";
 import type { RoutingDecision, TransferTarget } from "../call/types.js";
 import { UnknownAgentError, UnknownGroupError } from "../config/decider.js";
 import type { GroupConfig } from "../config/snapshot.js";
+import type { CallerIdOption } from "../flow/model.js";
 import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
 import { assertE164 } from "../shared/validation.js";
 import {
@@ -62,11 +63,6 @@ function chooseTransferMembers(
     });
   }
   return result;
-}
-
-/** The caller ID a transfer's target sees: the business number (the caller is on hold meanwhile). */
-function transferCallerId(b: DecisionBuilder) {
-  return { number: b.state.to, source: "business" as const, reason: "transfers present the business number" };
 }
 
 /** Rings the transfer's legs: reserves their agents, records the decision, originates, starts the ring timer. */
@@ -150,6 +146,7 @@ export function requestTransfer(
   transferId: string,
   mode: "warm" | "blind",
   target: TransferTarget,
+  callerIdOption?: CallerIdOption,
 ): void {
   const s = b.state;
   if (s.status !== "active") throw new CallNotFoundError("RequestTransfer");
@@ -158,6 +155,7 @@ export function requestTransfer(
   if (fromLegId === undefined || !s.bridge?.includes(fromLegId)) throw new NoConnectedAgentError(s.callId);
   const cfg = b.ctx.config;
   if (target.kind === "number") assertE164(target.number, "transfer target");
+  if (callerIdOption?.kind === "custom") assertE164(callerIdOption.number, "transfer caller ID");
   if (target.kind === "agent" && !cfg.agents[target.agentId]) throw new UnknownAgentError(target.agentId);
   if (target.kind === "group" && !cfg.groups[target.groupId]) throw new UnknownGroupError(target.groupId);
 
@@ -217,7 +215,9 @@ export function requestTransfer(
   const caller = s.callerLegId;
   const planned = connectRun(b)?.plan?.holdMusic;
   const holdMusic: Audio = planned && planned.kind !== "ringback" ? planned : DEFAULT_HOLD_MUSIC;
-  const callerId = transferCallerId(b);
+  // As a Connect: the business number unless the transfer asks otherwise (the caller's own number only with
+  // pass-through on the account).
+  const callerId = resolveCallerId(b, callerIdOption);
   const decision = (legs: RoutingDecision["legs"]): RoutingDecision => ({
     appletId: connectRun(b)?.appletId ?? "",
     target,
