@@ -76,6 +76,14 @@ export function formatSummary(stats: Statistics): string[] {
       ]),
     ),
   );
+  const ew = stats.expectedWait;
+  if (ew.told > 0)
+    lines.push(
+      `expected waits announced: ${ew.told} callers told; ${ew.checked} answered afterwards` +
+        (ew.medianAbsErrorSec === undefined
+          ? ""
+          : `, median error ${sec(ew.medianAbsErrorSec)} against a median wait of ${sec(ew.medianWaitSec ?? 0)}`),
+    );
   const unanswered = Object.entries(stats.unanswered).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const total = unanswered.reduce((n, [, k]) => n + k, 0);
   lines.push(`calls never connected to an agent: ${total}`);

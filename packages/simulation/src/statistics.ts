@@ -77,6 +77,16 @@ export interface Statistics {
   readonly unanswered: Readonly<Record<string, number>>;
   /** The same calls by the applets they went through: disposition → "welcome → menu → sales" → count. */
   readonly unansweredPaths: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * The expected waits queued callers were told (their first announcement with an estimate) against the
+   * wait that followed, from that announcement to the answer; callers who were never answered are left out.
+   */
+  readonly expectedWait: {
+    readonly told: number;
+    readonly checked: number;
+    readonly medianAbsErrorSec?: number;
+    readonly medianWaitSec?: number;
+  };
 }
 
 interface Visit {
@@ -103,6 +113,8 @@ interface CallTrack {
   fellBack: boolean;
   voicemail: boolean;
   abandoned?: "queue" | "ringing";
+  /** The first expected wait announced to this caller, and when. */
+  told?: { readonly at: number; readonly estimateSec: number };
   ended?: { readonly reason: string; readonly at: number };
 }
 
@@ -204,6 +216,10 @@ export class StatisticsBuilder {
           call.visit.inQueue = true;
         }
         call.queued = true;
+        break;
+      case "QueuePositionAnnounced":
+        if (call.told === undefined && typeof d.expectedWaitSec === "number")
+          call.told = { at: num(d, "at"), estimateSec: d.expectedWaitSec };
         break;
       case "CallerDequeued":
         // "callEnded": the caller leaves the queue because the call is ending; CallEnded says why.
@@ -392,6 +408,17 @@ export class StatisticsBuilder {
       paths[path] = (paths[path] ?? 0) + 1;
     }
     const ended = calls.filter((c) => c.ended !== undefined).length;
+    const checked = calls.flatMap((c) =>
+      c.told && c.answeredAt !== undefined
+        ? [
+            {
+              error: Math.abs(c.told.estimateSec - (c.answeredAt - c.told.at) / 1000),
+              wait: (c.answeredAt - c.told.at) / 1000,
+            },
+          ]
+        : [],
+    );
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     return {
       serviceLevelSec: this.#serviceLevelSec,
       until,
@@ -404,6 +431,16 @@ export class StatisticsBuilder {
       agents,
       unanswered,
       unansweredPaths,
+      expectedWait: {
+        told: calls.filter((c) => c.told !== undefined).length,
+        checked: checked.length,
+        ...(checked.length > 0
+          ? {
+              medianAbsErrorSec: median(checked.map((x) => x.error))!,
+              medianWaitSec: median(checked.map((x) => x.wait))!,
+            }
+          : {}),
+      },
     };
   }
 

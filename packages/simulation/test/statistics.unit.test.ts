@@ -253,6 +253,45 @@ describe("statistics from the event log", () => {
     });
   });
 
+  it("compares the expected wait each queued caller was first told with the wait that followed", () => {
+    const { events, call } = log();
+    const told = (id: string, at: number, expectedWaitSec?: number) =>
+      events.push({
+        streamId: `call-${id}`,
+        type: "QueuePositionAnnounced",
+        data: {
+          playbackId: "p",
+          legId: "caller",
+          position: 1,
+          at: s(at),
+          ...(expectedWaitSec === undefined ? {} : { expectedWaitSec }),
+        },
+      });
+    // q1: told 60 s at 10 s, answered at 100 s (waited 90 s: 30 s off). q2: told 40 s, answered after 30 s.
+    // q3: told, then hung up (not checked). q4: only ever told its position.
+    for (const [id, estimate, answeredAt] of [
+      ["q1", 60, 100],
+      ["q2", 40, 40],
+      ["q3", 50, undefined],
+      ["q4", undefined, 30],
+    ] as const) {
+      const c = call(id);
+      c.start(0);
+      c.enter("sales", "connect", 5);
+      c.queued(5);
+      told(id, 10, estimate);
+      // A later announcement does not replace the first estimate; a position alone is no estimate.
+      told(id, 20, estimate === undefined ? undefined : 999);
+      if (answeredAt !== undefined) c.bridged(answeredAt);
+      else c.ended("callerHungUp", 70);
+    }
+    const stats = computeStatistics(events, CONFIG, { until: s(300) });
+    expect(stats.expectedWait).toEqual({ told: 3, checked: 2, medianAbsErrorSec: 30, medianWaitSec: 90 });
+    expect(formatSummary(stats).join("\n")).toContain(
+      "expected waits announced: 3 callers told; 2 answered afterwards",
+    );
+  });
+
   it("counts an open call's talk time and sign-in up to the time asked for", () => {
     const { events, call, agent } = log();
     const a = agent("alice");

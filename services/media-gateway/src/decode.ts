@@ -88,6 +88,8 @@ export function decodeLegCommandMessage(json: unknown): LegCommandMessage {
       text(c, "legId", p);
       text(c, "playbackId", p);
       if (!isNumber(c.position) || c.position < 1) poison(`${p}.position`, "must be a position from 1");
+      if (c.expectedWaitSec !== undefined && (!isNumber(c.expectedWaitSec) || c.expectedWaitSec < 0))
+        poison(`${p}.expectedWaitSec`, "must be a number of seconds");
       break;
     case "bridge":
     case "unbridge":

@@ -33,7 +33,13 @@ export interface MediaDriver {
    */
   stopPlayback(channelId: string, playbackId: string): Promise<void>;
   /** Tells a queued caller their position (TTS or number prompts); fact: `playbackFinished`. */
-  announcePosition(channelId: string, playbackId: string, position: number): Promise<void>;
+  /** Tells a waiting caller their place in the queue and, when known, the expected wait. */
+  announcePosition(
+    channelId: string,
+    playbackId: string,
+    position: number,
+    expectedWaitSec?: number,
+  ): Promise<void>;
   /** Loops audio to this leg until stopped, bridged, or the leg ends. No fact. */
   startHoldMusic(channelId: string, audio: Audio): Promise<void>;
   stopHoldMusic(channelId: string): Promise<void>;

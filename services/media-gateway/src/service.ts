@@ -537,7 +537,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
       case "stopPlayback":
         return driver.stopPlayback(channelOf(c.legId), c.playbackId);
       case "announcePosition":
-        return driver.announcePosition(channelOf(c.legId), c.playbackId, c.position);
+        return driver.announcePosition(channelOf(c.legId), c.playbackId, c.position, c.expectedWaitSec);
       case "bridge":
         return driver.bridge(channelOf(c.legIds[0]), channelOf(c.legIds[1]));
       case "unbridge":

@@ -1,7 +1,7 @@
 import { BUSY_STATUSES, inCooldown } from "../agent/agent.js";
 import type { GroupConfig } from "../config/snapshot.js";
 import { branchFor, type CallerIdOption, type ConnectApplet, type FallbackOutcome } from "../flow/model.js";
-import { positionOf, QueueFullError } from "../queue/queue.js";
+import { expectedWaitSec, positionOf, QueueFullError } from "../queue/queue.js";
 import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
 import { selectIndexed } from "../strategies/indexed.js";
 import {
@@ -323,7 +323,7 @@ function enqueue(
     { type: "HoldMusicStarted", data: { legId: b.state.callerLegId, audio: queue.holdMusic } },
   );
   if (queue.announcePosition) {
-    announce(b, position);
+    announce(b, group.groupId, position);
     schedule(b, "queuePosition", queue.announceEverySec);
   }
   if (!Object.values(b.state.timers).some((t) => t.kind === "queueMaxWait")) {
@@ -334,10 +334,17 @@ function enqueue(
   }
 }
 
-export function announce(b: DecisionBuilder, position: number): void {
+export function announce(b: DecisionBuilder, groupId: string, position: number): void {
+  const expected = expectedWaitSec(b.queueState(groupId), position);
   b.emit({
     type: "QueuePositionAnnounced",
-    data: { playbackId: b.newId("play"), legId: b.state.callerLegId, position, at: b.now },
+    data: {
+      playbackId: b.newId("play"),
+      legId: b.state.callerLegId,
+      position,
+      at: b.now,
+      ...(expected === undefined ? {} : { expectedWaitSec: expected }),
+    },
   });
 }
 
@@ -550,7 +557,7 @@ export function maybeAnnounce(b: DecisionBuilder, fromTimer: boolean): void {
   const every = group.queue.announceEverySec * 1000;
   const lastAt = run.queue.lastAnnouncedAt ?? Number.NEGATIVE_INFINITY;
   if (position !== run.queue.lastAnnouncedPosition && (fromTimer || b.now - lastAt >= every)) {
-    announce(b, position);
+    announce(b, group.groupId, position);
   }
   if (fromTimer) schedule(b, "queuePosition", group.queue.announceEverySec);
 }

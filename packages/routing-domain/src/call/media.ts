@@ -24,6 +24,7 @@ export type LegCommand =
       readonly legId: string;
       readonly playbackId: string;
       readonly position: number;
+      readonly expectedWaitSec?: number;
     }
   | { readonly kind: "bridge"; readonly legIds: readonly [string, string] }
   | { readonly kind: "unbridge"; readonly legIds: readonly [string, string] }
@@ -68,6 +69,7 @@ export function legCommandOf(event: CallEvent): LegCommand | undefined {
         legId: event.data.legId,
         playbackId: event.data.playbackId,
         position: event.data.position,
+        ...(event.data.expectedWaitSec === undefined ? {} : { expectedWaitSec: event.data.expectedWaitSec }),
       };
     case "LegsBridged":
       return { kind: "bridge", legIds: event.data.legIds };

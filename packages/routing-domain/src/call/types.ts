@@ -181,6 +181,8 @@ export type CallEvent =
         readonly legId: string;
         readonly position: number;
         readonly at: number;
+        /** The queue's estimate for this position (see expectedWaitSec); absent without enough history. */
+        readonly expectedWaitSec?: number;
       };
     }
   | {

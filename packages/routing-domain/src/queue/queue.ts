@@ -7,9 +7,72 @@ export interface QueueEntry {
   readonly enqueuedAt: number;
 }
 
+/**
+ * How fast the queue has been moving: an exponentially weighted average of the time between callers
+ * leaving it for an agent, counted only while someone was waiting (an empty queue's idle time is not
+ * service). It already folds in how many agents are staffed and how long calls take.
+ */
+export interface QueuePace {
+  /** When the queue last went from empty to waiting; absent while it is empty. */
+  readonly waitingSince?: number;
+  readonly lastServedAt?: number;
+  readonly intervalMs: number;
+  readonly samples: number;
+}
+
 /** A group's waiting callers, longest-waiting first (by enqueuedAt, then call id). */
 export interface QueueState {
   readonly entries: readonly QueueEntry[];
+  readonly pace?: QueuePace;
+}
+
+/** Weight of the newest interval in the average: about the last twenty departures count. */
+const PACE_WEIGHT = 0.1;
+/** Departures seen before an estimate is announced. */
+const PACE_MIN_SAMPLES = 3;
+
+/**
+ * The expected wait of the caller at `position` (1-based), in seconds: position × the average time between
+ * departures to agents. Undefined until the queue has served a few callers. Departures whose offer was then
+ * missed (the caller went back to their place) count as service too, which makes the estimate optimistic
+ * when agents miss offers; the statistics compare it with the waits that followed.
+ */
+export function expectedWaitSec(state: QueueState, position: number): number | undefined {
+  const pace = state.pace;
+  if (!pace || pace.samples < PACE_MIN_SAMPLES) return undefined;
+  return Math.round((position * pace.intervalMs) / 1000);
+}
+
+/** What a waiting caller hears: the position, and the expected wait when the queue has one. */
+export function positionAnnouncement(position: number, expectedWait?: number): string {
+  const where = `You are number ${position} in the queue`;
+  if (expectedWait === undefined) return where;
+  const minutes = Math.round(expectedWait / 60);
+  const wait =
+    expectedWait < 60 ? "less than a minute" : minutes <= 1 ? "about 1 minute" : `about ${minutes} minutes`;
+  return `${where}; your expected wait is ${wait}`;
+}
+
+function paced(state: QueueState, event: QueueEvent, entries: readonly QueueEntry[]): QueuePace | undefined {
+  const pace = state.pace ?? { intervalMs: 0, samples: 0 };
+  if (event.type === "CallerQueued") {
+    return state.entries.length === 0 ? { ...pace, waitingSince: event.data.enqueuedAt } : state.pace;
+  }
+  let next: QueuePace = pace;
+  if (event.data.reason === "agentOffered") {
+    const from = Math.max(pace.lastServedAt ?? Number.NEGATIVE_INFINITY, pace.waitingSince ?? event.data.at);
+    const interval = Math.max(0, event.data.at - from);
+    next = {
+      ...pace,
+      lastServedAt: event.data.at,
+      intervalMs:
+        pace.samples === 0 ? interval : PACE_WEIGHT * interval + (1 - PACE_WEIGHT) * pace.intervalMs,
+      samples: pace.samples + 1,
+    };
+  }
+  if (entries.length > 0) return next;
+  const { waitingSince: _gone, ...idle } = next;
+  return idle;
 }
 
 export const EMPTY_QUEUE: QueueState = { entries: [] };
@@ -78,10 +141,15 @@ export function evolveQueue(state: QueueState, event: QueueEvent): QueueState {
         if (before(entries[mid]!, event.data) <= 0) lo = mid + 1;
         else hi = mid;
       }
-      return { entries: [...entries.slice(0, lo), event.data, ...entries.slice(lo)] };
+      const next = [...entries.slice(0, lo), event.data, ...entries.slice(lo)];
+      const pace = paced(state, event, next);
+      return pace ? { entries: next, pace } : { entries: next };
     }
-    case "CallerLeftQueue":
-      return { entries: state.entries.filter((e) => e.callId !== event.data.callId) };
+    case "CallerLeftQueue": {
+      const next = state.entries.filter((e) => e.callId !== event.data.callId);
+      const pace = paced(state, event, next);
+      return pace ? { entries: next, pace } : { entries: next };
+    }
     default: {
       const unknown: never = event;
       throw new Error(`unknown queue event ${JSON.stringify(unknown)}`);

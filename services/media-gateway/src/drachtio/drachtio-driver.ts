@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Clock } from "@switchyard/clock";
-import type { Audio, LegEndReason } from "@switchyard/routing-domain";
+import { type Audio, type LegEndReason, positionAnnouncement } from "@switchyard/routing-domain";
 import Mrf from "drachtio-fsmrf";
 import Srf from "drachtio-srf";
 import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
@@ -466,10 +466,15 @@ export class DrachtioDriver implements MediaDriver {
     }
   }
 
-  async announcePosition(channelId: string, playbackId: string, position: number): Promise<void> {
+  async announcePosition(
+    channelId: string,
+    playbackId: string,
+    position: number,
+    expectedWaitSec?: number,
+  ): Promise<void> {
     const leg = this.#answered(channelId);
     if (!leg || leg.playbackIds.has(playbackId)) return;
-    const text = `You are number ${position} in the queue`;
+    const text = positionAnnouncement(position, expectedWaitSec);
     this.#enqueue(leg, {
       kind: "play",
       playbackId,

@@ -1,5 +1,5 @@
 import type { Clock } from "@switchyard/clock";
-import type { Audio, LegEndReason } from "@switchyard/routing-domain";
+import { type Audio, type LegEndReason, positionAnnouncement } from "@switchyard/routing-domain";
 import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
 import { type Rng, seededRng } from "./rng.js";
 import {
@@ -307,11 +307,21 @@ export class SimulatedDriver implements MediaDriver {
     this.#record(ch.id, "playbackStopped", { playbackId, reason: "stopped" });
   }
 
-  async announcePosition(channelId: string, playbackId: string, position: number): Promise<void> {
+  async announcePosition(
+    channelId: string,
+    playbackId: string,
+    position: number,
+    expectedWaitSec?: number,
+  ): Promise<void> {
     const ch = this.#answered(channelId, "announcePosition");
     if (!ch || ch.playbacks.has(playbackId)) return;
-    const audio: Audio = { kind: "tts", text: `You are number ${position} in the queue` };
-    this.#record(ch.id, "positionAnnounced", { playbackId, position, audio });
+    const audio: Audio = { kind: "tts", text: positionAnnouncement(position, expectedWaitSec) };
+    this.#record(ch.id, "positionAnnounced", {
+      playbackId,
+      position,
+      audio,
+      ...(expectedWaitSec === undefined ? {} : { expectedWaitSec }),
+    });
     this.#startPlayback(ch, playbackId, this.#playbackMs(audio, "position"), false);
   }
 
