@@ -294,6 +294,7 @@ export async function exportContactCentre(a: AdminClients): Promise<string> {
               announceEverySec: g.queue.announceEverySeconds,
               maxWaitSec: g.queue.maxWaitSeconds,
               maxSize: g.queue.maxSize,
+              ...(g.queue.priority === 0 ? {} : { priority: g.queue.priority }),
             },
           }
         : {}),

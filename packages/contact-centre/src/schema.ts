@@ -257,6 +257,7 @@ function readQueue(value: unknown, path: string, c: Checker): Partial<QueueSetti
     "announceEverySec",
     "maxWaitSec",
     "maxSize",
+    "priority",
   ]);
   if (!f) return undefined;
   const q: { -readonly [K in keyof QueueSettings]?: QueueSettings[K] } = {};
@@ -271,6 +272,11 @@ function readQueue(value: unknown, path: string, c: Checker): Partial<QueueSetti
   for (const key of ["announceEverySec", "maxWaitSec", "maxSize"] as const) {
     const n = c.number(f, key, path, { integer: true, positive: true });
     if (n !== undefined) q[key] = n;
+  }
+  const priority = c.number(f, "priority", path, { integer: true });
+  if (priority !== undefined) {
+    if (priority < 0) c.problem(join(path, "priority"), "must be 0 or more");
+    else q.priority = priority;
   }
   return q;
 }

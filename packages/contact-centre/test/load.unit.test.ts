@@ -139,6 +139,13 @@ describe("loading a contact centre", () => {
     ]);
   });
 
+  it("reads a queue's priority (0 or more)", () => {
+    const text = (p: string) => VALID.replace("maxSize: 3,", `maxSize: 3, priority: ${p},`);
+    expect(parseContactCentre(text("2"), "cc.yaml").snapshot.groups.sales?.queue.priority).toBe(2);
+    expect(parseContactCentre(VALID, "cc.yaml").snapshot.groups.sales?.queue.priority).toBe(0);
+    expect(paths(issuesOf(text("-1")))).toEqual(["groups[0].queue.priority"]);
+  });
+
   it("warns (without refusing the file) about a Connect asking for the caller's number while pass-through is off", () => {
     expect(parseContactCentre(VALID, "cc.yaml").warnings).toEqual([]);
     const off = VALID.replace("callerIdPassThrough: true", "callerIdPassThrough: false");

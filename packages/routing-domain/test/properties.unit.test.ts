@@ -218,7 +218,7 @@ describe("strategy properties", () => {
     );
   });
 
-  it("a freed agent always takes the longest-waiting caller among the queues it serves", () => {
+  it("a freed agent always takes the longest-waiting caller among the highest-priority queues it serves", () => {
     const groupIds = ["g0", "g1", "g2", "g3"];
     fc.assert(
       fc.property(
@@ -227,6 +227,7 @@ describe("strategy properties", () => {
             fc.record({
               enabled: fc.boolean(),
               member: fc.boolean(),
+              priority: fc.integer({ min: 0, max: 2 }),
               waits: fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 4 }),
             }),
           ),
@@ -249,6 +250,7 @@ describe("strategy properties", () => {
                   announceEverySec: 30,
                   maxWaitSec: 300,
                   maxSize: 10,
+                  priority: s.priority,
                 },
               },
             ]),
@@ -267,7 +269,9 @@ describe("strategy properties", () => {
             ]),
           );
           const pick = nextCallerFor("free", queues, { groups });
-          const eligible = specs.flatMap((s) => (s.enabled && s.member ? s.waits : []));
+          const serving = specs.filter((s) => s.enabled && s.member && s.waits.length > 0);
+          const top = Math.max(...serving.map((s) => s.priority));
+          const eligible = serving.flatMap((s) => (s.priority === top ? s.waits : []));
           if (eligible.length === 0) {
             expect(pick).toBeUndefined();
             return;
@@ -275,6 +279,7 @@ describe("strategy properties", () => {
           expect(pick?.enqueuedAt).toBe(Math.min(...eligible));
           const g = groups[pick!.groupId]!;
           expect(g.queue.enabled && g.members.includes("free")).toBe(true);
+          expect(g.queue.priority).toBe(top);
         },
       ),
     );

@@ -53,6 +53,7 @@ export function toGroup(view: ConfigView | undefined, g: GroupConfig): Group {
       announceEverySeconds: g.queue.announceEverySec,
       maxWaitSeconds: g.queue.maxWaitSec,
       maxSize: g.queue.maxSize,
+      priority: g.queue.priority,
     }),
     ...(g.maxMissedOffers === undefined ? {} : { maxMissedOffers: g.maxMissedOffers }),
     ...(g.missedOfferCooldownSec === undefined
@@ -103,12 +104,14 @@ function defineGroup(view: ConfigView, groupId: string, g: Group, prefix: string
         q.announceEverySeconds === 0 ? DEFAULT_QUEUE.announceEverySec : q.announceEverySeconds,
       maxWaitSec: q.maxWaitSeconds === 0 ? DEFAULT_QUEUE.maxWaitSec : q.maxWaitSeconds,
       maxSize: q.maxSize === 0 ? DEFAULT_QUEUE.maxSize : q.maxSize,
+      priority: q.priority,
     };
     if (!inRange(queue.announceEverySec, 1, MAX_SECONDS))
       v("queue.announce_every_seconds", `between 1 and ${MAX_SECONDS}`, "OUT_OF_RANGE");
     if (!inRange(queue.maxWaitSec, 1, MAX_SECONDS))
       v("queue.max_wait_seconds", `between 1 and ${MAX_SECONDS}`, "OUT_OF_RANGE");
     if (!inRange(queue.maxSize, 1, 100_000)) v("queue.max_size", "between 1 and 100000", "OUT_OF_RANGE");
+    if (!inRange(queue.priority, 0, 1_000)) v("queue.priority", "between 0 and 1000", "OUT_OF_RANGE");
   }
   if (g.maxMissedOffers !== undefined && !inRange(g.maxMissedOffers, 0, 1_000))
     v("max_missed_offers", "between 0 and 1000", "OUT_OF_RANGE");

@@ -137,6 +137,7 @@ export function decideConfig(command: ConfigCommand, state: ConfigSnapshot): Con
       positiveInt(queue.maxSize, "queue.maxSize");
       positiveInt(queue.maxWaitSec, "queue.maxWaitSec");
       positiveInt(queue.announceEverySec, "queue.announceEverySec");
+      nonNegativeInt(queue.priority, "queue.priority");
       const missed = missedOfferSettings(command);
       const group: GroupConfig = {
         groupId: command.groupId,

@@ -48,6 +48,11 @@ export interface QueueSettings {
   readonly announceEverySec: number;
   readonly maxWaitSec: number;
   readonly maxSize: number;
+  /**
+   * An agent in several queued groups serves the highest priority first, then the longest-waiting caller
+   * among queues of equal priority. Default 0.
+   */
+  readonly priority: number;
 }
 
 export const DEFAULT_QUEUE: QueueSettings = {
@@ -57,6 +62,7 @@ export const DEFAULT_QUEUE: QueueSettings = {
   announceEverySec: 30,
   maxWaitSec: 300,
   maxSize: 10,
+  priority: 0,
 };
 
 export interface GroupConfig {

@@ -177,8 +177,8 @@ export interface QueueViewEntry {
 export type QueueView = Readonly<Record<string, QueueViewEntry>>;
 
 /**
- * The caller a freed agent should take: the longest-waiting caller among the queues of every group the agent
- * serves (ties: earlier group id, then call id). Undefined when none of them has anyone waiting, or — when
+ * The caller a freed agent should take: the longest-waiting caller among the queues of the highest priority
+ * the agent serves that have someone waiting (ties: earlier group id, then call id). Undefined when none of them has anyone waiting, or — when
  * the agent's state is given — when the agent cannot be offered a call at `now` (paused, busy, cooling down
  * after a missed offer: the cooldown's end is the next chance).
  */
@@ -189,14 +189,18 @@ export function nextCallerFor(
   agent?: { readonly state: AgentState; readonly now: number },
 ): { readonly groupId: string; readonly callId: string; readonly enqueuedAt: number } | undefined {
   if (agent && !isOfferable(agent.state, agent.now)) return undefined;
-  let best: { groupId: string; callId: string; enqueuedAt: number } | undefined;
+  let best: { groupId: string; callId: string; enqueuedAt: number; priority: number } | undefined;
   for (const group of Object.values(config.groups).sort((a, b) => (a.groupId < b.groupId ? -1 : 1))) {
     if (!group.queue.enabled || !group.members.includes(agentId)) continue;
     const head = queues[group.groupId]?.state.entries[0];
     if (!head) continue;
-    if (!best || before(head, best) < 0) best = { groupId: group.groupId, ...head };
+    const priority = group.queue.priority ?? 0;
+    if (!best || priority > best.priority || (priority === best.priority && before(head, best) < 0))
+      best = { groupId: group.groupId, ...head, priority };
   }
-  return best;
+  if (!best) return undefined;
+  const { priority: _p, ...next } = best;
+  return next;
 }
 
 /** A waiting caller to offer to an idle agent (an `OfferAgent` input to the call). */
