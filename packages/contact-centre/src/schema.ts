@@ -7,6 +7,7 @@ import {
   type ConnectBranches,
   type ConnectTarget,
   type Contact,
+  type DialPolicy,
   type Flow,
   isE164,
   isSipUri,
@@ -98,6 +99,7 @@ function readAccount(
     "callsPeriod",
     "maxMissedOffers",
     "missedOfferCooldownSec",
+    "dialPolicy",
   ]);
   if (!f) return { businessNumbers: [] };
   const businessNumbers: string[] = [];
@@ -117,6 +119,8 @@ function readAccount(
     c.problem(join(path, "timeZone"), `"${timeZone}" is not an IANA time zone (e.g. Europe/London)`);
   const callsPeriod = c.oneOf(f, "callsPeriod", path, PERIODS);
   const missed = readMissedOffers(f, path, c);
+  const dialPolicy =
+    f.dialPolicy === undefined ? undefined : readDialPolicy(f.dialPolicy, join(path, "dialPolicy"), c);
   commands.push({
     path,
     command: {
@@ -126,9 +130,34 @@ function readAccount(
       ...(timeZone === undefined || !validTimeZone(timeZone) ? {} : { timeZone }),
       ...(callsPeriod === undefined ? {} : { callsPeriod }),
       ...missed,
+      ...(dialPolicy === undefined ? {} : { dialPolicy }),
     },
   });
   return { businessNumbers };
+}
+
+/** `dialPolicy: { allowedCountryCodes: [1, 44], deniedPrefixes: ["+1900"] }`: the toll-fraud rules. */
+function readDialPolicy(value: unknown, path: string, c: Checker): DialPolicy | undefined {
+  const f = c.mapping(value, path, ["allowedCountryCodes", "deniedPrefixes"]);
+  if (!f) return undefined;
+  const strings = (key: string, ok: RegExp, what: string): string[] | undefined => {
+    if (f[key] === undefined) return undefined;
+    const out: string[] = [];
+    c.list(f[key], join(path, key))?.forEach((item, i) => {
+      const text = typeof item === "number" ? String(item) : item;
+      if (typeof text === "string" && ok.test(text)) out.push(text);
+      else c.problem(join(join(path, key), i), `${JSON.stringify(item)} is not ${what}`);
+    });
+    return out;
+  };
+  const allowedCountryCodes = strings(
+    "allowedCountryCodes",
+    /^[1-9]\d{0,2}$/,
+    "a country calling code (e.g. 44)",
+  );
+  const deniedPrefixes =
+    strings("deniedPrefixes", /^\+[1-9]\d{0,14}$/, 'a number prefix (e.g. "+1900")') ?? [];
+  return { ...(allowedCountryCodes === undefined ? {} : { allowedCountryCodes }), deniedPrefixes };
 }
 
 /** `maxMissedOffers` / `missedOfferCooldownSec` (account default or group), each a whole number ≥ 0. */

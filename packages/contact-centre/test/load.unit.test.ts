@@ -139,6 +139,22 @@ describe("loading a contact centre", () => {
     ]);
   });
 
+  it("reads the account's dial policy and names each bad entry", () => {
+    const text = (policy: string) =>
+      VALID.replace("  timeZone: Europe/London\n", `  timeZone: Europe/London\n  dialPolicy: ${policy}\n`);
+    expect(
+      parseContactCentre(text('{ allowedCountryCodes: [1, 44], deniedPrefixes: ["+1900"] }'), "cc.yaml")
+        .snapshot.account.dialPolicy,
+    ).toEqual({
+      allowedCountryCodes: ["1", "44"],
+      deniedPrefixes: ["+1900"],
+    });
+    expect(paths(issuesOf(text('{ allowedCountryCodes: ["+44"], deniedPrefixes: [1900] }')))).toEqual([
+      "account.dialPolicy.allowedCountryCodes[0]",
+      "account.dialPolicy.deniedPrefixes[0]",
+    ]);
+  });
+
   it("reads a queue's priority (0 or more)", () => {
     const text = (p: string) => VALID.replace("maxSize: 3,", `maxSize: 3, priority: ${p},`);
     expect(parseContactCentre(text("2"), "cc.yaml").snapshot.groups.sales?.queue.priority).toBe(2);

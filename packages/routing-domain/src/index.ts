@@ -20,6 +20,7 @@ export * from "./flow/validate.js";
 // Queues
 export * from "./queue/queue.js";
 export * from "./shared/audio.js";
+export * from "./shared/dial-policy.js";
 export * from "./shared/errors.js";
 export * from "./shared/hash.js";
 export * from "./shared/period.js";

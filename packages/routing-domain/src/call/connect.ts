@@ -12,6 +12,7 @@ import {
   selectAgents,
 } from "../strategies/strategies.js";
 import type { DecisionBuilder } from "./builder.js";
+import { dialable } from "./dial.js";
 import { NoAgentForQueueOfferError } from "./errors.js";
 import { goTo } from "./flow-runner.js";
 import { cancelLeg, isLive } from "./legs.js";
@@ -367,8 +368,14 @@ export function ring(
     "legs" | "ringTimeoutSec" | "callerId" | "holdMusic" | "whisper" | "recording"
   >,
   settings: ConnectSettings,
-  targets: ReadonlyArray<{ readonly to: Contact; readonly agentId?: string }>,
+  wanted: ReadonlyArray<{ readonly to: Contact; readonly agentId?: string }>,
 ): void {
+  const { allowed: targets, refusals } = dialable(b, wanted, "connect");
+  if (targets.length === 0) {
+    b.emit({ type: "RoutingDecided", data: { ...decided, ...planFields(settings), legs: [] } });
+    completeConnect(b, "failed", `the account's dial policy refuses every target: ${refusals.join("; ")}`);
+    return;
+  }
   const legs = targets.map((t) => ({ legId: b.newId("leg"), ...t }));
   for (const leg of legs) {
     if (leg.agentId !== undefined) {

@@ -264,6 +264,8 @@ export function evolveCall(previous: CallState, event: CallEvent): CallState {
     }
     case "TransferFailed":
       return omit(state, "transfer");
+    case "DialRefused":
+      return state;
     case "CallEnded":
       return { ...state, status: "ended", endReason: event.data.reason };
     default: {

@@ -218,6 +218,16 @@ export type CallEvent =
       readonly type: "TransferFailed";
       readonly data: { readonly transferId: string; readonly reason: string; readonly returnedTo?: string };
     }
+  | {
+      /** A leg the decision wanted that the account's dial policy refuses (it is never originated). */
+      readonly type: "DialRefused";
+      readonly data: {
+        readonly to: Contact;
+        readonly agentId?: string;
+        readonly purpose: "connect" | "transfer";
+        readonly reason: string;
+      };
+    }
   | { readonly type: "CallEnded"; readonly data: { readonly reason: string; readonly at: number } };
 
 export type CallEventType = CallEvent["type"];

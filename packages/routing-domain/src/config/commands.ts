@@ -1,5 +1,6 @@
 import type { Flow } from "../flow/model.js";
 import type { Contact } from "../shared/audio.js";
+import type { DialPolicy } from "../shared/dial-policy.js";
 import type { CallsPeriod } from "../shared/period.js";
 import type { QueueSettings, Strategy } from "./snapshot.js";
 
@@ -12,6 +13,7 @@ export type ConfigCommand =
       readonly callsPeriod?: CallsPeriod;
       readonly maxMissedOffers?: number;
       readonly missedOfferCooldownSec?: number;
+      readonly dialPolicy?: DialPolicy;
     }
   | {
       readonly type: "DefineAgent";

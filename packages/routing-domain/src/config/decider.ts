@@ -1,4 +1,5 @@
 import { FlowValidationError, validateFlow } from "../flow/validate.js";
+import { assertDialPolicy } from "../shared/dial-policy.js";
 import { RoutingDomainError } from "../shared/errors.js";
 import { assertE164, assertSipUri, assertTimeZone } from "../shared/validation.js";
 import type { ConfigCommand } from "./commands.js";
@@ -88,12 +89,15 @@ export function decideConfig(command: ConfigCommand, state: ConfigSnapshot): Con
   switch (command.type) {
     case "ConfigureAccount": {
       if (command.timeZone !== undefined) assertTimeZone(command.timeZone);
+      if (command.dialPolicy !== undefined) assertDialPolicy(command.dialPolicy);
+      const dialPolicy = command.dialPolicy ?? state.account.dialPolicy;
       const account = {
         callerIdPassThrough: command.callerIdPassThrough ?? state.account.callerIdPassThrough,
         recordCalls: command.recordCalls ?? state.account.recordCalls,
         timeZone: command.timeZone ?? state.account.timeZone,
         callsPeriod: command.callsPeriod ?? state.account.callsPeriod,
         ...missedOfferSettings(command, state.account),
+        ...(dialPolicy === undefined ? {} : { dialPolicy }),
       };
       return [{ type: "AccountConfigured", data: { version, account } }];
     }

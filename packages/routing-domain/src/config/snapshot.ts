@@ -1,5 +1,6 @@
 import type { Flow } from "../flow/model.js";
 import type { Audio, Contact } from "../shared/audio.js";
+import type { DialPolicy } from "../shared/dial-policy.js";
 import type { CallsPeriod } from "../shared/period.js";
 
 export type Strategy = "roundRobin" | "simultaneous" | "sequential" | "longestIdle" | "leastCalls";
@@ -23,6 +24,8 @@ export interface AccountSettings {
   readonly maxMissedOffers?: number;
   /** Account default for groups that do not set it (absent: 0). */
   readonly missedOfferCooldownSec?: number;
+  /** Toll-fraud rules for every outbound phone leg; absent: any E.164 number. */
+  readonly dialPolicy?: DialPolicy;
 }
 
 export const DEFAULT_ACCOUNT: AccountSettings = {

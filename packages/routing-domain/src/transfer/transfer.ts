@@ -1,6 +1,7 @@
 import { inCooldown } from "../agent/agent.js";
 import type { DecisionBuilder } from "../call/builder.js";
 import { connectRun, resolveCallerId, schedule } from "../call/connect.js";
+import { dialable } from "../call/dial.js";
 import {
   CallNotFoundError,
   NoConnectedAgentError,
@@ -114,6 +115,15 @@ function nextTransferAttempt(b: DecisionBuilder, reason: string): void {
   if (!planned) throw new Error(`transfer ${t.transferId} has no ring plan`);
   const tried = t.tried ?? [];
   const result = chooseTransferMembers(b, group, tried);
+  const { allowed, refusals } = dialable(
+    b,
+    result.chosen.map((agentId) => ({ to: b.ctx.config.agents[agentId]!.contact, agentId })),
+    "transfer",
+  );
+  if (result.chosen.length > 0 && allowed.length === 0) {
+    transferFailed(b, `${reason}; the account's dial policy refuses the next member: ${refusals.join("; ")}`);
+    return;
+  }
   if (result.chosen.length === 0) {
     transferFailed(b, `${reason}; no other member of group ${group.groupId} can take it (${result.reason})`);
     return;
@@ -132,7 +142,7 @@ function nextTransferAttempt(b: DecisionBuilder, reason: string): void {
       legs,
       ...(result.tieBreak ? { tieBreak: result.tieBreak } : {}),
     }),
-    result.chosen.map((agentId) => ({ to: b.ctx.config.agents[agentId]!.contact, agentId })),
+    allowed,
     group.ringTimeoutSec,
   );
 }
@@ -235,6 +245,10 @@ export function requestTransfer(
     recording: { enabled: s.recordingId !== undefined, reason: "recording continues across the transfer" },
   });
   b.emit({ type: "TransferRequested", data: { transferId, mode, target, agentLegId: fromLegId } });
+  const dial = dialable(b, targets, "transfer");
+  if (dial.refusals.length > 0 && dial.allowed.length === 0)
+    reason = `the account's dial policy refuses it: ${dial.refusals.join("; ")}`;
+  targets = dial.allowed;
   if (targets.length === 0) {
     // Nobody to ring: the caller stays with A, who is never dropped for a transfer that cannot happen.
     b.emit(
