@@ -78,6 +78,30 @@ export function defaultBackoffMs(deliveryCount: number): number {
   return Math.min(100 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
 }
 
+/** Told about deliveries and dead letters of every consumer of this process (metrics). */
+export interface BusObserver {
+  delivered?(info: DeliveryInfo): void;
+  deadLettered?(info: DeliveryInfo, reason: string): void;
+}
+
+let observer: BusObserver = {};
+
+/** Sets the process-wide observer (the composition root wires the telemetry's metrics here). */
+export function setBusObserver(o: BusObserver): void {
+  observer = o;
+}
+
+// The delivery each decoded payload came with: lets code that only sees payloads (the decision runtime hands
+// its `decide` the payload) find the message's trace context and delivery count without a change of shape.
+const deliveries = new WeakMap<object, { readonly context: Context; readonly info: DeliveryInfo }>();
+
+/** The trace context and delivery info of a payload handed to a handler (undefined for non-objects). */
+export function deliveryOf(
+  payload: unknown,
+): { readonly context: Context; readonly info: DeliveryInfo } | undefined {
+  return typeof payload === "object" && payload !== null ? deliveries.get(payload) : undefined;
+}
+
 function headerRecord(h: MsgHdrs | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!h) return out;
@@ -162,6 +186,7 @@ function settler<T>(
     // No reason on the wire: nats-server 2.9 only recognises a bare `+TERM` (with a reason it ignores the
     // term and redelivers after the ack wait). The reason is in the dead letter.
     msg.term();
+    observer.deadLettered?.(info, reason);
     onError(err, info, "dead-letter");
     await removeTerminated?.(info.streamSequence);
   }
@@ -186,13 +211,12 @@ function settler<T>(
         return undefined;
       }
     },
-    message: (msg, payload, info) => ({
-      payload,
-      headers: headerRecord(msg.headers),
-      info,
-      context: extractTrace(msg.headers),
-      working: () => msg.working(),
-    }),
+    message: (msg, payload, info) => {
+      const context = extractTrace(msg.headers);
+      if (typeof payload === "object" && payload !== null) deliveries.set(payload, { context, info });
+      observer.delivered?.(info);
+      return { payload, headers: headerRecord(msg.headers), info, context, working: () => msg.working() };
+    },
     async settle(msg, info, outcome) {
       if (outcome === undefined) {
         msg.ack();

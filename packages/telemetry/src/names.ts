@@ -1,0 +1,128 @@
+// Every span name, span attribute and metric name the platform emits. The Grafana dashboards
+// (deploy/grafana) are built from these constants and a test checks every query against them, so a rename
+// here either flows into the dashboards or fails that test.
+
+/** The tracer and meter name. */
+export const INSTRUMENTATION_SCOPE = "switchyard";
+
+export const SPANS = {
+  /** media gateway: a caller dialled in (the root of the call's trace). */
+  gatewayInboundCall: "gateway.inbound_call",
+  /** media gateway: a leg fact (ringing, answered, ended, DTMF...) reported to the call. */
+  gatewayLegFact: "gateway.leg_fact",
+  /** media gateway: a leg command from the router executed by the driver. */
+  gatewayLegCommand: "gateway.leg_command",
+  /** router: one call input decided (a routing decision, a queue step, a transfer...). */
+  routerDecide: "router.decide",
+  /** router: the decision's events appended to the event store (one grouped commit per batch). */
+  eventStoreAppend: "eventstore.append",
+  /** relay: one stored event published on the EVENTS stream. */
+  relayPublish: "relay.publish",
+} as const;
+
+export type SpanName = (typeof SPANS)[keyof typeof SPANS];
+
+export const ATTRS = {
+  service: "switchyard.service",
+  callId: "switchyard.call.id",
+  /** The call input's type (StartCall, LegAnswered, TimerFired...). */
+  input: "switchyard.input.type",
+  /** JetStream delivery count of the input (1 on the first delivery; more on a redelivery). */
+  delivery: "switchyard.delivery",
+  /** The decision's outcome: write, noop, refused, error. */
+  outcome: "switchyard.decision.outcome",
+  /** Event types the decision appended, comma-separated. */
+  events: "switchyard.decision.events",
+  strategy: "switchyard.routing.strategy",
+  group: "switchyard.routing.group",
+  /** Candidates the strategy considered. */
+  candidates: "switchyard.routing.candidates",
+  /** Agents chosen to ring, comma-separated. */
+  chosenAgent: "switchyard.routing.chosen",
+  configVersion: "switchyard.routing.config_version",
+  /** Outcome of a Connect applet (answered, noAnswer, busy, failed, allAgentsBusy). */
+  connectOutcome: "switchyard.connect.outcome",
+  queue: "switchyard.queue",
+  transferMode: "switchyard.transfer.mode",
+  legId: "switchyard.leg.id",
+  legCommand: "switchyard.leg.command",
+  legFact: "switchyard.leg.fact",
+  /** Why a leg ended (answered elsewhere, noAnswer, busy, failed...). */
+  legEndReason: "switchyard.leg.end_reason",
+  agent: "switchyard.agent",
+  streams: "switchyard.eventstore.streams",
+  eventCount: "switchyard.eventstore.events",
+  eventType: "switchyard.event.type",
+  streamId: "switchyard.event.stream",
+} as const;
+
+export type AttrName = (typeof ATTRS)[keyof typeof ATTRS];
+
+/**
+ * Metric names as the OTel API records them. Prometheus (through the collector's or the SDK's Prometheus
+ * exporter) turns dots into underscores and adds unit and `_total` suffixes: see `prometheusName`.
+ */
+export const METRICS = {
+  /** Counter: call inputs decided, by outcome (write/noop/refused/error). */
+  decisions: { name: "switchyard.router.decisions", kind: "counter", unit: "" },
+  /** Histogram (s): from taking a batch of inputs to having their effects published. */
+  decisionDuration: { name: "switchyard.router.decision.duration", kind: "histogram", unit: "s" },
+  /** Counter: calls ended, by connect outcome and group (from ConnectCompleted). */
+  callOutcomes: { name: "switchyard.calls.outcomes", kind: "counter", unit: "" },
+  /** Counter: calls started. */
+  callsStarted: { name: "switchyard.calls.started", kind: "counter", unit: "" },
+  /** Counter: calls ended, by reason. */
+  callsEnded: { name: "switchyard.calls.ended", kind: "counter", unit: "" },
+  /** Histogram (s): time from enqueue to dequeue, by queue and reason. */
+  queueWait: { name: "switchyard.queue.wait", kind: "histogram", unit: "s" },
+  /** Gauge: callers waiting, by queue. */
+  queueLength: { name: "switchyard.queue.length", kind: "gauge", unit: "" },
+  /** Gauge (s): the longest current wait, by queue. */
+  queueLongestWait: { name: "switchyard.queue.longest_wait", kind: "gauge", unit: "s" },
+  /** Gauge: agents by state (available, reserved, ringing, onCall, wrapUp, onBreak, offline, signedOut). */
+  agentsByState: { name: "switchyard.agents", kind: "gauge", unit: "" },
+  /** Histogram (s): from an event's commit to its publish on JetStream by the relay. */
+  relayLag: { name: "switchyard.relay.lag", kind: "histogram", unit: "s" },
+  /** Counter: events published by the relay. */
+  relayPublished: { name: "switchyard.relay.published", kind: "counter", unit: "" },
+  /** Counter: messages redelivered to a consumer (delivery count > 1), by stream and durable. */
+  redeliveries: { name: "switchyard.bus.redeliveries", kind: "counter", unit: "" },
+  /** Counter: messages dead-lettered, by stream and durable. */
+  deadLetters: { name: "switchyard.bus.dead_letters", kind: "counter", unit: "" },
+  /** Counter: leg commands executed by the media gateway, by command kind. */
+  legCommands: { name: "switchyard.gateway.leg_commands", kind: "counter", unit: "" },
+} as const;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** Metric attribute names (labels). */
+export const METRIC_ATTRS = {
+  outcome: "outcome",
+  group: "group",
+  queue: "queue",
+  reason: "reason",
+  state: "state",
+  stream: "stream",
+  durable: "durable",
+  kind: "kind",
+  service: "service",
+} as const;
+
+/**
+ * The series name Prometheus shows for a metric exported through OTLP → collector → Prometheus (or the
+ * Prometheus exporter), following the OTel-to-Prometheus compatibility rules: dots become underscores, the
+ * unit is appended (`_seconds`), counters get `_total`; histograms are queried as `_bucket`/`_sum`/`_count`.
+ */
+export function prometheusName(key: MetricKey): string {
+  const m = METRICS[key];
+  let name = m.name.replaceAll(".", "_");
+  if (m.unit === "s") name += "_seconds";
+  if (m.kind === "counter") name += "_total";
+  return name;
+}
+
+/** Every Prometheus series a metric produces (histograms: bucket, sum and count). */
+export function prometheusSeries(key: MetricKey): string[] {
+  const base = prometheusName(key);
+  return METRICS[key].kind === "histogram" ? [`${base}_bucket`, `${base}_sum`, `${base}_count`] : [base];
+}
