@@ -1,3 +1,4 @@
+import { setBusObserver } from "@switchyard/bus";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import {
   CONTACT_CENTRE_SECTIONS,
@@ -5,6 +6,7 @@ import {
   loadContactCentre,
 } from "@switchyard/contact-centre";
 import { TrafficConfigError } from "@switchyard/simulation";
+import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startPlatform } from "./platform.js";
@@ -36,6 +38,11 @@ options (flags win over environment, which wins over the --config YAML file):
   --database-schema S    schema for the event store (DATABASE_SCHEMA), default public
   --nats-url URL         NATS with JetStream (NATS_URL); absent: a private nats-server child process
   --prefix P             JetStream stream/subject prefix (SWITCHYARD_PREFIX), default sy
+  --log-format F         text (default) or json: pino lines with service, trace id, call id (SWITCHYARD_LOG_FORMAT)
+  --log-level L          json logs' level, default info; debug adds a line per call decision (SWITCHYARD_LOG_LEVEL)
+
+telemetry (OpenTelemetry, off unless configured): the standard OTEL_* variables, e.g.
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 [OTEL_SERVICE_NAME=...] exports traces and metrics
 
 SIP media gateway (yaml section sip; without it the gateway runs the simulated driver):
   --drachtio HOST:PORT   connect to drachtio-server's admin port (SWITCHYARD_DRACHTIO)
@@ -67,8 +74,21 @@ export async function runCli(ctx: CliContext): Promise<number> {
         const declared = CONTACT_CENTRE_SECTIONS.some((s) => config.document[s] !== undefined);
         const contactCentre =
           config.configFile !== undefined && declared ? loadContactCentre(config.configFile) : undefined;
-        await using platform = await startPlatform(config, { log: ctx.out, flags: ctx.flags, env: ctx.env });
+        // Telemetry first (so the services' instruments and spans are real), disposed last (flushes).
+        await using telemetry = startTelemetry({
+          serviceName: ctx.env.OTEL_SERVICE_NAME ?? serviceName(config.targets),
+          env: ctx.env,
+        });
+        setBusObserver(busMetrics());
+        const logger = logFormat(ctx) === "json" ? createLogger({ level: logLevel(ctx) }) : undefined;
+        await using platform = await startPlatform(config, {
+          log: ctx.out,
+          flags: ctx.flags,
+          env: ctx.env,
+          ...(logger ? { logger } : {}),
+        });
         for (const line of platform.describe()) ctx.out(line);
+        ctx.out(telemetry.describe());
         if (contactCentre) {
           const written = await appendContactCentre(platform.eventStore, contactCentre);
           ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
@@ -114,6 +134,29 @@ export function oneLine(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : "";
   const text = cause && !message.includes(cause) ? `${message}: ${cause}` : message;
   return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** `service.name` for the targets of this process: `switchyard-router`, or `switchyard` for several. */
+export function serviceName(targets: readonly string[]): string {
+  return targets.length === 1 ? `switchyard-${targets[0]}` : "switchyard";
+}
+
+/** `--log-format json|text` (SWITCHYARD_LOG_FORMAT); text by default, json in the container image. */
+function logFormat(ctx: CliContext): "json" | "text" {
+  const v = ctx.flags["log-format"] ?? ctx.env.SWITCHYARD_LOG_FORMAT ?? "text";
+  if (v !== "json" && v !== "text")
+    throw new UsageError(`--log-format must be json or text, not ${String(v)}`);
+  return v;
+}
+
+const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+/** `--log-level` (SWITCHYARD_LOG_LEVEL), default info; call state changes are at debug. */
+function logLevel(ctx: CliContext): (typeof LEVELS)[number] {
+  const v = ctx.flags["log-level"] ?? ctx.env.SWITCHYARD_LOG_LEVEL ?? "info";
+  const level = LEVELS.find((l) => l === v);
+  if (!level) throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}, not ${String(v)}`);
+  return level;
 }
 
 export function abortion(signal: AbortSignal): Promise<void> {

@@ -15,6 +15,8 @@ function parse() {
         "data-dir": { type: "string" },
         "nats-url": { type: "string" },
         prefix: { type: "string" },
+        "log-format": { type: "string" },
+        "log-level": { type: "string" },
         drachtio: { type: "string" },
         "drachtio-listen": { type: "string" },
         "drachtio-secret": { type: "string" },

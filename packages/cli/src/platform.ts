@@ -8,6 +8,7 @@ import { DrachtioDriver, SimulatedDriver, start as startGateway } from "@switchy
 import { start as startRelay } from "@switchyard/relay";
 import { start as startRouter } from "@switchyard/router";
 import type { TransferTarget } from "@switchyard/routing-domain";
+import { type Logger, serviceLog } from "@switchyard/telemetry";
 import { Disposer } from "./disposer.js";
 import { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
 
@@ -43,9 +44,16 @@ export async function startPlatform(
     /** The command's flags and environment (the admin API reads its own settings from them). */
     flags?: Readonly<Record<string, string | boolean | undefined>>;
     env?: Readonly<Record<string, string | undefined>>;
+    /**
+     * Structured JSON logs (pino): every service logs through a child with its `service` field, at the
+     * logger's level, with the active trace id. Without it warnings and errors go to `log` as lines.
+     */
+    logger?: Logger;
   },
 ): Promise<Platform> {
   const { log, clock = systemClock } = options;
+  const json = (service: string) =>
+    options.logger ? serviceLog(options.logger.child({ service })) : undefined;
   const stack = new Disposer();
   try {
     let natsUrl = config.natsUrl;
@@ -74,9 +82,12 @@ export async function startPlatform(
             await startRelay({
               eventStore,
               bus,
-              log: (level, message) => {
-                if (level !== "info") log(`relay ${level}: ${message}`);
-              },
+              clock,
+              log:
+                json("relay") ??
+                ((level, message) => {
+                  if (level !== "info") log(`relay ${level}: ${message}`);
+                }),
             }),
           );
           started.push(target);
@@ -87,10 +98,12 @@ export async function startPlatform(
               eventStore,
               bus,
               clock,
-              log: (level, message, fields) => {
-                if (level === "warn" || level === "error")
-                  log(`router ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-              },
+              log:
+                json("router") ??
+                ((level, message, fields) => {
+                  if (level === "warn" || level === "error")
+                    log(`router ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+                }),
             }),
           );
           started.push(target);
@@ -101,18 +114,22 @@ export async function startPlatform(
               eventStore,
               bus,
               clock,
-              log: (level, message, fields) => {
-                if (level === "warn" || level === "error")
-                  log(`agent-presence ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-              },
+              log:
+                json("agent-presence") ??
+                ((level, message, fields) => {
+                  if (level === "warn" || level === "error")
+                    log(`agent-presence ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+                }),
             }),
           );
           started.push(target);
           break;
         case "media-gateway": {
-          const gatewayLog = (level: string, message: string) => {
-            if (level === "error") log(`media-gateway ${level}: ${message}`);
-          };
+          const gatewayLog =
+            json("media-gateway") ??
+            ((level: string, message: string) => {
+              if (level === "error") log(`media-gateway ${level}: ${message}`);
+            });
           if (config.sip) {
             // The SIP driver: calls arrive from drachtio-server, media runs in FreeSWITCH.
             const driver = drachtioDriver(config.sip, clock, log);
@@ -162,9 +179,11 @@ export async function startPlatform(
               address: settings.listen,
               credentials: settings.credentials,
               authenticate: authenticator(settings.auth),
-              log: (level, message, fields) => {
-                if (level !== "info") log(`admin-api ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-              },
+              log:
+                json("admin-api") ??
+                ((level, message, fields) => {
+                  if (level !== "info") log(`admin-api ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+                }),
             }),
           );
           started.push(target);

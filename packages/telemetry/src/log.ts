@@ -4,8 +4,8 @@ import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 
 export type { Logger } from "pino";
 
 export interface LoggerOptions {
-  /** The `service` field of every line. */
-  readonly service: string;
+  /** The `service` field of every line (or set per service with `logger.child({ service })`). */
+  readonly service?: string;
   /** Default `info`; `SWITCHYARD_LOG_LEVEL` in the CLI. Call state changes log at `debug`. */
   readonly level?: LevelWithSilent;
   /** Where lines go (default stdout); tests give a stream to read them back. */
@@ -21,7 +21,7 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
       level: options.level ?? "info",
-      base: { service: options.service },
+      base: options.service === undefined ? {} : { service: options.service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       mixin() {

@@ -1,4 +1,12 @@
-import { type DiagLogger, DiagLogLevel, diag } from "@opentelemetry/api";
+import {
+  context,
+  type DiagLogger,
+  DiagLogLevel,
+  diag,
+  metrics,
+  propagation,
+  trace,
+} from "@opentelemetry/api";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
@@ -92,7 +100,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         : `telemetry: on (${options.serviceName}, traces ${env.OTEL_TRACES_EXPORTER ?? "otlp"} and metrics ${env.OTEL_METRICS_EXPORTER ?? "otlp"} to ${endpoint})`,
     async flush() {
       // NodeSDK has no flush of its own: the providers registered globally do.
-      const { trace, metrics } = await import("@opentelemetry/api");
       const tp = trace.getTracerProvider() as { forceFlush?: () => Promise<void> };
       const delegate = (tp as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
       await (delegate?.forceFlush ?? tp.forceFlush)?.call(delegate ?? tp);
@@ -103,6 +110,13 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       if (stopped) return;
       stopped = true;
       await sdk.shutdown().catch((err: unknown) => console.error(`otel: shutdown: ${String(err)}`));
+      // Back to the no-op API: whatever still runs in this process stops producing into stopped exporters,
+      // and a later start in the same process can register again.
+      trace.disable();
+      metrics.disable();
+      propagation.disable();
+      context.disable();
+      diag.disable();
     },
   };
 }

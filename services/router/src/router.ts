@@ -137,7 +137,7 @@ export async function start(config: RouterConfig): Promise<Router> {
     publish: tracedPublish(bus),
     keyOf: (m) => m.callId,
     messageIdOf: (m) => m.messageId,
-    decide: tracedDecide(decider.decide),
+    decide: tracedDecide(decider.decide, log),
     beforeRound: decider.beforeRound,
     metadata: { actor: "router", router: instanceId },
     maxAttempts: config.maxAttempts ?? 8,

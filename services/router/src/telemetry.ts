@@ -26,6 +26,7 @@ import {
   startSpan,
   traceparentOf,
 } from "@switchyard/telemetry";
+import type { RouterLog } from "./log.js";
 
 const SERVICE = "router";
 
@@ -40,7 +41,7 @@ const ABANDON_MS = 60_000;
 type Decide = (msg: CallInputMessage, view: DecisionView) => Promise<Decision>;
 
 /** `decide` inside a `router.decide` span under the input's trace; events and effects carry the trace on. */
-export function tracedDecide(decide: Decide): Decide {
+export function tracedDecide(decide: Decide, log?: RouterLog): Decide {
   return async (msg, view) => {
     const delivery = deliveryOf(msg);
     const span = startSpan(SPANS.routerDecide, SERVICE, {
@@ -63,6 +64,18 @@ export function tracedDecide(decide: Decide): Decide {
     span.setAttribute(ATTRS.outcome, decision.kind);
     count("decisions", 1, { [METRIC_ATTRS.outcome]: decision.kind });
     const traced = traceDecision(decision, span);
+    if (decision.kind === "write" && log) {
+      // One line per call state change, at debug, inside the decision's span (the logger adds its trace id).
+      context.with(contextOf(span), () =>
+        log("debug", "call decision", {
+          callId: msg.callId,
+          input: msg.input.type,
+          events: decision.writes.flatMap((w) =>
+            w.streamId.startsWith("call-") ? w.events.map((e) => e.type) : [],
+          ),
+        }),
+      );
+    }
     span.end();
     return traced;
   };
