@@ -33,6 +33,8 @@ const AGENT_STATE: Readonly<Record<string, string>> = {
 export interface EventMetricsState {
   /** callId → the group of its last routing decision. */
   readonly callGroup: Map<string, string>;
+  /** callId → when it started (platform ms). */
+  readonly callStart: Map<string, number>;
   /** queue → callId → enqueued at (ms). */
   readonly waiting: Map<string, Map<string, number>>;
   /** agentId → state. */
@@ -44,7 +46,12 @@ export interface EventMetricsState {
  * longest current wait).
  */
 export class EventMetrics implements Disposable {
-  readonly state: EventMetricsState = { callGroup: new Map(), waiting: new Map(), agents: new Map() };
+  readonly state: EventMetricsState = {
+    callGroup: new Map(),
+    callStart: new Map(),
+    waiting: new Map(),
+    agents: new Map(),
+  };
   readonly #gauges: Array<{ stop(): void }>;
 
   constructor(private readonly now: () => number) {
@@ -91,16 +98,19 @@ export class EventMetrics implements Disposable {
     switch (e.type) {
       case "CallStarted":
         count("callsStarted");
+        this.state.callStart.set(id, typeof d.at === "number" ? d.at : this.now());
         return;
       case "RoutingDecided":
         if (typeof d.groupId === "string") this.state.callGroup.set(id, d.groupId);
         return;
-      case "ConnectCompleted":
-        count("callOutcomes", 1, {
-          [METRIC_ATTRS.outcome]: String(d.outcome),
-          [METRIC_ATTRS.group]: this.state.callGroup.get(id) ?? "none",
-        });
+      case "ConnectCompleted": {
+        const group = this.state.callGroup.get(id) ?? "none";
+        count("callOutcomes", 1, { [METRIC_ATTRS.outcome]: String(d.outcome), [METRIC_ATTRS.group]: group });
+        const started = this.state.callStart.get(id);
+        if (d.outcome === "answered" && started !== undefined)
+          record("answerTime", Math.max(0, (this.now() - started) / 1000), { [METRIC_ATTRS.group]: group });
         return;
+      }
       case "CallerEnqueued": {
         const queue = String(d.groupId);
         let calls = this.state.waiting.get(queue);
@@ -126,6 +136,7 @@ export class EventMetrics implements Disposable {
       case "CallEnded":
         count("callsEnded", 1, { [METRIC_ATTRS.reason]: String(d.reason) });
         this.state.callGroup.delete(id);
+        this.state.callStart.delete(id);
         for (const calls of this.state.waiting.values()) calls.delete(id);
         return;
       default:

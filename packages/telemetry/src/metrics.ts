@@ -21,9 +21,17 @@ function fresh(): void {
   }
 }
 
-function describe(key: MetricKey): { description: string; unit?: string } {
-  const m = METRICS[key];
-  return { description: m.name, ...(m.unit ? { unit: m.unit } : {}) };
+function describe(key: MetricKey): {
+  description: string;
+  unit?: string;
+  advice?: { explicitBucketBoundaries: number[] };
+} {
+  const m: { name: string; unit: string; buckets?: readonly number[] } = METRICS[key];
+  return {
+    description: m.name,
+    ...(m.unit ? { unit: m.unit } : {}),
+    ...(m.buckets ? { advice: { explicitBucketBoundaries: [...m.buckets] } } : {}),
+  };
 }
 
 /** Adds to one of the platform's counters. */

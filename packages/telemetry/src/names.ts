@@ -49,7 +49,6 @@ export const ATTRS = {
   legFact: "switchyard.leg.fact",
   /** Why a leg ended (answered elsewhere, noAnswer, busy, failed...). */
   legEndReason: "switchyard.leg.end_reason",
-  agent: "switchyard.agent",
   streams: "switchyard.eventstore.streams",
   eventCount: "switchyard.eventstore.events",
   eventType: "switchyard.event.type",
@@ -62,11 +61,28 @@ export type AttrName = (typeof ATTRS)[keyof typeof ATTRS];
  * Metric names as the OTel API records them. Prometheus (through the collector's or the SDK's Prometheus
  * exporter) turns dots into underscores and adds unit and `_total` suffixes: see `prometheusName`.
  */
+/** Histogram buckets (s) of machine latencies: decisions, relay lag. */
+const FAST = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Histogram buckets (s) of human waits: queue waits, time to answer (20 s is the service-level target). */
+const WAITS = [5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
+
+interface MetricDef {
+  readonly name: string;
+  readonly kind: "counter" | "histogram" | "gauge";
+  readonly unit: "" | "s";
+  readonly buckets?: readonly number[];
+}
+
 export const METRICS = {
   /** Counter: call inputs decided, by outcome (write/noop/refused/error). */
   decisions: { name: "switchyard.router.decisions", kind: "counter", unit: "" },
   /** Histogram (s): from taking a batch of inputs to having their effects published. */
-  decisionDuration: { name: "switchyard.router.decision.duration", kind: "histogram", unit: "s" },
+  decisionDuration: {
+    name: "switchyard.router.decision.duration",
+    kind: "histogram",
+    unit: "s",
+    buckets: FAST,
+  },
   /** Counter: calls ended, by connect outcome and group (from ConnectCompleted). */
   callOutcomes: { name: "switchyard.calls.outcomes", kind: "counter", unit: "" },
   /** Counter: calls started. */
@@ -74,7 +90,9 @@ export const METRICS = {
   /** Counter: calls ended, by reason. */
   callsEnded: { name: "switchyard.calls.ended", kind: "counter", unit: "" },
   /** Histogram (s): time from enqueue to dequeue, by queue and reason. */
-  queueWait: { name: "switchyard.queue.wait", kind: "histogram", unit: "s" },
+  queueWait: { name: "switchyard.queue.wait", kind: "histogram", unit: "s", buckets: WAITS },
+  /** Histogram (s): from the call's start to an agent answering it, by group (ASA, service level). */
+  answerTime: { name: "switchyard.calls.answer_time", kind: "histogram", unit: "s", buckets: WAITS },
   /** Gauge: callers waiting, by queue. */
   queueLength: { name: "switchyard.queue.length", kind: "gauge", unit: "" },
   /** Gauge (s): the longest current wait, by queue. */
@@ -82,7 +100,7 @@ export const METRICS = {
   /** Gauge: agents by state (available, reserved, ringing, onCall, wrapUp, onBreak, offline, signedOut). */
   agentsByState: { name: "switchyard.agents", kind: "gauge", unit: "" },
   /** Histogram (s): from an event's commit to its publish on JetStream by the relay. */
-  relayLag: { name: "switchyard.relay.lag", kind: "histogram", unit: "s" },
+  relayLag: { name: "switchyard.relay.lag", kind: "histogram", unit: "s", buckets: FAST },
   /** Counter: events published by the relay. */
   relayPublished: { name: "switchyard.relay.published", kind: "counter", unit: "" },
   /** Counter: messages redelivered to a consumer (delivery count > 1), by stream and durable. */
@@ -91,7 +109,7 @@ export const METRICS = {
   deadLetters: { name: "switchyard.bus.dead_letters", kind: "counter", unit: "" },
   /** Counter: leg commands executed by the media gateway, by command kind. */
   legCommands: { name: "switchyard.gateway.leg_commands", kind: "counter", unit: "" },
-} as const;
+} as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;
 
@@ -114,7 +132,7 @@ export const METRIC_ATTRS = {
  * unit is appended (`_seconds`), counters get `_total`; histograms are queried as `_bucket`/`_sum`/`_count`.
  */
 export function prometheusName(key: MetricKey): string {
-  const m = METRICS[key];
+  const m: MetricDef = METRICS[key];
   let name = m.name.replaceAll(".", "_");
   if (m.unit === "s") name += "_seconds";
   if (m.kind === "counter") name += "_total";

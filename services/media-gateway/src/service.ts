@@ -20,7 +20,17 @@ import {
 } from "@switchyard/contracts";
 import { KeyedLock } from "@switchyard/event-store";
 import type { LegCommand, TransferTarget } from "@switchyard/routing-domain";
-import { ATTRS, contextOf, failSpan, inSpan, SPANS, SpanKind, startSpan } from "@switchyard/telemetry";
+import {
+  ATTRS,
+  contextOf,
+  count,
+  failSpan,
+  inSpan,
+  METRIC_ATTRS,
+  SPANS,
+  SpanKind,
+  startSpan,
+} from "@switchyard/telemetry";
 import { decodeLegCommandMessage } from "./decode.js";
 import type { AgentTransferEvent, DriverEvent, MediaDriver } from "./driver.js";
 import type { InboundCallScript } from "./simulated/scripts.js";
@@ -634,7 +644,9 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     const ctx = contextOf(span, m.context);
     rememberTrace(legId ?? callId, ctx);
     if (!traces.has(callId)) rememberTrace(callId, ctx);
-    return inSpan(span, () => handle(m));
+    return inSpan(span, () => handle(m)).then(() =>
+      count("legCommands", 1, { [METRIC_ATTRS.kind]: command.kind }),
+    );
   }
 
   async function handle(m: BusMessage<LegCommandMessage>): Promise<void> {
