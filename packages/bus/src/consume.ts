@@ -102,6 +102,43 @@ export function deliveryOf(
   return typeof payload === "object" && payload !== null ? deliveries.get(payload) : undefined;
 }
 
+/** Where a consumer of this process stands (health: a failed consumer makes the process not ready). */
+export interface ConsumerState {
+  readonly stream: string;
+  readonly durable: string;
+  /** running: pulling; stopping: stop() called, draining; stopped: done; failed: the loop ended on an error. */
+  state: "running" | "stopping" | "stopped" | "failed";
+  error?: string;
+}
+
+const consumerRegistry = new Set<ConsumerState>();
+
+/** Every consumer this process started and has not stopped yet (stopped ones are forgotten). */
+export function consumerStates(): readonly ConsumerState[] {
+  return [...consumerRegistry].map((c) => ({ ...c }));
+}
+
+function register(options: ConsumerSpec, done: Promise<unknown>, failed: () => string | undefined) {
+  const entry: ConsumerState = { stream: options.stream, durable: options.durable, state: "running" };
+  consumerRegistry.add(entry);
+  void done.then(() => {
+    // Ending without stop() is a failure too (the connection closed under the pull).
+    const error = entry.state === "stopping" ? undefined : (failed() ?? "the consumer loop ended");
+    if (error !== undefined) {
+      entry.state = "failed";
+      entry.error = error;
+    } else {
+      entry.state = "stopped";
+      consumerRegistry.delete(entry);
+    }
+  });
+  return {
+    stopping() {
+      entry.state = "stopping";
+    },
+  };
+}
+
 function headerRecord(h: MsgHdrs | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!h) return out;
@@ -311,13 +348,17 @@ export function startConsumer<T>(
     await Promise.allSettled(inFlight);
   }
 
+  let fatal: string | undefined;
   const done = run().catch((err: unknown) => {
+    fatal = describe(err);
     console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
   });
+  const registered = register(options, done, () => fatal);
 
   return {
     done,
     async stop() {
+      registered.stopping();
       stopping = true;
       await Promise.allSettled(inFlight);
       await messages?.close();
@@ -343,6 +384,7 @@ export function startBatchConsumer<T>(
   let messages: ConsumerMessages | undefined;
   const inFlight = new Set<Promise<void>>();
   const concurrency = Math.max(1, options.concurrency ?? 1);
+  let pumpFailed: string | undefined;
 
   const notify = () => {
     wake?.();
@@ -420,6 +462,7 @@ export function startBatchConsumer<T>(
   async function run(): Promise<void> {
     const pumping = pump()
       .catch((err: unknown) => {
+        pumpFailed = describe(err);
         console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
       })
       .finally(() => {
@@ -456,13 +499,17 @@ export function startBatchConsumer<T>(
     await pumping;
   }
 
+  let fatal: string | undefined;
   const done = run().catch((err: unknown) => {
+    fatal = describe(err);
     console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
   });
+  const registered = register(options, done, () => fatal ?? pumpFailed);
 
   return {
     done,
     async stop() {
+      registered.stopping();
       stopping = true;
       notify();
       await Promise.allSettled(inFlight);

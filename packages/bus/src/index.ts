@@ -13,6 +13,8 @@ export {
   type BusObserver,
   type ConsumeOptions,
   type ConsumerHandle,
+  type ConsumerState,
+  consumerStates,
   type DeadLetter,
   type DeliveryInfo,
   defaultBackoffMs,

@@ -9,6 +9,7 @@ import { TrafficConfigError } from "@switchyard/simulation";
 import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
+import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
 import { appendContactCentre } from "./simulate.js";
 
@@ -38,6 +39,9 @@ options (flags win over environment, which wins over the --config YAML file):
   --database-schema S    schema for the event store (DATABASE_SCHEMA), default public
   --nats-url URL         NATS with JetStream (NATS_URL); absent: a private nats-server child process
   --prefix P             JetStream stream/subject prefix (SWITCHYARD_PREFIX), default sy
+  --health-listen H:P    serve /livez and /readyz (database, NATS, consumers) on it (SWITCHYARD_HEALTH_LISTEN)
+  --shutdown-timeout S   on SIGTERM: not ready at once, services drain, exit within S s, default 25
+                         (SWITCHYARD_SHUTDOWN_TIMEOUT)
   --log-format F         text (default) or json: pino lines with service, trace id, call id (SWITCHYARD_LOG_FORMAT)
   --log-level L          json logs' level, default info; debug adds a line per call decision (SWITCHYARD_LOG_LEVEL)
 
@@ -93,10 +97,29 @@ export async function runCli(ctx: CliContext): Promise<number> {
           const written = await appendContactCentre(platform.eventStore, contactCentre);
           ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
         }
-        ctx.out("switchyard: up; Ctrl-C to stop");
-        await abortion(ctx.signal);
-        ctx.out("switchyard: stopping");
-        return 0;
+        const listen = stringOption(ctx, "health-listen", "SWITCHYARD_HEALTH_LISTEN");
+        const health = listen ? await startHealthServer({ listen, ...platform }) : undefined;
+        try {
+          if (health) ctx.out(`health: http://${health.address}/livez and /readyz`);
+          ctx.out("switchyard: up; Ctrl-C to stop");
+          await abortion(ctx.signal);
+          // SIGTERM: not ready at once (no new work routed here), then the services stop pulling, finish
+          // or hand back what they hold, and close, within the shutdown timeout (below the pod's grace).
+          health?.drain();
+          const timeoutMs = shutdownTimeoutMs(ctx);
+          ctx.out(`switchyard: stopping (at most ${timeoutMs / 1000} s)`);
+          const stopped = await Promise.race([
+            platform[Symbol.asyncDispose]().then(() => true),
+            new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref()),
+          ]);
+          if (!stopped) {
+            ctx.err(`switchyard: services did not stop within ${timeoutMs / 1000} s; exiting anyway`);
+            return 1;
+          }
+          return 0;
+        } finally {
+          await health?.[Symbol.asyncDispose]();
+        }
       }
       case "demo":
         return await runDemo(ctx);
@@ -139,6 +162,20 @@ export function oneLine(error: unknown): string {
 /** `service.name` for the targets of this process: `switchyard-router`, or `switchyard` for several. */
 export function serviceName(targets: readonly string[]): string {
   return targets.length === 1 ? `switchyard-${targets[0]}` : "switchyard";
+}
+
+function stringOption(ctx: CliContext, flag: string, env: string): string | undefined {
+  const v = ctx.flags[flag] ?? ctx.env[env];
+  return typeof v === "string" && v.trim() !== "" ? v : undefined;
+}
+
+/** `--shutdown-timeout SEC` (SWITCHYARD_SHUTDOWN_TIMEOUT), default 25: below Kubernetes' default 30 s grace. */
+function shutdownTimeoutMs(ctx: CliContext): number {
+  const v = stringOption(ctx, "shutdown-timeout", "SWITCHYARD_SHUTDOWN_TIMEOUT") ?? "25";
+  const sec = Number(v);
+  if (!Number.isFinite(sec) || sec <= 0)
+    throw new UsageError(`--shutdown-timeout must be seconds > 0, not ${v}`);
+  return sec * 1000;
 }
 
 /** `--log-format json|text` (SWITCHYARD_LOG_FORMAT); text by default, json in the container image. */

@@ -16,6 +16,8 @@ function parse() {
         "nats-url": { type: "string" },
         prefix: { type: "string" },
         "log-format": { type: "string" },
+        "health-listen": { type: "string" },
+        "shutdown-timeout": { type: "string" },
         "log-level": { type: "string" },
         drachtio: { type: "string" },
         "drachtio-listen": { type: "string" },
