@@ -2,7 +2,7 @@ import { authenticator, loadAdminSettings, start as startAdminApi } from "@switc
 import { start as startAgentPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
 import { type Clock, systemClock } from "@switchyard/clock";
-import { type RuntimeConfig, redactUrl, type SipConfig, type Target } from "@switchyard/config";
+import { ConfigError, type RuntimeConfig, redactUrl, type SipConfig, type Target } from "@switchyard/config";
 import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import { DrachtioDriver, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
 import { start as startRelay } from "@switchyard/relay";
@@ -68,7 +68,18 @@ export async function startPlatform(
       ...(config.dataDir === undefined ? {} : { pglite: { dataDir: config.dataDir } }),
     });
     stack.defer(() => eventStore.close());
-    const bus = await connectBus({ url: natsUrl, prefix: config.prefix, name: `switchyard-${process.pid}` });
+    // SWITCHYARD_STREAM_REPLICAS: 3 on a three-node JetStream cluster (the Helm chart's NATS sets it).
+    const replicas = Number(options.env?.SWITCHYARD_STREAM_REPLICAS ?? "1");
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
+      throw new ConfigError(
+        `SWITCHYARD_STREAM_REPLICAS must be 1 to 5, not ${options.env?.SWITCHYARD_STREAM_REPLICAS}`,
+      );
+    const bus = await connectBus({
+      url: natsUrl,
+      prefix: config.prefix,
+      name: `switchyard-${process.pid}`,
+      replicas,
+    });
     stack.defer(() => bus.close());
     await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]);
 
