@@ -58,8 +58,8 @@ export const ATTRS = {
 export type AttrName = (typeof ATTRS)[keyof typeof ATTRS];
 
 /**
- * Metric names as the OTel API records them. Prometheus (through the collector's or the SDK's Prometheus
- * exporter) turns dots into underscores and adds unit and `_total` suffixes: see `prometheusName`.
+ * Metric names as the OTel API records them; `prometheusName` gives the series Prometheus shows. A metric
+ * with a unit carries it in its name too (`_seconds`), so both export paths name it alike.
  */
 /** Histogram buckets (s) of machine latencies: decisions, relay lag. */
 const FAST = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -78,7 +78,7 @@ export const METRICS = {
   decisions: { name: "switchyard.router.decisions", kind: "counter", unit: "" },
   /** Histogram (s): from taking a batch of inputs to having their effects published. */
   decisionDuration: {
-    name: "switchyard.router.decision.duration",
+    name: "switchyard.router.decision_duration_seconds",
     kind: "histogram",
     unit: "s",
     buckets: FAST,
@@ -90,17 +90,17 @@ export const METRICS = {
   /** Counter: calls ended, by reason. */
   callsEnded: { name: "switchyard.calls.ended", kind: "counter", unit: "" },
   /** Histogram (s): time from enqueue to dequeue, by queue and reason. */
-  queueWait: { name: "switchyard.queue.wait", kind: "histogram", unit: "s", buckets: WAITS },
+  queueWait: { name: "switchyard.queue.wait_seconds", kind: "histogram", unit: "s", buckets: WAITS },
   /** Histogram (s): from the call's start to an agent answering it, by group (ASA, service level). */
-  answerTime: { name: "switchyard.calls.answer_time", kind: "histogram", unit: "s", buckets: WAITS },
+  answerTime: { name: "switchyard.calls.answer_time_seconds", kind: "histogram", unit: "s", buckets: WAITS },
   /** Gauge: callers waiting, by queue. */
   queueLength: { name: "switchyard.queue.length", kind: "gauge", unit: "" },
   /** Gauge (s): the longest current wait, by queue. */
-  queueLongestWait: { name: "switchyard.queue.longest_wait", kind: "gauge", unit: "s" },
+  queueLongestWait: { name: "switchyard.queue.longest_wait_seconds", kind: "gauge", unit: "s" },
   /** Gauge: agents by state (available, reserved, ringing, onCall, wrapUp, onBreak, offline, signedOut). */
   agentsByState: { name: "switchyard.agents", kind: "gauge", unit: "" },
   /** Histogram (s): from an event's commit to its publish on JetStream by the relay. */
-  relayLag: { name: "switchyard.relay.lag", kind: "histogram", unit: "s", buckets: FAST },
+  relayLag: { name: "switchyard.relay.lag_seconds", kind: "histogram", unit: "s", buckets: FAST },
   /** Counter: events published by the relay. */
   relayPublished: { name: "switchyard.relay.published", kind: "counter", unit: "" },
   /** Counter: messages redelivered to a consumer (delivery count > 1), by stream and durable. */
@@ -127,16 +127,16 @@ export const METRIC_ATTRS = {
 } as const;
 
 /**
- * The series name Prometheus shows for a metric exported through OTLP → collector → Prometheus (or the
- * Prometheus exporter), following the OTel-to-Prometheus compatibility rules: dots become underscores, the
- * unit is appended (`_seconds`), counters get `_total`; histograms are queried as `_bucket`/`_sum`/`_count`.
+ * The series name Prometheus shows for a metric, the same whether it is scraped from the SDK's Prometheus
+ * exporter (`OTEL_METRICS_EXPORTER=prometheus`, the Helm chart's default) or pushed over OTLP through a
+ * collector into Prometheus: dots become underscores and counters get `_total`. Units are spelled in the
+ * names of the metrics that have one (`..._seconds`), because the SDK's exporter does not append them and
+ * the collector does only when the name lacks them.
  */
 export function prometheusName(key: MetricKey): string {
   const m: MetricDef = METRICS[key];
-  let name = m.name.replaceAll(".", "_");
-  if (m.unit === "s") name += "_seconds";
-  if (m.kind === "counter") name += "_total";
-  return name;
+  const name = m.name.replaceAll(".", "_");
+  return m.kind === "counter" ? `${name}_total` : name;
 }
 
 /** Every Prometheus series a metric produces (histograms: bucket, sum and count). */

@@ -26,7 +26,7 @@ describe("telemetryRequested", () => {
 });
 
 describe("prometheusName", () => {
-  it("follows the OTLP → Prometheus naming: underscores, unit suffix, _total on counters", () => {
+  it("follows the Prometheus naming: underscores, _total on counters, the unit already in the name", () => {
     expect(prometheusName("decisions")).toBe("switchyard_router_decisions_total");
     expect(prometheusName("decisionDuration")).toBe("switchyard_router_decision_duration_seconds");
     expect(prometheusName("queueLength")).toBe("switchyard_queue_length");
