@@ -166,7 +166,9 @@ function annotate(span: Span, writes: readonly Write[]): void {
 }
 
 /** The store with each decision's `eventstore.append` span ended when its grouped commit returns. */
-export function tracedStore<S extends Pick<EventStore, "appendMany" | "readStream">>(store: S): S {
+export function tracedStore(
+  store: Pick<EventStore, "appendMany" | "readStream">,
+): Pick<EventStore, "appendMany" | "readStream"> {
   const appendMany = async (groups: readonly (readonly StreamAppend[])[]) => {
     const spansOf = groups.map((g) => {
       const spans = new Set<Span>();
@@ -200,13 +202,7 @@ export function tracedStore<S extends Pick<EventStore, "appendMany" | "readStrea
     });
     return results;
   };
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === "appendMany") return appendMany;
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
+  return { appendMany, readStream: store.readStream.bind(store) };
 }
 
 function sweep(): void {
