@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
@@ -109,7 +109,16 @@ describe("Dockerfile", () => {
 
   describe("the build stage's `pnpm deploy --prod`, run here", () => {
     const out = join(mkdtempSync(join(tmpdir(), "switchyard-image-")), "out");
-    afterAll(() => rmSync(resolve(out, ".."), { recursive: true, force: true }));
+    // pnpm deploy also leaves `.bin` shims under <repo>/<out without its leading slash>: remove both.
+    const stray = join(root, relative("/", resolve(out, "..")));
+    afterAll(() => {
+      rmSync(resolve(out, ".."), { recursive: true, force: true });
+      rmSync(stray, { recursive: true, force: true });
+      for (let dir = resolve(stray, ".."); dir.startsWith(`${root}/`); dir = resolve(dir, "..")) {
+        if (readdirSync(dir).length > 0) break;
+        rmSync(dir, { recursive: true });
+      }
+    });
 
     it("holds no devDependency and starts `switchyard help` outside the repository", () => {
       execFileSync("pnpm", ["--filter", "@switchyard/cli", "deploy", "--prod", "--legacy", out], {
