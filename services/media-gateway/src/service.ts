@@ -116,6 +116,8 @@ export interface GatewayStats {
   readonly legsReportedLost: number;
   /** Legs owned before a restart whose channels survived, driven on. */
   readonly tiesRestored: number;
+  /** Inbound calls refused because the gateway was shutting down. */
+  readonly refusedWhileClosing: number;
 }
 
 export interface InboundCall {
@@ -217,6 +219,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   const executed = new Set<string>();
   const pending = new Set<Promise<unknown>>();
   let closed = false;
+  /** Set first thing on dispose: inbound calls are refused from then on. */
+  let closing = false;
   const counts = {
     commandsExecuted: 0,
     duplicateCommands: 0,
@@ -226,6 +230,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     notReexecuted: 0,
     legsReportedLost: 0,
     tiesRestored: 0,
+    refusedWhileClosing: 0,
   };
 
   function track<T>(p: Promise<T>): Promise<T> {
@@ -331,6 +336,14 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
 
   function onDriverEvent(event: DriverEvent): void {
     if (event.type === "inboundCall") {
+      if (closing) {
+        // Shutting down (SIGTERM): no new calls here. The caller is refused at once rather than left to a
+        // gateway that is about to go; the calls already up keep their commands until the consumer stops.
+        counts.refusedWhileClosing++;
+        log("warn", "inbound call refused: gateway shutting down", { channelId: event.channelId });
+        void driver.hangup(event.channelId, "gateway shutting down").catch(() => undefined);
+        return;
+      }
       const callId = newCallId();
       const tie: LegTie = { callId, channelId: event.channelId, caller: true };
       const ref: ChannelRef = {
@@ -757,7 +770,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     stats: () => ({ ...counts }),
     flush,
     async [Symbol.asyncDispose]() {
-      if (closed) return;
+      if (closed || closing) return;
+      closing = true;
       await consumer.stop();
       unsubscribe();
       // Publishes still failing give up after their current attempt rather than hold the shutdown.
