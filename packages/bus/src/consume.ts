@@ -78,6 +78,67 @@ export function defaultBackoffMs(deliveryCount: number): number {
   return Math.min(100 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
 }
 
+/** Told about deliveries and dead letters of every consumer of this process (metrics). */
+export interface BusObserver {
+  delivered?(info: DeliveryInfo): void;
+  deadLettered?(info: DeliveryInfo, reason: string): void;
+}
+
+let observer: BusObserver = {};
+
+/** Sets the process-wide observer (the composition root wires the telemetry's metrics here). */
+export function setBusObserver(o: BusObserver): void {
+  observer = o;
+}
+
+// The delivery each decoded payload came with: lets code that only sees payloads (the decision runtime hands
+// its `decide` the payload) find the message's trace context and delivery count without a change of shape.
+const deliveries = new WeakMap<object, { readonly context: Context; readonly info: DeliveryInfo }>();
+
+/** The trace context and delivery info of a payload handed to a handler (undefined for non-objects). */
+export function deliveryOf(
+  payload: unknown,
+): { readonly context: Context; readonly info: DeliveryInfo } | undefined {
+  return typeof payload === "object" && payload !== null ? deliveries.get(payload) : undefined;
+}
+
+/** Where a consumer of this process stands (health: a failed consumer makes the process not ready). */
+export interface ConsumerState {
+  readonly stream: string;
+  readonly durable: string;
+  /** running: pulling; stopping: stop() called, draining; stopped: done; failed: the loop ended on an error. */
+  state: "running" | "stopping" | "stopped" | "failed";
+  error?: string;
+}
+
+const consumerRegistry = new Set<ConsumerState>();
+
+/** Every consumer this process started and has not stopped yet (stopped ones are forgotten). */
+export function consumerStates(): readonly ConsumerState[] {
+  return [...consumerRegistry].map((c) => ({ ...c }));
+}
+
+function register(options: ConsumerSpec, done: Promise<unknown>, failed: () => string | undefined) {
+  const entry: ConsumerState = { stream: options.stream, durable: options.durable, state: "running" };
+  consumerRegistry.add(entry);
+  void done.then(() => {
+    // Ending without stop() is a failure too (the connection closed under the pull).
+    const error = entry.state === "stopping" ? undefined : (failed() ?? "the consumer loop ended");
+    if (error !== undefined) {
+      entry.state = "failed";
+      entry.error = error;
+    } else {
+      entry.state = "stopped";
+      consumerRegistry.delete(entry);
+    }
+  });
+  return {
+    stopping() {
+      entry.state = "stopping";
+    },
+  };
+}
+
 function headerRecord(h: MsgHdrs | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!h) return out;
@@ -162,6 +223,7 @@ function settler<T>(
     // No reason on the wire: nats-server 2.9 only recognises a bare `+TERM` (with a reason it ignores the
     // term and redelivers after the ack wait). The reason is in the dead letter.
     msg.term();
+    observer.deadLettered?.(info, reason);
     onError(err, info, "dead-letter");
     await removeTerminated?.(info.streamSequence);
   }
@@ -186,13 +248,12 @@ function settler<T>(
         return undefined;
       }
     },
-    message: (msg, payload, info) => ({
-      payload,
-      headers: headerRecord(msg.headers),
-      info,
-      context: extractTrace(msg.headers),
-      working: () => msg.working(),
-    }),
+    message: (msg, payload, info) => {
+      const context = extractTrace(msg.headers);
+      if (typeof payload === "object" && payload !== null) deliveries.set(payload, { context, info });
+      observer.delivered?.(info);
+      return { payload, headers: headerRecord(msg.headers), info, context, working: () => msg.working() };
+    },
     async settle(msg, info, outcome) {
       if (outcome === undefined) {
         msg.ack();
@@ -287,13 +348,17 @@ export function startConsumer<T>(
     await Promise.allSettled(inFlight);
   }
 
+  let fatal: string | undefined;
   const done = run().catch((err: unknown) => {
+    fatal = describe(err);
     console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
   });
+  const registered = register(options, done, () => fatal);
 
   return {
     done,
     async stop() {
+      registered.stopping();
       stopping = true;
       await Promise.allSettled(inFlight);
       await messages?.close();
@@ -319,6 +384,7 @@ export function startBatchConsumer<T>(
   let messages: ConsumerMessages | undefined;
   const inFlight = new Set<Promise<void>>();
   const concurrency = Math.max(1, options.concurrency ?? 1);
+  let pumpFailed: string | undefined;
 
   const notify = () => {
     wake?.();
@@ -396,6 +462,7 @@ export function startBatchConsumer<T>(
   async function run(): Promise<void> {
     const pumping = pump()
       .catch((err: unknown) => {
+        pumpFailed = describe(err);
         console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
       })
       .finally(() => {
@@ -432,13 +499,17 @@ export function startBatchConsumer<T>(
     await pumping;
   }
 
+  let fatal: string | undefined;
   const done = run().catch((err: unknown) => {
+    fatal = describe(err);
     console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
   });
+  const registered = register(options, done, () => fatal ?? pumpFailed);
 
   return {
     done,
     async stop() {
+      registered.stopping();
       stopping = true;
       notify();
       await Promise.allSettled(inFlight);

@@ -10,12 +10,17 @@ export {
   type BatchConsumeOptions,
   type BatchOutcome,
   type BusMessage,
+  type BusObserver,
   type ConsumeOptions,
   type ConsumerHandle,
+  type ConsumerState,
+  consumerStates,
   type DeadLetter,
   type DeliveryInfo,
   defaultBackoffMs,
+  deliveryOf,
   type HandlerResult,
+  setBusObserver,
 } from "./consume.js";
 export {
   BusConfigConflictError,

@@ -1,3 +1,4 @@
+import { setBusObserver } from "@switchyard/bus";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import {
   CONTACT_CENTRE_SECTIONS,
@@ -5,8 +6,10 @@ import {
   loadContactCentre,
 } from "@switchyard/contact-centre";
 import { TrafficConfigError } from "@switchyard/simulation";
+import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
+import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
 import { appendContactCentre } from "./simulate.js";
 
@@ -36,6 +39,14 @@ options (flags win over environment, which wins over the --config YAML file):
   --database-schema S    schema for the event store (DATABASE_SCHEMA), default public
   --nats-url URL         NATS with JetStream (NATS_URL); absent: a private nats-server child process
   --prefix P             JetStream stream/subject prefix (SWITCHYARD_PREFIX), default sy
+  --health-listen H:P    serve /livez and /readyz (database, NATS, consumers) on it (SWITCHYARD_HEALTH_LISTEN)
+  --shutdown-timeout S   on SIGTERM: not ready at once, services drain, exit within S s, default 25
+                         (SWITCHYARD_SHUTDOWN_TIMEOUT)
+  --log-format F         text (default) or json: pino lines with service, trace id, call id (SWITCHYARD_LOG_FORMAT)
+  --log-level L          json logs' level, default info; debug adds a line per call decision (SWITCHYARD_LOG_LEVEL)
+
+telemetry (OpenTelemetry, off unless configured): the standard OTEL_* variables, e.g.
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 [OTEL_SERVICE_NAME=...] exports traces and metrics
 
 SIP media gateway (yaml section sip; without it the gateway runs the simulated driver):
   --drachtio HOST:PORT   connect to drachtio-server's admin port (SWITCHYARD_DRACHTIO)
@@ -68,16 +79,48 @@ export async function runCli(ctx: CliContext): Promise<number> {
         const contactCentre =
           config.configFile !== undefined && declared ? loadContactCentre(config.configFile) : undefined;
         for (const w of contactCentre?.warnings ?? []) ctx.err(`${w.file}:${w.path}: ${w.reason}`);
-        await using platform = await startPlatform(config, { log: ctx.out, flags: ctx.flags, env: ctx.env });
+        // Telemetry first (so the services' instruments and spans are real), disposed last (flushes).
+        await using telemetry = startTelemetry({
+          serviceName: ctx.env.OTEL_SERVICE_NAME ?? serviceName(config.targets),
+          env: ctx.env,
+        });
+        setBusObserver(busMetrics());
+        const logger = logFormat(ctx) === "json" ? createLogger({ level: logLevel(ctx) }) : undefined;
+        await using platform = await startPlatform(config, {
+          log: ctx.out,
+          flags: ctx.flags,
+          env: ctx.env,
+          ...(logger ? { logger } : {}),
+        });
         for (const line of platform.describe()) ctx.out(line);
+        ctx.out(telemetry.describe());
         if (contactCentre) {
           const written = await appendContactCentre(platform.eventStore, contactCentre);
           ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
         }
-        ctx.out("switchyard: up; Ctrl-C to stop");
-        await abortion(ctx.signal);
-        ctx.out("switchyard: stopping");
-        return 0;
+        const listen = stringOption(ctx, "health-listen", "SWITCHYARD_HEALTH_LISTEN");
+        const health = listen ? await startHealthServer({ listen, ...platform }) : undefined;
+        try {
+          if (health) ctx.out(`health: http://${health.address}/livez and /readyz`);
+          ctx.out("switchyard: up; Ctrl-C to stop");
+          await abortion(ctx.signal);
+          // SIGTERM: not ready at once (no new work routed here), then the services stop pulling, finish
+          // or hand back what they hold, and close, within the shutdown timeout (below the pod's grace).
+          health?.drain();
+          const timeoutMs = shutdownTimeoutMs(ctx);
+          ctx.out(`switchyard: stopping (at most ${timeoutMs / 1000} s)`);
+          const stopped = await Promise.race([
+            platform[Symbol.asyncDispose]().then(() => true),
+            new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref()),
+          ]);
+          if (!stopped) {
+            ctx.err(`switchyard: services did not stop within ${timeoutMs / 1000} s; exiting anyway`);
+            return 1;
+          }
+          return 0;
+        } finally {
+          await health?.[Symbol.asyncDispose]();
+        }
       }
       case "demo":
         return await runDemo(ctx);
@@ -115,6 +158,43 @@ export function oneLine(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : "";
   const text = cause && !message.includes(cause) ? `${message}: ${cause}` : message;
   return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** `service.name` for the targets of this process: `switchyard-router`, or `switchyard` for several. */
+export function serviceName(targets: readonly string[]): string {
+  return targets.length === 1 ? `switchyard-${targets[0]}` : "switchyard";
+}
+
+function stringOption(ctx: CliContext, flag: string, env: string): string | undefined {
+  const v = ctx.flags[flag] ?? ctx.env[env];
+  return typeof v === "string" && v.trim() !== "" ? v : undefined;
+}
+
+/** `--shutdown-timeout SEC` (SWITCHYARD_SHUTDOWN_TIMEOUT), default 25: below Kubernetes' default 30 s grace. */
+function shutdownTimeoutMs(ctx: CliContext): number {
+  const v = stringOption(ctx, "shutdown-timeout", "SWITCHYARD_SHUTDOWN_TIMEOUT") ?? "25";
+  const sec = Number(v);
+  if (!Number.isFinite(sec) || sec <= 0)
+    throw new UsageError(`--shutdown-timeout must be seconds > 0, not ${v}`);
+  return sec * 1000;
+}
+
+/** `--log-format json|text` (SWITCHYARD_LOG_FORMAT); text by default, json in the container image. */
+function logFormat(ctx: CliContext): "json" | "text" {
+  const v = ctx.flags["log-format"] ?? ctx.env.SWITCHYARD_LOG_FORMAT ?? "text";
+  if (v !== "json" && v !== "text")
+    throw new UsageError(`--log-format must be json or text, not ${String(v)}`);
+  return v;
+}
+
+const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+/** `--log-level` (SWITCHYARD_LOG_LEVEL), default info; call state changes are at debug. */
+function logLevel(ctx: CliContext): (typeof LEVELS)[number] {
+  const v = ctx.flags["log-level"] ?? ctx.env.SWITCHYARD_LOG_LEVEL ?? "info";
+  const level = LEVELS.find((l) => l === v);
+  if (!level) throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}, not ${String(v)}`);
+  return level;
 }
 
 export function abortion(signal: AbortSignal): Promise<void> {

@@ -2,12 +2,13 @@ import { authenticator, loadAdminSettings, start as startAdminApi } from "@switc
 import { start as startAgentPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
 import { type Clock, systemClock } from "@switchyard/clock";
-import { type RuntimeConfig, redactUrl, type SipConfig, type Target } from "@switchyard/config";
+import { ConfigError, type RuntimeConfig, redactUrl, type SipConfig, type Target } from "@switchyard/config";
 import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import { DrachtioDriver, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
 import { start as startRelay } from "@switchyard/relay";
 import { start as startRouter } from "@switchyard/router";
 import type { TransferTarget } from "@switchyard/routing-domain";
+import { type Logger, serviceLog } from "@switchyard/telemetry";
 import { Disposer } from "./disposer.js";
 import { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
 
@@ -43,9 +44,16 @@ export async function startPlatform(
     /** The command's flags and environment (the admin API reads its own settings from them). */
     flags?: Readonly<Record<string, string | boolean | undefined>>;
     env?: Readonly<Record<string, string | undefined>>;
+    /**
+     * Structured JSON logs (pino): every service logs through a child with its `service` field, at the
+     * logger's level, with the active trace id. Without it warnings and errors go to `log` as lines.
+     */
+    logger?: Logger;
   },
 ): Promise<Platform> {
   const { log, clock = systemClock } = options;
+  const json = (service: string) =>
+    options.logger ? serviceLog(options.logger.child({ service })) : undefined;
   const stack = new Disposer();
   try {
     let natsUrl = config.natsUrl;
@@ -64,10 +72,16 @@ export async function startPlatform(
       }),
     );
     stack.defer(() => eventStore.close());
+    // SWITCHYARD_STREAM_REPLICAS: 3 on a three-node JetStream cluster (the Helm chart's NATS sets it).
+    const replicas = Number(options.env?.SWITCHYARD_STREAM_REPLICAS ?? "1");
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
+      throw new ConfigError(
+        `SWITCHYARD_STREAM_REPLICAS must be 1 to 5, not ${options.env?.SWITCHYARD_STREAM_REPLICAS}`,
+      );
     const bus = await starting(
       log,
       "NATS connection",
-      connectBus({ url: natsUrl, prefix: config.prefix, name: `switchyard-${process.pid}` }),
+      connectBus({ url: natsUrl, prefix: config.prefix, name: `switchyard-${process.pid}`, replicas }),
     );
     stack.defer(() => bus.close());
     await starting(log, "JetStream streams", bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]));
@@ -85,9 +99,12 @@ export async function startPlatform(
               startRelay({
                 eventStore,
                 bus,
-                log: (level, message) => {
-                  if (level !== "info") log(`relay ${level}: ${message}`);
-                },
+                clock,
+                log:
+                  json("relay") ??
+                  ((level, message) => {
+                    if (level !== "info") log(`relay ${level}: ${message}`);
+                  }),
               }),
             ),
           );
@@ -102,10 +119,12 @@ export async function startPlatform(
                 eventStore,
                 bus,
                 clock,
-                log: (level, message, fields) => {
-                  if (level === "warn" || level === "error")
-                    log(`router ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-                },
+                log:
+                  json("router") ??
+                  ((level, message, fields) => {
+                    if (level === "warn" || level === "error")
+                      log(`router ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+                  }),
               }),
             ),
           );
@@ -120,19 +139,23 @@ export async function startPlatform(
                 eventStore,
                 bus,
                 clock,
-                log: (level, message, fields) => {
-                  if (level === "warn" || level === "error")
-                    log(`agent-presence ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-                },
+                log:
+                  json("agent-presence") ??
+                  ((level, message, fields) => {
+                    if (level === "warn" || level === "error")
+                      log(`agent-presence ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+                  }),
               }),
             ),
           );
           started.push(target);
           break;
         case "media-gateway": {
-          const gatewayLog = (level: string, message: string) => {
-            if (level === "error") log(`media-gateway ${level}: ${message}`);
-          };
+          const gatewayLog =
+            json("media-gateway") ??
+            ((level: string, message: string) => {
+              if (level === "error") log(`media-gateway ${level}: ${message}`);
+            });
           if (config.sip) {
             // The SIP driver: calls arrive from drachtio-server, media runs in FreeSWITCH.
             const driver = drachtioDriver(config.sip, clock, log);
@@ -185,9 +208,12 @@ export async function startPlatform(
                 address: settings.listen,
                 credentials: settings.credentials,
                 authenticate: authenticator(settings.auth),
-                log: (level, message, fields) => {
-                  if (level !== "info") log(`admin-api ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-                },
+                log:
+                  json("admin-api") ??
+                  ((level, message, fields) => {
+                    if (level !== "info")
+                      log(`admin-api ${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+                  }),
               }),
             ),
           );

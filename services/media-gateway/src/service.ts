@@ -1,5 +1,6 @@
 /// <reference lib="esnext.disposable" />
 import { randomUUID } from "node:crypto";
+import { type Context, ROOT_CONTEXT } from "@opentelemetry/api";
 import {
   type Bus,
   type BusMessage,
@@ -19,6 +20,17 @@ import {
 } from "@switchyard/contracts";
 import { KeyedLock } from "@switchyard/event-store";
 import type { LegCommand, TransferTarget } from "@switchyard/routing-domain";
+import {
+  ATTRS,
+  contextOf,
+  count,
+  failSpan,
+  inSpan,
+  METRIC_ATTRS,
+  SPANS,
+  SpanKind,
+  startSpan,
+} from "@switchyard/telemetry";
 import { decodeLegCommandMessage } from "./decode.js";
 import type { AgentTransferEvent, DriverEvent, MediaDriver } from "./driver.js";
 import type { InboundCallScript } from "./simulated/scripts.js";
@@ -104,6 +116,8 @@ export interface GatewayStats {
   readonly legsReportedLost: number;
   /** Legs owned before a restart whose channels survived, driven on. */
   readonly tiesRestored: number;
+  /** Inbound calls refused because the gateway was shutting down. */
+  readonly refusedWhileClosing: number;
 }
 
 export interface InboundCall {
@@ -205,6 +219,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   const executed = new Set<string>();
   const pending = new Set<Promise<unknown>>();
   let closed = false;
+  /** Set first thing on dispose: inbound calls are refused from then on. */
+  let closing = false;
   const counts = {
     commandsExecuted: 0,
     duplicateCommands: 0,
@@ -214,6 +230,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     notReexecuted: 0,
     legsReportedLost: 0,
     tiesRestored: 0,
+    refusedWhileClosing: 0,
   };
 
   function track<T>(p: Promise<T>): Promise<T> {
@@ -225,11 +242,28 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   const backoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 5_000);
   const describeError = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+  // One trace per call: the inbound call's span is its root; each leg command continues the trace it came
+  // with, and the leg's facts (ringing, answered, ended...) are published under the last command for that
+  // leg (else for the call), so the router's next decision joins the same trace.
+  const traces = new Map<string, Context>();
+  const MAX_TRACES = 100_000;
+  const rememberTrace = (key: string, ctx: Context) => {
+    traces.delete(key);
+    traces.set(key, ctx);
+    if (traces.size > MAX_TRACES) {
+      const oldest = traces.keys().next().value;
+      if (oldest !== undefined) traces.delete(oldest);
+    }
+  };
+
   /** Resolves true once published, false when the gateway closed first. */
-  async function publishWithRetry(message: CallInputMessage): Promise<boolean> {
+  async function publishWithRetry(message: CallInputMessage, trace: Context): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await bus.publish(callInputSubject(message.callId), message, { msgId: message.messageId });
+        await bus.publish(callInputSubject(message.callId), message, {
+          msgId: message.messageId,
+          context: trace,
+        });
         counts.factsPublished++;
         return true;
       } catch (err) {
@@ -250,7 +284,28 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   }
 
   function publish(callId: string, messageId: string, input: CallInput, at: number): Promise<boolean> {
-    return track(publishWithRetry({ messageId, callId, input, at, gatewayId }));
+    const root = input.type === "StartCall";
+    const legId = "legId" in input ? input.legId : undefined;
+    const span = startSpan(root ? SPANS.gatewayInboundCall : SPANS.gatewayLegFact, "media-gateway", {
+      kind: SpanKind.PRODUCER,
+      parent: root
+        ? ROOT_CONTEXT
+        : ((legId === undefined ? undefined : traces.get(legId)) ?? traces.get(callId) ?? ROOT_CONTEXT),
+      attributes: {
+        [ATTRS.callId]: callId,
+        [ATTRS.legFact]: input.type,
+        ...(legId === undefined ? {} : { [ATTRS.legId]: legId }),
+        ...(input.type === "LegEnded" ? { [ATTRS.legEndReason]: input.reason } : {}),
+      },
+    });
+    const ctx = contextOf(span, ROOT_CONTEXT);
+    if (root) rememberTrace(callId, ctx);
+    const published = track(publishWithRetry({ messageId, callId, input, at, gatewayId }, ctx));
+    void published.then(
+      (ok) => (ok ? span.end() : failSpan(span, new Error("not published: gateway closing"))),
+      (err: unknown) => failSpan(span, err),
+    );
+    return published;
   }
 
   /** A background state write: retried until it lands or the gateway closes (the next start reconciles). */
@@ -281,6 +336,14 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
 
   function onDriverEvent(event: DriverEvent): void {
     if (event.type === "inboundCall") {
+      if (closing) {
+        // Shutting down (SIGTERM): no new calls here. The caller is refused at once rather than left to a
+        // gateway that is about to go; the calls already up keep their commands until the consumer stops.
+        counts.refusedWhileClosing++;
+        log("warn", "inbound call refused: gateway shutting down", { channelId: event.channelId });
+        void driver.hangup(event.channelId, "gateway shutting down").catch(() => undefined);
+        return;
+      }
       const callId = newCallId();
       const tie: LegTie = { callId, channelId: event.channelId, caller: true };
       const ref: ChannelRef = {
@@ -330,6 +393,9 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
           ? publish(callId, `${legId}:ended`, { type: "LegEnded", legId, reason: event.reason }, event.at)
           : // The caller left before the router said anything about the call: end it as a whole.
             publish(callId, `${callId}:callerHungUp`, { type: "HangUp", reason: "callerHungUp" }, event.at);
+        // The leg's trace is no longer needed once its end is reported (the span took its parent already).
+        if (legId) traces.delete(legId);
+        if (ref.caller) traces.delete(callId);
         // The tie goes once the call knows: a crash before that leaves it for the next start to report.
         const tie = ref.tie;
         track(
@@ -574,6 +640,28 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     }
   }
 
+  /** A leg command in a `gateway.leg_command` span under the decision that sent it. */
+  function tracedHandle(m: BusMessage<LegCommandMessage>): Promise<void> {
+    const { command, callId } = m.payload;
+    const legId = "legId" in command ? command.legId : undefined;
+    const span = startSpan(SPANS.gatewayLegCommand, "media-gateway", {
+      kind: SpanKind.CONSUMER,
+      parent: m.context,
+      attributes: {
+        [ATTRS.callId]: callId,
+        [ATTRS.legCommand]: command.kind,
+        [ATTRS.delivery]: m.info.deliveryCount,
+        ...(legId === undefined ? {} : { [ATTRS.legId]: legId }),
+      },
+    });
+    const ctx = contextOf(span, m.context);
+    rememberTrace(legId ?? callId, ctx);
+    if (!traces.has(callId)) rememberTrace(callId, ctx);
+    return inSpan(span, () => handle(m)).then(() =>
+      count("legCommands", 1, { [METRIC_ATTRS.kind]: command.kind }),
+    );
+  }
+
   async function handle(m: BusMessage<LegCommandMessage>): Promise<void> {
     const message = m.payload;
     const { commandId, command } = message;
@@ -624,7 +712,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   // handler in stream order, so the chain per call is in the router's order.
   const callLocks = new KeyedLock();
   const inCallOrder = (m: BusMessage<LegCommandMessage>): Promise<void> =>
-    callLocks.run(m.payload.callId, () => handle(m));
+    callLocks.run(m.payload.callId, () => tracedHandle(m));
   const commandConcurrency = Math.max(
     1,
     config.commandConcurrency ?? (driver instanceof SimulatedDriver ? 1 : 16),
@@ -640,7 +728,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
       ackWaitMs: config.ackWaitMs ?? 30_000,
       concurrency: commandConcurrency,
       decode: decodeLegCommandMessage,
-      handler: commandConcurrency === 1 ? handle : inCallOrder,
+      handler: commandConcurrency === 1 ? tracedHandle : inCallOrder,
       onError: (err, info, outcome) =>
         log(outcome === "dead-letter" ? "error" : "warn", `leg command ${outcome}`, {
           subject: info.subject,
@@ -682,7 +770,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     stats: () => ({ ...counts }),
     flush,
     async [Symbol.asyncDispose]() {
-      if (closed) return;
+      if (closed || closing) return;
+      closing = true;
       await consumer.stop();
       unsubscribe();
       // Publishes still failing give up after their current attempt rather than hold the shutdown.

@@ -74,6 +74,17 @@ async function setup(failFirstPublishes = 0, extra: Partial<MediaGatewayConfig> 
 }
 
 describe("gateway service (fake bus)", () => {
+  it("refuses inbound calls once shutting down (SIGTERM), publishing nothing for them", async () => {
+    const { gw, driver, published } = await setup();
+    const closing = gw[Symbol.asyncDispose]();
+    const channelId = driver.placeInboundCall({ from: "+44", to: "+1800" });
+    await closing;
+    await new Promise((r) => setImmediate(r));
+    expect(published).toEqual([]);
+    expect(gw.stats().refusedWhileClosing).toBe(1);
+    expect(driver.mediaLog(channelId).map((e) => e.kind)).toContain("ended");
+  });
+
   it("ties the caller leg id to the inbound channel with the call's first command", async () => {
     const { gw, driver, deliver, published, command, clock } = await setup();
     const { callId, channelId } = await gw.placeInboundCall({ from: "+44", to: "+1800" });

@@ -1,5 +1,6 @@
 /// <reference lib="esnext.disposable" />
 import { type Bus, type EventMessage, eventSubject, eventsStreamSpec } from "@switchyard/bus";
+import { type Clock, systemClock } from "@switchyard/clock";
 import type {
   AppendNotifications,
   AppendSubscription,
@@ -11,6 +12,18 @@ import type {
   RecordedEvent,
   SnapshotHorizon,
 } from "@switchyard/event-store";
+import {
+  ATTRS,
+  contextFromTraceparent,
+  count,
+  EventMetrics,
+  failSpan,
+  record,
+  SPANS,
+  SpanKind,
+  startSpan,
+  traceparentOf,
+} from "@switchyard/telemetry";
 
 export type RelayLogLevel = "info" | "warn" | "error";
 export type RelayLog = (
@@ -55,6 +68,11 @@ export interface RelayConfig {
   /** First wait after an error; doubles up to 5 s (default 250 ms). */
   readonly errorBackoffMs?: number;
   readonly log?: RelayLog;
+  /**
+   * The platform clock, for the contact-centre metrics fed from the relayed events (queue waits; default the
+   * system clock). Relay lag is always measured in real time against the database's commit time.
+   */
+  readonly clock?: Clock;
 }
 
 export interface RelayStats {
@@ -211,21 +229,60 @@ export async function start(config: RelayConfig): Promise<Relay> {
     await sub?.close().catch(() => undefined);
   }
 
+  // Every relayed event, exactly once per leader: calls by outcome per group, queues, agents by state.
+  const eventMetrics = new EventMetrics(() => (config.clock ?? systemClock).now());
+
+  /** A `relay.publish` span under the trace the event was written in (none for events without one). */
+  function publishSpan(e: RecordedEvent) {
+    const tp = e.metadata.traceparent;
+    if (typeof tp !== "string") return undefined;
+    return startSpan(SPANS.relayPublish, "relay", {
+      kind: SpanKind.PRODUCER,
+      parent: contextFromTraceparent(
+        tp,
+        typeof e.metadata.tracestate === "string" ? e.metadata.tracestate : undefined,
+      ),
+      attributes: {
+        [ATTRS.eventType]: e.type,
+        [ATTRS.streamId]: e.streamId,
+        ...(typeof e.metadata.correlationId === "string" ? { [ATTRS.callId]: e.metadata.correlationId } : {}),
+      },
+    });
+  }
+
   async function publishBatch(events: readonly RecordedEvent[]): Promise<void> {
     // Pipelined: every publish of the batch leaves at once on one connection (so in log order), and the
     // acks are awaited together.
-    const acks = events.map((e) =>
-      bus.publish(eventSubject(e.streamId), toEventMessage(e), {
+    const acks = events.map((e) => {
+      const span = publishSpan(e);
+      // With an SDK the consumers' spans hang under this publish; without one the stored context passes on.
+      const own = traceparentOf(span);
+      const ack = bus.publish(eventSubject(e.streamId), toEventMessage(e), {
         msgId: e.eventId,
-        ...(typeof e.metadata.traceparent === "string" ? { traceparent: e.metadata.traceparent } : {}),
+        ...(own
+          ? { traceparent: own }
+          : typeof e.metadata.traceparent === "string"
+            ? { traceparent: e.metadata.traceparent }
+            : {}),
         ...(typeof e.metadata.tracestate === "string" ? { tracestate: e.metadata.tracestate } : {}),
-      }),
-    );
+      });
+      if (span)
+        void ack.then(
+          () => span.end(),
+          (err: unknown) => failSpan(span, err),
+        );
+      return ack;
+    });
     // Wait for every publish to settle even when one fails, so none of ours is still in flight when the
     // next leader starts re-publishing this batch.
     const results = await Promise.allSettled(acks);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
+    // Relay lag: the database's commit-side time to now, in real time (the platform clock may be scaled).
+    const now = systemClock.now();
+    for (const e of events) record("relayLag", Math.max(0, (now - e.recordedAt.getTime()) / 1000));
+    count("relayPublished", events.length);
+    eventMetrics.observe(events);
   }
 
   /**
@@ -357,6 +414,7 @@ export async function start(config: RelayConfig): Promise<Relay> {
     async [Symbol.asyncDispose]() {
       stopper.abort();
       await running;
+      eventMetrics[Symbol.dispose]();
     },
   };
 }

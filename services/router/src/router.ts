@@ -32,6 +32,7 @@ import { decodeCallInput, decodeTimer } from "./decode.js";
 import { defaultLog, describe, type RouterLog } from "./log.js";
 import { PresenceView } from "./presence-view.js";
 import { queueMatching } from "./queue-matching.js";
+import { inMessageContext, recordBatch, tracedDecide, tracedPublish, tracedStore } from "./telemetry.js";
 import { timerHandler } from "./timers.js";
 
 export type { RouterLog, RouterLogLevel } from "./log.js";
@@ -101,7 +102,8 @@ export interface Router extends AsyncDisposable {
  */
 export async function start(config: RouterConfig): Promise<Router> {
   const { bus } = config;
-  const { store } = config.eventStore;
+  // Traced: each decision's append span ends with its grouped commit (see telemetry.ts).
+  const store = tracedStore(config.eventStore.store);
   const clock = config.clock ?? systemClock;
   const log = config.log ?? defaultLog;
   const durable = config.durable ?? "router";
@@ -132,10 +134,10 @@ export async function start(config: RouterConfig): Promise<Router> {
     cache,
     clock,
     random: config.random ?? systemRandom,
-    publish: (e) => bus.publish(e.subject, e.payload, { msgId: e.msgId }),
+    publish: tracedPublish(bus),
     keyOf: (m) => m.callId,
     messageIdOf: (m) => m.messageId,
-    decide: decider.decide,
+    decide: tracedDecide(decider.decide, log),
     beforeRound: decider.beforeRound,
     metadata: { actor: "router", router: instanceId },
     maxAttempts: config.maxAttempts ?? 8,
@@ -165,6 +167,7 @@ export async function start(config: RouterConfig): Promise<Router> {
       concurrency: config.batchesInFlight ?? 4,
       decode: decodeCallInput,
       onBatch: (size, ms) => {
+        recordBatch(size, ms);
         for (let i = 0; i < size; i++) latencies.push(ms);
         if (latencies.length > 2_000) latencies.splice(0, latencies.length - 2_000);
       },
@@ -188,7 +191,7 @@ export async function start(config: RouterConfig): Promise<Router> {
       concurrency: 8,
       prefetch: 256,
       decode: decodeTimer,
-      handler: ({ payload }) => timers(payload),
+      handler: inMessageContext(({ payload }) => timers(payload)),
     }),
   );
 
@@ -202,7 +205,7 @@ export async function start(config: RouterConfig): Promise<Router> {
       ackWaitMs,
       maxDeliver: 20,
       concurrency: handlers,
-      handler: ({ payload }) => matching.onAgentEvent(payload),
+      handler: inMessageContext(({ payload }) => matching.onAgentEvent(payload)),
     }),
   );
 
@@ -216,7 +219,7 @@ export async function start(config: RouterConfig): Promise<Router> {
       ackWaitMs,
       maxDeliver: 20,
       concurrency: handlers,
-      handler: ({ payload }) => matching.onQueueEvent(payload),
+      handler: inMessageContext(({ payload }) => matching.onQueueEvent(payload)),
     }),
   );
 

@@ -1,0 +1,27 @@
+export { EventMetrics, type EventMetricsState, type ObservedEvent } from "./event-metrics.js";
+export { createLogger, type Logger, type LoggerOptions, serviceLog } from "./log.js";
+export { busMetrics, count, meter, observeGauge, record } from "./metrics.js";
+export {
+  ATTRS,
+  type AttrName,
+  INSTRUMENTATION_SCOPE,
+  METRIC_ATTRS,
+  METRICS,
+  type MetricKey,
+  prometheusName,
+  prometheusSeries,
+  SPANS,
+  type SpanName,
+} from "./names.js";
+export { startTelemetry, type Telemetry, type TelemetryOptions, telemetryRequested } from "./sdk.js";
+export {
+  contextFromTraceparent,
+  contextOf,
+  failSpan,
+  inSpan,
+  SpanKind,
+  startSpan,
+  traceIdOf,
+  traceparentOf,
+  tracer,
+} from "./trace.js";

@@ -1,0 +1,236 @@
+// Traces and metrics of the router, as wrappers around the decision runtime's hooks (decide, the store's
+// appendMany, publish) so that neither the runtime nor the deciders change shape:
+//
+//   <input's context, from its NATS headers>
+//   └─ router.decide            one input decided (attributes: call, input, delivery, routing decision)
+//      └─ eventstore.append     its events appended; the events' metadata carries this span's traceparent,
+//         ├─ relay.publish      so the relay's publish of each event continues the trace,
+//         └─ <leg commands and timers published with this span's context → the gateway's spans>
+//
+// A redelivered input carries the same headers, so its second decision joins the same trace.
+
+import { context, type Span, SpanStatusCode } from "@opentelemetry/api";
+import { type Bus, deliveryOf } from "@switchyard/bus";
+import type { CallInputMessage } from "@switchyard/contracts";
+import type { Decision, DecisionView, Effect, Write } from "@switchyard/decision-runtime";
+import type { AppendResult, EventStore, StreamAppend } from "@switchyard/event-store";
+import {
+  ATTRS,
+  contextOf,
+  count,
+  failSpan,
+  METRIC_ATTRS,
+  record,
+  SPANS,
+  SpanKind,
+  startSpan,
+  traceparentOf,
+} from "@switchyard/telemetry";
+import type { RouterLog } from "./log.js";
+
+const SERVICE = "router";
+
+/** The traceparent each effect is published under (effects are plain objects the runtime passes back). */
+const effectTrace = new WeakMap<Effect, string>();
+
+/** Append spans waiting for their append, by the traceparent their events carry. */
+const pendingAppends = new Map<string, { span: Span; since: number }>();
+/** An append span whose decision was never appended (a wiring error after decide) ends after this. */
+const ABANDON_MS = 60_000;
+
+type Decide = (msg: CallInputMessage, view: DecisionView) => Promise<Decision>;
+
+/** `decide` inside a `router.decide` span under the input's trace; events and effects carry the trace on. */
+export function tracedDecide(decide: Decide, log?: RouterLog): Decide {
+  return async (msg, view) => {
+    const delivery = deliveryOf(msg);
+    const span = startSpan(SPANS.routerDecide, SERVICE, {
+      kind: SpanKind.CONSUMER,
+      ...(delivery ? { parent: delivery.context } : {}),
+      attributes: {
+        [ATTRS.callId]: msg.callId,
+        [ATTRS.input]: msg.input.type,
+        [ATTRS.delivery]: delivery?.info.deliveryCount ?? 1,
+      },
+    });
+    let decision: Decision;
+    try {
+      decision = await context.with(contextOf(span, delivery?.context), () => decide(msg, view));
+    } catch (err) {
+      count("decisions", 1, { [METRIC_ATTRS.outcome]: "error" });
+      failSpan(span, err);
+      throw err;
+    }
+    span.setAttribute(ATTRS.outcome, decision.kind);
+    count("decisions", 1, { [METRIC_ATTRS.outcome]: decision.kind });
+    const traced = traceDecision(decision, span);
+    if (decision.kind === "write" && log) {
+      // One line per call state change, at debug, inside the decision's span (the logger adds its trace id).
+      context.with(contextOf(span), () =>
+        log("debug", "call decision", {
+          callId: msg.callId,
+          input: msg.input.type,
+          events: decision.writes.flatMap((w) =>
+            w.streamId.startsWith("call-") ? w.events.map((e) => e.type) : [],
+          ),
+        }),
+      );
+    }
+    span.end();
+    return traced;
+  };
+}
+
+function traceDecision(decision: Decision, span: Span): Decision {
+  switch (decision.kind) {
+    case "refused":
+      span.setStatus({ code: SpanStatusCode.ERROR, message: decision.error.message });
+      return decision;
+    case "noop": {
+      // A replay (its decision already stored): the re-published effects continue from this decision.
+      const tp = traceparentOf(span);
+      if (tp) for (const e of decision.effects ?? []) effectTrace.set(e, tp);
+      return decision;
+    }
+    case "write": {
+      annotate(span, decision.writes);
+      const append = startSpan(SPANS.eventStoreAppend, SERVICE, {
+        kind: SpanKind.CLIENT,
+        parent: contextOf(span),
+        attributes: {
+          [ATTRS.streams]: decision.writes.length,
+          [ATTRS.eventCount]: decision.writes.reduce((n, w) => n + w.events.length, 0),
+        },
+      });
+      const tp = traceparentOf(append);
+      if (!tp) {
+        append.end();
+        return decision;
+      }
+      pendingAppends.set(tp, { span: append, since: performance.now() });
+      const effects = decision.effects;
+      return {
+        kind: "write",
+        writes: decision.writes.map((w) => ({ ...w, metadata: { ...w.metadata, traceparent: tp } })),
+        ...(effects
+          ? {
+              effects: (committed) => {
+                const out = effects(committed);
+                for (const e of out) effectTrace.set(e, tp);
+                return out;
+              },
+            }
+          : {}),
+      };
+    }
+    default: {
+      const unknown: never = decision;
+      return unknown;
+    }
+  }
+}
+
+/** The routing decision's attributes from the events it writes. */
+function annotate(span: Span, writes: readonly Write[]): void {
+  const types: string[] = [];
+  for (const w of writes) {
+    if (!w.streamId.startsWith("call-")) continue;
+    for (const e of w.events) {
+      types.push(e.type);
+      const d = e.data as Record<string, unknown>;
+      switch (e.type) {
+        case "RoutingDecided": {
+          if (typeof d.strategy === "string") span.setAttribute(ATTRS.strategy, d.strategy);
+          if (typeof d.groupId === "string") span.setAttribute(ATTRS.group, d.groupId);
+          if (Array.isArray(d.candidates)) span.setAttribute(ATTRS.candidates, d.candidates.length);
+          if (Array.isArray(d.chosen)) span.setAttribute(ATTRS.chosenAgent, d.chosen.join(","));
+          if (typeof d.configVersion === "number") span.setAttribute(ATTRS.configVersion, d.configVersion);
+          break;
+        }
+        case "ConnectCompleted":
+          span.setAttribute(ATTRS.connectOutcome, String(d.outcome));
+          break;
+        case "CallerEnqueued":
+        case "CallerDequeued":
+          span.setAttribute(ATTRS.queue, String(d.groupId));
+          break;
+        case "TransferRequested":
+          span.setAttribute(ATTRS.transferMode, String(d.mode));
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  if (types.length > 0) span.setAttribute(ATTRS.events, types.join(","));
+}
+
+/** The store with each decision's `eventstore.append` span ended when its grouped commit returns. */
+export function tracedStore(
+  store: Pick<EventStore, "appendMany" | "readStream">,
+): Pick<EventStore, "appendMany" | "readStream"> {
+  const appendMany = async (groups: readonly (readonly StreamAppend[])[]) => {
+    const spansOf = groups.map((g) => {
+      const spans = new Set<Span>();
+      for (const a of g)
+        for (const e of a.events) {
+          const tp = e.metadata?.traceparent;
+          const pending = typeof tp === "string" ? pendingAppends.get(tp) : undefined;
+          if (pending && tp) {
+            spans.add(pending.span);
+            pendingAppends.delete(tp);
+          }
+        }
+      return spans;
+    });
+    sweep();
+    let results: ReadonlyArray<AppendResult | Error>;
+    try {
+      results = await store.appendMany(groups as StreamAppend[][]);
+    } catch (err) {
+      for (const spans of spansOf) for (const s of spans) failSpan(s, err);
+      throw err;
+    }
+    results.forEach((r, i) => {
+      for (const s of spansOf[i] ?? []) {
+        if (r instanceof Error) {
+          // A version conflict: the input is decided again (a new decide span).
+          s.setAttribute(ATTRS.outcome, r.name);
+          failSpan(s, r);
+        } else s.end();
+      }
+    });
+    return results;
+  };
+  return { appendMany, readStream: store.readStream.bind(store) };
+}
+
+function sweep(): void {
+  const now = performance.now();
+  for (const [tp, p] of pendingAppends) {
+    if (now - p.since < ABANDON_MS) break; // insertion order: the rest are younger
+    p.span.setStatus({ code: SpanStatusCode.ERROR, message: "decision never appended" });
+    p.span.end();
+    pendingAppends.delete(tp);
+  }
+}
+
+/** Publishes an effect under the trace of the decision that made it. */
+export function tracedPublish(bus: Pick<Bus, "publish">): (e: Effect) => Promise<unknown> {
+  return (e) => {
+    const tp = effectTrace.get(e);
+    return bus.publish(e.subject, e.payload, { msgId: e.msgId, ...(tp ? { traceparent: tp } : {}) });
+  };
+}
+
+/** Decision latency per input (the batch's time, from taking it to its effects published). */
+export function recordBatch(size: number, ms: number): void {
+  for (let i = 0; i < size; i++) record("decisionDuration", ms / 1000);
+}
+
+/** A handler run inside the message's trace context (what it publishes continues the trace). */
+export function inMessageContext<M extends { readonly context: import("@opentelemetry/api").Context }, R>(
+  handler: (m: M) => R,
+): (m: M) => R {
+  return (m) => context.with(m.context, () => handler(m));
+}
