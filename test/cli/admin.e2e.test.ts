@@ -23,6 +23,9 @@ const prefix = `cliadm${id}`;
 const TOKEN = `t-${randomUUID()}`;
 
 const CENTRE = `
+account:
+  recordCalls: true
+  dialPolicy: { allowedCountryCodes: [1], deniedPrefixes: ["+1900"] }
 agents:
   - { id: amy, name: Amy, phone: "+15550100001" }
   - { id: bo, name: Bo, sip: "sip:bo@pbx.example.com", wrapUpSec: 5 }
@@ -111,9 +114,16 @@ describe("switchyard admin commands", () => {
     const first = await cli("apply", [], { file });
     expect(first.err).toBe("");
     expect(first.code).toBe(0);
-    for (const line of ["+ agent amy", "+ agent bo", "+ group desk", "+ flow front", "+ number +15550100000"])
+    for (const line of [
+      "~ account (record_calls, dial_policy)",
+      "+ agent amy",
+      "+ agent bo",
+      "+ group desk",
+      "+ flow front",
+      "+ number +15550100000",
+    ])
       expect(first.out).toContain(line);
-    expect(first.out).toContain("applied 5 changes");
+    expect(first.out).toContain("applied 6 changes");
     const second = await cli("apply", [], { file });
     expect(second.out).toContain("nothing to change");
   });
@@ -137,6 +147,7 @@ describe("switchyard admin commands", () => {
     expect(back.groups).toEqual(original.groups);
     expect(back.numbers).toEqual(original.numbers);
     expect(back.flows).toEqual(original.flows);
+    expect(back.account).toEqual(original.account);
   });
 
   it("applies a file without an agent: the group changes first, then the agent goes", async () => {

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 
 export * from "./gen/google/rpc/error_details.js";
 export * from "./gen/google/rpc/status.js";
+export * from "./gen/switchyard/admin/v1/account.js";
 export * from "./gen/switchyard/admin/v1/agents.js";
 export * from "./gen/switchyard/admin/v1/audio.js";
 export * from "./gen/switchyard/admin/v1/audio_files.js";

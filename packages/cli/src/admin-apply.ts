@@ -5,6 +5,8 @@
 // yet: apply says so and leaves them alone; export omits them.
 import { agentDefinitionPb, fromFlowSpec, groupDefinitionPb, toFlowSpec } from "@switchyard/admin-api";
 import {
+  Account,
+  Account_CallsPeriod,
   type Agent,
   type Audio as AudioPb,
   FlowSpec,
@@ -13,7 +15,7 @@ import {
   Strategy,
 } from "@switchyard/admin-proto";
 import { loadContactCentre } from "@switchyard/contact-centre";
-import type { Applet, Audio } from "@switchyard/routing-domain";
+import type { Applet, Audio, ConfigCommand } from "@switchyard/routing-domain";
 import { stringify } from "yaml";
 import { type AdminClients, rpc } from "./admin-client.js";
 import { listAll } from "./admin-commands.js";
@@ -36,6 +38,76 @@ const specKey = (s: FlowSpec | undefined) => canonical(FlowSpec.toJSON(s ?? Flow
 interface Change {
   readonly line: string;
   readonly run: () => Promise<unknown>;
+}
+
+/**
+ * The account settings the file declares (only those: an account section that leaves a setting out keeps
+ * the current value), compared with the API's; one UpdateAccount with the changed fields in its mask.
+ */
+async function accountChangeFor(
+  a: AdminClients,
+  commands: readonly ConfigCommand[],
+): Promise<Change | undefined> {
+  const declared = commands.find((c) => c.type === "ConfigureAccount");
+  if (declared?.type !== "ConfigureAccount") return undefined;
+  const have = await rpc(a, a.account, a.account.getAccount, { name: "account" });
+  const periods: Record<string, Account_CallsPeriod> = {
+    hour: Account_CallsPeriod.CALLS_PERIOD_HOUR,
+    day: Account_CallsPeriod.CALLS_PERIOD_DAY,
+    week: Account_CallsPeriod.CALLS_PERIOD_WEEK,
+    month: Account_CallsPeriod.CALLS_PERIOD_MONTH,
+  };
+  const want = Account.fromPartial({
+    etag: have.etag,
+    ...(declared.callerIdPassThrough === undefined
+      ? {}
+      : { callerIdPassThrough: declared.callerIdPassThrough }),
+    ...(declared.recordCalls === undefined ? {} : { recordCalls: declared.recordCalls }),
+    ...(declared.timeZone === undefined ? {} : { timeZone: declared.timeZone }),
+    ...(declared.callsPeriod === undefined ? {} : { callsPeriod: periods[declared.callsPeriod] }),
+    ...(declared.maxMissedOffers === undefined ? {} : { maxMissedOffers: declared.maxMissedOffers }),
+    ...(declared.missedOfferCooldownSec === undefined
+      ? {}
+      : { missedOfferCooldownSeconds: declared.missedOfferCooldownSec }),
+    ...(declared.dialPolicy === undefined
+      ? {}
+      : {
+          dialPolicy: {
+            allowedCountryCodes: [...(declared.dialPolicy.allowedCountryCodes ?? [])],
+            deniedPrefixes: [...declared.dialPolicy.deniedPrefixes],
+          },
+        }),
+  });
+  const fields: Array<[string, unknown, unknown, boolean]> = [
+    [
+      "caller_id_pass_through",
+      want.callerIdPassThrough,
+      have.callerIdPassThrough,
+      declared.callerIdPassThrough !== undefined,
+    ],
+    ["record_calls", want.recordCalls, have.recordCalls, declared.recordCalls !== undefined],
+    ["time_zone", want.timeZone, have.timeZone, declared.timeZone !== undefined],
+    ["calls_period", want.callsPeriod, have.callsPeriod, declared.callsPeriod !== undefined],
+    ["max_missed_offers", want.maxMissedOffers, have.maxMissedOffers, declared.maxMissedOffers !== undefined],
+    [
+      "missed_offer_cooldown_seconds",
+      want.missedOfferCooldownSeconds,
+      have.missedOfferCooldownSeconds,
+      declared.missedOfferCooldownSec !== undefined,
+    ],
+    [
+      "dial_policy",
+      JSON.stringify(want.dialPolicy),
+      JSON.stringify(have.dialPolicy),
+      declared.dialPolicy !== undefined,
+    ],
+  ];
+  const changed = fields.filter(([, w, h, isDeclared]) => isDeclared && w !== h).map(([field]) => field);
+  if (changed.length === 0) return undefined;
+  return {
+    line: `~ account (${changed.join(", ")})`,
+    run: () => rpc(a, a.account, a.account.updateAccount, { account: want, updateMask: changed }),
+  };
 }
 
 export async function applyContactCentre(
@@ -62,6 +134,8 @@ export async function applyContactCentre(
   ];
   const creates: Change[] = [];
   const deletes: Change[] = [];
+  const accountChange = await accountChangeFor(a, cc.commands);
+  if (accountChange) creates.push(accountChange);
 
   for (const agent of Object.values(desired.agents)) {
     const want = agentDefinitionPb(agent);
@@ -160,8 +234,6 @@ export async function applyContactCentre(
   }
   ctx.out(`${file}: ${changes.length} change${changes.length === 1 ? "" : "s"}`);
   for (const c of changes) ctx.out(`  ${c.line}`);
-  if (cc.commands.some((c) => c.type === "ConfigureAccount"))
-    ctx.out("  (account settings are not managed through the admin API yet: left as they are)");
   if (dryRun) {
     ctx.out("dry run: nothing changed");
     return 0;
@@ -261,13 +333,35 @@ function appletYaml(applet: Applet): Record<string, unknown> {
 
 /** The current agents, groups, numbers and published flows as contact-centre YAML. */
 export async function exportContactCentre(a: AdminClients): Promise<string> {
-  const [agents, groups, flows, numbers] = await Promise.all([
+  const [account, agents, groups, flows, numbers] = await Promise.all([
+    rpc(a, a.account, a.account.getAccount, { name: "account" }),
     listAll(a, "agents", ""),
     listAll(a, "groups", ""),
     listAll(a, "flows", ""),
     listAll(a, "numbers", ""),
   ]);
+  const period = Object.entries(Account_CallsPeriod).find(([, v]) => v === account.callsPeriod)?.[0] ?? "";
   const doc = {
+    account: {
+      callerIdPassThrough: account.callerIdPassThrough,
+      recordCalls: account.recordCalls,
+      timeZone: account.timeZone,
+      callsPeriod: period.replace("CALLS_PERIOD_", "").toLowerCase() || "day",
+      ...(account.maxMissedOffers === undefined ? {} : { maxMissedOffers: account.maxMissedOffers }),
+      ...(account.missedOfferCooldownSeconds === undefined
+        ? {}
+        : { missedOfferCooldownSec: account.missedOfferCooldownSeconds }),
+      ...(account.dialPolicy === undefined
+        ? {}
+        : {
+            dialPolicy: {
+              ...(account.dialPolicy.allowedCountryCodes.length > 0
+                ? { allowedCountryCodes: account.dialPolicy.allowedCountryCodes }
+                : {}),
+              deniedPrefixes: account.dialPolicy.deniedPrefixes,
+            },
+          }),
+    },
     agents: agents.map((x) => ({
       id: short(x.name),
       name: x.displayName,

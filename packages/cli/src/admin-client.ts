@@ -11,6 +11,7 @@ import {
 } from "@grpc/grpc-js";
 import { DEFAULT_ADMIN_LISTEN } from "@switchyard/admin-api";
 import {
+  AccountServiceClient,
   AgentServiceClient,
   CallServiceClient,
   FlowServiceClient,
@@ -23,6 +24,7 @@ import { parse as parseYaml } from "yaml";
 import type { CliContext } from "./cli.js";
 
 export interface AdminClients {
+  readonly account: AccountServiceClient;
   readonly agents: AgentServiceClient;
   readonly groups: GroupServiceClient;
   readonly flows: FlowServiceClient;
@@ -72,6 +74,7 @@ export function connectAdmin(ctx: CliContext): AdminClients {
   const metadata = new Metadata();
   if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
   const clients = {
+    account: new AccountServiceClient(server, creds),
     agents: new AgentServiceClient(server, creds),
     groups: new GroupServiceClient(server, creds),
     flows: new FlowServiceClient(server, creds),

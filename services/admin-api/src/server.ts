@@ -7,6 +7,8 @@ import { type handleUnaryCall, type Metadata, Server, type ServerCredentials } f
 import { loadFileDescriptorSetFromBuffer, loadSync, type PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import {
+  type AccountServiceServer,
+  AccountServiceService,
   type AgentServiceServer,
   AgentServiceService,
   type AudioServiceServer,
@@ -29,6 +31,7 @@ import { type Clock, systemClock } from "@switchyard/clock";
 import { workStreams } from "@switchyard/contracts";
 import { type BlobStore, type Checkpoint, type EventStore, START } from "@switchyard/event-store";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import * as account from "./account.js";
 import * as agents from "./agents.js";
 import * as audioFiles from "./audio-files.js";
 import { authorize } from "./auth.js";
@@ -69,6 +72,7 @@ export interface AdminServerConfig {
 }
 
 export const SERVICE_NAMES = [
+  "switchyard.admin.v1.AccountService",
   "switchyard.admin.v1.AgentService",
   "switchyard.admin.v1.GroupService",
   "switchyard.admin.v1.FlowService",
@@ -232,6 +236,11 @@ export function buildServer(config: AdminServerConfig): {
       await groups.deleteGroup(ctx, c, r);
       return empty;
     }),
+  };
+
+  const accountService: AccountServiceServer = {
+    getAccount: unary("GetAccount", "read", (r) => account.getAccount(ctx, r.name)),
+    updateAccount: unary("UpdateAccount", "configure", (r, c) => account.updateAccount(ctx, c, r)),
   };
 
   const numberService: NumberServiceServer = {
@@ -438,6 +447,7 @@ export function buildServer(config: AdminServerConfig): {
   server.addService(lenient(AgentServiceService), agentService);
   server.addService(lenient(GroupServiceService), groupService);
   server.addService(lenient(NumberServiceService), numberService);
+  server.addService(lenient(AccountServiceService), accountService);
   server.addService(lenient(FlowServiceService), flowService);
   server.addService(lenient(CallServiceService), callService);
   server.addService(lenient(QueueServiceService), queueService);

@@ -1,6 +1,15 @@
 // Agents, groups, numbers and flows through the generated clients against real PostgreSQL and NATS.
 import { status } from "@grpc/grpc-js";
-import { Agent, Agent_Status, FlowChange_Kind, FlowSpec, Group, Strategy } from "@switchyard/admin-proto";
+import {
+  Account,
+  Account_CallsPeriod,
+  Agent,
+  Agent_Status,
+  FlowChange_Kind,
+  FlowSpec,
+  Group,
+  Strategy,
+} from "@switchyard/admin-proto";
 import { CONFIG_STREAM } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusDetails } from "../src/index.js";
@@ -30,6 +39,61 @@ const connectFlow = (group: string): FlowSpec =>
       bye: { hangup: {} },
     },
   });
+
+describe("AccountService", () => {
+  it("reads the settings, changes only the masked fields, keeps the dial policy, and refuses a stale etag or a bad policy", async () => {
+    const before = await call(h.account, h.account.getAccount, { name: "account" });
+    expect(before).toMatchObject({ name: "account", recordCalls: false, timeZone: "UTC" });
+    const updated = await call(h.account, h.account.updateAccount, {
+      account: Account.fromPartial({
+        recordCalls: true,
+        timeZone: "Europe/London", // not in the mask: unchanged
+        dialPolicy: { allowedCountryCodes: ["44", "1"], deniedPrefixes: ["+44909", "+1900"] },
+        etag: before.etag,
+      }),
+      updateMask: ["record_calls", "dial_policy"],
+    });
+    expect(updated).toMatchObject({
+      recordCalls: true,
+      timeZone: "UTC",
+      callsPeriod: Account_CallsPeriod.CALLS_PERIOD_DAY,
+      dialPolicy: { allowedCountryCodes: ["44", "1"], deniedPrefixes: ["+44909", "+1900"] },
+    });
+    expect(updated.etag).not.toBe(before.etag);
+    const stale = await failure(
+      call(h.account, h.account.updateAccount, {
+        account: Account.fromPartial({ recordCalls: false, etag: before.etag }),
+        updateMask: ["record_calls"],
+      }),
+    );
+    expect(stale.code).toBe(status.ABORTED);
+    const bad = await failure(
+      call(h.account, h.account.updateAccount, {
+        account: Account.fromPartial({
+          dialPolicy: { allowedCountryCodes: ["+44"], deniedPrefixes: ["1900"] },
+        }),
+        updateMask: ["dial_policy"],
+      }),
+    );
+    expect(bad.code).toBe(status.INVALID_ARGUMENT);
+    expect(statusDetails(bad).badRequest?.fieldViolations.map((v) => v.field)).toEqual([
+      "account.dial_policy",
+    ]);
+    const noMask = await failure(
+      call(h.account, h.account.updateAccount, {
+        account: Account.fromPartial({ recordCalls: false }),
+        updateMask: [],
+      }),
+    );
+    expect(noMask.code).toBe(status.INVALID_ARGUMENT);
+    // Another change keeps the policy.
+    const again = await call(h.account, h.account.updateAccount, {
+      account: Account.fromPartial({ callerIdPassThrough: true }),
+      updateMask: ["caller_id_pass_through"],
+    });
+    expect(again.dialPolicy?.deniedPrefixes).toEqual(["+44909", "+1900"]);
+  });
+});
 
 describe("AgentService", () => {
   it("creates, gets, updates with an etag, and refuses a stale etag with ABORTED", async () => {

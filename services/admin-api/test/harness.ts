@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import {
+  AccountServiceClient,
   AgentServiceClient,
   AudioServiceClient,
   CallServiceClient,
@@ -25,6 +26,7 @@ export interface Harness {
   readonly eventStore: OpenedEventStore;
   readonly bus: Bus;
   readonly api: AdminApi;
+  readonly account: AccountServiceClient;
   readonly agents: AgentServiceClient;
   readonly groups: GroupServiceClient;
   readonly flows: FlowServiceClient;
@@ -61,6 +63,7 @@ export async function startHarness(
   });
   const creds = credentials.createInsecure();
   const clients = {
+    account: new AccountServiceClient(api.target, creds),
     agents: new AgentServiceClient(api.target, creds),
     groups: new GroupServiceClient(api.target, creds),
     flows: new FlowServiceClient(api.target, creds),
