@@ -201,6 +201,24 @@ describe("admin API on the platform", () => {
       TOKENS.boss,
     );
     expect(listed.calls.map((c) => c.name)).toContain(name);
+    // A time range around the call's start finds it; one that starts just after does not.
+    const startedAt = call.startTime!.toISOString();
+    const justAfter = new Date(call.startTime!.getTime() + 1).toISOString();
+    const inRange = (filter: string) =>
+      unary(calls, calls.listCalls, { pageSize: 1000, pageToken: "", filter }, TOKENS.boss).then((r) =>
+        r.calls.map((c) => c.name),
+      );
+    expect(await inRange(`start_time >= "${startedAt}" AND start_time < "${justAfter}"`)).toContain(name);
+    expect(await inRange(`start_time >= "${justAfter}"`)).not.toContain(name);
+    const badRange = await failure(
+      unary(
+        calls,
+        calls.listCalls,
+        { pageSize: 10, pageToken: "", filter: 'agent > "agents/api_b"' },
+        TOKENS.boss,
+      ),
+    );
+    expect(badRange.code).toBe(status.INVALID_ARGUMENT);
 
     // The live watch saw the call's whole life, in order, with the agents' and queue events around it.
     const live = await watching;

@@ -252,11 +252,26 @@ export async function listCalls(
   index: CallIndex,
   request: { pageSize: number; pageToken: string; filter: string },
 ) {
-  const terms = parseFilter(request.filter, ["state", "agent", "to", "from"]);
+  const terms = parseFilter(request.filter, ["state", "agent", "to", "from"], ["start_time"]);
   await index.catchUp();
   let calls = index.list();
   for (const t of terms) {
-    if (t.field === "state") {
+    if (t.field === "start_time") {
+      // RFC 3339, e.g. start_time >= "2026-11-30T08:00:00Z" AND start_time < "2026-11-30T18:00:00Z".
+      const at = Date.parse(t.value);
+      if (!/^\d{4}-\d\d-\d\dT/.test(t.value) || Number.isNaN(at))
+        throw new InvalidRequestError([
+          { field: "filter", description: "start_time takes an RFC 3339 time", reason: "INVALID_FILTER" },
+        ]);
+      const keep = {
+        "=": (x: number) => x === at,
+        "<": (x: number) => x < at,
+        "<=": (x: number) => x <= at,
+        ">": (x: number) => x > at,
+        ">=": (x: number) => x >= at,
+      }[t.op];
+      calls = calls.filter((c) => keep(c.startedAt));
+    } else if (t.field === "state") {
       if (t.value !== "ACTIVE" && t.value !== "ENDED")
         throw new InvalidRequestError([
           { field: "filter", description: "state is ACTIVE or ENDED", reason: "INVALID_FILTER" },

@@ -64,15 +64,25 @@ export function paginate<T>(
   return { items: page, nextPageToken };
 }
 
+export type FilterOp = "=" | "<" | "<=" | ">" | ">=";
+
 export interface FilterTerm {
   readonly field: string;
+  readonly op: FilterOp;
   readonly value: string;
 }
 
-const TERM = /^\s*([a-z_][a-z0-9_]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9_+:@./-]+))\s*/;
+const TERM = /^\s*([a-z_][a-z0-9_]*)\s*(<=|>=|=|<|>)\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9_+:@./-]+))\s*/;
 
-/** Parses `a = "x" AND b = Y`; fields outside `allowed` or anything else is INVALID_ARGUMENT. */
-export function parseFilter(filter: string, allowed: readonly string[]): FilterTerm[] {
+/**
+ * Parses `a = "x" AND b = Y` (AIP-160's conjunctions); `ordered` fields also take `<`, `<=`, `>`, `>=`.
+ * Fields outside `allowed`, a comparison on another field, or anything else is INVALID_ARGUMENT.
+ */
+export function parseFilter(
+  filter: string,
+  allowed: readonly string[],
+  ordered: readonly string[] = [],
+): FilterTerm[] {
   const bad = (description: string) =>
     new InvalidRequestError([{ field: "filter", description, reason: "INVALID_FILTER" }]);
   const terms: FilterTerm[] = [];
@@ -82,9 +92,11 @@ export function parseFilter(filter: string, allowed: readonly string[]): FilterT
     const m = TERM.exec(rest);
     if (!m) throw bad(`cannot parse "${rest.slice(0, 40)}": expected field = value`);
     const field = m[1]!;
-    if (!allowed.includes(field))
-      throw bad(`unknown field "${field}" (filterable: ${allowed.join(", ") || "none"})`);
-    terms.push({ field, value: m[2] !== undefined ? m[2].replace(/\\(.)/g, "$1") : m[3]! });
+    if (!allowed.includes(field) && !ordered.includes(field))
+      throw bad(`unknown field "${field}" (filterable: ${[...allowed, ...ordered].join(", ") || "none"})`);
+    const op = m[2] as FilterOp;
+    if (op !== "=" && !ordered.includes(field)) throw bad(`"${field}" only takes =`);
+    terms.push({ field, op, value: m[3] !== undefined ? m[3].replace(/\\(.)/g, "$1") : m[4]! });
     rest = rest.slice(m[0].length);
     if (rest === "") return terms;
     const and = /^AND\s+/.exec(rest);
