@@ -12,9 +12,10 @@ import {
   selectAgents,
 } from "../strategies/strategies.js";
 import type { DecisionBuilder } from "./builder.js";
+import { dialCustomer, isCallbackRequested, scheduleCallbackOffer } from "./callback.js";
 import { dialable } from "./dial.js";
 import { NoAgentForQueueOfferError } from "./errors.js";
-import { goTo } from "./flow-runner.js";
+import { endCall, goTo } from "./flow-runner.js";
 import { cancelLeg, isLive } from "./legs.js";
 import type { CallerIdChoice, ConnectRun, LegFailure, RoutingDecision } from "./types.js";
 
@@ -297,7 +298,7 @@ function routeGroup(
   enqueue(b, group, b.now, settings);
 }
 
-function enqueue(
+export function enqueue(
   b: DecisionBuilder,
   group: GroupConfig,
   enqueuedAt: number,
@@ -319,6 +320,11 @@ function enqueue(
     throw error;
   }
   const position = positionOf(b.queueState(group.groupId), b.state.callId)!;
+  if (isCallbackRequested(b)) {
+    // Waiting for a callback: back in their place, with no line to play to and no max wait.
+    b.emit({ type: "CallerEnqueued", data: { groupId: group.groupId, enqueuedAt, position } });
+    return;
+  }
   b.emit(
     { type: "CallerEnqueued", data: { groupId: group.groupId, enqueuedAt, position } },
     { type: "HoldMusicStarted", data: { legId: b.state.callerLegId, audio: queue.holdMusic } },
@@ -333,6 +339,7 @@ function enqueue(
       data: { timerId: b.newId("timer"), kind: "queueMaxWait", dueAt: enqueuedAt + queue.maxWaitSec * 1000 },
     });
   }
+  scheduleCallbackOffer(b, group);
 }
 
 export function announce(b: DecisionBuilder, groupId: string, position: number): void {
@@ -383,7 +390,7 @@ export function ring(
     }
   }
   b.emit({ type: "RoutingDecided", data: { ...decided, ...planFields(settings), legs } });
-  if (!b.state.holdMusic.includes(b.state.callerLegId)) {
+  if (isLive(b.state.legs[b.state.callerLegId]) && !b.state.holdMusic.includes(b.state.callerLegId)) {
     b.emit({ type: "HoldMusicStarted", data: { legId: b.state.callerLegId, audio: settings.holdMusic } });
   }
   for (const leg of legs) {
@@ -418,7 +425,7 @@ export function cancelTimers(b: DecisionBuilder, kinds: readonly string[]): void
 export function completeConnect(b: DecisionBuilder, outcome: FallbackOutcome, reason: string): void {
   const run = connectRun(b);
   const applet = run ? connectApplet(b, run.appletId) : undefined;
-  cancelTimers(b, ["ringTimeout", "queueMaxWait", "queuePosition"]);
+  cancelTimers(b, ["ringTimeout", "queueMaxWait", "queuePosition", "callbackOffer"]);
   if (run?.queue?.waiting) {
     // Leaving for the fallback path (e.g. max wait): the caller's place goes, everyone behind moves up.
     b.queueCommand(run.queue.groupId, {
@@ -447,7 +454,7 @@ export function targetAnswered(b: DecisionBuilder, legId: string): void {
   const leg = b.state.legs[legId]!;
   b.emit({ type: "LegAnswered", data: { legId, at: b.now } });
   // The ring timer, and a queued caller's max-wait timer: both are moot once someone answered.
-  cancelTimers(b, ["ringTimeout", "queueMaxWait", "queuePosition"]);
+  cancelTimers(b, ["ringTimeout", "queueMaxWait", "queuePosition", "callbackOffer"]);
   if (leg.agentId !== undefined) {
     b.agentCommand(leg.agentId, {
       type: "Answer",
@@ -468,6 +475,12 @@ export function targetAnswered(b: DecisionBuilder, legId: string): void {
 
 export function bridgeAgent(b: DecisionBuilder, agentLegId: string): void {
   const run = connectRun(b)!;
+  const callback = run.queue?.callback;
+  if (callback?.phase === "requested" && callback.customerLegId === undefined) {
+    // A callback: the agent is on; now the customer is dialled, and bridged when they answer.
+    if (dialCustomer(b, agentLegId)) endCall(b, "callbackFailed");
+    return;
+  }
   const caller = b.state.callerLegId;
   if (b.state.holdMusic.includes(caller)) b.emit({ type: "HoldMusicStopped", data: { legId: caller } });
   b.emit({ type: "LegsBridged", data: { legIds: [caller, agentLegId], at: b.now } });
@@ -492,8 +505,9 @@ export function attemptFailed(b: DecisionBuilder): void {
   const applet = connectApplet(b, run.appletId);
   const group = run.groupId !== undefined ? b.ctx.config.groups[run.groupId] : undefined;
   if (run.queue && !run.queue.waiting && group) {
-    // A queued caller's offered agent did not take the call: back to the queue, keeping their place.
-    if (b.now >= run.queue.enqueuedAt + group.queue.maxWaitSec * 1000) {
+    // A queued caller's offered agent did not take the call: back to the queue, keeping their place (a
+    // caller waiting for a callback is not holding, so the max wait does not apply).
+    if (!isCallbackRequested(b) && b.now >= run.queue.enqueuedAt + group.queue.maxWaitSec * 1000) {
       completeConnect(b, "queueTimeout", "max queue wait reached");
       return;
     }
@@ -523,7 +537,12 @@ export function offerAgent(b: DecisionBuilder, freedAgentId: string): void {
   if (!group || !applet) {
     throw new Error(`queue offer for unknown group ${queue.groupId} or applet ${run.appletId}`);
   }
-  const settings = connectSettings(b, applet, group);
+  const number = run.queue?.callback?.phase === "requested" ? run.queue.callback.number : undefined;
+  const settings: ConnectSettings = {
+    ...connectSettings(b, applet, group),
+    // A callback rings the agent first; the whisper tells them why (the caller is no longer on the line).
+    ...(number !== undefined ? { whisper: { kind: "tts", text: `Callback for ${number}` } } : {}),
+  };
   // Sequential keeps its place in the order from one offer to the next; once every pass is used it starts
   // again at the top: a queued caller waits until the queue's max wait, not until the passes run out.
   let result = chooseMembers(b, group, settings, run.sequential);

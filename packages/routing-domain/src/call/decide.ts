@@ -9,10 +9,19 @@ import {
 } from "../transfer/transfer.js";
 import { DecisionBuilder } from "./builder.js";
 import {
+  attemptFailed as callbackAttemptFailed,
+  callbackDigit,
+  callbackPlaybackFinished,
+  callbackRetryGroup,
+  customerAnswered,
+  offerCallback,
+} from "./callback.js";
+import {
   attemptFailed,
   bridgeAgent,
   completeConnect,
   connectRun,
+  enqueue,
   maybeAnnounce,
   offerAgent,
   schedule,
@@ -93,6 +102,12 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
         targetAnswered(b, leg.legId);
         return;
       }
+      if (leg.role === "customer" && leg.legId === connectRun(b)?.queue?.callback?.customerLegId) {
+        const agentLegId = customerAnswered(b, leg.legId);
+        if (agentLegId !== undefined) bridgeAgent(b, agentLegId);
+        else endCall(b, "agentHungUp");
+        return;
+      }
       if (
         leg.role === "consult" &&
         s.transfer?.phase === "ringing" &&
@@ -114,6 +129,7 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
     case "PlaybackFinished": {
       const a = s.applet;
       if (!a) return;
+      if (callbackPlaybackFinished(b, command.playbackId)) return;
       const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
       if (a.kind === "greeting" && a.playbackId === command.playbackId && applet?.kind === "greeting") {
         goTo(b, applet.next);
@@ -136,6 +152,7 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
       return;
     }
     case "DtmfReceived": {
+      if (callbackDigit(b, command.digit)) return;
       const a = s.applet;
       if (a?.kind !== "ivrMenu") return;
       const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
@@ -278,6 +295,17 @@ function timerFired(b: DecisionBuilder, timerId: string): void {
     case "transferRingTimeout":
       transferRingTimedOut(b);
       return;
+    case "callbackOffer":
+      offerCallback(b);
+      return;
+    case "callbackRetry": {
+      const retry = callbackRetryGroup(b);
+      if (retry) enqueue(b, retry.group, retry.enqueuedAt);
+      return;
+    }
+    case "callbackRingTimeout":
+      if (callbackAttemptFailed(b, "the customer did not answer")) endCall(b, "callbackFailed");
+      return;
     default: {
       const unknown: never = timer.kind;
       throw new Error(`unknown timer kind ${String(unknown)}`);
@@ -290,7 +318,13 @@ function legEnded(b: DecisionBuilder, legId: string, reason: LegEndReason): void
   if (!before || before.status === "ended") return;
   const wasConnectedAgent = legId === b.state.agentLegId;
   b.emit({ type: "LegEnded", data: { legId, reason, at: b.now } });
+  const callback = connectRun(b)?.queue?.callback;
   if (before.role === "caller") {
+    // A caller waiting for a callback hung up as agreed (or before the goodbye ended): they keep their place.
+    if (callback?.phase !== "requested") endCall(b, "callerHungUp");
+    return;
+  }
+  if (before.role === "customer" && before.status === "answered") {
     endCall(b, "callerHungUp");
     return;
   }
@@ -298,6 +332,12 @@ function legEnded(b: DecisionBuilder, legId: string, reason: LegEndReason): void
   if (before.status === "cancelling" || before.status === "hangingUp") return;
   freeAgentOf(b, before, before.status === "answered", reason);
   if (transferLegEnded(b, legId, reason)) return;
+  if (callback?.phase === "requested" && callback.customerLegId !== undefined) {
+    // The customer's line did not answer, or the agent left while it rang: this call back failed.
+    const why = before.role === "customer" ? `the customer's line: ${reason}` : `the agent left (${reason})`;
+    if (callbackAttemptFailed(b, why)) endCall(b, "callbackFailed");
+    return;
+  }
   if (wasConnectedAgent) {
     // The connected agent hung up: the conversation is over.
     endCall(b, "agentHungUp");

@@ -1,5 +1,6 @@
 import {
   type AppletRun,
+  type CallbackRun,
   type CallEvent,
   type CallState,
   type ConnectRun,
@@ -22,6 +23,12 @@ function withLeg(state: CallState, legId: string, patch: Partial<LegInfo>): Call
 
 function withConnect(state: CallState, patch: (run: ConnectRun) => ConnectRun): CallState {
   return state.applet?.kind === "connect" ? { ...state, applet: patch(state.applet) } : state;
+}
+
+function withCallback(state: CallState, patch: (c: CallbackRun | undefined) => CallbackRun): CallState {
+  return withConnect(state, (r) =>
+    r.queue ? { ...r, queue: { ...r.queue, callback: patch(r.queue.callback) } } : r,
+  );
 }
 
 function withTransfer(state: CallState, patch: (t: TransferRun) => TransferRun | undefined): CallState {
@@ -74,6 +81,12 @@ export function evolveCall(previous: CallState, event: CallEvent): CallState {
       if (a && (a.kind === "greeting" || a.kind === "ivrMenu" || a.kind === "voicemail")) {
         return { ...state, applet: { ...a, playbackId: event.data.playbackId } };
       }
+      if (
+        a?.kind === "connect" &&
+        a.queue?.callback?.phase === "requested" &&
+        event.data.purpose === "callbackPrompt"
+      )
+        return withCallback(state, (c) => ({ ...c!, goodbyePlaybackId: event.data.playbackId }));
       return state;
     }
     case "PlaybackStopped": {
@@ -137,6 +150,9 @@ export function evolveCall(previous: CallState, event: CallEvent): CallState {
       if (d.role === "consult") {
         return withTransfer(next, (t) => ({ ...t, legIds: [...t.legIds, d.legId] }));
       }
+      // The customer a callback dials stands in for the caller who hung up: bridged, recorded and ended as one.
+      if (d.role === "customer")
+        return withCallback({ ...next, callerLegId: d.legId }, (c) => ({ ...c!, customerLegId: d.legId }));
       return next;
     }
     case "LegRinging":
@@ -216,7 +232,13 @@ export function evolveCall(previous: CallState, event: CallEvent): CallState {
         ...r,
         phase: "queued",
         legIds: [],
-        queue: { groupId: event.data.groupId, enqueuedAt: event.data.enqueuedAt, waiting: true },
+        queue: {
+          groupId: event.data.groupId,
+          enqueuedAt: event.data.enqueuedAt,
+          waiting: true,
+          // A callback caller back in line (after an attempt nobody answered) keeps their callback.
+          ...(r.queue?.callback ? { callback: r.queue.callback } : {}),
+        },
       }));
     case "QueuePositionAnnounced":
       return withConnect(state, (r) =>
@@ -266,6 +288,25 @@ export function evolveCall(previous: CallState, event: CallEvent): CallState {
       return omit(state, "transfer");
     case "DialRefused":
       return state;
+    case "CallbackStep":
+      return withCallback(state, (c) => ({
+        attempts: c?.attempts ?? 0,
+        phase: event.data.phase,
+        ...(event.data.number !== undefined ? { number: event.data.number } : {}),
+        ...(event.data.digits !== undefined ? { digits: event.data.digits } : {}),
+      }));
+    case "CallbackRequested":
+      return withCallback(state, (c) => ({
+        phase: "requested",
+        number: event.data.number,
+        attempts: c?.attempts ?? 0,
+      }));
+    case "CallbackAttemptFailed":
+      return withCallback(state, (c) => ({
+        phase: "requested",
+        number: c?.number ?? "",
+        attempts: event.data.attempt,
+      }));
     case "CallEnded":
       return { ...state, status: "ended", endReason: event.data.reason };
     default: {

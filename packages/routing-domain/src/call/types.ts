@@ -9,7 +9,8 @@ import type { CandidateReport, SequentialProgress, TieBreak } from "../strategie
 
 export const callStreamId = (callId: string): string => `call-${callId}`;
 
-export type LegRole = "caller" | "target" | "consult";
+/** `customer`: the number a callback dials once an agent has answered it. */
+export type LegRole = "caller" | "target" | "consult" | "customer";
 export type LegFailure = "busy" | "noAnswer" | "failed";
 export type LegEndReason = LegFailure | "hungUp" | "cancelled";
 export type TimerKind =
@@ -17,7 +18,10 @@ export type TimerKind =
   | "ivrTimeout"
   | "queueMaxWait"
   | "queuePosition"
-  | "transferRingTimeout";
+  | "transferRingTimeout"
+  | "callbackOffer"
+  | "callbackRetry"
+  | "callbackRingTimeout";
 
 export type TransferTarget =
   | { readonly kind: "agent"; readonly agentId: string }
@@ -82,7 +86,7 @@ export type CallEvent =
         readonly playbackId: string;
         readonly legId: string;
         readonly audio: Audio;
-        readonly purpose: "greeting" | "ivrPrompt" | "voicemailGreeting";
+        readonly purpose: "greeting" | "ivrPrompt" | "voicemailGreeting" | "callbackPrompt";
       };
     }
   /** A prompt cut short (barge-in: the caller pressed a digit while it played); no PlaybackFinished follows. */
@@ -218,6 +222,21 @@ export type CallEvent =
       readonly type: "TransferFailed";
       readonly data: { readonly transferId: string; readonly reason: string; readonly returnedTo?: string };
     }
+  /** The interactive part of a callback offer: the caller's progress through the prompts. */
+  | {
+      readonly type: "CallbackStep";
+      readonly data: {
+        readonly phase: "offered" | "confirming" | "entering";
+        readonly number?: string;
+        readonly digits?: string;
+      };
+    }
+  /** The caller accepted a callback to `number` and keeps their place in the queue. */
+  | { readonly type: "CallbackRequested"; readonly data: { readonly number: string; readonly at: number } }
+  | {
+      readonly type: "CallbackAttemptFailed";
+      readonly data: { readonly attempt: number; readonly reason: string; readonly willRetry: boolean };
+    }
   | {
       /** A leg the decision wanted that the account's dial policy refuses (it is never originated). */
       readonly type: "DialRefused";
@@ -293,7 +312,21 @@ export interface ConnectRun {
     readonly waiting: boolean;
     readonly lastAnnouncedPosition?: number;
     readonly lastAnnouncedAt?: number;
+    readonly callback?: CallbackRun;
   };
+}
+
+/**
+ * A queued caller's callback: offered (the prompt played), confirming the number, entering another number,
+ * or requested (the caller hung up and keeps their place; `attempts` failed calls back so far).
+ */
+export interface CallbackRun {
+  readonly phase: "offered" | "confirming" | "entering" | "requested";
+  readonly number?: string;
+  readonly digits?: string;
+  readonly attempts: number;
+  readonly goodbyePlaybackId?: string;
+  readonly customerLegId?: string;
 }
 
 export type AppletRun =

@@ -142,6 +142,13 @@ export function decideConfig(command: ConfigCommand, state: ConfigSnapshot): Con
       positiveInt(queue.maxWaitSec, "queue.maxWaitSec");
       positiveInt(queue.announceEverySec, "queue.announceEverySec");
       nonNegativeInt(queue.priority, "queue.priority");
+      if (queue.callback) {
+        positiveInt(queue.callback.offerAfterSec, "queue.callback.offerAfterSec");
+        positiveInt(queue.callback.maxAttempts, "queue.callback.maxAttempts");
+        positiveInt(queue.callback.retryAfterSec, "queue.callback.retryAfterSec");
+        if (!/^[0-9*#]$/.test(queue.callback.key))
+          throw new InvalidSettingError("queue.callback.key", "must be one digit, * or #");
+      }
       const missed = missedOfferSettings(command);
       const group: GroupConfig = {
         groupId: command.groupId,

@@ -56,6 +56,19 @@ export interface QueueSettings {
    * among queues of equal priority. Default 0.
    */
   readonly priority: number;
+  /** Offer waiting callers a callback that keeps their place; absent: no callbacks. */
+  readonly callback?: CallbackSettings;
+}
+
+export interface CallbackSettings {
+  /** The offer is played once a caller has waited this long. */
+  readonly offerAfterSec: number;
+  /** The digit that accepts it. */
+  readonly key: string;
+  /** Calls back at most this many times before giving up. */
+  readonly maxAttempts: number;
+  /** After an unanswered call back, the next try waits this long (keeping the caller's place). */
+  readonly retryAfterSec: number;
 }
 
 export const DEFAULT_QUEUE: QueueSettings = {
