@@ -41,11 +41,6 @@ export interface CallDecisionStats {
  */
 export const AWAIT_START_REAL_MS = 60_000;
 
-/** A call input arrived before its call's StartCall was decided: redelivered later. */
-export class CallNotStartedYetError extends TransientError {
-  override readonly name = "CallNotStartedYetError";
-}
-
 /** Domain refusals of inputs that are routinely stale by the time they arrive (offers to a call no longer waiting, an agent taken meanwhile). */
 const routineRefusal = (input: CallInputMessage["input"], err: unknown): boolean =>
   input.type === "OfferAgent" || input.type === "QueueChanged" || err instanceof CallNotQueuedError;
@@ -105,7 +100,8 @@ export function callDecider(deps: {
       } catch (err) {
         if (!(err instanceof RoutingDomainError)) throw err;
         if (err instanceof CallNotFoundError && clock.realDelay(view.now - msg.at) < AWAIT_START_REAL_MS) {
-          throw new CallNotStartedYetError(
+          // Transient (the bus redelivers it with its back-off); the cause says why.
+          throw new TransientError(
             `${msg.input.type} for call ${msg.callId} before its StartCall was decided: redelivered later`,
             { cause: err },
           );
