@@ -508,6 +508,7 @@ export class DrachtioDriver implements MediaDriver {
     this.#persist(leg);
     this.#emit({ type: "answered", channelId: leg.id, at: this.#now() });
     this.#pump(leg);
+    this.#hungUpAlready(leg, dialog);
   }
 
   /** `agentOffer: "early"`: the endpoint first (a 3pcc offer from FreeSWITCH), its offer in the INVITE. */
@@ -580,6 +581,7 @@ export class DrachtioDriver implements MediaDriver {
           this.#persist(leg);
           this.#emit({ type: "answered", channelId: leg.id, at: this.#now() });
           this.#pump(leg);
+          this.#hungUpAlready(leg, dialog);
         },
         (err: unknown) => {
           if (leg.status === "ended") return;
@@ -901,6 +903,18 @@ export class DrachtioDriver implements MediaDriver {
     const to = uriUser(req.calledNumber || req.uri);
     this.#emit({ type: "inboundCall", channelId: leg.id, from, to, trunk, at: this.#now() });
     this.#pump(leg);
+    if (leg.dialog) this.#hungUpAlready(leg, leg.dialog);
+  }
+
+  /**
+   * A BYE that drachtio-srf handled in the same tick as the dialog's creation (the 200 OK's confirmation and
+   * the BYE in one read from drachtio-server: a caller hanging up at once) emitted `destroy` before the
+   * driver's listener was on: the dialog only says it is no longer connected. Seen in the overload test: the
+   * call stayed open, its caller gone.
+   */
+  #hungUpAlready(leg: Leg, dialog: Srf.Dialog): void {
+    if (leg.status !== "ended" && (dialog as unknown as { connected?: boolean }).connected === false)
+      this.#remoteHangup(leg);
   }
 
   // ---- legs ----
