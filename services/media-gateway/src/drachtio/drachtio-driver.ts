@@ -127,6 +127,9 @@ export interface DrachtioDriverOptions {
   ) => void;
 }
 
+/** How long one FreeSWITCH endpoint may take to be created before it counts as failed. */
+const ENDPOINT_TIMEOUT_MS = 15_000;
+
 /** drachtio-server or FreeSWITCH could not be reached at start. */
 export class TelephonyConnectError extends Error {
   override readonly name = "TelephonyConnectError";
@@ -606,10 +609,25 @@ export class DrachtioDriver implements MediaDriver {
     opts: { remoteSdp?: string },
     kind: "answered agent" | "caller",
   ): Promise<Mrf.Endpoint> {
-    return this.#endpointQueue.add(() => ms.createEndpoint(opts), {
-      priority: kind === "answered agent" ? 1 : 0,
-    }) as Promise<Mrf.Endpoint>;
+    return this.#endpointQueue.add(
+      async () => {
+        // A creation that hangs (FreeSWITCH never connects back) must not hold its turn for ever; if it
+        // completes after all, the endpoint is not wanted any more.
+        const creation = ms.createEndpoint(opts);
+        try {
+          return await withTimeout(creation, ENDPOINT_TIMEOUT_MS, "FreeSWITCH endpoint");
+        } catch (err) {
+          creation.then(
+            (ep) => void ep.destroy().catch(() => undefined),
+            () => undefined,
+          );
+          throw err;
+        }
+      },
+      { priority: kind === "answered agent" ? 1 : 0 },
+    ) as Promise<Mrf.Endpoint>;
   }
+
 
   async cancel(channelId: string, reason: string): Promise<void> {
     const leg = this.#live(channelId);
