@@ -469,6 +469,13 @@ export class DrachtioDriver implements MediaDriver {
     }
     // Answered: the ring timeout no longer applies (the endpoint may take a moment under load).
     leg.guard?.abort();
+    if (typeof (answer as Partial<LateOfferAnswer>).ack !== "function") {
+      // A 200 OK without SDP to our offerless INVITE: drachtio-srf ACKed it and made a dialog; no media
+      // can be agreed on it.
+      bye(answer as unknown as Srf.Dialog);
+      this.#end(leg, "failed", "the phone answered without an SDP offer", {});
+      return;
+    }
     if (leg.status === "ended") {
       // A CANCEL crossed the 200 OK: the call was answered after all, so ACK and hang it up.
       void answer.destroy().catch(() => undefined);
