@@ -635,7 +635,6 @@ export class DrachtioDriver implements MediaDriver {
     ) as Promise<Mrf.Endpoint>;
   }
 
-
   async cancel(channelId: string, reason: string): Promise<void> {
     const leg = this.#live(channelId);
     if (!leg) return;
