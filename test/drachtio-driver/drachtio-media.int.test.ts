@@ -80,6 +80,9 @@ describe.skipIf(skip)("drachtio driver media on real FreeSWITCH", () => {
         secret: tel.freeswitch.secret,
       },
       mediaDir: join(dir, "media"),
+      // The "phones" here are FreeSWITCH extensions on a profile with enable-3pcc (drachtio-fsmrf needs it),
+      // which answers a late-offer INVITE at once, without ringing: offer SDP in the agents' INVITEs.
+      agentOffer: "early",
       log: () => {},
     });
     driver.onEvent((e) => events.push(e));

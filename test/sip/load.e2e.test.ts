@@ -36,7 +36,14 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
   let agent: SippAgent | undefined;
 
   beforeAll(async () => {
-    p = await startSipPlatform({ name: "load", freeswitch: { rtpPorts: 2_000, logLevel: "warning" } });
+    // The gateway in its own process, as deployed (`switchyard run --target media-gateway`): its event loop
+    // answers FreeSWITCH's event-socket handshakes without waiting behind the router's batches.
+    // SWITCHYARD_SIP_LOAD_INPROCESS=1 keeps it in this process.
+    p = await startSipPlatform({
+      name: "load",
+      freeswitch: { rtpPorts: 2_000, logLevel: "warning" },
+      gatewayProcess: process.env.SWITCHYARD_SIP_LOAD_INPROCESS !== "1",
+    });
     await defineConfig(p.e2e, [{ type: "ConfigureAccount", callerIdPassThrough: true }]);
   });
 
@@ -102,6 +109,19 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       events: false,
     });
     const result = await run.done;
+    // Callers the platform answered (200 OK) and refused (503: admission control) — the ones answered must
+    // all be started and terminal in PostgreSQL; every one of the CALLS should have been answered.
+    const finalStatus = new Map<string, number>();
+    for (const m of result.messages?.() ?? [])
+      if (
+        m.direction === "received" &&
+        m.cseqMethod === "INVITE" &&
+        m.status >= 200 &&
+        !finalStatus.has(m.callId)
+      )
+        finalStatus.set(m.callId, m.status);
+    const answeredByPlatform = [...finalStatus.values()].filter((s) => s === 200).length;
+    const refused = [...finalStatus.values()].filter((s) => s === 503).length;
     // Every call must become terminal; the numbers are printed whatever happens, then asserted.
     const terminal = (ev: readonly { type: string }[]) => {
       const st = stateOf(ev as never);
@@ -111,7 +131,7 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       `${CALLS} calls terminal in PostgreSQL`,
       async () => {
         const all = await allCalls(p);
-        return all.size === CALLS && [...all.values()].every(terminal) ? all : undefined;
+        return all.size >= answeredByPlatform && [...all.values()].every(terminal) ? all : undefined;
       },
       // Each try reads the whole event log (slow under load): 120 tries of one read + 1 s.
       { tries: 120, everyMs: 1_000 },
@@ -197,6 +217,7 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       [
         `sipp: ${result.stats?.created} calls created, ${result.stats?.successful} successful, ${result.stats?.failed} failed, exit ${result.exitCode}`,
         `offered rate: ${(invites.length / Math.max(span, 1e-9)).toFixed(1)} calls/s over ${span.toFixed(1)} s (target ${CPS}/s)`,
+        `platform: ${answeredByPlatform} callers answered (200 OK), ${refused} refused with 503 (admission control), ${CALLS - answeredByPlatform - refused} without a final response`,
         `PostgreSQL: ${calls.size} calls started, ${calls.size - open} terminal, ${open} open; CallEnded reasons ${JSON.stringify(reasons)}`,
         `caller INVITE → caller 200 OK (platform answers into FreeSWITCH): ${percentiles(toCallerAnswer)}`,
         `caller INVITE → agent INVITE: ${percentiles(toAgentInvite)}`,

@@ -279,6 +279,9 @@ export function drachtioDriver(sip: SipConfig, clock: Clock, log: Log): Drachtio
     ...(sip.outboundGateway === undefined ? {} : { outboundGateway: sip.outboundGateway }),
     mediaDir: sip.mediaDir,
     dtmfTransferCodes: sip.dtmf,
+    admission: sip.admission,
+    agentOffer: sip.agentOffer,
+    ...(sip.endpointsInFlight === undefined ? {} : { endpointsInFlight: sip.endpointsInFlight }),
     log: (level, message) => {
       if (level !== "info") log(`media-gateway ${level}: ${message}`);
     },

@@ -38,6 +38,15 @@ export interface SipConfig {
   };
   /** Short codes an agent can dial or REFER to: `"200": "group:support"`, `"100": "agent:ann"`, `"+1555..."`. */
   readonly transferTargets: Readonly<Record<string, string>>;
+  /**
+   * Admission control (`sip.admission`): INVITEs beyond these get 503 before anything is recorded. Unset:
+   * the driver's defaults (500 calls up at once, no rate limit).
+   */
+  readonly admission: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
+  /** `sip.agentOffer`: late (default) or early SDP offer on agent legs (see the media gateway README). */
+  readonly agentOffer: "late" | "early";
+  /** `sip.endpointsInFlight`: FreeSWITCH endpoints created at once (unset: the driver's default, 16). */
+  readonly endpointsInFlight: number | undefined;
 }
 
 type Raw = Readonly<Record<string, unknown>>;
@@ -218,6 +227,28 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
     else transferTargets[code] = target;
   }
 
+  const positive = (raw: Raw, key: string, path: string): number | undefined => {
+    const v = text(raw, key, path);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(n > 0) || !Number.isFinite(n)) {
+      problem(path, `must be a positive number, got "${v}"`);
+      return undefined;
+    }
+    return n;
+  };
+  const admissionRaw = section("admission");
+  const maxCalls = positive(admissionRaw, "maxCalls", "sip.admission.maxCalls");
+  const maxCallsPerSec = positive(admissionRaw, "maxCallsPerSec", "sip.admission.maxCallsPerSec");
+  const admission = {
+    ...(maxCalls === undefined ? {} : { maxCalls: Math.floor(maxCalls) }),
+    ...(maxCallsPerSec === undefined ? {} : { maxCallsPerSec }),
+  };
+  const agentOffer = text(file, "agentOffer", "sip.agentOffer") ?? "late";
+  if (agentOffer !== "late" && agentOffer !== "early")
+    problem("sip.agentOffer", `expected late or early, got "${agentOffer}"`);
+  const inFlight = positive(file, "endpointsInFlight", "sip.endpointsInFlight");
+
   const mediaDir =
     flag("media-dir") ??
     env.SWITCHYARD_MEDIA_DIR ??
@@ -241,5 +272,8 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
     mediaDir,
     dtmf,
     transferTargets,
+    admission,
+    agentOffer: agentOffer === "early" ? "early" : "late",
+    endpointsInFlight: inFlight === undefined ? undefined : Math.floor(inFlight),
   };
 }

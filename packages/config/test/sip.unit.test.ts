@@ -12,13 +12,16 @@ sip:
   mediaDir: /var/lib/sy/media
   dtmf: { start: "*7", complete: "*8", cancel: "*9" }
   transferTargets: { "200": "group:support", "100": "agent:ann", "9": "+15550100" }
+  admission: { maxCalls: 200, maxCallsPerSec: 25 }
+  agentOffer: early
+  endpointsInFlight: 8
 `;
 
 const files: Record<string, string> = {
   "sip.yaml": SIP,
   "listen.yaml": "sip:\n  drachtio: { listenPort: 3001, routeHandlerPort: 3002 }\n",
   "bad.yaml":
-    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip] }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n",
+    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip] }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots }\n  agentOffer: sometimes\n",
   "nodrachtio.yaml": "sip:\n  domain: x\n",
 };
 const readFile = (p: string) => files[p] ?? "";
@@ -40,6 +43,9 @@ describe("sip configuration", () => {
       mediaDir: "/var/lib/sy/media",
       dtmf: { start: "*7", complete: "*8", cancel: "*9", terminator: "#" },
       transferTargets: { "200": "group:support", "100": "agent:ann", "9": "+15550100" },
+      admission: { maxCalls: 200, maxCallsPerSec: 25 },
+      agentOffer: "early",
+      endpointsInFlight: 8,
     });
   });
 
@@ -58,6 +64,8 @@ describe("sip configuration", () => {
       password: "ClueCon",
     });
     expect(fromFlags.sip?.mediaDir).toBe("switchyard-media");
+    // Admission control and the agent offer default to the driver's own (500 calls, late offer).
+    expect(fromFlags.sip).toMatchObject({ admission: {}, agentOffer: "late", endpointsInFlight: undefined });
   });
 
   it("listen mode: drachtio-server connects to the app", () => {
@@ -88,6 +96,9 @@ describe("sip configuration", () => {
         "sip.dtmf.start",
         "sip.transferTargets.1",
         "sip.callerIdHeaders",
+        "sip.admission.maxCalls",
+        "sip.admission.maxCallsPerSec",
+        "sip.agentOffer",
       ]),
     );
     expect(() => loadRuntimeConfig({ flags: { config: "nodrachtio.yaml" }, env: {}, readFile })).toThrow(

@@ -544,7 +544,18 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     const untied = ref.tie;
     const tie: LegTie = { ...untied, legId: message.callerLegId };
     ref.tie = tie;
-    if (ref.ended) return;
+    if (ref.ended) {
+      // The caller left before the router named its leg: the call was told by a HangUp without a leg id, which
+      // the router may have refused (decided before its StartCall). Say it again under the leg's id, so the
+      // call ends whatever became of that HangUp (a duplicate is harmless: the call has ended).
+      publish(
+        message.callId,
+        `${message.callerLegId}:ended`,
+        { type: "LegEnded", legId: message.callerLegId, reason: "hungUp" },
+        clock.now(),
+      );
+      return;
+    }
     try {
       // Durable before the command runs: its facts will carry this leg id, so must a restart.
       await tieWrite(ref, () => store.putTie(tie));

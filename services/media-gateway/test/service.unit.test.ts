@@ -116,6 +116,28 @@ describe("gateway service (fake bus)", () => {
     );
   });
 
+  it("reports the caller leg ended when the router names it after the caller already hung up", async () => {
+    const { gw, driver, deliver, published, command, clock } = await setup();
+    const { callId, channelId } = await gw.placeInboundCall({ from: "+44", to: "+1800" });
+    driver.hangUpRemote(channelId);
+    await clock.advance(0);
+    await gw.flush();
+    // The router's first command for the call names its caller leg: that leg is gone already.
+    await deliver(
+      command(
+        callId,
+        { kind: "playHoldMusic", legId: `${callId}:caller`, audio: { kind: "ringback" } },
+        "c1",
+      ),
+    );
+    await gw.flush();
+    expect(published.map((p) => [p.msgId, p.payload.input])).toEqual([
+      [`${callId}:start`, { type: "StartCall", callId, from: "+44", to: "+1800" }],
+      [`${callId}:callerHungUp`, { type: "HangUp", reason: "callerHungUp" }],
+      [`${callId}:caller:ended`, { type: "LegEnded", legId: `${callId}:caller`, reason: "hungUp" }],
+    ]);
+  });
+
   it("retries a failed publish with the same message id", async () => {
     const { gw, published } = await setup(2);
     const { callId } = await gw.placeInboundCall({ from: "+44", to: "+1800" });

@@ -1,10 +1,12 @@
 // One call input → one decision: the wiring of the decision runtime for the CALL_INPUTS consumer.
+import { TransientError } from "@switchyard/bus";
 import type { Clock } from "@switchyard/clock";
 import type { CallInputMessage } from "@switchyard/contracts";
 import type { Decision, DecisionView, StreamCache, Write } from "@switchyard/decision-runtime";
 import {
   type CallCommand,
   type CallEvent,
+  CallNotFoundError,
   CallNotQueuedError,
   type CallState,
   callStreamId,
@@ -30,6 +32,16 @@ export interface CallDecisionStats {
   verifications: number;
   noops: number;
 }
+
+/**
+ * How long (real time) an input for a call that has not started yet is redelivered before it is
+ * dead-lettered. A gateway publishes a call's StartCall before its other facts, but the StartCall can still
+ * be decided after them: its append failed (or conflicted too often) and it is redelivered later, while the
+ * caller's HangUp right behind it is decided at once. Within this window the fact waits for its StartCall
+ * (default back-off: ~9 redeliveries, well under `maxDeliver`); older, it is a fact for a call that will
+ * never start, as before.
+ */
+export const AWAIT_START_REAL_MS = 60_000;
 
 /** Domain refusals of inputs that are routinely stale by the time they arrive (offers to a call no longer waiting, an agent taken meanwhile). */
 const routineRefusal = (input: CallInputMessage["input"], err: unknown): boolean =>
@@ -107,6 +119,13 @@ export function callDecider(deps: {
         // A queued caller's offer found nobody free: the freed agent may only look busy in a lagging view.
         if (!verified && err instanceof NoAgentForQueueOfferError && (await readUnavailable(agentIds, ctx)))
           continue;
+        if (err instanceof CallNotFoundError && clock.realDelay(view.now - msg.at) < AWAIT_START_REAL_MS) {
+          // Transient (the bus redelivers it with its back-off); the cause says why.
+          throw new TransientError(
+            `${msg.input.type} for call ${msg.callId} before its StartCall was decided: redelivered later`,
+            { cause: err },
+          );
+        }
         const routine = routineRefusal(msg.input, err);
         if (routine)
           log("debug", "input refused", { callId: msg.callId, input: msg.input.type, error: describe(err) });

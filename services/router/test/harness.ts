@@ -78,7 +78,12 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { speed?: number; router?: Partial<RouterConfig> } = {},
+  options: {
+    speed?: number;
+    router?: Partial<RouterConfig>;
+    /** Wraps the store the router appends to (fault injection in tests). */
+    routerStore?: (store: OpenedEventStore["store"]) => RouterConfig["eventStore"]["store"];
+  } = {},
 ): Promise<Stack> {
   const id = randomBytes(4).toString("hex");
   const schema = `router_int_${id}`;
@@ -88,7 +93,13 @@ export async function startStack(
   const bus = await connectBus({ url: NATS_URL, prefix, name: "router-int" });
   const relay = await startRelay({ eventStore, bus, pollIntervalMs: 10, log: () => {} });
   const presence = await startPresence({ eventStore, bus, clock });
-  const router = await startRouter({ eventStore, bus, clock, gatewayId: "gw1", ...options.router });
+  const router = await startRouter({
+    eventStore: options.routerStore ? { store: options.routerStore(eventStore.store) } : eventStore,
+    bus,
+    clock,
+    gatewayId: "gw1",
+    ...options.router,
+  });
   const gateway = new FakeGateway();
   gateway.handle = await bus.consume<LegCommandMessage>({
     stream: LEG_COMMANDS,

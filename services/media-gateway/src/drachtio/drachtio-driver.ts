@@ -6,6 +6,7 @@ import type { Clock } from "@switchyard/clock";
 import { type Audio, type LegEndReason, positionAnnouncement } from "@switchyard/routing-domain";
 import Mrf from "drachtio-fsmrf";
 import Srf from "drachtio-srf";
+import PQueue from "p-queue";
 import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
 import { AudioResolver } from "./audio.js";
 import {
@@ -96,6 +97,27 @@ export interface DrachtioDriverOptions {
    * hears (the other party once bridged). False: both mixed into one mono channel.
    */
   readonly recordingStereo?: boolean;
+  /**
+   * FreeSWITCH endpoints being created at once (default 16); the others wait their turn in this process. While
+   * an endpoint is being created its FreeSWITCH channel waits for this process's event-socket handshake in a
+   * 1 ms sleep loop: hundreds of those at once starve the machine (seen at 30 calls/s on 2 cores: FreeSWITCH
+   * at 160% CPU in clock_nanosleep, every call slower, more channels waiting — a collapse).
+   */
+  readonly endpointsInFlight?: number;
+  /**
+   * Admission control: an INVITE beyond these is answered 503 (with `Retry-After`) before anything else —
+   * no FreeSWITCH endpoint, no prompt, no call recorded. `maxCalls`: inbound calls up at once (default 500:
+   * two FreeSWITCH channels per bridged call fill the shipped configuration's `max-sessions` of 1000);
+   * `maxCallsPerSec`: new calls per second, bursts up to one second's worth (default unlimited).
+   */
+  readonly admission?: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
+  /**
+   * Agent legs: `late` (default) sends the INVITE without SDP and makes the leg's FreeSWITCH endpoint only
+   * once the phone answered, with the phone's offer (unanswered legs cost FreeSWITCH nothing); `early` makes
+   * the endpoint first and offers its SDP in the INVITE — for phones or PBXs that mishandle a late offer
+   * (FreeSWITCH with `enable-3pcc=true` answers one at once, without ringing).
+   */
+  readonly agentOffer?: "late" | "early";
   /** Added to an originate's timeout before the driver itself gives up with `noAnswer` (default 5 s). */
   readonly originateGraceSec?: number;
   readonly log?: (
@@ -104,6 +126,9 @@ export interface DrachtioDriverOptions {
     fields?: Record<string, unknown>,
   ) => void;
 }
+
+/** How long one FreeSWITCH endpoint may take to be created before it counts as failed. */
+const ENDPOINT_TIMEOUT_MS = 15_000;
 
 /** drachtio-server or FreeSWITCH could not be reached at start. */
 export class TelephonyConnectError extends Error {
@@ -146,6 +171,27 @@ interface Leg {
   socket?: unknown;
   /** The leg's record in `stateDir` was written (removed again when the leg ends). */
   persisted?: Promise<void>;
+}
+
+/** drachtio-srf's `createUAC` with `noAck` and no local SDP: the phone's offer, and the ACK to send with ours. */
+interface LateOfferAnswer {
+  readonly sdp: string;
+  ack(localSdp: string): Promise<Srf.Dialog>;
+  /** ACK (echoing its offer) and BYE: an answered leg no longer wanted. */
+  destroy(): Promise<void>;
+}
+
+/** What the driver uses of a modesl outbound (per channel) event-socket connection. */
+interface EslOutboundConnection {
+  getInfo(): { getHeader(name: string): string | undefined };
+  execute(app: string, arg?: string): unknown;
+}
+
+/** INVITEs the driver refused with 503 because of `admission` (none of them reached the platform). */
+export interface AdmissionStats {
+  readonly admitted: number;
+  readonly overCalls: number;
+  readonly overRate: number;
 }
 
 /** What a restarted gateway needs to end a leg a killed process left behind. */
@@ -195,6 +241,7 @@ export class DrachtioDriver implements MediaDriver {
   readonly #graceMs: number;
   readonly #log: NonNullable<DrachtioDriverOptions["log"]>;
   readonly #srf = new Srf();
+  readonly #endpointQueue: PQueue;
   #ms: Mrf.MediaServer | undefined;
   #routeServer: Server | undefined;
   #closed = false;
@@ -210,6 +257,10 @@ export class DrachtioDriver implements MediaDriver {
   /** Listen mode: drachtio-server's connections that carried INVITEs, ended once no leg is up. */
   readonly #sessions = new Set<unknown>();
   #orphans: OrphanReport = { found: 0, byesSent: 0, channelsKilled: 0 };
+  readonly #admission = { admitted: 0, overCalls: 0, overRate: 0 };
+  /** Token bucket of `admission.maxCallsPerSec` (platform clock). */
+  #tokens = 0;
+  #tokensAt = 0;
 
   constructor(options: DrachtioDriverOptions) {
     this.#o = options;
@@ -224,6 +275,9 @@ export class DrachtioDriver implements MediaDriver {
       ...(options.tts?.freeswitch === undefined ? {} : { freeswitchTts: options.tts.freeswitch }),
     });
     this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
+    this.#tokens = options.admission?.maxCallsPerSec ?? 0;
+    this.#tokensAt = options.clock.now();
+    this.#endpointQueue = new PQueue({ concurrency: Math.max(1, options.endpointsInFlight ?? 16) });
     this.#stateDir = options.stateDir ?? join(options.mediaDir, "dialogs");
     this.#log =
       options.log ??
@@ -297,9 +351,25 @@ export class DrachtioDriver implements MediaDriver {
       // `answer` before `socket`; many configurations (the one shipped here) do not. Answering from here works
       // with both (a no-op for an answered channel).
       const ms = this.#ms;
-      ms.on("channel::open", ({ uuid }: { uuid?: string }) => {
-        if (uuid) void ms.api(`uuid_answer ${uuid}`).catch(() => undefined);
-      });
+      // drachtio-fsmrf 4.1.2's event-socket server (`_server`, modesl): each new channel's own connection, so
+      // the answer goes on it (an `answer` run by the channel) rather than one `uuid_answer` per call queued on
+      // the single inbound connection every `api` shares; only an offer's endpoint needs it (a 3pcc endpoint
+      // is answered by FreeSWITCH itself).
+      const server = (ms as unknown as { _server?: { on?: unknown } })._server;
+      if (server && typeof server.on === "function") {
+        (server as { on(event: string, listener: (conn: EslOutboundConnection) => void): void }).on(
+          "connection::ready",
+          (conn) => {
+            const info = conn.getInfo();
+            if (info.getHeader("Answer-State") !== "answered" && info.getHeader("variable_switch_r_sdp"))
+              conn.execute("answer");
+          },
+        );
+      } else {
+        ms.on("channel::open", ({ uuid }: { uuid?: string }) => {
+          if (uuid) void ms.api(`uuid_answer ${uuid}`).catch(() => undefined);
+        });
+      }
     } catch (err) {
       srf.disconnect();
       throw new TelephonyConnectError(`cannot reach FreeSWITCH: ${describe(err)}`, { cause: err });
@@ -351,10 +421,116 @@ export class DrachtioDriver implements MediaDriver {
     void this.#place(leg, ms, uri, request);
   }
 
+  /**
+   * The agent's INVITE goes out without SDP (late offer): the phone offers in its 200 OK, and only then is a
+   * FreeSWITCH endpoint made for the leg, with that offer, and its answer sent in our ACK. A leg that is never
+   * answered (no answer, busy, cancelled, the losers of a simultaneous ring) costs FreeSWITCH nothing, and an
+   * answered one costs one INVITE to FreeSWITCH instead of a 3pcc INVITE plus the re-INVITE with the phone's
+   * answer: endpoint creation was the SIP load test's ceiling.
+   */
   async #place(leg: Leg, ms: Mrf.MediaServer, uri: string, request: OriginateRequest): Promise<void> {
+    if (this.#o.agentOffer === "early") return this.#placeEarlyOffer(leg, ms, uri, request);
+    const caller = callerIdUri(request.callerId, this.#o.sipDomain ?? "127.0.0.1");
+    const which = this.#o.callerIdHeaders ?? "both";
+    const headers: Record<string, string> = {};
+    if (which !== "pai") headers.From = `<${caller}>`;
+    if (which !== "from") headers["P-Asserted-Identity"] = `<${caller}>`;
+    let answer: LateOfferAnswer;
+    try {
+      answer = (await this.#srf.createUAC(
+        uri,
+        {
+          headers,
+          noAck: true,
+          ...(leg.socket ? { _socket: leg.socket } : {}),
+        } as unknown as Srf.CreateUACOptions,
+        {
+          // drachtio-srf calls it as (err, req).
+          cbRequest: ((err: unknown, req: Srf.SrfRequest) => {
+            if (err || !req) return;
+            leg.invite = req;
+            // Abandoned before the INVITE was out: CANCEL as soon as there is something to cancel.
+            if (leg.abandoned) this.#sendCancel(leg);
+          }) as unknown as (req: Srf.SrfRequest) => void,
+          cbProvisional: (res: Srf.SrfResponse) => {
+            if ((res.status === 180 || res.status === 183) && leg.status === "trying") {
+              leg.status = "ringing";
+              this.#emit({ type: "ringing", channelId: leg.id, at: this.#now() });
+            }
+          },
+        },
+      )) as unknown as LateOfferAnswer;
+    } catch (err) {
+      if (leg.status === "ended") return;
+      const status = sipStatus(err);
+      const reason = leg.abandoned ?? (status === undefined ? "failed" : legEndForStatus(status));
+      this.#end(leg, reason, status === undefined ? describe(err) : `${status} ${sipReason(err)}`.trim(), {});
+      return;
+    }
+    // Answered: the ring timeout no longer applies (the endpoint may take a moment under load).
+    leg.guard?.abort();
+    if (typeof (answer as Partial<LateOfferAnswer>).ack !== "function") {
+      // A 200 OK without SDP to our offerless INVITE: drachtio-srf ACKed it and made a dialog; no media
+      // can be agreed on it.
+      bye(answer as unknown as Srf.Dialog);
+      this.#end(leg, "failed", "the phone answered without an SDP offer", {});
+      return;
+    }
+    if (leg.status === "ended") {
+      // A CANCEL crossed the 200 OK: the call was answered after all, so ACK and hang it up.
+      void answer.destroy().catch(() => undefined);
+      return;
+    }
     let ep: Mrf.Endpoint;
     try {
-      ep = await ms.createEndpoint();
+      ep = await this.#endpoint(ms, { remoteSdp: answer.sdp }, "answered agent");
+    } catch (err) {
+      this.#log("warn", "no FreeSWITCH endpoint for an agent leg", {
+        channelId: leg.id,
+        error: describe(err),
+      });
+      void answer.destroy().catch(() => undefined);
+      this.#end(leg, "failed", `FreeSWITCH endpoint: ${describe(err)}`, {});
+      return;
+    }
+    if ((leg.status as LegStatus) === "ended") {
+      void answer.destroy().catch(() => undefined);
+      void ep.destroy().catch(() => undefined);
+      return;
+    }
+    this.#attachEndpoint(leg, ep);
+    let dialog: Srf.Dialog;
+    try {
+      dialog = await answer.ack(localSdp(ep));
+    } catch (err) {
+      this.#log("warn", "agent leg not acknowledged", { channelId: leg.id, error: describe(err) });
+      void answer.destroy().catch(() => undefined);
+      this.#end(leg, "failed", `ACK: ${describe(err)}`, {});
+      return;
+    }
+    if ((leg.status as LegStatus) === "ended") {
+      bye(dialog);
+      return;
+    }
+    leg.dialog = dialog;
+    this.#watchDialog(leg, dialog);
+    leg.status = "answered";
+    this.#persist(leg);
+    this.#emit({ type: "answered", channelId: leg.id, at: this.#now() });
+    this.#pump(leg);
+    this.#hungUpAlready(leg, dialog);
+  }
+
+  /** `agentOffer: "early"`: the endpoint first (a 3pcc offer from FreeSWITCH), its offer in the INVITE. */
+  async #placeEarlyOffer(
+    leg: Leg,
+    ms: Mrf.MediaServer,
+    uri: string,
+    request: OriginateRequest,
+  ): Promise<void> {
+    let ep: Mrf.Endpoint;
+    try {
+      ep = await this.#endpoint(ms, {}, "answered agent");
     } catch (err) {
       this.#log("warn", "no FreeSWITCH endpoint for an agent leg", {
         channelId: leg.id,
@@ -415,6 +591,7 @@ export class DrachtioDriver implements MediaDriver {
           this.#persist(leg);
           this.#emit({ type: "answered", channelId: leg.id, at: this.#now() });
           this.#pump(leg);
+          this.#hungUpAlready(leg, dialog);
         },
         (err: unknown) => {
           if (leg.status === "ended") return;
@@ -428,6 +605,34 @@ export class DrachtioDriver implements MediaDriver {
           );
         },
       );
+  }
+
+  /**
+   * A FreeSWITCH endpoint, in turn: `endpointsInFlight` are being created at once. Answered agents go before
+   * new callers: their calls are already taken.
+   */
+  #endpoint(
+    ms: Mrf.MediaServer,
+    opts: { remoteSdp?: string },
+    kind: "answered agent" | "caller",
+  ): Promise<Mrf.Endpoint> {
+    return this.#endpointQueue.add(
+      async () => {
+        // A creation that hangs (FreeSWITCH never connects back) must not hold its turn for ever; if it
+        // completes after all, the endpoint is not wanted any more.
+        const creation = ms.createEndpoint(opts);
+        try {
+          return await withTimeout(creation, ENDPOINT_TIMEOUT_MS, "FreeSWITCH endpoint");
+        } catch (err) {
+          creation.then(
+            (ep) => void ep.destroy().catch(() => undefined),
+            () => undefined,
+          );
+          throw err;
+        }
+      },
+      { priority: kind === "answered agent" ? 1 : 0 },
+    ) as Promise<Mrf.Endpoint>;
   }
 
   async cancel(channelId: string, reason: string): Promise<void> {
@@ -591,6 +796,27 @@ export class DrachtioDriver implements MediaDriver {
     return this.#legs.get(channelId)?.ep?.uuid;
   }
 
+  /** INVITEs admitted, and refused with 503 by the admission limits. */
+  admissionStats(): AdmissionStats {
+    return { ...this.#admission };
+  }
+
+  /** Why a new INVITE must be refused now, or undefined to take it. */
+  #overloaded(): "overCalls" | "overRate" | undefined {
+    const maxCalls = this.#o.admission?.maxCalls ?? 500;
+    let up = 0;
+    for (const leg of this.#legs.values()) if (leg.direction === "inbound") up++;
+    if (up >= maxCalls) return "overCalls";
+    const rate = this.#o.admission?.maxCallsPerSec;
+    if (rate === undefined) return undefined;
+    const now = this.#now();
+    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#tokensAt) / 1000) * rate);
+    this.#tokensAt = now;
+    if (this.#tokens < 1) return "overRate";
+    this.#tokens -= 1;
+    return undefined;
+  }
+
   /** The legs a killed previous process left and what `start()` did about them. */
   orphans(): OrphanReport {
     return this.#orphans;
@@ -640,6 +866,16 @@ export class DrachtioDriver implements MediaDriver {
       res.send(403);
       return;
     }
+    const over = this.#overloaded();
+    if (over) {
+      // Shed before anything exists for the call: the caller's carrier retries or routes elsewhere.
+      const n = ++this.#admission[over];
+      if (n === 1 || n % 100 === 0)
+        this.#log("warn", "INVITE refused (503): over the admission limit", { limit: over, refused: n });
+      res.send(503, { headers: { "Retry-After": "5" } });
+      return;
+    }
+    this.#admission.admitted++;
     const leg = this.#newLeg(`in-${this.#boot}-${++this.#inboundSeq}`, "inbound");
     const socket = (req as unknown as { socket?: unknown }).socket;
     if (this.#o.drachtio.mode === "listen") {
@@ -657,7 +893,7 @@ export class DrachtioDriver implements MediaDriver {
       // An INVITE without SDP (late offer): FreeSWITCH's offer goes in our 200 OK, the caller's answer
       // comes in the ACK and is given to the endpoint.
       const lateOffer = !req.body;
-      ep = await this.#ms.createEndpoint(lateOffer ? {} : { remoteSdp: req.body });
+      ep = await this.#endpoint(this.#ms, lateOffer ? {} : { remoteSdp: req.body }, "caller");
       if (leg.status === "ended") {
         void ep.destroy().catch(() => undefined);
         return;
@@ -696,6 +932,18 @@ export class DrachtioDriver implements MediaDriver {
     const to = uriUser(req.calledNumber || req.uri);
     this.#emit({ type: "inboundCall", channelId: leg.id, from, to, trunk, at: this.#now() });
     this.#pump(leg);
+    if (leg.dialog) this.#hungUpAlready(leg, leg.dialog);
+  }
+
+  /**
+   * A BYE that drachtio-srf handled in the same tick as the dialog's creation (the 200 OK's confirmation and
+   * the BYE in one read from drachtio-server: a caller hanging up at once) emitted `destroy` before the
+   * driver's listener was on: the dialog only says it is no longer connected. Seen in the overload test: the
+   * call stayed open, its caller gone.
+   */
+  #hungUpAlready(leg: Leg, dialog: Srf.Dialog): void {
+    if (leg.status !== "ended" && (dialog as unknown as { connected?: boolean }).connected === false)
+      this.#remoteHangup(leg);
   }
 
   // ---- legs ----
@@ -718,8 +966,8 @@ export class DrachtioDriver implements MediaDriver {
   #attachEndpoint(leg: Leg, ep: Mrf.Endpoint): void {
     leg.ep = ep;
     // The survivor of a bridge whose other party hung up stays up, parked, for the router to decide.
-    void ep.execute("set", "park_after_bridge=true").catch(() => undefined);
-    void ep.execute("set", "hangup_after_bridge=false").catch(() => undefined);
+    // One event-socket round trip (multiset) for both.
+    void ep.set({ park_after_bridge: "true", hangup_after_bridge: "false" }).catch(() => undefined);
     ep.on("dtmf", ({ dtmf }) => this.#digit(leg, dtmf));
     // A uuid_break sent while FreeSWITCH had not started the playback yet (its execute still queued) breaks
     // nothing: when that playback starts and is no longer wanted, break it again.

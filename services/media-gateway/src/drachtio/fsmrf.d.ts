@@ -34,6 +34,8 @@ declare module "drachtio-fsmrf" {
       readonly connected: boolean;
       play(file: string | string[]): Promise<{ playbackSeconds?: string; playbackMilliseconds?: string }>;
       execute(app: string, arg?: string): Promise<EslEvent>;
+      /** Channel variables; several at once go in one `multiset`. */
+      set(vars: Readonly<Record<string, string>>): Promise<void>;
       api(command: string, args?: string | string[]): Promise<EslEvent>;
       bridge(other: Endpoint | string): Promise<void>;
       unbridge(): Promise<void>;

@@ -6,6 +6,7 @@ export {
   TtsRenderError,
 } from "./audio.js";
 export {
+  type AdmissionStats,
   type DrachtioConnectMode,
   DrachtioDriver,
   type DrachtioDriverOptions,

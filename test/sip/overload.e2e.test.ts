@@ -1,0 +1,154 @@
+// Overload over real SIP: the gateway's admission control (a cap of 3 calls up at once) sheds what it cannot
+// take with a plain 503 before anything exists for the call, and every call it took ends in PostgreSQL with
+// exactly one CallEnded — including callers who hang up the moment they are answered (their BYE can reach
+// the gateway before the router has started the call).
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
+import { allCalls, type SipPlatform, startSipPlatform, stateOf } from "./platform.js";
+import {
+  type SippAgent,
+  type SippMessage,
+  skipSip,
+  startSippAgent,
+  startSippCallers,
+  waitFor,
+} from "./rig/index.js";
+
+const skip = skipSip(["drachtio", "freeswitch", "sipp"]);
+const CAP = 3;
+
+describe.skipIf(skip)("overload: admission control over real SIP", () => {
+  let p: SipPlatform;
+  let failed = false;
+  let agent: SippAgent | undefined;
+
+  beforeAll(async () => {
+    p = await startSipPlatform({ name: "overload", driver: { admission: { maxCalls: CAP } } });
+    await defineConfig(p.e2e, [{ type: "ConfigureAccount", callerIdPassThrough: true }]);
+  });
+
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      failed = true;
+    });
+  });
+
+  afterAll(async () => {
+    await agent?.stop().catch(() => undefined);
+    await p?.close({ keep: failed });
+  });
+
+  it(`beyond ${CAP} calls at once: 503 before anything is recorded; every call taken ends once`, {
+    timeout: 120_000,
+  }, async () => {
+    agent = await startSippAgent({
+      dir: p.tel.dir,
+      name: "agents",
+      behaviour: { kind: "answer", afterMs: 100 },
+    });
+    const ids = Array.from({ length: 8 }, (_, i) => `ov_${i}`);
+    const flow = flowOnNumber("ov_flow", "c", {
+      c: {
+        kind: "connect",
+        target: { kind: "group", groupId: "ov" },
+        callerId: { kind: "caller" },
+        record: "off",
+        branches: { fallback: "bye" },
+      },
+      bye: hangup,
+    });
+    await defineConfig(p.e2e, [
+      ...ids.map((agentId) => ({
+        type: "DefineAgent" as const,
+        agentId,
+        name: agentId,
+        contact: { kind: "sip" as const, uri: agent!.uri(agentId) },
+        wrapUpSec: 0,
+      })),
+      {
+        type: "DefineGroup",
+        groupId: "ov",
+        name: "ov",
+        strategy: "longestIdle",
+        members: ids,
+        ringTimeoutSec: 10,
+      },
+      ...flow.commands,
+    ]);
+    await signIn(p.e2e, ids);
+
+    // 12 callers who stay 2 s, and at the same time 8 who hang up as soon as they are answered.
+    const runs = await Promise.all([
+      startSippCallers({
+        dir: p.tel.dir,
+        name: "stay",
+        target: p.sip,
+        service: flow.number,
+        plan: { holdMs: 2_000, fromUser: "+1555100[call_number]" },
+        calls: 12,
+        rate: 6,
+        timeoutSec: 90,
+        events: false,
+      }),
+      startSippCallers({
+        dir: p.tel.dir,
+        name: "leave",
+        target: p.sip,
+        service: flow.number,
+        plan: { holdMs: 0, fromUser: "+1555200[call_number]" },
+        calls: 8,
+        rate: 4,
+        timeoutSec: 90,
+        events: false,
+      }),
+    ]);
+    const results = await Promise.all(runs.map((r) => r.done));
+    const messages: SippMessage[] = results.flatMap((r) => r.messages?.() ?? []);
+    const finals = new Map<string, { from: string; status: number }>();
+    for (const m of messages)
+      if (m.direction === "received" && m.cseqMethod === "INVITE" && m.status >= 200 && !finals.has(m.callId))
+        finals.set(m.callId, { from: m.fromUser, status: m.status });
+    const invites = new Set(
+      messages.filter((m) => m.direction === "sent" && m.method === "INVITE").map((m) => m.callId),
+    );
+    const answered = new Set([...finals.values()].filter((f) => f.status === 200).map((f) => f.from));
+    const refused = new Set([...finals.values()].filter((f) => f.status === 503).map((f) => f.from));
+    expect(invites.size).toBe(20);
+    expect(answered.size + refused.size).toBe(20);
+    // The cap was exceeded (20 callers in ~2 s, 2+ s each, at most 3 up at once), and shed as counted.
+    expect(refused.size).toBeGreaterThan(0);
+    expect(answered.size).toBeGreaterThanOrEqual(CAP);
+    expect(p.driver.admissionStats()).toMatchObject({ admitted: answered.size, overCalls: refused.size });
+
+    // Every call taken is in PostgreSQL and terminal, with exactly one CallEnded; no refused caller is.
+    const terminal = (ev: Awaited<ReturnType<typeof allCalls>> extends Map<string, infer E> ? E : never) => {
+      const st = stateOf(ev);
+      return st.status === "ended" && Object.values(st.legs).every((l) => l.status === "ended");
+    };
+    const calls = await waitFor(
+      `${answered.size} calls terminal in PostgreSQL`,
+      async () => {
+        const all = await allCalls(p);
+        return all.size >= answered.size && [...all.values()].every(terminal) ? all : undefined;
+      },
+      { tries: 300, everyMs: 200 },
+    ).catch(async (err: unknown) => {
+      // Say which calls stayed open and how far they got.
+      const open = [...(await allCalls(p))].filter(([, ev]) => !terminal(ev));
+      const story = open.map(([id, ev]) => `${id}: ${ev.map((e) => e.type).join(" ")}`).join("\n");
+      throw new Error(`${String(err)}\nopen calls:\n${story}`);
+    });
+    const froms = new Set<string>();
+    for (const [callId, ev] of calls) {
+      const from =
+        (ev.find((e) => e.type === "CallStarted")?.data as { from?: string } | undefined)?.from ?? "";
+      froms.add(from);
+      expect(
+        ev.filter((e) => e.type === "CallEnded"),
+        `call ${callId} from ${from}`,
+      ).toHaveLength(1);
+    }
+    expect(froms).toEqual(answered);
+    for (const from of refused) expect(froms.has(from)).toBe(false);
+  });
+});
