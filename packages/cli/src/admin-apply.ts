@@ -389,6 +389,16 @@ export async function exportContactCentre(a: AdminClients): Promise<string> {
               maxWaitSec: g.queue.maxWaitSeconds,
               maxSize: g.queue.maxSize,
               ...(g.queue.priority === 0 ? {} : { priority: g.queue.priority }),
+              ...(g.queue.callback
+                ? {
+                    callback: {
+                      offerAfterSec: g.queue.callback.offerAfterSeconds,
+                      key: g.queue.callback.key,
+                      maxAttempts: g.queue.callback.maxAttempts,
+                      retryAfterSec: g.queue.callback.retryAfterSeconds,
+                    },
+                  }
+                : {}),
             },
           }
         : {}),

@@ -287,6 +287,7 @@ function readQueue(value: unknown, path: string, c: Checker): Partial<QueueSetti
     "maxWaitSec",
     "maxSize",
     "priority",
+    "callback",
   ]);
   if (!f) return undefined;
   const q: { -readonly [K in keyof QueueSettings]?: QueueSettings[K] } = {};
@@ -301,6 +302,22 @@ function readQueue(value: unknown, path: string, c: Checker): Partial<QueueSetti
   for (const key of ["announceEverySec", "maxWaitSec", "maxSize"] as const) {
     const n = c.number(f, key, path, { integer: true, positive: true });
     if (n !== undefined) q[key] = n;
+  }
+  if (f.callback !== undefined) {
+    const cbPath = join(path, "callback");
+    const cb = c.mapping(f.callback, cbPath, ["offerAfterSec", "key", "maxAttempts", "retryAfterSec"]);
+    if (cb) {
+      const key = cb.key === undefined ? "1" : String(cb.key);
+      if (!/^[0-9*#]$/.test(key)) c.problem(join(cbPath, "key"), "must be one digit, * or #");
+      const n = (k: string, fallback: number) =>
+        c.number(cb, k, cbPath, { integer: true, positive: true }) ?? fallback;
+      q.callback = {
+        offerAfterSec: n("offerAfterSec", 60),
+        key,
+        maxAttempts: n("maxAttempts", 3),
+        retryAfterSec: n("retryAfterSec", 300),
+      };
+    }
   }
   const priority = c.number(f, "priority", path, { integer: true });
   if (priority !== undefined) {

@@ -155,6 +155,20 @@ describe("loading a contact centre", () => {
     ]);
   });
 
+  it("reads a queue's callback settings, with defaults, and rejects a bad key", () => {
+    const text = (cb: string) => VALID.replace("maxSize: 3,", `maxSize: 3, callback: ${cb},`);
+    expect(
+      parseContactCentre(text("{ offerAfterSec: 45, key: 9 }"), "cc.yaml").snapshot.groups.sales?.queue
+        .callback,
+    ).toEqual({
+      offerAfterSec: 45,
+      key: "9",
+      maxAttempts: 3,
+      retryAfterSec: 300,
+    });
+    expect(paths(issuesOf(text('{ key: "99" }')))).toEqual(["groups[0].queue.callback.key"]);
+  });
+
   it("reads a queue's priority (0 or more)", () => {
     const text = (p: string) => VALID.replace("maxSize: 3,", `maxSize: 3, priority: ${p},`);
     expect(parseContactCentre(text("2"), "cc.yaml").snapshot.groups.sales?.queue.priority).toBe(2);

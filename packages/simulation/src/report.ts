@@ -76,6 +76,14 @@ export function formatSummary(stats: Statistics): string[] {
       ]),
     ),
   );
+  const cb = stats.callbacks;
+  if (cb.offered > 0)
+    lines.push(
+      `callbacks: ${cb.offered} offered, ${cb.accepted} accepted, ${cb.completed} completed, ${cb.failed} failed` +
+        (cb.medianTimeToCallbackSec === undefined
+          ? ""
+          : `; median time to callback ${sec(cb.medianTimeToCallbackSec)}`),
+    );
   const ew = stats.expectedWait;
   if (ew.told > 0)
     lines.push(

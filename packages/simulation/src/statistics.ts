@@ -81,6 +81,14 @@ export interface Statistics {
    * The expected waits queued callers were told (their first announcement with an estimate) against the
    * wait that followed, from that announcement to the answer; callers who were never answered are left out.
    */
+  /** Callbacks: offered, accepted, completed (the customer answered), and the median wait for the call back. */
+  readonly callbacks: {
+    readonly offered: number;
+    readonly accepted: number;
+    readonly completed: number;
+    readonly failed: number;
+    readonly medianTimeToCallbackSec?: number;
+  };
   readonly expectedWait: {
     readonly told: number;
     readonly checked: number;
@@ -113,6 +121,7 @@ interface CallTrack {
   fellBack: boolean;
   voicemail: boolean;
   abandoned?: "queue" | "ringing";
+  callback?: { offered: boolean; requestedAt?: number; connectedAt?: number; failed?: boolean };
   /** The first expected wait announced to this caller, and when. */
   told?: { readonly at: number; readonly estimateSec: number };
   ended?: { readonly reason: string; readonly at: number };
@@ -217,6 +226,12 @@ export class StatisticsBuilder {
         }
         call.queued = true;
         break;
+      case "CallbackStep":
+        if (d.phase === "offered") call.callback ??= { offered: true };
+        break;
+      case "CallbackRequested":
+        call.callback = { ...(call.callback ?? { offered: true }), requestedAt: num(d, "at") };
+        break;
       case "QueuePositionAnnounced":
         if (call.told === undefined && typeof d.expectedWaitSec === "number")
           call.told = { at: num(d, "at"), estimateSec: d.expectedWaitSec };
@@ -226,6 +241,8 @@ export class StatisticsBuilder {
         if (call.visit && d.reason !== "callEnded") call.visit.inQueue = false;
         break;
       case "LegsBridged":
+        if (call.callback?.requestedAt !== undefined && call.callback.connectedAt === undefined)
+          call.callback.connectedAt = num(d, "at");
         // The first bridge of a Connect is the answer; later ones (transfers) are not.
         if (call.visit && call.visit.answeredAt === undefined && call.answeredAt === undefined) {
           call.visit.answeredAt = num(d, "at");
@@ -243,6 +260,7 @@ export class StatisticsBuilder {
         break;
       case "CallEnded": {
         const reason = str(d, "reason");
+        if (reason === "callbackFailed" && call.callback) call.callback.failed = true;
         call.ended = { reason, at: num(d, "at") };
         const visit = call.visit;
         if (visit && visit.answeredAt === undefined && reason === "callerHungUp")
@@ -431,6 +449,21 @@ export class StatisticsBuilder {
       agents,
       unanswered,
       unansweredPaths,
+      callbacks: (() => {
+        const cbs = calls.flatMap((c) => (c.callback ? [c.callback] : []));
+        const waits = cbs.flatMap((cb) =>
+          cb.requestedAt !== undefined && cb.connectedAt !== undefined
+            ? [(cb.connectedAt - cb.requestedAt) / 1000]
+            : [],
+        );
+        return {
+          offered: cbs.filter((cb) => cb.offered).length,
+          accepted: cbs.filter((cb) => cb.requestedAt !== undefined).length,
+          completed: waits.length,
+          failed: cbs.filter((cb) => cb.failed).length,
+          ...(waits.length > 0 ? { medianTimeToCallbackSec: median(waits)! } : {}),
+        };
+      })(),
       expectedWait: {
         told: calls.filter((c) => c.told !== undefined).length,
         checked: checked.length,

@@ -292,6 +292,38 @@ describe("statistics from the event log", () => {
     );
   });
 
+  it("counts callbacks offered, accepted, completed and failed, and the time to call back", () => {
+    const { events, call } = log();
+    const step = (id: string, type: string, data: Record<string, unknown>) =>
+      events.push({ streamId: `call-${id}`, type, data });
+    for (const [id, accepted, outcome] of [
+      ["k1", true, "connected"],
+      ["k2", true, "failed"],
+      ["k3", false, "hungUp"],
+    ] as const) {
+      const c = call(id);
+      c.start(0);
+      c.enter("sales", "connect", 1);
+      c.queued(1);
+      step(id, "CallbackStep", { phase: "offered" });
+      if (accepted) step(id, "CallbackRequested", { number: "+15551000000", at: s(20) });
+      if (outcome === "connected") c.bridged(140);
+      if (outcome === "failed") c.ended("callbackFailed", 300);
+      if (outcome === "hungUp") c.ended("callerHungUp", 30);
+    }
+    const stats = computeStatistics(events, CONFIG, { until: s(400) });
+    expect(stats.callbacks).toEqual({
+      offered: 3,
+      accepted: 2,
+      completed: 1,
+      failed: 1,
+      medianTimeToCallbackSec: 120,
+    });
+    expect(formatSummary(stats).join("\n")).toContain(
+      "callbacks: 3 offered, 2 accepted, 1 completed, 1 failed",
+    );
+  });
+
   it("counts an open call's talk time and sign-in up to the time asked for", () => {
     const { events, call, agent } = log();
     const a = agent("alice");

@@ -54,6 +54,16 @@ export function toGroup(view: ConfigView | undefined, g: GroupConfig): Group {
       maxWaitSeconds: g.queue.maxWaitSec,
       maxSize: g.queue.maxSize,
       priority: g.queue.priority,
+      ...(g.queue.callback
+        ? {
+            callback: {
+              offerAfterSeconds: g.queue.callback.offerAfterSec,
+              key: g.queue.callback.key,
+              maxAttempts: g.queue.callback.maxAttempts,
+              retryAfterSeconds: g.queue.callback.retryAfterSec,
+            },
+          }
+        : {}),
     }),
     ...(g.maxMissedOffers === undefined ? {} : { maxMissedOffers: g.maxMissedOffers }),
     ...(g.missedOfferCooldownSec === undefined
@@ -105,6 +115,16 @@ function defineGroup(view: ConfigView, groupId: string, g: Group, prefix: string
       maxWaitSec: q.maxWaitSeconds === 0 ? DEFAULT_QUEUE.maxWaitSec : q.maxWaitSeconds,
       maxSize: q.maxSize === 0 ? DEFAULT_QUEUE.maxSize : q.maxSize,
       priority: q.priority,
+      ...(q.callback
+        ? {
+            callback: {
+              offerAfterSec: q.callback.offerAfterSeconds,
+              key: q.callback.key,
+              maxAttempts: q.callback.maxAttempts,
+              retryAfterSec: q.callback.retryAfterSeconds,
+            },
+          }
+        : {}),
     };
     if (!inRange(queue.announceEverySec, 1, MAX_SECONDS))
       v("queue.announce_every_seconds", `between 1 and ${MAX_SECONDS}`, "OUT_OF_RANGE");
@@ -112,6 +132,16 @@ function defineGroup(view: ConfigView, groupId: string, g: Group, prefix: string
       v("queue.max_wait_seconds", `between 1 and ${MAX_SECONDS}`, "OUT_OF_RANGE");
     if (!inRange(queue.maxSize, 1, 100_000)) v("queue.max_size", "between 1 and 100000", "OUT_OF_RANGE");
     if (!inRange(queue.priority, 0, 1_000)) v("queue.priority", "between 0 and 1000", "OUT_OF_RANGE");
+    const cb = queue.callback;
+    if (cb) {
+      if (!inRange(cb.offerAfterSec, 1, MAX_SECONDS))
+        v("queue.callback.offer_after_seconds", `between 1 and ${MAX_SECONDS}`, "OUT_OF_RANGE");
+      if (!inRange(cb.retryAfterSec, 1, MAX_SECONDS))
+        v("queue.callback.retry_after_seconds", `between 1 and ${MAX_SECONDS}`, "OUT_OF_RANGE");
+      if (!inRange(cb.maxAttempts, 1, 20))
+        v("queue.callback.max_attempts", "between 1 and 20", "OUT_OF_RANGE");
+      if (!/^[0-9*#]$/.test(cb.key)) v("queue.callback.key", "one of 0-9, * or #", "INVALID_KEY");
+    }
   }
   if (g.maxMissedOffers !== undefined && !inRange(g.maxMissedOffers, 0, 1_000))
     v("max_missed_offers", "between 0 and 1000", "OUT_OF_RANGE");
