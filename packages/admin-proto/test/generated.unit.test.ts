@@ -32,6 +32,7 @@ describe("generated admin API code", () => {
     const definition = loadFileDescriptorSetFromBuffer(adminDescriptorSet());
     const services = Object.keys(definition).filter((k) => k.endsWith("Service"));
     expect(services.sort()).toEqual([
+      "switchyard.admin.v1.AccountService",
       "switchyard.admin.v1.AgentService",
       "switchyard.admin.v1.AudioService",
       "switchyard.admin.v1.CallService",
