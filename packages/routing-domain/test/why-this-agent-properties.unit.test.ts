@@ -1,0 +1,216 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type AgentState,
+  type AgentStatus,
+  INITIAL_AGENT,
+  type MemberSnapshot,
+  memberSnapshots,
+  type PresenceView,
+  rankTies,
+  type Strategy,
+  type StrategyResult,
+  selectAgents,
+} from "../src/index.js";
+
+/**
+ * "Why this agent": every candidate's reason, and the decision's reason, are what an operator reads when a
+ * call went somewhere unexpected. Checked for every strategy over random groups against the wording below,
+ * written from the README's examples, so a reason that names the wrong agent, measure or pass fails.
+ */
+
+const SKIP: Record<Exclude<AgentStatus, "available"> | "unknown", string> = {
+  reserved: "skipped: already reserved for another call",
+  ringing: "skipped: already ringing for another call",
+  onCall: "skipped: on a call",
+  wrapUp: "skipped: in wrap-up",
+  signedOut: "skipped: signed out",
+  onBreak: "skipped: on break",
+  offline: "skipped: offline",
+  unknown: "skipped: no presence known",
+};
+const STATUSES = [...Object.keys(SKIP), "available", "available", "available"] as Array<
+  AgentStatus | "unknown"
+>;
+
+const memberArb = (agentId: string): fc.Arbitrary<MemberSnapshot> =>
+  fc
+    .record({
+      status: fc.constantFrom(...STATUSES),
+      idleSec: fc.integer({ min: 0, max: 5 }),
+      extraMs: fc.integer({ min: 0, max: 999 }),
+      calls: fc.integer({ min: 0, max: 3 }),
+      cooling: fc.boolean(),
+    })
+    .map(({ status, idleSec, extraMs, calls, cooling }) => ({
+      agentId,
+      status,
+      idleMs: status === "available" ? idleSec * 1000 + extraMs : 0,
+      callsInPeriod: calls,
+      ...(status === "available" && cooling ? { cooldownUntil: 1_000_000 + idleSec } : {}),
+    }));
+const membersArb = fc
+  .integer({ min: 1, max: 6 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => memberArb(`a${i}`))));
+
+const offerable = (m: MemberSnapshot) => m.status === "available" && m.cooldownUntil === undefined;
+const skip = (m: MemberSnapshot) =>
+  m.status === "available" ? `skipped: cooldown after missed offer until ${m.cooldownUntil}` : SKIP[m.status];
+
+/** The reason each candidate should carry, given who won. */
+function expectedReasons(strategy: Strategy, members: MemberSnapshot[], r: StrategyResult): string[] {
+  const winner = r.chosen[0];
+  const w = members.find((m) => m.agentId === winner);
+  const label = (m: MemberSnapshot) =>
+    strategy === "longestIdle"
+      ? `idle ${Math.floor(m.idleMs / 1000)}s`
+      : `${m.callsInPeriod} calls in period`;
+  const tied = r.tieBreak?.ranked.map((t) => t.agentId) ?? [];
+  const wIndex = members.findIndex((m) => m.agentId === winner);
+  return members.map((m, i): string => {
+    if (!offerable(m)) return skip(m);
+    switch (strategy) {
+      case "simultaneous":
+        return "available: rung with everyone available";
+      case "roundRobin":
+        return m.agentId === winner
+          ? "next available after the previous call's agent"
+          : "available, later in rotation";
+      case "longestIdle":
+      case "leastCalls":
+        if (m.agentId === winner)
+          return `${label(m)}: ${strategy === "longestIdle" ? "longest idle" : "fewest calls"}`;
+        if (tied.includes(m.agentId)) return `${label(m)}: tied, lost the seeded tie-break`;
+        return `${label(m)}: ${strategy === "longestIdle" ? "idle less than" : "more calls than"} ${winner} (${label(w!)})`;
+      default:
+        if (winner === undefined) return "available, but every pass is used up";
+        if (m.agentId === winner) return `position ${i + 1} in the order, pass ${r.sequential!.pass}`;
+        return i < wIndex ? "earlier in the order: already tried this pass" : "later in the order";
+    }
+  });
+}
+
+function expectedDecisionReason(
+  strategy: Strategy,
+  members: MemberSnapshot[],
+  r: StrategyResult,
+  cursor?: string,
+): string {
+  const n = members.filter(offerable).length;
+  const winner = r.chosen[0];
+  if (strategy === "simultaneous")
+    return n > 0 ? `ring all ${n} available agents at once` : "no agent available";
+  if (n === 0) return "no agent available";
+  switch (strategy) {
+    case "roundRobin":
+      return `next in rotation after ${cursor ?? "(start of list)"}: ${winner}`;
+    case "longestIdle":
+    case "leastCalls":
+      return (
+        `${winner} has the ${strategy === "longestIdle" ? "longest idle time" : "fewest calls in the period"}` +
+        (r.tieBreak
+          ? ` (tie among ${r.tieBreak.ranked
+              .map((t) => t.agentId)
+              .sort()
+              .join(", ")} broken by seeded hash)`
+          : "")
+      );
+    case "sequential":
+      return `pass ${r.sequential!.pass} of 2: ${winner} is next in the defined order`;
+  }
+}
+
+describe("why this agent (properties)", () => {
+  for (const strategy of ["simultaneous", "roundRobin", "longestIdle", "leastCalls", "sequential"] as const) {
+    it(`${strategy}: every candidate is reported with its status, idle seconds, calls, whether chosen and the right reason`, () => {
+      fc.assert(
+        fc.property(
+          membersArb,
+          fc.option(fc.constantFrom("a0", "a2", "a5"), { nil: undefined }),
+          fc.string(),
+          (members, cur, seed) => {
+            const cursor = strategy === "roundRobin" ? cur : undefined;
+            const r = selectAgents({
+              strategy,
+              members,
+              seed,
+              maxRingAttempts: 2,
+              ...(cursor ? { cursor } : {}),
+            });
+            expect(r.strategy).toBe(strategy);
+            expect(r.candidates.map((c) => c.agentId)).toEqual(members.map((m) => m.agentId));
+            r.candidates.forEach((c, i) => {
+              const m = members[i]!;
+              expect(c.status).toBe(m.status);
+              expect(c.idleSec).toBe(Math.floor(m.idleMs / 1000));
+              expect(c.callsInPeriod).toBe(m.callsInPeriod);
+              expect(c.chosen).toBe(r.chosen.includes(m.agentId));
+            });
+            expect(r.candidates.map((c) => c.reason)).toEqual(expectedReasons(strategy, members, r));
+            expect(r.reason).toBe(expectedDecisionReason(strategy, members, r, cursor));
+            // Nobody who cannot be offered a call is ever chosen.
+            for (const id of r.chosen) expect(offerable(members.find((m) => m.agentId === id)!)).toBe(true);
+            if (strategy === "roundRobin") {
+              if (r.chosen.length > 0) expect(r.cursor).toBe(r.chosen[0]);
+              else expect(r.cursor).toBe(cursor);
+            }
+            if (r.tieBreak) {
+              expect(r.tieBreak).toEqual(
+                rankTies(
+                  seed,
+                  r.tieBreak.ranked.map((t) => t.agentId),
+                ),
+              );
+              expect(r.chosen).toEqual([r.tieBreak.ranked[0]!.agentId]);
+            }
+          },
+        ),
+      );
+    });
+  }
+
+  it("memberSnapshots: what the strategies see of an agent's presence at a given instant", () => {
+    const now = 1_000_000;
+    const stateArb: fc.Arbitrary<AgentState> = fc
+      .record({
+        status: fc.constantFrom<AgentStatus>("available", "onBreak", "onCall", "signedOut"),
+        idleAgoMs: fc.option(fc.integer({ min: -2000, max: 90_000 }), { nil: undefined }),
+        cooldownInMs: fc.option(fc.integer({ min: -5000, max: 5000 }), { nil: undefined }),
+        period: fc.constantFrom("p", "q"),
+        count: fc.integer({ min: 0, max: 4 }),
+      })
+      .map(({ status, idleAgoMs, cooldownInMs, period, count }) => ({
+        ...INITIAL_AGENT,
+        status,
+        calls: { periodKey: period, count },
+        ...(idleAgoMs !== undefined ? { idleSince: now - idleAgoMs } : {}),
+        ...(cooldownInMs !== undefined ? { cooldownUntil: now + cooldownInMs } : {}),
+      }));
+    fc.assert(
+      fc.property(fc.array(stateArb, { maxLength: 4 }), (states) => {
+        const presence: PresenceView = Object.fromEntries(
+          states.map((state, i) => [`a${i}`, { state, version: 1 }]),
+        );
+        const ids = [...states.map((_, i) => `a${i}`), "ghost"];
+        const snaps = memberSnapshots(ids, presence, now, "p");
+        expect(snaps.at(-1)).toStrictEqual({
+          agentId: "ghost",
+          status: "unknown",
+          idleMs: 0,
+          callsInPeriod: 0,
+        });
+        states.forEach((s, i) => {
+          const available = s.status === "available";
+          const cooling = available && s.cooldownUntil !== undefined && now < s.cooldownUntil;
+          expect(snaps[i]).toStrictEqual({
+            agentId: `a${i}`,
+            status: s.status,
+            idleMs: available && s.idleSince !== undefined ? Math.max(0, now - s.idleSince) : 0,
+            callsInPeriod: s.calls.periodKey === "p" ? s.calls.count : 0,
+            ...(cooling ? { cooldownUntil: s.cooldownUntil } : {}),
+          });
+        });
+      }),
+    );
+  });
+});
