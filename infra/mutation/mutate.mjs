@@ -8,11 +8,14 @@
 //   the mutants whose code or covering tests changed.
 // - Files (paths or globs): only those, with their own incremental file and reports under
 //   reports/mutation/partial/<name>/ (not committed). Stryker writes an incremental file holding only the files
-//   of its run, so a run over one file must not overwrite the full run's file.
+//   of its run, so a run over one file must not overwrite the full run's file. Its results are then folded into
+//   the full run's incremental file when both saw the same tests (merge-incremental.mjs).
 
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { basename } from "node:path";
+import { mergeIncremental } from "./merge-incremental.mjs";
 
 const args = process.argv.slice(2).filter((a) => a !== "--");
 const flags = [];
@@ -50,4 +53,8 @@ const run = spawnSync("pnpm", ["exec", "stryker", "run", "stryker.config.mjs", .
   stdio: "inherit",
   env,
 });
+const partial = env.MUTATE_OUT ? `${env.MUTATE_OUT}/stryker-incremental.json` : undefined;
+if (run.status === 0 && partial && existsSync(partial)) {
+  console.log(mergeIncremental("reports/mutation/stryker-incremental.json", partial));
+}
 process.exit(run.status ?? 1);
