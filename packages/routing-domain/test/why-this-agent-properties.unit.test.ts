@@ -169,6 +169,46 @@ describe("why this agent (properties)", () => {
     });
   }
 
+  it("sequential, on a retry: the next offerable agent after the last one tried, then further passes, then exhausted", () => {
+    fc.assert(
+      fc.property(
+        membersArb,
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.nat(6),
+        (members, max, pass, at) => {
+          const index = Math.min(at, members.length);
+          const r = selectAgents({
+            strategy: "sequential",
+            members,
+            seed: "s",
+            maxRingAttempts: max,
+            sequential: { pass, index },
+          });
+          // The oracle: the rest of this pass, then whole passes while any remain.
+          const order: Array<{ i: number; pass: number }> = [];
+          for (let i = index; i < members.length; i++) order.push({ i, pass });
+          for (let p = pass + 1; p <= max; p++)
+            for (let i = 0; i < members.length; i++) order.push({ i, pass: p });
+          const next = pass <= max ? order.find(({ i }) => offerable(members[i]!)) : undefined;
+          if (next) {
+            const m = members[next.i]!;
+            expect(r.chosen).toEqual([m.agentId]);
+            expect(r.sequential).toEqual({ pass: next.pass, index: next.i + 1 });
+            expect(r.exhausted).toBeUndefined();
+            expect(r.reason).toBe(`pass ${next.pass} of ${max}: ${m.agentId} is next in the defined order`);
+          } else {
+            expect(r.chosen).toEqual([]);
+            expect(r.exhausted).toBe(true);
+            expect(r.reason).toBe(`all ${max} passes used`);
+            expect(r.sequential?.index).toBe(0);
+            expect(r.sequential!.pass).toBeLessThanOrEqual(max + 1);
+          }
+        },
+      ),
+    );
+  });
+
   it("memberSnapshots: what the strategies see of an agent's presence at a given instant", () => {
     const now = 1_000_000;
     const stateArb: fc.Arbitrary<AgentState> = fc
