@@ -244,4 +244,18 @@ describe("agent decider", () => {
       .when({ type: "SignIn", now: sec(9) })
       .thenNothing();
   });
+
+  it("a missed-offer release recorded without its count (older events) still counts one more miss", () => {
+    const once: AgentEvent[] = [
+      ...reserved,
+      { type: "AgentReleased", data: { callId: "c1", at: sec(9), reason: "noAnswer", missed: true } },
+    ];
+    expect(once.reduce(evolveAgent, INITIAL_AGENT).missedOffers).toBe(1);
+    const twice: AgentEvent[] = [
+      ...once,
+      { type: "AgentReserved", data: { callId: "c2", legId: "l2", at: sec(10) } },
+      { type: "AgentReleased", data: { callId: "c2", at: sec(19), reason: "busy", missed: true } },
+    ];
+    expect(twice.reduce(evolveAgent, INITIAL_AGENT).missedOffers).toBe(2);
+  });
 });
