@@ -59,6 +59,8 @@ describe("what callers and agents notice", () => {
     expect(completed(w, "c1")).toEqual([]);
     w.run("c1", { type: "LegEnded", legId: w.legOf("c1", "bob"), reason: "busy", now: sec(3) });
     expect(completed(w, "c1")).toEqual([{ outcome: "busy", next: "busy" }]);
+    const done = w.events("c1").find((e) => e.type === "ConnectCompleted");
+    expect(done?.data).toMatchObject({ reason: "every leg ended: busy, busy" });
   });
 
   for (const queue of [false, true]) {
