@@ -197,6 +197,18 @@ describe("why this agent (properties)", () => {
             expect(r.sequential).toEqual({ pass: next.pass, index: next.i + 1 });
             expect(r.exhausted).toBeUndefined();
             expect(r.reason).toBe(`pass ${next.pass} of ${max}: ${m.agentId} is next in the defined order`);
+            // On a retry an available agent before the one chosen was already tried in this pass.
+            expect(r.candidates.map((c) => c.reason)).toEqual(
+              members.map((c, i) =>
+                !offerable(c)
+                  ? skip(c)
+                  : i === next.i
+                    ? `position ${i + 1} in the order, pass ${next.pass}`
+                    : i < next.i
+                      ? "earlier in the order: already tried this pass"
+                      : "later in the order",
+              ),
+            );
           } else {
             expect(r.chosen).toEqual([]);
             expect(r.exhausted).toBe(true);
