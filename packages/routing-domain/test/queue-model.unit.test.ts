@@ -15,6 +15,7 @@ import {
   QueueFullError,
   type QueueState,
   type QueueView,
+  queueDecider,
 } from "../src/index.js";
 
 /**
@@ -78,6 +79,10 @@ describe("queue (model-based)", () => {
         }
       }),
     );
+  });
+
+  it("a queue stream starts empty", () => {
+    expect(queueDecider.initialState()).toStrictEqual({ entries: [] });
   });
 
   it("a full queue names its size in the refusal", () => {

@@ -65,6 +65,9 @@ describe("queue offers", () => {
     });
     expect(of(w, "TimerScheduled").at(-1)).toMatchObject({ kind: "ringTimeout", dueAt: sec(45) });
     expect(w.status("bob")).toBe("reserved");
+    // Position announcements are off for this queue.
+    expect(of(w, "QueuePositionAnnounced")).toEqual([]);
+    expect(of(w, "TimerScheduled").filter((t) => t.kind === "queuePosition")).toEqual([]);
   });
 
   it("a missed offer once the max wait has passed takes the noAnswer branch instead of re-queueing", () => {

@@ -225,4 +225,64 @@ describe("routing decision: the plan and why", () => {
       { outcome: "allAgentsBusy", reason: "no agent of group g is available and its queue is off" },
     ]);
   });
+
+  it("a number target: no candidates, no agent reserved, and the decision names the kind of target", () => {
+    const w = worldWith({ applets: flow({ kind: "number", number: "+14155559999" }) });
+    const d = w.start("c1", CALLER, BUSINESS, sec(0));
+    expect(decided(w)[0]).toMatchObject({ candidates: [], chosen: [], reason: "number target" });
+    expect(d.agents).toEqual([]);
+  });
+
+  it("a named agent's candidate entry carries idle seconds and calls in the period", () => {
+    const w = worldWith({ applets: flow({ kind: "agent", agentId: "ann" }), signIn: ["ann"] });
+    w.start("c1", CALLER, BUSINESS, sec(7));
+    expect(decided(w)[0]?.candidates).toStrictEqual([
+      {
+        agentId: "ann",
+        status: "available",
+        idleSec: 7,
+        callsInPeriod: 0,
+        chosen: true,
+        reason: "the applet's agent, available",
+      },
+    ]);
+  });
+
+  it("only Round-Robin writes the group's cursor", () => {
+    const w = worldWith({
+      applets: flow({ kind: "group", groupId: "g" }),
+      groups: [group("g", "longestIdle", ["ann", "bob"])],
+    });
+    const d = w.start("c1", CALLER, BUSINESS, sec(1));
+    expect(d.groups).toEqual([]);
+  });
+
+  it("a Connect whose outcome has no branch ends the call saying so, and hold music starts once across Sequential steps", () => {
+    const w = worldWith({
+      applets: flow({ kind: "group", groupId: "g" }),
+      groups: [group("g", "sequential", ["ann", "bob"])],
+      signIn: ["ann", "bob"],
+    });
+    // Validation refuses a Connect without branches; a flow changed under a running call can still lack one.
+    const main = w.config.flows.main!;
+    const connect = main.applets.connect as ConnectApplet;
+    w.config = {
+      ...w.config,
+      flows: { main: { ...main, applets: { ...main.applets, connect: { ...connect, branches: {} } } } },
+    };
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "TimerFired", timerId: w.timer("c1", "ringTimeout"), now: sec(30) });
+    expect(w.events("c1").filter((e) => e.type === "HoldMusicStarted")).toHaveLength(1);
+    w.run("c1", { type: "LegEnded", legId: w.legOf("c1", "bob"), reason: "noAnswer", now: sec(40) });
+    const done = w.events("c1").find((e) => e.type === "ConnectCompleted");
+    expect(done?.data).toStrictEqual({
+      appletId: "connect",
+      outcome: "noAnswer",
+      reason: "all 1 passes used",
+    });
+    expect(w.events("c1").filter((e) => e.type === "HoldMusicStopped")).toHaveLength(1);
+    expect(w.events("c1").find((e) => e.type === "CallEnded")?.data).toMatchObject({
+      reason: "no branch for outcome noAnswer",
+    });
+  });
 });

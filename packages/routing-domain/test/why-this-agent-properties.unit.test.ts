@@ -153,6 +153,7 @@ describe("why this agent (properties)", () => {
             if (strategy === "roundRobin") {
               if (r.chosen.length > 0) expect(r.cursor).toBe(r.chosen[0]);
               else expect(r.cursor).toBe(cursor);
+              expect(Object.hasOwn(r, "cursor")).toBe(r.chosen.length > 0 || cursor !== undefined);
             }
             if (r.tieBreak) {
               expect(r.tieBreak).toEqual(
@@ -213,12 +214,32 @@ describe("why this agent (properties)", () => {
             expect(r.chosen).toEqual([]);
             expect(r.exhausted).toBe(true);
             expect(r.reason).toBe(`all ${max} passes used`);
+            for (const [i, c] of r.candidates.entries()) {
+              const m = members[i]!;
+              expect(c.reason).toBe(offerable(m) ? "available, but every pass is used up" : skip(m));
+            }
             expect(r.sequential?.index).toBe(0);
             expect(r.sequential!.pass).toBeLessThanOrEqual(max + 1);
           }
         },
       ),
     );
+  });
+
+  it("sequential, first attempt with nobody offerable: no agent, the progress says pass 2 and it is not yet exhausted", () => {
+    const members: MemberSnapshot[] = ["a0", "a1"].map((agentId) => ({
+      agentId,
+      status: "onBreak",
+      idleMs: 0,
+      callsInPeriod: 0,
+    }));
+    const r = selectAgents({ strategy: "sequential", members, seed: "s", maxRingAttempts: 3 });
+    expect(r).toMatchObject({
+      chosen: [],
+      sequential: { pass: 2, index: 0 },
+      exhausted: false,
+      reason: "no agent available",
+    });
   });
 
   it("memberSnapshots: what the strategies see of an agent's presence at a given instant", () => {
