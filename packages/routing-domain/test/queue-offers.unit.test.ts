@@ -114,4 +114,52 @@ describe("queue offers", () => {
     w.run("c1", { type: "QueueChanged", now: sec(60) });
     expect(of(w, "QueuePositionAnnounced")).toHaveLength(2);
   });
+
+  it("the queue's timers end with the wait: cancelled when the offer is answered, the position timer when offered", () => {
+    const w = queueWorld({ announcePosition: true, announceEverySec: 20, maxWaitSec: 120 });
+    w.start("c1", CALLER, BUSINESS, sec(1));
+    const maxWait = w.timer("c1", "queueMaxWait");
+    const position = w.timer("c1", "queuePosition");
+    w.agent("bob", { type: "Release", callId: "x2", now: sec(10), reason: "done" });
+    w.run("c1", { type: "OfferAgent", agentId: "bob", now: sec(10) });
+    expect(of(w, "TimerCancelled").map((t) => t.timerId)).toEqual([position]);
+    const ring = w.timer("c1", "ringTimeout");
+    w.run("c1", { type: "LegAnswered", legId: w.legOf("c1", "bob"), now: sec(12) });
+    expect(of(w, "TimerCancelled").map((t) => t.timerId)).toEqual([position, maxWait, ring]);
+    expect(w.callState("c1").timers).toEqual({});
+  });
+
+  it("a missed offer reported by the phone cancels the ring timer before the caller re-queues", () => {
+    const w = queueWorld({});
+    w.start("c1", CALLER, BUSINESS, sec(1));
+    w.agent("bob", { type: "Release", callId: "x2", now: sec(10), reason: "done" });
+    w.run("c1", { type: "OfferAgent", agentId: "bob", now: sec(10) });
+    const ring = w.timer("c1", "ringTimeout");
+    w.run("c1", { type: "LegEnded", legId: w.legOf("c1", "bob"), reason: "busy", now: sec(14) });
+    expect(of(w, "TimerCancelled").map((t) => t.timerId)).toEqual([ring]);
+    expect(Object.values(w.callState("c1").timers).map((t) => t.kind)).toEqual(["queueMaxWait"]);
+  });
+
+  it("max wait reached while an offer rings: the offer decides; missed, the caller takes the noAnswer branch", () => {
+    const w = queueWorld({ maxWaitSec: 60 });
+    w.start("c1", CALLER, BUSINESS, sec(1));
+    w.agent("bob", { type: "Release", callId: "x2", now: sec(10), reason: "done" });
+    w.run("c1", { type: "OfferAgent", agentId: "bob", now: sec(50) });
+    w.run("c1", { type: "TimerFired", timerId: w.timer("c1", "queueMaxWait"), now: sec(61) });
+    expect(of(w, "ConnectCompleted")).toEqual([]);
+    expect(w.status("bob")).toBe("reserved");
+    w.run("c1", { type: "LegEnded", legId: w.legOf("c1", "bob"), reason: "noAnswer", now: sec(70) });
+    expect(of(w, "ConnectCompleted")).toEqual([expect.objectContaining({ outcome: "noAnswer", next: "na" })]);
+    expect(w.status("bob")).toBe("available");
+    expect(w.callState("c1").timers).toEqual({});
+  });
+
+  it("max wait reached while queued with announcements on: the position timer is cancelled too", () => {
+    const w = queueWorld({ announcePosition: true, maxWaitSec: 60 });
+    w.start("c1", CALLER, BUSINESS, sec(1));
+    const position = w.timer("c1", "queuePosition");
+    w.run("c1", { type: "TimerFired", timerId: w.timer("c1", "queueMaxWait"), now: sec(61) });
+    expect(of(w, "TimerCancelled").map((t) => t.timerId)).toEqual([position]);
+    expect(w.callState("c1").timers).toEqual({});
+  });
 });

@@ -46,6 +46,10 @@ describe("what callers and agents notice", () => {
     expect(completed(w, "c1")).toEqual([{ outcome: "answered", next: undefined }]);
     expect(w.status("bob")).toBe("onCall");
     expect(w.status("cid")).toBe("available");
+    const cancelled = w.events("c1").filter((e) => e.type === "LegCancelRequested");
+    expect(cancelled.map((e) => e.data)).toEqual([
+      { legId: w.legOf("c1", "cid"), reason: "anotherLegAnswered" },
+    ]);
   });
 
   it("Simultaneous Ring: when every phone answered busy the call takes the busy branch", () => {
@@ -93,6 +97,11 @@ describe("what callers and agents notice", () => {
     w.agent("bob", { type: "Reserve", callId: "x2", legId: "l", now: sec(0) });
     for (const [i, id] of ["c1", "c2", "c3"].entries()) w.start(id, CALLER, BUSINESS, sec(1 + i));
     expect(w.queues.sales?.state.entries.map((e) => e.callId)).toEqual(["c1", "c2", "c3"]);
+    // Nobody was free for c2 and c3: they queued because no agent was available, not to stay behind c1.
+    for (const id of ["c2", "c3"]) {
+      const d = w.events(id).find((e) => e.type === "RoutingDecided");
+      expect(d?.data).toMatchObject({ chosen: [], reason: "no agent available" });
+    }
     w.agent("bob", { type: "Release", callId: "x2", now: sec(10), reason: "done" });
     w.run("c1", { type: "OfferAgent", agentId: "bob", now: sec(10) });
     expect(w.queues.sales?.state.entries.map((e) => e.callId)).toEqual(["c2", "c3"]);

@@ -321,6 +321,7 @@ function enqueue(
 export function announce(b: DecisionBuilder, position: number): void {
   b.emit({
     type: "QueuePositionAnnounced",
+    // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
     data: { playbackId: b.newId("play"), legId: b.state.callerLegId, position, at: b.now },
   });
 }
@@ -429,7 +430,9 @@ export function targetAnswered(b: DecisionBuilder, legId: string): void {
   const whisper = run.plan?.whisper;
   if (whisper) {
     // The agent alone hears the whisper; the caller keeps hearing hold music or ringback until the bridge.
-    b.emit({ type: "WhisperRequested", data: { playbackId: b.newId("play"), legId, audio: whisper } });
+    // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
+    const playbackId = b.newId("play");
+    b.emit({ type: "WhisperRequested", data: { playbackId, legId, audio: whisper } });
   } else {
     bridgeAgent(b, legId);
   }
@@ -445,6 +448,7 @@ export function bridgeAgent(b: DecisionBuilder, agentLegId: string): void {
   if (recording?.enabled && b.state.recordingId === undefined) {
     b.emit({
       type: "RecordingStarted",
+      // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
       data: { recordingId: b.newId("rec"), legIds: [caller, agentLegId], reason: recording.reason },
     });
   }
@@ -491,6 +495,7 @@ export function offerAgent(b: DecisionBuilder, agentId: string): void {
   const settings = connectSettings(b, applet, group);
   const [member] = memberSnapshots([agentId], b.ctx.presence, b.now, b.periodKey) as [MemberSnapshot];
   // Reserve first: a busy agent is refused with a typed error before anything is emitted.
+  // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
   const legId = b.newId("leg");
   b.agentCommand(agentId, { type: "Reserve", callId: b.state.callId, legId, now: b.now });
   b.queueCommand(queue.groupId, { type: "Leave", callId: b.state.callId, reason: "agentOffered", at: b.now });
