@@ -2,11 +2,18 @@ import { defineConfig } from "vitest/config";
 
 // Three projects: unit tests are pure and fast; integration tests talk to the real PostgreSQL and NATS
 // (infra/ensure-services.sh makes sure they exist); end-to-end tests run whole services.
+// Every project: fast-check properties run from one printed seed, `FC_SEED=<seed>` replays it.
+const fastCheckSeed = {
+  globalSetup: ["test/setup/fast-check-seed.global.ts"],
+  setupFiles: ["test/setup/fast-check-seed.setup.ts"],
+};
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
+          ...fastCheckSeed,
           name: "unit",
           sequence: { groupOrder: 0 },
           include: ["{packages,services,test}/**/*.unit.test.ts"],
@@ -18,6 +25,7 @@ export default defineConfig({
       },
       {
         test: {
+          ...fastCheckSeed,
           name: "int",
           // Integration and end-to-end suites run after each other, never at once: a log follower only
           // reads below the cluster-wide snapshot xmin, so one suite's open transactions would stall another's.
@@ -33,6 +41,7 @@ export default defineConfig({
       },
       {
         test: {
+          ...fastCheckSeed,
           name: "e2e",
           sequence: { groupOrder: 2 },
           include: ["{packages,services,test}/**/*.e2e.test.ts"],

@@ -9,6 +9,7 @@ import {
   InvalidAgentTransitionError,
   idleSeconds,
   periodKey,
+  StaleAgentCommandError,
 } from "../src/index.js";
 import { agentSpec, sec } from "./support/world.js";
 
@@ -144,5 +145,117 @@ describe("agent decider", () => {
       .given(reserved)
       .when({ type: "StartBreak", now: sec(9) })
       .then(InvalidAgentTransitionError);
+  });
+
+  // The behaviours of issue 16: each test fails on the mutant that a caller or agent would live through.
+
+  it("a late release of a reservation for a call the agent already answered leaves the agent on the call", () => {
+    agentSpec
+      .given(onCall)
+      .when({
+        type: "Release",
+        callId: "c1",
+        now: sec(30),
+        reason: "ringTimeout",
+        missed: { maxMissedOffers: 1, cooldownSec: 5 },
+      })
+      .thenNothing();
+    agentSpec
+      .given(onCall)
+      .when({ type: "Release", callId: "c1", now: sec(30), reason: "anotherLegAnswered" })
+      .thenNothing();
+    const state = onCall.reduce(evolveAgent, INITIAL_AGENT);
+    expect(state).toMatchObject({ status: "onCall", callId: "c1", legId: "l1" });
+  });
+
+  it("a repeated Answer counts the call once (Least Calls reads the count)", () => {
+    agentSpec
+      .given(onCall)
+      .when({ type: "Answer", callId: "c1", now: sec(9), periodKey: "2026-11-24" })
+      .thenNothing();
+    const ringing: AgentEvent[] = [...reserved, { type: "AgentRinging", data: { callId: "c1", at: sec(6) } }];
+    agentSpec
+      .given(ringing)
+      .when({ type: "Answer", callId: "c1", now: sec(8), periodKey: "2026-11-24" })
+      .then([{ type: "AgentAnswered", data: { callId: "c1", at: sec(8), periodKey: "2026-11-24" } }]);
+    expect(callsInPeriod(onCall.reduce(evolveAgent, INITIAL_AGENT), "2026-11-24")).toBe(1);
+  });
+
+  it("an Answer for a call the agent holds no part in is refused: busy with another call, or stale", () => {
+    agentSpec
+      .given(onCall)
+      .when({ type: "Answer", callId: "c2", now: sec(9), periodKey: "2026-11-24" })
+      .then(AgentBusyError);
+    // Released a moment ago (ring timeout), then the phone's answer arrives: never bridged to an idle agent.
+    agentSpec
+      .given([
+        ...reserved,
+        { type: "AgentReleased", data: { callId: "c1", at: sec(30), reason: "ringTimeout" } },
+      ])
+      .when({ type: "Answer", callId: "c1", now: sec(31), periodKey: "2026-11-24" })
+      .then(StaleAgentCommandError);
+  });
+
+  it("ending a break while on a call is refused and the call is kept", () => {
+    agentSpec
+      .given(onCall)
+      .when({ type: "EndBreak", now: sec(20) })
+      .then(InvalidAgentTransitionError);
+    agentSpec
+      .given(signedIn)
+      .when({ type: "EndBreak", now: sec(20) })
+      .then(InvalidAgentTransitionError);
+    const onBreak: AgentEvent[] = [
+      ...signedIn,
+      { type: "AgentBreakStarted", data: { at: sec(3), reason: "lunch" } },
+    ];
+    const ended = agentSpec.given(onBreak).when({ type: "EndBreak", now: sec(20) }).events;
+    expect(ended).toEqual([{ type: "AgentBreakEnded", data: { at: sec(20) } }]);
+    expect([...onBreak, ...ended].reduce(evolveAgent, INITIAL_AGENT)).toEqual({
+      status: "available",
+      idleSince: sec(20),
+      calls: { periodKey: "", count: 0 },
+    });
+  });
+
+  it("an available agent signs out, and goes offline, with one event each; a repeat changes nothing", () => {
+    const out = agentSpec.given(signedIn).when({ type: "SignOut", now: sec(7) }).events;
+    expect(out).toEqual([{ type: "AgentSignedOut", data: { at: sec(7) } }]);
+    const signedOut = [...signedIn, ...out];
+    expect(signedOut.reduce(evolveAgent, INITIAL_AGENT).status).toBe("signedOut");
+    agentSpec
+      .given(signedOut)
+      .when({ type: "SignOut", now: sec(8) })
+      .thenNothing();
+    const off = agentSpec.given(signedIn).when({ type: "MarkOffline", now: sec(7) }).events;
+    expect(off).toEqual([{ type: "AgentWentOffline", data: { at: sec(7) } }]);
+    const offline = [...signedIn, ...off];
+    expect(offline.reduce(evolveAgent, INITIAL_AGENT).status).toBe("offline");
+    agentSpec
+      .given(offline)
+      .when({ type: "MarkOffline", now: sec(8) })
+      .thenNothing();
+    agentSpec
+      .given(offline)
+      .when({ type: "SignIn", now: sec(9) })
+      .then([{ type: "AgentSignedIn", data: { at: sec(9) } }]);
+    agentSpec
+      .given(signedIn)
+      .when({ type: "SignIn", now: sec(9) })
+      .thenNothing();
+  });
+
+  it("a missed-offer release recorded without its count (older events) still counts one more miss", () => {
+    const once: AgentEvent[] = [
+      ...reserved,
+      { type: "AgentReleased", data: { callId: "c1", at: sec(9), reason: "noAnswer", missed: true } },
+    ];
+    expect(once.reduce(evolveAgent, INITIAL_AGENT).missedOffers).toBe(1);
+    const twice: AgentEvent[] = [
+      ...once,
+      { type: "AgentReserved", data: { callId: "c2", legId: "l2", at: sec(10) } },
+      { type: "AgentReleased", data: { callId: "c2", at: sec(19), reason: "busy", missed: true } },
+    ];
+    expect(twice.reduce(evolveAgent, INITIAL_AGENT).missedOffers).toBe(2);
   });
 });

@@ -147,8 +147,46 @@ export class InvalidAgentTransitionError extends RoutingDomainError {
   }
 }
 
+/**
+ * A call-driven command for a call the agent holds no part in (not reserved for, ringing for, on, or wrapping
+ * up): e.g. an Answer that arrives after the offer was released. Refused rather than ignored, because the
+ * call's decision that sends it would otherwise bridge a caller to an agent who is not holding the call.
+ */
+export class StaleAgentCommandError extends RoutingDomainError {
+  override readonly name = "StaleAgentCommandError";
+  constructor(
+    readonly status: AgentStatus,
+    readonly command: AgentCommand["type"],
+    readonly callId: string,
+  ) {
+    super(`${command} for call ${callId} while the agent is ${status} and holds no call`);
+  }
+}
+
 const holdsCall = (state: AgentState, callId: string): boolean => state.callId === callId;
 
+/**
+ * The agent decider is strict: each command names the states (and, for call-driven commands, the call) it
+ * applies to; anything else is either ignored (no events: a duplicate, or a stale input the agent has moved
+ * past) or refused with a typed error, never applied.
+ *
+ * | command      | applies when                                   | ignored (no events)                  | refused                                                   |
+ * | ------------ | ---------------------------------------------- | ------------------------------------ | --------------------------------------------------------- |
+ * | SignIn       | signedOut, offline                             | available (duplicate)                | onBreak, reserved, ringing, onCall, wrapUp: Invalid…      |
+ * | SignOut      | available, onBreak, offline, wrapUp            | signedOut (duplicate)                | reserved, ringing, onCall: Invalid…                       |
+ * | StartBreak   | available, wrapUp                              | onBreak (duplicate)                  | signedOut, offline, reserved, ringing, onCall: Invalid…   |
+ * | EndBreak     | onBreak                                        | —                                    | every other state: Invalid… (the call is never touched)   |
+ * | MarkOffline  | available, onBreak, signedOut, wrapUp          | offline (duplicate)                  | reserved, ringing, onCall: Invalid…                       |
+ * | Reserve      | available, not cooling down                    | —                                    | cooling down: AgentInCooldown…; holding a call: AgentBusy…; signedOut/onBreak/offline: AgentUnavailable… |
+ * | StartRinging | reserved for this call                         | anything else (late or repeated)     | —                                                         |
+ * | Answer       | reserved or ringing for this call              | on / wrapping up this call (repeat)  | holding another call: AgentBusy…; holding none: StaleAgentCommand… |
+ * | Release      | reserved or ringing for this call              | anything else: a late release never frees an agent who answered | —                              |
+ * | EndCall      | on this call                                   | anything else (late or repeated)     | —                                                         |
+ * | EndWrapUp    | wrapping up this call                          | anything else (a stale wrap-up timer)| —                                                         |
+ *
+ * Refusals are for commands a caller must hear about (an admin asking for an impossible change, a router
+ * about to bridge a call the agent does not hold); ignoring is for inputs that redelivery or a race makes late.
+ */
 export function decideAgent(command: AgentCommand, state: AgentState): AgentEvent[] {
   const s = state.status;
   const refuse = (): never => {
@@ -204,6 +242,7 @@ export function decideAgent(command: AgentCommand, state: AgentState): AgentEven
         ];
       }
       if (holdsCall(state, command.callId)) return [];
+      if (state.callId === undefined) throw new StaleAgentCommandError(s, command.type, command.callId);
       throw new AgentBusyError(s, state.callId);
     case "Release":
       // Idempotent: releasing a reservation the agent no longer holds changes nothing.

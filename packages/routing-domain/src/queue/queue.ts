@@ -138,6 +138,7 @@ export function evolveQueue(state: QueueState, event: QueueEvent): QueueState {
       let hi = entries.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
+        // Stryker disable next-line EqualityOperator: before() is 0 only for the same call queued at the same time, which decideQueue never queues twice; on either side of it the entries are the same
         if (before(entries[mid]!, event.data) <= 0) lo = mid + 1;
         else hi = mid;
       }
@@ -194,6 +195,7 @@ export function nextCallerFor(
     if (!group.queue.enabled || !group.members.includes(agentId)) continue;
     const head = queues[group.groupId]?.state.entries[0];
     if (!head) continue;
+    // Stryker disable next-line EqualityOperator: heads of different queues are different calls (a call waits in one queue), so before() is never 0 here
     const priority = group.queue.priority ?? 0;
     if (!best || priority > best.priority || (priority === best.priority && before(head, best) < 0))
       best = { groupId: group.groupId, ...head, priority };
@@ -220,6 +222,7 @@ export function matchWaitingCallers(
   members: ReadonlyArray<{ readonly agentId: string; readonly state: AgentState | undefined }>,
   now: number,
 ): QueueOffer[] {
+  // Stryker disable next-line ConditionalExpression: a shortcut; without it an empty queue pairs nobody all the same
   if (queue.entries.length === 0) return [];
   const idle = members
     .filter(

@@ -137,6 +137,7 @@ export function selectAgents(input: StrategyInput): StrategyResult {
       if (available.length === 0) return none(input);
       const start = input.cursor === undefined ? 0 : members.findIndex((m) => m.agentId === input.cursor) + 1;
       let pick: MemberSnapshot | undefined;
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: someone is available (checked above), so the pick is always made within the first members.length steps; the bound never ends the loop
       for (let i = 0; i < members.length && !pick; i++) {
         const m = members[(start + i) % members.length]!;
         if (isAvailable(m)) pick = m;
@@ -242,6 +243,7 @@ function none(input: StrategyInput): StrategyResult {
   return {
     strategy: input.strategy,
     chosen: [],
+    // Stryker disable next-line StringLiteral,ArrayDeclaration: none() is only reached when nobody is available, so no candidate is chosen and the reason callback is never called
     candidates: report(input.members, [], () => "available"),
     reason: "no agent available",
     ...(input.cursor !== undefined ? { cursor: input.cursor } : {}),
