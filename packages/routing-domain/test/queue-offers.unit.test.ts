@@ -43,16 +43,23 @@ describe("queue offers", () => {
       strategy: "leastCalls",
       groupId: "sales",
       chosen: ["bob"],
-      reason: `agent bob became free; this caller waited longest (since ${sec(4)})`,
+      reason: `agent bob became free; this caller waited longest (since ${sec(4)}); bob has the fewest calls in the period`,
       ringTimeoutSec: 30,
+      // The group's strategy (Least calls) chose among its members: ann is still on her call.
       candidates: [
+        {
+          agentId: "ann",
+          status: "reserved",
+          chosen: false,
+          reason: "skipped: already reserved for another call",
+        },
         {
           agentId: "bob",
           status: "available",
           idleSec: 15,
           callsInPeriod: 0,
           chosen: true,
-          reason: "freed agent takes the longest-waiting caller among the queues it serves",
+          reason: "0 calls in period: fewest calls",
         },
       ],
     });
@@ -70,10 +77,10 @@ describe("queue offers", () => {
     expect(of(w, "TimerScheduled").filter((t) => t.kind === "queuePosition")).toEqual([]);
   });
 
-  it("a missed offer once the max wait has passed takes the noAnswer branch instead of re-queueing", () => {
+  it("a missed offer once the max wait has passed takes the queueTimeout outcome (the noAnswer branch) instead of re-queueing", () => {
     for (const [missAt, outcome] of [
       [sec(64) - 1, undefined],
-      [sec(64), "noAnswer"],
+      [sec(64), "queueTimeout"],
     ] as const) {
       const w = queueWorld({ maxWaitSec: 60 });
       w.start("c1", CALLER, BUSINESS, sec(4));
@@ -140,7 +147,7 @@ describe("queue offers", () => {
     expect(Object.values(w.callState("c1").timers).map((t) => t.kind)).toEqual(["queueMaxWait"]);
   });
 
-  it("max wait reached while an offer rings: the offer decides; missed, the caller takes the noAnswer branch", () => {
+  it("max wait reached while an offer rings: the offer decides; missed, the caller leaves with queueTimeout by the noAnswer branch", () => {
     const w = queueWorld({ maxWaitSec: 60 });
     w.start("c1", CALLER, BUSINESS, sec(1));
     w.agent("bob", { type: "Release", callId: "x2", now: sec(10), reason: "done" });
@@ -149,7 +156,9 @@ describe("queue offers", () => {
     expect(of(w, "ConnectCompleted")).toEqual([]);
     expect(w.status("bob")).toBe("reserved");
     w.run("c1", { type: "LegEnded", legId: w.legOf("c1", "bob"), reason: "noAnswer", now: sec(70) });
-    expect(of(w, "ConnectCompleted")).toEqual([expect.objectContaining({ outcome: "noAnswer", next: "na" })]);
+    expect(of(w, "ConnectCompleted")).toEqual([
+      expect.objectContaining({ outcome: "queueTimeout", next: "na" }),
+    ]);
     expect(w.status("bob")).toBe("available");
     expect(w.callState("c1").timers).toEqual({});
   });

@@ -80,7 +80,7 @@ describe("routing decision: the plan and why", () => {
     };
     expect(plan({}, {})).toStrictEqual({
       callerId: { number: BUSINESS, source: "business", reason: "business number (default)" },
-      recording: { enabled: false, reason: "inherited from the app-level setting (off)" },
+      recording: { enabled: false, reason: "inherited from the account's app-level setting (off)" },
     });
     expect(plan({ callerId: { kind: "caller" }, record: "on" }, { callerIdPassThrough: true })).toStrictEqual(
       {
@@ -104,7 +104,7 @@ describe("routing decision: the plan and why", () => {
     });
     expect(plan({ record: "inherit" }, { recordCalls: true }).recording).toStrictEqual({
       enabled: true,
-      reason: "inherited from the app-level setting (on)",
+      reason: "inherited from the account's app-level setting (on)",
     });
   });
 
@@ -202,7 +202,7 @@ describe("routing decision: the plan and why", () => {
     expect(w.status("bob")).toBe("available");
   });
 
-  it("a full queue takes the all-agents-busy branch and says the queue is full", () => {
+  it("a full queue ends the Connect with queueFull (the all-agents-busy branch) and says the queue is full", () => {
     const w = worldWith({
       applets: flow({ kind: "group", groupId: "g" }),
       groups: [group("g", "longestIdle", ["ann"], { queue: { enabled: true, maxSize: 1 } })],
@@ -213,7 +213,7 @@ describe("routing decision: the plan and why", () => {
     w.start("c2", CALLER, BUSINESS, sec(2));
     expect(completed(w, "c1")).toEqual([]);
     expect(completed(w, "c2")).toStrictEqual([
-      { outcome: "allAgentsBusy", reason: "queue of group g is full (1 callers)" },
+      { outcome: "queueFull", reason: "queue of group g is full (1 callers)" },
     ]);
     const off = worldWith({
       applets: flow({ kind: "group", groupId: "g" }),
