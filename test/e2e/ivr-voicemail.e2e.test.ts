@@ -301,8 +301,9 @@ describe("voicemail", () => {
     const vmEnd = log.find((e) => e.kind === "voicemailFinished")!;
     expect(vmStart.recordingId).toBe(started!.recordingId);
     expect(vmEnd).toMatchObject({ recordingId: started!.recordingId, reason: "maximum length" });
-    // Platform (scaled) time, not wall-clock: the recording ran for its configured maximum.
-    expect(vmEnd.at - vmStart.at).toBeGreaterThanOrEqual(maxLengthSec * 1000 - 5);
+    // Platform (scaled) time, not wall-clock: the recording ran for its configured maximum. Node may fire a
+    // timer a millisecond early, which the 20× clock turns into 20 ms of platform time (seen once in CI).
+    expect(vmEnd.at - vmStart.at).toBeGreaterThanOrEqual(maxLengthSec * 1000 - 2 * 20);
     expect(call.state.legs[caller]?.endReason).toBe("hungUp");
   });
 
