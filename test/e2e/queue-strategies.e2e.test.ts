@@ -34,6 +34,8 @@ async function scenario(
   strategy: Strategy,
   order: (ids: string[]) => string[],
   busyCalls: string[],
+  /** Calls to the queue group itself first, while everyone is free (Round-robin moves its cursor). */
+  groupCalls = 0,
 ) {
   const ids = ["a", "b", "c"].map((x) => `${name}_${x}`);
   const { commands, agents } = defineAgents(ids);
@@ -76,6 +78,10 @@ async function scenario(
     const n = direct[ids.indexOf(id)]!.number;
     await endedCall(p, await placeCall(p, { from: CALLER, to: n }));
   }
+  for (let i = 0; i < groupCalls; i++) {
+    for (const id of ids) p.driver.setPhone(agents[id]!.number, { kind: "answer", afterSec: 1, talkSec: 1 });
+    await endedCall(p, await placeCall(p, { from: CALLER, to: queued.number }));
+  }
   // Everyone lets the hunt call ring; then each answers the queued caller after 1 s.
   for (const id of ids)
     p.driver.setPhone(agents[id]!.number, [
@@ -109,4 +115,18 @@ it("Least calls: the queued caller is offered to the free member with the fewest
   expect(offer?.strategy).toBe("leastCalls");
   expect(offer?.chosen).toEqual([ids[2]]);
   expect(offer?.candidates.find((c) => c.agentId === ids[0])?.reason).toContain("more calls than");
+});
+
+it("Round-robin: the queued caller is offered to the next free member after the group's cursor", async () => {
+  // One call to the group first: it went to a (the top of the list), so the rotation continues at b.
+  const { ids, offer } = await scenario("qrr", "roundRobin", (ids) => ids, [], 1);
+  expect(offer?.strategy).toBe("roundRobin");
+  expect(offer?.chosen).toEqual([ids[1]]);
+});
+
+it("Longest idle: the queued caller is offered to the member idle the longest, last in the order", async () => {
+  // a and b each finished a call (missing an offer does not reset idle time); c has been idle since sign-in.
+  const { ids, offer } = await scenario("qli", "longestIdle", (ids) => ids, ["qli_a", "qli_b"]);
+  expect(offer?.strategy).toBe("longestIdle");
+  expect(offer?.chosen).toEqual([ids[2]]);
 });
