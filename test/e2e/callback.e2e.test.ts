@@ -3,65 +3,35 @@
 // up; the router is SIGKILLed while the callback is pending and started again; when the agent comes back
 // the agent is rung first (hearing the callback whisper), then the customer is called with the business
 // number, and they talk.
-import { type ChildProcess, spawn } from "node:child_process";
-import { resolve } from "node:path";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   agentInput,
-  DATABASE_URL,
   defineAgents,
   defineConfig,
   type E2EPlatform,
   endedCall,
   eventually,
   flowOnNumber,
-  GATEWAY,
   hangup,
-  NATS_URL,
   placeCall,
   presenceOf,
   signIn,
   startE2E,
   streamOf,
 } from "./harness.js";
+import { spawnRouterProcess } from "./router-process.js";
 
 const SPEED = 20;
-const REPO_ROOT = resolve(import.meta.dirname, "../..");
-const MAIN = resolve(REPO_ROOT, "services/router/src/main.ts");
 const CALLER = "+14155559123";
 
 let p: E2EPlatform;
 const children: ChildProcess[] = [];
 
 function spawnRouter() {
-  const proc = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL,
-      NATS_URL,
-      DATABASE_SCHEMA: p.schema,
-      SWITCHYARD_PREFIX: p.prefix,
-      GATEWAY_ID: GATEWAY,
-      CLOCK_SPEED: String(SPEED),
-      CLOCK_START_AT: String(p.startAt),
-      CLOCK_REAL_START: String(p.realStart),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(proc);
-  const lines: string[] = [];
-  const started = new Promise<void>((ok, fail) => {
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      lines.push(line);
-      if (line.includes('"router started"')) ok();
-    });
-    createInterface({ input: proc.stderr! }).on("line", (line) => lines.push(line));
-    proc.on("exit", (code) => fail(new Error(`router exited (${code}): ${lines.join("\n")}`)));
-  });
-  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-  return { proc, started, exited };
+  const router = spawnRouterProcess(p, SPEED);
+  children.push(router.proc);
+  return router;
 }
 
 beforeAll(async () => {

@@ -2,64 +2,35 @@
 // settles what it holds (in-flight decisions finish, pulled-but-unstarted inputs are handed back at once)
 // and exits 0; every call — before, during and after — is answered and ends with a complete stream, the
 // ones after the signal decided by the surviving replica.
-import { type ChildProcess, spawn } from "node:child_process";
-import { resolve } from "node:path";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
-  DATABASE_URL,
   defineConfig,
   type E2EPlatform,
   endedCall,
   flowOnNumber,
-  GATEWAY,
   hangup,
-  NATS_URL,
   newNumber,
   placeCall,
   sleep,
   startE2E,
 } from "./harness.js";
+import { spawnRouterProcess } from "./router-process.js";
 
 const CALLS = 60;
 const SPEED = 5;
-const REPO_ROOT = resolve(import.meta.dirname, "../..");
-const MAIN = resolve(REPO_ROOT, "services/router/src/main.ts");
 
 let p: E2EPlatform;
 const children: ChildProcess[] = [];
 
 function spawnRouter() {
-  const proc = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL,
-      NATS_URL,
-      DATABASE_SCHEMA: p.schema,
-      SWITCHYARD_PREFIX: p.prefix,
-      GATEWAY_ID: GATEWAY,
-      CLOCK_SPEED: String(SPEED),
-      CLOCK_START_AT: String(p.startAt),
-      CLOCK_REAL_START: String(p.realStart),
-      // Longer than the ring timeout below: an input the terminated router kept instead of handing it back
-      // would come back only after the call had timed out (noAnswer); handed back, the other router takes it.
-      ROUTER_ACK_WAIT_MS: "600000",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const router = spawnRouterProcess(p, SPEED, {
+    // Longer than the ring timeout below: an input the terminated router kept instead of handing it back
+    // would come back only after the call had timed out (noAnswer); handed back, the other router takes it.
+    ROUTER_ACK_WAIT_MS: "600000",
   });
-  children.push(proc);
-  const lines: string[] = [];
-  const started = new Promise<void>((ok, fail) => {
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      lines.push(line);
-      if (line.includes('"router started"')) ok();
-    });
-    createInterface({ input: proc.stderr! }).on("line", (line) => lines.push(line));
-    proc.on("exit", (code) => fail(new Error(`router exited (${code}): ${lines.join("\n")}`)));
-  });
-  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
-  return { proc, started, exited, lines };
+  children.push(router.proc);
+  return router;
 }
 
 beforeAll(async () => {
