@@ -12,17 +12,8 @@ import { dialRefusal } from "../shared/dial-policy.js";
 import { isE164 } from "../shared/validation.js";
 import type { DecisionBuilder } from "./builder.js";
 import { cancelLeg, isLive } from "./legs.js";
-import type { CallbackRun, ConnectRun, TimerKind } from "./types.js";
-
-const connectRun = (b: DecisionBuilder): ConnectRun | undefined =>
-  b.state.applet?.kind === "connect" ? b.state.applet : undefined;
-
-function schedule(b: DecisionBuilder, kind: TimerKind, seconds: number): void {
-  b.emit({
-    type: "TimerScheduled",
-    data: { timerId: b.newId("timer"), kind, dueAt: b.now + seconds * 1000 },
-  });
-}
+import { connectRun, schedule } from "./run.js";
+import type { CallbackRun } from "./types.js";
 
 const CONFIRM = "1";
 const OTHER_NUMBER = "2";

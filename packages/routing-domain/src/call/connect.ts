@@ -17,6 +17,7 @@ import { dialable } from "./dial.js";
 import { NoAgentForQueueOfferError } from "./errors.js";
 import { endCall, goTo } from "./flow-runner.js";
 import { cancelLeg, isLive } from "./legs.js";
+import { connectRun, schedule } from "./run.js";
 import type { CallerIdChoice, ConnectRun, LegFailure, RoutingDecision } from "./types.js";
 
 const DEFAULT_RING_TIMEOUT_SEC = 30;
@@ -35,9 +36,7 @@ export function connectApplet(b: DecisionBuilder, appletId: string): ConnectAppl
   return applet?.kind === "connect" ? applet : undefined;
 }
 
-export function connectRun(b: DecisionBuilder): ConnectRun | undefined {
-  return b.state.applet?.kind === "connect" ? b.state.applet : undefined;
-}
+export { connectRun, schedule } from "./run.js";
 
 /** The caller ID shown to the target, and why (e.g. pass-through disabled). Connect and transfers alike. */
 export function resolveCallerId(b: DecisionBuilder, requested: CallerIdOption | undefined): CallerIdChoice {
@@ -354,17 +353,6 @@ export function announce(b: DecisionBuilder, groupId: string, position: number):
       at: b.now,
       ...(expected === undefined ? {} : { expectedWaitSec: expected }),
     },
-  });
-}
-
-export function schedule(
-  b: DecisionBuilder,
-  kind: "queuePosition" | "ringTimeout" | "ivrTimeout" | "transferRingTimeout",
-  seconds: number,
-): void {
-  b.emit({
-    type: "TimerScheduled",
-    data: { timerId: b.newId("timer"), kind, dueAt: b.now + seconds * 1000 },
   });
 }
 
