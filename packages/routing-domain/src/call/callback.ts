@@ -11,6 +11,7 @@ import type { CallbackSettings, GroupConfig } from "../config/snapshot.js";
 import { dialRefusal } from "../shared/dial-policy.js";
 import { isE164 } from "../shared/validation.js";
 import type { DecisionBuilder } from "./builder.js";
+import { dialable } from "./dial.js";
 import { cancelLeg, isLive } from "./legs.js";
 import { connectRun, schedule } from "./run.js";
 import type { CallbackRun } from "./types.js";
@@ -143,13 +144,9 @@ export function dialCustomer(b: DecisionBuilder, agentLegId: string): boolean {
   const c = callbackOf(b)!;
   const s = settingsOf(b)!;
   const number = c.number ?? b.state.from;
-  const refused = dialRefusal(number, b.ctx.config.account.dialPolicy);
-  if (refused !== undefined) {
-    b.emit({
-      type: "DialRefused",
-      data: { to: { kind: "phone", number }, purpose: "connect", reason: refused },
-    });
-    return attemptFailed(b, refused, agentLegId);
+  const { refusals } = dialable(b, [{ to: { kind: "phone", number } }], "connect");
+  if (refusals.length > 0) {
+    return attemptFailed(b, refusals.join("; "), agentLegId);
   }
   b.emit(
     { type: "HoldMusicStarted", data: { legId: agentLegId, audio: { kind: "ringback" } } },
