@@ -44,6 +44,7 @@ function prompt(b: DecisionBuilder, text: string): void {
   b.emit({
     type: "PlaybackStarted",
     data: {
+      // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
       playbackId: b.newId("play"),
       legId: b.state.callerLegId,
       audio: { kind: "tts", text },
@@ -52,6 +53,7 @@ function prompt(b: DecisionBuilder, text: string): void {
   });
 }
 
+// Stryker disable next-line Regex: spoken() is only given callable numbers (E.164: one +, at the start)
 const spoken = (number: string) => `plus ${number.replace(/^\+/, "").split("").join(" ")}`;
 
 /** The offer's timer fired: a caller still waiting hears it (once). */
@@ -63,53 +65,85 @@ export function offerCallback(b: DecisionBuilder): void {
   prompt(b, `To be called back instead of waiting, press ${s.callback.key}. You keep your place in line.`);
 }
 
-/** A digit from a caller in the callback prompts. False when the digit is not theirs to take. */
-export function callbackDigit(b: DecisionBuilder, digit: string): boolean {
+/**
+ * The caller's own number can be called back: a full international number (E.164, at least 7 digits: no
+ * short codes) that the account's dial policy allows. Checked when the caller names it, so nobody hangs up
+ * waiting for a call back that can never be dialled.
+ */
+function callable(b: DecisionBuilder, number: string): boolean {
+  return (
+    isE164(number) && number.length >= 8 && dialRefusal(number, b.ctx.config.account.dialPolicy) === undefined
+  );
+}
+
+const ENTER = "Enter the number with its country code, then press the hash key.";
+
+/**
+ * A digit from a queued caller in the callback prompts. Any other digit (not queued, no callback, or one
+ * pressed after the request, during the goodbye) is not the callback's and changes nothing here; the call's
+ * decider hands digits to an IVR menu only, which a queued caller is never in.
+ */
+export function callbackDigit(b: DecisionBuilder, digit: string): void {
   const s = settingsOf(b);
   const c = callbackOf(b);
-  if (!s || !c || c.phase === "requested" || !connectRun(b)?.queue?.waiting) return false;
+  if (!s || !c || !connectRun(b)?.queue?.waiting) return;
+  const own = b.state.from;
   switch (c.phase) {
+    case "requested":
+      return;
     case "offered":
-      if (digit !== s.callback.key) return true;
-      b.emit({ type: "CallbackStep", data: { phase: "confirming", number: b.state.from } });
-      prompt(
-        b,
-        `We will call you back on ${spoken(b.state.from)}. Press ${CONFIRM} to confirm, or ${OTHER_NUMBER} to enter another number.`,
-      );
-      return true;
-    case "confirming":
-      if (digit === CONFIRM) request(b, c.number ?? b.state.from);
-      else if (digit === OTHER_NUMBER) {
-        b.emit({ type: "CallbackStep", data: { phase: "entering", digits: "" } });
-        prompt(b, "Enter the number with its country code, then press the hash key.");
-      }
-      return true;
-    case "entering": {
-      if (/^[0-9]$/.test(digit)) {
-        const digits = `${c.digits ?? ""}${digit}`.slice(0, 15);
-        b.emit({ type: "CallbackStep", data: { phase: "entering", digits } });
-        return true;
-      }
-      if (digit !== "#") return true;
-      const number = `+${c.digits ?? ""}`;
-      // A full international number: E.164 and at least 7 digits (no short codes for a call back).
-      const refused =
-        isE164(number) && number.length >= 8
-          ? dialRefusal(number, b.ctx.config.account.dialPolicy)
-          : "not a number";
-      if (refused === undefined) {
-        request(b, number);
-      } else {
-        b.emit({ type: "CallbackStep", data: { phase: "confirming", number: b.state.from } });
+      if (digit !== s.callback.key) return;
+      if (callable(b, own)) {
+        b.emit({ type: "CallbackStep", data: { phase: "confirming", number: own } });
         prompt(
           b,
-          `That number cannot be called. Press ${CONFIRM} to be called back on ${spoken(b.state.from)}, or ${OTHER_NUMBER} to enter another number.`,
+          `We will call you back on ${spoken(own)}. Press ${CONFIRM} to confirm, or ${OTHER_NUMBER} to enter another number.`,
         );
+      } else {
+        // A withheld or uncallable own number: there is nothing to confirm, only another number to enter.
+        b.emit({ type: "CallbackStep", data: { phase: "entering", digits: "" } });
+        prompt(b, ENTER);
       }
-      return true;
+      return;
+    case "confirming":
+      if (digit === CONFIRM) request(b, own);
+      else if (digit === OTHER_NUMBER) {
+        b.emit({ type: "CallbackStep", data: { phase: "entering", digits: "" } });
+        prompt(b, ENTER);
+      }
+      return;
+    case "entering": {
+      // Stryker disable next-line Regex: DTMF digits are single characters (0-9, *, #, A-D), so an anchor changes nothing
+      if (/^[0-9]$/.test(digit)) {
+        // One digit more than E.164 allows is kept, so an over-long number is refused at # rather than cut
+        // short to a number that is not the caller's; the bound keeps a caller's key presses from growing
+        // the event without end.
+        // Stryker disable next-line StringLiteral: the "entering" step always sets digits (to "" at first), so the fallback is never taken
+        const digits = `${c.digits ?? ""}${digit}`.slice(0, 16);
+        b.emit({ type: "CallbackStep", data: { phase: "entering", digits } });
+        return;
+      }
+      if (digit !== "#") return;
+      // Stryker disable next-line StringLiteral: the "entering" step always sets digits (to "" at first), so the fallback is never taken
+      const number = `+${c.digits ?? ""}`;
+      if (callable(b, number)) {
+        request(b, number);
+      } else if (callable(b, own)) {
+        b.emit({ type: "CallbackStep", data: { phase: "confirming", number: own } });
+        prompt(
+          b,
+          `That number cannot be called. Press ${CONFIRM} to be called back on ${spoken(own)}, or ${OTHER_NUMBER} to enter another number.`,
+        );
+      } else {
+        b.emit({ type: "CallbackStep", data: { phase: "entering", digits: "" } });
+        prompt(b, `That number cannot be called. ${ENTER}`);
+      }
+      return;
     }
-    default:
-      return true;
+    default: {
+      const unknown: never = c.phase;
+      throw new Error(`unknown callback phase ${String(unknown)}`);
+    }
   }
 }
 
@@ -117,23 +151,25 @@ function request(b: DecisionBuilder, number: string): void {
   b.emit({ type: "CallbackRequested", data: { number, at: b.now } });
   // No longer holding: no position announcements, and the queue's max wait does not apply.
   for (const [timerId, t] of Object.entries(b.state.timers)) {
+    // Stryker disable next-line ConditionalExpression: a waiting caller's only timers are the queue's (the offer's has fired, nothing rings), so cancelling every timer would cancel the same ones
     if (t.kind === "queueMaxWait" || t.kind === "queuePosition")
       b.emit({ type: "TimerCancelled", data: { timerId } });
   }
   prompt(b, "Thank you. We will call you back when it is your turn. Goodbye.");
 }
 
-/** The goodbye finished: the caller's line is hung up; their place in the queue stays. */
-export function callbackPlaybackFinished(b: DecisionBuilder, playbackId: string): boolean {
+/**
+ * The goodbye finished: the caller's line is hung up; their place in the queue stays. Any other playback is
+ * not the callback's (the goodbye's id is the call's own), so the call's decider may look at it after this.
+ */
+export function callbackPlaybackFinished(b: DecisionBuilder, playbackId: string): void {
   const c = callbackOf(b);
-  if (c?.phase !== "requested" || c.goodbyePlaybackId !== playbackId) return false;
-  const caller = b.state.legs[b.state.callerLegId];
-  if (caller && isLive(caller)) {
-    if (b.state.holdMusic.includes(caller.legId))
-      b.emit({ type: "HoldMusicStopped", data: { legId: caller.legId } });
-    b.emit({ type: "LegHangupRequested", data: { legId: caller.legId, reason: "callbackRequested" } });
-  }
-  return true;
+  if (c?.phase !== "requested" || c.goodbyePlaybackId !== playbackId) return;
+  const caller = b.state.callerLegId;
+  if (!isLive(b.state.legs[caller])) return;
+  // Stryker disable next-line ConditionalExpression: a queued caller hears hold music until their line ends (nothing between the request and the goodbye's end stops it); the check keeps the event honest should that change
+  if (b.state.holdMusic.includes(caller)) b.emit({ type: "HoldMusicStopped", data: { legId: caller } });
+  b.emit({ type: "LegHangupRequested", data: { legId: caller, reason: "callbackRequested" } });
 }
 
 /**
@@ -144,15 +180,15 @@ export function dialCustomer(b: DecisionBuilder, agentLegId: string): boolean {
   const c = callbackOf(b)!;
   const s = settingsOf(b)!;
   const number = c.number ?? b.state.from;
-  const { refusals } = dialable(b, [{ to: { kind: "phone", number } }], "connect");
-  if (refusals.length > 0) {
-    return attemptFailed(b, refusals.join("; "), agentLegId);
-  }
+  // The number was callable when the caller named it; the account's dial policy may have changed since.
+  const [refusal] = dialable(b, [{ to: { kind: "phone", number } }], "connect").refusals;
+  if (refusal !== undefined) return attemptFailed(b, refusal, agentLegId);
   b.emit(
     { type: "HoldMusicStarted", data: { legId: agentLegId, audio: { kind: "ringback" } } },
     {
       type: "LegOriginateRequested",
       data: {
+        // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
         legId: b.newId("leg"),
         role: "customer",
         to: { kind: "phone", number },
@@ -180,6 +216,7 @@ export function attemptFailed(b: DecisionBuilder, reason: string, agentLegId = a
   const s = settingsOf(b);
   if (!c || !s) return false;
   for (const [timerId, t] of Object.entries(b.state.timers)) {
+    // Stryker disable next-line ConditionalExpression: while a call back dials the customer its ring timer is the call's only timer (the queue's were cancelled at the request, the agent's ring timer when they answered)
     if (t.kind === "callbackRingTimeout") b.emit({ type: "TimerCancelled", data: { timerId } });
   }
   if (c.customerLegId !== undefined) cancelLeg(b, c.customerLegId, "callbackFailed");
@@ -209,6 +246,7 @@ export function callbackRetryGroup(
 export function customerAnswered(b: DecisionBuilder, legId: string): string | undefined {
   b.emit({ type: "LegAnswered", data: { legId, at: b.now } });
   for (const [timerId, t] of Object.entries(b.state.timers)) {
+    // Stryker disable next-line ConditionalExpression: while a call back dials the customer its ring timer is the call's only timer (the queue's were cancelled at the request, the agent's ring timer when they answered)
     if (t.kind === "callbackRingTimeout") b.emit({ type: "TimerCancelled", data: { timerId } });
   }
   const agentLegId = agentLegOf(b);

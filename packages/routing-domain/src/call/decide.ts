@@ -129,7 +129,7 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
     case "PlaybackFinished": {
       const a = s.applet;
       if (!a) return;
-      if (callbackPlaybackFinished(b, command.playbackId)) return;
+      callbackPlaybackFinished(b, command.playbackId);
       const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
       if (a.kind === "greeting" && a.playbackId === command.playbackId && applet?.kind === "greeting") {
         goTo(b, applet.next);
@@ -152,7 +152,8 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
       return;
     }
     case "DtmfReceived": {
-      if (callbackDigit(b, command.digit)) return;
+      // A queued caller's digit is the callback prompts'; the IVR menu below takes digits only in a menu.
+      callbackDigit(b, command.digit);
       const a = s.applet;
       if (a?.kind !== "ivrMenu") return;
       const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
