@@ -181,6 +181,11 @@ describe("callbacks that keep the caller's place", () => {
         ev("LegsBridged", { legIds: [customer, d.legOf("c1", "ann")] }),
         ev("ConnectCompleted", { outcome: "answered" }),
       ]);
+    // The customer never heard hold music: only the agent's ringback stops.
+    const answered = callSpec
+      .given(d.events("c1"), d.ctx())
+      .when({ type: "LegAnswered", legId: customer, now: sec(110) }).events;
+    expect(answered.filter((e) => e.type === "HoldMusicStopped")).toHaveLength(1);
   });
 
   it("an unanswered call back frees the agent and tries again later from the caller's place; then gives up", () => {
@@ -195,10 +200,12 @@ describe("callbacks that keep the caller's place", () => {
       ]);
     w.run("c1", { type: "LegEnded", legId: customerLeg(w), reason: "busy", now: sec(108) });
     expect(w.status("ann")).not.toBe("onCall");
-    callSpec
+    const retry = callSpec
       .given(w.events("c1"), w.ctx())
-      .when({ type: "TimerFired", timerId: w.timer("c1", "callbackRetry"), now: sec(408) })
-      .thenIncludes([ev("CallerEnqueued", { enqueuedAt: sec(1) })]);
+      .when({ type: "TimerFired", timerId: w.timer("c1", "callbackRetry"), now: sec(408) });
+    retry.thenIncludes([ev("CallerEnqueued", { enqueuedAt: sec(1) })]);
+    // Back in line with no line to play to: no hold music, no announcements, no max wait.
+    expect(retry.events.map((e) => e.type)).toEqual(["TimerElapsed", "CallerEnqueued"]);
     timer(w, "callbackRetry", 408);
     w.agent("ann", { type: "EndCall", callId: "c1", now: sec(408), wrapUpSec: 0 });
     dialling(w);
@@ -439,6 +446,18 @@ describe("callbacks that keep the caller's place", () => {
     expect(failed?.type === "CallbackAttemptFailed" && failed.data.reason).toContain("denied prefix +44");
     w.run("c1", whisperEnds);
     expect(w.status("ann")).not.toBe("onCall");
+    // The retry meets the same policy: no attempt is left, and the call ends as callbackFailed.
+    timer(w, "callbackRetry", 406);
+    w.run("c1", { type: "OfferAgent", agentId: "ann", now: sec(406) });
+    w.run("c1", { type: "LegAnswered", legId: w.legOf("c1", "ann"), now: sec(410) });
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(412) })
+      .thenIncludes([
+        ev("DialRefused"),
+        ev("CallbackAttemptFailed", { attempt: 2, willRetry: false }),
+        ev("CallEnded", { reason: "callbackFailed" }),
+      ]);
   });
 
   it("a call back rung to several agents bridges the customer with the agent who answered", () => {
@@ -484,5 +503,46 @@ describe("callbacks that keep the caller's place", () => {
         ev("LegHangupRequested", { legId: ann, reason: "callbackFailed" }),
         ev("CallbackAttemptFailed", { attempt: 1, reason: "the customer did not answer", willRetry: true }),
       ]);
+  });
+
+  it("after the offer only the named key starts a callback; other keys change nothing", () => {
+    const w = queued();
+    timer(w, "callbackOffer", 31);
+    for (const digit of ["1", "2", "8", "*", "#"]) {
+      callSpec
+        .given(w.events("c1"), w.ctx())
+        .when({ type: "DtmfReceived", digit, now: sec(33) })
+        .thenNothing();
+    }
+  });
+
+  it("keys pressed during the goodbye change nothing: the caller keeps the callback they asked for", () => {
+    const w = queued();
+    timer(w, "callbackOffer", 31);
+    press(w, "91", 35);
+    for (const digit of ["9", "1", "2", "#"]) {
+      callSpec
+        .given(w.events("c1"), w.ctx())
+        .when({ type: "DtmfReceived", digit, now: sec(36) })
+        .thenNothing();
+    }
+  });
+
+  it("an agent's whisper ending while the caller still hears the goodbye does not cut the goodbye short", () => {
+    const w = queued();
+    timer(w, "callbackOffer", 31);
+    press(w, "91", 35);
+    w.agent("ann", { type: "Release", callId: "x-ann", now: sec(36), reason: "done" });
+    w.run("c1", { type: "OfferAgent", agentId: "ann", now: sec(36) });
+    w.run("c1", { type: "LegAnswered", legId: w.legOf("c1", "ann"), now: sec(37) });
+    const whisperEnds = callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(38) });
+    whisperEnds.thenIncludes([ev("LegOriginateRequested", { role: "customer" })]);
+    expect(
+      whisperEnds.events.filter(
+        (e) => e.type === "LegHangupRequested" && e.data.legId === w.callState("c1").callerLegId,
+      ),
+    ).toEqual([]);
   });
 });

