@@ -140,7 +140,7 @@ describe("Connect: what callers and agents notice", () => {
     expect(timerKinds(w, "c1")).toEqual([]);
   });
 
-  it("a caller who waited the queue's maximum leaves it counted as maxWait", () => {
+  it("a caller who waited the queue's maximum leaves it counted as maxWait, and hears no more announcements", () => {
     const w = worldWith({
       applets: {
         connect: {
@@ -150,7 +150,11 @@ describe("Connect: what callers and agents notice", () => {
         },
         sorry: goodbye,
       },
-      groups: [group("g", "longestIdle", ["ann"], { queue: { enabled: true, maxWaitSec: 60 } })],
+      groups: [
+        group("g", "longestIdle", ["ann"], {
+          queue: { enabled: true, maxWaitSec: 60, announcePosition: true, announceEverySec: 120 },
+        }),
+      ],
       signIn: ["ann"],
     });
     w.agent("ann", { type: "Reserve", callId: "x-ann", legId: "l", now: sec(0) });
@@ -164,6 +168,10 @@ describe("Connect: what callers and agents notice", () => {
       { type: "CallerLeftQueue", data: { callId: "c1", reason: "maxWait", at: sec(61) } },
     ]);
     expect(w.queues.g?.state.entries).toEqual([]);
+    expect(decision.call.events.find((e) => e.type === "CallerDequeued")).toMatchObject({
+      data: { groupId: "g", reason: "maxWait" },
+    });
+    expect(timerKinds(w, "c1")).toEqual([]);
   });
 
   it("a Connect to a named agent who is on a call stops no hold music it never started", () => {

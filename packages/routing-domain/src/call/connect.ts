@@ -439,6 +439,7 @@ export function completeConnect(b: DecisionBuilder, outcome: FallbackOutcome, re
     });
     b.emit({ type: "CallerDequeued", data: { groupId: run.queue.groupId, reason: "maxWait" } });
   }
+  // Stryker disable next-line StringLiteral: every way here has no live leg left (attemptFailed waits for the last one; routing, queue and refusal paths ring none), so nothing is cancelled with this reason; kept so a new way here cannot leave a phone ringing
   if (run) for (const legId of run.legIds) cancelLeg(b, legId, "connectCompleted");
   if (b.state.holdMusic.includes(b.state.callerLegId)) {
     b.emit({ type: "HoldMusicStopped", data: { legId: b.state.callerLegId } });
