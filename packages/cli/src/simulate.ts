@@ -133,8 +133,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   const durable = `simulation_${randomUUID().slice(0, 8)}`;
   // A consumer of this run only: removed afterwards so a shared NATS is not left with it.
   stack.defer(async () => {
-    const jsm = await platform.bus.connection.jetstreamManager();
-    await jsm.consumers.delete(platform.bus.names.stream(EVENTS_STREAM), durable).catch(() => false);
+    await platform.bus.deleteConsumer(EVENTS_STREAM, durable).catch(() => undefined);
   });
   // Ends the simulated agents' pending returns from breaks when the run stops.
   const stopping = new AbortController();
@@ -305,9 +304,9 @@ async function sendAgentInput(bus: Bus, agentId: string, input: AgentInput, cloc
 
 async function signIn(bus: Bus, agentIds: readonly string[], clock: Clock): Promise<void> {
   for (const agentId of agentIds) await sendAgentInput(bus, agentId, { type: "SignIn" }, clock);
-  const kv = await bus.connection.jetstream().views.kv(presenceBucket(bus.names.prefix));
+  const kv = await bus.keyValue<PresenceRecord>(presenceBucket(bus.names.prefix));
   const available = async (agentId: string) =>
-    (await kv.get(presenceKey(agentId)))?.json<PresenceRecord>()?.state.status === "available";
+    (await kv.get(presenceKey(agentId)))?.value.state.status === "available";
   const ok = await waitReal(async () => (await Promise.all(agentIds.map(available))).every(Boolean), 30_000);
   if (!ok)
     throw new SimulationError("agents did not become available within 30 s (is agent-presence running?)");

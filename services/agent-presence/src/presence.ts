@@ -41,7 +41,6 @@ import {
   INITIAL_AGENT,
   RoutingDomainError,
 } from "@switchyard/routing-domain";
-import type { KV } from "nats";
 
 export type PresenceLogLevel = "debug" | "info" | "warn" | "error";
 export type PresenceLog = (
@@ -167,9 +166,7 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
   const stats = { replays: 0, applied: 0, rebuilds: 0 };
 
   await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec(), ...workStreams()]);
-  const kv: KV = await bus.connection
-    .jetstream()
-    .views.kv(config.presenceBucket ?? presenceBucket(bus.names.prefix), { history: 1 });
+  const kv = await bus.keyValue<PresenceRecord>(config.presenceBucket ?? presenceBucket(bus.names.prefix));
 
   // The decided-on streams, kept write-through by the decision runtime.
   const agentView = projection<AgentView>("agent", { state: INITIAL_AGENT, causes: [] }, (s, e) => {
@@ -252,8 +249,8 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
     const mine = view.get(agentId);
     if (mine) return mine;
     const entry = await kv.get(presenceKey(agentId));
-    if (entry?.operation !== "PUT") return undefined;
-    const rec = entry.json<PresenceRecord>();
+    if (!entry) return undefined;
+    const rec = entry.value;
     view.set(agentId, rec);
     revisions.set(agentId, entry.revision);
     return rec;
@@ -261,10 +258,9 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
 
   async function write(rec: PresenceRecord): Promise<boolean> {
     const key = presenceKey(rec.agentId);
-    const data = new TextEncoder().encode(JSON.stringify(rec));
     const revision = revisions.get(rec.agentId);
     try {
-      const next = revision === undefined ? await kv.create(key, data) : await kv.update(key, data, revision);
+      const next = revision === undefined ? await kv.create(key, rec) : await kv.update(key, rec, revision);
       view.set(rec.agentId, rec);
       revisions.set(rec.agentId, next);
       return true;

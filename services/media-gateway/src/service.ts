@@ -52,8 +52,7 @@ export type GatewayLog = (
 
 export interface MediaGatewayConfig {
   /** Already connected, with the deployment's prefix; `connection` and `names` for the default state. */
-  readonly bus: Pick<Bus, "publish" | "ensureStreams" | "consume"> &
-    Partial<Pick<Bus, "connection" | "names">>;
+  readonly bus: Pick<Bus, "publish" | "ensureStreams" | "consume"> & Partial<Pick<Bus, "keyValue" | "names">>;
   /** The platform clock; the driver must run on the same one (facts carry the driver's readings). */
   readonly clock: Clock;
   /** Already opened; the gateway does not close it. */
@@ -76,7 +75,7 @@ export interface MediaGatewayConfig {
   readonly rememberCommands?: number;
   /**
    * Where executed command ids and leg ties survive the process (default: the KV bucket
-   * `<prefix>_gw_<gatewayId>` through `bus.connection`).
+   * `<prefix>_gw_<gatewayId>` through the bus's key-value port).
    */
   readonly state?: GatewayStateStore;
   /** How long the default KV bucket keeps a command id (default 24 h; only used when it creates the bucket). */
@@ -206,8 +205,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   await bus.ensureStreams([deadLetterStreamSpec(), ...workStreams()]);
   let state = config.state;
   if (!state) {
-    if (!bus.connection || !bus.names) throw new GatewayStateUnavailableError(gatewayId);
-    state = await openKvGatewayState({ connection: bus.connection, names: bus.names }, gatewayId, {
+    if (!bus.keyValue || !bus.names) throw new GatewayStateUnavailableError(gatewayId);
+    state = await openKvGatewayState({ keyValue: bus.keyValue.bind(bus), names: bus.names }, gatewayId, {
       ttlMs: config.commandTtlMs ?? DEFAULT_COMMAND_TTL_MS,
     });
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type Bus, type ConsumerHandle, connectBus, type DeadLetter } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { scaledClock } from "@switchyard/clock";
 import {
   CALL_INPUTS,
@@ -69,7 +70,7 @@ afterEach(async () => {
 afterAll(async () => {
   await Promise.all(handles.map((h) => h.stop()));
   // The gateways' KV buckets (executed command ids, leg ties) are streams outside the bus's naming.
-  const jsm = await bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
   for (const id of ["probe", "gw1", "gw2", "gw3", "gw4", "gw5", "gw6", "gw7"])
     await jsm.streams.delete(`KV_${gatewayStateBucket(bus.names.prefix, id)}`).catch(() => false);
   await bus.deleteStreams();
