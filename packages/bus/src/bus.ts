@@ -1,4 +1,5 @@
 import type { Context } from "@opentelemetry/api";
+import { redactUrl } from "@switchyard/config";
 import {
   AckPolicy,
   connect,
@@ -25,6 +26,8 @@ import { type KeyValue, type KvOptions, natsKeyValue } from "./key-value.js";
 import { assertLogicalSubject, type BusNames, busNames } from "./naming.js";
 import type { ConsumerSpec, StreamSpec } from "./specs.js";
 import { injectTrace } from "./trace.js";
+
+export { redactUrl };
 
 export interface BusOptions {
   /** e.g. `nats://127.0.0.1:4222`; credentials in the URL are used but never printed. */
@@ -93,19 +96,6 @@ export interface Bus {
   rtt(): Promise<number>;
   /** Flushes pending publishes and closes the connection. */
   close(): Promise<void>;
-}
-
-/** Removes user info so a URL can go in a message or log. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//");
-  }
 }
 
 function reasonOf(err: unknown): string {

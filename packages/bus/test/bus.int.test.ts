@@ -13,7 +13,6 @@ import {
   TraceFlags,
   trace,
 } from "@opentelemetry/api";
-import { natsConnectionOf } from "../src/testing.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type Bus,
@@ -28,6 +27,7 @@ import {
   TransientError,
   workQueueStreamSpec,
 } from "../src/index.js";
+import { natsConnectionOf } from "../src/testing.js";
 import { eventually, testBus } from "./helpers.js";
 
 let bus: Bus;

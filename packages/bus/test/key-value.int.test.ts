@@ -54,7 +54,8 @@ describe("key-value port", () => {
     const raw = await natsConnectionOf(bus).jetstream().views.kv(kv.bucket);
     await raw.put("broken", new TextEncoder().encode("{not json"));
     await eventually(
-      () => (seen.some((e) => e.key === "later" && e.value.n === 9) && bad.includes("broken") ? true : undefined),
+      () =>
+        seen.some((e) => e.key === "later" && e.value.n === 9) && bad.includes("broken") ? true : undefined,
       "the later write and the broken value",
     );
     await watch.stop();

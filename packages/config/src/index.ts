@@ -1,3 +1,4 @@
 export * from "./errors.js";
+export * from "./redact.js";
 export * from "./runtime.js";
 export * from "./sip.js";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, type ConfigProblem } from "./errors.js";
+import { redactUrl } from "./redact.js";
 import { loadSipConfig, type SipConfig } from "./sip.js";
 
 export const TARGETS = ["router", "agent-presence", "media-gateway", "admin-api", "relay"] as const;
@@ -167,17 +168,6 @@ function checkUrl(url: string, protocols: string[], what: string, problems: Conf
       });
   } catch {
     problems.push({ source: "config", path: what, reason: `not a URL: "${redactUrl(url)}"` });
-  }
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
   }
 }
 
