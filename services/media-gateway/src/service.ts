@@ -32,9 +32,15 @@ import {
   startSpan,
 } from "@switchyard/telemetry";
 import { decodeLegCommandMessage } from "./decode.js";
-import type { AgentTransferEvent, DriverEvent, MediaDriver } from "./driver.js";
+import {
+  type AgentTransferEvent,
+  type DriverEvent,
+  hasSimulationControls,
+  type MediaDriver,
+  type SimulationControls,
+} from "./driver.js";
 import type { InboundCallScript } from "./simulated/scripts.js";
-import { type MediaLogEntry, SimulatedDriver } from "./simulated/simulated-driver.js";
+import type { MediaLogEntry } from "./simulated/simulated-driver.js";
 import {
   type CommandRecord,
   DEFAULT_COMMAND_TTL_MS,
@@ -127,8 +133,8 @@ export interface InboundCall {
 export interface MediaGateway extends AsyncDisposable {
   readonly gatewayId: string;
   readonly driver: MediaDriver;
-  /** The driver when it is the simulated one (phones, callers, media log). */
-  readonly simulated: SimulatedDriver | undefined;
+  /** The driver when its phones and callers are code (the simulator): phones, callers, media log. */
+  readonly simulated: (MediaDriver & SimulationControls) | undefined;
   /** Simulated driver only: a caller dials in; resolves once the call's StartCall was published. */
   placeInboundCall(script: InboundCallScript): Promise<InboundCall>;
   /** The driver channel of a leg (the inbound channel for a call's caller leg once tied). */
@@ -723,10 +729,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   const callLocks = new KeyedLock();
   const inCallOrder = (m: BusMessage<LegCommandMessage>): Promise<void> =>
     callLocks.run(m.payload.callId, () => tracedHandle(m));
-  const commandConcurrency = Math.max(
-    1,
-    config.commandConcurrency ?? (driver instanceof SimulatedDriver ? 1 : 16),
-  );
+  const commandConcurrency = Math.max(1, config.commandConcurrency ?? driver.commandConcurrency ?? 16);
 
   let consumer: ConsumerHandle;
   try {
@@ -753,7 +756,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   }
   log("info", "media gateway started", { gatewayId, ...counts });
 
-  const simulated = driver instanceof SimulatedDriver ? driver : undefined;
+  const simulated = hasSimulationControls(driver) ? driver : undefined;
 
   const flush = async () => {
     while (pending.size > 0) await Promise.allSettled([...pending]);

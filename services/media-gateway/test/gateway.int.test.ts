@@ -78,7 +78,7 @@ afterAll(async () => {
 });
 
 let callIds = 0;
-async function newGateway(gatewayId: string): Promise<MediaGateway> {
+async function newGateway(gatewayId: string): Promise<MediaGateway & { simulated: SimulatedDriver }> {
   const clock = scaledClock({ speed: 50 });
   const driver = new SimulatedDriver({ clock });
   const gw = await start({
@@ -90,7 +90,7 @@ async function newGateway(gatewayId: string): Promise<MediaGateway> {
     newCallId: () => `${gatewayId}-call-${++callIds}`,
   });
   gateways.push(gw);
-  return gw;
+  return Object.assign(gw, { simulated: driver });
 }
 
 function sendCommand(

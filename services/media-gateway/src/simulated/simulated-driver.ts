@@ -1,7 +1,7 @@
 import type { Clock } from "@switchyard/clock";
 import { type Random, seededRandom } from "@switchyard/clock";
 import { type Audio, type LegEndReason, positionAnnouncement } from "@switchyard/routing-domain";
-import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
+import type { DriverEvent, MediaDriver, OriginateRequest, SimulationControls } from "../driver.js";
 import {
   contactKey,
   type DtmfScript,
@@ -99,7 +99,10 @@ interface Channel {
 }
 
 /** The simulated media driver: scripted phones and callers, everything timed by the injected clock. */
-export class SimulatedDriver implements MediaDriver {
+export class SimulatedDriver implements MediaDriver, SimulationControls {
+  /** One command at a time: the simulated phones' results must not depend on command interleaving. */
+  readonly commandConcurrency = 1;
+
   readonly #clock: Clock;
   readonly #rng: Random;
   readonly #defaultPhone: PhoneScript;
