@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { ConfigError, type ConfigProblem } from "./errors.js";
 import { redactUrl } from "./redact.js";
 import { loadSipConfig, type SipConfig } from "./sip.js";
+import { loadServiceSettings, type ServiceSettings } from "./tuning.js";
 
 export const TARGETS = ["router", "agent-presence", "media-gateway", "admin-api", "relay"] as const;
 export type Target = (typeof TARGETS)[number];
@@ -25,6 +26,8 @@ export interface RuntimeConfig {
   readonly sip: SipConfig | undefined;
   /** The parsed YAML document, for sections that other packages own (agents, groups, flows...). */
   readonly document: Readonly<Record<string, unknown>>;
+  /** Gateway id, shared clock, router and relay knobs (flags and environment). */
+  readonly services: ServiceSettings;
 }
 
 export interface LoadOptions {
@@ -140,6 +143,13 @@ export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptio
     problems,
   );
 
+  const services = loadServiceSettings((flag, envName) => {
+    const f = str(flags[flag]);
+    if (f !== undefined && f !== "") return { value: f, from: "flags" };
+    const e = env[envName];
+    return e !== undefined && e !== "" ? { value: e, from: "env" } : undefined;
+  }, problems);
+
   if (problems.length > 0) {
     const summary = problems.map((p) => `${p.source}: ${p.path}: ${p.reason}`).join("; ");
     throw new ConfigError(`invalid configuration: ${summary}`, problems);
@@ -154,6 +164,7 @@ export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptio
     configFile,
     sip,
     document,
+    services,
   };
 }
 

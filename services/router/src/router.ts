@@ -225,25 +225,28 @@ export async function start(config: RouterConfig): Promise<Router> {
 
   log("info", "router started", { durable, gateway: defaultGateway });
 
+  const stats = (): RouterStats => {
+    const r = runtime.stats();
+    return {
+      decisions: r.decisions,
+      noops: counters.noops,
+      replays: counters.replays,
+      conflicts: r.conflicts,
+      verifications: counters.verifications,
+      refused: r.refused,
+      timersFired: counters.timersFired,
+      offers: counters.offers,
+      batches: r.batches,
+      largestBatch: r.largestBatch,
+      streamReads: cache.reads,
+      decisionMs: { p50: percentile(0.5), p99: percentile(0.99) },
+    };
+  };
+
   return {
-    stats: () => {
-      const r = runtime.stats();
-      return {
-        decisions: r.decisions,
-        noops: counters.noops,
-        replays: counters.replays,
-        conflicts: r.conflicts,
-        verifications: counters.verifications,
-        refused: r.refused,
-        timersFired: counters.timersFired,
-        offers: counters.offers,
-        batches: r.batches,
-        largestBatch: r.largestBatch,
-        streamReads: cache.reads,
-        decisionMs: { p50: percentile(0.5), p99: percentile(0.99) },
-      };
-    },
+    stats,
     async [Symbol.asyncDispose]() {
+      log("info", "router stopping", { ...stats() });
       await Promise.allSettled(consumers.map((c) => c.stop()));
       await presence.stop();
     },
