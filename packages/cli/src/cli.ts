@@ -1,6 +1,7 @@
 import { setBusObserver } from "@switchyard/bus";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import {
+  appendContactCentre,
   CONTACT_CENTRE_SECTIONS,
   ContactCentreConfigError,
   loadContactCentre,
@@ -11,7 +12,6 @@ import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admi
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
-import { appendContactCentre } from "./simulate.js";
 
 export interface CliContext {
   readonly command: string;
@@ -103,7 +103,9 @@ export async function runCli(ctx: CliContext): Promise<number> {
         for (const line of platform.describe()) ctx.out(line);
         ctx.out(telemetry.describe());
         if (contactCentre) {
-          const written = await appendContactCentre(platform.eventStore, contactCentre);
+          const written = await appendContactCentre(platform.eventStore.store, contactCentre, {
+            actor: "switchyard run",
+          });
           ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
         }
         const listen = stringOption(ctx, "health-listen", "SWITCHYARD_HEALTH_LISTEN");
