@@ -70,7 +70,8 @@ describe("the architecture", () => {
     ).toEqual([]);
     // src/testing is test support (given/when/then), not domain code: it may use node:util to print diffs.
     const domain = files.filter(
-      (f) => f.unit === "packages/routing-domain" && !f.path.startsWith("packages/routing-domain/src/testing/"),
+      (f) =>
+        f.unit === "packages/routing-domain" && !f.path.startsWith("packages/routing-domain/src/testing/"),
     );
     expect(domain.length).toBeGreaterThan(10);
     expect(

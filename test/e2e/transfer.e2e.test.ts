@@ -153,7 +153,7 @@ describe("bad input on the bus", () => {
     }, "three dead letters");
     const reasons = letters.map((l) => `${l.reason}: ${l.error}`).join("\n");
     expect(reasons).toMatch(/undecodable payload/);
-    expect(reasons).toMatch(/unknown call input type "Teleport"/);
+    expect(reasons).toMatch(/message.input.type is not a call input type \("Teleport"\)/);
     expect(reasons).toMatch(/LegAnswered refused for call .*CallNotFoundError/);
   });
 });

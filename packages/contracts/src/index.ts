@@ -129,3 +129,11 @@ export const presenceBucket = (prefix: string): string => `${prefix}_presence`;
 /** KV keys allow `[-_=.a-zA-Z0-9/]`; anything else in an agent id is escaped as `=hh`. */
 export const presenceKey = (agentId: string): string =>
   agentId.replace(/[^-_a-zA-Z0-9]/g, (c) => `=${c.charCodeAt(0).toString(16)}`);
+
+export {
+  decodeAgentInputMessage,
+  decodeCallInputMessage,
+  decodeLegCommandMessage,
+  decodeTimerMessage,
+  MalformedMessageError,
+} from "./decode.js";

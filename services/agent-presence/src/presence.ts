@@ -12,6 +12,7 @@ import {
   AGENT_INPUTS,
   type AgentInput,
   type AgentInputMessage,
+  decodeAgentInputMessage,
   type PresenceRecord,
   presenceBucket,
   presenceKey,
@@ -100,26 +101,6 @@ interface AgentView {
   readonly state: AgentState;
   /** Message ids that caused this agent's recent events (a redelivered input is recognised). */
   readonly causes: readonly string[];
-}
-
-const INPUT_TYPES = new Set(["SignIn", "SignOut", "StartBreak", "EndBreak", "GoOffline", "EndWrapUp"]);
-
-export function decodeAgentInput(json: unknown): AgentInputMessage {
-  const o = json as Partial<AgentInputMessage> | null;
-  if (typeof o !== "object" || o === null) throw new PoisonMessageError("agent input must be a JSON object");
-  if (typeof o.messageId !== "string" || o.messageId === "")
-    throw new PoisonMessageError("messageId must be a string");
-  if (typeof o.agentId !== "string" || o.agentId === "")
-    throw new PoisonMessageError("agentId must be a string");
-  if (typeof o.at !== "number") throw new PoisonMessageError("at must be a number");
-  const input = o.input as Partial<AgentInput> | undefined;
-  if (typeof input !== "object" || input === null || !INPUT_TYPES.has(input.type as string)) {
-    throw new PoisonMessageError(`unknown agent input ${JSON.stringify(input?.type)}`);
-  }
-  if (input.type === "EndWrapUp" && typeof (input as { callId?: unknown }).callId !== "string") {
-    throw new PoisonMessageError("EndWrapUp needs a callId");
-  }
-  return o as AgentInputMessage;
 }
 
 function commandOf(input: AgentInput, now: number): AgentCommand {
@@ -310,7 +291,7 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
       ackWaitMs,
       maxDeliver: 20,
       maxBatch: config.maxBatch ?? 128,
-      decode: decodeAgentInput,
+      decode: decodeAgentInputMessage,
       onError: (err, info, outcome) =>
         log(outcome === "dead-letter" ? "error" : "warn", `agent input ${outcome}`, {
           subject: info.subject,

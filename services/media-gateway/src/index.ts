@@ -1,4 +1,3 @@
-export { decodeLegCommandMessage } from "./decode.js";
 export * from "./drachtio/index.js";
 export {
   type AgentTransferEvent,

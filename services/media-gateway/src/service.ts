@@ -13,6 +13,7 @@ import {
   type CallInput,
   type CallInputMessage,
   callInputSubject,
+  decodeLegCommandMessage,
   LEG_COMMANDS,
   type LegCommandMessage,
   legCommandSubject,
@@ -31,7 +32,6 @@ import {
   SpanKind,
   startSpan,
 } from "@switchyard/telemetry";
-import { decodeLegCommandMessage } from "./decode.js";
 import {
   type AgentTransferEvent,
   type DriverEvent,

@@ -261,7 +261,7 @@ describe("media gateway over NATS", () => {
     );
     const mine = letters.filter((d) => d.durable === "media-gateway-gw3");
     expect(mine.map((d) => d.subject)).toEqual(["legcmd.gw3", "legcmd.gw3"]);
-    expect(mine[0]!.error).toMatch(/PoisonMessageError: malformed leg command: message.callId/);
+    expect(mine[0]!.error).toMatch(/MalformedMessageError: malformed leg command: message.callId/);
     expect(mine[1]!.error).toMatch(/message.command.to.kind is not phone or sip/);
     expect(gw.stats().commandsExecuted).toBe(1);
   });
