@@ -29,7 +29,7 @@ import {
   type TrafficModel,
 } from "@switchyard/simulation";
 import { parseDocument } from "yaml";
-import type { CliContext } from "./cli.js";
+import type { CliContext } from "./context.js";
 import { Disposer } from "./disposer.js";
 import { startPlatform } from "./platform.js";
 
