@@ -18,6 +18,7 @@ function parse() {
         "log-format": { type: "string" },
         "health-listen": { type: "string" },
         "shutdown-timeout": { type: "string" },
+        "drain-timeout": { type: "string" },
         "log-level": { type: "string" },
         drachtio: { type: "string" },
         "drachtio-listen": { type: "string" },

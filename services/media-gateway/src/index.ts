@@ -8,6 +8,8 @@ export type {
   OriginateRequest,
 } from "./driver.js";
 export {
+  type DrainOptions,
+  type DrainReport,
   type GatewayLog,
   type GatewayLogLevel,
   GatewayStateUnavailableError,
