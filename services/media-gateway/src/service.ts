@@ -831,9 +831,11 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
       log("warn", "drain deadline: hanging up the calls still up", { gatewayId, calls: left.size });
       for (const [channelId, ref] of channels)
         if (!ref.ended)
-          void driver.hangup(channelId, "gateway shutting down").catch((err: unknown) =>
-            log("warn", "hang-up at the drain deadline failed", { channelId, error: describeError(err) }),
-          );
+          void driver
+            .hangup(channelId, "gateway shutting down")
+            .catch((err: unknown) =>
+              log("warn", "hang-up at the drain deadline failed", { channelId, error: describeError(err) }),
+            );
       await noCallsUp(endGraceMs);
     }
     // The ends reported (ours and the calls that finished) reach the routers before the gateway stops.

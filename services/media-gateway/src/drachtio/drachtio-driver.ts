@@ -869,7 +869,8 @@ export class DrachtioDriver implements MediaDriver {
     if (this.#refusing) {
       // Draining for shutdown: the carrier retries elsewhere (another gateway) rather than reach a process
       // that is about to go.
-      if (++this.#admission.draining === 1) this.#log("info", "INVITE refused (503): the gateway is draining");
+      if (++this.#admission.draining === 1)
+        this.#log("info", "INVITE refused (503): the gateway is draining");
       res.send(503, { headers: { "Retry-After": "5" } });
       return;
     }
