@@ -64,7 +64,9 @@ demo and simulate:
   --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)
   --minutes N            simulated period in minutes (overrides the traffic file)
   --speed X              time acceleration, simulated seconds per real second (default 60)
-  --seed S               seed of the traffic model (same seed, same callers)`;
+  --seed S               seed of the traffic model (same seed, same callers)
+  --trace-summary        without OTEL_* configured: trace in memory and print each call's spans (count,
+                         duration) and the span trees of a few calls at the end`;
 
 /** Runs one command; returns the process exit code. Every failure is one line on stderr. */
 export async function runCli(ctx: CliContext): Promise<number> {

@@ -32,6 +32,7 @@ function parse() {
         minutes: { type: "string" },
         speed: { type: "string" },
         seed: { type: "string" },
+        "trace-summary": { type: "boolean" },
         help: { type: "boolean" },
         // admin-api and the admin commands
         "admin-listen": { type: "string" },
