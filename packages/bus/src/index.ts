@@ -30,6 +30,13 @@ export {
   TransientError,
 } from "./errors.js";
 export {
+  type KeyValue,
+  type KvEntry,
+  type KvOptions,
+  KvRevisionConflictError,
+  type KvWatch,
+} from "./key-value.js";
+export {
   type BusNames,
   busNames,
   DEAD_LETTER_STREAM,

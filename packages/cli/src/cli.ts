@@ -1,6 +1,7 @@
 import { setBusObserver } from "@switchyard/bus";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import {
+  appendContactCentre,
   CONTACT_CENTRE_SECTIONS,
   ContactCentreConfigError,
   loadContactCentre,
@@ -11,7 +12,6 @@ import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admi
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
-import { appendContactCentre } from "./simulate.js";
 
 export interface CliContext {
   readonly command: string;
@@ -46,6 +46,14 @@ options (flags win over environment, which wins over the --config YAML file):
                          then hangs up the rest; default shutdown timeout - 5 (SWITCHYARD_DRAIN_TIMEOUT)
   --log-format F         text (default) or json: pino lines with service, trace id, call id (SWITCHYARD_LOG_FORMAT)
   --log-level L          json logs' level, default info; debug adds a line per call decision (SWITCHYARD_LOG_LEVEL)
+  --gateway-id ID        the media gateway's id, and where routers send leg commands by default
+                         (SWITCHYARD_GATEWAY_ID), default "default"
+  --router-ack-wait-ms N a router's unacked input goes to another replica after N ms (SWITCHYARD_ROUTER_ACK_WAIT_MS)
+  --relay-batch-size N, --relay-poll-ms N, --relay-xmin-warn-ms N
+                         relay tuning (SWITCHYARD_RELAY_BATCH_SIZE, _POLL_MS, _XMIN_WARN_MS)
+  --clock-speed X [--clock-start-at MS --clock-real-start MS]
+                         a scaled platform clock shared by several processes of one simulation or test
+                         (SWITCHYARD_CLOCK_SPEED, _START_AT, _REAL_START); never in production
 
 telemetry (OpenTelemetry, off unless configured): the standard OTEL_* variables, e.g.
   OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 [OTEL_SERVICE_NAME=...] exports traces and metrics
@@ -102,7 +110,9 @@ export async function runCli(ctx: CliContext): Promise<number> {
         for (const line of platform.describe()) ctx.out(line);
         ctx.out(telemetry.describe());
         if (contactCentre) {
-          const written = await appendContactCentre(platform.eventStore, contactCentre);
+          const written = await appendContactCentre(platform.eventStore.store, contactCentre, {
+            actor: "switchyard run",
+          });
           ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
         }
         const listen = stringOption(ctx, "health-listen", "SWITCHYARD_HEALTH_LISTEN");

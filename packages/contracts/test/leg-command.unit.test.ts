@@ -1,7 +1,6 @@
-import { PoisonMessageError } from "@switchyard/bus";
 import type { LegCommand } from "@switchyard/routing-domain";
 import { describe, expect, it } from "vitest";
-import { decodeLegCommandMessage } from "../src/decode.js";
+import { decodeLegCommandMessage, MalformedMessageError } from "../src/index.js";
 
 const envelope = (command: unknown) => ({
   commandId: "c-1",
@@ -69,8 +68,8 @@ describe("decodeLegCommandMessage", () => {
     ["position 0", envelope({ ...valid[6], position: 0 }), /command.position must be a position from 1/],
     ["voicemail without max", envelope({ ...valid[11], maxLengthSec: undefined }), /command.maxLengthSec/],
   ];
-  it.each(malformed)("rejects %s as poison", (_what, json, reason) => {
-    expect(() => decodeLegCommandMessage(json)).toThrow(PoisonMessageError);
+  it.each(malformed)("rejects %s, naming the field", (_what, json, reason) => {
+    expect(() => decodeLegCommandMessage(json)).toThrow(MalformedMessageError);
     expect(() => decodeLegCommandMessage(json)).toThrow(reason);
   });
 });
