@@ -167,7 +167,7 @@ describe("switchyard command", () => {
     // Under the append, in the order they started (the relay and the gateway race): the relay's publishes of
     // the events (one line) and the command they led to.
     const underAppend = [tree[4] ?? "", tree[5] ?? ""];
-    expect(underAppend.map((l) => l.slice(0, 13))).toEqual(["       │     ├", "       │     └"]);
+    expect(underAppend.map((l) => l.slice(0, 14))).toEqual(["       │     ├", "       │     └"]);
     expect(underAppend.some((l) => /─ relay\.publish ×\d+ {2}\[relay\] {2}CallStarted, /.test(l))).toBe(true);
     expect(underAppend.some((l) => /─ gateway\.leg_command {2}\[media-gateway\] {2}\w+/.test(l))).toBe(true);
     expect(result.stdout).toContain("switchyard demo: ok");
