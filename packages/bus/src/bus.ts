@@ -24,6 +24,7 @@ import {
 import { BusConfigConflictError, BusUnreachableError } from "./errors.js";
 import { type KeyValue, type KvOptions, natsKeyValue } from "./key-value.js";
 import { assertLogicalSubject, type BusNames, busNames } from "./naming.js";
+import { inboxPrefixOf } from "./permissions.js";
 import type { ConsumerSpec, StreamSpec } from "./specs.js";
 import { injectTrace } from "./trace.js";
 
@@ -110,10 +111,14 @@ function reasonOf(err: unknown): string {
 export async function connectBus(options: BusOptions): Promise<Bus> {
   const names = busNames(options.prefix);
   const shownUrl = redactUrl(options.url);
+  // Credentials travel in the URL (nats://user:password@host:port, from a secret): handed to the client as
+  // user/pass, and a user gets a private inbox prefix, so least-privilege permissions can confine its replies.
+  const { servers, user, pass } = splitCredentials(options.url);
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: options.url,
+      servers,
+      ...(user === undefined ? {} : { user, pass: pass ?? "", inboxPrefix: inboxPrefixOf(user) }),
       ...(options.name === undefined ? {} : { name: options.name }),
       timeout: options.connectTimeoutMs ?? 2_000,
       // Only the first connect fails fast; once up, ride out server restarts.
@@ -128,6 +133,20 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream({ timeout: options.publishTimeoutMs ?? 5_000 });
   return new NatsBus(names, nc, js, jsm, options.replicas ?? 1);
+}
+
+function splitCredentials(url: string): { servers: string; user?: string; pass?: string } {
+  try {
+    const u = new URL(url);
+    if (!u.username) return { servers: url };
+    const user = decodeURIComponent(u.username);
+    const pass = decodeURIComponent(u.password);
+    u.username = "";
+    u.password = "";
+    return { servers: u.toString().replace(/\/$/, ""), user, pass };
+  } catch {
+    return { servers: url };
+  }
 }
 
 function isNotFound(err: unknown): boolean {

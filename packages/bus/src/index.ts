@@ -47,6 +47,19 @@ export {
   splitStreamId,
 } from "./naming.js";
 export {
+  defaultPasswordVariable,
+  inboxPrefixOf,
+  type NatsPermissions,
+  type NatsRole,
+  natsAccountsConfig,
+  natsPermissions,
+  natsServerConfig,
+  natsUser,
+  type PermissionScope,
+  SERVICE_ROLES,
+  type ServiceRole,
+} from "./permissions.js";
+export {
   type ConsumerSpec,
   DEFAULT_DUPLICATE_WINDOW_MS,
   deadLetterStreamSpec,

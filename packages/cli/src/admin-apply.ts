@@ -18,7 +18,7 @@ import { loadContactCentre } from "@switchyard/contact-centre";
 import type { Applet, Audio, ConfigCommand } from "@switchyard/routing-domain";
 import { stringify } from "yaml";
 import { type AdminClients, listAll, rpc } from "./admin-client.js";
-import type { CliContext } from "./cli.js";
+import type { CliContext } from "./context.js";
 
 const short = (name: string) => name.slice(name.indexOf("/") + 1);
 

@@ -21,7 +21,7 @@ import {
 } from "@switchyard/admin-proto";
 import { systemClock } from "@switchyard/clock";
 import { parse as parseYaml } from "yaml";
-import type { CliContext } from "./cli.js";
+import type { CliContext } from "./context.js";
 
 export interface AdminClients {
   readonly account: AccountServiceClient;

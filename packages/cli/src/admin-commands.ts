@@ -14,7 +14,7 @@ import {
 } from "@switchyard/admin-proto";
 import { applyContactCentre, exportContactCentre } from "./admin-apply.js";
 import { type AdminClients, connectAdmin, listAll, rpc } from "./admin-client.js";
-import type { CliContext } from "./cli.js";
+import type { CliContext } from "./context.js";
 
 export const ADMIN_COMMANDS = [
   "agents",

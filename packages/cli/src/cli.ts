@@ -9,20 +9,13 @@ import {
 import { TrafficConfigError } from "@switchyard/simulation";
 import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
+import type { CliContext } from "./context.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
+import { runNatsConfig, runSetup } from "./setup.js";
 
-export interface CliContext {
-  readonly command: string;
-  /** Positional arguments after the command (admin commands: verb and id). */
-  readonly args?: readonly string[];
-  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly signal: AbortSignal;
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-}
+export type { CliContext } from "./context.js";
 
 const USAGE = `usage: switchyard <command> [options]
 
@@ -30,6 +23,13 @@ commands:
   run     run services: --target all|router|agent-presence|media-gateway|admin-api|relay (comma-separated)
   demo      the platform on embedded defaults running the demo contact centre on simulated calls
   simulate  the same on any contact centre: --config FILE [--traffic FILE]
+  setup     with admin NATS credentials: create the JetStream streams and key-value buckets (once per
+            deployment and after upgrades); services then run with least-privilege credentials
+  nats-config  print a nats-server configuration with one least-privilege user per service
+            [--listen H:P] [--store-dir DIR] [--gateway-id a,b] [--no-sync-always for nats-server 2.9]
+            [--accounts-only | --base FILE (append the accounts to your own server config)] [--out FILE];
+            passwords come from nats-server's environment (SWITCHYARD_NATS_<ROLE>_PASSWORD); each service
+            connects with its own user in its NATS_URL (nats://sy_router:PASSWORD@host:4222)
   help      this text
 
 options (flags win over environment, which wins over the --config YAML file):
@@ -150,6 +150,10 @@ export async function runCli(ctx: CliContext): Promise<number> {
           await health?.[Symbol.asyncDispose]();
         }
       }
+      case "setup":
+        return await runSetup(ctx);
+      case "nats-config":
+        return runNatsConfig(ctx);
       case "demo":
         return await runDemo(ctx);
       case "simulate":

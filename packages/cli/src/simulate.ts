@@ -35,7 +35,7 @@ import {
   telemetryRequested,
 } from "@switchyard/telemetry";
 import { parseDocument } from "yaml";
-import type { CliContext } from "./cli.js";
+import type { CliContext } from "./context.js";
 import { Disposer } from "./disposer.js";
 import { startPlatform } from "./platform.js";
 
