@@ -11,7 +11,13 @@ import {
   type Target,
 } from "@switchyard/config";
 import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
-import { DrachtioDriver, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
+import {
+  DrachtioDriver,
+  type DrainReport,
+  type MediaGateway,
+  SimulatedDriver,
+  start as startGateway,
+} from "@switchyard/media-gateway";
 import { start as startRelay } from "@switchyard/relay";
 import { start as startRouter } from "@switchyard/router";
 import type { TransferTarget } from "@switchyard/routing-domain";
@@ -29,6 +35,12 @@ export interface Platform extends AsyncDisposable {
   /** Targets asked for that this build does not have yet. */
   readonly missing: readonly Target[];
   describe(): string[];
+  /**
+   * The first step of a graceful shutdown, before dispose: the media gateway (when this process runs one)
+   * refuses new calls and lets the calls up finish for `deadlineMs`, then hangs up the rest, while every
+   * other service of the process keeps running for them. Resolves with its report (none without a gateway).
+   */
+  drain(deadlineMs: number): Promise<DrainReport | undefined>;
 }
 
 type Log = (line: string) => void;
@@ -97,6 +109,7 @@ export async function startPlatform(
     stack.defer(() => bus.close());
     await starting(log, "JetStream streams", bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]));
 
+    let gateway: MediaGateway | undefined;
     const started: Target[] = [];
     const missing: Target[] = [];
     const notes: string[] = [];
@@ -175,7 +188,7 @@ export async function startPlatform(
             const driver = drachtioDriver(config.sip, clock, log);
             await driver.start();
             stack.defer(() => driver.close());
-            stack.use(
+            gateway = stack.use(
               await startGateway({
                 bus,
                 clock,
@@ -193,7 +206,7 @@ export async function startPlatform(
             // up; inbound calls come from code (demo, simulate, tests) through the driver, not from a network.
             const driver = new SimulatedDriver({ clock, defaultPhone: { kind: "answer", afterSec: 2 } });
             stack.defer(() => driver.close());
-            stack.use(await startGateway({ bus, clock, driver, gatewayId, log: gatewayLog }));
+            gateway = stack.use(await startGateway({ bus, clock, driver, gatewayId, log: gatewayLog }));
             notes.push(
               `media-gateway "${gatewayId}" runs the SIMULATED driver (phones answer after 2 s); configure the sip section or --drachtio for the SIP driver`,
             );
@@ -256,6 +269,7 @@ export async function startPlatform(
       started,
       missing,
       describe,
+      drain: async (deadlineMs) => gateway?.drain({ deadlineMs }),
       [Symbol.asyncDispose]: () => stack[Symbol.asyncDispose](),
     };
   } catch (error) {
