@@ -7,6 +7,7 @@ import {
   AudioFile_Purpose,
   type UploadAudioRequest,
 } from "@switchyard/admin-proto";
+import { type AudioUploadedData, audioStreamId } from "@switchyard/contracts";
 import { type BlobStore, WrongExpectedVersionError } from "@switchyard/event-store";
 import type { AudioSummary, CallIndex } from "./call-index.js";
 import type { ApiContext, Caller } from "./context.js";
@@ -22,7 +23,7 @@ import { ID, idViolation, textViolation } from "./names.js";
 
 const TYPE = "switchyard.admin.v1.AudioFile";
 export const MAX_AUDIO_BYTES = 20 * 1024 * 1024;
-const streamOf = (audioId: string) => `audio-${audioId}`;
+const streamOf = audioStreamId;
 
 const PURPOSES: Partial<Record<AudioFile_Purpose, string>> = {
   [AudioFile_Purpose.PURPOSE_HOLD_MUSIC]: "holdMusic",
@@ -68,6 +69,30 @@ async function summaryOf(ctx: ApiContext, audioId: string): Promise<AudioSummary
   const events = await ctx.store.readStream(streamOf(audioId));
   const last = events.at(-1);
   return last?.type === "AudioUploaded" ? (last.data as AudioSummary) : undefined;
+}
+
+/**
+ * Of the audio files a flow or group refers to (`audio/{id}` names anywhere in the message), those that
+ * have been uploaded and not deleted: what flow validation checks stored-audio references against.
+ */
+export async function uploadedAudioIn(ctx: ApiContext, message: unknown): Promise<ReadonlySet<string>> {
+  const ids = new Set<string>();
+  const walk = (x: unknown, key: string): void => {
+    if (key === "audioFile" && typeof x === "string" && x.startsWith("audio/")) ids.add(x.slice(6));
+    else if (Array.isArray(x)) for (const v of x) walk(v, "");
+    else if (typeof x === "object" && x !== null)
+      for (const [k, v] of Object.entries(x as Record<string, unknown>)) walk(v, k);
+  };
+  walk(message, "");
+  const found = new Set<string>();
+  await Promise.all(
+    [...ids]
+      .filter((id) => ID.test(id))
+      .map(async (id) => {
+        if (await summaryOf(ctx, id)) found.add(id);
+      }),
+  );
+  return found;
 }
 
 /** Collects an upload (metadata first, then chunks) and stores it. */
@@ -120,7 +145,7 @@ export async function uploadAudio(
     throw new ResourceExistsError(TYPE, `audio/${meta.audioId}`);
   const blobId = `audio-${meta.audioId}-${ctx.newId()}`;
   const info = await blobs.put(blobId, format === "wav" ? "audio/wav" : "audio/mpeg", chunks);
-  const summary: AudioSummary & { blobId: string } = {
+  const summary: AudioUploadedData = {
     audioId: meta.audioId,
     displayName: meta.displayName,
     purpose,

@@ -28,6 +28,9 @@ function audio(o: Json, key: string, path: string): void {
     case "tts":
       text(a, "text", `${path}.${key}`);
       return;
+    case "stored":
+      text(a, "audioId", `${path}.${key}`);
+      return;
     default:
       poison(`${path}.${key}.kind`, `is not a known audio kind (${JSON.stringify(a.kind)})`);
   }
