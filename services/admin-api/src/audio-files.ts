@@ -9,17 +9,19 @@ import {
 } from "@switchyard/admin-proto";
 import { type AudioUploadedData, audioStreamId } from "@switchyard/contracts";
 import { type BlobStore, WrongExpectedVersionError } from "@switchyard/event-store";
+import { appletAudio } from "@switchyard/routing-domain";
 import type { AudioSummary, CallIndex } from "./call-index.js";
 import type { ApiContext, Caller } from "./context.js";
 import {
   type FieldViolation,
   InvalidRequestError,
+  PreconditionError,
   ResourceExistsError,
   ResourceNotFoundError,
   TooLargeError,
 } from "./errors.js";
 import { paginate } from "./listing.js";
-import { ID, idViolation, textViolation } from "./names.js";
+import { ID, idViolation, nameOf, textViolation } from "./names.js";
 
 const TYPE = "switchyard.admin.v1.AudioFile";
 export const MAX_AUDIO_BYTES = 20 * 1024 * 1024;
@@ -213,6 +215,26 @@ export async function deleteAudio(
   const events = await ctx.store.readStream(streamOf(audioId));
   const last = events.at(-1);
   if (last?.type !== "AudioUploaded") throw new ResourceNotFoundError(TYPE, name);
+  // A file the live configuration plays cannot go: calls would hear nothing where it was.
+  const { snapshot } = await ctx.config.current();
+  const users: Array<{ type: string; subject: string; description: string }> = [];
+  for (const flow of Object.values(snapshot.flows))
+    for (const [appletId, applet] of Object.entries(flow.applets))
+      for (const { field, audio } of appletAudio(applet))
+        if (audio.kind === "stored" && audio.audioId === audioId)
+          users.push({
+            type: "IN_USE",
+            subject: nameOf("flows", flow.flowId),
+            description: `applet "${appletId}" ${field}`,
+          });
+  for (const group of Object.values(snapshot.groups))
+    if (group.queue.holdMusic.kind === "stored" && group.queue.holdMusic.audioId === audioId)
+      users.push({
+        type: "IN_USE",
+        subject: nameOf("groups", group.groupId),
+        description: "queue hold music",
+      });
+  if (users.length > 0) throw new PreconditionError(users);
   await ctx.store.append([
     {
       streamId: streamOf(audioId),
