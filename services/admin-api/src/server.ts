@@ -46,6 +46,7 @@ import * as groups from "./groups.js";
 import { idFrom, textViolation } from "./names.js";
 import * as numbers from "./numbers.js";
 import * as queues from "./queues.js";
+import * as replay from "./replay.js";
 import { toServiceError } from "./status.js";
 
 export type AdminLog = (
@@ -371,6 +372,9 @@ export function buildServer(config: AdminServerConfig): {
       "CancelTransfer",
       () => undefined,
       (r, c, s) => calls.endTransfer(ctx, c, r, "CancelTransfer", s),
+    ),
+    replayCall: unary("ReplayCall", "read", async (r) =>
+      replay.replayCall(ctx, await calls.readCallEvents(ctx, r.name)),
     ),
     // Follows the log in commit order from the resume token (or now); each event carries the token to
     // resume after it, so a client that reconnects misses nothing and sees nothing twice.
