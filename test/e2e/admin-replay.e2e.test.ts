@@ -16,6 +16,7 @@ import {
   ReplayCallResponse_Outcome as Outcome,
   ReplayedDecision_Result as Result,
 } from "@switchyard/admin-proto";
+import { runCli } from "@switchyard/cli";
 import type { RecordedDecisionInput } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -68,6 +69,21 @@ function unary<Req, Res>(
   );
 }
 
+/** `switchyard calls replay <id>` against this API. */
+async function cliReplay(callId: string): Promise<{ code: number; out: string }> {
+  const out: string[] = [];
+  const code = await runCli({
+    command: "calls",
+    args: ["replay", callId],
+    flags: { server: api.target },
+    env: {},
+    signal: new AbortController().signal,
+    out: (l) => out.push(l),
+    err: (l) => out.push(l),
+  });
+  return { code, out: out.join("\n") };
+}
+
 const replay = (callId: string) => unary(calls, calls.replayCall, { name: `calls/${callId}` });
 
 /** Overwrites one stored event of the call (the test's own schema). */
@@ -115,6 +131,9 @@ describe("ReplayCall", () => {
     const inputs = clean.decisions.map((d) => d.inputType);
     expect(inputs[0]).toBe("StartCall");
     expect(inputs).toEqual(expect.arrayContaining(["PlaybackFinished", "LegAnswered", "LegEnded"]));
+    const cleanCli = await cliReplay(callId);
+    expect(cleanCli.code).toBe(0);
+    expect(cleanCli.out).toContain(`calls/${callId}: match (${clean.decisions.length} decisions)`);
 
     // 1. A recorded event changed: the decision that routed the call now "chose" the other agent.
     const routed = call.events.find((e) => e.type === "RoutingDecided")!;
@@ -136,6 +155,11 @@ describe("ReplayCall", () => {
     expect(
       tampered.decisions.slice(0, mismatch.decision).every((d) => d.result === Result.RESULT_MATCH),
     ).toBe(true);
+    const tamperedCli = await cliReplay(callId);
+    expect(tamperedCli.code).toBe(1);
+    expect(tamperedCli.out).toContain(`calls/${callId}: mismatch`);
+    expect(tamperedCli.out).toContain(`first difference, decision ${mismatch.decision + 1}:`);
+    expect(tamperedCli.out).toContain(`recorded v${routed.streamVersion} RoutingDecided`);
     await tamper(callId, routed.streamVersion, { data: decided });
     expect((await replay(callId)).outcome).toBe(Outcome.OUTCOME_MATCH);
 
