@@ -249,6 +249,15 @@ const transfer = fc.record({ parent: junk, mode: int32 }).map(
   }),
 );
 
+const replay = junk.map(
+  (name): Case => ({
+    label: "ReplayCall",
+    run: () => call(h.calls, h.calls.replayCall, { name }),
+    // No call exists in this schema: a well-formed name is NOT_FOUND, anything else INVALID_ARGUMENT.
+    allowed: [status.INVALID_ARGUMENT, status.NOT_FOUND],
+  }),
+);
+
 /** Bytes that are not a CreateAgentRequest: truncated or corrupted encodings, and noise. */
 const valid = Buffer.from(
   CreateAgentRequest.encode(
@@ -295,7 +304,16 @@ describe("fuzzing the admin API", () => {
     const counts = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(createAgent, getOrDelete, listAgents, createGroup, createFlowVersion, transfer, rawBytes),
+        fc.oneof(
+          createAgent,
+          getOrDelete,
+          listAgents,
+          createGroup,
+          createFlowVersion,
+          transfer,
+          replay,
+          rawBytes,
+        ),
         async (c) => {
           const before = await versions();
           const code = await codeOf(c.run());
