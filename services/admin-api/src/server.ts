@@ -170,10 +170,11 @@ function abandonment(call: {
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   // A client whose deadline passes cancels the stream itself, often before the server's timer fires.
-  call.on("cancelled", () =>
-    aborted.abort(new RequestAbandonedError(realNow() >= at ? "deadline" : "cancelled")),
-  );
   let timer: NodeJS.Timeout | undefined;
+  call.on("cancelled", () => {
+    clearTimeout(timer);
+    aborted.abort(new RequestAbandonedError(realNow() >= at ? "deadline" : "cancelled"));
+  });
   if (Number.isFinite(at)) {
     const left = at - realNow();
     if (left <= 0) aborted.abort(new RequestAbandonedError("deadline"));
@@ -477,12 +478,21 @@ export function buildServer(config: AdminServerConfig): {
           callback(fail("UploadAudio", error));
         }
       });
+      // Its deadline counts as for a unary call: nothing is recorded once it has passed.
+      const abandoned = abandonment(call);
       call.on("end", () => {
         if (failure !== undefined) return;
-        audioFiles.uploadAudio(ctx, blobStore(), caller, messages).then(
-          (file) => callback(null, file),
-          (error: unknown) => callback(fail("UploadAudio", error)),
-        );
+        rpcScope
+          .run(abandoned.signal, () => audioFiles.uploadAudio(ctx, blobStore(), caller, messages))
+          .then(
+            (file) => callback(null, file),
+            (error: unknown) => {
+              if (error instanceof RequestAbandonedError)
+                log("info", "UploadAudio abandoned before it wrote anything", { why: error.why });
+              callback(fail("UploadAudio", error));
+            },
+          )
+          .finally(() => abandoned.done());
       });
     },
     getAudio: unary("GetAudio", "read", (r) => audioFiles.getAudio(ctx, r.name)),

@@ -3,7 +3,13 @@
 // on its reads (test plumbing, not a mock): the request is held before its write until the client has seen
 // DEADLINE_EXCEEDED, then let go.
 import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { Agent, AgentServiceClient } from "@switchyard/admin-proto";
+import {
+  Agent,
+  AgentServiceClient,
+  type AudioFile,
+  AudioFile_Purpose,
+  AudioServiceClient,
+} from "@switchyard/admin-proto";
 import { CONFIG_STREAM } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AdminApi, start } from "../src/index.js";
@@ -12,6 +18,7 @@ import { call, type Harness, startHarness } from "./harness.js";
 let h: Harness;
 let api: AdminApi;
 let client: AgentServiceClient;
+let audio: AudioServiceClient;
 let hold: Promise<void> | undefined;
 let appends = 0;
 const logged: Array<{ message: string; fields?: Record<string, unknown> }> = [];
@@ -21,12 +28,16 @@ beforeAll(async () => {
   const store = h.eventStore.store;
   api = await start({
     eventStore: {
+      blobs: h.eventStore.blobs,
       store: {
         readStream: async (...a) => {
           await hold;
           return store.readStream(...a);
         },
-        streamVersion: (...a) => store.streamVersion(...a),
+        streamVersion: async (...a) => {
+          await hold;
+          return store.streamVersion(...a);
+        },
         readAll: (...a) => store.readAll(...a),
         append: (...a) => {
           appends++;
@@ -39,9 +50,11 @@ beforeAll(async () => {
     log: (_level, message, fields) => logged.push({ message, ...(fields ? { fields } : {}) }),
   });
   client = new AgentServiceClient(api.target, credentials.createInsecure());
+  audio = new AudioServiceClient(api.target, credentials.createInsecure());
 });
 afterAll(async () => {
   client?.close();
+  audio?.close();
   await api?.[Symbol.asyncDispose]();
   await h?.close();
 });
@@ -81,6 +94,33 @@ describe("deadlines", () => {
     expect(logged.find((l) => l.message.startsWith("CreateAgent"))?.fields).toEqual({ why: "deadline" });
     expect(appends).toBe(0);
     expect(await h.eventStore.store.streamVersion(CONFIG_STREAM)).toBe(before);
+  });
+
+  it("an audio upload whose deadline passes before it is stored is refused and records nothing", async () => {
+    let release!: () => void;
+    hold = new Promise((r) => {
+      release = r;
+    });
+    const error = await new Promise<ServiceError | undefined>((resolve) => {
+      const stream = audio.uploadAudio(
+        new Metadata(),
+        { deadline: new Date(Date.now() + 200) },
+        (e: ServiceError | null, _r?: AudioFile) => resolve(e ?? undefined),
+      );
+      stream.write({
+        metadata: { audioId: "late", displayName: "Late", purpose: AudioFile_Purpose.PURPOSE_GREETING },
+      });
+      stream.write({ chunk: Buffer.concat([Buffer.from("RIFF\0\0\0\0WAVE", "latin1"), Buffer.alloc(32)]) });
+      stream.end();
+    });
+    expect(error?.code).toBe(status.DEADLINE_EXCEEDED);
+    release();
+    hold = undefined;
+    await until("the server to abandon the upload", () =>
+      logged.some((l) => l.message === "UploadAudio abandoned before it wrote anything"),
+    );
+    expect(appends).toBe(0);
+    expect(await h.eventStore.store.streamVersion("audio-late")).toBe(0);
   });
 
   it("a request within its deadline is written as usual", async () => {
