@@ -20,10 +20,13 @@ import { runCli } from "@switchyard/cli";
 import type { RecordedDecisionInput } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  callInput,
+  callStateOf,
   defineAgents,
   defineConfig,
   type E2EPlatform,
   endedCall,
+  eventually,
   flowOnNumber,
   hangup,
   newNumber,
@@ -31,6 +34,7 @@ import {
   say,
   signIn,
   startE2E,
+  streamOf,
 } from "./harness.js";
 
 let p: E2EPlatform;
@@ -184,6 +188,61 @@ describe("ReplayCall", () => {
     const unrecorded = await replay(callId);
     expect(unrecorded.decisions[0]?.result).toBe(Result.RESULT_NOT_RECORDED);
     expect(unrecorded.outcome).toBe(Outcome.OUTCOME_INCOMPLETE);
+  });
+
+  it("queued and transferred calls replay to the same decisions (queue offers, timers, a transfer)", async () => {
+    const { commands, agents } = defineAgents(["rq_a", "rq_b"]);
+    const flow = flowOnNumber("rq_flow", "c", {
+      c: { kind: "connect", target: { kind: "group", groupId: "rq_g" }, branches: { fallback: "bye" } },
+      bye: hangup,
+    });
+    await defineConfig(p, [
+      ...commands,
+      {
+        type: "DefineGroup",
+        groupId: "rq_g",
+        name: "rq",
+        strategy: "longestIdle",
+        members: ["rq_a"],
+        ringTimeoutSec: 10,
+        queue: { enabled: true, maxWaitSec: 600, announcePosition: true, announceEverySec: 5 },
+      },
+      ...flow.commands,
+    ]);
+    await signIn(p, ["rq_a", "rq_b"]);
+    p.driver.setPhone(agents.rq_a!.number, { kind: "answer", afterSec: 1, talkSec: 600 });
+    p.driver.setPhone(agents.rq_b!.number, { kind: "answer", afterSec: 1, talkSec: 5 });
+    const first = await placeCall(p, { from: newNumber(), to: flow.number });
+    await eventually(
+      async () => ((await callStateOf(p, first)).agentLegId !== undefined ? true : undefined),
+      "rq_a on the first call",
+    );
+    const second = await placeCall(p, { from: newNumber(), to: flow.number, talkSec: 3 });
+    // Queued, and its position-announcement timer fired once (a TimerFired decision).
+    await eventually(
+      async () => ((await streamOf(p, second)).some((e) => e.type === "TimerElapsed") ? true : undefined),
+      "the second call queued and its timer fired",
+    );
+    // rq_a hands the first caller to rq_b (blind), is free again, and takes the queued caller.
+    await callInput(p, first, {
+      type: "RequestTransfer",
+      transferId: "t1",
+      mode: "blind",
+      target: { kind: "agent", agentId: "rq_b" },
+    });
+    const [one, two] = await Promise.all([endedCall(p, first), endedCall(p, second)]);
+    expect(one!.of("TransferCompleted")).toHaveLength(1);
+    expect(two!.of("CallerDequeued").length).toBeGreaterThan(0);
+
+    for (const [callId, mustHave] of [
+      [first, ["StartCall", "RequestTransfer"]],
+      [second, ["StartCall", "TimerFired", "OfferAgent"]],
+    ] as const) {
+      const r = await replay(callId);
+      expect(r.firstMismatch, JSON.stringify(r.firstMismatch)).toBeUndefined();
+      expect(r.outcome).toBe(Outcome.OUTCOME_MATCH);
+      expect(r.decisions.map((d) => d.inputType)).toEqual(expect.arrayContaining([...mustHave]));
+    }
   });
 
   it("an unknown call is NOT_FOUND, a malformed name INVALID_ARGUMENT", async () => {
