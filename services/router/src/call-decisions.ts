@@ -160,8 +160,8 @@ export function callDecider(deps: {
         metadata: {
           correlationId: msg.callId,
           ...(w.streamId === streamId && gatewayId ? { gatewayId } : {}),
-          ...(w.streamId === streamId ? { decisionInput } : {}),
         },
+        ...(w.streamId === streamId ? { firstEventMetadata: { decisionInput } } : {}),
         // Agents are decided on the presence the context gave (the view, or the agent's own stream).
         ...(w.streamId.startsWith("agent-") ? { base: ctx.presence[w.streamId.slice("agent-".length)] } : {}),
       }));
