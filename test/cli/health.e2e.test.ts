@@ -1,9 +1,11 @@
 // `switchyard run --health-listen`: /livez and /readyz backed by the database, NATS and the consumers, and
 // SIGTERM: not ready at once, then the services drain and the process exits 0 within the timeout.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { presenceBucket } from "@switchyard/contracts";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,7 +20,7 @@ let child: ChildProcess | undefined;
 afterAll(async () => {
   child?.kill("SIGKILL");
   const bus = await connectBus({ url: NATS, prefix });
-  const jsm = await bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
   await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
   await bus.deleteStreams();
   await bus.close();

@@ -17,9 +17,8 @@ import {
 import { loadContactCentre } from "@switchyard/contact-centre";
 import type { Applet, Audio, ConfigCommand } from "@switchyard/routing-domain";
 import { stringify } from "yaml";
-import { type AdminClients, rpc } from "./admin-client.js";
-import { listAll } from "./admin-commands.js";
-import type { CliContext } from "./cli.js";
+import { type AdminClients, listAll, rpc } from "./admin-client.js";
+import type { CliContext } from "./context.js";
 
 const short = (name: string) => name.slice(name.indexOf("/") + 1);
 

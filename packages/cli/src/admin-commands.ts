@@ -15,8 +15,8 @@ import {
   type WatchEventsResponse,
 } from "@switchyard/admin-proto";
 import { applyContactCentre, exportContactCentre } from "./admin-apply.js";
-import { type AdminClients, connectAdmin, rpc } from "./admin-client.js";
-import type { CliContext } from "./cli.js";
+import { type AdminClients, connectAdmin, listAll, rpc } from "./admin-client.js";
+import type { CliContext } from "./context.js";
 
 export const ADMIN_COMMANDS = [
   "agents",
@@ -411,41 +411,4 @@ function watchCalls(ctx: CliContext, a: AdminClients, asJson: boolean): Promise<
     });
     stream.on("end", () => resolve(0));
   });
-}
-
-/** Every item of a collection, following page tokens. */
-export async function listAll<K extends "agents" | "groups" | "flows" | "numbers">(
-  a: AdminClients,
-  kind: K,
-  filter: string,
-) {
-  type Item = K extends "agents"
-    ? import("@switchyard/admin-proto").Agent
-    : K extends "groups"
-      ? import("@switchyard/admin-proto").Group
-      : K extends "flows"
-        ? import("@switchyard/admin-proto").Flow
-        : import("@switchyard/admin-proto").Number;
-  const items: Item[] = [];
-  let pageToken = "";
-  do {
-    const request = { pageSize: 1000, pageToken, filter };
-    let page: { items: unknown[]; next: string };
-    if (kind === "agents") {
-      const r = await rpc(a, a.agents, a.agents.listAgents, request);
-      page = { items: r.agents, next: r.nextPageToken };
-    } else if (kind === "groups") {
-      const r = await rpc(a, a.groups, a.groups.listGroups, request);
-      page = { items: r.groups, next: r.nextPageToken };
-    } else if (kind === "flows") {
-      const r = await rpc(a, a.flows, a.flows.listFlows, { pageSize: 1000, pageToken });
-      page = { items: r.flows, next: r.nextPageToken };
-    } else {
-      const r = await rpc(a, a.numbers, a.numbers.listNumbers, request);
-      page = { items: r.numbers, next: r.nextPageToken };
-    }
-    items.push(...(page.items as Item[]));
-    pageToken = page.next;
-  } while (pageToken !== "");
-  return items;
 }

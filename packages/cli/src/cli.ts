@@ -1,6 +1,7 @@
 import { setBusObserver } from "@switchyard/bus";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import {
+  appendContactCentre,
   CONTACT_CENTRE_SECTIONS,
   ContactCentreConfigError,
   loadContactCentre,
@@ -8,21 +9,13 @@ import {
 import { TrafficConfigError } from "@switchyard/simulation";
 import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
+import type { CliContext } from "./context.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
-import { appendContactCentre } from "./simulate.js";
+import { runNatsConfig, runSetup } from "./setup.js";
 
-export interface CliContext {
-  readonly command: string;
-  /** Positional arguments after the command (admin commands: verb and id). */
-  readonly args?: readonly string[];
-  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly signal: AbortSignal;
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-}
+export type { CliContext } from "./context.js";
 
 const USAGE = `usage: switchyard <command> [options]
 
@@ -30,6 +23,12 @@ commands:
   run     run services: --target all|router|agent-presence|media-gateway|admin-api|relay (comma-separated)
   demo      the platform on embedded defaults running the demo contact centre on simulated calls
   simulate  the same on any contact centre: --config FILE [--traffic FILE]
+  setup     with admin NATS credentials: create the JetStream streams and key-value buckets (once per
+            deployment and after upgrades); services then run with least-privilege credentials
+  nats-config  print a nats-server configuration with one least-privilege user per service
+            [--listen H:P] [--store-dir DIR] [--gateway-id a,b] [--no-sync-always for nats-server 2.9];
+            passwords come from nats-server's environment (SWITCHYARD_NATS_<ROLE>_PASSWORD); each service
+            connects with its own user in its NATS_URL (nats://sy_router:PASSWORD@host:4222)
   help      this text
 
 options (flags win over environment, which wins over the --config YAML file):
@@ -44,6 +43,14 @@ options (flags win over environment, which wins over the --config YAML file):
                          (SWITCHYARD_SHUTDOWN_TIMEOUT)
   --log-format F         text (default) or json: pino lines with service, trace id, call id (SWITCHYARD_LOG_FORMAT)
   --log-level L          json logs' level, default info; debug adds a line per call decision (SWITCHYARD_LOG_LEVEL)
+  --gateway-id ID        the media gateway's id, and where routers send leg commands by default
+                         (SWITCHYARD_GATEWAY_ID), default "default"
+  --router-ack-wait-ms N a router's unacked input goes to another replica after N ms (SWITCHYARD_ROUTER_ACK_WAIT_MS)
+  --relay-batch-size N, --relay-poll-ms N, --relay-xmin-warn-ms N
+                         relay tuning (SWITCHYARD_RELAY_BATCH_SIZE, _POLL_MS, _XMIN_WARN_MS)
+  --clock-speed X [--clock-start-at MS --clock-real-start MS]
+                         a scaled platform clock shared by several processes of one simulation or test
+                         (SWITCHYARD_CLOCK_SPEED, _START_AT, _REAL_START); never in production
 
 telemetry (OpenTelemetry, off unless configured): the standard OTEL_* variables, e.g.
   OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 [OTEL_SERVICE_NAME=...] exports traces and metrics
@@ -95,7 +102,9 @@ export async function runCli(ctx: CliContext): Promise<number> {
         for (const line of platform.describe()) ctx.out(line);
         ctx.out(telemetry.describe());
         if (contactCentre) {
-          const written = await appendContactCentre(platform.eventStore, contactCentre);
+          const written = await appendContactCentre(platform.eventStore.store, contactCentre, {
+            actor: "switchyard run",
+          });
           ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
         }
         const listen = stringOption(ctx, "health-listen", "SWITCHYARD_HEALTH_LISTEN");
@@ -122,6 +131,10 @@ export async function runCli(ctx: CliContext): Promise<number> {
           await health?.[Symbol.asyncDispose]();
         }
       }
+      case "setup":
+        return await runSetup(ctx);
+      case "nats-config":
+        return runNatsConfig(ctx);
       case "demo":
         return await runDemo(ctx);
       case "simulate":

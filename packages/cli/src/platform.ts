@@ -3,8 +3,15 @@ import { join } from "node:path";
 import { authenticator, loadAdminSettings, start as startAdminApi } from "@switchyard/admin-api";
 import { start as startAgentPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
-import { type Clock, systemClock } from "@switchyard/clock";
-import { ConfigError, type RuntimeConfig, redactUrl, type SipConfig, type Target } from "@switchyard/config";
+import { type Clock, scaledClock, systemClock } from "@switchyard/clock";
+import {
+  ConfigError,
+  DEFAULT_GATEWAY_ID,
+  type RuntimeConfig,
+  redactUrl,
+  type SipConfig,
+  type Target,
+} from "@switchyard/config";
 import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import {
   DrachtioDriver,
@@ -35,7 +42,7 @@ export interface Platform extends AsyncDisposable {
 type Log = (line: string) => void;
 
 /** Where routers send leg commands unless a call's inbound fact named another gateway. */
-export const DEFAULT_GATEWAY_ID = "default";
+export { DEFAULT_GATEWAY_ID };
 
 /** Why a target does not run under `switchyard run` yet. */
 const NOT_BUILT: Partial<Record<Target, string>> = {};
@@ -59,7 +66,11 @@ export async function startPlatform(
     logger?: Logger;
   },
 ): Promise<Platform> {
-  const { log, clock = systemClock } = options;
+  const { log } = options;
+  // The configured shared clock (several processes of one simulation or test agree on platform time).
+  const shared = config.services.clock;
+  const clock = options.clock ?? (shared ? scaledClock(shared) : systemClock);
+  const { gatewayId } = config.services;
   const json = (service: string) =>
     options.logger ? serviceLog(options.logger.child({ service })) : undefined;
   const stack = new Disposer();
@@ -108,6 +119,7 @@ export async function startPlatform(
                 eventStore,
                 bus,
                 clock,
+                ...config.services.relay,
                 log:
                   json("relay") ??
                   ((level, message) => {
@@ -127,6 +139,8 @@ export async function startPlatform(
                 eventStore,
                 bus,
                 clock,
+                gatewayId,
+                ...config.services.router,
                 log:
                   json("router") ??
                   ((level, message, fields) => {
@@ -183,13 +197,13 @@ export async function startPlatform(
                 bus,
                 clock,
                 driver,
-                gatewayId: DEFAULT_GATEWAY_ID,
+                gatewayId,
                 transferTargets: transferTargets(config.sip.transferTargets),
                 log: gatewayLog,
               }),
             );
             notes.push(
-              `media-gateway "${DEFAULT_GATEWAY_ID}" runs the DRACHTIO (SIP) driver: ${driver.describe()}, media in ${config.sip.mediaDir}`,
+              `media-gateway "${gatewayId}" runs the DRACHTIO (SIP) driver: ${driver.describe()}, media in ${config.sip.mediaDir}`,
             );
           } else {
             // No SIP configured: every called phone answers after 2 s and stays on until the other side hangs
@@ -204,11 +218,9 @@ export async function startPlatform(
               ),
             });
             stack.defer(() => driver.close());
-            stack.use(
-              await startGateway({ bus, clock, driver, gatewayId: DEFAULT_GATEWAY_ID, log: gatewayLog }),
-            );
+            stack.use(await startGateway({ bus, clock, driver, gatewayId, log: gatewayLog }));
             notes.push(
-              `media-gateway "${DEFAULT_GATEWAY_ID}" runs the SIMULATED driver (phones answer after 2 s); configure the sip section or --drachtio for the SIP driver`,
+              `media-gateway "${gatewayId}" runs the SIMULATED driver (phones answer after 2 s); configure the sip section or --drachtio for the SIP driver`,
             );
           }
           started.push(target);

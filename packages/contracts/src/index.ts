@@ -6,7 +6,6 @@
 //   LEG_COMMANDS  legcmd.<gatewayId>       what a media gateway must do with a leg         media-gateway
 //   TIMERS        timer.<callId>           durable timers, nak-ed with a delay until due    router
 //   AGENT_INPUTS  in.agent.<agentId>       sign in/out, breaks, wrap-up end                 agent-presence
-import { type StreamSpec, workQueueStreamSpec } from "@switchyard/bus";
 import type { AgentState, CallCommand, LegCommand } from "@switchyard/routing-domain";
 
 export const CALL_INPUTS = "CALL_INPUTS";
@@ -19,12 +18,33 @@ export const legCommandSubject = (gatewayId: string) => `legcmd.${gatewayId}`;
 export const timerSubject = (callId: string) => `timer.${callId}`;
 export const agentInputSubject = (agentId: string) => `in.agent.${agentId}`;
 
-export function workStreams(): StreamSpec[] {
+/**
+ * The platform's work-queue streams as plain data (the bus's `StreamSpec` shape; the contracts know
+ * nothing of the transport). A message leaves the stream once acked; the server's default duplicate window
+ * (2 min) drops a repeated message id.
+ */
+export interface WorkStream {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  readonly retention: "workqueue";
+  readonly storage: "file";
+  readonly description: string;
+}
+
+const workStream = (name: string, subject: string): WorkStream => ({
+  name,
+  subjects: [subject],
+  retention: "workqueue",
+  storage: "file",
+  description: `work queue ${name}`,
+});
+
+export function workStreams(): WorkStream[] {
   return [
-    workQueueStreamSpec(CALL_INPUTS, ["in.call.>"]),
-    workQueueStreamSpec(LEG_COMMANDS, ["legcmd.>"]),
-    workQueueStreamSpec(TIMERS, ["timer.>"]),
-    workQueueStreamSpec(AGENT_INPUTS, ["in.agent.>"]),
+    workStream(CALL_INPUTS, "in.call.>"),
+    workStream(LEG_COMMANDS, "legcmd.>"),
+    workStream(TIMERS, "timer.>"),
+    workStream(AGENT_INPUTS, "in.agent.>"),
   ];
 }
 
@@ -128,3 +148,11 @@ export interface AudioUploadedData {
   /** The event store blob holding the bytes. */
   readonly blobId: string;
 }
+
+export {
+  decodeAgentInputMessage,
+  decodeCallInputMessage,
+  decodeLegCommandMessage,
+  decodeTimerMessage,
+  MalformedMessageError,
+} from "./decode.js";

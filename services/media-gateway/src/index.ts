@@ -1,11 +1,12 @@
-export { decodeLegCommandMessage } from "./decode.js";
 export * from "./drachtio/index.js";
-export type {
-  AgentTransferEvent,
-  DriverEvent,
-  DriverEventType,
-  MediaDriver,
-  OriginateRequest,
+export {
+  type AgentTransferEvent,
+  type DriverEvent,
+  type DriverEventType,
+  hasSimulationControls,
+  type MediaDriver,
+  type OriginateRequest,
+  type SimulationControls,
 } from "./driver.js";
 export {
   type GatewayLog,

@@ -13,6 +13,7 @@ import {
   type CallInput,
   type CallInputMessage,
   callInputSubject,
+  decodeLegCommandMessage,
   LEG_COMMANDS,
   type LegCommandMessage,
   legCommandSubject,
@@ -31,10 +32,15 @@ import {
   SpanKind,
   startSpan,
 } from "@switchyard/telemetry";
-import { decodeLegCommandMessage } from "./decode.js";
-import type { AgentTransferEvent, DriverEvent, MediaDriver } from "./driver.js";
+import {
+  type AgentTransferEvent,
+  type DriverEvent,
+  hasSimulationControls,
+  type MediaDriver,
+  type SimulationControls,
+} from "./driver.js";
 import type { InboundCallScript } from "./simulated/scripts.js";
-import { type MediaLogEntry, SimulatedDriver } from "./simulated/simulated-driver.js";
+import type { MediaLogEntry } from "./simulated/simulated-driver.js";
 import {
   type CommandRecord,
   DEFAULT_COMMAND_TTL_MS,
@@ -52,8 +58,7 @@ export type GatewayLog = (
 
 export interface MediaGatewayConfig {
   /** Already connected, with the deployment's prefix; `connection` and `names` for the default state. */
-  readonly bus: Pick<Bus, "publish" | "ensureStreams" | "consume"> &
-    Partial<Pick<Bus, "connection" | "names">>;
+  readonly bus: Pick<Bus, "publish" | "ensureStreams" | "consume"> & Partial<Pick<Bus, "keyValue" | "names">>;
   /** The platform clock; the driver must run on the same one (facts carry the driver's readings). */
   readonly clock: Clock;
   /** Already opened; the gateway does not close it. */
@@ -76,7 +81,7 @@ export interface MediaGatewayConfig {
   readonly rememberCommands?: number;
   /**
    * Where executed command ids and leg ties survive the process (default: the KV bucket
-   * `<prefix>_gw_<gatewayId>` through `bus.connection`).
+   * `<prefix>_gw_<gatewayId>` through the bus's key-value port).
    */
   readonly state?: GatewayStateStore;
   /** How long the default KV bucket keeps a command id (default 24 h; only used when it creates the bucket). */
@@ -128,8 +133,8 @@ export interface InboundCall {
 export interface MediaGateway extends AsyncDisposable {
   readonly gatewayId: string;
   readonly driver: MediaDriver;
-  /** The driver when it is the simulated one (phones, callers, media log). */
-  readonly simulated: SimulatedDriver | undefined;
+  /** The driver when its phones and callers are code (the simulator): phones, callers, media log. */
+  readonly simulated: (MediaDriver & SimulationControls) | undefined;
   /** Simulated driver only: a caller dials in; resolves once the call's StartCall was published. */
   placeInboundCall(script: InboundCallScript): Promise<InboundCall>;
   /** The driver channel of a leg (the inbound channel for a call's caller leg once tied). */
@@ -206,8 +211,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   await bus.ensureStreams([deadLetterStreamSpec(), ...workStreams()]);
   let state = config.state;
   if (!state) {
-    if (!bus.connection || !bus.names) throw new GatewayStateUnavailableError(gatewayId);
-    state = await openKvGatewayState({ connection: bus.connection, names: bus.names }, gatewayId, {
+    if (!bus.keyValue || !bus.names) throw new GatewayStateUnavailableError(gatewayId);
+    state = await openKvGatewayState({ keyValue: bus.keyValue.bind(bus), names: bus.names }, gatewayId, {
       ttlMs: config.commandTtlMs ?? DEFAULT_COMMAND_TTL_MS,
     });
   }
@@ -724,10 +729,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   const callLocks = new KeyedLock();
   const inCallOrder = (m: BusMessage<LegCommandMessage>): Promise<void> =>
     callLocks.run(m.payload.callId, () => tracedHandle(m));
-  const commandConcurrency = Math.max(
-    1,
-    config.commandConcurrency ?? (driver instanceof SimulatedDriver ? 1 : 16),
-  );
+  const commandConcurrency = Math.max(1, config.commandConcurrency ?? driver.commandConcurrency ?? 16);
 
   let consumer: ConsumerHandle;
   try {
@@ -754,7 +756,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   }
   log("info", "media gateway started", { gatewayId, ...counts });
 
-  const simulated = driver instanceof SimulatedDriver ? driver : undefined;
+  const simulated = hasSimulationControls(driver) ? driver : undefined;
 
   const flush = async () => {
     while (pending.size > 0) await Promise.allSettled([...pending]);

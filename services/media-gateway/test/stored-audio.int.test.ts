@@ -6,12 +6,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { manualClock } from "@switchyard/clock";
 import { type AudioUploadedData, audioStreamId } from "@switchyard/contracts";
 import { dropSchema, type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AudioResolver } from "../src/drachtio/audio.js";
 import type { DriverEvent } from "../src/driver.js";
-import { manualClock } from "../src/simulated/manual-clock.js";
 import { SimulatedDriver } from "../src/simulated/simulated-driver.js";
 import { EventStoreAudioLibrary, StoredAudioUnavailableError } from "../src/stored-audio.js";
 

@@ -1,5 +1,3 @@
-export { type ManualClock, manualClock } from "./manual-clock.js";
-export { type Rng, seededRng } from "./rng.js";
 export {
   contactKey,
   type DtmfScript,

@@ -1,5 +1,5 @@
+import type { Random } from "@switchyard/clock";
 import type { Audio, Contact } from "@switchyard/routing-domain";
-import type { Rng } from "./rng.js";
 
 /**
  * Digits a party presses: `afterSec` after the phone answered (outbound) or the call started (inbound), or
@@ -41,7 +41,7 @@ export interface PhoneAttempt {
   readonly callerId: string;
   /** Platform time of the INVITE. */
   readonly at: number;
-  readonly rng: Rng;
+  readonly rng: Random;
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { Clock } from "@switchyard/clock";
+import { type Random, seededRandom } from "@switchyard/clock";
 import { type Audio, type LegEndReason, positionAnnouncement } from "@switchyard/routing-domain";
-import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
+import type { DriverEvent, MediaDriver, OriginateRequest, SimulationControls } from "../driver.js";
 import type { StoredAudioFile, StoredAudioSource } from "../stored-audio.js";
-import { type Rng, seededRng } from "./rng.js";
 import {
   contactKey,
   type DtmfScript,
@@ -58,7 +58,7 @@ export interface MediaLogEntry {
 export interface SimulatedDriverOptions {
   readonly clock: Clock;
   /** Seed or rng for scripted phones that draw their behaviour (default seed "simulated-driver"). */
-  readonly rng?: Rng;
+  readonly rng?: Random;
   /** What an unscripted destination does (default: fails like a 404). */
   readonly defaultPhone?: PhoneScript;
   /**
@@ -105,9 +105,12 @@ interface Channel {
 }
 
 /** The simulated media driver: scripted phones and callers, everything timed by the injected clock. */
-export class SimulatedDriver implements MediaDriver {
+export class SimulatedDriver implements MediaDriver, SimulationControls {
+  /** One command at a time: the simulated phones' results must not depend on command interleaving. */
+  readonly commandConcurrency = 1;
+
   readonly #clock: Clock;
-  readonly #rng: Rng;
+  readonly #rng: Random;
   readonly #defaultPhone: PhoneScript;
   readonly #graceMs: number;
   readonly #playbackMs: PlaybackDuration;
@@ -127,7 +130,7 @@ export class SimulatedDriver implements MediaDriver {
 
   constructor(options: SimulatedDriverOptions) {
     this.#clock = options.clock;
-    this.#rng = options.rng ?? seededRng("simulated-driver");
+    this.#rng = options.rng ?? seededRandom("simulated-driver");
     this.#defaultPhone = options.defaultPhone ?? { kind: "fail", detail: "404 Not Found" };
     this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
     this.#playbackMs = options.playbackDuration ?? defaultPlaybackDuration;
