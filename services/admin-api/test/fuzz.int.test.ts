@@ -183,10 +183,17 @@ const createGroup = fc
 
 // Flows with dangling branches, cycles without a wait, unknown agents, junk ids and settings.
 const appletId = fc.oneof(fc.constantFrom("a", "b", "c", "d", ""), junk);
+// Text to speak, or an uploaded audio file by name (none is uploaded here: never one that exists).
+const audio = fc.oneof(
+  fc.constant({ tts: "hi" }),
+  fc
+    .oneof(fc.constantFrom("audio/ghost", "audio/", "audio/a/b", "ghost"), junk)
+    .map((audioFile) => ({ audioFile })),
+);
 const applet = fc.oneof(
   fc
-    .record({ next: appletId })
-    .map(({ next }) => Applet.fromPartial({ greeting: { audio: { tts: "hi" }, next } })),
+    .record({ next: appletId, audio })
+    .map(({ next, audio }) => Applet.fromPartial({ greeting: { audio, next } })),
   fc.constant(Applet.fromPartial({ hangup: {} })),
   fc
     .record({
