@@ -51,6 +51,7 @@ export {
   inboxPrefixOf,
   type NatsPermissions,
   type NatsRole,
+  natsAccountsConfig,
   natsPermissions,
   natsServerConfig,
   natsUser,

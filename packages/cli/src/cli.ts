@@ -26,7 +26,8 @@ commands:
   setup     with admin NATS credentials: create the JetStream streams and key-value buckets (once per
             deployment and after upgrades); services then run with least-privilege credentials
   nats-config  print a nats-server configuration with one least-privilege user per service
-            [--listen H:P] [--store-dir DIR] [--gateway-id a,b] [--no-sync-always for nats-server 2.9];
+            [--listen H:P] [--store-dir DIR] [--gateway-id a,b] [--no-sync-always for nats-server 2.9]
+            [--accounts-only | --base FILE (append the accounts to your own server config)] [--out FILE];
             passwords come from nats-server's environment (SWITCHYARD_NATS_<ROLE>_PASSWORD); each service
             connects with its own user in its NATS_URL (nats://sy_router:PASSWORD@host:4222)
   help      this text

@@ -1,7 +1,14 @@
 // `switchyard setup`: what needs the admin role, done once per deployment (and after an upgrade) before
 // the services start with their least-privilege credentials: the JetStream streams and key-value buckets.
 // `switchyard nats-config`: the nats-server configuration with one user per service.
-import { connectBus, deadLetterStreamSpec, eventsStreamSpec, natsServerConfig } from "@switchyard/bus";
+import { readFileSync, writeFileSync } from "node:fs";
+import {
+  connectBus,
+  deadLetterStreamSpec,
+  eventsStreamSpec,
+  natsAccountsConfig,
+  natsServerConfig,
+} from "@switchyard/bus";
 import { loadRuntimeConfig } from "@switchyard/config";
 import { presenceBucket, workStreams } from "@switchyard/contracts";
 import { DEFAULT_COMMAND_TTL_MS, gatewayStateBucket } from "@switchyard/media-gateway";
@@ -22,7 +29,21 @@ export async function runSetup(ctx: CliContext): Promise<number> {
     return 2;
   }
   const ids = gatewayIds(ctx, config.services.gatewayId);
-  const bus = await connectBus({ url: config.natsUrl, prefix: config.prefix, name: "switchyard-setup" });
+  // The replicas the services declare (SWITCHYARD_STREAM_REPLICAS, as in `run`): they only check streams,
+  // so streams made here with another count would make them try an update they may not do.
+  const replicas = Number(ctx.env.SWITCHYARD_STREAM_REPLICAS ?? "1");
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    ctx.err(
+      `switchyard setup: SWITCHYARD_STREAM_REPLICAS must be 1 to 5, not ${ctx.env.SWITCHYARD_STREAM_REPLICAS}`,
+    );
+    return 2;
+  }
+  const bus = await connectBus({
+    url: config.natsUrl,
+    prefix: config.prefix,
+    name: "switchyard-setup",
+    replicas,
+  });
   try {
     const streams = [eventsStreamSpec(), deadLetterStreamSpec(), ...workStreams()];
     await bus.ensureStreams(streams);
@@ -41,21 +62,35 @@ export async function runSetup(ctx: CliContext): Promise<number> {
   }
 }
 
+/**
+ * Prints (or writes, `--out FILE`) the nats-server configuration; `--accounts-only` just the accounts block,
+ * `--base FILE` that block after a configuration of the deployment's own (the Helm chart's init container).
+ */
 export function runNatsConfig(ctx: CliContext): number {
   const config = loadRuntimeConfig({
     flags: { ...ctx.flags, "gateway-id": undefined },
     env: { ...ctx.env, SWITCHYARD_GATEWAY_ID: undefined },
   });
-  const listen = typeof ctx.flags.listen === "string" ? ctx.flags.listen : undefined;
-  const storeDir = typeof ctx.flags["store-dir"] === "string" ? ctx.flags["store-dir"] : undefined;
-  ctx.out(
-    natsServerConfig({
-      prefix: config.prefix,
-      gatewayIds: gatewayIds(ctx, config.services.gatewayId),
-      ...(listen ? { listen } : {}),
-      ...(storeDir ? { storeDir } : {}),
-      syncAlways: ctx.flags["no-sync-always"] !== true,
-    }).trimEnd(),
-  );
+  const str = (k: string) => (typeof ctx.flags[k] === "string" ? (ctx.flags[k] as string) : undefined);
+  const scope = { prefix: config.prefix, gatewayIds: gatewayIds(ctx, config.services.gatewayId) };
+  const base = str("base");
+  const listen = str("listen");
+  const storeDir = str("store-dir");
+  const text =
+    base !== undefined
+      ? `${readFileSync(base, "utf8").trimEnd()}\n\n${natsAccountsConfig(scope)}`
+      : ctx.flags["accounts-only"] === true
+        ? natsAccountsConfig(scope)
+        : natsServerConfig({
+            ...scope,
+            ...(listen ? { listen } : {}),
+            ...(storeDir ? { storeDir } : {}),
+            syncAlways: ctx.flags["no-sync-always"] !== true,
+          });
+  const out = str("out");
+  if (out !== undefined) {
+    writeFileSync(out, text);
+    ctx.out(`nats-server configuration written to ${out}`);
+  } else ctx.out(text.trimEnd());
   return 0;
 }
