@@ -180,7 +180,33 @@ describe("ReplayCall", () => {
     expect(forgedReplay.firstMismatch?.recorded).toMatchObject({ type: "CallStarted", streamVersion: 1 });
     expect((forgedReplay.firstMismatch!.replayedData as { from: string }).from).toBe("+15550000000");
 
-    // 3. An input that was never recorded (a decision written before inputs were): not a mismatch.
+    for (const e of startEvents) await tamper(callId, e.streamVersion, { metadata: e.metadata });
+    expect((await replay(callId)).outcome).toBe(Outcome.OUTCOME_MATCH);
+
+    // 3. A recorded read the log cannot give back (an agent stream version it never reached).
+    const routing = call.events.find(
+      (e) => e.metadata.causationId === routed.metadata.causationId && e.metadata.decisionInput,
+    )!;
+    const routingInput = routing.metadata.decisionInput as RecordedDecisionInput;
+    const agentRead = Object.keys(routingInput.reads.agents)[0]!;
+    await tamper(callId, routing.streamVersion, {
+      metadata: {
+        ...routing.metadata,
+        decisionInput: {
+          ...routingInput,
+          reads: { ...routingInput.reads, agents: { ...routingInput.reads.agents, [agentRead]: 999_999 } },
+        },
+      },
+    });
+    const unreadable = await replay(callId);
+    expect(unreadable.outcome).toBe(Outcome.OUTCOME_MISMATCH);
+    const bad = unreadable.decisions[unreadable.firstMismatch!.decision]!;
+    expect(bad.causationId).toBe(routed.metadata.causationId);
+    expect(bad.note).toContain(`agent-${agentRead} has`);
+    expect(bad.note).toContain("read version 999999");
+    await tamper(callId, routing.streamVersion, { metadata: routing.metadata });
+
+    // 4. An input that was never recorded (a decision written before inputs were): not a mismatch.
     for (const e of startEvents) {
       const { decisionInput: _, ...rest } = e.metadata;
       await tamper(callId, e.streamVersion, { metadata: rest });

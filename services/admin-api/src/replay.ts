@@ -39,6 +39,7 @@ import {
   type QueueState,
   queueStreamId,
   type RecordedDecisionInput,
+  RoutingDomainError,
 } from "@switchyard/routing-domain";
 import { toRecordedEventPb } from "./calls.js";
 import type { ApiContext } from "./context.js";
@@ -65,6 +66,11 @@ function decisionsOf(events: readonly RecordedEvent[]): StoredDecision[] {
   return out;
 }
 
+/** A recorded decision read a stream version (or config version) the log does not hold (any more). */
+export class ReadNotInLogError extends Error {
+  override readonly name = "ReadNotInLogError";
+}
+
 /** Folds streams up to a version, each stream read once per replay. */
 class StreamsAt {
   readonly #streams = new Map<string, Promise<RecordedEvent[]>>();
@@ -78,7 +84,9 @@ class StreamsAt {
     }
     const events = await read;
     if (events.length < version)
-      throw new Error(`${streamId} has ${events.length} events, the decision read version ${version}`);
+      throw new ReadNotInLogError(
+        `${streamId} has ${events.length} events, the decision read version ${version}`,
+      );
     return events
       .slice(0, version)
       .reduce((s, e) => evolve(s, { type: e.type, data: e.data } as never), initial);
@@ -97,7 +105,8 @@ class StreamsAt {
       if (event.data.version > version) break;
       snapshot = evolveConfig(snapshot, event);
     }
-    if (snapshot.version !== version) throw new Error(`config version ${version} is not in the log`);
+    if (snapshot.version !== version)
+      throw new ReadNotInLogError(`config version ${version} is not in the log`);
     return snapshot;
   }
 }
@@ -132,6 +141,9 @@ async function contextAt(streams: StreamsAt, input: RecordedDecisionInput): Prom
     ),
   };
 }
+
+/** The domain refused the recorded command on the rebuilt state: the recorded decision cannot be re-made. */
+const isDomainRefusal = (error: Error) => error instanceof RoutingDomainError;
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -170,14 +182,12 @@ export async function replayCall(
     }
     let replayed: CallEvent[];
     try {
-      let context: DecisionContext;
-      try {
-        context = await contextAt(streams, stored.input);
-      } catch (error) {
-        throw new Error(`the log does not hold what it read (${describe(error)})`);
-      }
+      // A read the log cannot give back is a difference; a failing database is not (it propagates).
+      const context = await contextAt(streams, stored.input);
       replayed = [...decideCall(stored.input.command, before, context).call.events];
     } catch (error) {
+      if (error instanceof Error && !(error instanceof ReadNotInLogError) && !isDomainRefusal(error))
+        throw error;
       const note = `the ${base.inputType} could not be decided again: ${describe(error)}`;
       decisions.push({ ...base, result: Result.RESULT_MISMATCH, note });
       firstMismatch ??= ReplayMismatch.fromPartial({
