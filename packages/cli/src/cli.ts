@@ -42,6 +42,8 @@ options (flags win over environment, which wins over the --config YAML file):
   --health-listen H:P    serve /livez and /readyz (database, NATS, consumers) on it (SWITCHYARD_HEALTH_LISTEN)
   --shutdown-timeout S   on SIGTERM: not ready at once, services drain, exit within S s, default 25
                          (SWITCHYARD_SHUTDOWN_TIMEOUT)
+  --drain-timeout S      on SIGTERM the media gateway refuses new calls and lets calls up finish for S s,
+                         then hangs up the rest; default shutdown timeout - 5 (SWITCHYARD_DRAIN_TIMEOUT)
   --log-format F         text (default) or json: pino lines with service, trace id, call id (SWITCHYARD_LOG_FORMAT)
   --log-level L          json logs' level, default info; debug adds a line per call decision (SWITCHYARD_LOG_LEVEL)
   --gateway-id ID        the media gateway's id, and where routers send leg commands by default
@@ -70,7 +72,9 @@ demo and simulate:
   --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)
   --minutes N            simulated period in minutes (overrides the traffic file)
   --speed X              time acceleration, simulated seconds per real second (default 60)
-  --seed S               seed of the traffic model (same seed, same callers)`;
+  --seed S               seed of the traffic model (same seed, same callers)
+  --trace-summary        without OTEL_* configured: trace in memory and print each call's spans (count,
+                         duration) and the span trees of a few calls at the end`;
 
 /** Runs one command; returns the process exit code. Every failure is one line on stderr. */
 export async function runCli(ctx: CliContext): Promise<number> {
@@ -87,6 +91,9 @@ export async function runCli(ctx: CliContext): Promise<number> {
         const contactCentre =
           config.configFile !== undefined && declared ? loadContactCentre(config.configFile) : undefined;
         for (const w of contactCentre?.warnings ?? []) ctx.err(`${w.file}:${w.path}: ${w.reason}`);
+        // Checked before anything starts: a bad value is a start-up error, not a shutdown one.
+        const timeoutMs = shutdownTimeoutMs(ctx);
+        const drainMs = drainTimeoutMs(ctx, timeoutMs);
         // Telemetry first (so the services' instruments and spans are real), disposed last (flushes).
         await using telemetry = startTelemetry({
           serviceName: ctx.env.OTEL_SERVICE_NAME ?? serviceName(config.targets),
@@ -116,11 +123,22 @@ export async function runCli(ctx: CliContext): Promise<number> {
           await abortion(ctx.signal);
           // SIGTERM: not ready at once (no new work routed here), then the services stop pulling, finish
           // or hand back what they hold, and close, within the shutdown timeout (below the pod's grace).
+          // A media gateway first refuses new calls and lets the calls up finish (drain timeout), the other
+          // services still running for them; then it hangs up what is left.
           health?.drain();
-          const timeoutMs = shutdownTimeoutMs(ctx);
           ctx.out(`switchyard: stopping (at most ${timeoutMs / 1000} s)`);
           const stopped = await Promise.race([
-            platform[Symbol.asyncDispose]().then(() => true),
+            platform
+              .drain(drainMs)
+              .then((report) => {
+                if (report)
+                  ctx.out(
+                    `media-gateway drained: ${report.callsAtStart} calls up, ${report.finished} finished, ` +
+                      `${report.endedAtDeadline} hung up at the ${drainMs / 1000} s drain deadline`,
+                  );
+              })
+              .then(() => platform[Symbol.asyncDispose]())
+              .then(() => true),
             new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref()),
           ]);
           if (!stopped) {
@@ -190,6 +208,22 @@ function shutdownTimeoutMs(ctx: CliContext): number {
   const sec = Number(v);
   if (!Number.isFinite(sec) || sec <= 0)
     throw new UsageError(`--shutdown-timeout must be seconds > 0, not ${v}`);
+  return sec * 1000;
+}
+
+/**
+ * `--drain-timeout SEC` (SWITCHYARD_DRAIN_TIMEOUT): how long a media gateway lets its calls finish after
+ * SIGTERM before it hangs them up. Default 5 s less than the shutdown timeout (20 s of the default 25, which
+ * the chart keeps below its 30 s grace period), leaving time to end the rest and stop.
+ */
+function drainTimeoutMs(ctx: CliContext, shutdownMs: number): number {
+  const v = stringOption(ctx, "drain-timeout", "SWITCHYARD_DRAIN_TIMEOUT");
+  if (v === undefined) return shutdownMs > 10_000 ? shutdownMs - 5_000 : shutdownMs / 2;
+  const sec = Number(v);
+  if (!Number.isFinite(sec) || sec <= 0 || sec * 1000 >= shutdownMs)
+    throw new UsageError(
+      `--drain-timeout must be seconds > 0 and below the shutdown timeout (${shutdownMs / 1000} s), not ${v}`,
+    );
   return sec * 1000;
 }
 

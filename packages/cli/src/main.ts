@@ -18,6 +18,7 @@ function parse() {
         "log-format": { type: "string" },
         "health-listen": { type: "string" },
         "shutdown-timeout": { type: "string" },
+        "drain-timeout": { type: "string" },
         "log-level": { type: "string" },
         "gateway-id": { type: "string" },
         "clock-speed": { type: "string" },
@@ -45,6 +46,7 @@ function parse() {
         minutes: { type: "string" },
         speed: { type: "string" },
         seed: { type: "string" },
+        "trace-summary": { type: "boolean" },
         help: { type: "boolean" },
         // admin-api and the admin commands
         "admin-listen": { type: "string" },

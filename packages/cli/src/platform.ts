@@ -15,7 +15,9 @@ import {
 import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import {
   DrachtioDriver,
+  type DrainReport,
   EventStoreAudioLibrary,
+  type MediaGateway,
   SimulatedDriver,
   type StoredAudioSource,
   start as startGateway,
@@ -37,6 +39,12 @@ export interface Platform extends AsyncDisposable {
   /** Targets asked for that this build does not have yet. */
   readonly missing: readonly Target[];
   describe(): string[];
+  /**
+   * The first step of a graceful shutdown, before dispose: the media gateway (when this process runs one)
+   * refuses new calls and lets the calls up finish for `deadlineMs`, then hangs up the rest, while every
+   * other service of the process keeps running for them. Resolves with its report (none without a gateway).
+   */
+  drain(deadlineMs: number): Promise<DrainReport | undefined>;
 }
 
 type Log = (line: string) => void;
@@ -105,6 +113,7 @@ export async function startPlatform(
     stack.defer(() => bus.close());
     await starting(log, "JetStream streams", bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]));
 
+    let gateway: MediaGateway | undefined;
     const started: Target[] = [];
     const missing: Target[] = [];
     const notes: string[] = [];
@@ -192,7 +201,7 @@ export async function startPlatform(
             );
             await driver.start();
             stack.defer(() => driver.close());
-            stack.use(
+            gateway = stack.use(
               await startGateway({
                 bus,
                 clock,
@@ -218,7 +227,7 @@ export async function startPlatform(
               ),
             });
             stack.defer(() => driver.close());
-            stack.use(await startGateway({ bus, clock, driver, gatewayId, log: gatewayLog }));
+            gateway = stack.use(await startGateway({ bus, clock, driver, gatewayId, log: gatewayLog }));
             notes.push(
               `media-gateway "${gatewayId}" runs the SIMULATED driver (phones answer after 2 s); configure the sip section or --drachtio for the SIP driver`,
             );
@@ -281,6 +290,7 @@ export async function startPlatform(
       started,
       missing,
       describe,
+      drain: async (deadlineMs) => gateway?.drain({ deadlineMs }),
       [Symbol.asyncDispose]: () => stack[Symbol.asyncDispose](),
     };
   } catch (error) {

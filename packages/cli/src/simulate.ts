@@ -35,6 +35,12 @@ import {
   TrafficConfigError,
   type TrafficModel,
 } from "@switchyard/simulation";
+import {
+  formatTraceSummary,
+  startTelemetry,
+  startTraceCollector,
+  telemetryRequested,
+} from "@switchyard/telemetry";
 import { parseDocument } from "yaml";
 import type { CliContext } from "./context.js";
 import { Disposer } from "./disposer.js";
@@ -97,6 +103,18 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
       `${calls.length} callers over ${fmtMinutes(traffic.durationSec)} simulated (seed ${traffic.seed}), ` +
       `clock ×${speed}`,
   );
+
+  // Traces: exported when OTEL_* asks for it (as `run`); else, with --trace-summary, kept in memory and
+  // summarised per call at the end. Declared before the platform so that it is disposed after it.
+  const exporting = telemetryRequested(ctx.env);
+  const collector =
+    !exporting && ctx.flags["trace-summary"] === true ? startTraceCollector("switchyard-demo") : undefined;
+  await using telemetry =
+    collector?.telemetry ??
+    startTelemetry({ serviceName: ctx.env.OTEL_SERVICE_NAME ?? "switchyard-demo", env: ctx.env });
+  if (exporting || collector) ctx.out(`  ${telemetry.describe()}`);
+  if (exporting && ctx.flags["trace-summary"] === true)
+    ctx.out("  trace summary: not printed, the traces are exported (OTEL_* is set)");
 
   const clock = scaledClock({ speed });
   await using stack = new Disposer();
@@ -215,6 +233,11 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   const complete = checkComplete(stats, placed, ctx.out);
   if (stop.aborted)
     ctx.out(`${options.title}: interrupted after ${fmtMinutes(Math.round(elapsed()))} simulated`);
+  if (collector) {
+    // Every span ended by now but those of work still under way (a consumer's ack): flushed, then read.
+    await telemetry.flush();
+    for (const line of formatTraceSummary(collector.spans(), { clockSpeed: speed })) ctx.out(line);
+  }
   const ok = relayOk && complete;
   ctx.out(ok ? `${options.title}: ok` : `${options.title}: FAILED`);
   return ok ? 0 : 1;

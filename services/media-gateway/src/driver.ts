@@ -65,6 +65,14 @@ export interface MediaDriver {
   channelExists?(channelId: string): boolean | Promise<boolean>;
 
   /**
+   * Stops taking new inbound calls (the gateway drains before it shuts down): from now on a new call is
+   * refused before it is answered or reported (SIP: 503 with Retry-After, so the carrier tries another
+   * gateway); calls already up are unaffected. A driver without it has new calls hung up by the gateway as
+   * they are reported.
+   */
+  refuseNewCalls?(): void;
+
+  /**
    * Leg commands the gateway executes at once across calls unless configured (default 16). A driver whose
    * phones are code and whose results must be reproducible (the simulator) asks for 1.
    */

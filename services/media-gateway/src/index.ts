@@ -9,6 +9,8 @@ export {
   type SimulationControls,
 } from "./driver.js";
 export {
+  type DrainOptions,
+  type DrainReport,
   type GatewayLog,
   type GatewayLogLevel,
   GatewayStateUnavailableError,

@@ -108,6 +108,11 @@ export class AudioResolver {
   }
 
   async #url(url: string): Promise<string> {
+    // The path or URL goes into a FreeSWITCH command: nothing that could end or extend it.
+    if (/[\s"'<>\\]/.test(url) || [...url].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+      throw new AudioDownloadError(
+        `audio url ${JSON.stringify(url.slice(0, 80))} holds characters a media path may not`,
+      );
     if (url.startsWith("file://")) return new URL(url).pathname;
     if (!/^https?:\/\//i.test(url)) {
       if (isAbsolute(url) || /^[a-z_]+:\/\//.test(url)) return url;

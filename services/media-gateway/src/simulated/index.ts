@@ -9,6 +9,7 @@ export {
   type PlaybackDuration,
 } from "./scripts.js";
 export {
+  CallRefusedError,
   type ChannelStatus,
   type ChannelView,
   type MediaLogEntry,

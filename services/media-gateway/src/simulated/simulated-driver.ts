@@ -127,6 +127,8 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
   #seq = 0;
   #inbound = 0;
   #closed = false;
+  #refusing = false;
+  #refused = 0;
 
   constructor(options: SimulatedDriverOptions) {
     this.#clock = options.clock;
@@ -149,6 +151,11 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
   /** A caller dials in; the driver reports `inboundCall` at once. Returns the inbound channel's id. */
   placeInboundCall(script: InboundCallScript): string {
     if (this.#closed) throw new Error("simulated driver is closed");
+    if (this.#refusing) {
+      // The simulated 503: nothing exists for the call, nothing is reported.
+      this.#refused++;
+      throw new CallRefusedError(script.to);
+    }
     const ch = this.#newChannel(this.#newInboundChannelId(), "inbound");
     ch.status = "answered";
     ch.talkSec = script.talkSec;
@@ -197,6 +204,11 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
       ...(ch.holdMusic === undefined ? {} : { holdMusic: ch.holdMusic }),
       ...(ch.endReason === undefined ? {} : { endReason: ch.endReason }),
     };
+  }
+
+  /** Inbound calls refused since `refuseNewCalls()`. */
+  refusedCalls(): number {
+    return this.#refused;
   }
 
   /** Calls a phone has received so far. */
@@ -450,6 +462,10 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
     }
   }
 
+  refuseNewCalls(): void {
+    this.#refusing = true;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     for (const ch of this.#channels.values()) for (const t of ch.timers) t.abort();
@@ -634,5 +650,13 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
     }
     this.#record(ch.id, "ended", { reason, detail });
     this.#emit({ type: "ended", channelId: ch.id, reason, detail, at: this.#now() });
+  }
+}
+
+/** A caller dialled in while the gateway was draining: refused, as a SIP gateway answers 503. */
+export class CallRefusedError extends Error {
+  override readonly name = "CallRefusedError";
+  constructor(to: string) {
+    super(`inbound call to ${to} refused: the gateway is draining (not taking new calls)`);
   }
 }
