@@ -23,6 +23,8 @@ export interface StoredAudioSource {
   file(audioId: string): Promise<StoredAudioFile>;
 }
 
+const AUDIO_ID = /^[A-Za-z0-9_-]{1,63}$/;
+
 /** An uploaded audio file a flow refers to cannot be played. */
 export class StoredAudioUnavailableError extends Error {
   override readonly name = "StoredAudioUnavailableError";
@@ -44,11 +46,16 @@ export class EventStoreAudioLibrary implements StoredAudioSource {
   ) {}
 
   async file(audioId: string): Promise<StoredAudioFile> {
+    // The id becomes part of a path FreeSWITCH opens: only what the admin API allows as an id.
+    if (!AUDIO_ID.test(audioId))
+      throw new StoredAudioUnavailableError(`"${audioId.slice(0, 80)}" is not an audio file id`);
     const events = await this.options.store.readStream(audioStreamId(audioId));
     const last = events.at(-1);
     if (last?.type !== "AudioUploaded")
       throw new StoredAudioUnavailableError(`audio file "${audioId}" has not been uploaded (or was deleted)`);
     const data = last.data as AudioUploadedData;
+    if (!/^[0-9a-f]{64}$/.test(data.sha256) || (data.format !== "wav" && data.format !== "mp3"))
+      throw new StoredAudioUnavailableError(`audio file "${audioId}" is recorded without a hash or format`);
     const key = `${audioId}-${data.sha256.slice(0, 16)}`;
     const existing = this.#inflight.get(key);
     if (existing) return existing;

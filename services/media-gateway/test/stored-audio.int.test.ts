@@ -117,6 +117,8 @@ describe("EventStoreAudioLibrary", () => {
 
   it("a file never uploaded, deleted, or not audio is unavailable", async () => {
     await expect(library.file("never")).rejects.toBeInstanceOf(StoredAudioUnavailableError);
+    // An id that is not one (it would become part of a path) is refused before anything is read.
+    await expect(library.file("../../etc/passwd")).rejects.toBeInstanceOf(StoredAudioUnavailableError);
     await uploaded("gone", wav(500), "wav");
     await es.store.append([
       {
