@@ -254,6 +254,7 @@ function audioPbYaml(a: AudioPb | undefined): unknown {
   if (!a || a.defaultTone) return "default";
   if (a.ringback) return "ringback";
   if (a.url !== undefined) return { url: a.url };
+  if (a.audioFile !== undefined) return { file: a.audioFile.replace(/^audio\//, "") };
   return { tts: a.tts ?? "" };
 }
 
@@ -267,6 +268,8 @@ function audioYaml(a: Audio): unknown {
       return { url: a.url };
     case "tts":
       return { tts: a.text };
+    case "stored":
+      return { file: a.audioId };
     default: {
       const unknown: never = a;
       throw new Error(`unknown audio ${JSON.stringify(unknown)}`);

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Bus, EVENTS_STREAM, type EventMessage } from "@switchyard/bus";
 import { type Clock, scaledClock } from "@switchyard/clock";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
@@ -13,7 +15,12 @@ import {
   presenceKey,
 } from "@switchyard/contracts";
 import { type Checkpoint, type OpenedEventStore, START } from "@switchyard/event-store";
-import { type MediaGateway, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
+import {
+  EventStoreAudioLibrary,
+  type MediaGateway,
+  SimulatedDriver,
+  start as startGateway,
+} from "@switchyard/media-gateway";
 import { CONFIG_STREAM, MISSED_OFFERS_BREAK } from "@switchyard/routing-domain";
 import {
   defaultTraffic,
@@ -113,7 +120,16 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   await using stack = new Disposer();
   const platform = stack.use(await startPlatform(runtime, { log: ctx.out, clock }));
   for (const line of platform.describe()) if (!line.startsWith("not in this build")) ctx.out(`  ${line}`);
-  const driver = new SimulatedDriver({ clock, defaultPhone: { kind: "fail", detail: "404 Not Found" } });
+  const driver = new SimulatedDriver({
+    clock,
+    defaultPhone: { kind: "fail", detail: "404 Not Found" },
+    // Audio files uploaded through the admin API to this database play for their real length.
+    storedAudio: new EventStoreAudioLibrary({
+      store: platform.eventStore.store,
+      blobs: platform.eventStore.blobs,
+      cacheDir: join(tmpdir(), `switchyard-audio-${platform.eventStore.schema}`),
+    }),
+  });
   stack.defer(() => driver.close());
   const gateway = stack.use(
     await startGateway({

@@ -587,7 +587,13 @@ function readRecord(value: unknown, path: string, c: Checker): RecordOption | un
   return undefined;
 }
 
-/** `default`, `ringback`, `{ url }`, `{ tts }`, or any other string as text to speak. */
+/** An uploaded audio file's id, as the admin API's `audio/{audio}` names take it. */
+const AUDIO_FILE_ID = /^[A-Za-z0-9_-]{1,63}$/;
+
+/**
+ * `default`, `ringback`, `{ url }`, `{ tts }`, `{ file: <id> }` (an audio file uploaded through the admin
+ * API), or any other string as text to speak.
+ */
 export function readAudio(value: unknown, path: string, c: Checker): Audio | undefined {
   if (typeof value === "string" && value !== "") {
     if (value === "default" || value === "defaultTone") return { kind: "defaultTone" };
@@ -595,20 +601,31 @@ export function readAudio(value: unknown, path: string, c: Checker): Audio | und
     return { kind: "tts", text: value };
   }
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const f = c.mapping(value, path, ["url", "tts"]);
+    const f = c.mapping(value, path, ["url", "tts", "file"]);
     if (!f) return undefined;
-    if (f.url !== undefined && f.tts === undefined) {
+    const given = ["url", "tts", "file"].filter((k) => f[k] !== undefined);
+    if (given.length === 1 && f.url !== undefined) {
       const url = c.string(f, "url", path);
       return url === undefined ? undefined : { kind: "url", url };
     }
-    if (f.tts !== undefined && f.url === undefined) {
+    if (given.length === 1 && f.tts !== undefined) {
       const text = c.string(f, "tts", path);
       return text === undefined ? undefined : { kind: "tts", text };
+    }
+    if (given.length === 1 && f.file !== undefined) {
+      const audioId = c.string(f, "file", path);
+      if (audioId === undefined) return undefined;
+      if (AUDIO_FILE_ID.test(audioId)) return { kind: "stored", audioId };
+      c.problem(
+        join(path, "file"),
+        `must be an audio file id (letters, digits, _ and -), got ${JSON.stringify(audioId)}`,
+      );
+      return undefined;
     }
   }
   c.problem(
     path,
-    `must be default, ringback, text to speak, { url } or { tts }, got ${JSON.stringify(value)}`,
+    `must be default, ringback, text to speak, { url }, { tts } or { file }, got ${JSON.stringify(value)}`,
   );
   return undefined;
 }

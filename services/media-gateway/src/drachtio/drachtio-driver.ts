@@ -8,6 +8,7 @@ import Mrf from "drachtio-fsmrf";
 import Srf from "drachtio-srf";
 import PQueue from "p-queue";
 import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
+import type { StoredAudioSource } from "../stored-audio.js";
 import { AudioResolver } from "./audio.js";
 import {
   checkDtmfCodes,
@@ -92,6 +93,8 @@ export interface DrachtioDriverOptions {
     readonly freeswitch?: { readonly engine: string; readonly voice: string };
   };
   readonly dtmfTransferCodes?: Partial<DtmfTransferCodes>;
+  /** Uploaded audio files, played from a local copy (see AudioResolverOptions.storedAudio). */
+  readonly storedAudio?: StoredAudioSource;
   /**
    * Conversation recordings in stereo (default): left = the first leg's party (the caller), right = what it
    * hears (the other party once bridged). False: both mixed into one mono channel.
@@ -276,6 +279,7 @@ export class DrachtioDriver implements MediaDriver {
       ...(options.tts?.command === undefined ? {} : { ttsCommand: options.tts.command }),
       ...(options.tts?.args === undefined ? {} : { ttsArgs: options.tts.args }),
       ...(options.tts?.freeswitch === undefined ? {} : { freeswitchTts: options.tts.freeswitch }),
+      ...(options.storedAudio === undefined ? {} : { storedAudio: options.storedAudio }),
     });
     this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
     this.#tokens = options.admission?.maxCallsPerSec ?? 0;
