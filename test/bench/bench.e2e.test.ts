@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import pg from "pg";
 import { afterAll, expect, it } from "vitest";
 
@@ -68,7 +69,7 @@ it("runs a tiny configuration of every section and writes the report as JSON, cl
   }
   const bus = await connectBus({ url: NATS_URL, prefix: "benchcheck", name: "bench-smoke" });
   try {
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     const left: string[] = [];
     for await (const name of jsm.streams.names()) {
       if (prefixes.some((p) => name.startsWith(`${p.toUpperCase()}-`) || name === `KV_${p}_presence`))

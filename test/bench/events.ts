@@ -1,8 +1,10 @@
 // Events persisted per second through the event store (grouped commits, as a batched router appends), and
 // the relay's lag at fixed event rates: from the append's commit (appendMany resolved) to the event's
 // publication on JetStream (a core subscription on the EVENTS subjects sees it as the relay publishes).
+
 import { randomBytes, randomUUID } from "node:crypto";
 import { type Bus, connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import {
   dropSchema,
   type OpenedEventStore,
@@ -69,7 +71,7 @@ export async function measureEvents(options: {
     // The relay catches up with what was just written before the lag is measured.
     const relay = await startRelay({ eventStore: store, bus, log: () => {} });
     const received = new Map<string, number>();
-    const sub = bus.connection.subscribe(bus.names.subject("evt.>"), {
+    const sub = natsConnectionOf(bus).subscribe(bus.names.subject("evt.>"), {
       callback: (err, msg) => {
         if (err) return;
         const msgId = msg.headers?.get("Nats-Msg-Id");

@@ -4,11 +4,13 @@
 // the arrival's scheduled instant to the first leg command of that call, so a router falling behind shows
 // as latency, not as a lower offered load. The flow connects each call to an external number: one decision
 // per call on a new call stream, no agent reservation (agent choice is measured in the domain section).
+
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Bus, connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import {
   CALL_INPUTS,
   type CallInputMessage,
@@ -140,7 +142,7 @@ export async function startRoutingPlatform(options: {
   // First leg command per call, as it is published (a core subscription on the work-queue subject).
   let arrivals = new Map<string, number>();
   let lastArrival = 0;
-  const sub = bus.connection.subscribe(bus.names.subject(`legcmd.${GATEWAY}`), {
+  const sub = natsConnectionOf(bus).subscribe(bus.names.subject(`legcmd.${GATEWAY}`), {
     callback: (err, msg) => {
       if (err) return;
       const at = now();
@@ -203,7 +205,7 @@ export async function startRoutingPlatform(options: {
   }
 
   async function purgeWork(): Promise<void> {
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     for (const s of [CALL_INPUTS, TIMERS, LEG_COMMANDS]) {
       // An overloaded server can time out an API request (5 s): try again rather than lose the run.
       for (let attempt = 1; ; attempt++) {
@@ -345,7 +347,7 @@ export async function startRoutingPlatform(options: {
       for (const c of children.splice(0)) await stopChild(c);
       await inProcess?.[Symbol.asyncDispose]();
       await relay[Symbol.asyncDispose]();
-      const jsm = await bus.connection.jetstreamManager();
+      const jsm = await natsConnectionOf(bus).jetstreamManager();
       await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
       await bus.deleteStreams();
       await bus.close();
@@ -357,7 +359,7 @@ export async function startRoutingPlatform(options: {
 
 /** Puts `n` available agents into the presence view the routers watch (memory per agent). */
 export async function putPresence(platform: RoutingPlatform, n: number): Promise<void> {
-  const kv = await platform.bus.connection
+  const kv = await natsConnectionOf(platform.bus)
     .jetstream()
     .views.kv(presenceBucket(platform.prefix), { history: 1 });
   const at = Date.UTC(2026, 0, 5, 9);

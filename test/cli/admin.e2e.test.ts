@@ -2,12 +2,14 @@
 // NATS): apply a contact centre from YAML (changes listed, then made; a second apply changes nothing),
 // list and act on agents, export the configuration back to YAML that loads to the same contact centre,
 // apply a file that removes an agent, and a wrong token refused.
+
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hashToken } from "@switchyard/admin-api";
 import { connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { runCli, startPlatform } from "@switchyard/cli";
 import { loadRuntimeConfig } from "@switchyard/config";
 import { parseContactCentre } from "@switchyard/contact-centre";
@@ -96,7 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.[Symbol.asyncDispose]();
   const bus = await connectBus({ url: NATS, prefix });
-  const jsm = await bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
   await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
   await bus.deleteStreams();
   await bus.close();

@@ -133,8 +133,44 @@ describe("switchyard command", () => {
       result.stdout,
     );
     expect(relayed?.[1]).toBe(relayed?.[2]);
+    // Telemetry is off (no OTEL_*, no --trace-summary): nothing about traces.
+    expect(result.stdout).not.toContain("trace summary");
     expect(result.stdout).toContain("switchyard demo: ok");
     expect(result.code).toBe(0);
+  });
+
+  it("demo --trace-summary traces in memory and prints each call's spans and a few calls' span trees", async () => {
+    const result = await run(["demo", "--minutes", "1", "--speed", "120", "--trace-summary"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("telemetry: on (switchyard-demo, in-process exporters)");
+    const arrived = Number(/calls: (\d+) arrived/.exec(result.stdout)?.[1]);
+    expect(arrived).toBeGreaterThan(0);
+    // One trace per call, every call in it; and nothing traced outside the calls.
+    const head = /trace summary \(OpenTelemetry SDK, in-memory exporter\): (\d+) calls, (\d+) spans;/.exec(
+      result.stdout,
+    );
+    expect(Number(head?.[1])).toBe(arrived);
+    const rows = [...result.stdout.matchAll(/^ {2}([0-9a-f-]{36}) +(\d+) +[\d.]+ m?s {2}(.+)$/gm)];
+    expect(rows).toHaveLength(arrived);
+    for (const [, , spans, services] of rows) {
+      expect(Number(spans)).toBeGreaterThan(5);
+      expect(services).toBe("media-gateway, relay, router");
+    }
+    expect(rows.reduce((n, [, , spans]) => n + Number(spans), 0)).toBe(Number(head?.[2]));
+    // The first call's tree: the gateway's root, the router's first decision under it, its append, the
+    // relay's publishes and the gateway's next command under that.
+    const tree = result.stdout.split("trace of the first call")[1]?.split("\n") ?? [];
+    expect(tree[1]).toMatch(/^ {4}└─ gateway\.inbound_call {2}\[media-gateway\]/);
+    expect(tree[2]).toMatch(/^ {7}├─ router\.decide {2}\[router\] {2}StartCall → CallStarted,/);
+    expect(tree[3]).toMatch(/^ {7}│ {2}└─ eventstore\.append {2}\[router\] {2}\d+ events/);
+    // Under the append, in the order they started (the relay and the gateway race): the relay's publishes of
+    // the events (one line) and the command they led to.
+    const underAppend = [tree[4] ?? "", tree[5] ?? ""];
+    expect(underAppend.map((l) => l.slice(0, 14))).toEqual(["       │     ├", "       │     └"]);
+    expect(underAppend.some((l) => /─ relay\.publish ×\d+ {2}\[relay\] {2}CallStarted, /.test(l))).toBe(true);
+    expect(underAppend.some((l) => /─ gateway\.leg_command {2}\[media-gateway\] {2}\w+/.test(l))).toBe(true);
+    expect(result.stdout).toContain("switchyard demo: ok");
   });
 
   it("simulate runs any contact centre with its traffic and reports from the event store", async () => {

@@ -1,9 +1,12 @@
 // `switchyard run --health-listen`: /livez and /readyz backed by the database, NATS and the consumers, and
-// SIGTERM: not ready at once, then the services drain and the process exits 0 within the timeout.
+// SIGTERM: not ready at once, then the media gateway and the services drain and the process exits 0 within the
+// timeout.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { presenceBucket } from "@switchyard/contracts";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,7 +21,7 @@ let child: ChildProcess | undefined;
 afterAll(async () => {
   child?.kill("SIGKILL");
   const bus = await connectBus({ url: NATS, prefix });
-  const jsm = await bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
   await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
   await bus.deleteStreams();
   await bus.close();
@@ -62,7 +65,7 @@ describe("health endpoints and SIGTERM", () => {
   it("answers /livez and /readyz from real checks, turns not ready on SIGTERM and exits 0 after draining", async () => {
     child = spawn(
       process.execPath,
-      [BIN, "run", "--target", "router,relay,agent-presence", "--health-listen", "127.0.0.1:0"],
+      [BIN, "run", "--target", "router,relay,agent-presence,media-gateway", "--health-listen", "127.0.0.1:0"],
       {
         env: {
           ...process.env,
@@ -117,6 +120,10 @@ describe("health endpoints and SIGTERM", () => {
       expect(draining.status).toBe(503);
       expect(draining.body.checks.draining?.ok).toBe(false);
     }
+    // The media gateway drained first (no calls up: at once; test/e2e/gateway-drain.e2e.test.ts has calls).
+    await out.waitFor(
+      /^media-gateway drained: 0 calls up, 0 finished, 0 hung up at the 15 s drain deadline$/,
+    );
     expect(await exited, stderr).toBe(0);
     child = undefined;
   });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { presenceBucket } from "@switchyard/contracts";
 import { gatewayStateBucket } from "@switchyard/media-gateway";
 import pg from "pg";
@@ -22,7 +23,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
   // The platform declared its streams (and the presence KV bucket) on the shared NATS under this prefix.
   const bus = await connectBus({ url: NATS, prefix });
-  const jsm = await bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
   await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
   await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, "default")}`).catch(() => false);
   await bus.deleteStreams();

@@ -25,7 +25,7 @@ const helm = installHelm();
 interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
   stringData?: Record<string, string>;
@@ -71,6 +71,7 @@ type Container = {
 };
 type PodSpec = {
   containers: Container[];
+  initContainers?: Container[];
   terminationGracePeriodSeconds: number;
   securityContext: { runAsNonRoot?: boolean };
 };
@@ -129,7 +130,16 @@ describe.skipIf(!helm)("helm chart deploy/helm/switchyard", () => {
           expect(envOf(c, "SWITCHYARD_LOG_FORMAT")).toBe("json");
           expect(envOf(c, "OTEL_SERVICE_NAME")).toBe(`switchyard-${component}`);
           expect(c.env.find((e) => e.name === "DATABASE_URL")?.valueFrom?.secretKeyRef).toBeDefined();
-          expect(c.env.find((e) => e.name === "NATS_URL")?.valueFrom?.secretKeyRef).toBeDefined();
+          const natsUrl = c.env.find((e) => e.name === "NATS_URL")!;
+          if (natsUrl.value !== undefined) {
+            // The chart's NATS with least privilege: the service's own user, its password from the users Secret.
+            expect(natsUrl.value).toMatch(
+              new RegExp(`^nats://sy_${component.replace(/-/g, "_")}:\\$\\(NATS_PASSWORD\\)@`),
+            );
+            expect(c.env.find((e) => e.name === "NATS_PASSWORD")?.valueFrom?.secretKeyRef?.key).toBe(
+              component,
+            );
+          } else expect(natsUrl.valueFrom?.secretKeyRef).toBeDefined();
           expect(c.securityContext).toMatchObject({
             readOnlyRootFilesystem: true,
             allowPrivilegeEscalation: false,
@@ -206,6 +216,33 @@ describe.skipIf(!helm)("helm chart deploy/helm/switchyard", () => {
     expect(secret.stringData?.["nats-url"]).toBe("nats://rel-switchyard-nats:4222");
     expect(secret.stringData).not.toHaveProperty("database-url");
     expect(objects.some((o) => o.kind === "ServiceMonitor")).toBe(true);
+  });
+
+  it("production-like: least-privilege NATS users from the platform's own nats-config, setup as admin", () => {
+    const objects = template("-f", production);
+    const sts = objects.find((o) => o.kind === "StatefulSet")!;
+    const pod = podOf(sts).spec;
+    const init = pod.initContainers![0]!;
+    const router = objects.find((o) => o.kind === "Deployment" && o.metadata.name.endsWith("-router"))!;
+    // The users' subjects are built for the prefix the services use.
+    expect(init.args.slice(0, 3)).toEqual([
+      "nats-config",
+      "--prefix",
+      envOf(podOf(router).spec.containers[0]!, "SWITCHYARD_PREFIX"),
+    ]);
+    const users = objects.find((o) => o.kind === "Secret" && o.metadata.name.endsWith("-nats-users"))!;
+    const roles = ["admin", ...SERVICES];
+    expect(Object.keys((users as unknown as { data: Record<string, string> }).data).sort()).toEqual(
+      [...roles].sort(),
+    );
+    const natsEnv = pod.containers[0]!.env.map((e) => e.name);
+    for (const r of roles)
+      expect(natsEnv).toContain(`SWITCHYARD_NATS_${r.toUpperCase().replace(/-/g, "_")}_PASSWORD`);
+    const job = objects.find((o) => o.kind === "Job")!;
+    expect(job.metadata.annotations?.["helm.sh/hook"]).toBe("post-install,post-upgrade");
+    const setup = podOf(job).spec.containers[0]!;
+    expect(setup.args).toEqual(["setup"]);
+    expect(envOf(setup, "NATS_URL")).toMatch(/^nats:\/\/sy_admin:\$\(NATS_PASSWORD\)@/);
   });
 
   it("merges admin tokens into the configuration Secret the pods mount", () => {

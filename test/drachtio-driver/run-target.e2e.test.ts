@@ -1,10 +1,12 @@
 // `switchyard run --target media-gateway` with drachtio-server and FreeSWITCH configured by flags runs the
 // drachtio driver, says so, and answers a real SIP call (sipp) through drachtio-server.
+
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { gatewayStateBucket } from "@switchyard/media-gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSippCallers, skipSip, startTelephony, type Telephony } from "../sip/rig/index.js";
@@ -23,7 +25,7 @@ describe.skipIf(skip)("switchyard run --target media-gateway with the drachtio d
 
   afterAll(async () => {
     const bus = await connectBus({ url: NATS, prefix });
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, "default")}`).catch(() => false);
     await bus.deleteStreams();
     await bus.close();

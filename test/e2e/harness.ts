@@ -1,8 +1,13 @@
 // The platform for end-to-end tests: relay, router, agent-presence and a media gateway with the simulated
 // driver, in this process, over the real PostgreSQL and NATS, on one scaled clock.
+
 import { randomBytes, randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { start as startPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, DEAD_LETTER_STREAM, type DeadLetter } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { type Clock, scaledClock } from "@switchyard/clock";
 import {
   type AgentInput,
@@ -22,6 +27,7 @@ import {
   type RecordedEvent,
 } from "@switchyard/event-store";
 import {
+  EventStoreAudioLibrary,
   gatewayStateBucket,
   type InboundCallScript,
   type MediaGateway,
@@ -105,7 +111,14 @@ export async function startE2E(
     options.inProcessRouter === false
       ? undefined
       : await startRouter({ eventStore, bus, clock, gatewayId: GATEWAY, ...options.router });
-  const driver = new SimulatedDriver({ clock, ...options.driver });
+  // Uploaded audio files play for their real length, read from this schema's blobs.
+  const audioCache = join(tmpdir(), `switchyard-e2e-audio-${id}`);
+  const storedAudio = new EventStoreAudioLibrary({
+    store: eventStore.store,
+    blobs: eventStore.blobs,
+    cacheDir: audioCache,
+  });
+  const driver = new SimulatedDriver({ clock, storedAudio, ...options.driver });
   const gateway = await startGateway({ bus, clock, driver, gatewayId: GATEWAY, log: () => {} });
   return {
     schema,
@@ -124,13 +137,14 @@ export async function startE2E(
       await router?.[Symbol.asyncDispose]();
       await presence[Symbol.asyncDispose]();
       await relay[Symbol.asyncDispose]();
-      const jsm = await bus.connection.jetstreamManager();
+      const jsm = await natsConnectionOf(bus).jetstreamManager();
       await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
       await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, GATEWAY)}`).catch(() => false);
       await bus.deleteStreams();
       await bus.close();
       await eventStore.close();
       await dropSchema(DATABASE_URL, schema);
+      await rm(audioCache, { recursive: true, force: true });
     },
   };
 }
@@ -174,7 +188,7 @@ export async function callInput(p: E2EPlatform, callId: string, input: CallInput
 }
 
 export async function presenceOf(p: E2EPlatform, agentId: string): Promise<PresenceRecord | undefined> {
-  const kv = await p.bus.connection.jetstream().views.kv(presenceBucket(p.prefix));
+  const kv = await natsConnectionOf(p.bus).jetstream().views.kv(presenceBucket(p.prefix));
   return (await kv.get(presenceKey(agentId)))?.json<PresenceRecord>();
 }
 
@@ -240,7 +254,7 @@ export async function streamOf(p: E2EPlatform, callId: string): Promise<Recorded
 
 /** Dead letters so far whose original subject (logical name) is `subject`. */
 export async function deadLettersFor(p: E2EPlatform, subject: string): Promise<DeadLetter[]> {
-  const jsm = await p.bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(p.bus).jetstreamManager();
   const stream = p.bus.names.stream(DEAD_LETTER_STREAM);
   const info = await jsm.streams.info(stream).catch(() => undefined);
   const out: DeadLetter[] = [];

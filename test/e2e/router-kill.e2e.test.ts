@@ -1,18 +1,13 @@
 // The router process is SIGKILLed while 100 calls ring; a new one is started. Every call must still reach a
 // terminal state through its ring timeout (the durable timer on JetStream), with a complete stream.
-import { type ChildProcess, spawn } from "node:child_process";
-import { resolve } from "node:path";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
-  DATABASE_URL,
   defineConfig,
   type E2EPlatform,
   endedCall,
   eventually,
   flowOnNumber,
-  GATEWAY,
-  NATS_URL,
   newNumber,
   placeCall,
   say,
@@ -20,46 +15,19 @@ import {
   startE2E,
   streamOf,
 } from "./harness.js";
+import { type RouterProcess, spawnRouterProcess } from "./router-process.js";
 
 const CALLS = 100;
 const SPEED = 10;
 const RING_TIMEOUT_SEC = 60;
-const REPO_ROOT = resolve(import.meta.dirname, "../..");
-const MAIN = resolve(REPO_ROOT, "services/router/src/main.ts");
 
 let p: E2EPlatform;
 const children: ChildProcess[] = [];
 
-function spawnRouter(): { proc: ChildProcess; started: Promise<void>; stderr: string[] } {
-  const proc = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL,
-      NATS_URL,
-      DATABASE_SCHEMA: p.schema,
-      SWITCHYARD_PREFIX: p.prefix,
-      GATEWAY_ID: GATEWAY,
-      CLOCK_SPEED: String(SPEED),
-      CLOCK_START_AT: String(p.startAt),
-      CLOCK_REAL_START: String(p.realStart),
-      ROUTER_ACK_WAIT_MS: "2000",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(proc);
-  const stderr: string[] = [];
-  createInterface({ input: proc.stderr! }).on("line", (line) => {
-    stderr.push(line);
-    if (stderr.length > 20) stderr.shift();
-  });
-  const started = new Promise<void>((ok, fail) => {
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      if (line.includes('"router started"')) ok();
-    });
-    proc.on("exit", (code) => fail(new Error(`router exited (${code}): ${stderr.join("\n")}`)));
-  });
-  return { proc, started, stderr };
+function spawnRouter(): RouterProcess {
+  const r = spawnRouterProcess(p, SPEED, { SWITCHYARD_ROUTER_ACK_WAIT_MS: "2000" });
+  children.push(r.proc);
+  return r;
 }
 
 beforeAll(async () => {

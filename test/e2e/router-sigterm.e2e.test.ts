@@ -27,7 +27,7 @@ function spawnRouter() {
   const router = spawnRouterProcess(p, SPEED, {
     // Longer than the ring timeout below: an input the terminated router kept instead of handing it back
     // would come back only after the call had timed out (noAnswer); handed back, the other router takes it.
-    ROUTER_ACK_WAIT_MS: "600000",
+    SWITCHYARD_ROUTER_ACK_WAIT_MS: "600000",
   });
   children.push(router.proc);
   return router;

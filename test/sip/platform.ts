@@ -1,11 +1,13 @@
 // The platform over real SIP for end-to-end tests: relay, agent-presence, router and a media gateway running
 // the drachtio driver, in this process, over the real PostgreSQL and NATS — and drachtio-server + FreeSWITCH
 // from the rig on private loopback ports. Real SIP needs real time: the clock runs at speed 1.
+
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { start as startPresence } from "@switchyard/agent-presence";
 import { connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { systemClock } from "@switchyard/clock";
 import { presenceBucket } from "@switchyard/contracts";
 import { dropSchema, openEventStore, type RecordedEvent } from "@switchyard/event-store";
@@ -186,7 +188,7 @@ export async function startSipPlatform(
       await router[Symbol.asyncDispose]();
       await presence[Symbol.asyncDispose]();
       await relay[Symbol.asyncDispose]();
-      const jsm = await bus.connection.jetstreamManager();
+      const jsm = await natsConnectionOf(bus).jetstreamManager();
       await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
       await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, SIP_GATEWAY)}`).catch(() => false);
       await bus.deleteStreams();

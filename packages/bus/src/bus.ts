@@ -1,4 +1,5 @@
 import type { Context } from "@opentelemetry/api";
+import { redactUrl } from "@switchyard/config";
 import {
   AckPolicy,
   connect,
@@ -21,9 +22,13 @@ import {
   startConsumer,
 } from "./consume.js";
 import { BusConfigConflictError, BusUnreachableError } from "./errors.js";
+import { type KeyValue, type KvOptions, natsKeyValue } from "./key-value.js";
 import { assertLogicalSubject, type BusNames, busNames } from "./naming.js";
+import { inboxPrefixOf } from "./permissions.js";
 import type { ConsumerSpec, StreamSpec } from "./specs.js";
 import { injectTrace } from "./trace.js";
+
+export { redactUrl };
 
 export interface BusOptions {
   /** e.g. `nats://127.0.0.1:4222`; credentials in the URL are used but never printed. */
@@ -77,24 +82,21 @@ export interface Bus {
   consume<T = unknown>(options: ConsumeOptions<T>): Promise<ConsumerHandle>;
   /** Declares the consumer and hands its messages to the handler in batches until `stop()`. */
   consumeBatches<T = unknown>(options: BatchConsumeOptions<T>): Promise<ConsumerHandle>;
-  /** Deletes every stream of this prefix (test clean-up). */
+  /**
+   * A key-value bucket (created if missing). Bucket names are deployment-wide: build them from
+   * `names.prefix` so that deployments and test suites sharing one server stay apart.
+   */
+  keyValue<T>(bucket: string, options?: KvOptions): Promise<KeyValue<T>>;
+  /** Deletes every stream of this prefix, key-value buckets under the prefix included (test clean-up). */
   deleteStreams(): Promise<void>;
+  /** Removes a durable consumer of a logical stream; a missing one is not an error. */
+  deleteConsumer(stream: string, durable: string): Promise<void>;
+  /** True once the connection is closed for good (health checks). */
+  isClosed(): boolean;
+  /** Round trip to the server in ms (readiness checks). */
+  rtt(): Promise<number>;
   /** Flushes pending publishes and closes the connection. */
   close(): Promise<void>;
-  readonly connection: NatsConnection;
-}
-
-/** Removes user info so a URL can go in a message or log. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//");
-  }
 }
 
 function reasonOf(err: unknown): string {
@@ -109,10 +111,14 @@ function reasonOf(err: unknown): string {
 export async function connectBus(options: BusOptions): Promise<Bus> {
   const names = busNames(options.prefix);
   const shownUrl = redactUrl(options.url);
+  // Credentials travel in the URL (nats://user:password@host:port, from a secret): handed to the client as
+  // user/pass, and a user gets a private inbox prefix, so least-privilege permissions can confine its replies.
+  const { servers, user, pass } = splitCredentials(options.url);
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: options.url,
+      servers,
+      ...(user === undefined ? {} : { user, pass: pass ?? "", inboxPrefix: inboxPrefixOf(user) }),
       ...(options.name === undefined ? {} : { name: options.name }),
       timeout: options.connectTimeoutMs ?? 2_000,
       // Only the first connect fails fast; once up, ride out server restarts.
@@ -127,6 +133,20 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream({ timeout: options.publishTimeoutMs ?? 5_000 });
   return new NatsBus(names, nc, js, jsm, options.replicas ?? 1);
+}
+
+function splitCredentials(url: string): { servers: string; user?: string; pass?: string } {
+  try {
+    const u = new URL(url);
+    if (!u.username) return { servers: url };
+    const user = decodeURIComponent(u.username);
+    const pass = decodeURIComponent(u.password);
+    u.username = "";
+    u.password = "";
+    return { servers: u.toString().replace(/\/$/, ""), user, pass };
+  } catch {
+    return { servers: url };
+  }
 }
 
 function isNotFound(err: unknown): boolean {
@@ -297,12 +317,42 @@ class NatsBus implements Bus {
       : undefined;
   }
 
+  async keyValue<T>(bucket: string, options: KvOptions = {}): Promise<KeyValue<T>> {
+    const kv = await this.js.views.kv(bucket, {
+      history: options.history ?? 1,
+      ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }),
+    });
+    return natsKeyValue<T>(bucket, kv);
+  }
+
   async deleteStreams(): Promise<void> {
     const own = this.names.stream("X").slice(0, -1);
+    // The platform's buckets under this prefix (`<prefix>_presence`, `<prefix>_gw_<id>`). Prefixes may hold
+    // `_`, so only these two shapes are taken: a prefix `a` must not delete the buckets of a prefix `a_b`.
+    const presence = `KV_${this.names.prefix}_presence`;
+    const gateways = `KV_${this.names.prefix}_gw_`;
     const lister = this.jsm.streams.names();
     const doomed: string[] = [];
-    for await (const name of lister) if (name.startsWith(own)) doomed.push(name);
-    for (const name of doomed) await this.jsm.streams.delete(name);
+    for await (const name of lister)
+      if (name.startsWith(own) || name === presence || name.startsWith(gateways)) doomed.push(name);
+    for (const name of doomed)
+      await this.jsm.streams.delete(name).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+  }
+
+  async deleteConsumer(stream: string, durable: string): Promise<void> {
+    await this.jsm.consumers.delete(this.names.stream(stream), durable).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+
+  isClosed(): boolean {
+    return this.connection.isClosed();
+  }
+
+  rtt(): Promise<number> {
+    return this.connection.rtt();
   }
 
   async close(): Promise<void> {

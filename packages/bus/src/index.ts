@@ -30,6 +30,13 @@ export {
   TransientError,
 } from "./errors.js";
 export {
+  type KeyValue,
+  type KvEntry,
+  type KvOptions,
+  KvRevisionConflictError,
+  type KvWatch,
+} from "./key-value.js";
+export {
   type BusNames,
   busNames,
   DEAD_LETTER_STREAM,
@@ -39,6 +46,19 @@ export {
   eventSubject,
   splitStreamId,
 } from "./naming.js";
+export {
+  defaultPasswordVariable,
+  inboxPrefixOf,
+  type NatsPermissions,
+  type NatsRole,
+  natsAccountsConfig,
+  natsPermissions,
+  natsServerConfig,
+  natsUser,
+  type PermissionScope,
+  SERVICE_ROLES,
+  type ServiceRole,
+} from "./permissions.js";
 export {
   type ConsumerSpec,
   DEFAULT_DUPLICATE_WINDOW_MS,

@@ -27,6 +27,7 @@ import {
   TransientError,
   workQueueStreamSpec,
 } from "../src/index.js";
+import { natsConnectionOf } from "../src/testing.js";
 import { eventually, testBus } from "./helpers.js";
 
 let bus: Bus;
@@ -75,7 +76,7 @@ describe("stream declaration", () => {
   it("is idempotent and prefixes names", async () => {
     await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]);
     await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]);
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     const info = await jsm.streams.info(bus.names.stream("EVENTS"));
     expect(info.config.name).toBe(`${bus.names.prefix.toUpperCase()}-EVENTS`);
     expect(info.config.subjects).toEqual([`${bus.names.prefix}.evt.>`]);
@@ -88,7 +89,7 @@ describe("stream declaration", () => {
 
   it("updates a compatible change and ensureConsumer twice is a no-op", async () => {
     await bus.ensureStreams([eventsStreamSpec({ duplicateWindowMs: 60_000 })]);
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     expect((await jsm.streams.info(bus.names.stream("EVENTS"))).config.duplicate_window).toBe(60_000_000_000);
     await bus.ensureStreams([eventsStreamSpec()]);
     const spec = {
@@ -154,7 +155,7 @@ describe("consume", () => {
     );
     await bus.publish("evt.nak.1", { v: "x" }, { msgId: randomUUID() });
     await eventually(() => (seen.length >= 3 ? true : undefined), "third delivery");
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     await eventually(async () => {
       const c = await jsm.consumers.info(bus.names.stream("EVENTS"), "nak-then-ack");
       return c.num_ack_pending === 0 && c.num_pending === 0 ? c : undefined;
@@ -182,7 +183,7 @@ describe("consume", () => {
     const letters = await deadLetters("poison");
     await bus.publish("evt.poison.1", { v: "a" }, { msgId: randomUUID() });
     // Raw bytes that are not JSON, published around the bus's JSON encoding.
-    await bus.connection
+    await natsConnectionOf(bus)
       .jetstream()
       .publish(bus.names.subject("evt.poison.2"), new TextEncoder().encode("{not json"), {
         msgID: randomUUID(),
@@ -235,7 +236,7 @@ describe("consume", () => {
     });
     expect(JSON.parse(letters[0]!.payload)).toEqual({ n: 0 });
     // Work-queue retention: acked and terminated messages are gone.
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     await eventually(async () => {
       const s = await jsm.streams.info(bus.names.stream("WORK"));
       return s.state.messages === 0 ? true : undefined;
@@ -271,7 +272,7 @@ describe("consume", () => {
     const letters = await deadLetters("batches");
     for (let n = 0; n < 40; n++) void bus.publish("evt.batch.x", { n }, { msgId: randomUUID() });
     await eventually(() => (letters.length >= 1 && attempts.size >= 40 ? true : undefined), "all handled");
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     await eventually(async () => {
       const c = await jsm.consumers.info(bus.names.stream("EVENTS"), "batches");
       return c.num_ack_pending === 0 && c.num_pending === 0 ? c : undefined;
@@ -312,7 +313,7 @@ describe("consume", () => {
     release();
     await stopping;
     expect(finished).toBe(true);
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     const c = await jsm.consumers.info(bus.names.stream("EVENTS"), "drain");
     expect(c.num_ack_pending).toBe(0);
     expect(c.num_pending).toBe(0);
@@ -445,7 +446,9 @@ describe("connect", () => {
     );
     expect(err).toBeInstanceOf(BusUnreachableError);
     const message = (err as Error).message;
-    expect(message).toMatch(/^cannot reach NATS at nats:\/\/127\.0\.0\.1:4999: CONNECTION_REFUSED/);
+    expect(message).toMatch(
+      /^cannot reach NATS at nats:\/\/alice:\*\*\*@127\.0\.0\.1:4999: CONNECTION_REFUSED/,
+    );
     expect(message).not.toContain("\n");
     expect(message).not.toContain("s3cret");
     expect((err as Error).name).toBe("BusUnreachableError");

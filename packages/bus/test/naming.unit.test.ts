@@ -44,7 +44,7 @@ describe("naming", () => {
   });
 
   it("removes credentials from URLs", () => {
-    expect(redactUrl("nats://alice:s3cret@10.0.0.1:4222")).toBe("nats://10.0.0.1:4222");
+    expect(redactUrl("nats://alice:s3cret@10.0.0.1:4222")).toBe("nats://alice:***@10.0.0.1:4222");
     expect(redactUrl("nats://127.0.0.1:4222")).toBe("nats://127.0.0.1:4222");
   });
 });

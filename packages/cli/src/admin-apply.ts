@@ -17,9 +17,8 @@ import {
 import { loadContactCentre } from "@switchyard/contact-centre";
 import type { Applet, Audio, ConfigCommand } from "@switchyard/routing-domain";
 import { stringify } from "yaml";
-import { type AdminClients, rpc } from "./admin-client.js";
-import { listAll } from "./admin-commands.js";
-import type { CliContext } from "./cli.js";
+import { type AdminClients, listAll, rpc } from "./admin-client.js";
+import type { CliContext } from "./context.js";
 
 const short = (name: string) => name.slice(name.indexOf("/") + 1);
 
@@ -75,6 +74,12 @@ async function accountChangeFor(
           dialPolicy: {
             allowedCountryCodes: [...(declared.dialPolicy.allowedCountryCodes ?? [])],
             deniedPrefixes: [...declared.dialPolicy.deniedPrefixes],
+            ...(declared.dialPolicy.maxConcurrentExternalLegs === undefined
+              ? {}
+              : { maxConcurrentExternalLegs: declared.dialPolicy.maxConcurrentExternalLegs }),
+            ...(declared.dialPolicy.maxExternalMinutesPerHour === undefined
+              ? {}
+              : { maxExternalMinutesPerHour: declared.dialPolicy.maxExternalMinutesPerHour }),
           },
         }),
   });
@@ -255,6 +260,7 @@ function audioPbYaml(a: AudioPb | undefined): unknown {
   if (!a || a.defaultTone) return "default";
   if (a.ringback) return "ringback";
   if (a.url !== undefined) return { url: a.url };
+  if (a.audioFile !== undefined) return { file: a.audioFile.replace(/^audio\//, "") };
   return { tts: a.tts ?? "" };
 }
 
@@ -268,6 +274,8 @@ function audioYaml(a: Audio): unknown {
       return { url: a.url };
     case "tts":
       return { tts: a.text };
+    case "stored":
+      return { file: a.audioId };
     default: {
       const unknown: never = a;
       throw new Error(`unknown audio ${JSON.stringify(unknown)}`);
@@ -359,6 +367,12 @@ export async function exportContactCentre(a: AdminClients): Promise<string> {
                 ? { allowedCountryCodes: account.dialPolicy.allowedCountryCodes }
                 : {}),
               deniedPrefixes: account.dialPolicy.deniedPrefixes,
+              ...(account.dialPolicy.maxConcurrentExternalLegs === undefined
+                ? {}
+                : { maxConcurrentExternalLegs: account.dialPolicy.maxConcurrentExternalLegs }),
+              ...(account.dialPolicy.maxExternalMinutesPerHour === undefined
+                ? {}
+                : { maxExternalMinutesPerHour: account.dialPolicy.maxExternalMinutesPerHour }),
             },
           }),
     },

@@ -21,7 +21,7 @@ import {
 } from "@switchyard/admin-proto";
 import { systemClock } from "@switchyard/clock";
 import { parse as parseYaml } from "yaml";
-import type { CliContext } from "./cli.js";
+import type { CliContext } from "./context.js";
 
 export interface AdminClients {
   readonly account: AccountServiceClient;
@@ -122,4 +122,41 @@ export function rpc<Req, Res>(
       },
     ),
   );
+}
+
+/** Every item of a collection, following page tokens. */
+export async function listAll<K extends "agents" | "groups" | "flows" | "numbers">(
+  a: AdminClients,
+  kind: K,
+  filter: string,
+) {
+  type Item = K extends "agents"
+    ? import("@switchyard/admin-proto").Agent
+    : K extends "groups"
+      ? import("@switchyard/admin-proto").Group
+      : K extends "flows"
+        ? import("@switchyard/admin-proto").Flow
+        : import("@switchyard/admin-proto").Number;
+  const items: Item[] = [];
+  let pageToken = "";
+  do {
+    const request = { pageSize: 1000, pageToken, filter };
+    let page: { items: unknown[]; next: string };
+    if (kind === "agents") {
+      const r = await rpc(a, a.agents, a.agents.listAgents, request);
+      page = { items: r.agents, next: r.nextPageToken };
+    } else if (kind === "groups") {
+      const r = await rpc(a, a.groups, a.groups.listGroups, request);
+      page = { items: r.groups, next: r.nextPageToken };
+    } else if (kind === "flows") {
+      const r = await rpc(a, a.flows, a.flows.listFlows, { pageSize: 1000, pageToken });
+      page = { items: r.flows, next: r.nextPageToken };
+    } else {
+      const r = await rpc(a, a.numbers, a.numbers.listNumbers, request);
+      page = { items: r.numbers, next: r.nextPageToken };
+    }
+    items.push(...(page.items as Item[]));
+    pageToken = page.next;
+  } while (pageToken !== "");
+  return items;
 }

@@ -6,6 +6,8 @@ import {
   Agent_Status,
   Call_State,
   Connect_CallerId,
+  ReplayCallResponse_Outcome,
+  ReplayedDecision_Result,
   Strategy,
   Transfer,
   Transfer_Mode,
@@ -13,8 +15,8 @@ import {
   type WatchEventsResponse,
 } from "@switchyard/admin-proto";
 import { applyContactCentre, exportContactCentre } from "./admin-apply.js";
-import { type AdminClients, connectAdmin, rpc } from "./admin-client.js";
-import type { CliContext } from "./cli.js";
+import { type AdminClients, connectAdmin, listAll, rpc } from "./admin-client.js";
+import type { CliContext } from "./context.js";
 
 export const ADMIN_COMMANDS = [
   "agents",
@@ -32,7 +34,7 @@ export const ADMIN_USAGE = `admin commands (over the gRPC admin API; --server HO
 --token T / SWITCHYARD_TOKEN / admin.token; --json for scripts):
   agents [list [--filter F] | get ID | sign-in ID | sign-out ID | break ID [REASON] | end-break ID]
   groups [list | get ID]     flows [list | versions ID]     numbers [list]     queues [list | get GROUP]
-  calls [list [--filter F] | get ID | hangup ID | transfer ID (--agent B | --group G | --number E164) [--blind] [--caller-id business|caller|E164] | complete T | cancel T]
+  calls [list [--filter F] | get ID | replay ID | hangup ID | transfer ID (--agent B | --group G | --number E164) [--blind] [--caller-id business|caller|E164] | complete T | cancel T]
   calls --watch              follow calls, agents and queues live (Ctrl-C to stop)
   apply -f FILE [--dry-run]  show the changes from the current configuration to FILE and make them
   export [-f FILE]           the current configuration as contact-centre YAML (stdout without -f)
@@ -311,6 +313,36 @@ async function callsCommand(
       }
       return 0;
     }
+    case "replay": {
+      // Exit status 0 only when every decision re-decided to what was recorded (scripts can check calls).
+      const r = await rpc(a, a.calls, a.calls.replayCall, { name: need() });
+      if (asJson) json(ctx, r);
+      else {
+        const verdict = enumName(r.outcome, ReplayCallResponse_Outcome, "OUTCOME_");
+        ctx.out(`calls/${id}: ${verdict} (${r.decisions.length} decisions)`);
+        table(
+          ctx,
+          ["#", "INPUT", "EVENTS", "RESULT", "NOTE"],
+          r.decisions.map((d, i) => [
+            String(i + 1),
+            d.inputType || "?",
+            `v${d.firstStreamVersion}-${d.firstStreamVersion + d.eventCount - 1}`,
+            enumName(d.result, ReplayedDecision_Result, "RESULT_"),
+            d.note,
+          ]),
+        );
+        const m = r.firstMismatch;
+        if (m) {
+          ctx.out(`first difference, decision ${m.decision + 1}: ${m.description}`);
+          if (m.recorded)
+            ctx.out(
+              `  recorded v${m.recorded.streamVersion} ${m.recorded.type} ${JSON.stringify(m.recorded.data)}`,
+            );
+          if (m.replayedType) ctx.out(`  replayed ${m.replayedType} ${JSON.stringify(m.replayedData)}`);
+        }
+      }
+      return r.outcome === ReplayCallResponse_Outcome.OUTCOME_MATCH ? 0 : 1;
+    }
     case "hangup": {
       const c = await rpc(a, a.calls, a.calls.hangUpCall, { name: need(), reason: "" });
       ctx.out(`${c.name}: ${enumName(c.state, Call_State, "STATE_")}`);
@@ -379,41 +411,4 @@ function watchCalls(ctx: CliContext, a: AdminClients, asJson: boolean): Promise<
     });
     stream.on("end", () => resolve(0));
   });
-}
-
-/** Every item of a collection, following page tokens. */
-export async function listAll<K extends "agents" | "groups" | "flows" | "numbers">(
-  a: AdminClients,
-  kind: K,
-  filter: string,
-) {
-  type Item = K extends "agents"
-    ? import("@switchyard/admin-proto").Agent
-    : K extends "groups"
-      ? import("@switchyard/admin-proto").Group
-      : K extends "flows"
-        ? import("@switchyard/admin-proto").Flow
-        : import("@switchyard/admin-proto").Number;
-  const items: Item[] = [];
-  let pageToken = "";
-  do {
-    const request = { pageSize: 1000, pageToken, filter };
-    let page: { items: unknown[]; next: string };
-    if (kind === "agents") {
-      const r = await rpc(a, a.agents, a.agents.listAgents, request);
-      page = { items: r.agents, next: r.nextPageToken };
-    } else if (kind === "groups") {
-      const r = await rpc(a, a.groups, a.groups.listGroups, request);
-      page = { items: r.groups, next: r.nextPageToken };
-    } else if (kind === "flows") {
-      const r = await rpc(a, a.flows, a.flows.listFlows, { pageSize: 1000, pageToken });
-      page = { items: r.flows, next: r.nextPageToken };
-    } else {
-      const r = await rpc(a, a.numbers, a.numbers.listNumbers, request);
-      page = { items: r.numbers, next: r.nextPageToken };
-    }
-    items.push(...(page.items as Item[]));
-    pageToken = page.next;
-  } while (pageToken !== "");
-  return items;
 }

@@ -1,6 +1,7 @@
 import { setBusObserver } from "@switchyard/bus";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import {
+  appendContactCentre,
   CONTACT_CENTRE_SECTIONS,
   ContactCentreConfigError,
   loadContactCentre,
@@ -8,21 +9,13 @@ import {
 import { TrafficConfigError } from "@switchyard/simulation";
 import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
+import type { CliContext } from "./context.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
-import { appendContactCentre } from "./simulate.js";
+import { runNatsConfig, runSetup } from "./setup.js";
 
-export interface CliContext {
-  readonly command: string;
-  /** Positional arguments after the command (admin commands: verb and id). */
-  readonly args?: readonly string[];
-  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly signal: AbortSignal;
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-}
+export type { CliContext } from "./context.js";
 
 const USAGE = `usage: switchyard <command> [options]
 
@@ -30,6 +23,13 @@ commands:
   run     run services: --target all|router|agent-presence|media-gateway|admin-api|relay (comma-separated)
   demo      the platform on embedded defaults running the demo contact centre on simulated calls
   simulate  the same on any contact centre: --config FILE [--traffic FILE]
+  setup     with admin NATS credentials: create the JetStream streams and key-value buckets (once per
+            deployment and after upgrades); services then run with least-privilege credentials
+  nats-config  print a nats-server configuration with one least-privilege user per service
+            [--listen H:P] [--store-dir DIR] [--gateway-id a,b] [--no-sync-always for nats-server 2.9]
+            [--accounts-only | --base FILE (append the accounts to your own server config)] [--out FILE];
+            passwords come from nats-server's environment (SWITCHYARD_NATS_<ROLE>_PASSWORD); each service
+            connects with its own user in its NATS_URL (nats://sy_router:PASSWORD@host:4222)
   help      this text
 
 options (flags win over environment, which wins over the --config YAML file):
@@ -42,8 +42,18 @@ options (flags win over environment, which wins over the --config YAML file):
   --health-listen H:P    serve /livez and /readyz (database, NATS, consumers) on it (SWITCHYARD_HEALTH_LISTEN)
   --shutdown-timeout S   on SIGTERM: not ready at once, services drain, exit within S s, default 25
                          (SWITCHYARD_SHUTDOWN_TIMEOUT)
+  --drain-timeout S      on SIGTERM the media gateway refuses new calls and lets calls up finish for S s,
+                         then hangs up the rest; default shutdown timeout - 5 (SWITCHYARD_DRAIN_TIMEOUT)
   --log-format F         text (default) or json: pino lines with service, trace id, call id (SWITCHYARD_LOG_FORMAT)
   --log-level L          json logs' level, default info; debug adds a line per call decision (SWITCHYARD_LOG_LEVEL)
+  --gateway-id ID        the media gateway's id, and where routers send leg commands by default
+                         (SWITCHYARD_GATEWAY_ID), default "default"
+  --router-ack-wait-ms N a router's unacked input goes to another replica after N ms (SWITCHYARD_ROUTER_ACK_WAIT_MS)
+  --relay-batch-size N, --relay-poll-ms N, --relay-xmin-warn-ms N
+                         relay tuning (SWITCHYARD_RELAY_BATCH_SIZE, _POLL_MS, _XMIN_WARN_MS)
+  --clock-speed X [--clock-start-at MS --clock-real-start MS]
+                         a scaled platform clock shared by several processes of one simulation or test
+                         (SWITCHYARD_CLOCK_SPEED, _START_AT, _REAL_START); never in production
 
 telemetry (OpenTelemetry, off unless configured): the standard OTEL_* variables, e.g.
   OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 [OTEL_SERVICE_NAME=...] exports traces and metrics
@@ -62,7 +72,9 @@ demo and simulate:
   --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)
   --minutes N            simulated period in minutes (overrides the traffic file)
   --speed X              time acceleration, simulated seconds per real second (default 60)
-  --seed S               seed of the traffic model (same seed, same callers)`;
+  --seed S               seed of the traffic model (same seed, same callers)
+  --trace-summary        without OTEL_* configured: trace in memory and print each call's spans (count,
+                         duration) and the span trees of a few calls at the end`;
 
 /** Runs one command; returns the process exit code. Every failure is one line on stderr. */
 export async function runCli(ctx: CliContext): Promise<number> {
@@ -79,6 +91,9 @@ export async function runCli(ctx: CliContext): Promise<number> {
         const contactCentre =
           config.configFile !== undefined && declared ? loadContactCentre(config.configFile) : undefined;
         for (const w of contactCentre?.warnings ?? []) ctx.err(`${w.file}:${w.path}: ${w.reason}`);
+        // Checked before anything starts: a bad value is a start-up error, not a shutdown one.
+        const timeoutMs = shutdownTimeoutMs(ctx);
+        const drainMs = drainTimeoutMs(ctx, timeoutMs);
         // Telemetry first (so the services' instruments and spans are real), disposed last (flushes).
         await using telemetry = startTelemetry({
           serviceName: ctx.env.OTEL_SERVICE_NAME ?? serviceName(config.targets),
@@ -95,7 +110,9 @@ export async function runCli(ctx: CliContext): Promise<number> {
         for (const line of platform.describe()) ctx.out(line);
         ctx.out(telemetry.describe());
         if (contactCentre) {
-          const written = await appendContactCentre(platform.eventStore, contactCentre);
+          const written = await appendContactCentre(platform.eventStore.store, contactCentre, {
+            actor: "switchyard run",
+          });
           ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
         }
         const listen = stringOption(ctx, "health-listen", "SWITCHYARD_HEALTH_LISTEN");
@@ -106,11 +123,22 @@ export async function runCli(ctx: CliContext): Promise<number> {
           await abortion(ctx.signal);
           // SIGTERM: not ready at once (no new work routed here), then the services stop pulling, finish
           // or hand back what they hold, and close, within the shutdown timeout (below the pod's grace).
+          // A media gateway first refuses new calls and lets the calls up finish (drain timeout), the other
+          // services still running for them; then it hangs up what is left.
           health?.drain();
-          const timeoutMs = shutdownTimeoutMs(ctx);
           ctx.out(`switchyard: stopping (at most ${timeoutMs / 1000} s)`);
           const stopped = await Promise.race([
-            platform[Symbol.asyncDispose]().then(() => true),
+            platform
+              .drain(drainMs)
+              .then((report) => {
+                if (report)
+                  ctx.out(
+                    `media-gateway drained: ${report.callsAtStart} calls up, ${report.finished} finished, ` +
+                      `${report.endedAtDeadline} hung up at the ${drainMs / 1000} s drain deadline`,
+                  );
+              })
+              .then(() => platform[Symbol.asyncDispose]())
+              .then(() => true),
             new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref()),
           ]);
           if (!stopped) {
@@ -122,6 +150,10 @@ export async function runCli(ctx: CliContext): Promise<number> {
           await health?.[Symbol.asyncDispose]();
         }
       }
+      case "setup":
+        return await runSetup(ctx);
+      case "nats-config":
+        return runNatsConfig(ctx);
       case "demo":
         return await runDemo(ctx);
       case "simulate":
@@ -176,6 +208,22 @@ function shutdownTimeoutMs(ctx: CliContext): number {
   const sec = Number(v);
   if (!Number.isFinite(sec) || sec <= 0)
     throw new UsageError(`--shutdown-timeout must be seconds > 0, not ${v}`);
+  return sec * 1000;
+}
+
+/**
+ * `--drain-timeout SEC` (SWITCHYARD_DRAIN_TIMEOUT): how long a media gateway lets its calls finish after
+ * SIGTERM before it hangs them up. Default 5 s less than the shutdown timeout (20 s of the default 25, which
+ * the chart keeps below its 30 s grace period), leaving time to end the rest and stop.
+ */
+function drainTimeoutMs(ctx: CliContext, shutdownMs: number): number {
+  const v = stringOption(ctx, "drain-timeout", "SWITCHYARD_DRAIN_TIMEOUT");
+  if (v === undefined) return shutdownMs > 10_000 ? shutdownMs - 5_000 : shutdownMs / 2;
+  const sec = Number(v);
+  if (!Number.isFinite(sec) || sec <= 0 || sec * 1000 >= shutdownMs)
+    throw new UsageError(
+      `--drain-timeout must be seconds > 0 and below the shutdown timeout (${shutdownMs / 1000} s), not ${v}`,
+    );
   return sec * 1000;
 }
 

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import type { CliContext } from "./cli.js";
+import type { CliContext } from "./context.js";
 import { runSimulation } from "./simulate.js";
 
 /** The demo's contact centre and traffic, shipped in the repository's examples/. */

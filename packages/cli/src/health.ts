@@ -48,7 +48,7 @@ const failure = (err: unknown): HealthCheck => ({
 export async function startHealthServer(options: {
   readonly listen: string;
   readonly eventStore: Pick<OpenedEventStore, "store">;
-  readonly bus: Pick<Bus, "connection">;
+  readonly bus: Pick<Bus, "isClosed" | "rtt">;
   /** Per check (default 2000 ms): a probe must answer before the kubelet's timeout. */
   readonly timeoutMs?: number;
 }): Promise<HealthServer> {
@@ -63,7 +63,7 @@ export async function startHealthServer(options: {
       : { ok: false, detail: failed.map((c) => `${c.stream}/${c.durable}: ${c.error}`).join("; ") };
   };
   const nats = (): HealthCheck =>
-    options.bus.connection.isClosed() ? { ok: false, detail: "connection closed" } : { ok: true };
+    options.bus.isClosed() ? { ok: false, detail: "connection closed" } : { ok: true };
 
   async function readiness() {
     const checks: Record<string, HealthCheck> = {
@@ -77,7 +77,7 @@ export async function startHealthServer(options: {
         failure,
       ),
       nats().ok
-        ? withTimeout(options.bus.connection.rtt(), timeoutMs, "nats").then(
+        ? withTimeout(options.bus.rtt(), timeoutMs, "nats").then(
             (ms): HealthCheck => ({ ok: true, detail: `rtt ${ms} ms` }),
             failure,
           )

@@ -1,10 +1,27 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { authenticator, loadAdminSettings, start as startAdminApi } from "@switchyard/admin-api";
 import { start as startAgentPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
-import { type Clock, systemClock } from "@switchyard/clock";
-import { ConfigError, type RuntimeConfig, redactUrl, type SipConfig, type Target } from "@switchyard/config";
+import { type Clock, scaledClock, systemClock } from "@switchyard/clock";
+import {
+  ConfigError,
+  DEFAULT_GATEWAY_ID,
+  type RuntimeConfig,
+  redactUrl,
+  type SipConfig,
+  type Target,
+} from "@switchyard/config";
 import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
-import { DrachtioDriver, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
+import {
+  DrachtioDriver,
+  type DrainReport,
+  EventStoreAudioLibrary,
+  type MediaGateway,
+  SimulatedDriver,
+  type StoredAudioSource,
+  start as startGateway,
+} from "@switchyard/media-gateway";
 import { start as startRelay } from "@switchyard/relay";
 import { start as startRouter } from "@switchyard/router";
 import type { TransferTarget } from "@switchyard/routing-domain";
@@ -22,12 +39,18 @@ export interface Platform extends AsyncDisposable {
   /** Targets asked for that this build does not have yet. */
   readonly missing: readonly Target[];
   describe(): string[];
+  /**
+   * The first step of a graceful shutdown, before dispose: the media gateway (when this process runs one)
+   * refuses new calls and lets the calls up finish for `deadlineMs`, then hangs up the rest, while every
+   * other service of the process keeps running for them. Resolves with its report (none without a gateway).
+   */
+  drain(deadlineMs: number): Promise<DrainReport | undefined>;
 }
 
 type Log = (line: string) => void;
 
 /** Where routers send leg commands unless a call's inbound fact named another gateway. */
-export const DEFAULT_GATEWAY_ID = "default";
+export { DEFAULT_GATEWAY_ID };
 
 /** Why a target does not run under `switchyard run` yet. */
 const NOT_BUILT: Partial<Record<Target, string>> = {};
@@ -51,7 +74,11 @@ export async function startPlatform(
     logger?: Logger;
   },
 ): Promise<Platform> {
-  const { log, clock = systemClock } = options;
+  const { log } = options;
+  // The configured shared clock (several processes of one simulation or test agree on platform time).
+  const shared = config.services.clock;
+  const clock = options.clock ?? (shared ? scaledClock(shared) : systemClock);
+  const { gatewayId } = config.services;
   const json = (service: string) =>
     options.logger ? serviceLog(options.logger.child({ service })) : undefined;
   const stack = new Disposer();
@@ -86,6 +113,7 @@ export async function startPlatform(
     stack.defer(() => bus.close());
     await starting(log, "JetStream streams", bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]));
 
+    let gateway: MediaGateway | undefined;
     const started: Target[] = [];
     const missing: Target[] = [];
     const notes: string[] = [];
@@ -100,6 +128,7 @@ export async function startPlatform(
                 eventStore,
                 bus,
                 clock,
+                ...config.services.relay,
                 log:
                   json("relay") ??
                   ((level, message) => {
@@ -119,6 +148,8 @@ export async function startPlatform(
                 eventStore,
                 bus,
                 clock,
+                gatewayId,
+                ...config.services.router,
                 log:
                   json("router") ??
                   ((level, message, fields) => {
@@ -156,34 +187,49 @@ export async function startPlatform(
             ((level: string, message: string) => {
               if (level === "error") log(`media-gateway ${level}: ${message}`);
             });
+          // Audio files uploaded through the admin API, copied from the event store to a local cache the
+          // driver plays from (FreeSWITCH reads the media directory's copy).
+          const storedAudio = (cacheDir: string) =>
+            new EventStoreAudioLibrary({ store: eventStore.store, blobs: eventStore.blobs, cacheDir });
           if (config.sip) {
             // The SIP driver: calls arrive from drachtio-server, media runs in FreeSWITCH.
-            const driver = drachtioDriver(config.sip, clock, log);
+            const driver = drachtioDriver(
+              config.sip,
+              clock,
+              log,
+              storedAudio(join(config.sip.mediaDir, "cache", "stored")),
+            );
             await driver.start();
             stack.defer(() => driver.close());
-            stack.use(
+            gateway = stack.use(
               await startGateway({
                 bus,
                 clock,
                 driver,
-                gatewayId: DEFAULT_GATEWAY_ID,
+                gatewayId,
                 transferTargets: transferTargets(config.sip.transferTargets),
                 log: gatewayLog,
               }),
             );
             notes.push(
-              `media-gateway "${DEFAULT_GATEWAY_ID}" runs the DRACHTIO (SIP) driver: ${driver.describe()}, media in ${config.sip.mediaDir}`,
+              `media-gateway "${gatewayId}" runs the DRACHTIO (SIP) driver: ${driver.describe()}, media in ${config.sip.mediaDir}`,
             );
           } else {
             // No SIP configured: every called phone answers after 2 s and stays on until the other side hangs
             // up; inbound calls come from code (demo, simulate, tests) through the driver, not from a network.
-            const driver = new SimulatedDriver({ clock, defaultPhone: { kind: "answer", afterSec: 2 } });
+            const driver = new SimulatedDriver({
+              clock,
+              defaultPhone: { kind: "answer", afterSec: 2 },
+              storedAudio: storedAudio(
+                config.dataDir
+                  ? join(config.dataDir, "audio-cache")
+                  : join(tmpdir(), `switchyard-audio-${eventStore.schema}`),
+              ),
+            });
             stack.defer(() => driver.close());
-            stack.use(
-              await startGateway({ bus, clock, driver, gatewayId: DEFAULT_GATEWAY_ID, log: gatewayLog }),
-            );
+            gateway = stack.use(await startGateway({ bus, clock, driver, gatewayId, log: gatewayLog }));
             notes.push(
-              `media-gateway "${DEFAULT_GATEWAY_ID}" runs the SIMULATED driver (phones answer after 2 s); configure the sip section or --drachtio for the SIP driver`,
+              `media-gateway "${gatewayId}" runs the SIMULATED driver (phones answer after 2 s); configure the sip section or --drachtio for the SIP driver`,
             );
           }
           started.push(target);
@@ -244,6 +290,7 @@ export async function startPlatform(
       started,
       missing,
       describe,
+      drain: async (deadlineMs) => gateway?.drain({ deadlineMs }),
       [Symbol.asyncDispose]: () => stack[Symbol.asyncDispose](),
     };
   } catch (error) {
@@ -253,10 +300,16 @@ export async function startPlatform(
 }
 
 /** The configured SIP driver (not started). */
-export function drachtioDriver(sip: SipConfig, clock: Clock, log: Log): DrachtioDriver {
+export function drachtioDriver(
+  sip: SipConfig,
+  clock: Clock,
+  log: Log,
+  storedAudio?: StoredAudioSource,
+): DrachtioDriver {
   const d = sip.drachtio;
   return new DrachtioDriver({
     clock,
+    ...(storedAudio === undefined ? {} : { storedAudio }),
     drachtio:
       d.mode === "connect"
         ? { mode: "connect", host: d.host, port: d.port, secret: d.secret }

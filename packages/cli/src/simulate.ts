@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Bus, EVENTS_STREAM, type EventMessage } from "@switchyard/bus";
-import { type Clock, scaledClock, systemClock, systemRandom } from "@switchyard/clock";
+import { type Clock, scaledClock } from "@switchyard/clock";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
-import { type ContactCentre, configEventsFor, loadContactCentre } from "@switchyard/contact-centre";
+import { appendContactCentre, type ContactCentre, loadContactCentre } from "@switchyard/contact-centre";
 import {
   type AgentInput,
   type AgentInputMessage,
@@ -12,17 +14,14 @@ import {
   presenceBucket,
   presenceKey,
 } from "@switchyard/contracts";
-import { DecisionRuntime, projection, StreamCache } from "@switchyard/decision-runtime";
 import { type Checkpoint, type OpenedEventStore, START } from "@switchyard/event-store";
-import { type MediaGateway, SimulatedDriver, start as startGateway } from "@switchyard/media-gateway";
 import {
-  CONFIG_STREAM,
-  type ConfigEvent,
-  type ConfigSnapshot,
-  EMPTY_CONFIG,
-  evolveConfig,
-  MISSED_OFFERS_BREAK,
-} from "@switchyard/routing-domain";
+  EventStoreAudioLibrary,
+  type MediaGateway,
+  SimulatedDriver,
+  start as startGateway,
+} from "@switchyard/media-gateway";
+import { CONFIG_STREAM, MISSED_OFFERS_BREAK } from "@switchyard/routing-domain";
 import {
   defaultTraffic,
   formatProgress,
@@ -36,8 +35,14 @@ import {
   TrafficConfigError,
   type TrafficModel,
 } from "@switchyard/simulation";
+import {
+  formatTraceSummary,
+  startTelemetry,
+  startTraceCollector,
+  telemetryRequested,
+} from "@switchyard/telemetry";
 import { parseDocument } from "yaml";
-import type { CliContext } from "./cli.js";
+import type { CliContext } from "./context.js";
 import { Disposer } from "./disposer.js";
 import { startPlatform } from "./platform.js";
 
@@ -99,11 +104,32 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
       `clock ×${speed}`,
   );
 
+  // Traces: exported when OTEL_* asks for it (as `run`); else, with --trace-summary, kept in memory and
+  // summarised per call at the end. Declared before the platform so that it is disposed after it.
+  const exporting = telemetryRequested(ctx.env);
+  const collector =
+    !exporting && ctx.flags["trace-summary"] === true ? startTraceCollector("switchyard-demo") : undefined;
+  await using telemetry =
+    collector?.telemetry ??
+    startTelemetry({ serviceName: ctx.env.OTEL_SERVICE_NAME ?? "switchyard-demo", env: ctx.env });
+  if (exporting || collector) ctx.out(`  ${telemetry.describe()}`);
+  if (exporting && ctx.flags["trace-summary"] === true)
+    ctx.out("  trace summary: not printed, the traces are exported (OTEL_* is set)");
+
   const clock = scaledClock({ speed });
   await using stack = new Disposer();
   const platform = stack.use(await startPlatform(runtime, { log: ctx.out, clock }));
   for (const line of platform.describe()) if (!line.startsWith("not in this build")) ctx.out(`  ${line}`);
-  const driver = new SimulatedDriver({ clock, defaultPhone: { kind: "fail", detail: "404 Not Found" } });
+  const driver = new SimulatedDriver({
+    clock,
+    defaultPhone: { kind: "fail", detail: "404 Not Found" },
+    // Audio files uploaded through the admin API to this database play for their real length.
+    storedAudio: new EventStoreAudioLibrary({
+      store: platform.eventStore.store,
+      blobs: platform.eventStore.blobs,
+      cacheDir: join(tmpdir(), `switchyard-audio-${platform.eventStore.schema}`),
+    }),
+  });
   stack.defer(() => driver.close());
   const gateway = stack.use(
     await startGateway({
@@ -121,7 +147,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   // This run's events are those after the log's current end (the database may hold earlier runs).
   const runFrom = await endOfLog(platform.eventStore);
   const runStart = clock.now();
-  const written = await appendContactCentre(platform.eventStore, cc);
+  const written = await appendContactCentre(platform.eventStore.store, cc, { actor: "switchyard simulate" });
   ctx.out(`  configuration: ${written} config events appended to the "${CONFIG_STREAM}" stream`);
 
   // Live figures come from the EVENTS stream (what the relay published); the summary from the store.
@@ -133,8 +159,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   const durable = `simulation_${randomUUID().slice(0, 8)}`;
   // A consumer of this run only: removed afterwards so a shared NATS is not left with it.
   stack.defer(async () => {
-    const jsm = await platform.bus.connection.jetstreamManager();
-    await jsm.consumers.delete(platform.bus.names.stream(EVENTS_STREAM), durable).catch(() => false);
+    await platform.bus.deleteConsumer(EVENTS_STREAM, durable).catch(() => undefined);
   });
   // Ends the simulated agents' pending returns from breaks when the run stops.
   const stopping = new AbortController();
@@ -208,6 +233,11 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   const complete = checkComplete(stats, placed, ctx.out);
   if (stop.aborted)
     ctx.out(`${options.title}: interrupted after ${fmtMinutes(Math.round(elapsed()))} simulated`);
+  if (collector) {
+    // Every span ended by now but those of work still under way (a consumer's ack): flushed, then read.
+    await telemetry.flush();
+    for (const line of formatTraceSummary(collector.spans(), { clockSpeed: speed })) ctx.out(line);
+  }
   const ok = relayOk && complete;
   ctx.out(ok ? `${options.title}: ok` : `${options.title}: FAILED`);
   return ok ? 0 : 1;
@@ -253,48 +283,6 @@ function readYaml(file: string): unknown {
  * expected version; returns the number of events appended (0 when the store already has it all). Usable by
  * `run` too, to load a `--config` file's contact centre at start.
  */
-export async function appendContactCentre(eventStore: OpenedEventStore, cc: ContactCentre): Promise<number> {
-  // One decision through the decision runtime: read the config stream, append what differs under its
-  // version; someone else changing the config meanwhile is a conflict, decided again on what is there then.
-  const cache = new StreamCache(eventStore.store, [
-    projection<ConfigSnapshot>("config", EMPTY_CONFIG, (s, e) =>
-      evolveConfig(s, e as unknown as ConfigEvent),
-    ),
-  ]);
-  let written = 0;
-  const runtime = new DecisionRuntime<{ readonly messageId: string }>({
-    store: eventStore.store,
-    cache,
-    clock: systemClock,
-    random: systemRandom,
-    publish: () => Promise.resolve(),
-    keyOf: () => CONFIG_STREAM,
-    messageIdOf: (m) => m.messageId,
-    maxAttempts: 4,
-    metadata: { actor: "switchyard simulate" },
-    decide: async (_, view) => {
-      const current = await view.load<ConfigSnapshot>(CONFIG_STREAM);
-      const events = configEventsFor(cc, current.state);
-      written = events.length;
-      if (events.length === 0) return { kind: "noop" };
-      return {
-        kind: "write",
-        writes: [{ streamId: CONFIG_STREAM, expectedVersion: current.version, events }],
-      };
-    },
-  });
-  const [outcome] = await runtime.run([{ messageId: randomUUID() }]);
-  if (outcome instanceof Error) throw outcome;
-  if (outcome !== undefined)
-    throw new ConfigContendedError("the configuration kept changing while it was loaded");
-  return written;
-}
-
-/** The config stream changed under every attempt to append the contact centre. */
-export class ConfigContendedError extends Error {
-  override readonly name = "ConfigContendedError";
-}
-
 /** Simulated seconds after which an agent paused for missed offers ends the break. */
 const PAUSE_RETURN_SEC = 60;
 
@@ -305,9 +293,9 @@ async function sendAgentInput(bus: Bus, agentId: string, input: AgentInput, cloc
 
 async function signIn(bus: Bus, agentIds: readonly string[], clock: Clock): Promise<void> {
   for (const agentId of agentIds) await sendAgentInput(bus, agentId, { type: "SignIn" }, clock);
-  const kv = await bus.connection.jetstream().views.kv(presenceBucket(bus.names.prefix));
+  const kv = await bus.keyValue<PresenceRecord>(presenceBucket(bus.names.prefix));
   const available = async (agentId: string) =>
-    (await kv.get(presenceKey(agentId)))?.json<PresenceRecord>()?.state.status === "available";
+    (await kv.get(presenceKey(agentId)))?.value.state.status === "available";
   const ok = await waitReal(async () => (await Promise.all(agentIds.map(available))).every(Boolean), 30_000);
   if (!ok)
     throw new SimulationError("agents did not become available within 30 s (is agent-presence running?)");

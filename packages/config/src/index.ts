@@ -1,3 +1,5 @@
 export * from "./errors.js";
+export * from "./redact.js";
 export * from "./runtime.js";
 export * from "./sip.js";
+export * from "./tuning.js";

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, type ConfigProblem } from "./errors.js";
+import { redactUrl } from "./redact.js";
 import { loadSipConfig, type SipConfig } from "./sip.js";
+import { loadServiceSettings, type ServiceSettings } from "./tuning.js";
 
 export const TARGETS = ["router", "agent-presence", "media-gateway", "admin-api", "relay"] as const;
 export type Target = (typeof TARGETS)[number];
@@ -24,6 +26,8 @@ export interface RuntimeConfig {
   readonly sip: SipConfig | undefined;
   /** The parsed YAML document, for sections that other packages own (agents, groups, flows...). */
   readonly document: Readonly<Record<string, unknown>>;
+  /** Gateway id, shared clock, router and relay knobs (flags and environment). */
+  readonly services: ServiceSettings;
 }
 
 export interface LoadOptions {
@@ -139,6 +143,13 @@ export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptio
     problems,
   );
 
+  const services = loadServiceSettings((flag, envName) => {
+    const f = str(flags[flag]);
+    if (f !== undefined && f !== "") return { value: f, from: "flags" };
+    const e = env[envName];
+    return e !== undefined && e !== "" ? { value: e, from: "env" } : undefined;
+  }, problems);
+
   if (problems.length > 0) {
     const summary = problems.map((p) => `${p.source}: ${p.path}: ${p.reason}`).join("; ");
     throw new ConfigError(`invalid configuration: ${summary}`, problems);
@@ -153,6 +164,7 @@ export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptio
     configFile,
     sip,
     document,
+    services,
   };
 }
 
@@ -167,17 +179,6 @@ function checkUrl(url: string, protocols: string[], what: string, problems: Conf
       });
   } catch {
     problems.push({ source: "config", path: what, reason: `not a URL: "${redactUrl(url)}"` });
-  }
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
   }
 }
 

@@ -87,3 +87,51 @@ describe("configuration file sections", () => {
     );
   });
 });
+
+describe("service settings (gateway id, shared clock, router and relay knobs)", () => {
+  it("defaults to the default gateway, the system clock and each service's own defaults", () => {
+    const c = loadRuntimeConfig({ flags: {}, env: {}, readFile });
+    expect(c.services).toEqual({ gatewayId: "default", clock: undefined, router: {}, relay: {} });
+  });
+
+  it("reads flags over environment", () => {
+    const c = loadRuntimeConfig({
+      flags: { "gateway-id": "gw-1", "relay-poll-ms": "20" },
+      env: {
+        SWITCHYARD_GATEWAY_ID: "ignored",
+        SWITCHYARD_CLOCK_SPEED: "20",
+        SWITCHYARD_CLOCK_START_AT: "1000",
+        SWITCHYARD_CLOCK_REAL_START: "2000",
+        SWITCHYARD_ROUTER_ACK_WAIT_MS: "2000",
+        SWITCHYARD_RELAY_POLL_MS: "999",
+      },
+      readFile,
+    });
+    expect(c.services).toEqual({
+      gatewayId: "gw-1",
+      clock: { speed: 20, startAt: 1000, realStart: 2000 },
+      router: { ackWaitMs: 2000 },
+      relay: { pollIntervalMs: 20 },
+    });
+  });
+
+  it("names every bad value at once, and a clock start without its speed", () => {
+    let error: unknown;
+    try {
+      loadRuntimeConfig({
+        flags: { "gateway-id": "a b" },
+        env: {
+          SWITCHYARD_ROUTER_ACK_WAIT_MS: "-5",
+          SWITCHYARD_RELAY_BATCH_SIZE: "2.5",
+          SWITCHYARD_CLOCK_START_AT: "1000",
+        },
+        readFile,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const paths = (error as ConfigError).problems.map((p) => p.path).sort();
+    expect(paths).toEqual(["--clock-start-at", "--gateway-id", "--relay-batch-size", "--router-ack-wait-ms"]);
+  });
+});

@@ -1,3 +1,4 @@
+export { appendContactCentre, ConfigContendedError } from "./apply.js";
 export { Checker, type Fields, join as joinPath } from "./checker.js";
 export * from "./errors.js";
 export * from "./load.js";

@@ -6,7 +6,6 @@
 //   LEG_COMMANDS  legcmd.<gatewayId>       what a media gateway must do with a leg         media-gateway
 //   TIMERS        timer.<callId>           durable timers, nak-ed with a delay until due    router
 //   AGENT_INPUTS  in.agent.<agentId>       sign in/out, breaks, wrap-up end                 agent-presence
-import { type StreamSpec, workQueueStreamSpec } from "@switchyard/bus";
 import type { AgentState, CallCommand, LegCommand } from "@switchyard/routing-domain";
 
 export const CALL_INPUTS = "CALL_INPUTS";
@@ -19,12 +18,33 @@ export const legCommandSubject = (gatewayId: string) => `legcmd.${gatewayId}`;
 export const timerSubject = (callId: string) => `timer.${callId}`;
 export const agentInputSubject = (agentId: string) => `in.agent.${agentId}`;
 
-export function workStreams(): StreamSpec[] {
+/**
+ * The platform's work-queue streams as plain data (the bus's `StreamSpec` shape; the contracts know
+ * nothing of the transport). A message leaves the stream once acked; the server's default duplicate window
+ * (2 min) drops a repeated message id.
+ */
+export interface WorkStream {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  readonly retention: "workqueue";
+  readonly storage: "file";
+  readonly description: string;
+}
+
+const workStream = (name: string, subject: string): WorkStream => ({
+  name,
+  subjects: [subject],
+  retention: "workqueue",
+  storage: "file",
+  description: `work queue ${name}`,
+});
+
+export function workStreams(): WorkStream[] {
   return [
-    workQueueStreamSpec(CALL_INPUTS, ["in.call.>"]),
-    workQueueStreamSpec(LEG_COMMANDS, ["legcmd.>"]),
-    workQueueStreamSpec(TIMERS, ["timer.>"]),
-    workQueueStreamSpec(AGENT_INPUTS, ["in.agent.>"]),
+    workStream(CALL_INPUTS, "in.call.>"),
+    workStream(LEG_COMMANDS, "legcmd.>"),
+    workStream(TIMERS, "timer.>"),
+    workStream(AGENT_INPUTS, "in.agent.>"),
   ];
 }
 
@@ -109,3 +129,30 @@ export const presenceBucket = (prefix: string): string => `${prefix}_presence`;
 /** KV keys allow `[-_=.a-zA-Z0-9/]`; anything else in an agent id is escaped as `=hh`. */
 export const presenceKey = (agentId: string): string =>
   agentId.replace(/[^-_a-zA-Z0-9]/g, (c) => `=${c.charCodeAt(0).toString(16)}`);
+
+/** The stream of an uploaded audio file (written by the admin API, read by media gateways). */
+export const audioStreamId = (audioId: string): string => `audio-${audioId}`;
+
+/** An `AudioUploaded` event's data on an audio file's stream (an `AudioDeleted` event ends it). */
+export interface AudioUploadedData {
+  readonly audioId: string;
+  readonly displayName: string;
+  /** holdMusic, greeting or whisper. */
+  readonly purpose: string;
+  readonly format: "wav" | "mp3";
+  readonly sizeBytes: number;
+  /** Hex SHA-256 of the bytes. */
+  readonly sha256: string;
+  /** Platform time of the upload. */
+  readonly at: number;
+  /** The event store blob holding the bytes. */
+  readonly blobId: string;
+}
+
+export {
+  decodeAgentInputMessage,
+  decodeCallInputMessage,
+  decodeLegCommandMessage,
+  decodeTimerMessage,
+  MalformedMessageError,
+} from "./decode.js";

@@ -1,14 +1,6 @@
-/** The URL with any password replaced by `***`, safe for logs and error messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    // Not a URL we can parse: mask anything that looks like the password of user:password@.
-    return url.replace(/:[^:@/\s]*@/g, ":***@");
-  }
-}
+import { redactUrl } from "@switchyard/config";
+
+export { redactUrl };
 
 /** host:port/database of a postgres URL, for messages. Never includes credentials. */
 export function describeTarget(url: string): string {

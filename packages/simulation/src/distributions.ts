@@ -1,4 +1,4 @@
-import type { Rng } from "./rng.js";
+import type { Random } from "@switchyard/clock";
 
 /** A distribution of non-negative durations in seconds. */
 export type Distribution =
@@ -9,7 +9,7 @@ export type Distribution =
   | { readonly kind: "uniform"; readonly minSec: number; readonly maxSec: number };
 
 /** Draws one value. Uses one uniform (two for log-normal). */
-export function sample(d: Distribution, rng: Rng): number {
+export function sample(d: Distribution, rng: Random): number {
   switch (d.kind) {
     case "fixed":
       return d.sec;
@@ -65,14 +65,14 @@ export function describeDistribution(d: Distribution): string {
 }
 
 /** Box-Muller; 1 - u keeps the log finite. */
-function standardNormal(rng: Rng): number {
+function standardNormal(rng: Random): number {
   const u1 = 1 - rng();
   const u2 = rng();
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
 /** Arrival times (seconds from 0) of a Poisson process at `perHour` over [0, durationSec). */
-export function poissonArrivals(perHour: number, durationSec: number, rng: Rng): number[] {
+export function poissonArrivals(perHour: number, durationSec: number, rng: Random): number[] {
   const times: number[] = [];
   if (!(perHour > 0)) return times;
   const meanGap = 3600 / perHour;

@@ -1,5 +1,4 @@
 export * from "./distributions.js";
 export * from "./report.js";
-export * from "./rng.js";
 export * from "./statistics.js";
 export * from "./traffic.js";

@@ -1,3 +1,4 @@
+import { type Random, seededRandom } from "@switchyard/clock";
 import {
   Checker,
   type ContactCentreIssue,
@@ -7,7 +8,6 @@ import {
 } from "@switchyard/contact-centre";
 import type { ConfigSnapshot, Contact, Flow } from "@switchyard/routing-domain";
 import { type Distribution, poissonArrivals, sample } from "./distributions.js";
-import { type Rng, seededRng } from "./rng.js";
 
 /** How an agent's phone treats each call it is offered (probabilities per attempt). */
 export interface AgentBehaviour {
@@ -379,7 +379,11 @@ export function planCalls(model: TrafficModel, config: ConfigSnapshot): Simulate
   model.arrivals.forEach((a, i) => {
     const times =
       a.kind === "poisson"
-        ? poissonArrivals(a.perHour, model.durationSec, seededRng(`${model.seed}:arrivals:${i}:${a.number}`))
+        ? poissonArrivals(
+            a.perHour,
+            model.durationSec,
+            seededRandom(`${model.seed}:arrivals:${i}:${a.number}`),
+          )
         : a.kind === "every"
           ? Array.from(
               { length: Math.max(0, Math.ceil((model.durationSec - a.startSec) / a.everySec)) },
@@ -390,7 +394,7 @@ export function planCalls(model: TrafficModel, config: ConfigSnapshot): Simulate
   });
   arrivals.sort((x, y) => x.atSec - y.atSec || x.number.localeCompare(y.number));
   return arrivals.map(({ atSec, number }, index) => {
-    const rng = seededRng(`${model.seed}:call:${index}`);
+    const rng = seededRandom(`${model.seed}:call:${index}`);
     const flowId = config.numbers[number]?.flowId;
     const flow = flowId === undefined ? undefined : config.flows[flowId];
     const patience = model.callers.patience;
@@ -414,7 +418,7 @@ export function planCalls(model: TrafficModel, config: ConfigSnapshot): Simulate
 export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePlan[] {
   const plans = Object.values(config.agents).map((agent) => {
     const behaviour = model.agents.byAgent[agent.agentId] ?? model.agents.default;
-    const rng = seededRng(`${model.seed}:agent:${agent.agentId}`);
+    const rng = seededRandom(`${model.seed}:agent:${agent.agentId}`);
     return { agentId: agent.agentId, key: contactKey(agent.contact), next: () => drawAction(behaviour, rng) };
   });
   const keys = new Set(plans.map((p) => p.key));
@@ -425,7 +429,7 @@ export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePl
       const key = applet.target.kind === "sip" ? applet.target.uri : applet.target.number;
       if (keys.has(key)) continue;
       keys.add(key);
-      const rng = seededRng(`${model.seed}:phone:${key}`);
+      const rng = seededRandom(`${model.seed}:phone:${key}`);
       plans.push({
         agentId: `${applet.target.kind === "sip" ? "sip" : "number"}:${key}`,
         key,
@@ -436,7 +440,7 @@ export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePl
   return plans;
 }
 
-export function drawAction(b: AgentBehaviour, rng: Rng): PhoneAction {
+export function drawAction(b: AgentBehaviour, rng: Random): PhoneAction {
   const u = rng();
   if (u < b.noAnswer) return { kind: "noAnswer" };
   if (u < b.noAnswer + b.busy) return { kind: "busy" };
@@ -452,7 +456,7 @@ export function drawAction(b: AgentBehaviour, rng: Rng): PhoneAction {
 export function ivrPath(
   flow: Flow,
   ivr: Readonly<Record<string, Readonly<Record<string, number>>>>,
-  rng: Rng,
+  rng: Random,
 ): PromptedDigits[] {
   const steps: PromptedDigits[] = [];
   let id: string | undefined = flow.start;

@@ -1,5 +1,6 @@
+import { seededRandom } from "@switchyard/clock";
 import { describe, expect, it } from "vitest";
-import { type Distribution, meanOf, poissonArrivals, sample, seededRng } from "../src/index.js";
+import { type Distribution, meanOf, poissonArrivals, sample } from "../src/index.js";
 
 function stats(values: readonly number[]): { mean: number; sd: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -9,9 +10,9 @@ function stats(values: readonly number[]): { mean: number; sd: number } {
 
 describe("seeded randomness", () => {
   it("the same seed gives the same sequence, another seed another one, all in [0, 1)", () => {
-    const a = seededRng("s1");
-    const b = seededRng("s1");
-    const c = seededRng("s2");
+    const a = seededRandom("s1");
+    const b = seededRandom("s1");
+    const c = seededRandom("s2");
     const xs = Array.from({ length: 1000 }, () => a());
     expect(Array.from({ length: 1000 }, () => b())).toEqual(xs);
     expect(Array.from({ length: 1000 }, () => c())).not.toEqual(xs);
@@ -32,7 +33,7 @@ describe("distributions", () => {
   for (const [d, sd] of cases) {
     it(`${d.kind} ${JSON.stringify(d)}: sample mean and sd within 3% for fixed seeds`, () => {
       for (const seed of ["a", "b", "c"]) {
-        const rng = seededRng(`${seed}:${d.kind}`);
+        const rng = seededRandom(`${seed}:${d.kind}`);
         const values = Array.from({ length: 20_000 }, () => sample(d, rng));
         const s = stats(values);
         expect(values.every((v) => v >= 0)).toBe(true);
@@ -48,7 +49,7 @@ describe("distributions", () => {
     // 1,000 independent hours at 30 calls an hour.
     const counts = Array.from(
       { length: 1000 },
-      (_, i) => poissonArrivals(30, 3600, seededRng(`poisson:${i}`)).length,
+      (_, i) => poissonArrivals(30, 3600, seededRandom(`poisson:${i}`)).length,
     );
     const s = stats(counts);
     expect(Math.abs(s.mean - 30)).toBeLessThan(0.6);
@@ -57,12 +58,12 @@ describe("distributions", () => {
   });
 
   it("Poisson arrivals are increasing, inside the period, and exponential gaps", () => {
-    const times = poissonArrivals(360, 36_000, seededRng("gaps"));
+    const times = poissonArrivals(360, 36_000, seededRandom("gaps"));
     expect(times.length).toBeGreaterThan(3400);
     expect(times.length).toBeLessThan(3800);
     expect(times.every((t, i) => t >= 0 && t < 36_000 && (i === 0 || t > times[i - 1]!))).toBe(true);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     expect(Math.abs(stats(gaps).mean - 10)).toBeLessThan(0.4);
-    expect(poissonArrivals(0, 3600, seededRng("none"))).toEqual([]);
+    expect(poissonArrivals(0, 3600, seededRandom("none"))).toEqual([]);
   });
 });

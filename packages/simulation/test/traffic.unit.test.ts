@@ -1,3 +1,4 @@
+import { seededRandom } from "@switchyard/clock";
 import { parseContactCentre } from "@switchyard/contact-centre";
 import { describe, expect, it } from "vitest";
 import {
@@ -6,7 +7,6 @@ import {
   parseTraffic,
   planCalls,
   planPhones,
-  seededRng,
   TrafficConfigError,
 } from "../src/index.js";
 
@@ -175,7 +175,7 @@ describe("traffic model", () => {
       busy: 0.1,
       reject: 0.05,
     };
-    const rng = seededRng("phones");
+    const rng = seededRandom("phones");
     const kinds = Array.from({ length: 20_000 }, () => drawAction(behaviour, rng).kind);
     const share = (k: string) => kinds.filter((x) => x === k).length / kinds.length;
     expect(share("noAnswer")).toBeCloseTo(0.2, 1);

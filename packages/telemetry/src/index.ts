@@ -25,3 +25,13 @@ export {
   traceparentOf,
   tracer,
 } from "./trace.js";
+export {
+  formatTraceSummary,
+  formatTraceTree,
+  type SpanNode,
+  startTraceCollector,
+  type TraceCollector,
+  type TraceOfCall,
+  type TraceSummaryOptions,
+  tracesOfCalls,
+} from "./trace-summary.js";

@@ -7,6 +7,8 @@ import {
   propagation,
   trace,
 } from "@opentelemetry/api";
+import { GrpcInstrumentation } from "@opentelemetry/instrumentation-grpc";
+import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
@@ -23,6 +25,23 @@ export interface TelemetryOptions {
    */
   readonly spanProcessors?: SpanProcessor[];
   readonly metricReaders?: IMetricReader[];
+}
+
+/**
+ * The library instrumentations the SDK registers: `pg` (the event store's queries, as children of the span
+ * that made them) and `@grpc/grpc-js` (a SERVER span per admin-api RPC, CLIENT spans for calls made with
+ * it). Both packages are CommonJS loaded from ES modules: a module imported before the SDK started is
+ * patched through import-in-the-middle, whose loader hook `registerInstrumentationHooks()` registers
+ * (the `switchyard` binary does it first thing); without that hook only modules `require`d after the start
+ * are patched.
+ */
+function libraryInstrumentations() {
+  return [
+    // Only queries inside a span: the relay's polling and LISTEN sessions would otherwise be a root trace
+    // per poll.
+    new PgInstrumentation({ requireParentSpan: true }),
+    new GrpcInstrumentation(),
+  ];
 }
 
 export interface Telemetry extends AsyncDisposable {
@@ -79,14 +98,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     };
   }
   diag.setLogger(diagToStderr, DiagLogLevel.WARN);
+  const instrumentations = libraryInstrumentations();
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
     ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
     ...(options.metricReaders ? { metricReaders: options.metricReaders } : {}),
-    // No auto-instrumentation: pg and grpc-js are loaded as ES modules here, which the
-    // require-in-the-middle based instrumentations do not patch without a loader hook; the platform's own
-    // spans carry what the dashboards need.
-    instrumentations: [],
+    instrumentations,
   });
   sdk.start();
   let stopped = false;
@@ -110,6 +127,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       if (stopped) return;
       stopped = true;
       await sdk.shutdown().catch((err: unknown) => console.error(`otel: shutdown: ${String(err)}`));
+      // NodeSDK.shutdown leaves the library patches enabled (on a provider that is gone): take them off, so
+      // that a later start in the same process patches afresh instead of stacking on stale ones.
+      for (const i of instrumentations) i.disable();
       // Back to the no-op API: whatever still runs in this process stops producing into stopped exporters,
       // and a later start in the same process can register again.
       trace.disable();

@@ -1,5 +1,6 @@
 // An admin API over the real PostgreSQL and NATS (own schema and subject prefix, removed afterwards), with
 // agent-presence and the relay running, and generated clients for every service.
+
 import { randomBytes } from "node:crypto";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import {
@@ -13,6 +14,7 @@ import {
 } from "@switchyard/admin-proto";
 import { start as startPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { systemClock } from "@switchyard/clock";
 import { presenceBucket } from "@switchyard/contracts";
 import { dropSchema, type OpenedEventStore, openEventStore } from "@switchyard/event-store";
@@ -90,7 +92,7 @@ export async function startHarness(
       for (const c of Object.values(clients)) (c as Client).close();
       await api[Symbol.asyncDispose]();
       for (const d of stack.reverse()) await d[Symbol.asyncDispose]();
-      const jsm = await bus.connection.jetstreamManager();
+      const jsm = await natsConnectionOf(bus).jetstreamManager();
       await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
       await bus.deleteStreams();
       await bus.close();

@@ -2,7 +2,6 @@ export {
   type AgentPresence,
   type AgentPresenceConfig,
   type AgentPresenceStats,
-  decodeAgentInput,
   type PresenceLog,
   start,
   UnknownAgentInputError,

@@ -12,6 +12,7 @@ import {
   AGENT_INPUTS,
   type AgentInput,
   type AgentInputMessage,
+  decodeAgentInputMessage,
   type PresenceRecord,
   presenceBucket,
   presenceKey,
@@ -41,7 +42,6 @@ import {
   INITIAL_AGENT,
   RoutingDomainError,
 } from "@switchyard/routing-domain";
-import type { KV } from "nats";
 
 export type PresenceLogLevel = "debug" | "info" | "warn" | "error";
 export type PresenceLog = (
@@ -103,26 +103,6 @@ interface AgentView {
   readonly causes: readonly string[];
 }
 
-const INPUT_TYPES = new Set(["SignIn", "SignOut", "StartBreak", "EndBreak", "GoOffline", "EndWrapUp"]);
-
-export function decodeAgentInput(json: unknown): AgentInputMessage {
-  const o = json as Partial<AgentInputMessage> | null;
-  if (typeof o !== "object" || o === null) throw new PoisonMessageError("agent input must be a JSON object");
-  if (typeof o.messageId !== "string" || o.messageId === "")
-    throw new PoisonMessageError("messageId must be a string");
-  if (typeof o.agentId !== "string" || o.agentId === "")
-    throw new PoisonMessageError("agentId must be a string");
-  if (typeof o.at !== "number") throw new PoisonMessageError("at must be a number");
-  const input = o.input as Partial<AgentInput> | undefined;
-  if (typeof input !== "object" || input === null || !INPUT_TYPES.has(input.type as string)) {
-    throw new PoisonMessageError(`unknown agent input ${JSON.stringify(input?.type)}`);
-  }
-  if (input.type === "EndWrapUp" && typeof (input as { callId?: unknown }).callId !== "string") {
-    throw new PoisonMessageError("EndWrapUp needs a callId");
-  }
-  return o as AgentInputMessage;
-}
-
 function commandOf(input: AgentInput, now: number): AgentCommand {
   switch (input.type) {
     case "SignIn":
@@ -167,9 +147,7 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
   const stats = { replays: 0, applied: 0, rebuilds: 0 };
 
   await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec(), ...workStreams()]);
-  const kv: KV = await bus.connection
-    .jetstream()
-    .views.kv(config.presenceBucket ?? presenceBucket(bus.names.prefix), { history: 1 });
+  const kv = await bus.keyValue<PresenceRecord>(config.presenceBucket ?? presenceBucket(bus.names.prefix));
 
   // The decided-on streams, kept write-through by the decision runtime.
   const agentView = projection<AgentView>("agent", { state: INITIAL_AGENT, causes: [] }, (s, e) => {
@@ -252,8 +230,8 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
     const mine = view.get(agentId);
     if (mine) return mine;
     const entry = await kv.get(presenceKey(agentId));
-    if (entry?.operation !== "PUT") return undefined;
-    const rec = entry.json<PresenceRecord>();
+    if (!entry) return undefined;
+    const rec = entry.value;
     view.set(agentId, rec);
     revisions.set(agentId, entry.revision);
     return rec;
@@ -261,10 +239,9 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
 
   async function write(rec: PresenceRecord): Promise<boolean> {
     const key = presenceKey(rec.agentId);
-    const data = new TextEncoder().encode(JSON.stringify(rec));
     const revision = revisions.get(rec.agentId);
     try {
-      const next = revision === undefined ? await kv.create(key, data) : await kv.update(key, data, revision);
+      const next = revision === undefined ? await kv.create(key, rec) : await kv.update(key, rec, revision);
       view.set(rec.agentId, rec);
       revisions.set(rec.agentId, next);
       return true;
@@ -314,7 +291,7 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
       ackWaitMs,
       maxDeliver: 20,
       maxBatch: config.maxBatch ?? 128,
-      decode: decodeAgentInput,
+      decode: decodeAgentInputMessage,
       onError: (err, info, outcome) =>
         log(outcome === "dead-letter" ? "error" : "warn", `agent input ${outcome}`, {
           subject: info.subject,

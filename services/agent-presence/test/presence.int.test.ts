@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { type Bus, connectBus, DEAD_LETTER_STREAM, type DeadLetter } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { scaledClock } from "@switchyard/clock";
 import {
   type AgentInput,
@@ -47,7 +48,7 @@ async function send(agentId: string, input: AgentInput, messageId = randomUUID()
 }
 
 async function viewOf(agentId: string): Promise<PresenceRecord | undefined> {
-  const kv = await bus.connection.jetstream().views.kv(presenceBucket(prefix));
+  const kv = await natsConnectionOf(bus).jetstream().views.kv(presenceBucket(prefix));
   return (await kv.get(presenceKey(agentId)))?.json<PresenceRecord>();
 }
 
@@ -84,7 +85,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await presence?.[Symbol.asyncDispose]();
   await relay?.[Symbol.asyncDispose]();
-  const jsm = await bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
   await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
   await bus.deleteStreams();
   await bus.close();
@@ -129,7 +130,7 @@ describe("agent-presence", () => {
   it("dead-letters inputs for unknown agents and refused transitions with their reason", async () => {
     await send("zed", { type: "SignIn" });
     await send("ann", { type: "EndBreak" });
-    const jsm = await bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(bus).jetstreamManager();
     const letters = await eventually(async () => {
       const info = await jsm.streams.info(bus.names.stream(DEAD_LETTER_STREAM)).catch(() => undefined);
       if ((info?.state.messages ?? 0) < 2) return undefined;

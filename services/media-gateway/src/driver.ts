@@ -1,4 +1,6 @@
 import type { Audio, Contact, LegEndReason } from "@switchyard/routing-domain";
+import type { InboundCallScript, PhoneScript } from "./simulated/scripts.js";
+import type { MediaLogEntry } from "./simulated/simulated-driver.js";
 
 /**
  * A media driver is the only code that touches telephony. It addresses calls by **channel id**: for a leg it
@@ -62,8 +64,41 @@ export interface MediaDriver {
    */
   channelExists?(channelId: string): boolean | Promise<boolean>;
 
+  /**
+   * Stops taking new inbound calls (the gateway drains before it shuts down): from now on a new call is
+   * refused before it is answered or reported (SIP: 503 with Retry-After, so the carrier tries another
+   * gateway); calls already up are unaffected. A driver without it has new calls hung up by the gateway as
+   * they are reported.
+   */
+  refuseNewCalls?(): void;
+
+  /**
+   * Leg commands the gateway executes at once across calls unless configured (default 16). A driver whose
+   * phones are code and whose results must be reproducible (the simulator) asks for 1.
+   */
+  readonly commandConcurrency?: number;
+
   /** Stops every timer and releases every channel; no facts are emitted afterwards. */
   close(): Promise<void>;
+}
+
+/**
+ * A driver whose phones and callers are code (the simulator): what tests, the demo and `simulate` drive it
+ * with. The gateway offers these only when its driver has them; it does not know which driver that is.
+ */
+export interface SimulationControls {
+  placeInboundCall(script: InboundCallScript): string;
+  setPhone(numberOrUri: string, script: PhoneScript): void;
+  mediaLog(channelId?: string): MediaLogEntry[];
+}
+
+export function hasSimulationControls(driver: MediaDriver): driver is MediaDriver & SimulationControls {
+  const d = driver as Partial<SimulationControls>;
+  return (
+    typeof d.placeInboundCall === "function" &&
+    typeof d.setPhone === "function" &&
+    typeof d.mediaLog === "function"
+  );
 }
 
 export interface OriginateRequest {

@@ -1,13 +1,16 @@
-export { decodeLegCommandMessage } from "./decode.js";
 export * from "./drachtio/index.js";
-export type {
-  AgentTransferEvent,
-  DriverEvent,
-  DriverEventType,
-  MediaDriver,
-  OriginateRequest,
+export {
+  type AgentTransferEvent,
+  type DriverEvent,
+  type DriverEventType,
+  hasSimulationControls,
+  type MediaDriver,
+  type OriginateRequest,
+  type SimulationControls,
 } from "./driver.js";
 export {
+  type DrainOptions,
+  type DrainReport,
   type GatewayLog,
   type GatewayLogLevel,
   GatewayStateUnavailableError,
@@ -30,3 +33,9 @@ export {
   memoryGatewayState,
   openKvGatewayState,
 } from "./state.js";
+export {
+  EventStoreAudioLibrary,
+  type StoredAudioFile,
+  type StoredAudioSource,
+  StoredAudioUnavailableError,
+} from "./stored-audio.js";

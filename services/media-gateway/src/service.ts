@@ -13,6 +13,7 @@ import {
   type CallInput,
   type CallInputMessage,
   callInputSubject,
+  decodeLegCommandMessage,
   LEG_COMMANDS,
   type LegCommandMessage,
   legCommandSubject,
@@ -31,10 +32,15 @@ import {
   SpanKind,
   startSpan,
 } from "@switchyard/telemetry";
-import { decodeLegCommandMessage } from "./decode.js";
-import type { AgentTransferEvent, DriverEvent, MediaDriver } from "./driver.js";
+import {
+  type AgentTransferEvent,
+  type DriverEvent,
+  hasSimulationControls,
+  type MediaDriver,
+  type SimulationControls,
+} from "./driver.js";
 import type { InboundCallScript } from "./simulated/scripts.js";
-import { type MediaLogEntry, SimulatedDriver } from "./simulated/simulated-driver.js";
+import type { MediaLogEntry } from "./simulated/simulated-driver.js";
 import {
   type CommandRecord,
   DEFAULT_COMMAND_TTL_MS,
@@ -52,8 +58,7 @@ export type GatewayLog = (
 
 export interface MediaGatewayConfig {
   /** Already connected, with the deployment's prefix; `connection` and `names` for the default state. */
-  readonly bus: Pick<Bus, "publish" | "ensureStreams" | "consume"> &
-    Partial<Pick<Bus, "connection" | "names">>;
+  readonly bus: Pick<Bus, "publish" | "ensureStreams" | "consume"> & Partial<Pick<Bus, "keyValue" | "names">>;
   /** The platform clock; the driver must run on the same one (facts carry the driver's readings). */
   readonly clock: Clock;
   /** Already opened; the gateway does not close it. */
@@ -76,7 +81,7 @@ export interface MediaGatewayConfig {
   readonly rememberCommands?: number;
   /**
    * Where executed command ids and leg ties survive the process (default: the KV bucket
-   * `<prefix>_gw_<gatewayId>` through `bus.connection`).
+   * `<prefix>_gw_<gatewayId>` through the bus's key-value port).
    */
   readonly state?: GatewayStateStore;
   /** How long the default KV bucket keeps a command id (default 24 h; only used when it creates the bucket). */
@@ -128,8 +133,8 @@ export interface InboundCall {
 export interface MediaGateway extends AsyncDisposable {
   readonly gatewayId: string;
   readonly driver: MediaDriver;
-  /** The driver when it is the simulated one (phones, callers, media log). */
-  readonly simulated: SimulatedDriver | undefined;
+  /** The driver when its phones and callers are code (the simulator): phones, callers, media log. */
+  readonly simulated: (MediaDriver & SimulationControls) | undefined;
   /** Simulated driver only: a caller dials in; resolves once the call's StartCall was published. */
   placeInboundCall(script: InboundCallScript): Promise<InboundCall>;
   /** The driver channel of a leg (the inbound channel for a call's caller leg once tied). */
@@ -140,6 +145,33 @@ export interface MediaGateway extends AsyncDisposable {
   stats(): GatewayStats;
   /** Resolves when every fact reported so far has been published. */
   flush(): Promise<void>;
+  /**
+   * Drains for shutdown (SIGTERM): new inbound calls are refused from now on (the driver's 503; the gateway
+   * hangs up any that is still reported), the calls up are left to finish — leg commands keep being
+   * executed and facts published, the routers are still running — until `deadlineMs` of real time (the
+   * pod's termination grace is wall-clock time), then every leg still up is hung up and its end published,
+   * so the routers end those calls. Resolves when that is done; dispose afterwards to stop. Calling it again
+   * returns the same drain.
+   */
+  drain(options: DrainOptions): Promise<DrainReport>;
+}
+
+export interface DrainOptions {
+  /** How long calls in progress may go on to finish by themselves, in ms of real time. */
+  readonly deadlineMs: number;
+  /** After the deadline: how long to wait for the hung-up legs' ends to be reported (default 3 s). */
+  readonly endGraceMs?: number;
+}
+
+export interface DrainReport {
+  /** Calls up (a leg not ended) when the drain started. */
+  readonly callsAtStart: number;
+  /** Of those, the calls that ended by themselves before the deadline. */
+  readonly finished: number;
+  /** The calls still up at the deadline, whose legs the gateway hung up. */
+  readonly endedAtDeadline: number;
+  /** Of those, calls with a leg whose end the driver had not reported within the grace. */
+  readonly stillUp: number;
 }
 
 /** The gateway id would not make a valid subject token or consumer name. */
@@ -206,8 +238,8 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   await bus.ensureStreams([deadLetterStreamSpec(), ...workStreams()]);
   let state = config.state;
   if (!state) {
-    if (!bus.connection || !bus.names) throw new GatewayStateUnavailableError(gatewayId);
-    state = await openKvGatewayState({ connection: bus.connection, names: bus.names }, gatewayId, {
+    if (!bus.keyValue || !bus.names) throw new GatewayStateUnavailableError(gatewayId);
+    state = await openKvGatewayState({ keyValue: bus.keyValue.bind(bus), names: bus.names }, gatewayId, {
       ttlMs: config.commandTtlMs ?? DEFAULT_COMMAND_TTL_MS,
     });
   }
@@ -219,8 +251,12 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   const executed = new Set<string>();
   const pending = new Set<Promise<unknown>>();
   let closed = false;
-  /** Set first thing on dispose: inbound calls are refused from then on. */
+  /** Set first thing on dispose. */
   let closing = false;
+  /** Set first thing on drain or dispose: inbound calls are refused from then on. */
+  let refusing = false;
+  /** While draining: told whenever a leg ends. */
+  let onLegEnded: (() => void) | undefined;
   const counts = {
     commandsExecuted: 0,
     duplicateCommands: 0,
@@ -336,7 +372,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
 
   function onDriverEvent(event: DriverEvent): void {
     if (event.type === "inboundCall") {
-      if (closing) {
+      if (refusing) {
         // Shutting down (SIGTERM): no new calls here. The caller is refused at once rather than left to a
         // gateway that is about to go; the calls already up keep their commands until the consumer stops.
         counts.refusedWhileClosing++;
@@ -389,6 +425,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
         return;
       case "ended": {
         ref.ended = true;
+        onLegEnded?.();
         const published = legId
           ? publish(callId, `${legId}:ended`, { type: "LegEnded", legId, reason: event.reason }, event.at)
           : // The caller left before the router said anything about the call: end it as a whole.
@@ -724,10 +761,7 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   const callLocks = new KeyedLock();
   const inCallOrder = (m: BusMessage<LegCommandMessage>): Promise<void> =>
     callLocks.run(m.payload.callId, () => tracedHandle(m));
-  const commandConcurrency = Math.max(
-    1,
-    config.commandConcurrency ?? (driver instanceof SimulatedDriver ? 1 : 16),
-  );
+  const commandConcurrency = Math.max(1, config.commandConcurrency ?? driver.commandConcurrency ?? 16);
 
   let consumer: ConsumerHandle;
   try {
@@ -754,10 +788,68 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
   }
   log("info", "media gateway started", { gatewayId, ...counts });
 
-  const simulated = driver instanceof SimulatedDriver ? driver : undefined;
+  const simulated = hasSimulationControls(driver) ? driver : undefined;
 
   const flush = async () => {
     while (pending.size > 0) await Promise.allSettled([...pending]);
+  };
+
+  /** The calls with a leg up here. */
+  const callsUp = () => {
+    const calls = new Set<string>();
+    for (const ref of channels.values()) if (!ref.ended) calls.add(ref.callId);
+    return calls;
+  };
+  /** Resolves once no call has a leg up, or after `ms` (real time); true when none is up. */
+  const noCallsUp = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        onLegEnded = undefined;
+        resolve(false);
+      }, ms);
+      const check = () => {
+        if (callsUp().size > 0) return;
+        clearTimeout(timer);
+        onLegEnded = undefined;
+        resolve(true);
+      };
+      onLegEnded = check;
+      check();
+    });
+
+  let draining: Promise<DrainReport> | undefined;
+  const drain = async ({ deadlineMs, endGraceMs = 3_000 }: DrainOptions): Promise<DrainReport> => {
+    refusing = true;
+    driver.refuseNewCalls?.();
+    const atStart = callsUp();
+    log("info", "media gateway draining: new calls refused", {
+      gatewayId,
+      callsUp: atStart.size,
+      deadlineSec: deadlineMs / 1000,
+    });
+    await noCallsUp(deadlineMs);
+    const left = callsUp();
+    if (left.size > 0) {
+      log("warn", "drain deadline: hanging up the calls still up", { gatewayId, calls: left.size });
+      for (const [channelId, ref] of channels)
+        if (!ref.ended)
+          void driver
+            .hangup(channelId, "gateway shutting down")
+            .catch((err: unknown) =>
+              log("warn", "hang-up at the drain deadline failed", { channelId, error: describeError(err) }),
+            );
+      await noCallsUp(endGraceMs);
+    }
+    // The ends reported (ours and the calls that finished) reach the routers before the gateway stops.
+    await flush();
+    const report: DrainReport = {
+      callsAtStart: atStart.size,
+      finished: [...atStart].filter((c) => !left.has(c)).length,
+      endedAtDeadline: left.size,
+      stillUp: callsUp().size,
+    };
+    log("info", "media gateway drained", { gatewayId, ...report });
+    return report;
   };
 
   return {
@@ -780,9 +872,14 @@ export async function start(config: MediaGatewayConfig): Promise<MediaGateway> {
     },
     stats: () => ({ ...counts }),
     flush,
+    drain(options) {
+      draining ??= drain(options);
+      return draining;
+    },
     async [Symbol.asyncDispose]() {
       if (closed || closing) return;
       closing = true;
+      refusing = true;
       await consumer.stop();
       unsubscribe();
       // Publishes still failing give up after their current attempt rather than hold the shutdown.

@@ -59,9 +59,6 @@ export function encodeKeyToken(id: string): string {
   return out || "=";
 }
 
-// nats.js's KV type without a direct dependency on nats (the bus package owns it).
-type KV = Awaited<ReturnType<ReturnType<Bus["connection"]["jetstream"]>["views"]["kv"]>>;
-
 /** The KV bucket of one gateway id under one bus prefix (its stream is `KV_<bucket>`). */
 export function gatewayStateBucket(prefix: string, gatewayId: string): string {
   return `${prefix}_gw_${gatewayId}`;
@@ -72,28 +69,24 @@ export const DEFAULT_COMMAND_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** The gateway's state in a JetStream KV bucket (file storage, one value per key). */
 export async function openKvGatewayState(
-  bus: Pick<Bus, "connection" | "names">,
+  bus: Pick<Bus, "keyValue" | "names">,
   gatewayId: string,
   options: { readonly ttlMs?: number; readonly bucket?: string } = {},
 ): Promise<GatewayStateStore & { readonly bucket: string }> {
   const bucket = options.bucket ?? gatewayStateBucket(bus.names.prefix, gatewayId);
   // The TTL is the bucket's max age: it bounds command records, and a tie untouched that long (a leg up for
   // a day) is forgotten too. An existing bucket keeps the settings it was created with.
-  const kv: KV = await bus.connection
-    .jetstream()
-    .views.kv(bucket, { ttl: options.ttlMs ?? DEFAULT_COMMAND_TTL_MS, history: 1 });
-  const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  const kv = await bus.keyValue<unknown>(bucket, { ttlMs: options.ttlMs ?? DEFAULT_COMMAND_TTL_MS });
   const cmdKey = (commandId: string) => `cmd.${encodeKeyToken(commandId)}`;
   async function read<T>(key: string): Promise<T | undefined> {
-    const e = await kv.get(key);
-    return e && e.operation === "PUT" && e.value.length > 0 ? e.json<T>() : undefined;
+    return (await kv.get(key))?.value as T | undefined;
   }
   return {
     bucket,
     command: (commandId) => read<CommandRecord>(cmdKey(commandId)),
     async beginCommand(commandId, record) {
       try {
-        await kv.create(cmdKey(commandId), encode(record));
+        await kv.create(cmdKey(commandId), record);
         return undefined;
       } catch (err) {
         const existing = await read<CommandRecord>(cmdKey(commandId));
@@ -102,20 +95,20 @@ export async function openKvGatewayState(
       }
     },
     async putCommand(commandId, record) {
-      await kv.put(cmdKey(commandId), encode(record));
+      await kv.put(cmdKey(commandId), record);
     },
     async forgetCommand(commandId) {
       await kv.delete(cmdKey(commandId));
     },
     async putTie(tie) {
-      await kv.put(tieKey(tie), encode(tie));
+      await kv.put(tieKey(tie), tie);
     },
     async deleteTie(tie) {
       await kv.delete(tieKey(tie));
     },
     async ties() {
       const keys: string[] = [];
-      for (const filter of ["in.>", "leg.>"]) for await (const k of await kv.keys(filter)) keys.push(k);
+      for (const filter of ["in.>", "leg.>"]) keys.push(...(await kv.keys(filter)));
       const out: LegTie[] = [];
       for (const k of keys) {
         const tie = await read<LegTie>(k);

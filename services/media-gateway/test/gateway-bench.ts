@@ -2,6 +2,7 @@
 // node --import tsx services/media-gateway/test/gateway-bench.ts [commands]
 import { randomBytes } from "node:crypto";
 import { connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { scaledClock } from "@switchyard/clock";
 import { CALL_INPUTS, type LegCommandMessage, legCommandSubject } from "@switchyard/contracts";
 import { gatewayStateBucket, SimulatedDriver, start } from "../src/index.js";
@@ -59,7 +60,7 @@ try {
   await gw[Symbol.asyncDispose]();
   await driver.close();
 } finally {
-  const jsm = await bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
   await jsm.streams.delete(`KV_${gatewayStateBucket(bus.names.prefix, "bench")}`).catch(() => false);
   await bus.deleteStreams();
   await bus.close();

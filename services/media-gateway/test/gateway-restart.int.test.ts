@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type Bus, type ConsumerHandle, connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { scaledClock } from "@switchyard/clock";
 import {
   CALL_INPUTS,
@@ -97,7 +98,7 @@ async function startInstance(
     async crash() {
       if (crashed) return;
       crashed = true;
-      await bus.connection.close();
+      await natsConnectionOf(bus).close();
       release(new Error("process died"));
       // Releases the test's resources; the dead connection only makes this give up sooner.
       await Promise.race([
@@ -137,7 +138,7 @@ afterAll(async () => {
     await i.bus.close().catch(() => undefined);
   }
   await Promise.all(handles.map((h) => h.stop()));
-  const jsm = await observer.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(observer).jetstreamManager();
   for (const id of gatewayIds)
     await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, id)}`).catch(() => false);
   await observer.deleteStreams();

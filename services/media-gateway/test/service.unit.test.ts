@@ -1,4 +1,5 @@
 import type { Bus, BusMessage, ConsumeOptions, PublishOptions } from "@switchyard/bus";
+import { manualClock } from "@switchyard/clock";
 import type { CallInputMessage, LegCommandMessage } from "@switchyard/contracts";
 import type { LegCommand } from "@switchyard/routing-domain";
 import { describe, expect, it } from "vitest";
@@ -10,7 +11,6 @@ import {
   type MediaGatewayConfig,
   start,
 } from "../src/service.js";
-import { manualClock } from "../src/simulated/manual-clock.js";
 import { SimulatedDriver } from "../src/simulated/simulated-driver.js";
 import { memoryGatewayState } from "../src/state.js";
 

@@ -1,8 +1,7 @@
+import { manualClock, seededRandom } from "@switchyard/clock";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DriverEvent } from "../src/driver.js";
-import { manualClock } from "../src/simulated/manual-clock.js";
-import { seededRng } from "../src/simulated/rng.js";
 import type { InboundCallScript, PhoneBehaviour } from "../src/simulated/scripts.js";
 import { SimulatedDriver } from "../src/simulated/simulated-driver.js";
 
@@ -84,7 +83,7 @@ describe("simulated driver: properties over random scripts and commands", () => 
         fc.array(action, { maxLength: 25 }),
         async (phones, callers, timeouts, actions) => {
           const clock = manualClock(0);
-          const driver = new SimulatedDriver({ clock, rng: seededRng(1) });
+          const driver = new SimulatedDriver({ clock, rng: seededRandom(1) });
           const events: DriverEvent[] = [];
           driver.onEvent((e) => events.push(e));
           for (const [i, p] of phones.entries()) driver.setPhone(`+${i}`, p);

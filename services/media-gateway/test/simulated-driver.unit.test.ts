@@ -1,7 +1,6 @@
+import { type ManualClock, manualClock, seededRandom } from "@switchyard/clock";
 import { describe, expect, it } from "vitest";
 import type { DriverEvent } from "../src/driver.js";
-import { type ManualClock, manualClock } from "../src/simulated/manual-clock.js";
-import { seededRng } from "../src/simulated/rng.js";
 import type { PhoneScript } from "../src/simulated/scripts.js";
 import { type MediaLogEntry, SimulatedDriver } from "../src/simulated/simulated-driver.js";
 
@@ -141,7 +140,7 @@ describe("simulated driver: called phones", () => {
       attempt === 1 ? { kind: "noAnswer" } : rng() < 0.5 ? { kind: "busy" } : { kind: "answer", afterSec: 1 };
     const run = async () => {
       const clock = manualClock(T0);
-      const driver = new SimulatedDriver({ clock, rng: seededRng("agents") });
+      const driver = new SimulatedDriver({ clock, rng: seededRandom("agents") });
       const ends: string[] = [];
       driver.onEvent((e) => {
         if (e.type === "ended" || e.type === "answered") ends.push(`${e.channelId}:${e.type}`);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Bus, EventMessage } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -28,7 +29,7 @@ export async function eventually<T>(
 }
 
 export async function streamMessageCount(bus: Bus, stream: string): Promise<number> {
-  const jsm = await bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
   return (await jsm.streams.info(bus.names.stream(stream))).state.messages;
 }
 
@@ -41,7 +42,7 @@ export async function readStream(
   const out: Array<{ msgId: string; subject: string; event: EventMessage; headers: Record<string, string> }> =
     [];
   if (total === 0) return out;
-  const consumer = await bus.connection.jetstream().consumers.get(bus.names.stream(stream));
+  const consumer = await natsConnectionOf(bus).jetstream().consumers.get(bus.names.stream(stream));
   const messages = await consumer.consume({ max_messages: 1_000 });
   for await (const m of messages) {
     const headers: Record<string, string> = {};

@@ -23,8 +23,9 @@ const TOTAL = 10_000;
 const WRITERS = 8;
 const STREAMS_PER_WRITER = 50;
 const CATEGORIES = ["call", "agent", "queue", "group"] as const;
-const MAIN = resolve(import.meta.dirname, "../src/main.ts");
 const REPO_ROOT = resolve(import.meta.dirname, "../../..");
+// Started the way deployments start a relay: `switchyard run --target relay`, configured by environment.
+const BIN = resolve(REPO_ROOT, "packages/cli/bin/switchyard.mjs");
 
 const id = suffix();
 const schema = `relay_kill_${id}`;
@@ -43,7 +44,7 @@ const children: RelayChild[] = [];
 let spawned = 0;
 
 function spawnRelay(): RelayChild {
-  const proc = spawn(process.execPath, ["--import", "tsx", MAIN], {
+  const proc = spawn(process.execPath, [BIN, "run", "--target", "relay"], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -51,7 +52,8 @@ function spawnRelay(): RelayChild {
       NATS_URL,
       SWITCHYARD_PREFIX: prefix,
       DATABASE_SCHEMA: schema,
-      RELAY_POLL_MS: "20",
+      SWITCHYARD_RELAY_POLL_MS: "20",
+      SWITCHYARD_LOG_FORMAT: "json",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

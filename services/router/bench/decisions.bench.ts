@@ -5,6 +5,7 @@
 // Needs DATABASE_URL / NATS_URL. Uses only the router's public start(), so it runs against older routers too.
 import { randomBytes, randomUUID } from "node:crypto";
 import { connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { type CallInputMessage, callInputSubject } from "@switchyard/contracts";
 import { dropSchema, openEventStore } from "@switchyard/event-store";
 import {
@@ -88,7 +89,7 @@ try {
 } finally {
   await router[Symbol.asyncDispose]();
   await bus.deleteStreams();
-  const jsm = await bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
   await jsm.streams.delete(`KV_tbr${id}_presence`).catch(() => false);
   await bus.close();
   await eventStore.close();

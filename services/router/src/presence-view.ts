@@ -1,4 +1,4 @@
-import type { Bus } from "@switchyard/bus";
+import type { Bus, KvWatch } from "@switchyard/bus";
 import { type PresenceRecord, presenceBucket } from "@switchyard/contracts";
 import type { DecisionView, StreamCache } from "@switchyard/decision-runtime";
 import {
@@ -7,7 +7,6 @@ import {
   type ConfigSnapshot,
   type PresenceEntry,
 } from "@switchyard/routing-domain";
-import type { KV } from "nats";
 import type { RouterLog } from "./log.js";
 import { GroupMemberIndex } from "./member-index.js";
 
@@ -25,8 +24,7 @@ export class PresenceView {
   #indexes = new Map<string, GroupMemberIndex>();
   #indexedGroupsOf = new Map<string, string[]>();
   #indexedConfigVersion = -1;
-  #watcher: Awaited<ReturnType<KV["watch"]>> | undefined;
-  #watching: Promise<void> = Promise.resolve();
+  #watch: KvWatch | undefined;
 
   private constructor(private readonly cache: StreamCache) {
     cache.onChange((streamId) => {
@@ -40,21 +38,16 @@ export class PresenceView {
     options: { bucket?: string; log: RouterLog },
   ): Promise<PresenceView> {
     const view = new PresenceView(cache);
-    const kv: KV = await bus.connection
-      .jetstream()
-      .views.kv(options.bucket ?? presenceBucket(bus.names.prefix), { history: 1 });
-    const watcher = await kv.watch({ key: ">" });
-    view.#watcher = watcher;
-    view.#watching = (async () => {
-      for await (const entry of watcher) {
-        if (entry.operation !== "PUT") continue;
-        try {
-          view.#apply(entry.json<PresenceRecord>());
-        } catch (err) {
-          options.log("warn", "unreadable presence entry", { key: entry.key, error: String(err) });
-        }
+    const kv = await bus.keyValue<PresenceRecord>(options.bucket ?? presenceBucket(bus.names.prefix));
+    const unreadable = (key: string, err: unknown) =>
+      options.log("warn", "unreadable presence entry", { key, error: String(err) });
+    view.#watch = kv.watch((entry) => {
+      try {
+        view.#apply(entry.value);
+      } catch (err) {
+        unreadable(entry.key, err);
       }
-    })();
+    }, unreadable);
     return view;
   }
 
@@ -117,7 +110,6 @@ export class PresenceView {
   }
 
   async stop(): Promise<void> {
-    this.#watcher?.stop();
-    await this.#watching.catch(() => undefined);
+    await this.#watch?.stop();
   }
 }

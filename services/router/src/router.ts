@@ -20,6 +20,8 @@ import { type Clock, type Random, systemClock, systemRandom } from "@switchyard/
 import {
   CALL_INPUTS,
   type CallInputMessage,
+  decodeCallInputMessage,
+  decodeTimerMessage,
   TIMERS,
   type TimerMessage,
   workStreams,
@@ -28,7 +30,6 @@ import { DecisionRuntime, StreamCache, startDecisionConsumer } from "@switchyard
 import type { EventStore } from "@switchyard/event-store";
 import { callDecider } from "./call-decisions.js";
 import { ConfigSource, projections } from "./decision-context.js";
-import { decodeCallInput, decodeTimer } from "./decode.js";
 import { defaultLog, describe, type RouterLog } from "./log.js";
 import { PresenceView } from "./presence-view.js";
 import { queueMatching } from "./queue-matching.js";
@@ -165,7 +166,7 @@ export async function start(config: RouterConfig): Promise<Router> {
       // A batch held up by conflicts (a hot queue shared with another replica) does not hold up the calls
       // of the next one; inputs of one call still go in order.
       concurrency: config.batchesInFlight ?? 4,
-      decode: decodeCallInput,
+      decode: decodeCallInputMessage,
       onBatch: (size, ms) => {
         recordBatch(size, ms);
         for (let i = 0; i < size; i++) latencies.push(ms);
@@ -190,7 +191,7 @@ export async function start(config: RouterConfig): Promise<Router> {
       maxAckPending: 100_000,
       concurrency: 8,
       prefetch: 256,
-      decode: decodeTimer,
+      decode: decodeTimerMessage,
       handler: inMessageContext(({ payload }) => timers(payload)),
     }),
   );
@@ -225,25 +226,28 @@ export async function start(config: RouterConfig): Promise<Router> {
 
   log("info", "router started", { durable, gateway: defaultGateway });
 
+  const stats = (): RouterStats => {
+    const r = runtime.stats();
+    return {
+      decisions: r.decisions,
+      noops: counters.noops,
+      replays: counters.replays,
+      conflicts: r.conflicts,
+      verifications: counters.verifications,
+      refused: r.refused,
+      timersFired: counters.timersFired,
+      offers: counters.offers,
+      batches: r.batches,
+      largestBatch: r.largestBatch,
+      streamReads: cache.reads,
+      decisionMs: { p50: percentile(0.5), p99: percentile(0.99) },
+    };
+  };
+
   return {
-    stats: () => {
-      const r = runtime.stats();
-      return {
-        decisions: r.decisions,
-        noops: counters.noops,
-        replays: counters.replays,
-        conflicts: r.conflicts,
-        verifications: counters.verifications,
-        refused: r.refused,
-        timersFired: counters.timersFired,
-        offers: counters.offers,
-        batches: r.batches,
-        largestBatch: r.largestBatch,
-        streamReads: cache.reads,
-        decisionMs: { p50: percentile(0.5), p99: percentile(0.99) },
-      };
-    },
+    stats,
     async [Symbol.asyncDispose]() {
+      log("info", "router stopping", { ...stats() });
       await Promise.allSettled(consumers.map((c) => c.stop()));
       await presence.stop();
     },

@@ -184,9 +184,14 @@ export function tracedStore(
       return spans;
     });
     sweep();
+    // The commit's own spans (the pg instrumentation's queries) go under the append span of the batch's
+    // first decision: one commit serves every decision of the batch but a span has one parent, and only
+    // under a span are queries traced at all (the relay's polling would otherwise be a trace per poll).
+    const [first] = spansOf.flatMap((spans) => [...spans]);
+    const commit = () => store.appendMany(groups as StreamAppend[][]);
     let results: ReadonlyArray<AppendResult | Error>;
     try {
-      results = await store.appendMany(groups as StreamAppend[][]);
+      results = await (first ? context.with(contextOf(first), commit) : commit());
     } catch (err) {
       for (const spans of spansOf) for (const s of spans) failSpan(s, err);
       throw err;

@@ -2,8 +2,10 @@
 // HangUp. Whatever happens to the StartCall on its way (its append fails and it is redelivered later, or it
 // is decided in a batch after the one holding the HangUp), the HangUp must not be dead-lettered as "for a
 // call that has not started": the call ends, with exactly one CallEnded.
+
 import { randomUUID } from "node:crypto";
 import { DEAD_LETTER_STREAM, type DeadLetter } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { callInputSubject } from "@switchyard/contracts";
 import type { AppendResult, StreamAppend } from "@switchyard/event-store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,7 +86,7 @@ afterAll(async () => {
 });
 
 async function deadLettersOf(callIds: ReadonlySet<string>): Promise<DeadLetter[]> {
-  const jsm = await stack.bus.connection.jetstreamManager();
+  const jsm = await natsConnectionOf(stack.bus).jetstreamManager();
   const stream = stack.bus.names.stream(DEAD_LETTER_STREAM);
   const info = await jsm.streams.info(stream).catch(() => undefined);
   if (!info || info.state.messages === 0) return [];

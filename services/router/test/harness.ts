@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { start as startPresence } from "@switchyard/agent-presence";
 import { type Bus, type ConsumerHandle, connectBus } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { type Clock, scaledClock } from "@switchyard/clock";
 import {
   type AgentInput,
@@ -122,7 +123,7 @@ export async function startStack(
       await router[Symbol.asyncDispose]();
       await presence[Symbol.asyncDispose]();
       await relay[Symbol.asyncDispose]();
-      const jsm = await bus.connection.jetstreamManager();
+      const jsm = await natsConnectionOf(bus).jetstreamManager();
       await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
       await bus.deleteStreams();
       await bus.close();

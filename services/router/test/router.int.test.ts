@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DEAD_LETTER_STREAM, type DeadLetter } from "@switchyard/bus";
+import { natsConnectionOf } from "@switchyard/bus/testing";
 import { type LegCommandMessage, presenceKey } from "@switchyard/contracts";
 import type { Applet } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,7 +65,7 @@ beforeAll(async () => {
     { type: "DefineNumber", number: QUEUED, flowId: "q" },
   ]);
   for (const a of ["ann", "bob", "qia"]) await agentInput(stack.bus, a, { type: "SignIn" });
-  const kv = await stack.bus.connection.jetstream().views.kv(`${stack.bus.names.prefix}_presence`);
+  const kv = await natsConnectionOf(stack.bus).jetstream().views.kv(`${stack.bus.names.prefix}_presence`);
   for (const a of ["ann", "bob", "qia"]) {
     await eventually(
       async () =>
@@ -170,7 +171,7 @@ describe("router", () => {
     const callId = randomUUID();
     await callInput(stack.bus, callId, { type: "StartCall", callId, from: CALLER, to: BUSINESS });
     await stack.gateway.waitFor(callId, (c) => c.command.kind === "originate", "originates", 2);
-    const jsm = await stack.bus.connection.jetstreamManager();
+    const jsm = await natsConnectionOf(stack.bus).jetstreamManager();
     const letter = await eventually(async () => {
       const m = await jsm.streams
         .getMessage(stack.bus.names.stream(DEAD_LETTER_STREAM), {
@@ -235,7 +236,7 @@ describe("a large group", () => {
     ]);
     // Signed in one after the other, in reverse: the last of the list has been idle the longest.
     for (const a of [...ids].reverse()) await agentInput(stack.bus, a, { type: "SignIn" });
-    const kv = await stack.bus.connection.jetstream().views.kv(`${stack.bus.names.prefix}_presence`);
+    const kv = await natsConnectionOf(stack.bus).jetstream().views.kv(`${stack.bus.names.prefix}_presence`);
     for (const a of ids) {
       await eventually(
         async () =>

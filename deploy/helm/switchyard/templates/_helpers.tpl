@@ -70,3 +70,22 @@ nats://{{ include "switchyard.fullname" . }}-nats:4222
 {{ .Values.nats.url }}
 {{- end }}
 {{- end }}
+
+{{/* Least-privilege NATS users (the chart's own NATS only). */}}
+{{- define "switchyard.natsLeastPrivilege" -}}
+{{- if and .Values.nats.enabled .Values.nats.leastPrivilege }}true{{ end }}
+{{- end }}
+
+{{- define "switchyard.natsUsersSecret" -}}
+{{ include "switchyard.fullname" . }}-nats-users
+{{- end }}
+
+{{/* The roles with a NATS user: admin (setup) and one per service (the --target names). */}}
+{{- define "switchyard.natsRoles" -}}
+- admin
+- router
+- agent-presence
+- media-gateway
+- admin-api
+- relay
+{{- end }}

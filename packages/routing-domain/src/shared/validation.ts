@@ -2,9 +2,11 @@ import { RoutingDomainError } from "./errors.js";
 
 // E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 const E164 = /^\+[1-9]\d{1,14}$/;
-// sip:/sips: URIs with an optional user part, a host and optional port and parameters.
+// sip:/sips: URIs with an optional user part, a host and optional port and parameters (RFC 3261's
+// unreserved and parameter characters only: no quotes, brackets, spaces or control characters, which could
+// end the header or the URI they are written into), at most 256 characters.
 const SIP_URI =
-  /^sips?:(?:[A-Za-z0-9._~!$&'()*+,;=%-]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:;[^\s;]+)*$/;
+  /^(?=.{1,256}$)sips?:(?:[A-Za-z0-9._~!$&'()*+,;=%-]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:;[A-Za-z0-9._~!$&'()*+=%:[\]/-]+)*$/;
 
 export const isE164 = (value: string): boolean => E164.test(value);
 export const isSipUri = (value: string): boolean => SIP_URI.test(value);

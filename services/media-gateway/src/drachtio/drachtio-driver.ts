@@ -8,6 +8,7 @@ import Mrf from "drachtio-fsmrf";
 import Srf from "drachtio-srf";
 import PQueue from "p-queue";
 import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
+import type { StoredAudioSource } from "../stored-audio.js";
 import { AudioResolver } from "./audio.js";
 import {
   checkDtmfCodes,
@@ -92,6 +93,8 @@ export interface DrachtioDriverOptions {
     readonly freeswitch?: { readonly engine: string; readonly voice: string };
   };
   readonly dtmfTransferCodes?: Partial<DtmfTransferCodes>;
+  /** Uploaded audio files, played from a local copy (see AudioResolverOptions.storedAudio). */
+  readonly storedAudio?: StoredAudioSource;
   /**
    * Conversation recordings in stereo (default): left = the first leg's party (the caller), right = what it
    * hears (the other party once bridged). False: both mixed into one mono channel.
@@ -192,6 +195,8 @@ export interface AdmissionStats {
   readonly admitted: number;
   readonly overCalls: number;
   readonly overRate: number;
+  /** INVITEs refused with 503 because the gateway was draining (`refuseNewCalls()`). */
+  readonly draining: number;
 }
 
 /** What a restarted gateway needs to end a leg a killed process left behind. */
@@ -257,7 +262,8 @@ export class DrachtioDriver implements MediaDriver {
   /** Listen mode: drachtio-server's connections that carried INVITEs, ended once no leg is up. */
   readonly #sessions = new Set<unknown>();
   #orphans: OrphanReport = { found: 0, byesSent: 0, channelsKilled: 0 };
-  readonly #admission = { admitted: 0, overCalls: 0, overRate: 0 };
+  readonly #admission = { admitted: 0, overCalls: 0, overRate: 0, draining: 0 };
+  #refusing = false;
   /** Token bucket of `admission.maxCallsPerSec` (platform clock). */
   #tokens = 0;
   #tokensAt = 0;
@@ -273,6 +279,7 @@ export class DrachtioDriver implements MediaDriver {
       ...(options.tts?.command === undefined ? {} : { ttsCommand: options.tts.command }),
       ...(options.tts?.args === undefined ? {} : { ttsArgs: options.tts.args }),
       ...(options.tts?.freeswitch === undefined ? {} : { freeswitchTts: options.tts.freeswitch }),
+      ...(options.storedAudio === undefined ? {} : { storedAudio: options.storedAudio }),
     });
     this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
     this.#tokens = options.admission?.maxCallsPerSec ?? 0;
@@ -817,6 +824,10 @@ export class DrachtioDriver implements MediaDriver {
     return undefined;
   }
 
+  refuseNewCalls(): void {
+    this.#refusing = true;
+  }
+
   /** The legs a killed previous process left and what `start()` did about them. */
   orphans(): OrphanReport {
     return this.#orphans;
@@ -857,6 +868,14 @@ export class DrachtioDriver implements MediaDriver {
   async #onInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
     if (this.#closed || !this.#ms) {
       res.send(503);
+      return;
+    }
+    if (this.#refusing) {
+      // Draining for shutdown: the carrier retries elsewhere (another gateway) rather than reach a process
+      // that is about to go.
+      if (++this.#admission.draining === 1)
+        this.#log("info", "INVITE refused (503): the gateway is draining");
+      res.send(503, { headers: { "Retry-After": "5" } });
       return;
     }
     const source = req.source_address;

@@ -27,10 +27,12 @@ export {
   contactUri,
   dtmfFromInfo,
   InvalidTrunkSourceError,
+  isSafeCallerId,
   legEndForStatus,
   NoOutboundGatewayError,
   plainRtpOffer,
   type TrunkConfig,
   TrunkMatcher,
+  UnsafeSipUriError,
   uriUser,
 } from "./signalling.js";

@@ -60,10 +60,23 @@ export class TrunkMatcher {
 
 /** The Request-URI an agent leg is sent to. */
 export function contactUri(to: Contact, outboundGateway: string | undefined): string {
-  if (to.kind === "sip")
-    return to.uri.startsWith("sip:") || to.uri.startsWith("sips:") ? to.uri : `sip:${to.uri}`;
+  if (to.kind === "sip") {
+    const uri = to.uri.startsWith("sip:") || to.uri.startsWith("sips:") ? to.uri : `sip:${to.uri}`;
+    // Validated by the domain; a Request-URI is never built from anything that could break out of it.
+    if (/[\s<>"]/.test(uri) || [...uri].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+      throw new UnsafeSipUriError(uri);
+    return uri;
+  }
   if (!outboundGateway) throw new NoOutboundGatewayError(to.number);
   return `sip:${to.number}@${outboundGateway}`;
+}
+
+/** A contact URI with characters that could break out of a Request-URI. */
+export class UnsafeSipUriError extends Error {
+  override readonly name = "UnsafeSipUriError";
+  constructor(uri: string) {
+    super(`refusing to dial ${JSON.stringify(uri.slice(0, 80))}: not a plain SIP URI`);
+  }
 }
 
 /** A phone-number contact with no `outbound.gateway` configured to send it to. */
@@ -76,16 +89,44 @@ export class NoOutboundGatewayError extends Error {
   }
 }
 
-/** The caller id as a SIP URI: a number becomes `sip:<number>@<domain>`; a SIP URI stays as it is. */
+// What may go into a header we build: a caller id's user part, and a whole SIP URI (no parameters, no
+// quotes, brackets, spaces or control characters: nothing that could end the header field or the URI).
+const SAFE_USER = /^[A-Za-z0-9+*#._~-]{1,64}$/;
+const SAFE_SIP_URI =
+  /^sips?:[A-Za-z0-9+*#._~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$/;
+
+/**
+ * The caller id as a SIP URI for From/P-Asserted-Identity: a number becomes `sip:<number>@<domain>`, a
+ * plain SIP URI stays. Anything else (a caller's number passed through from another network may hold
+ * anything) is neutralised to `sip:anonymous@<domain>` rather than written into a header.
+ */
 export function callerIdUri(callerId: string, sipDomain: string): string {
-  if (callerId.startsWith("sip:") || callerId.startsWith("sips:")) return callerId;
-  return `sip:${callerId}@${sipDomain}`;
+  if (callerId.startsWith("sip:") || callerId.startsWith("sips:"))
+    return SAFE_SIP_URI.test(callerId) ? callerId : `sip:anonymous@${sipDomain}`;
+  return `sip:${SAFE_USER.test(callerId) ? callerId : "anonymous"}@${sipDomain}`;
 }
 
-/** The user part of a SIP URI (`sip:+4420@host;x` → `+4420`), or the text itself when it has none. */
+/** Whether a caller id is written into headers as given (true) or neutralised to anonymous (false). */
+export const isSafeCallerId = (callerId: string): boolean =>
+  callerId.startsWith("sip:") || callerId.startsWith("sips:")
+    ? SAFE_SIP_URI.test(callerId)
+    : SAFE_USER.test(callerId);
+
+/**
+ * The user part of a SIP or tel URI from the network (`<sip:+4420@host;x>` → `+4420`), reduced to the
+ * characters a number or name may have (`+`, digits, letters, `*#._~-`, at most 64): whatever else a peer
+ * sends never reaches a call fact, a log line or a header. Nothing usable left: "anonymous".
+ */
 export function uriUser(uri: string): string {
-  const m = /^<?(?:sips?|tel):([^@;>]+)(?:@|;|>|$)/.exec(uri.trim());
-  return m?.[1] ?? uri;
+  const m = /^\s*(?:"[^"]*"\s*)?<?(?:sips?|tel):([^@;>]+)(?:@|;|>|$)/.exec(uri);
+  let user = m?.[1] ?? uri;
+  try {
+    user = decodeURIComponent(user);
+  } catch {
+    // not percent-encoded text: keep it as it came, the filter below applies either way
+  }
+  const safe = user.replace(/[^A-Za-z0-9+*#._~-]/g, "").slice(0, 64);
+  return safe === "" ? "anonymous" : safe;
 }
 
 /** The digit of a SIP INFO DTMF body (`application/dtmf-relay` "Signal=5", or `application/dtmf` "5"). */

@@ -1,5 +1,3 @@
-export { type ManualClock, manualClock } from "./manual-clock.js";
-export { type Rng, seededRng } from "./rng.js";
 export {
   contactKey,
   type DtmfScript,
@@ -11,6 +9,7 @@ export {
   type PlaybackDuration,
 } from "./scripts.js";
 export {
+  CallRefusedError,
   type ChannelStatus,
   type ChannelView,
   type MediaLogEntry,

@@ -1,5 +1,5 @@
+import type { Random } from "@switchyard/clock";
 import type { Audio, Contact } from "@switchyard/routing-domain";
-import type { Rng } from "./rng.js";
 
 /**
  * Digits a party presses: `afterSec` after the phone answered (outbound) or the call started (inbound), or
@@ -41,7 +41,7 @@ export interface PhoneAttempt {
   readonly callerId: string;
   /** Platform time of the INVITE. */
   readonly at: number;
-  readonly rng: Rng;
+  readonly rng: Random;
 }
 
 /**
@@ -88,6 +88,10 @@ export const defaultPlaybackDuration: PlaybackDuration = (audio, purpose) => {
     case "defaultTone":
     case "ringback":
       return 2_000;
+    case "stored":
+      // Only when a driver plays stored audio without its source: the simulated driver plays the file's own
+      // length from its StoredAudioSource.
+      return 3_000;
     default: {
       const unknown: never = audio;
       throw new Error(`unknown audio ${JSON.stringify(unknown)}`);

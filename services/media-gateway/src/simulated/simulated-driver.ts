@@ -1,7 +1,8 @@
 import type { Clock } from "@switchyard/clock";
+import { type Random, seededRandom } from "@switchyard/clock";
 import { type Audio, type LegEndReason, positionAnnouncement } from "@switchyard/routing-domain";
-import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
-import { type Rng, seededRng } from "./rng.js";
+import type { DriverEvent, MediaDriver, OriginateRequest, SimulationControls } from "../driver.js";
+import type { StoredAudioFile, StoredAudioSource } from "../stored-audio.js";
 import {
   contactKey,
   type DtmfScript,
@@ -42,6 +43,8 @@ export interface MediaLogEntry {
   readonly channelId: string;
   readonly kind: MediaLogKind;
   readonly audio?: Audio;
+  /** How long a stored audio file plays (its real length), on its playbackStarted / holdMusicStarted. */
+  readonly durationMs?: number;
   readonly playbackId?: string;
   readonly position?: number;
   /** The other leg of a bridge. */
@@ -55,7 +58,7 @@ export interface MediaLogEntry {
 export interface SimulatedDriverOptions {
   readonly clock: Clock;
   /** Seed or rng for scripted phones that draw their behaviour (default seed "simulated-driver"). */
-  readonly rng?: Rng;
+  readonly rng?: Random;
   /** What an unscripted destination does (default: fails like a 404). */
   readonly defaultPhone?: PhoneScript;
   /**
@@ -63,7 +66,10 @@ export interface SimulatedDriverOptions {
    * router's ring timeout (same length) cancels first (default 5 s).
    */
   readonly originateGraceSec?: number;
+  /** How long a prompt plays; a stored audio file plays for its own length instead (`storedAudio`). */
   readonly playbackDuration?: PlaybackDuration;
+  /** Uploaded audio files (played for their real length); absent: a stored-audio prompt is skipped. */
+  readonly storedAudio?: StoredAudioSource;
   /** Gap between the digits of one DTMF script (default 0.3 s). */
   readonly interDigitSec?: number;
   readonly newInboundChannelId?: () => string;
@@ -99,12 +105,16 @@ interface Channel {
 }
 
 /** The simulated media driver: scripted phones and callers, everything timed by the injected clock. */
-export class SimulatedDriver implements MediaDriver {
+export class SimulatedDriver implements MediaDriver, SimulationControls {
+  /** One command at a time: the simulated phones' results must not depend on command interleaving. */
+  readonly commandConcurrency = 1;
+
   readonly #clock: Clock;
-  readonly #rng: Rng;
+  readonly #rng: Random;
   readonly #defaultPhone: PhoneScript;
   readonly #graceMs: number;
   readonly #playbackMs: PlaybackDuration;
+  readonly #storedAudio: StoredAudioSource | undefined;
   readonly #interDigitMs: number;
   readonly #newInboundChannelId: () => string;
   readonly #listeners = new Set<(event: DriverEvent) => void>();
@@ -117,13 +127,16 @@ export class SimulatedDriver implements MediaDriver {
   #seq = 0;
   #inbound = 0;
   #closed = false;
+  #refusing = false;
+  #refused = 0;
 
   constructor(options: SimulatedDriverOptions) {
     this.#clock = options.clock;
-    this.#rng = options.rng ?? seededRng("simulated-driver");
+    this.#rng = options.rng ?? seededRandom("simulated-driver");
     this.#defaultPhone = options.defaultPhone ?? { kind: "fail", detail: "404 Not Found" };
     this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
     this.#playbackMs = options.playbackDuration ?? defaultPlaybackDuration;
+    this.#storedAudio = options.storedAudio;
     this.#interDigitMs = (options.interDigitSec ?? 0.3) * 1000;
     this.#newInboundChannelId = options.newInboundChannelId ?? (() => `inbound-${++this.#inbound}`);
   }
@@ -138,6 +151,11 @@ export class SimulatedDriver implements MediaDriver {
   /** A caller dials in; the driver reports `inboundCall` at once. Returns the inbound channel's id. */
   placeInboundCall(script: InboundCallScript): string {
     if (this.#closed) throw new Error("simulated driver is closed");
+    if (this.#refusing) {
+      // The simulated 503: nothing exists for the call, nothing is reported.
+      this.#refused++;
+      throw new CallRefusedError(script.to);
+    }
     const ch = this.#newChannel(this.#newInboundChannelId(), "inbound");
     ch.status = "answered";
     ch.talkSec = script.talkSec;
@@ -186,6 +204,11 @@ export class SimulatedDriver implements MediaDriver {
       ...(ch.holdMusic === undefined ? {} : { holdMusic: ch.holdMusic }),
       ...(ch.endReason === undefined ? {} : { endReason: ch.endReason }),
     };
+  }
+
+  /** Inbound calls refused since `refuseNewCalls()`. */
+  refusedCalls(): number {
+    return this.#refused;
   }
 
   /** Calls a phone has received so far. */
@@ -292,8 +315,36 @@ export class SimulatedDriver implements MediaDriver {
   async play(channelId: string, playbackId: string, audio: Audio): Promise<void> {
     const ch = this.#answered(channelId, "play");
     if (!ch || ch.playbacks.has(playbackId)) return;
-    this.#record(ch.id, "playbackStarted", { playbackId, audio });
-    this.#startPlayback(ch, playbackId, this.#playbackMs(audio, "play"), true);
+    if (audio.kind !== "stored") {
+      this.#record(ch.id, "playbackStarted", { playbackId, audio });
+      this.#startPlayback(ch, playbackId, this.#playbackMs(audio, "play"), true);
+      return;
+    }
+    // Held while the file is fetched, so a stopPlayback meanwhile (barge-in) still stops it.
+    const pending = new AbortController();
+    ch.playbacks.set(playbackId, pending);
+    const file = await this.#stored(audio.audioId);
+    if (ch.playbacks.get(playbackId) !== pending || pending.signal.aborted || ch.status !== "answered")
+      return;
+    ch.playbacks.delete(playbackId);
+    if (typeof file === "string") {
+      // As a media server skips a prompt it cannot play: the flow goes on at once.
+      this.#ignored(ch.id, "play", file);
+      this.#startPlayback(ch, playbackId, 0, true);
+      return;
+    }
+    this.#record(ch.id, "playbackStarted", { playbackId, audio, durationMs: file.durationMs });
+    this.#startPlayback(ch, playbackId, file.durationMs, true);
+  }
+
+  /** The stored file, or why it cannot be played. */
+  async #stored(audioId: string): Promise<StoredAudioFile | string> {
+    if (!this.#storedAudio) return `audio file "${audioId}": this driver has no stored audio source`;
+    try {
+      return await this.#storedAudio.file(audioId);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
   }
 
   async stopPlayback(channelId: string, playbackId: string): Promise<void> {
@@ -329,6 +380,18 @@ export class SimulatedDriver implements MediaDriver {
     const ch = this.#answered(channelId, "startHoldMusic");
     if (!ch) return;
     if (ch.holdMusic) this.#stopHold(ch, "replaced");
+    if (audio.kind === "stored") {
+      const file = await this.#stored(audio.audioId);
+      if (ch.status !== "answered") return;
+      if (typeof file === "string") {
+        this.#ignored(ch.id, "startHoldMusic", file);
+        return;
+      }
+      if (ch.holdMusic) this.#stopHold(ch, "replaced");
+      ch.holdMusic = audio;
+      this.#record(ch.id, "holdMusicStarted", { audio, durationMs: file.durationMs });
+      return;
+    }
     ch.holdMusic = audio;
     this.#record(ch.id, "holdMusicStarted", { audio });
   }
@@ -397,6 +460,10 @@ export class SimulatedDriver implements MediaDriver {
     if (ch.voicemailSec !== undefined && ch.voicemailSec < maxLengthSec) {
       this.#after(ch, ch.voicemailSec * 1000, () => this.#remoteHangup(ch, "hung up after the message"));
     }
+  }
+
+  refuseNewCalls(): void {
+    this.#refusing = true;
   }
 
   async close(): Promise<void> {
@@ -583,5 +650,13 @@ export class SimulatedDriver implements MediaDriver {
     }
     this.#record(ch.id, "ended", { reason, detail });
     this.#emit({ type: "ended", channelId: ch.id, reason, detail, at: this.#now() });
+  }
+}
+
+/** A caller dialled in while the gateway was draining: refused, as a SIP gateway answers 503. */
+export class CallRefusedError extends Error {
+  override readonly name = "CallRefusedError";
+  constructor(to: string) {
+    super(`inbound call to ${to} refused: the gateway is draining (not taking new calls)`);
   }
 }

@@ -1,7 +1,6 @@
-import { PoisonMessageError } from "@switchyard/bus";
 import type { LegCommand } from "@switchyard/routing-domain";
 import { describe, expect, it } from "vitest";
-import { decodeLegCommandMessage } from "../src/decode.js";
+import { decodeLegCommandMessage, MalformedMessageError } from "../src/index.js";
 
 const envelope = (command: unknown) => ({
   commandId: "c-1",
@@ -31,6 +30,7 @@ const valid: LegCommand[] = [
   { kind: "stopRecording", recordingId: "r" },
   { kind: "recordVoicemail", recordingId: "r", legId: "l", maxLengthSec: 60 },
   { kind: "stopPlayback", legId: "l", playbackId: "p" },
+  { kind: "play", legId: "l", playbackId: "p", audio: { kind: "stored", audioId: "welcome" } },
 ];
 
 describe("decodeLegCommandMessage", () => {
@@ -65,12 +65,17 @@ describe("decodeLegCommandMessage", () => {
       /command.timeoutSec must be a positive number/,
     ],
     ["audio without url", envelope({ ...valid[3], audio: { kind: "url" } }), /command.audio.url/],
+    [
+      "stored audio without its id",
+      envelope({ ...valid[5], audio: { kind: "stored", audioId: "" } }),
+      /command.audio.audioId/,
+    ],
     ["bridge of one leg", envelope({ kind: "bridge", legIds: ["a"] }), /command.legIds must be two leg ids/],
     ["position 0", envelope({ ...valid[6], position: 0 }), /command.position must be a position from 1/],
     ["voicemail without max", envelope({ ...valid[11], maxLengthSec: undefined }), /command.maxLengthSec/],
   ];
-  it.each(malformed)("rejects %s as poison", (_what, json, reason) => {
-    expect(() => decodeLegCommandMessage(json)).toThrow(PoisonMessageError);
+  it.each(malformed)("rejects %s, naming the field", (_what, json, reason) => {
+    expect(() => decodeLegCommandMessage(json)).toThrow(MalformedMessageError);
     expect(() => decodeLegCommandMessage(json)).toThrow(reason);
   });
 });

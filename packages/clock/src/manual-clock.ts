@@ -1,4 +1,4 @@
-import type { Clock } from "@switchyard/clock";
+import type { Clock } from "./index.js";
 
 /**
  * A clock that only moves when told to: `advance(ms)` fires the due sleeps in platform-time order, letting

@@ -1,6 +1,5 @@
-import { PoisonMessageError } from "@switchyard/bus";
 import { describe, expect, it } from "vitest";
-import { decodeAgentInput } from "../src/index.js";
+import { decodeAgentInputMessage as decodeAgentInput, MalformedMessageError } from "../src/index.js";
 
 describe("decodeAgentInput", () => {
   it("accepts the agent inputs of the contract", () => {
@@ -12,10 +11,13 @@ describe("decodeAgentInput", () => {
   it.each([
     [null, /JSON object/],
     [{ agentId: "a", at: 1, input: { type: "SignIn" } }, /messageId/],
-    [{ messageId: "m", agentId: "a", at: 1, input: { type: "Dance" } }, /unknown agent input "Dance"/],
+    [
+      { messageId: "m", agentId: "a", at: 1, input: { type: "Dance" } },
+      /message.input.type is not an agent input \("Dance"\)/,
+    ],
     [{ messageId: "m", agentId: "a", at: 1, input: { type: "EndWrapUp" } }, /callId/],
-  ])("rejects %j as poison", (json, reason) => {
-    expect(() => decodeAgentInput(json)).toThrow(PoisonMessageError);
+  ])("rejects %j, naming the field", (json, reason) => {
+    expect(() => decodeAgentInput(json)).toThrow(MalformedMessageError);
     expect(() => decodeAgentInput(json)).toThrow(reason);
   });
 });

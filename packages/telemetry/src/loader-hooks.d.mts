@@ -1,0 +1,2 @@
+export declare const INSTRUMENTED_MODULES: readonly string[];
+export declare function registerInstrumentationHooks(): void;
