@@ -1,0 +1,11 @@
+export * from "./centre.js";
+export * from "./checker.js";
+export * from "./errors.js";
+export * from "./event-log.js";
+export { startPrivateNats, type PrivateNats } from "./nats.js";
+export { startPrivatePostgres, type PrivatePostgres } from "./postgres.js";
+export { alive } from "./processes.js";
+export * from "./report.js";
+export * from "./run.js";
+export * from "./schedule.js";
+export * from "./traffic.js";
