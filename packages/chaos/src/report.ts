@@ -29,5 +29,6 @@ export function formatChaosResult(r: ChaosResult): string[] {
     ]),
     `left running after the run: ${r.leftRunning.length === 0 ? "nothing" : r.leftRunning.join(", ")}`,
     ...formatReport(r.report),
+    ...(r.evidence.length > 0 ? ["streams of the first violations:", ...r.evidence] : []),
   ];
 }

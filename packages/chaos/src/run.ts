@@ -92,6 +92,8 @@ export interface ChaosResult {
   readonly recovery: ReadonlyArray<{ readonly fault: string; readonly worstStartMs: number; readonly calls: number }>;
   readonly unexpectedExits: readonly UnexpectedExit[];
   readonly report: CheckReport;
+  /** The events of the streams named by the first violations, one line each, to see what happened. */
+  readonly evidence: readonly string[];
   /** Pids of anything the run started that is still alive after it (should be empty). */
   readonly leftRunning: readonly number[];
 }
@@ -278,6 +280,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       recovery: metrics.recovery,
       unexpectedExits,
       report,
+      evidence: evidenceOf(report, events),
     };
   } finally {
     shuttingDown = true;
@@ -461,4 +464,19 @@ async function stillAlive(pids: readonly number[]): Promise<number[]> {
     if (left.length === 0 || i >= 50) return left;
     await sleep(200);
   }
+}
+
+/** The streams of the first few violations, event by event (version, type, data), with the recording time. */
+export function evidenceOf(report: CheckReport, events: readonly RecordedEvent[], violations = 3): string[] {
+  const streams = [...new Set(report.violations.slice(0, violations).flatMap((v) => v.streams))];
+  return streams.flatMap((id) => [
+    `${id}:`,
+    ...events
+      .filter((e) => e.streamId === id)
+      .sort((a, b) => a.streamVersion - b.streamVersion)
+      .map(
+        (e) =>
+          `  v${e.streamVersion} ${e.recordedAt.toISOString().slice(11, 23)} tx ${e.transactionId} ${e.type} ${JSON.stringify(e.data).slice(0, 160)}`,
+      ),
+  ]);
 }
