@@ -1,5 +1,7 @@
 // The contact centre of a chaos run: one group per routing strategy (all five), each with its own agents and
 // a queue, each on its own business number whose flow connects to the group and hangs up otherwise.
+import { ChaosOptionsError } from "./errors.js";
+
 export const STRATEGIES = [
   "round-robin",
   "longest-idle",
@@ -15,6 +17,8 @@ export interface ChaosCentre {
 }
 
 export function chaosCentre(agentsPerGroup: number): ChaosCentre {
+  if (!Number.isInteger(agentsPerGroup) || agentsPerGroup < 1 || agentsPerGroup > 999)
+    throw new ChaosOptionsError(`agents per group must be a whole number from 1 to 999, not ${agentsPerGroup}`);
   const agentIds: string[] = [];
   const agents: string[] = [];
   const groups: string[] = [];

@@ -52,8 +52,10 @@ export interface ScheduleOptions {
  * shuffled; spread evenly over the period with seeded jitter so no two faults overlap.
  */
 export function faultSchedule(o: ScheduleOptions): Fault[] {
-  if (o.routers < 1) throw new ChaosOptionsError(`routers must be at least 1, not ${o.routers}`);
-  if (o.faults < 0) throw new ChaosOptionsError(`faults must be at least 0, not ${o.faults}`);
+  if (!Number.isInteger(o.routers) || o.routers < 1)
+    throw new ChaosOptionsError(`routers must be a whole number ≥ 1, not ${o.routers}`);
+  if (!Number.isInteger(o.faults) || o.faults < 0)
+    throw new ChaosOptionsError(`faults must be a whole number ≥ 0, not ${o.faults}`);
   const quiet = o.quietMs ?? Math.min(10_000, o.trafficMs / 6);
   const span = o.trafficMs - 2 * quiet;
   if (o.faults > 0 && span <= 0) throw new ChaosOptionsError(`traffic period ${o.trafficMs} ms is too short`);

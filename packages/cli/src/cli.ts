@@ -6,10 +6,12 @@ import {
   ContactCentreConfigError,
   loadContactCentre,
 } from "@switchyard/contact-centre";
+import { ChaosOptionsError } from "@switchyard/chaos";
 import { TrafficConfigError } from "@switchyard/simulation";
 import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
 import type { CliContext } from "./context.js";
+import { runChaosCommand } from "./chaos.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
@@ -30,6 +32,10 @@ commands:
             [--accounts-only | --base FILE (append the accounts to your own server config)] [--out FILE];
             passwords come from nats-server's environment (SWITCHYARD_NATS_<ROLE>_PASSWORD); each service
             connects with its own user in its NATS_URL (nats://sy_router:PASSWORD@host:4222)
+  chaos     fault injection: a private PostgreSQL and nats-server, every service as its own process, seeded
+            traffic and a seeded fault schedule (kills, SIGSTOP past the ack wait, nats and PostgreSQL restarts),
+            then the invariant checker over the event log; exit 1 on any violation
+            --seed S [--routers 3] [--minutes 1] [--calls-per-minute 60] [--agents-per-group 4] [--faults N]
   help      this text
 
 options (flags win over environment, which wins over the --config YAML file):
@@ -156,6 +162,8 @@ export async function runCli(ctx: CliContext): Promise<number> {
         return runNatsConfig(ctx);
       case "demo":
         return await runDemo(ctx);
+      case "chaos":
+        return await runChaosCommand(ctx);
       case "simulate":
         return await runSimulate(ctx);
       default:
@@ -178,6 +186,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
     if (ctx.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) ctx.err(error.stack);
     return error instanceof ConfigError ||
       error instanceof MissingConfigFileError ||
+      error instanceof ChaosOptionsError ||
       error instanceof UsageError
       ? 2
       : 1;

@@ -46,6 +46,10 @@ function parse() {
         minutes: { type: "string" },
         speed: { type: "string" },
         seed: { type: "string" },
+        routers: { type: "string" },
+        faults: { type: "string" },
+        "calls-per-minute": { type: "string" },
+        "agents-per-group": { type: "string" },
         "trace-summary": { type: "boolean" },
         help: { type: "boolean" },
         // admin-api and the admin commands
