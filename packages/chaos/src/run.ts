@@ -94,6 +94,10 @@ export interface ChaosResult {
   readonly report: CheckReport;
   /** The events of the streams named by the first violations, one line each, to see what happened. */
   readonly evidence: readonly string[];
+  /** Pids of everything the run started: services (every incarnation), nats-servers, postmasters. */
+  readonly pids: readonly number[];
+  /** The private PostgreSQL data directory (gone after the run; a process naming it would be a leftover). */
+  readonly dataDir: string;
   /** Pids of anything the run started that is still alive after it (should be empty). */
   readonly leftRunning: readonly number[];
 }
@@ -167,13 +171,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   let shuttingDown = false;
   const unexpectedExits: UnexpectedExit[] = [];
   let t0 = Date.now();
-  let result: Omit<ChaosResult, "leftRunning"> | undefined;
+  let result: Omit<ChaosResult, "leftRunning" | "pids" | "dataDir"> | undefined;
   let left: number[] = [];
+  let pids: number[] = [];
+  const postmasters: number[] = [];
   try {
     pg = await startPrivatePostgres();
     nats = await startPrivateNats();
     natsPids.push(nats.pid() ?? -1);
     postmaster = await pg.postmasterPid();
+    if (postmaster) postmasters.push(postmaster);
     log(`private PostgreSQL on ${pg.port} (${pg.dataDir}), nats-server on ${nats.port}`);
     const env = {
       DATABASE_URL: pg.url,
@@ -248,7 +255,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         try {
           const readyMs = await applyFault(f, byName, pg as PrivatePostgres, nats as PrivateNats);
           if (f.kind === "restart-nats") natsPids.push(nats?.pid() ?? -1);
-          if (f.kind === "restart-postgres") postmaster = await pg?.postmasterPid();
+          if (f.kind === "restart-postgres") {
+            postmaster = await pg?.postmasterPid();
+            if (postmaster) postmasters.push(postmaster);
+          }
           applied.push({ ...f, appliedAtMs, restoredAtMs: Date.now() - t0, ...(readyMs ? { readyMs } : {}) });
         } catch (error) {
           applied.push({ ...f, appliedAtMs, restoredAtMs: Date.now() - t0, error: String(error) });
@@ -264,7 +274,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     shuttingDown = true;
     for (const s of services) s.held = true;
     await Promise.all(services.map((s) => s.current?.stop(30_000)));
-    const events = await readEventLog(es.store);
+    const events = await readEventLog(es);
     const report = checkEventLog(events);
     const metrics = measure(events, publishedAt, applied, t0);
     result = {
@@ -290,11 +300,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await es?.close().catch(() => undefined);
     await nats?.destroy().catch(() => undefined);
     await pg?.destroy().catch(() => undefined);
-    left = await stillAlive([...services.flatMap((s) => s.pids), ...natsPids, ...(postmaster ? [postmaster] : [])]);
+    pids = [...services.flatMap((s) => s.pids), ...natsPids, ...postmasters].filter((pid) => pid > 0);
+    left = await stillAlive(pids);
     if (left.length > 0) log(`! still running after the run: ${left.join(", ")}`);
   }
   // Reached only when the run did not throw, so `result` is set.
-  return { ...(result as Omit<ChaosResult, "leftRunning">), leftRunning: left };
+  return {
+    ...(result as Omit<ChaosResult, "leftRunning" | "pids" | "dataDir">),
+    pids,
+    dataDir: pg?.dataDir ?? "",
+    leftRunning: left,
+  };
 }
 
 async function applyFault(
