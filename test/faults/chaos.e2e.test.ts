@@ -27,30 +27,26 @@ afterAll(() => {
   expect(ps.split("\n").filter((l) => result?.dataDir && l.includes(result.dataDir))).toEqual([]);
 });
 
-it(
-  "3 routers under kills, a SIGSTOP past the ack wait, nats-server and PostgreSQL restarts: no violation",
-  async () => {
-    console.log(`chaos seed ${SEED} (replay: CHAOS_SEED=${SEED})`);
-    result = await runChaos({
-      ...DEFAULT_CHAOS,
-      seed: SEED,
-      routers: 3,
-      trafficMs: 50_000,
-      callsPerMinute: 48,
-      agentsPerGroup: 2,
-      faults: 6,
-      drainMs: 60_000,
-      log: (line) => console.log(line),
-    });
-    console.log(formatChaosResult(result).join("\n"));
-    expect(result.applied.filter((f) => f.error !== undefined)).toEqual([]);
-    expect(result.applied.map((f) => f.kind).sort()).toEqual([...FAULT_KINDS].sort());
-    expect(result.published).toBe(result.planned);
-    expect(result.planned).toBeGreaterThan(20);
-    expect(result.report.calls).toBe(result.published);
-    expect(result.report.counts).toEqual(Object.fromEntries(INVARIANTS.map((i) => [i, 0])));
-    expect(result.report.violations).toEqual([]);
-    expect(result.leftRunning).toEqual([]);
-  },
-  300_000,
-);
+it("3 routers under kills, a SIGSTOP past the ack wait, nats-server and PostgreSQL restarts: no violation", async () => {
+  console.log(`chaos seed ${SEED} (replay: CHAOS_SEED=${SEED})`);
+  result = await runChaos({
+    ...DEFAULT_CHAOS,
+    seed: SEED,
+    routers: 3,
+    trafficMs: 50_000,
+    callsPerMinute: 48,
+    agentsPerGroup: 2,
+    faults: 6,
+    drainMs: 60_000,
+    log: (line) => console.log(line),
+  });
+  console.log(formatChaosResult(result).join("\n"));
+  expect(result.applied.filter((f) => f.error !== undefined)).toEqual([]);
+  expect(result.applied.map((f) => f.kind).sort()).toEqual([...FAULT_KINDS].sort());
+  expect(result.published).toBe(result.planned);
+  expect(result.planned).toBeGreaterThan(20);
+  expect(result.report.calls).toBe(result.published);
+  expect(result.report.counts).toEqual(Object.fromEntries(INVARIANTS.map((i) => [i, 0])));
+  expect(result.report.violations).toEqual([]);
+  expect(result.leftRunning).toEqual([]);
+}, 300_000);

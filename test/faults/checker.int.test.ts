@@ -34,8 +34,31 @@ async function routedCall(callId: string, agentId: string, agentVersion: number)
       streamId: `call-${callId}`,
       expectedVersion: "no_stream",
       events: [
-        ev("CallStarted", { callId, from: "+1", to: "+2", flowId: "f", configVersion: 1, callerLegId: `${callId}:leg-0`, at: 1 }, cause),
-        ev("LegOriginateRequested", { legId, role: "target", to: { kind: "phone", number: "+3" }, agentId, callerId: "+2", timeoutSec: 15 }, cause),
+        ev(
+          "CallStarted",
+          {
+            callId,
+            from: "+1",
+            to: "+2",
+            flowId: "f",
+            configVersion: 1,
+            callerLegId: `${callId}:leg-0`,
+            at: 1,
+          },
+          cause,
+        ),
+        ev(
+          "LegOriginateRequested",
+          {
+            legId,
+            role: "target",
+            to: { kind: "phone", number: "+3" },
+            agentId,
+            callerId: "+2",
+            timeoutSec: 15,
+          },
+          cause,
+        ),
       ],
     },
     {
@@ -49,14 +72,27 @@ async function routedCall(callId: string, agentId: string, agentVersion: number)
 async function endCall(callId: string, agentId: string, agentVersion: number): Promise<void> {
   const cause = randomUUID();
   await es.store.append([
-    { streamId: `call-${callId}`, expectedVersion: 2, events: [ev("LegCancelRequested", { legId: `${callId}:leg-1`, reason: "x" }, cause), ev("CallEnded", { reason: "x", at: 2 }, cause)] },
-    { streamId: `agent-${agentId}`, expectedVersion: agentVersion, events: [ev("AgentReleased", { callId, at: 2, reason: "x" }, cause)] },
+    {
+      streamId: `call-${callId}`,
+      expectedVersion: 2,
+      events: [
+        ev("LegCancelRequested", { legId: `${callId}:leg-1`, reason: "x" }, cause),
+        ev("CallEnded", { reason: "x", at: 2 }, cause),
+      ],
+    },
+    {
+      streamId: `agent-${agentId}`,
+      expectedVersion: agentVersion,
+      events: [ev("AgentReleased", { callId, at: 2, reason: "x" }, cause)],
+    },
   ]);
 }
 
 describe("the invariant checker over PostgreSQL", () => {
   it("passes a log written the way the deciders write it", async () => {
-    await es.store.append([{ streamId: "agent-ana", expectedVersion: "no_stream", events: [ev("AgentSignedIn", { at: 0 })] }]);
+    await es.store.append([
+      { streamId: "agent-ana", expectedVersion: "no_stream", events: [ev("AgentSignedIn", { at: 0 })] },
+    ]);
     await routedCall("c1", "ana", 1);
     await endCall("c1", "ana", 2);
     const report = checkEventLog(await readEventLog(es));

@@ -18,7 +18,9 @@ export interface ChaosCentre {
 
 export function chaosCentre(agentsPerGroup: number): ChaosCentre {
   if (!Number.isInteger(agentsPerGroup) || agentsPerGroup < 1 || agentsPerGroup > 999)
-    throw new ChaosOptionsError(`agents per group must be a whole number from 1 to 999, not ${agentsPerGroup}`);
+    throw new ChaosOptionsError(
+      `agents per group must be a whole number from 1 to 999, not ${agentsPerGroup}`,
+    );
   const agentIds: string[] = [];
   const agents: string[] = [];
   const groups: string[] = [];

@@ -149,7 +149,10 @@ function decidedTwice(streamId: string, list: readonly LoggedEvent[]): Violation
     }));
 }
 
-function replayCall(streamId: string, list: readonly LoggedEvent[]): { state: CallState; problems: Violation[] } {
+function replayCall(
+  streamId: string,
+  list: readonly LoggedEvent[],
+): { state: CallState; problems: Violation[] } {
   const problems: Violation[] = [];
   const wrong = (e: LoggedEvent, why: string) =>
     problems.push({

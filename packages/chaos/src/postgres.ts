@@ -56,11 +56,24 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     "-c shared_buffers=64MB",
   ].join(" ");
   const start = () =>
-    run("pg_ctl start", "pg_ctl", ["-D", dataDir, "-l", join(dir, "log"), "-o", options, "-w", "-t", "60", "start"]);
+    run("pg_ctl start", "pg_ctl", [
+      "-D",
+      dataDir,
+      "-l",
+      join(dir, "log"),
+      "-o",
+      options,
+      "-w",
+      "-t",
+      "60",
+      "start",
+    ]);
   const stop = () => run("pg_ctl stop", "pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"]);
   await start();
   const postmasterPid = async () => {
-    const pid = Number((await readFile(join(dataDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0]);
+    const pid = Number(
+      (await readFile(join(dataDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0],
+    );
     return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
   };
   return {

@@ -6,7 +6,7 @@ export function formatChaosResult(r: ChaosResult): string[] {
   const o = r.options;
   const ms = (x: number | undefined) => (x === undefined ? "n/a" : `${(x / 1000).toFixed(1)} s`);
   return [
-    `chaos run: seed ${o.seed}, ${o.routers} routers, ${o.trafficMs / 60_000} min of traffic at ${o.callsPerMinute}/min, ` +
+    `chaos run: seed ${o.seed}, ${o.routers} routers, ${o.trafficMs / 1000} s of traffic at ${o.callsPerMinute}/min, ` +
       `${o.agentsPerGroup * 5} agents (5 groups, one per strategy, queues on), ack wait ${o.ackWaitMs} ms`,
     `calls: ${r.planned} planned, ${r.published} published, ${r.report.callsEnded} ended, ${r.answered} bridged to an agent; ` +
       `${r.callsPerMinute.toFixed(1)} ended calls per traffic minute`,

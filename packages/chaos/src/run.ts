@@ -89,7 +89,11 @@ export interface ChaosResult {
   /** Publish of StartCall to its CallStarted in PostgreSQL, outside every fault window and overall. */
   readonly startLatencyMs: { readonly p50: number; readonly p95: number; readonly max: number };
   /** Per applied fault: the longest start latency of calls published from its start to 10 s after its end. */
-  readonly recovery: ReadonlyArray<{ readonly fault: string; readonly worstStartMs: number; readonly calls: number }>;
+  readonly recovery: ReadonlyArray<{
+    readonly fault: string;
+    readonly worstStartMs: number;
+    readonly calls: number;
+  }>;
   readonly unexpectedExits: readonly UnexpectedExit[];
   readonly report: CheckReport;
   /** The events of the streams named by the first violations, one line each, to see what happened. */
@@ -113,7 +117,11 @@ class Service {
     readonly name: string,
     readonly target: string,
     readonly env: Readonly<Record<string, string>>,
-    readonly onCrash: (service: Service, exit: { code: number | null; signal: string | null }, lines: string[]) => void,
+    readonly onCrash: (
+      service: Service,
+      exit: { code: number | null; signal: string | null },
+      lines: string[],
+    ) => void,
   ) {}
 
   /** Spawns an incarnation and resolves with ms until its "up" line. */
@@ -159,7 +167,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     holdSec: [o.holdSec[0], o.holdSec[1]],
   });
   log(`chaos seed ${o.seed}: ${plan.length} calls over ${o.trafficMs / 1000} s, ${schedule.length} faults:`);
-  for (const f of schedule) log(`  at ${(f.atMs / 1000).toFixed(1)} s ${f.kind} ${f.target} (${f.downMs} ms)`);
+  for (const f of schedule)
+    log(`  at ${(f.atMs / 1000).toFixed(1)} s ${f.kind} ${f.target} (${f.downMs} ms)`);
 
   let pg: PrivatePostgres | undefined;
   let nats: PrivateNats | undefined;
@@ -190,7 +199,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       SWITCHYARD_LOG_FORMAT: "json",
       SWITCHYARD_ROUTER_ACK_WAIT_MS: String(o.ackWaitMs),
     };
-    await runToEnd("switchyard setup", process.execPath, [BIN, "setup", "--nats-url", nats.url, "--prefix", PREFIX]);
+    await runToEnd("switchyard setup", process.execPath, [
+      BIN,
+      "setup",
+      "--nats-url",
+      nats.url,
+      "--prefix",
+      PREFIX,
+    ]);
     es = await openEventStore({ url: pg.url, schema: SCHEMA, poolSize: 4 });
     await appendContactCentre(es.store, parseContactCentre(centre.yaml, "chaos.yaml"), { actor: "chaos" });
 
@@ -267,7 +283,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
     })();
     await Promise.all([traffic, faults]);
-    log(`traffic done: ${publishedAt.size} calls published; waiting up to ${o.drainMs / 1000} s for every call to end`);
+    log(
+      `traffic done: ${publishedAt.size} calls published; waiting up to ${o.drainMs / 1000} s for every call to end`,
+    );
     const lastEnd = await waitForCallsToEnd(es, new Set(publishedAt.keys()), o.drainMs);
     const drainedAfterMs = lastEnd === undefined ? undefined : Math.max(0, lastEnd - lastHangUp);
 

@@ -32,9 +32,22 @@ const callerLeg = (callId: string) => `${callId}:leg-0`;
 /** A call that reached an agent and ended, as the router writes it. */
 function answeredCall(callId: string, agentId: string): LoggedEvent[] {
   return stream(`call-${callId}`, [
-    ["CallStarted", { callId, from: "+1", to: "+2", flowId: "f", configVersion: 1, callerLegId: callerLeg(callId), at: 1 }],
+    [
+      "CallStarted",
+      { callId, from: "+1", to: "+2", flowId: "f", configVersion: 1, callerLegId: callerLeg(callId), at: 1 },
+    ],
     ["AppletEntered", { appletId: "c", kind: "connect", at: 1 }],
-    ["LegOriginateRequested", { legId: leg(callId), role: "target", to: { kind: "phone", number: "+3" }, agentId, callerId: "+2", timeoutSec: 15 }],
+    [
+      "LegOriginateRequested",
+      {
+        legId: leg(callId),
+        role: "target",
+        to: { kind: "phone", number: "+3" },
+        agentId,
+        callerId: "+2",
+        timeoutSec: 15,
+      },
+    ],
     ["LegRinging", { legId: leg(callId), at: 2 }],
     ["LegAnswered", { legId: leg(callId), at: 3 }],
     ["LegsBridged", { legIds: [callerLeg(callId), leg(callId)], at: 3 }],
@@ -179,7 +192,13 @@ describe("the invariant checker", () => {
         { type: "Reserve", callId, legId: leg(callId), now: 1 },
         { type: "StartRinging", callId, now: 1 },
         { type: "Answer", callId, now: 1, periodKey: "p" },
-        { type: "Release", callId, now: 1, reason: "noAnswer", missed: { maxMissedOffers: 2, cooldownSec: 0 } },
+        {
+          type: "Release",
+          callId,
+          now: 1,
+          reason: "noAnswer",
+          missed: { maxMissedOffers: 2, cooldownSec: 0 },
+        },
         { type: "Release", callId, now: 1, reason: "callEnded" },
         { type: "EndCall", callId, now: 1, wrapUpSec: 5 },
         { type: "EndCall", callId, now: 1, wrapUpSec: 0 },
@@ -203,7 +222,12 @@ describe("the invariant checker", () => {
             // A refused command writes nothing.
           }
         }
-        const report = checkEventLog(stream("agent-ana", events.map((e) => [e.type, e.data])));
+        const report = checkEventLog(
+          stream(
+            "agent-ana",
+            events.map((e) => [e.type, e.data]),
+          ),
+        );
         expect(report.violations.filter((v) => v.invariant !== "stuck-agent")).toEqual([]);
       }),
     );

@@ -41,7 +41,13 @@ describe("the fault schedule", () => {
 });
 
 describe("the traffic plan", () => {
-  const traffic = { seed: "s1", trafficMs: 600_000, callsPerMinute: 60, numbers: ["+1", "+2"], holdSec: [4, 15] as const };
+  const traffic = {
+    seed: "s1",
+    trafficMs: 600_000,
+    callsPerMinute: 60,
+    numbers: ["+1", "+2"],
+    holdSec: [4, 15] as const,
+  };
 
   it("is the same for the same seed, at about the asked rate, to the given numbers", () => {
     const calls = trafficPlan(traffic);

@@ -1,4 +1,5 @@
 import { setBusObserver } from "@switchyard/bus";
+import { ChaosOptionsError } from "@switchyard/chaos";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import {
   appendContactCentre,
@@ -6,12 +7,11 @@ import {
   ContactCentreConfigError,
   loadContactCentre,
 } from "@switchyard/contact-centre";
-import { ChaosOptionsError } from "@switchyard/chaos";
 import { TrafficConfigError } from "@switchyard/simulation";
 import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
-import type { CliContext } from "./context.js";
 import { runChaosCommand } from "./chaos.js";
+import type { CliContext } from "./context.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
