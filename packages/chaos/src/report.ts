@@ -25,7 +25,7 @@ export function formatChaosResult(r: ChaosResult): string[] {
     `processes that died by themselves (restarted by the harness): ${r.unexpectedExits.length}`,
     ...r.unexpectedExits.flatMap((x) => [
       `  ${ms(x.atMs)} ${x.service} exit ${x.code ?? x.signal}:`,
-      ...x.lastLines.slice(-5).map((l) => `      ${l.slice(0, 300)}`),
+      ...x.lastLines.map((l) => `      ${l.slice(0, 300)}`),
     ]),
     `left running after the run: ${r.leftRunning.length === 0 ? "nothing" : r.leftRunning.join(", ")}`,
     ...formatReport(r.report),
