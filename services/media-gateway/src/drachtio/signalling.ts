@@ -160,3 +160,13 @@ export function plainRtpOffer(sdp: string): string {
   const kept = plain.map((m) => m.filter((l) => !l.startsWith("a=crypto:")));
   return [...session, ...kept.flat()].join(eol);
 }
+
+/**
+ * FreeSWITCH writes its name into every SDP it makes (`o=FreeSWITCH …`, `s=FreeSWITCH`): sent as is, each
+ * 200 OK and agent INVITE would tell a peer which media server (and so which known vulnerabilities) sits
+ * behind the gateway. The origin's username and the session name carry no meaning (RFC 8866 §5.2, §5.3:
+ * `-` when there is none), so both become `-`.
+ */
+export function neutralSdp(sdp: string): string {
+  return sdp.replace(/^o=\S+ /m, "o=- ").replace(/^s=.*$/m, "s=-");
+}
