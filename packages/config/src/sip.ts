@@ -26,6 +26,14 @@ export interface SipConfig {
   readonly domain: string;
   readonly callerIdHeaders: "both" | "from" | "pai";
   readonly trunks: ReadonlyArray<{ readonly name: string; readonly sources: readonly string[] }>;
+  /**
+   * `sip.phones`: agent phones that may call in from any address with SIP digest credentials (`username`, and
+   * `password` or `passwordEnv`, the name of an environment variable holding it). With trunks or phones
+   * configured, an INVITE from neither is refused (403, or a 401 challenge when phones exist).
+   */
+  readonly phones: ReadonlyArray<{ readonly username: string; readonly password: string }>;
+  /** `sip.digest`: realm (default: the domain) and algorithm of the challenges (MD5 default, or SHA-256). */
+  readonly digest: { readonly realm?: string; readonly algorithm?: "MD5" | "SHA-256" };
   /** `host[:port]` that phone-number contacts are sent to. */
   readonly outboundGateway: string | undefined;
   /** TTS cache, recordings and voicemail (default `<data dir>/media` or `./switchyard-media`). */
@@ -42,7 +50,14 @@ export interface SipConfig {
    * Admission control (`sip.admission`): INVITEs beyond these get 503 before anything is recorded. Unset:
    * the driver's defaults (500 calls up at once, no rate limit).
    */
-  readonly admission: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
+  readonly admission: {
+    readonly maxCalls?: number;
+    readonly maxCallsPerSec?: number;
+    /** `sip.admission.perSource`: the same caps per source address, checked first. */
+    readonly perSource?: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
+    /** `sip.admission.maxSources`: source addresses remembered for `perSource` (default 10 000). */
+    readonly maxSources?: number;
+  };
   /** `sip.agentOffer`: late (default) or early SDP offer on agent legs (see the media gateway README). */
   readonly agentOffer: "late" | "early";
   /** `sip.endpointsInFlight`: FreeSWITCH endpoints created at once (unset: the driver's default, 16). */
@@ -206,6 +221,41 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
       });
   }
 
+  const phones: Array<{ username: string; password: string }> = [];
+  const rawPhones = file.phones;
+  if (rawPhones !== undefined && rawPhones !== null) {
+    if (!Array.isArray(rawPhones)) problem("sip.phones", "must be a list of {username, password | passwordEnv}");
+    else
+      rawPhones.forEach((ph: unknown, i) => {
+        const path = `sip.phones[${i}]`;
+        const o = (ph ?? {}) as Raw;
+        const username = typeof o.username === "string" ? o.username : undefined;
+        // The username goes into digest computations and the call's caller: the characters of a SIP user part.
+        if (!username || !/^[A-Za-z0-9+*#._~-]{1,64}$/.test(username))
+          problem(`${path}.username`, "required: 1-64 of A-Z a-z 0-9 + * # . _ ~ -");
+        else if (phones.some((x) => x.username === username))
+          problem(`${path}.username`, `"${username}" is listed twice`);
+        let password: string | undefined;
+        if (typeof o.passwordEnv === "string") {
+          password = env[o.passwordEnv];
+          if (password === undefined || password === "")
+            problem(`${path}.passwordEnv`, `environment variable ${o.passwordEnv} is not set`);
+        } else if (typeof o.password === "string" && o.password !== "") password = o.password;
+        // Never the value in a problem: it is a secret.
+        else problem(`${path}.password`, "required (a string), or passwordEnv");
+        if (username && password) phones.push({ username, password });
+      });
+  }
+  const digestRaw = section("digest");
+  const realm = text(digestRaw, "realm", "sip.digest.realm");
+  const algorithm = text(digestRaw, "algorithm", "sip.digest.algorithm");
+  if (algorithm !== undefined && algorithm !== "MD5" && algorithm !== "SHA-256")
+    problem("sip.digest.algorithm", `expected MD5 or SHA-256, got "${algorithm}"`);
+  const digest = {
+    ...(realm === undefined ? {} : { realm }),
+    ...(algorithm === "MD5" || algorithm === "SHA-256" ? { algorithm: algorithm as "MD5" | "SHA-256" } : {}),
+  };
+
   const dtmfRaw = section("dtmf");
   const dtmf = {
     start: text(dtmfRaw, "start", "sip.dtmf.start") ?? "*2",
@@ -240,9 +290,25 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
   const admissionRaw = section("admission");
   const maxCalls = positive(admissionRaw, "maxCalls", "sip.admission.maxCalls");
   const maxCallsPerSec = positive(admissionRaw, "maxCallsPerSec", "sip.admission.maxCallsPerSec");
+  const perSourceRaw = ((): Raw => {
+    const v = admissionRaw.perSource;
+    if (v === undefined || v === null) return {};
+    if (typeof v === "object" && !Array.isArray(v)) return v as Raw;
+    problem("sip.admission.perSource", "must be a mapping");
+    return {};
+  })();
+  const srcCalls = positive(perSourceRaw, "maxCalls", "sip.admission.perSource.maxCalls");
+  const srcRate = positive(perSourceRaw, "maxCallsPerSec", "sip.admission.perSource.maxCallsPerSec");
+  const maxSources = positive(admissionRaw, "maxSources", "sip.admission.maxSources");
+  const perSource = {
+    ...(srcCalls === undefined ? {} : { maxCalls: Math.floor(srcCalls) }),
+    ...(srcRate === undefined ? {} : { maxCallsPerSec: srcRate }),
+  };
   const admission = {
     ...(maxCalls === undefined ? {} : { maxCalls: Math.floor(maxCalls) }),
     ...(maxCallsPerSec === undefined ? {} : { maxCallsPerSec }),
+    ...(Object.keys(perSource).length === 0 ? {} : { perSource }),
+    ...(maxSources === undefined ? {} : { maxSources: Math.floor(maxSources) }),
   };
   const agentOffer = text(file, "agentOffer", "sip.agentOffer") ?? "late";
   if (agentOffer !== "late" && agentOffer !== "early")
@@ -268,6 +334,8 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
       flag("sip-domain") ?? env.SWITCHYARD_SIP_DOMAIN ?? text(file, "domain", "sip.domain") ?? "127.0.0.1",
     callerIdHeaders: callerIdHeaders as SipConfig["callerIdHeaders"],
     trunks,
+    phones,
+    digest,
     outboundGateway,
     mediaDir,
     dtmf,
