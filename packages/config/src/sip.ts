@@ -224,7 +224,8 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
   const phones: Array<{ username: string; password: string }> = [];
   const rawPhones = file.phones;
   if (rawPhones !== undefined && rawPhones !== null) {
-    if (!Array.isArray(rawPhones)) problem("sip.phones", "must be a list of {username, password | passwordEnv}");
+    if (!Array.isArray(rawPhones))
+      problem("sip.phones", "must be a list of {username, password | passwordEnv}");
     else
       rawPhones.forEach((ph: unknown, i) => {
         const path = `sip.phones[${i}]`;

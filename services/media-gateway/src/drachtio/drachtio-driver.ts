@@ -11,13 +11,6 @@ import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
 import type { StoredAudioSource } from "../stored-audio.js";
 import { AudioResolver } from "./audio.js";
 import {
-  type CallLimits,
-  type DigestAlgorithm,
-  DigestAuthenticator,
-  type SipPhoneCredential,
-  SourceLimiter,
-} from "./sip-access.js";
-import {
   checkDtmfCodes,
   DEFAULT_DTMF_TRANSFER_CODES,
   DtmfCodeMatcher,
@@ -28,12 +21,19 @@ import {
   contactUri,
   dtmfFromInfo,
   legEndForStatus,
-  plainRtpOffer,
   neutralSdp,
+  plainRtpOffer,
   type TrunkConfig,
   TrunkMatcher,
   uriUser,
 } from "./signalling.js";
+import {
+  type CallLimits,
+  type DigestAlgorithm,
+  DigestAuthenticator,
+  type SipPhoneCredential,
+  SourceLimiter,
+} from "./sip-access.js";
 
 /** The app connects to drachtio-server's admin port (the usual mode). */
 export interface DrachtioConnectMode {
@@ -92,7 +92,11 @@ export interface DrachtioDriverOptions {
    */
   readonly phones?: readonly SipPhoneCredential[];
   /** Digest realm (default: `sipDomain`) and algorithm (default MD5, the one every phone implements). */
-  readonly digest?: { readonly realm?: string; readonly algorithm?: DigestAlgorithm; readonly nonceTtlSec?: number };
+  readonly digest?: {
+    readonly realm?: string;
+    readonly algorithm?: DigestAlgorithm;
+    readonly nonceTtlSec?: number;
+  };
   /** Where phone-number contacts are sent (`host[:port]`, e.g. a carrier's SBC). */
   readonly outboundGateway?: string;
   /** TTS cache, downloads, recordings (`recordings/`, `voicemail/`). */
