@@ -32,8 +32,15 @@ export interface SipConfig {
    * configured, an INVITE from neither is refused (403, or a 401 challenge when phones exist).
    */
   readonly phones: ReadonlyArray<{ readonly username: string; readonly password: string }>;
-  /** `sip.digest`: realm (default: the domain) and algorithm of the challenges (MD5 default, or SHA-256). */
-  readonly digest: { readonly realm?: string; readonly algorithm?: "MD5" | "SHA-256" };
+  /**
+   * `sip.digest`: realm (default: the domain) and algorithm of the challenges (MD5 default, or SHA-256);
+   * `sources`: addresses/CIDRs phones may call from (default any; elsewhere: 403 without a challenge).
+   */
+  readonly digest: {
+    readonly realm?: string;
+    readonly algorithm?: "MD5" | "SHA-256";
+    readonly sources?: readonly string[];
+  };
   /** `host[:port]` that phone-number contacts are sent to. */
   readonly outboundGateway: string | undefined;
   /** TTS cache, recordings and voicemail (default `<data dir>/media` or `./switchyard-media`). */
@@ -68,6 +75,7 @@ type Raw = Readonly<Record<string, unknown>>;
 
 const HOSTPORT_RE = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const DTMF_RE = /^[0-9A-D*#]+$/;
+const IP_OR_CIDR = /^[0-9a-fA-F.:]+(\/\d{1,3})?$/;
 const TARGET_RE = /^(agent:[^\s]+|group:[^\s]+|\+[1-9]\d{1,14})$/;
 
 export interface SipSources {
@@ -214,7 +222,7 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
           problem(`${path}.sources`, "a list of IP addresses or CIDRs is required");
         else {
           for (const s of sources as string[])
-            if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(s))
+            if (!IP_OR_CIDR.test(s))
               problem(`${path}.sources`, `"${s}" is not an IP address or CIDR`);
           if (name) trunks.push({ name, sources: sources as string[] });
         }
@@ -252,8 +260,17 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
   const algorithm = text(digestRaw, "algorithm", "sip.digest.algorithm");
   if (algorithm !== undefined && algorithm !== "MD5" && algorithm !== "SHA-256")
     problem("sip.digest.algorithm", `expected MD5 or SHA-256, got "${algorithm}"`);
+  const rawPhoneSources = digestRaw.sources;
+  let phoneSources: string[] | undefined;
+  if (rawPhoneSources !== undefined && rawPhoneSources !== null) {
+    const list = typeof rawPhoneSources === "string" ? [rawPhoneSources] : rawPhoneSources;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === "string" && IP_OR_CIDR.test(x)))
+      problem("sip.digest.sources", "must be a list of IP addresses or CIDRs");
+    else phoneSources = list as string[];
+  }
   const digest = {
     ...(realm === undefined ? {} : { realm }),
+    ...(phoneSources === undefined ? {} : { sources: phoneSources }),
     ...(algorithm === "MD5" || algorithm === "SHA-256" ? { algorithm: algorithm as "MD5" | "SHA-256" } : {}),
   };
 

@@ -15,7 +15,7 @@ sip:
   phones:
     - { username: ann, password: ann-pw }
     - { username: bob, passwordEnv: BOB_SIP_PASSWORD }
-  digest: { realm: calls.example.com, algorithm: SHA-256 }
+  digest: { realm: calls.example.com, algorithm: SHA-256, sources: [10.1.0.0/16, "2001:db8::/48"] }
   admission: { maxCalls: 200, maxCallsPerSec: 25, perSource: { maxCalls: 20, maxCallsPerSec: 2.5 }, maxSources: 5000 }
   agentOffer: early
   endpointsInFlight: 8
@@ -55,7 +55,11 @@ describe("sip configuration", () => {
         { username: "ann", password: "ann-pw" },
         { username: "bob", password: "bob-pw" },
       ],
-      digest: { realm: "calls.example.com", algorithm: "SHA-256" },
+      digest: {
+        realm: "calls.example.com",
+        algorithm: "SHA-256",
+        sources: ["10.1.0.0/16", "2001:db8::/48"],
+      },
       admission: {
         maxCalls: 200,
         maxCallsPerSec: 25,

@@ -91,11 +91,16 @@ export interface DrachtioDriverOptions {
    * the username), a wrong one gets 403. Passwords are never logged.
    */
   readonly phones?: readonly SipPhoneCredential[];
-  /** Digest realm (default: `sipDomain`) and algorithm (default MD5, the one every phone implements). */
+  /**
+   * Digest realm (default: `sipDomain`) and algorithm (default MD5, the one every phone implements);
+   * `sources`: the addresses/CIDRs phones may call from (default any): an INVITE from elsewhere that is not
+   * from a trunk gets 403 without a challenge.
+   */
   readonly digest?: {
     readonly realm?: string;
     readonly algorithm?: DigestAlgorithm;
     readonly nonceTtlSec?: number;
+    readonly sources?: readonly string[];
   };
   /** Where phone-number contacts are sent (`host[:port]`, e.g. a carrier's SBC). */
   readonly outboundGateway?: string;
@@ -315,6 +320,8 @@ export class DrachtioDriver implements MediaDriver {
     draining: 0,
   };
   readonly #digest: DigestAuthenticator;
+  /** Where phones may call from (`digest.sources`); undefined: anywhere. */
+  readonly #phoneSources: TrunkMatcher | undefined;
   readonly #perSource: SourceLimiter | undefined;
   /** Inbound leg id → the source address its calls-up count is held under (`admission.perSource`). */
   readonly #legSource = new Map<string, string>();
@@ -334,6 +341,11 @@ export class DrachtioDriver implements MediaDriver {
       ...(options.digest?.algorithm ? { algorithm: options.digest.algorithm } : {}),
       ...(options.digest?.nonceTtlSec ? { nonceTtlMs: options.digest.nonceTtlSec * 1000 } : {}),
     });
+    const phoneSources = options.digest?.sources;
+    this.#phoneSources =
+      phoneSources && phoneSources.length > 0
+        ? new TrunkMatcher([{ name: "phones", sources: phoneSources }])
+        : undefined;
     const perSource = options.admission?.perSource;
     this.#perSource =
       perSource && (perSource.maxCalls !== undefined || perSource.maxCallsPerSec !== undefined)
@@ -904,6 +916,8 @@ export class DrachtioDriver implements MediaDriver {
     const trunk = this.#trunks.match(source);
     if (trunk) return { kind: "ok", trunk };
     if (this.#digest.size === 0) return { kind: "forbidden", why: "no trunk" };
+    if (this.#phoneSources && !this.#phoneSources.match(source))
+      return { kind: "forbidden", why: "no trunk, not a phone network" };
     const now = this.#now();
     const verdict = this.#digest.verify({
       method: req.method,
