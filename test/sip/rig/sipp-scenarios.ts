@@ -521,7 +521,7 @@ export function digestCallerScenario(plan: DigestCallerPlan, eventsFile: string 
     : "";
   const retry = plan.digest
     ? `${ackNon2xx(1)}
-  ${invite(2, `Authorization: ${authLine}`)}
+  ${invite(2, authLine)}
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   ${finals(2, [401, 403, 404, 480, 486, 503, 603])}

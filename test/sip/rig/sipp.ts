@@ -300,6 +300,10 @@ export async function startSippCallers(options: {
   const calls = options.calls ?? 1;
   const args = [
     ...(await commonArgs(f, port, options.localIp)),
+    // The digest is over the Request-URI, as a phone computes it (sipp's default is remote_ip:remote_port).
+    ...("digest" in options.plan
+      ? ["-auth_uri", `${options.service}@${options.target.host}:${options.target.port}`]
+      : []),
     `${options.target.host}:${options.target.port}`,
     "-s",
     options.service,
