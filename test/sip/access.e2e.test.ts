@@ -24,6 +24,11 @@ const CARRIER = "127.0.0.1";
 const FLOODER = "127.0.0.2";
 const STRANGER = "127.0.0.3";
 const PHONE_NET = "127.0.0.4";
+/** A second peer of the wholesale trunk, for the calls-up cap. */
+const HOLDER = "127.0.0.6";
+/** Per-source cap: calls up at once. */
+const MAX_CALLS = 3;
+const RINGERS = ["acc_r1", "acc_r2", "acc_r3", "acc_r4", "acc_r5"];
 /** Per-source cap: new calls per second (burst: one second's worth). */
 const RATE = 2;
 const BURST = Math.max(1, RATE);
@@ -34,7 +39,9 @@ const AGENTS = ["acc_a1", "acc_a2", "acc_a3", "acc_a4"];
 const PHONE_PASSWORD = `pw-${randomBytes(8).toString("hex")}`;
 
 /** The first final response to each INVITE transaction a caller run received, by Call-ID. */
-function finalsOf(messages: readonly SippMessage[]): Map<string, { from: string; status: number; at: number }> {
+function finalsOf(
+  messages: readonly SippMessage[],
+): Map<string, { from: string; status: number; at: number }> {
   const finals = new Map<string, { from: string; status: number; at: number }>();
   for (const m of messages)
     if (m.direction === "received" && m.cseqMethod === "INVITE" && m.status >= 200 && !finals.has(m.callId))
@@ -65,15 +72,20 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
       driver: {
         trunks: [
           { name: "carrier", sources: [`${CARRIER}/32`] },
-          { name: "wholesale", sources: [FLOODER] },
+          { name: "wholesale", sources: [FLOODER, HOLDER] },
         ],
         phones: [{ username: "ann-phone", password: PHONE_PASSWORD }],
         digest: { sources: [PHONE_NET] },
-        admission: { perSource: { maxCallsPerSec: RATE, maxCalls: 20 } },
+        admission: { perSource: { maxCallsPerSec: RATE, maxCalls: MAX_CALLS } },
         log: (level, message, fields) => logLines.push(JSON.stringify({ level, message, ...fields })),
       },
     });
-    agent = await startSippAgent({ dir: p.tel.dir, name: "agent", behaviour: { kind: "answer", afterMs: 100 } });
+    // Agents hang up after 1 s: the platform then sends the caller a BYE (a request of its own to check).
+    agent = await startSippAgent({
+      dir: p.tel.dir,
+      name: "agent",
+      behaviour: { kind: "answer", afterMs: 100, holdMs: 1_000 },
+    });
     const connect = flowOnNumber("acc_flow", "c", {
       c: {
         kind: "connect",
@@ -124,7 +136,9 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
       `${count} calls from ${[...froms].slice(0, 3).join(", ")}… terminal in PostgreSQL`,
       async () => {
         const mine = [...(await allCalls(p)).values()].filter((ev) =>
-          froms.has((ev.find((e) => e.type === "CallStarted")?.data as { from?: string } | undefined)?.from ?? ""),
+          froms.has(
+            (ev.find((e) => e.type === "CallStarted")?.data as { from?: string } | undefined)?.from ?? "",
+          ),
         );
         const terminal = mine.filter((ev) => {
           const st = stateOf(ev);
@@ -161,7 +175,7 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
         localIp: CARRIER,
         target: p.sip,
         service: connectNumber,
-        plan: { holdMs: 1_500, fromUser: "+1555400[call_number]" },
+        plan: { holdMs: 5_000, fromUser: "+1555400[call_number]" },
         calls: 3,
         rate: 1,
         timeoutSec: 40,
@@ -194,14 +208,19 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
     expect(served.length + throttled.length).toBe(FLOOD.calls);
     // At most the burst plus the rate over the time the gateway can have seen the flood in: from the first
     // INVITE sent to the last final response received (sipp's own timestamps).
-    const spanSec = (Math.max(...[...floodFinals.values()].map((f) => f.at)) - Math.min(...sent.map((m) => m.at))) / 1000;
+    const spanSec =
+      (Math.max(...[...floodFinals.values()].map((f) => f.at)) - Math.min(...sent.map((m) => m.at))) / 1000;
     expect(served.length).toBeGreaterThanOrEqual(BURST);
     expect(served.length).toBeLessThanOrEqual(Math.floor(BURST + RATE * spanSec));
     expect(throttled.length).toBeGreaterThan(0);
     for (const block of receivedRaw(floodRun).filter((b) => /^SIP\/2\.0 503 /m.test(b)))
       expect(block).toMatch(/^Retry-After: \d+\s*$/m);
     const stats = p.driver.admissionStats();
-    expect(stats.sourceOverRate - before.sourceOverRate).toBe(throttled.length);
+    // (A served flood call still up when a later INVITE came may make that one over the calls-up cap.)
+    expect(
+      stats.sourceOverRate - before.sourceOverRate + stats.sourceOverCalls - before.sourceOverCalls,
+    ).toBe(throttled.length);
+    expect(stats.sourceOverRate - before.sourceOverRate).toBeGreaterThan(0);
     // The account's own caps were not touched by the flood: the per-source cap refused it first.
     expect(stats.overRate - before.overRate).toBe(0);
 
@@ -244,7 +263,7 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
         service: connectNumber,
         plan: {
           digest: password === undefined ? undefined : { username: "ann-phone", password },
-          holdMs: 1_500,
+          holdMs: 5_000,
           fromUser: `spoofed-${name}`,
         },
         calls: 1,
@@ -258,7 +277,7 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
     const finals = (r: SippResult) => r.events.filter((e) => e.event === "final").map((e) => e.detail);
     const events = (r: SippResult) => r.events.map((e) => e.event);
 
-    expect(events(right)).toEqual(expect.arrayContaining(["challenged", "answered"]));
+    expect(events(right)).toEqual(expect.arrayContaining(["challenged", "answered", "bye-received"]));
     expect(finals(right)).toEqual([]);
     expect(events(wrong)).toContain("challenged");
     expect(finals(wrong)).toEqual(["403"]);
@@ -277,9 +296,94 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
     expect(froms.filter((f) => f.startsWith("spoofed-"))).toEqual([]);
   });
 
+  it(`one source with ${MAX_CALLS} calls up gets 503 for more until one ends`, {
+    timeout: 60_000,
+  }, async () => {
+    // Calls that stay up: answered by the platform, then ringing agents who never answer (10 s each).
+    const ringer = await startSippAgent({
+      dir: p.tel.dir,
+      name: "ringer",
+      behaviour: { kind: "never-answer" },
+    });
+    try {
+      const flow = flowOnNumber("acc_hold_flow", "c", {
+        c: {
+          kind: "connect",
+          target: { kind: "group", groupId: "acc_ringers" },
+          record: "off",
+          branches: { fallback: "bye" },
+        },
+        bye: hangup,
+      });
+      await defineConfig(p.e2e, [
+        ...RINGERS.map((agentId) => ({
+          type: "DefineAgent" as const,
+          agentId,
+          name: agentId,
+          contact: { kind: "sip" as const, uri: ringer.uri(agentId) },
+          wrapUpSec: 0,
+        })),
+        {
+          type: "DefineGroup",
+          groupId: "acc_ringers",
+          name: "acc_ringers",
+          strategy: "longestIdle",
+          members: RINGERS,
+          ringTimeoutSec: 10,
+        },
+        ...flow.commands,
+      ]);
+      await signIn(p.e2e, RINGERS);
+      const before = p.driver.admissionStats();
+      // 5 callers, one a second (under the rate cap), each staying 6 s: the 4th and 5th find 3 calls up.
+      const run = await startSippCallers({
+        dir: p.tel.dir,
+        name: "holder",
+        localIp: HOLDER,
+        target: p.sip,
+        service: flow.number,
+        plan: { holdMs: 6_000, fromUser: "+1555600[call_number]" },
+        calls: 5,
+        rate: 1,
+        timeoutSec: 40,
+        events: false,
+      }).then((r) => r.done);
+      runs.push(run);
+      const finals = [...finalsOf(run.messages?.() ?? []).values()];
+      const served = finals.filter((f) => f.status === 200);
+      const refused = finals.filter((f) => f.status === 503);
+      expect(served.length + refused.length).toBe(5);
+      expect(served.length).toBeLessThanOrEqual(MAX_CALLS);
+      expect(refused.length).toBeGreaterThanOrEqual(5 - MAX_CALLS);
+      const stats = p.driver.admissionStats();
+      expect(stats.sourceOverCalls - before.sourceOverCalls).toBe(refused.length);
+      expect(stats.sourceOverRate - before.sourceOverRate).toBe(0);
+      const calls = await terminalCallsFrom(new Set(served.map((f) => f.from)), served.length);
+      expect(calls).toHaveLength(served.length);
+      // Those calls ended: the source's count went down with them, and it is served again.
+      const again = await startSippCallers({
+        dir: p.tel.dir,
+        name: "holder-again",
+        localIp: HOLDER,
+        target: p.sip,
+        service: flow.number,
+        plan: { holdMs: 0, fromUser: "+1555700[call_number]" },
+        calls: 1,
+        timeoutSec: 20,
+        events: false,
+      }).then((r) => r.done);
+      runs.push(again);
+      expect([...finalsOf(again.messages?.() ?? []).values()].map((f) => f.status)).toEqual([200]);
+    } finally {
+      await ringer.stop().catch(() => undefined);
+    }
+  });
+
   it("no response names the software behind the gateway; the phone password is in no log line", () => {
     const received = runs.flatMap(receivedRaw);
     expect(received.length).toBeGreaterThan(50);
+    // Requests the platform sent (its BYEs once the agent hung up) are checked as well as responses.
+    expect(received.filter((m) => /^BYE sip:/m.test(m)).length).toBeGreaterThanOrEqual(4);
     for (const msg of received) {
       expect(msg).not.toMatch(/^(Server|User-Agent):/im);
       expect(msg).not.toMatch(/freeswitch|drachtio|sofia|switchyard/i);

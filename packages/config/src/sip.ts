@@ -222,8 +222,7 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
           problem(`${path}.sources`, "a list of IP addresses or CIDRs is required");
         else {
           for (const s of sources as string[])
-            if (!IP_OR_CIDR.test(s))
-              problem(`${path}.sources`, `"${s}" is not an IP address or CIDR`);
+            if (!IP_OR_CIDR.test(s)) problem(`${path}.sources`, `"${s}" is not an IP address or CIDR`);
           if (name) trunks.push({ name, sources: sources as string[] });
         }
       });

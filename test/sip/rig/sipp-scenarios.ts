@@ -467,7 +467,7 @@ export function callerScenario(plan: CallerPlan, eventsFile: string | undefined)
 export interface DigestCallerPlan {
   /** Credentials to answer the challenge with; undefined: none (the run records `final 401`). */
   readonly digest: { readonly username: string; readonly password: string } | undefined;
-  /** After the answer: hang up after this long (ms). */
+  /** After the answer: hang up after this long (ms) unless the far end hangs up first. */
   readonly holdMs: number;
   readonly fromUser?: string;
 }
@@ -539,7 +539,23 @@ export function digestCallerScenario(plan: DigestCallerPlan, eventsFile: string 
       Content-Length: 0
 
     ]]></send>
-  <pause milliseconds="${Math.max(1, plan.holdMs)}"/>
+  <recv request="BYE" timeout="${Math.max(1, plan.holdMs)}" ontimeout="sendbye">
+    <action>${on("bye-received")}</action>
+  </recv>
+  <send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]></send>
+  <nop next="end"/>
+  <label id="sendbye"/>
   ${ev("bye-sent")}
   <send retrans="500"><![CDATA[
 
