@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { neutralSdp, TrunkMatcher } from "../src/drachtio/signalling.js";
+import { neutralSdp, sourceAddress, TrunkMatcher } from "../src/drachtio/signalling.js";
 import {
   DigestAuthenticator,
   digestResponse,
@@ -168,6 +168,18 @@ describe("trunk matcher", () => {
     expect(m.match("::1")).toBe("v6");
     expect(m.match("2001:db9::1")).toBeUndefined();
     expect(m.match("127.0.0.1")).toBeUndefined();
+    // An IPv4 peer as a dual-stack socket reports it.
+    expect(m.match("::ffff:203.0.113.9")).toBe("v4");
+    expect(m.match("2001:DB8::1")).toBe("v6");
+  });
+});
+
+describe("source address", () => {
+  it("keys an IPv4-mapped IPv6 address as its IPv4 address, IPv6 in lower case", () => {
+    expect(sourceAddress("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(sourceAddress("::FFFF:192.0.2.1")).toBe("192.0.2.1");
+    expect(sourceAddress("2001:DB8::1")).toBe("2001:db8::1");
+    expect(sourceAddress("192.0.2.1")).toBe("192.0.2.1");
   });
 });
 

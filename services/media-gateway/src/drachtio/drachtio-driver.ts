@@ -23,6 +23,7 @@ import {
   legEndForStatus,
   neutralSdp,
   plainRtpOffer,
+  sourceAddress,
   type TrunkConfig,
   TrunkMatcher,
   uriUser,
@@ -1017,7 +1018,7 @@ export class DrachtioDriver implements MediaDriver {
       res.send(503, { headers: { "Retry-After": "5" } });
       return;
     }
-    const source = req.source_address;
+    const source = sourceAddress(req.source_address);
     const access = this.#access(req, source);
     if (access.kind !== "ok") {
       if (access.kind === "challenge") {

@@ -53,9 +53,20 @@ export class TrunkMatcher {
     return this.#trunks.length;
   }
   match(address: string): string | undefined {
-    const type = isIPv6(address) ? "ipv6" : "ipv4";
-    return this.#trunks.find((t) => t.list.check(address, type))?.name;
+    const plain = sourceAddress(address);
+    const type = isIPv6(plain) ? "ipv6" : "ipv4";
+    return this.#trunks.find((t) => t.list.check(plain, type))?.name;
   }
+}
+
+/**
+ * A source address as the ACL and the per-source counters key it: an IPv4-mapped IPv6 address (what a
+ * dual-stack socket reports for an IPv4 peer, `::ffff:192.0.2.1`) is the IPv4 address it maps, so one peer
+ * is one source and matches its IPv4 CIDRs whichever way the server listens.
+ */
+export function sourceAddress(address: string): string {
+  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  return m ? m[1]! : address.toLowerCase();
 }
 
 /** The Request-URI an agent leg is sent to. */
