@@ -25,7 +25,13 @@ export interface SipConfig {
   /** Domain of the caller-id URIs presented to agents. */
   readonly domain: string;
   readonly callerIdHeaders: "both" | "from" | "pai";
-  readonly trunks: ReadonlyArray<{ readonly name: string; readonly sources: readonly string[] }>;
+  /** `sip.trunks`: who may call in without authentication, by source address; `perSource` overrides
+   * `admission.perSource` for each of the trunk's addresses. */
+  readonly trunks: ReadonlyArray<{
+    readonly name: string;
+    readonly sources: readonly string[];
+    readonly perSource?: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
+  }>;
   /**
    * `sip.phones`: agent phones that may call in from any address with SIP digest credentials (`username`, and
    * `password` or `passwordEnv`, the name of an environment variable holding it). With trunks or phones
@@ -207,7 +213,36 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
   if (!["both", "from", "pai"].includes(callerIdHeaders))
     problem("sip.callerIdHeaders", `expected both, from or pai, got "${callerIdHeaders}"`);
 
-  const trunks: Array<{ name: string; sources: string[] }> = [];
+  const positive = (raw: Raw, key: string, path: string): number | undefined => {
+    const v = text(raw, key, path);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(n > 0) || !Number.isFinite(n)) {
+      problem(path, `must be a positive number, got "${v}"`);
+      return undefined;
+    }
+    return n;
+  };
+  /** `{maxCalls, maxCallsPerSec}` at `path` (absent: {}). */
+  const callLimits = (v: unknown, path: string): { maxCalls?: number; maxCallsPerSec?: number } => {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== "object" || Array.isArray(v)) {
+      problem(path, "must be a mapping of maxCalls, maxCallsPerSec");
+      return {};
+    }
+    const calls = positive(v as Raw, "maxCalls", `${path}.maxCalls`);
+    const rate = positive(v as Raw, "maxCallsPerSec", `${path}.maxCallsPerSec`);
+    return {
+      ...(calls === undefined ? {} : { maxCalls: Math.floor(calls) }),
+      ...(rate === undefined ? {} : { maxCallsPerSec: rate }),
+    };
+  };
+
+  const trunks: Array<{
+    name: string;
+    sources: string[];
+    perSource?: { maxCalls?: number; maxCallsPerSec?: number };
+  }> = [];
   const rawTrunks = file.trunks;
   if (rawTrunks !== undefined && rawTrunks !== null) {
     if (!Array.isArray(rawTrunks)) problem("sip.trunks", "must be a list of {name, sources}");
@@ -223,7 +258,13 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
         else {
           for (const s of sources as string[])
             if (!IP_OR_CIDR.test(s)) problem(`${path}.sources`, `"${s}" is not an IP address or CIDR`);
-          if (name) trunks.push({ name, sources: sources as string[] });
+          const limits = callLimits(o.perSource, `${path}.perSource`);
+          if (name)
+            trunks.push({
+              name,
+              sources: sources as string[],
+              ...(Object.keys(limits).length === 0 ? {} : { perSource: limits }),
+            });
         }
       });
   }
@@ -294,33 +335,11 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
     else transferTargets[code] = target;
   }
 
-  const positive = (raw: Raw, key: string, path: string): number | undefined => {
-    const v = text(raw, key, path);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n)) {
-      problem(path, `must be a positive number, got "${v}"`);
-      return undefined;
-    }
-    return n;
-  };
   const admissionRaw = section("admission");
   const maxCalls = positive(admissionRaw, "maxCalls", "sip.admission.maxCalls");
   const maxCallsPerSec = positive(admissionRaw, "maxCallsPerSec", "sip.admission.maxCallsPerSec");
-  const perSourceRaw = ((): Raw => {
-    const v = admissionRaw.perSource;
-    if (v === undefined || v === null) return {};
-    if (typeof v === "object" && !Array.isArray(v)) return v as Raw;
-    problem("sip.admission.perSource", "must be a mapping");
-    return {};
-  })();
-  const srcCalls = positive(perSourceRaw, "maxCalls", "sip.admission.perSource.maxCalls");
-  const srcRate = positive(perSourceRaw, "maxCallsPerSec", "sip.admission.perSource.maxCallsPerSec");
+  const perSource = callLimits(admissionRaw.perSource, "sip.admission.perSource");
   const maxSources = positive(admissionRaw, "maxSources", "sip.admission.maxSources");
-  const perSource = {
-    ...(srcCalls === undefined ? {} : { maxCalls: Math.floor(srcCalls) }),
-    ...(srcRate === undefined ? {} : { maxCallsPerSec: srcRate }),
-  };
   const admission = {
     ...(maxCalls === undefined ? {} : { maxCalls: Math.floor(maxCalls) }),
     ...(maxCallsPerSec === undefined ? {} : { maxCallsPerSec }),

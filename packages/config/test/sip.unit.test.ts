@@ -7,7 +7,8 @@ sip:
   drachtio: { host: 10.0.0.5, port: 9022, secret: s3cret }
   freeswitch: { address: 10.0.0.6, port: 8021, password: pw }
   trunks:
-    - { name: carrier, sources: [203.0.113.0/24, 198.51.100.7] }
+    - { name: carrier, sources: [203.0.113.0/24, 198.51.100.7], perSource: { maxCalls: 300, maxCallsPerSec: 40 } }
+    - { name: backup, sources: "2001:db8::/32" }
   outboundGateway: 203.0.113.10:5060
   mediaDir: /var/lib/sy/media
   dtmf: { start: "*7", complete: "*8", cancel: "*9" }
@@ -25,7 +26,7 @@ const files: Record<string, string> = {
   "sip.yaml": SIP,
   "listen.yaml": "sip:\n  drachtio: { listenPort: 3001, routeHandlerPort: 3002 }\n",
   "bad.yaml":
-    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip] }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots, perSource: { maxCalls: -1 } }\n  agentOffer: sometimes\n  phones: [{ username: 'a b', password: p }, { username: c, passwordEnv: UNSET_PW_VAR }, { username: d }]\n  digest: { algorithm: SHA-512 }\n",
+    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip], perSource: { maxCallsPerSec: 0 } }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots, perSource: { maxCalls: -1 } }\n  agentOffer: sometimes\n  phones: [{ username: 'a b', password: p }, { username: c, passwordEnv: UNSET_PW_VAR }, { username: d }]\n  digest: { algorithm: SHA-512 }\n",
   "nodrachtio.yaml": "sip:\n  domain: x\n",
 };
 const readFile = (p: string) => files[p] ?? "";
@@ -46,7 +47,14 @@ describe("sip configuration", () => {
       freeswitch: { address: "10.0.0.6", port: 8021, password: "pw", listenAddress: "127.0.0.1" },
       domain: "calls.example.com",
       callerIdHeaders: "both",
-      trunks: [{ name: "carrier", sources: ["203.0.113.0/24", "198.51.100.7"] }],
+      trunks: [
+        {
+          name: "carrier",
+          sources: ["203.0.113.0/24", "198.51.100.7"],
+          perSource: { maxCalls: 300, maxCallsPerSec: 40 },
+        },
+        { name: "backup", sources: ["2001:db8::/32"] },
+      ],
       outboundGateway: "203.0.113.10:5060",
       mediaDir: "/var/lib/sy/media",
       dtmf: { start: "*7", complete: "*8", cancel: "*9", terminator: "#" },
@@ -120,6 +128,7 @@ describe("sip configuration", () => {
         "sip.drachtio",
         "sip.trunks[0].name",
         "sip.trunks[0].sources",
+        "sip.trunks[0].perSource.maxCallsPerSec",
         "sip.dtmf.start",
         "sip.transferTargets.1",
         "sip.callerIdHeaders",

@@ -269,6 +269,17 @@ describe("source limiter", () => {
     expect(limiter.admit("a", 10_000)).toEqual({ kind: "ok" });
   });
 
+  it("holds a key to the limits it is admitted with (a trunk's own), others to the default", () => {
+    const carrier = { maxCalls: 100, maxCallsPerSec: 10 };
+    const limiter = new SourceLimiter({ maxCalls: 1, maxCallsPerSec: 1 });
+    const sbc = Array.from({ length: 12 }, () => limiter.admit("203.0.113.5", 0, carrier).kind);
+    expect(sbc.filter((k) => k === "ok")).toHaveLength(10);
+    expect(sbc.slice(10)).toEqual(["overRate", "overRate"]);
+    expect(limiter.admit("192.0.2.9", 0).kind).toBe("ok");
+    expect(limiter.admit("192.0.2.9", 5_000).kind).toBe("overCalls");
+    expect(limiter.active("203.0.113.5")).toBe(10);
+  });
+
   it("property: memory stays bounded under a flood of distinct sources; sources with calls up are kept", () => {
     fc.assert(
       fc.property(

@@ -324,6 +324,8 @@ export class DrachtioDriver implements MediaDriver {
   /** Where phones may call from (`digest.sources`); undefined: anywhere. */
   readonly #phoneSources: TrunkMatcher | undefined;
   readonly #perSource: SourceLimiter | undefined;
+  /** Trunks with their own per-source limits (`trunks[].perSource`), by name. */
+  readonly #trunkLimits = new Map<string, CallLimits>();
   /** Inbound leg id → the source address its calls-up count is held under (`admission.perSource`). */
   readonly #legSource = new Map<string, string>();
   #refusing = false;
@@ -347,10 +349,16 @@ export class DrachtioDriver implements MediaDriver {
       phoneSources && phoneSources.length > 0
         ? new TrunkMatcher([{ name: "phones", sources: phoneSources }])
         : undefined;
+    const limited = (l: CallLimits | undefined): l is CallLimits =>
+      l !== undefined && (l.maxCalls !== undefined || l.maxCallsPerSec !== undefined);
     const perSource = options.admission?.perSource;
+    for (const t of options.trunks ?? [])
+      if (limited(t.perSource)) this.#trunkLimits.set(t.name, t.perSource);
     this.#perSource =
-      perSource && (perSource.maxCalls !== undefined || perSource.maxCallsPerSec !== undefined)
-        ? new SourceLimiter(perSource, { maxSources: options.admission?.maxSources ?? 10_000 })
+      limited(perSource) || this.#trunkLimits.size > 0
+        ? new SourceLimiter(limited(perSource) ? perSource : {}, {
+            maxSources: options.admission?.maxSources ?? 10_000,
+          })
         : undefined;
     this.#codes = { ...DEFAULT_DTMF_TRANSFER_CODES, ...options.dtmfTransferCodes };
     checkDtmfCodes(this.#codes);
@@ -1036,7 +1044,7 @@ export class DrachtioDriver implements MediaDriver {
     }
     const { trunk, caller } = access;
     if (this.#perSource) {
-      const verdict = this.#perSource.admit(source, this.#now());
+      const verdict = this.#perSource.admit(source, this.#now(), this.#trunkLimits.get(trunk));
       if (verdict.kind !== "ok") {
         const counter = verdict.kind === "overCalls" ? "sourceOverCalls" : "sourceOverRate";
         const n = ++this.#admission[counter];

@@ -17,6 +17,11 @@ export interface TrunkConfig {
   readonly name: string;
   /** Addresses or CIDRs (`10.0.0.0/8`, `127.0.0.1`, `::1/128`). */
   readonly sources: readonly string[];
+  /**
+   * Caps for each of this trunk's source addresses instead of `admission.perSource` (a carrier's SBC carries
+   * many calls from one address; a phone one).
+   */
+  readonly perSource?: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
 }
 
 export class InvalidTrunkSourceError extends Error {

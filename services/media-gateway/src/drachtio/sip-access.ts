@@ -173,14 +173,19 @@ interface SourceEntry {
   tokens: number;
   at: number;
   active: number;
+  /** The limits this key is held to (the default, or its trunk's). */
+  limits: CallLimits;
 }
+
+const burstOf = (limits: CallLimits): number => Math.max(1, limits.maxCallsPerSec ?? 1);
 
 /**
  * Per-key call limits (keys: source addresses): a token bucket of `maxCallsPerSec` (burst max(1, rate)) and a
- * count of calls up. Memory is bounded: at most `maxSources` keys are kept, plus those with calls up (which
- * the account's own cap bounds); when full, the least recently seen key that is idle with a full bucket is
- * dropped (forgetting it changes nothing), else the least recently seen idle one (it may then burst again:
- * counted in `stats().evictedEarly`).
+ * count of calls up. A key is held to the limits given with its first `admit` (a trunk's own), else the
+ * default ones. Memory is bounded: at most `maxSources` keys are kept, plus those with calls up (which the
+ * account's own cap bounds); when full, the least recently seen key that is idle with a full bucket is dropped
+ * (forgetting it changes nothing), else the least recently seen idle one (it may then burst again: counted in
+ * `stats().evictedEarly`).
  */
 export class SourceLimiter {
   readonly #limits: CallLimits;
@@ -195,25 +200,27 @@ export class SourceLimiter {
     this.#max = Math.max(1, options.maxSources ?? 10_000);
   }
 
-  get #burst(): number {
-    return Math.max(1, this.#limits.maxCallsPerSec ?? 1);
-  }
-
   #refill(e: SourceEntry, now: number): void {
-    const rate = this.#limits.maxCallsPerSec;
+    const rate = e.limits.maxCallsPerSec;
     if (rate === undefined) return;
     if (now > e.at) {
-      e.tokens = Math.min(this.#burst, e.tokens + ((now - e.at) / 1000) * rate);
+      e.tokens = Math.min(burstOf(e.limits), e.tokens + ((now - e.at) / 1000) * rate);
       e.at = now;
     }
   }
 
-  #entry(key: string, now: number): SourceEntry {
+  #entry(key: string, now: number, limits: CallLimits): SourceEntry {
     let e = this.#entries.get(key);
     if (e) {
       this.#entries.delete(key);
+      if (e.limits !== limits) {
+        // The key moved to other limits (a reconfigured trunk): keep its calls up, start its bucket afresh.
+        this.#refill(e, now);
+        e.limits = limits;
+        e.tokens = Math.min(e.tokens, burstOf(limits));
+      }
     } else {
-      e = { tokens: this.#burst, at: now, active: 0 };
+      e = { tokens: burstOf(limits), at: now, active: 0, limits };
       if (this.#entries.size >= this.#max) this.#evict(now);
     }
     this.#entries.set(key, e);
@@ -225,7 +232,7 @@ export class SourceLimiter {
     for (const [key, e] of this.#entries) {
       if (e.active > 0) continue;
       this.#refill(e, now);
-      if (this.#limits.maxCallsPerSec === undefined || e.tokens >= this.#burst) {
+      if (e.limits.maxCallsPerSec === undefined || e.tokens >= burstOf(e.limits)) {
         this.#entries.delete(key);
         this.#evicted++;
         return;
@@ -239,10 +246,13 @@ export class SourceLimiter {
     }
   }
 
-  /** Whether one more call from `key` may start now; when it may, it is counted (tokens and calls up). */
-  admit(key: string, now: number): LimitVerdict {
-    const e = this.#entry(key, now);
-    const { maxCalls, maxCallsPerSec } = this.#limits;
+  /**
+   * Whether one more call from `key` may start now (held to `limits`, default: the limiter's); when it may, it
+   * is counted (tokens and calls up).
+   */
+  admit(key: string, now: number, limits: CallLimits = this.#limits): LimitVerdict {
+    const e = this.#entry(key, now, limits);
+    const { maxCalls, maxCallsPerSec } = e.limits;
     if (maxCalls !== undefined && e.active >= maxCalls) return { kind: "overCalls", retryAfterSec: 5 };
     if (maxCallsPerSec !== undefined) {
       this.#refill(e, now);
@@ -258,8 +268,8 @@ export class SourceLimiter {
 
   /** Takes one token from `key` without starting a call (a failed digest: password guessing is rate capped). */
   spend(key: string, now: number): boolean {
-    const e = this.#entry(key, now);
-    if (this.#limits.maxCallsPerSec === undefined) return true;
+    const e = this.#entry(key, now, this.#entries.get(key)?.limits ?? this.#limits);
+    if (e.limits.maxCallsPerSec === undefined) return true;
     this.#refill(e, now);
     if (e.tokens < 1) return false;
     e.tokens -= 1;
