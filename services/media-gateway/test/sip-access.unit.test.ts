@@ -117,19 +117,28 @@ describe("digest authenticator", () => {
     expect(verify(credentials({ nonce }), { now: 2_000 })).toEqual({ kind: "ok", username: "ann" });
   });
 
-  it("refuses a wrong password, an unknown user, a nonce of another source or forged, another URI", () => {
+  it("refuses a wrong password, an unknown user, a digest over another URI", () => {
     const nonce = nonceOf(auth.challenge(1_000, source));
     expect(verify(credentials({ nonce, password: "guess" }))).toMatchObject({ why: "response" });
     expect(verify(credentials({ nonce, username: "mallory" }))).toMatchObject({ why: "user" });
-    expect(verify(credentials({ nonce }), { source: "192.0.2.11" })).toMatchObject({ why: "nonce" });
-    expect(verify(credentials({ nonce: `${nonce.split(".")[0]}.AAAAAAAAAAAAAAAAAAAAAA` }))).toMatchObject({
-      why: "nonce",
-    });
     expect(verify(credentials({ nonce, uri: "sip:900@calls.example.com" }))).toMatchObject({ why: "uri" });
-    const other = new DigestAuthenticator({ realm, phones: [], nonceKey: Buffer.alloc(32, 8) });
-    expect(verify(credentials({ nonce: nonceOf(other.challenge(1_000, source)) }))).toMatchObject({
-      why: "nonce",
+  });
+
+  it("challenges afresh, right password or not, over a nonce of another source, forged, or another process's", () => {
+    const nonce = nonceOf(auth.challenge(1_000, source));
+    expect(verify(credentials({ nonce }), { source: "192.0.2.11" })).toEqual({ kind: "challenge" });
+    expect(verify(credentials({ nonce: `${nonce.split(".")[0]}.AAAAAAAAAAAAAAAAAAAAAA` }))).toEqual({
+      kind: "challenge",
     });
+    // A restarted gateway draws a new key: the phones' outstanding nonces are challenged, not refused.
+    const restarted = new DigestAuthenticator({
+      realm,
+      phones: [{ username: "ann", password: "ann-secret" }],
+      nonceKey: Buffer.alloc(32, 8),
+    });
+    expect(
+      restarted.verify({ method: "INVITE", uri, source, now: 2_000, authorization: credentials({ nonce }) }),
+    ).toEqual({ kind: "challenge" });
   });
 
   it("answers an expired nonce with the right password as stale (a new challenge, no password prompt)", () => {

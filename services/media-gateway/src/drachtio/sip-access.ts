@@ -62,12 +62,15 @@ export function digestResponse(p: {
 }
 
 export type DigestVerdict =
-  /** No credentials in the request (or for another realm): challenge it. */
+  /**
+   * No credentials in the request, for another realm, or over a nonce this process did not give this source
+   * (one from before a restart, or another gateway's): challenge it afresh.
+   */
   | { readonly kind: "challenge" }
   /** Right password on an expired nonce of ours: challenge again with `stale=true` (no password prompt). */
   | { readonly kind: "stale" }
-  /** Credentials that do not hold (unknown user, wrong password, forged nonce, malformed): refuse. */
-  | { readonly kind: "refused"; readonly why: "malformed" | "nonce" | "user" | "response" | "uri" }
+  /** Credentials over one of our nonces that do not hold (unknown user, wrong password, malformed): refuse. */
+  | { readonly kind: "refused"; readonly why: "malformed" | "user" | "response" | "uri" }
   | { readonly kind: "ok"; readonly username: string };
 
 /**
@@ -135,7 +138,7 @@ export class DigestAuthenticator {
     const [time = "", mac = ""] = nonce.split(".");
     const expected = this.#mac(time, request.source);
     if (mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected)))
-      return { kind: "refused", why: "nonce" };
+      return { kind: "challenge" };
     // The digest must be over this request's Request-URI, or a response for another target could be reused.
     if (uri !== request.uri) return { kind: "refused", why: "uri" };
     const password = this.#users.get(username);
