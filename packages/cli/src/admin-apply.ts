@@ -74,6 +74,12 @@ async function accountChangeFor(
           dialPolicy: {
             allowedCountryCodes: [...(declared.dialPolicy.allowedCountryCodes ?? [])],
             deniedPrefixes: [...declared.dialPolicy.deniedPrefixes],
+            ...(declared.dialPolicy.maxConcurrentExternalLegs === undefined
+              ? {}
+              : { maxConcurrentExternalLegs: declared.dialPolicy.maxConcurrentExternalLegs }),
+            ...(declared.dialPolicy.maxExternalMinutesPerHour === undefined
+              ? {}
+              : { maxExternalMinutesPerHour: declared.dialPolicy.maxExternalMinutesPerHour }),
           },
         }),
   });
@@ -361,6 +367,12 @@ export async function exportContactCentre(a: AdminClients): Promise<string> {
                 ? { allowedCountryCodes: account.dialPolicy.allowedCountryCodes }
                 : {}),
               deniedPrefixes: account.dialPolicy.deniedPrefixes,
+              ...(account.dialPolicy.maxConcurrentExternalLegs === undefined
+                ? {}
+                : { maxConcurrentExternalLegs: account.dialPolicy.maxConcurrentExternalLegs }),
+              ...(account.dialPolicy.maxExternalMinutesPerHour === undefined
+                ? {}
+                : { maxExternalMinutesPerHour: account.dialPolicy.maxExternalMinutesPerHour }),
             },
           }),
     },

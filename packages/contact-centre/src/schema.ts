@@ -136,9 +136,17 @@ function readAccount(
   return { businessNumbers };
 }
 
-/** `dialPolicy: { allowedCountryCodes: [1, 44], deniedPrefixes: ["+1900"] }`: the toll-fraud rules. */
+/**
+ * `dialPolicy: { allowedCountryCodes: [1, 44], deniedPrefixes: ["+1900"], maxConcurrentExternalLegs: 20,
+ * maxExternalMinutesPerHour: 600 }`: the toll-fraud rules.
+ */
 function readDialPolicy(value: unknown, path: string, c: Checker): DialPolicy | undefined {
-  const f = c.mapping(value, path, ["allowedCountryCodes", "deniedPrefixes"]);
+  const f = c.mapping(value, path, [
+    "allowedCountryCodes",
+    "deniedPrefixes",
+    "maxConcurrentExternalLegs",
+    "maxExternalMinutesPerHour",
+  ]);
   if (!f) return undefined;
   const strings = (key: string, ok: RegExp, what: string): string[] | undefined => {
     if (f[key] === undefined) return undefined;
@@ -157,7 +165,21 @@ function readDialPolicy(value: unknown, path: string, c: Checker): DialPolicy | 
   );
   const deniedPrefixes =
     strings("deniedPrefixes", /^\+[1-9]\d{0,14}$/, 'a number prefix (e.g. "+1900")') ?? [];
-  return { ...(allowedCountryCodes === undefined ? {} : { allowedCountryCodes }), deniedPrefixes };
+  const cap = (key: "maxConcurrentExternalLegs" | "maxExternalMinutesPerHour"): number | undefined => {
+    const v = f[key];
+    if (v === undefined) return undefined;
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 1_000_000) return v;
+    c.problem(join(path, key), `${JSON.stringify(v)} is not a whole number from 0 to 1000000`);
+    return undefined;
+  };
+  const maxConcurrentExternalLegs = cap("maxConcurrentExternalLegs");
+  const maxExternalMinutesPerHour = cap("maxExternalMinutesPerHour");
+  return {
+    ...(allowedCountryCodes === undefined ? {} : { allowedCountryCodes }),
+    deniedPrefixes,
+    ...(maxConcurrentExternalLegs === undefined ? {} : { maxConcurrentExternalLegs }),
+    ...(maxExternalMinutesPerHour === undefined ? {} : { maxExternalMinutesPerHour }),
+  };
 }
 
 /** `maxMissedOffers` / `missedOfferCooldownSec` (account default or group), each a whole number ≥ 0. */

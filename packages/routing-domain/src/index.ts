@@ -1,5 +1,7 @@
 // Shared value types and validation
 
+// The account's external legs (toll-fraud caps)
+export * from "./account/external-legs.js";
 // Agents and presence
 export * from "./agent/agent.js";
 // The call (process manager), its media effects, transfers

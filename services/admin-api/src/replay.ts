@@ -24,10 +24,14 @@ import {
   type DecisionContext,
   decideCall,
   EMPTY_CONFIG,
+  EMPTY_EXTERNAL_LEGS,
   EMPTY_QUEUE,
+  EXTERNAL_LEGS_STREAM,
+  type ExternalLegsEvent,
   evolveAgent,
   evolveCall,
   evolveConfig,
+  evolveExternalLegs,
   evolveGroup,
   evolveQueue,
   type GroupEvent,
@@ -139,6 +143,15 @@ async function contextAt(streams: StreamsAt, input: RecordedDecisionInput): Prom
     groups: await entries<GroupRuntimeState>(reads.groups, groupStreamId, {}, (s, e) =>
       evolveGroup(s, e as GroupEvent),
     ),
+    ...(reads.externalLegs === undefined
+      ? {}
+      : await (async () => {
+          const version = reads.externalLegs!;
+          const state = await streams.at(EXTERNAL_LEGS_STREAM, version, EMPTY_EXTERNAL_LEGS, (s, e) =>
+            evolveExternalLegs(s, e as ExternalLegsEvent),
+          );
+          return { externalLegs: () => ({ state, version }) };
+        })()),
   };
 }
 

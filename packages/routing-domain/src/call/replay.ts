@@ -21,6 +21,8 @@ export interface DecisionReads {
    * members it looked at, so a replay over the recorded presence cannot reproduce the candidate list.
    */
   readonly indexedGroups: readonly string[];
+  /** Version of the account's external-legs stream, when the decision read it (capped dialling). */
+  readonly externalLegs?: number;
 }
 
 /** One decision's recorded input, stored with its call events (event metadata `decisionInput`). */
@@ -54,6 +56,8 @@ export function recordingContext(ctx: DecisionContext): {
       },
     });
   const memberIndex = ctx.memberIndex;
+  const externalLegs = ctx.externalLegs;
+  let externalLegsVersion: number | undefined;
   return {
     ctx: {
       config: ctx.config,
@@ -69,6 +73,15 @@ export function recordingContext(ctx: DecisionContext): {
             },
           }
         : {}),
+      ...(externalLegs
+        ? {
+            externalLegs: () => {
+              const entry = externalLegs();
+              externalLegsVersion = entry.version;
+              return entry;
+            },
+          }
+        : {}),
     },
     reads: () => ({
       configVersion: ctx.config.version,
@@ -76,6 +89,7 @@ export function recordingContext(ctx: DecisionContext): {
       queues: { ...queues },
       groups: { ...groups },
       indexedGroups: [...indexed].sort(),
+      ...(externalLegsVersion === undefined ? {} : { externalLegs: externalLegsVersion }),
     }),
   };
 }
