@@ -67,6 +67,9 @@ SIP media gateway (yaml section sip; without it the gateway runs the simulated d
   --sip-domain D         domain of caller-id URIs (SWITCHYARD_SIP_DOMAIN)
   --outbound-gateway H:P where phone-number contacts are sent
   --media-dir DIR        TTS cache, recordings, voicemail (SWITCHYARD_MEDIA_DIR)
+  yaml only: sip.trunks (who may call in, by source address/CIDR; perSource caps), sip.phones (agent phones, SIP digest;
+    password or passwordEnv), sip.digest {realm, algorithm, sources}, sip.admission {maxCalls,
+    maxCallsPerSec, perSource {maxCalls, maxCallsPerSec}, maxSources} (see the media gateway README)
 
 demo and simulate:
   --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)
