@@ -76,6 +76,8 @@ demo and simulate:
   --minutes N            simulated period in minutes (overrides the traffic file)
   --speed X              time acceleration, simulated seconds per real second (default 60)
   --seed S               seed of the traffic model (same seed, same callers)
+  --max-timer-lateness S simulated seconds a timer may fire late before the run is reported DISTORTED
+                         (exit 3; the machine could not keep up with --speed), default 10
   --trace-summary        without OTEL_* configured: trace in memory and print each call's spans (count,
                          duration) and the span trees of a few calls at the end`;
 

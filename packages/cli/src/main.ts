@@ -46,6 +46,7 @@ function parse() {
         minutes: { type: "string" },
         speed: { type: "string" },
         seed: { type: "string" },
+        "max-timer-lateness": { type: "string" },
         "trace-summary": { type: "boolean" },
         help: { type: "boolean" },
         // admin-api and the admin commands
