@@ -2,6 +2,9 @@
 // driver, in this process, over the real PostgreSQL and NATS, on one scaled clock.
 
 import { randomBytes, randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { start as startPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, DEAD_LETTER_STREAM, type DeadLetter } from "@switchyard/bus";
 import { natsConnectionOf } from "@switchyard/bus/testing";
@@ -24,6 +27,7 @@ import {
   type RecordedEvent,
 } from "@switchyard/event-store";
 import {
+  EventStoreAudioLibrary,
   gatewayStateBucket,
   type InboundCallScript,
   type MediaGateway,
@@ -107,7 +111,14 @@ export async function startE2E(
     options.inProcessRouter === false
       ? undefined
       : await startRouter({ eventStore, bus, clock, gatewayId: GATEWAY, ...options.router });
-  const driver = new SimulatedDriver({ clock, ...options.driver });
+  // Uploaded audio files play for their real length, read from this schema's blobs.
+  const audioCache = join(tmpdir(), `switchyard-e2e-audio-${id}`);
+  const storedAudio = new EventStoreAudioLibrary({
+    store: eventStore.store,
+    blobs: eventStore.blobs,
+    cacheDir: audioCache,
+  });
+  const driver = new SimulatedDriver({ clock, storedAudio, ...options.driver });
   const gateway = await startGateway({ bus, clock, driver, gatewayId: GATEWAY, log: () => {} });
   return {
     schema,
@@ -133,6 +144,7 @@ export async function startE2E(
       await bus.close();
       await eventStore.close();
       await dropSchema(DATABASE_URL, schema);
+      await rm(audioCache, { recursive: true, force: true });
     },
   };
 }

@@ -446,7 +446,9 @@ describe("connect", () => {
     );
     expect(err).toBeInstanceOf(BusUnreachableError);
     const message = (err as Error).message;
-    expect(message).toMatch(/^cannot reach NATS at nats:\/\/127\.0\.0\.1:4999: CONNECTION_REFUSED/);
+    expect(message).toMatch(
+      /^cannot reach NATS at nats:\/\/alice:\*\*\*@127\.0\.0\.1:4999: CONNECTION_REFUSED/,
+    );
     expect(message).not.toContain("\n");
     expect(message).not.toContain("s3cret");
     expect((err as Error).name).toBe("BusUnreachableError");

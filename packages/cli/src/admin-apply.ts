@@ -74,6 +74,12 @@ async function accountChangeFor(
           dialPolicy: {
             allowedCountryCodes: [...(declared.dialPolicy.allowedCountryCodes ?? [])],
             deniedPrefixes: [...declared.dialPolicy.deniedPrefixes],
+            ...(declared.dialPolicy.maxConcurrentExternalLegs === undefined
+              ? {}
+              : { maxConcurrentExternalLegs: declared.dialPolicy.maxConcurrentExternalLegs }),
+            ...(declared.dialPolicy.maxExternalMinutesPerHour === undefined
+              ? {}
+              : { maxExternalMinutesPerHour: declared.dialPolicy.maxExternalMinutesPerHour }),
           },
         }),
   });
@@ -254,6 +260,7 @@ function audioPbYaml(a: AudioPb | undefined): unknown {
   if (!a || a.defaultTone) return "default";
   if (a.ringback) return "ringback";
   if (a.url !== undefined) return { url: a.url };
+  if (a.audioFile !== undefined) return { file: a.audioFile.replace(/^audio\//, "") };
   return { tts: a.tts ?? "" };
 }
 
@@ -267,6 +274,8 @@ function audioYaml(a: Audio): unknown {
       return { url: a.url };
     case "tts":
       return { tts: a.text };
+    case "stored":
+      return { file: a.audioId };
     default: {
       const unknown: never = a;
       throw new Error(`unknown audio ${JSON.stringify(unknown)}`);
@@ -358,6 +367,12 @@ export async function exportContactCentre(a: AdminClients): Promise<string> {
                 ? { allowedCountryCodes: account.dialPolicy.allowedCountryCodes }
                 : {}),
               deniedPrefixes: account.dialPolicy.deniedPrefixes,
+              ...(account.dialPolicy.maxConcurrentExternalLegs === undefined
+                ? {}
+                : { maxConcurrentExternalLegs: account.dialPolicy.maxConcurrentExternalLegs }),
+              ...(account.dialPolicy.maxExternalMinutesPerHour === undefined
+                ? {}
+                : { maxExternalMinutesPerHour: account.dialPolicy.maxExternalMinutesPerHour }),
             },
           }),
     },

@@ -6,6 +6,8 @@ import {
   Agent_Status,
   Call_State,
   Connect_CallerId,
+  ReplayCallResponse_Outcome,
+  ReplayedDecision_Result,
   Strategy,
   Transfer,
   Transfer_Mode,
@@ -32,7 +34,7 @@ export const ADMIN_USAGE = `admin commands (over the gRPC admin API; --server HO
 --token T / SWITCHYARD_TOKEN / admin.token; --json for scripts):
   agents [list [--filter F] | get ID | sign-in ID | sign-out ID | break ID [REASON] | end-break ID]
   groups [list | get ID]     flows [list | versions ID]     numbers [list]     queues [list | get GROUP]
-  calls [list [--filter F] | get ID | hangup ID | transfer ID (--agent B | --group G | --number E164) [--blind] [--caller-id business|caller|E164] | complete T | cancel T]
+  calls [list [--filter F] | get ID | replay ID | hangup ID | transfer ID (--agent B | --group G | --number E164) [--blind] [--caller-id business|caller|E164] | complete T | cancel T]
   calls --watch              follow calls, agents and queues live (Ctrl-C to stop)
   apply -f FILE [--dry-run]  show the changes from the current configuration to FILE and make them
   export [-f FILE]           the current configuration as contact-centre YAML (stdout without -f)
@@ -310,6 +312,36 @@ async function callsCommand(
         for (const e of c.events) ctx.out(`  ${e.streamVersion}. ${e.type} ${JSON.stringify(e.data)}`);
       }
       return 0;
+    }
+    case "replay": {
+      // Exit status 0 only when every decision re-decided to what was recorded (scripts can check calls).
+      const r = await rpc(a, a.calls, a.calls.replayCall, { name: need() });
+      if (asJson) json(ctx, r);
+      else {
+        const verdict = enumName(r.outcome, ReplayCallResponse_Outcome, "OUTCOME_");
+        ctx.out(`calls/${id}: ${verdict} (${r.decisions.length} decisions)`);
+        table(
+          ctx,
+          ["#", "INPUT", "EVENTS", "RESULT", "NOTE"],
+          r.decisions.map((d, i) => [
+            String(i + 1),
+            d.inputType || "?",
+            `v${d.firstStreamVersion}-${d.firstStreamVersion + d.eventCount - 1}`,
+            enumName(d.result, ReplayedDecision_Result, "RESULT_"),
+            d.note,
+          ]),
+        );
+        const m = r.firstMismatch;
+        if (m) {
+          ctx.out(`first difference, decision ${m.decision + 1}: ${m.description}`);
+          if (m.recorded)
+            ctx.out(
+              `  recorded v${m.recorded.streamVersion} ${m.recorded.type} ${JSON.stringify(m.recorded.data)}`,
+            );
+          if (m.replayedType) ctx.out(`  replayed ${m.replayedType} ${JSON.stringify(m.replayedData)}`);
+        }
+      }
+      return r.outcome === ReplayCallResponse_Outcome.OUTCOME_MATCH ? 0 : 1;
     }
     case "hangup": {
       const c = await rpc(a, a.calls, a.calls.hangUpCall, { name: need(), reason: "" });

@@ -73,12 +73,17 @@ SIP media gateway (yaml section sip; without it the gateway runs the simulated d
   --sip-domain D         domain of caller-id URIs (SWITCHYARD_SIP_DOMAIN)
   --outbound-gateway H:P where phone-number contacts are sent
   --media-dir DIR        TTS cache, recordings, voicemail (SWITCHYARD_MEDIA_DIR)
+  yaml only: sip.trunks (who may call in, by source address/CIDR; perSource caps), sip.phones (agent phones, SIP digest;
+    password or passwordEnv), sip.digest {realm, algorithm, sources}, sip.admission {maxCalls,
+    maxCallsPerSec, perSource {maxCalls, maxCallsPerSec}, maxSources} (see the media gateway README)
 
 demo and simulate:
   --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)
   --minutes N            simulated period in minutes (overrides the traffic file)
   --speed X              time acceleration, simulated seconds per real second (default 60)
   --seed S               seed of the traffic model (same seed, same callers)
+  --max-timer-lateness S simulated seconds a timer may fire late before the run is reported DISTORTED
+                         (exit 3; the machine could not keep up with --speed), default 10
   --trace-summary        without OTEL_* configured: trace in memory and print each call's spans (count,
                          duration) and the span trees of a few calls at the end`;
 

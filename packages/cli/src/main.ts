@@ -50,6 +50,7 @@ function parse() {
         faults: { type: "string" },
         "calls-per-minute": { type: "string" },
         "agents-per-group": { type: "string" },
+        "max-timer-lateness": { type: "string" },
         "trace-summary": { type: "boolean" },
         help: { type: "boolean" },
         // admin-api and the admin commands

@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { authenticator, loadAdminSettings, start as startAdminApi } from "@switchyard/admin-api";
 import { start as startAgentPresence } from "@switchyard/agent-presence";
 import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
@@ -14,8 +16,10 @@ import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import {
   DrachtioDriver,
   type DrainReport,
+  EventStoreAudioLibrary,
   type MediaGateway,
   SimulatedDriver,
+  type StoredAudioSource,
   start as startGateway,
 } from "@switchyard/media-gateway";
 import { start as startRelay } from "@switchyard/relay";
@@ -183,9 +187,18 @@ export async function startPlatform(
             ((level: string, message: string) => {
               if (level === "error") log(`media-gateway ${level}: ${message}`);
             });
+          // Audio files uploaded through the admin API, copied from the event store to a local cache the
+          // driver plays from (FreeSWITCH reads the media directory's copy).
+          const storedAudio = (cacheDir: string) =>
+            new EventStoreAudioLibrary({ store: eventStore.store, blobs: eventStore.blobs, cacheDir });
           if (config.sip) {
             // The SIP driver: calls arrive from drachtio-server, media runs in FreeSWITCH.
-            const driver = drachtioDriver(config.sip, clock, log);
+            const driver = drachtioDriver(
+              config.sip,
+              clock,
+              log,
+              storedAudio(join(config.sip.mediaDir, "cache", "stored")),
+            );
             await driver.start();
             stack.defer(() => driver.close());
             gateway = stack.use(
@@ -204,7 +217,15 @@ export async function startPlatform(
           } else {
             // No SIP configured: every called phone answers after 2 s and stays on until the other side hangs
             // up; inbound calls come from code (demo, simulate, tests) through the driver, not from a network.
-            const driver = new SimulatedDriver({ clock, defaultPhone: { kind: "answer", afterSec: 2 } });
+            const driver = new SimulatedDriver({
+              clock,
+              defaultPhone: { kind: "answer", afterSec: 2 },
+              storedAudio: storedAudio(
+                config.dataDir
+                  ? join(config.dataDir, "audio-cache")
+                  : join(tmpdir(), `switchyard-audio-${eventStore.schema}`),
+              ),
+            });
             stack.defer(() => driver.close());
             gateway = stack.use(await startGateway({ bus, clock, driver, gatewayId, log: gatewayLog }));
             notes.push(
@@ -279,10 +300,16 @@ export async function startPlatform(
 }
 
 /** The configured SIP driver (not started). */
-export function drachtioDriver(sip: SipConfig, clock: Clock, log: Log): DrachtioDriver {
+export function drachtioDriver(
+  sip: SipConfig,
+  clock: Clock,
+  log: Log,
+  storedAudio?: StoredAudioSource,
+): DrachtioDriver {
   const d = sip.drachtio;
   return new DrachtioDriver({
     clock,
+    ...(storedAudio === undefined ? {} : { storedAudio }),
     drachtio:
       d.mode === "connect"
         ? { mode: "connect", host: d.host, port: d.port, secret: d.secret }
@@ -302,6 +329,8 @@ export function drachtioDriver(sip: SipConfig, clock: Clock, log: Log): Drachtio
     sipDomain: sip.domain,
     callerIdHeaders: sip.callerIdHeaders,
     trunks: sip.trunks,
+    phones: sip.phones,
+    digest: sip.digest,
     ...(sip.outboundGateway === undefined ? {} : { outboundGateway: sip.outboundGateway }),
     mediaDir: sip.mediaDir,
     dtmfTransferCodes: sip.dtmf,

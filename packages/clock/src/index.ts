@@ -53,6 +53,12 @@ export function scaledClock(options: {
   };
 }
 
+/**
+ * Real (wall-clock) epoch ms, whatever the platform clock's speed: only for times a peer set in real time,
+ * such as a gRPC caller's deadline, never for platform timestamps.
+ */
+export const realNow = (): number => Date.now();
+
 /** A source of uniform numbers in [0, 1) (retry jitter, tie-break seeds): injected, so tests can fix it. */
 export type Random = () => number;
 

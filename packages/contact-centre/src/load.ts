@@ -223,6 +223,9 @@ function issuePath(flow: Flow, flowPath: string, issue: FlowIssue): string {
       if (m.startsWith("max ring attempts")) return join(appletPath, "maxRingAttempts");
       return appletPath;
     }
+    case "unknownAudio":
+      // The YAML keys of an applet's audio are the domain's field names.
+      return issue.field === undefined ? appletPath : join(appletPath, issue.field);
     case "unreachable":
     case "cycleWithoutWait":
       return appletPath;

@@ -136,9 +136,17 @@ function readAccount(
   return { businessNumbers };
 }
 
-/** `dialPolicy: { allowedCountryCodes: [1, 44], deniedPrefixes: ["+1900"] }`: the toll-fraud rules. */
+/**
+ * `dialPolicy: { allowedCountryCodes: [1, 44], deniedPrefixes: ["+1900"], maxConcurrentExternalLegs: 20,
+ * maxExternalMinutesPerHour: 600 }`: the toll-fraud rules.
+ */
 function readDialPolicy(value: unknown, path: string, c: Checker): DialPolicy | undefined {
-  const f = c.mapping(value, path, ["allowedCountryCodes", "deniedPrefixes"]);
+  const f = c.mapping(value, path, [
+    "allowedCountryCodes",
+    "deniedPrefixes",
+    "maxConcurrentExternalLegs",
+    "maxExternalMinutesPerHour",
+  ]);
   if (!f) return undefined;
   const strings = (key: string, ok: RegExp, what: string): string[] | undefined => {
     if (f[key] === undefined) return undefined;
@@ -157,7 +165,21 @@ function readDialPolicy(value: unknown, path: string, c: Checker): DialPolicy | 
   );
   const deniedPrefixes =
     strings("deniedPrefixes", /^\+[1-9]\d{0,14}$/, 'a number prefix (e.g. "+1900")') ?? [];
-  return { ...(allowedCountryCodes === undefined ? {} : { allowedCountryCodes }), deniedPrefixes };
+  const cap = (key: "maxConcurrentExternalLegs" | "maxExternalMinutesPerHour"): number | undefined => {
+    const v = f[key];
+    if (v === undefined) return undefined;
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 1_000_000) return v;
+    c.problem(join(path, key), `${JSON.stringify(v)} is not a whole number from 0 to 1000000`);
+    return undefined;
+  };
+  const maxConcurrentExternalLegs = cap("maxConcurrentExternalLegs");
+  const maxExternalMinutesPerHour = cap("maxExternalMinutesPerHour");
+  return {
+    ...(allowedCountryCodes === undefined ? {} : { allowedCountryCodes }),
+    deniedPrefixes,
+    ...(maxConcurrentExternalLegs === undefined ? {} : { maxConcurrentExternalLegs }),
+    ...(maxExternalMinutesPerHour === undefined ? {} : { maxExternalMinutesPerHour }),
+  };
 }
 
 /** `maxMissedOffers` / `missedOfferCooldownSec` (account default or group), each a whole number ≥ 0. */
@@ -587,7 +609,13 @@ function readRecord(value: unknown, path: string, c: Checker): RecordOption | un
   return undefined;
 }
 
-/** `default`, `ringback`, `{ url }`, `{ tts }`, or any other string as text to speak. */
+/** An uploaded audio file's id, as the admin API's `audio/{audio}` names take it. */
+const AUDIO_FILE_ID = /^[A-Za-z0-9_-]{1,63}$/;
+
+/**
+ * `default`, `ringback`, `{ url }`, `{ tts }`, `{ file: <id> }` (an audio file uploaded through the admin
+ * API), or any other string as text to speak.
+ */
 export function readAudio(value: unknown, path: string, c: Checker): Audio | undefined {
   if (typeof value === "string" && value !== "") {
     if (value === "default" || value === "defaultTone") return { kind: "defaultTone" };
@@ -595,20 +623,31 @@ export function readAudio(value: unknown, path: string, c: Checker): Audio | und
     return { kind: "tts", text: value };
   }
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const f = c.mapping(value, path, ["url", "tts"]);
+    const f = c.mapping(value, path, ["url", "tts", "file"]);
     if (!f) return undefined;
-    if (f.url !== undefined && f.tts === undefined) {
+    const given = ["url", "tts", "file"].filter((k) => f[k] !== undefined);
+    if (given.length === 1 && f.url !== undefined) {
       const url = c.string(f, "url", path);
       return url === undefined ? undefined : { kind: "url", url };
     }
-    if (f.tts !== undefined && f.url === undefined) {
+    if (given.length === 1 && f.tts !== undefined) {
       const text = c.string(f, "tts", path);
       return text === undefined ? undefined : { kind: "tts", text };
+    }
+    if (given.length === 1 && f.file !== undefined) {
+      const audioId = c.string(f, "file", path);
+      if (audioId === undefined) return undefined;
+      if (AUDIO_FILE_ID.test(audioId)) return { kind: "stored", audioId };
+      c.problem(
+        join(path, "file"),
+        `must be an audio file id (letters, digits, _ and -), got ${JSON.stringify(audioId)}`,
+      );
+      return undefined;
     }
   }
   c.problem(
     path,
-    `must be default, ringback, text to speak, { url } or { tts }, got ${JSON.stringify(value)}`,
+    `must be default, ringback, text to speak, { url }, { tts } or { file }, got ${JSON.stringify(value)}`,
   );
   return undefined;
 }

@@ -153,6 +153,22 @@ describe("loading a contact centre", () => {
       "account.dialPolicy.allowedCountryCodes[0]",
       "account.dialPolicy.deniedPrefixes[0]",
     ]);
+    expect(
+      parseContactCentre(
+        text("{ deniedPrefixes: [], maxConcurrentExternalLegs: 20, maxExternalMinutesPerHour: 600 }"),
+        "cc.yaml",
+      ).snapshot.account.dialPolicy,
+    ).toEqual({ deniedPrefixes: [], maxConcurrentExternalLegs: 20, maxExternalMinutesPerHour: 600 });
+    expect(
+      paths(
+        issuesOf(
+          text("{ deniedPrefixes: [], maxConcurrentExternalLegs: -1, maxExternalMinutesPerHour: 1.5 }"),
+        ),
+      ),
+    ).toEqual([
+      "account.dialPolicy.maxConcurrentExternalLegs",
+      "account.dialPolicy.maxExternalMinutesPerHour",
+    ]);
   });
 
   it("reads a queue's callback settings, with defaults, and rejects a bad key", () => {

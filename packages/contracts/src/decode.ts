@@ -151,6 +151,7 @@ const audio = tagged(
     object({ kind: z.literal("ringback") }),
     object({ kind: z.literal("url"), url: text() }),
     object({ kind: z.literal("tts"), text: prose() }),
+    object({ kind: z.literal("stored"), audioId: text() }),
   ],
   "a known audio kind",
 );

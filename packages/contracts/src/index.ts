@@ -130,6 +130,25 @@ export const presenceBucket = (prefix: string): string => `${prefix}_presence`;
 export const presenceKey = (agentId: string): string =>
   agentId.replace(/[^-_a-zA-Z0-9]/g, (c) => `=${c.charCodeAt(0).toString(16)}`);
 
+/** The stream of an uploaded audio file (written by the admin API, read by media gateways). */
+export const audioStreamId = (audioId: string): string => `audio-${audioId}`;
+
+/** An `AudioUploaded` event's data on an audio file's stream (an `AudioDeleted` event ends it). */
+export interface AudioUploadedData {
+  readonly audioId: string;
+  readonly displayName: string;
+  /** holdMusic, greeting or whisper. */
+  readonly purpose: string;
+  readonly format: "wav" | "mp3";
+  readonly sizeBytes: number;
+  /** Hex SHA-256 of the bytes. */
+  readonly sha256: string;
+  /** Platform time of the upload. */
+  readonly at: number;
+  /** The event store blob holding the bytes. */
+  readonly blobId: string;
+}
+
 export {
   decodeAgentInputMessage,
   decodeCallInputMessage,

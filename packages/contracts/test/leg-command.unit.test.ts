@@ -30,6 +30,7 @@ const valid: LegCommand[] = [
   { kind: "stopRecording", recordingId: "r" },
   { kind: "recordVoicemail", recordingId: "r", legId: "l", maxLengthSec: 60 },
   { kind: "stopPlayback", legId: "l", playbackId: "p" },
+  { kind: "play", legId: "l", playbackId: "p", audio: { kind: "stored", audioId: "welcome" } },
 ];
 
 describe("decodeLegCommandMessage", () => {
@@ -64,6 +65,11 @@ describe("decodeLegCommandMessage", () => {
       /command.timeoutSec must be a positive number/,
     ],
     ["audio without url", envelope({ ...valid[3], audio: { kind: "url" } }), /command.audio.url/],
+    [
+      "stored audio without its id",
+      envelope({ ...valid[5], audio: { kind: "stored", audioId: "" } }),
+      /command.audio.audioId/,
+    ],
     ["bridge of one leg", envelope({ kind: "bridge", legIds: ["a"] }), /command.legIds must be two leg ids/],
     ["position 0", envelope({ ...valid[6], position: 0 }), /command.position must be a position from 1/],
     ["voicemail without max", envelope({ ...valid[11], maxLengthSec: undefined }), /command.maxLengthSec/],

@@ -19,6 +19,8 @@ export interface Write {
   readonly events: ReadonlyArray<{ readonly type: string; readonly data: unknown }>;
   /** Added to each event's metadata (the runtime adds `causationId`). */
   readonly metadata?: EventMetadata;
+  /** Added to the first event's metadata only: what describes the decision as a whole (e.g. its input). */
+  readonly firstEventMetadata?: EventMetadata;
   /**
    * The state the decision saw, when it did not come from the view (e.g. an agent read from a presence
    * view): lets the cache advance without a read. Without it the view's state at `expectedVersion` is used.
@@ -396,7 +398,7 @@ export class DecisionRuntime<I> {
           type: e.type,
           data: e.data,
           eventId: eventIdFor(messageId, w.streamId, i),
-          metadata,
+          metadata: i === 0 && w.firstEventMetadata ? { ...metadata, ...w.firstEventMetadata } : metadata,
         }));
         eventCount += events.length;
         stored.set(w.streamId, events);

@@ -1,5 +1,7 @@
 // Shared value types and validation
 
+// The account's external legs (toll-fraud caps)
+export * from "./account/external-legs.js";
 // Agents and presence
 export * from "./agent/agent.js";
 // The call (process manager), its media effects, transfers
@@ -7,6 +9,7 @@ export * from "./call/decide.js";
 export * from "./call/errors.js";
 export * from "./call/evolve.js";
 export * from "./call/media.js";
+export * from "./call/replay.js";
 export * from "./call/types.js";
 export * from "./call/writes.js";
 // Configuration (event-sourced, versioned)

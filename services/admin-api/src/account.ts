@@ -51,6 +51,12 @@ export const toAccount = (view: ConfigView, a: AccountSettings): Account =>
           dialPolicy: {
             allowedCountryCodes: [...(a.dialPolicy.allowedCountryCodes ?? [])],
             deniedPrefixes: [...a.dialPolicy.deniedPrefixes],
+            ...(a.dialPolicy.maxConcurrentExternalLegs === undefined
+              ? {}
+              : { maxConcurrentExternalLegs: a.dialPolicy.maxConcurrentExternalLegs }),
+            ...(a.dialPolicy.maxExternalMinutesPerHour === undefined
+              ? {}
+              : { maxExternalMinutesPerHour: a.dialPolicy.maxExternalMinutesPerHour }),
           },
         }),
     etag: etagOf(view, ETAG_KEY),
@@ -92,6 +98,12 @@ function commandFor(a: Account, mask: readonly Updatable[]): ConfigCommand {
       // Empty: every country (an account that may dial no country at all would be a mistake).
       ...(p.allowedCountryCodes.length > 0 ? { allowedCountryCodes: p.allowedCountryCodes } : {}),
       deniedPrefixes: p.deniedPrefixes,
+      ...(p.maxConcurrentExternalLegs === undefined
+        ? {}
+        : { maxConcurrentExternalLegs: p.maxConcurrentExternalLegs }),
+      ...(p.maxExternalMinutesPerHour === undefined
+        ? {}
+        : { maxExternalMinutesPerHour: p.maxExternalMinutesPerHour }),
     };
     try {
       assertDialPolicy(dialPolicy);

@@ -7,22 +7,25 @@ import {
   AudioFile_Purpose,
   type UploadAudioRequest,
 } from "@switchyard/admin-proto";
+import { type AudioUploadedData, audioStreamId } from "@switchyard/contracts";
 import { type BlobStore, WrongExpectedVersionError } from "@switchyard/event-store";
+import { appletAudio } from "@switchyard/routing-domain";
 import type { AudioSummary, CallIndex } from "./call-index.js";
 import type { ApiContext, Caller } from "./context.js";
 import {
   type FieldViolation,
   InvalidRequestError,
+  PreconditionError,
   ResourceExistsError,
   ResourceNotFoundError,
   TooLargeError,
 } from "./errors.js";
 import { paginate } from "./listing.js";
-import { ID, idViolation, textViolation } from "./names.js";
+import { ID, idViolation, nameOf, textViolation } from "./names.js";
 
 const TYPE = "switchyard.admin.v1.AudioFile";
 export const MAX_AUDIO_BYTES = 20 * 1024 * 1024;
-const streamOf = (audioId: string) => `audio-${audioId}`;
+const streamOf = audioStreamId;
 
 const PURPOSES: Partial<Record<AudioFile_Purpose, string>> = {
   [AudioFile_Purpose.PURPOSE_HOLD_MUSIC]: "holdMusic",
@@ -68,6 +71,30 @@ async function summaryOf(ctx: ApiContext, audioId: string): Promise<AudioSummary
   const events = await ctx.store.readStream(streamOf(audioId));
   const last = events.at(-1);
   return last?.type === "AudioUploaded" ? (last.data as AudioSummary) : undefined;
+}
+
+/**
+ * Of the audio files a flow or group refers to (`audio/{id}` names anywhere in the message), those that
+ * have been uploaded and not deleted: what flow validation checks stored-audio references against.
+ */
+export async function uploadedAudioIn(ctx: ApiContext, message: unknown): Promise<ReadonlySet<string>> {
+  const ids = new Set<string>();
+  const walk = (x: unknown, key: string): void => {
+    if (key === "audioFile" && typeof x === "string" && x.startsWith("audio/")) ids.add(x.slice(6));
+    else if (Array.isArray(x)) for (const v of x) walk(v, "");
+    else if (typeof x === "object" && x !== null)
+      for (const [k, v] of Object.entries(x as Record<string, unknown>)) walk(v, k);
+  };
+  walk(message, "");
+  const found = new Set<string>();
+  await Promise.all(
+    [...ids]
+      .filter((id) => ID.test(id))
+      .map(async (id) => {
+        if (await summaryOf(ctx, id)) found.add(id);
+      }),
+  );
+  return found;
 }
 
 /** Collects an upload (metadata first, then chunks) and stores it. */
@@ -120,7 +147,7 @@ export async function uploadAudio(
     throw new ResourceExistsError(TYPE, `audio/${meta.audioId}`);
   const blobId = `audio-${meta.audioId}-${ctx.newId()}`;
   const info = await blobs.put(blobId, format === "wav" ? "audio/wav" : "audio/mpeg", chunks);
-  const summary: AudioSummary & { blobId: string } = {
+  const summary: AudioUploadedData = {
     audioId: meta.audioId,
     displayName: meta.displayName,
     purpose,
@@ -188,6 +215,26 @@ export async function deleteAudio(
   const events = await ctx.store.readStream(streamOf(audioId));
   const last = events.at(-1);
   if (last?.type !== "AudioUploaded") throw new ResourceNotFoundError(TYPE, name);
+  // A file the live configuration plays cannot go: calls would hear nothing where it was.
+  const { snapshot } = await ctx.config.current();
+  const users: Array<{ type: string; subject: string; description: string }> = [];
+  for (const flow of Object.values(snapshot.flows))
+    for (const [appletId, applet] of Object.entries(flow.applets))
+      for (const { field, audio } of appletAudio(applet))
+        if (audio.kind === "stored" && audio.audioId === audioId)
+          users.push({
+            type: "IN_USE",
+            subject: nameOf("flows", flow.flowId),
+            description: `applet "${appletId}" ${field}`,
+          });
+  for (const group of Object.values(snapshot.groups))
+    if (group.queue.holdMusic.kind === "stored" && group.queue.holdMusic.audioId === audioId)
+      users.push({
+        type: "IN_USE",
+        subject: nameOf("groups", group.groupId),
+        description: "queue hold music",
+      });
+  if (users.length > 0) throw new PreconditionError(users);
   await ctx.store.append([
     {
       streamId: streamOf(audioId),

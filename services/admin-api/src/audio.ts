@@ -1,7 +1,7 @@
 import { Audio as AudioPb } from "@switchyard/admin-proto";
 import type { Audio } from "@switchyard/routing-domain";
 import type { FieldViolation } from "./errors.js";
-import { hasControlCharacters } from "./names.js";
+import { hasControlCharacters, nameOf, parseName } from "./names.js";
 
 const MAX_TTS = 2_000;
 const MAX_URL = 2_000;
@@ -16,6 +16,8 @@ export function toAudioPb(audio: Audio): AudioPb {
       return AudioPb.fromPartial({ url: audio.url });
     case "tts":
       return AudioPb.fromPartial({ tts: audio.text });
+    case "stored":
+      return AudioPb.fromPartial({ audioFile: nameOf("audio", audio.audioId) });
     default: {
       const unknown: never = audio;
       throw new Error(`unknown audio ${JSON.stringify(unknown)}`);
@@ -56,6 +58,15 @@ export function fromAudioPb(audio: AudioPb, field: string, violations: FieldViol
       reason: "INVALID_TEXT",
     });
     return undefined;
+  }
+  if (audio.audioFile !== undefined) {
+    // Whether the file exists is the flow validation's question (it names the applet): here only the name.
+    const parsed = parseName("audio", audio.audioFile, `${field}.audio_file`);
+    if ("violation" in parsed) {
+      violations.push(parsed.violation);
+      return undefined;
+    }
+    return { kind: "stored", audioId: parsed.id };
   }
   violations.push({ field, description: "one audio source is required", reason: "REQUIRED" });
   return undefined;

@@ -231,6 +231,11 @@ function toCall(loaded: LoadedCall, details: boolean): Call {
   });
 }
 
+/** The call's recorded events (NOT_FOUND when there are none). */
+export async function readCallEvents(ctx: ApiContext, name: string): Promise<readonly RecordedEvent[]> {
+  return (await loadCall(ctx, callIdFrom(name, "name"))).events;
+}
+
 export async function getCall(ctx: ApiContext, name: string): Promise<Call> {
   return toCall(await loadCall(ctx, callIdFrom(name, "name")), true);
 }

@@ -7,7 +7,8 @@ import type { ConfigStore } from "./config-store.js";
 export interface ApiContext {
   readonly store: Pick<EventStore, "append" | "readStream" | "streamVersion" | "readAll">;
   readonly config: ConfigStore;
-  readonly bus: Bus;
+  /** Publishes the inputs the router and agent presence decide. */
+  readonly bus: Pick<Bus, "publish">;
   readonly clock: Clock;
   /** Unique ids for messages and events (randomUUID outside tests). */
   readonly newId: () => string;

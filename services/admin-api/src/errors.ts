@@ -87,3 +87,22 @@ export class TooLargeError extends Error {
     super(`${what} is larger than ${limitBytes} bytes`);
   }
 }
+
+/**
+ * The caller's deadline passed (or it cancelled) before the request reached a write: DEADLINE_EXCEEDED
+ * (CANCELLED when cancelled), and nothing is appended or sent.
+ */
+export class RequestAbandonedError extends Error {
+  override readonly name = "RequestAbandonedError";
+  constructor(
+    readonly why: "deadline" | "cancelled",
+    options?: ErrorOptions,
+  ) {
+    super(
+      why === "deadline"
+        ? "the deadline passed before the request was written; nothing was changed"
+        : "the caller cancelled the request before it was written; nothing was changed",
+      options,
+    );
+  }
+}

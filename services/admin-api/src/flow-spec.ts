@@ -13,11 +13,11 @@ import {
   type Applet,
   appletEdges,
   type CallerIdOption,
-  type ConfigSnapshot,
   type ConnectBranches,
   type ConnectTarget,
   type Flow,
   type FlowIssue,
+  type FlowValidationContext,
   isE164,
   type RecordOption,
   validateFlow,
@@ -380,12 +380,21 @@ function candidates(flow: Flow, id: string, code: FlowIssue["code"]): string[] {
   }
 }
 
+/** The request field of each domain audio field (appletAudio's names). */
+const AUDIO_FIELDS: Record<string, string> = {
+  audio: "greeting.audio",
+  prompt: "ivr_menu.prompt",
+  holdMusic: "connect.hold_music",
+  whisper: "connect.whisper",
+  greeting: "voicemail.greeting",
+};
+
 /** Every problem with a flow: structural violations, then the domain's issues with their fields. */
 export function flowProblems(
   flowId: string,
   spec: FlowSpec,
   prefix: string,
-  config: Pick<ConfigSnapshot, "agents" | "groups">,
+  config: FlowValidationContext,
 ): { flow?: Flow; problems: FlowProblem[] } {
   const violations: FieldViolation[] = [];
   const flow = fromFlowSpec(flowId, spec, prefix, violations);
@@ -410,6 +419,16 @@ export function flowProblems(
         reason: snake(issue.code),
         description: issue.message,
       });
+    if (issue.code === "unknownAudio") {
+      const field = AUDIO_FIELDS[issue.field ?? ""];
+      const base = appletPath(prefix, issue.appletId);
+      return FlowProblem.fromPartial({
+        applet: issue.appletId,
+        field: field ? `${base}.${field}.audio_file` : base,
+        reason: snake(issue.code),
+        description: issue.message,
+      });
+    }
     const key = `${issue.appletId}\u0000${issue.code}`;
     const n = used.get(key) ?? 0;
     used.set(key, n + 1);

@@ -8,6 +8,7 @@ import {
   FlowSpec,
   FlowVersion,
 } from "@switchyard/admin-proto";
+import { uploadedAudioIn } from "./audio-files.js";
 import { type ConfigView, checkEtag, etagOf, resourceKey } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
 import { EtagMismatchError, InvalidRequestError, ResourceNotFoundError } from "./errors.js";
@@ -82,7 +83,9 @@ export async function validateFlow(
 ): Promise<FlowProblem[]> {
   const flowId = request.name === "" ? "draft" : idFrom("flows", request.name);
   const view = await ctx.config.current();
-  return flowProblems(flowId, request.spec ?? FlowSpec.fromPartial({}), "spec", view.snapshot).problems;
+  const spec = request.spec ?? FlowSpec.fromPartial({});
+  const audioFiles = await uploadedAudioIn(ctx, spec);
+  return flowProblems(flowId, spec, "spec", { ...view.snapshot, audioFiles }).problems;
 }
 
 export async function createFlowVersion(
@@ -92,12 +95,9 @@ export async function createFlowVersion(
 ): Promise<FlowVersion> {
   const flowId = idFrom("flows", request.parent, "parent");
   const view = await ctx.config.current();
-  const { flow, problems } = flowProblems(
-    flowId,
-    request.spec ?? FlowSpec.fromPartial({}),
-    "spec",
-    view.snapshot,
-  );
+  const spec = request.spec ?? FlowSpec.fromPartial({});
+  const audioFiles = await uploadedAudioIn(ctx, spec);
+  const { flow, problems } = flowProblems(flowId, spec, "spec", { ...view.snapshot, audioFiles });
   if (problems.length > 0 || !flow) throw problemsError(problems);
   const before = await readVersions(ctx, flowId);
   const newest = before.versions.length === 0 ? "" : versionName(flowId, before.versions.length);
@@ -153,7 +153,16 @@ export async function publishFlowVersion(
 ): Promise<FlowPb> {
   const { flowId, version } = parseVersionName(request.name, "name");
   const initial = await readVersions(ctx, flowId);
-  if (!initial.versions[version - 1]) throw new ResourceNotFoundError(VERSION, request.name);
+  const saved = initial.versions[version - 1];
+  if (!saved) throw new ResourceNotFoundError(VERSION, request.name);
+  // An audio file the version refers to may have been deleted since the version was saved.
+  const spec = toFlowSpec(saved.flow);
+  const audioFiles = await uploadedAudioIn(ctx, spec);
+  const stale = flowProblems(flowId, spec, "spec", {
+    ...(await ctx.config.current()).snapshot,
+    audioFiles,
+  }).problems.filter((p) => p.reason === "UNKNOWN_AUDIO");
+  if (stale.length > 0) throw problemsError(stale);
   let versions = initial;
   const { view } = await ctx.config.execute(
     (v) => {

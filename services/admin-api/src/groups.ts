@@ -8,6 +8,7 @@ import {
   type Strategy,
 } from "@switchyard/routing-domain";
 import { fromAudioPb, toAudioPb } from "./audio.js";
+import { uploadedAudioIn } from "./audio-files.js";
 import { type ConfigView, checkEtag, etagOf, resourceKey } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
 import {
@@ -176,6 +177,20 @@ export async function getGroup(ctx: ApiContext, name: string): Promise<Group> {
   return toGroup(view, configured(view, id));
 }
 
+/** A queue's hold music naming an audio file that is not uploaded: INVALID_ARGUMENT at its field. */
+function checkHoldMusic(command: ConfigCommand, known: ReadonlySet<string>): void {
+  if (command.type !== "DefineGroup") return;
+  const music = command.queue?.holdMusic;
+  if (music?.kind === "stored" && !known.has(music.audioId))
+    throw new InvalidRequestError([
+      {
+        field: "group.queue.hold_music.audio_file",
+        description: `audio file "${music.audioId}" has not been uploaded`,
+        reason: "UNKNOWN_AUDIO",
+      },
+    ]);
+}
+
 export async function createGroup(
   ctx: ApiContext,
   caller: Caller,
@@ -187,9 +202,11 @@ export async function createGroup(
   if (!request.group) violations.push({ field: "group", description: "required", reason: "REQUIRED" });
   if (violations.length > 0 || !request.group) throw new InvalidRequestError(violations);
   const group = request.group;
+  const audioFiles = await uploadedAudioIn(ctx, group);
   const { view } = await ctx.config.execute((v) => {
     // The request is validated first: a bad request is INVALID_ARGUMENT whether or not the id is taken.
     const command = defineGroup(v, request.groupId, group, "group");
+    checkHoldMusic(command, audioFiles);
     if (v.snapshot.groups[request.groupId])
       throw new ResourceExistsError(TYPE, nameOf("groups", request.groupId));
     return [command];
@@ -229,6 +246,12 @@ export async function updateGroup(
     );
   // No mask or "*": replace the whole definition (AIP-134 full replacement).
   const all = mask.length === 0 || mask.includes("*");
+  // The files the patch names, and the one the group has now (kept when the mask leaves the queue out).
+  const before = (await ctx.config.current()).snapshot.groups[id];
+  const audioFiles = await uploadedAudioIn(ctx, [
+    patch,
+    ...(before ? [{ audioFile: toAudioPb(before.queue.holdMusic).audioFile }] : []),
+  ]);
   const { view } = await ctx.config.execute((v) => {
     const current = toGroup(v, configured(v, id));
     checkEtag(v, resourceKey("group", id), patch.name, patch.etag);
@@ -244,7 +267,9 @@ export async function updateGroup(
       maxMissedOffers: take("maxMissedOffers", "max_missed_offers"),
       missedOfferCooldownSeconds: take("missedOfferCooldownSeconds", "missed_offer_cooldown_seconds"),
     });
-    return [defineGroup(v, id, merged, "group")];
+    const command = defineGroup(v, id, merged, "group");
+    checkHoldMusic(command, audioFiles);
+    return [command];
   }, caller.actor);
   return toGroup(view, configured(view, id));
 }

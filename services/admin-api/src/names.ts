@@ -5,7 +5,7 @@ import { type FieldViolation, InvalidRequestError } from "./errors.js";
 
 export const ID = /^[A-Za-z0-9_-]{1,63}$/;
 
-export type Collection = "agents" | "groups" | "flows" | "numbers" | "queues";
+export type Collection = "agents" | "groups" | "flows" | "numbers" | "queues" | "audio";
 
 export function idViolation(id: string, field: string): FieldViolation | undefined {
   if (ID.test(id)) return undefined;

@@ -1,5 +1,6 @@
 // The gRPC edge: grpc-js server, one handler per RPC (each authenticates, runs the use case, and maps a
 // failure to a status with details), health checking and server reflection.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
@@ -27,7 +28,7 @@ import {
   type UploadAudioRequest,
 } from "@switchyard/admin-proto";
 import type { Bus } from "@switchyard/bus";
-import { type Clock, systemClock } from "@switchyard/clock";
+import { type Clock, realNow, systemClock } from "@switchyard/clock";
 import { workStreams } from "@switchyard/contracts";
 import { type BlobStore, type Checkpoint, type EventStore, START } from "@switchyard/event-store";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
@@ -39,12 +40,13 @@ import { CallIndex } from "./call-index.js";
 import * as calls from "./calls.js";
 import { ConfigStore } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
-import { InvalidRequestError, PreconditionError } from "./errors.js";
+import { InvalidRequestError, PreconditionError, RequestAbandonedError } from "./errors.js";
 import * as flows from "./flows.js";
 import * as groups from "./groups.js";
 import { idFrom, textViolation } from "./names.js";
 import * as numbers from "./numbers.js";
 import * as queues from "./queues.js";
+import * as replay from "./replay.js";
 import { toServiceError } from "./status.js";
 
 export type AdminLog = (
@@ -124,6 +126,63 @@ function rejectMalformed(request: unknown): void {
     ]);
 }
 
+/**
+ * The RPC being served, for the write guard: its signal aborts with a RequestAbandonedError when the caller's
+ * deadline passes or it cancels. Async context, so every write on the request's path is guarded without
+ * threading the signal through each use case.
+ */
+const rpcScope = new AsyncLocalStorage<AbortSignal>();
+
+function throwIfAbandoned(): void {
+  const signal = rpcScope.getStore();
+  if (signal?.aborted) throw signal.reason;
+}
+
+/** The store and bus as handlers see them: no append and no input sent once the request is abandoned. */
+function guardWrites(store: AdminServerConfig["eventStore"]["store"], bus: Bus) {
+  const guardedStore: typeof store = {
+    readStream: (...a) => store.readStream(...a),
+    streamVersion: (...a) => store.streamVersion(...a),
+    readAll: (...a) => store.readAll(...a),
+    append: async (streams) => {
+      throwIfAbandoned();
+      return store.append(streams);
+    },
+  };
+  const guardedBus: Pick<Bus, "publish"> = {
+    publish: async (...a) => {
+      throwIfAbandoned();
+      return bus.publish(...a);
+    },
+  };
+  return { store: guardedStore, bus: guardedBus };
+}
+
+/**
+ * An AbortController that aborts when the call is cancelled or its deadline (real time, set by the caller)
+ * passes. grpc-js answers DEADLINE_EXCEEDED itself at the deadline but lets the handler run on.
+ */
+function abandonment(call: {
+  getDeadline(): Date | number;
+  on(event: "cancelled", listener: () => void): unknown;
+}): { signal: AbortSignal; done(): void } {
+  const aborted = new AbortController();
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  // A client whose deadline passes cancels the stream itself, often before the server's timer fires.
+  let timer: NodeJS.Timeout | undefined;
+  call.on("cancelled", () => {
+    clearTimeout(timer);
+    aborted.abort(new RequestAbandonedError(realNow() >= at ? "deadline" : "cancelled"));
+  });
+  if (Number.isFinite(at)) {
+    const left = at - realNow();
+    if (left <= 0) aborted.abort(new RequestAbandonedError("deadline"));
+    else timer = setTimeout(() => aborted.abort(new RequestAbandonedError("deadline")), left);
+  }
+  return { signal: aborted.signal, done: () => clearTimeout(timer) };
+}
+
 type Handler<Req, Res> = (request: Req, caller: Caller, signal: AbortSignal) => Promise<Res>;
 
 export function buildServer(config: AdminServerConfig): {
@@ -133,10 +192,11 @@ export function buildServer(config: AdminServerConfig): {
   endWatches(): void;
 } {
   const log = config.log ?? (() => undefined);
+  const guarded = guardWrites(config.eventStore.store, config.bus);
   const ctx: ApiContext = {
-    store: config.eventStore.store,
-    config: new ConfigStore(config.eventStore.store),
-    bus: config.bus,
+    store: guarded.store,
+    config: new ConfigStore(guarded.store),
+    bus: guarded.bus,
     clock: config.clock ?? systemClock,
     newId: config.newId ?? randomUUID,
   };
@@ -149,18 +209,23 @@ export function buildServer(config: AdminServerConfig): {
       fn: Handler<Req, Res>,
     ): handleUnaryCall<Req, Res> =>
     (call, callback) => {
-      const aborted = new AbortController();
-      call.on("cancelled", () => aborted.abort());
+      const abandoned = abandonment(call);
       const run = async () => {
         const caller = config.authenticate(call.metadata);
         rejectMalformed(call.request);
         if (typeof permission === "string") authorize(caller, permission);
         else permission(call.request, caller);
-        return fn(call.request, caller, aborted.signal);
+        return fn(call.request, caller, abandoned.signal);
       };
-      run().then(
-        (response) => callback(null, response),
+      rpcScope.run(abandoned.signal, run).then(
+        (response) => {
+          abandoned.done();
+          callback(null, response);
+        },
         (error: unknown) => {
+          abandoned.done();
+          if (error instanceof RequestAbandonedError)
+            log("info", `${method} abandoned before it wrote anything`, { why: error.why });
           const serviceError = toServiceError(error);
           if (serviceError.internal)
             log("error", `${method} failed`, {
@@ -309,6 +374,9 @@ export function buildServer(config: AdminServerConfig): {
       () => undefined,
       (r, c, s) => calls.endTransfer(ctx, c, r, "CancelTransfer", s),
     ),
+    replayCall: unary("ReplayCall", "read", async (r) =>
+      replay.replayCall(ctx, await calls.readCallEvents(ctx, r.name)),
+    ),
     // Follows the log in commit order from the resume token (or now); each event carries the token to
     // resume after it, so a client that reconnects misses nothing and sees nothing twice.
     watchEvents: (call) => {
@@ -410,12 +478,21 @@ export function buildServer(config: AdminServerConfig): {
           callback(fail("UploadAudio", error));
         }
       });
+      // Its deadline counts as for a unary call: nothing is recorded once it has passed.
+      const abandoned = abandonment(call);
       call.on("end", () => {
         if (failure !== undefined) return;
-        audioFiles.uploadAudio(ctx, blobStore(), caller, messages).then(
-          (file) => callback(null, file),
-          (error: unknown) => callback(fail("UploadAudio", error)),
-        );
+        rpcScope
+          .run(abandoned.signal, () => audioFiles.uploadAudio(ctx, blobStore(), caller, messages))
+          .then(
+            (file) => callback(null, file),
+            (error: unknown) => {
+              if (error instanceof RequestAbandonedError)
+                log("info", "UploadAudio abandoned before it wrote anything", { why: error.why });
+              callback(fail("UploadAudio", error));
+            },
+          )
+          .finally(() => abandoned.done());
       });
     },
     getAudio: unary("GetAudio", "read", (r) => audioFiles.getAudio(ctx, r.name)),

@@ -24,6 +24,7 @@ import {
   EtagMismatchError,
   InvalidRequestError,
   PreconditionError,
+  RequestAbandonedError,
   ResourceExistsError,
   ResourceNotFoundError,
   TooLargeError,
@@ -82,6 +83,10 @@ function classify(error: unknown): Mapped {
       reason: "PERMISSION_DENIED",
       metadata: { permission: error.permission },
     };
+  if (error instanceof RequestAbandonedError)
+    return error.why === "deadline"
+      ? { code: status.DEADLINE_EXCEEDED, message: error.message, reason: "DEADLINE_EXCEEDED" }
+      : { code: status.CANCELLED, message: error.message, reason: "CANCELLED" };
   if (error instanceof InvalidRequestError)
     return {
       code: status.INVALID_ARGUMENT,

@@ -183,10 +183,17 @@ const createGroup = fc
 
 // Flows with dangling branches, cycles without a wait, unknown agents, junk ids and settings.
 const appletId = fc.oneof(fc.constantFrom("a", "b", "c", "d", ""), junk);
+// Text to speak, or an uploaded audio file by name (none is uploaded here: never one that exists).
+const audio = fc.oneof(
+  fc.constant({ tts: "hi" }),
+  fc
+    .oneof(fc.constantFrom("audio/ghost", "audio/", "audio/a/b", "ghost"), junk)
+    .map((audioFile) => ({ audioFile })),
+);
 const applet = fc.oneof(
   fc
-    .record({ next: appletId })
-    .map(({ next }) => Applet.fromPartial({ greeting: { audio: { tts: "hi" }, next } })),
+    .record({ next: appletId, audio })
+    .map(({ next, audio }) => Applet.fromPartial({ greeting: { audio, next } })),
   fc.constant(Applet.fromPartial({ hangup: {} })),
   fc
     .record({
@@ -249,6 +256,15 @@ const transfer = fc.record({ parent: junk, mode: int32 }).map(
   }),
 );
 
+const replay = junk.map(
+  (name): Case => ({
+    label: "ReplayCall",
+    run: () => call(h.calls, h.calls.replayCall, { name }),
+    // No call exists in this schema: a well-formed name is NOT_FOUND, anything else INVALID_ARGUMENT.
+    allowed: [status.INVALID_ARGUMENT, status.NOT_FOUND],
+  }),
+);
+
 /** Bytes that are not a CreateAgentRequest: truncated or corrupted encodings, and noise. */
 const valid = Buffer.from(
   CreateAgentRequest.encode(
@@ -295,7 +311,16 @@ describe("fuzzing the admin API", () => {
     const counts = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(createAgent, getOrDelete, listAgents, createGroup, createFlowVersion, transfer, rawBytes),
+        fc.oneof(
+          createAgent,
+          getOrDelete,
+          listAgents,
+          createGroup,
+          createFlowVersion,
+          transfer,
+          replay,
+          rawBytes,
+        ),
         async (c) => {
           const before = await versions();
           const code = await codeOf(c.run());

@@ -33,3 +33,9 @@ export {
   memoryGatewayState,
   openKvGatewayState,
 } from "./state.js";
+export {
+  EventStoreAudioLibrary,
+  type StoredAudioFile,
+  type StoredAudioSource,
+  StoredAudioUnavailableError,
+} from "./stored-audio.js";

@@ -15,7 +15,9 @@ import {
   decisionWrites,
   evolveCall,
   NoAgentForQueueOfferError,
+  type RecordedDecisionInput,
   RoutingDomainError,
+  recordingContext,
 } from "@switchyard/routing-domain";
 import { type CallView, type ConfigSource, callContext } from "./decision-context.js";
 import { callEffects } from "./effects.js";
@@ -111,9 +113,11 @@ export function callDecider(deps: {
         staleAgents,
       );
       const command = { ...msg.input, now: view.now } as CallCommand;
+      // What the decision reads is recorded with its events, so that it can be replayed (admin ReplayCall).
+      const recording = recordingContext(ctx);
       let decision: ReturnType<typeof decideCall>;
       try {
-        decision = decideCall(command, callView.call, ctx);
+        decision = decideCall(command, callView.call, recording.ctx);
       } catch (err) {
         if (!(err instanceof RoutingDomainError)) throw err;
         // A queued caller's offer found nobody free: the freed agent may only look busy in a lagging view.
@@ -148,6 +152,7 @@ export function callDecider(deps: {
         if (await readUnavailable(agentIds, ctx)) continue;
       }
       const gatewayId = callView.gatewayId ?? msg.gatewayId;
+      const decisionInput: RecordedDecisionInput = { command, reads: recording.reads() };
       const out: Write[] = writes.map((w) => ({
         streamId: w.streamId,
         expectedVersion: w.expectedVersion,
@@ -156,6 +161,7 @@ export function callDecider(deps: {
           correlationId: msg.callId,
           ...(w.streamId === streamId && gatewayId ? { gatewayId } : {}),
         },
+        ...(w.streamId === streamId ? { firstEventMetadata: { decisionInput } } : {}),
         // Agents are decided on the presence the context gave (the view, or the agent's own stream).
         ...(w.streamId.startsWith("agent-") ? { base: ctx.presence[w.streamId.slice("agent-".length)] } : {}),
       }));

@@ -12,12 +12,18 @@ import {
   CONFIG_STREAM,
   type ConfigEvent,
   type ConfigSnapshot,
+  capsExternalLegs,
   type DecisionContext,
   EMPTY_CONFIG,
+  EMPTY_EXTERNAL_LEGS,
   EMPTY_QUEUE,
+  EXTERNAL_LEGS_STREAM,
+  type ExternalLegsEvent,
+  type ExternalLegsState,
   evolveAgent,
   evolveCall,
   evolveConfig,
+  evolveExternalLegs,
   evolveGroup,
   evolveQueue,
   type GroupEvent,
@@ -62,6 +68,9 @@ export const projections = [
   projection<QueueState>("queue", EMPTY_QUEUE, (s, e) => evolveQueue(s, e as unknown as QueueEvent)),
   projection<GroupRuntimeState>("group", {}, (s, e) => evolveGroup(s, e as unknown as GroupEvent)),
   projection<ConfigSnapshot>("config", EMPTY_CONFIG, (s, e) => evolveConfig(s, e as unknown as ConfigEvent)),
+  projection<ExternalLegsState>("account", EMPTY_EXTERNAL_LEGS, (s, e) =>
+    evolveExternalLegs(s, e as unknown as ExternalLegsEvent),
+  ),
 ];
 
 /**
@@ -148,6 +157,10 @@ export async function callContext(
     if (group.strategy === "roundRobin" && !view.peek(groupStreamId(g)))
       loads.push(cache.load(groupStreamId(g)));
   }
+  // Capped dialling: the account's external legs, read (and checked at commit) only by a decision that
+  // dials or ends a phone leg.
+  const capped = capsExternalLegs(cfg.account.dialPolicy);
+  if (capped && !view.peek(EXTERNAL_LEGS_STREAM)) loads.push(cache.load(EXTERNAL_LEGS_STREAM));
   await Promise.all(loads);
   return {
     ctx: {
@@ -156,6 +169,7 @@ export async function callContext(
       queues: lazyStreams<QueueState>(view, queueStreamId) as QueueView,
       groups: lazyStreams<GroupRuntimeState>(view, groupStreamId) as GroupView,
       memberIndex: (groupId) => presence.memberIndex(groupId, cfg),
+      ...(capped ? { externalLegs: () => view.read<ExternalLegsState>(EXTERNAL_LEGS_STREAM) } : {}),
     },
     agentIds,
   };

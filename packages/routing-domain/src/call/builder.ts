@@ -1,4 +1,13 @@
 import {
+  decideExternalLegs,
+  EMPTY_EXTERNAL_LEGS,
+  EXTERNAL_LEGS_STREAM,
+  type ExternalLegsCommand,
+  type ExternalLegsEvent,
+  type ExternalLegsState,
+  evolveExternalLegs,
+} from "../account/external-legs.js";
+import {
   type AgentCommand,
   type AgentEvent,
   type AgentState,
@@ -53,6 +62,7 @@ export class DecisionBuilder {
   private readonly agents = new Map<string, Pending<AgentState, AgentEvent>>();
   private readonly queues = new Map<string, Pending<QueueState, QueueEvent>>();
   private readonly groups = new Map<string, Pending<GroupRuntimeState, GroupEvent>>();
+  private externalLegs: Pending<ExternalLegsState, ExternalLegsEvent> | undefined;
 
   constructor(
     initial: CallState,
@@ -66,9 +76,47 @@ export class DecisionBuilder {
 
   emit(...events: CallEvent[]): void {
     for (const e of events) {
+      const before = this.state;
       this.events.push(e);
       this.state = evolveCall(this.state, e);
+      this.#countExternalLegEnd(before, e);
     }
+  }
+
+  /**
+   * Under capped dialling, an external leg stops counting when it ends, and every one of the call's when the
+   * call ends: here, where every leg and call end passes, so no path can leave a slot taken.
+   */
+  #countExternalLegEnd(before: CallState, e: CallEvent): void {
+    if (!this.ctx.externalLegs) return;
+    if (e.type === "LegEnded") {
+      const number = before.legs[e.data.legId]?.phoneNumber;
+      if (number !== undefined && before.legs[e.data.legId]?.status !== "ended")
+        this.externalLegsCommand({ type: "EndExternalLeg", callId: before.callId, number, now: this.now });
+    } else if (
+      e.type === "CallEnded" &&
+      Object.values(before.legs).some((l) => l.phoneNumber !== undefined)
+    ) {
+      this.externalLegsCommand({ type: "EndCallExternalLegs", callId: before.callId, now: this.now });
+    }
+  }
+
+  /** Runs the external-legs decider on the account's working state (capped dialling only); errors propagate. */
+  externalLegsCommand(command: ExternalLegsCommand): ExternalLegsEvent[] {
+    const entry = this.ctx.externalLegs?.();
+    if (!entry) return [];
+    const events = decideExternalLegs(
+      command,
+      this.externalLegs?.state ?? entry.state ?? EMPTY_EXTERNAL_LEGS,
+    );
+    if (events.length === 0) return events;
+    if (!this.externalLegs)
+      this.externalLegs = { expectedVersion: entry.version, state: entry.state, events: [] };
+    for (const e of events) {
+      this.externalLegs.events.push(e);
+      this.externalLegs.state = evolveExternalLegs(this.externalLegs.state, e);
+    }
+    return events;
   }
 
   /** Ids are derived from the call stream version the decision started at: deterministic and unique. */
@@ -163,6 +211,15 @@ export class DecisionBuilder {
         expectedVersion: p.expectedVersion,
         events: p.events,
       })),
+      ...(this.externalLegs
+        ? {
+            externalLegs: {
+              streamId: EXTERNAL_LEGS_STREAM,
+              expectedVersion: this.externalLegs.expectedVersion,
+              events: this.externalLegs.events,
+            },
+          }
+        : {}),
     };
   }
 }

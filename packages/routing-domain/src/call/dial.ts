@@ -1,5 +1,6 @@
+import { ExternalLegLimitError } from "../account/external-legs.js";
 import type { Contact } from "../shared/audio.js";
-import { dialRefusal } from "../shared/dial-policy.js";
+import { capsExternalLegs, dialRefusal } from "../shared/dial-policy.js";
 import type { DecisionBuilder } from "./builder.js";
 
 /**
@@ -15,7 +16,29 @@ export function dialable<T extends { readonly to: Contact; readonly agentId?: st
   const allowed: T[] = [];
   const refusals: string[] = [];
   for (const t of targets) {
-    const reason = t.to.kind === "phone" ? dialRefusal(t.to.number, policy) : undefined;
+    let reason = t.to.kind === "phone" ? dialRefusal(t.to.number, policy) : undefined;
+    // Under capped dialling the leg takes its slot on the account's stream now, or is refused.
+    if (reason === undefined && t.to.kind === "phone" && policy && capsExternalLegs(policy)) {
+      try {
+        b.externalLegsCommand({
+          type: "StartExternalLeg",
+          callId: b.state.callId,
+          number: t.to.number,
+          limits: {
+            ...(policy.maxConcurrentExternalLegs !== undefined
+              ? { maxConcurrent: policy.maxConcurrentExternalLegs }
+              : {}),
+            ...(policy.maxExternalMinutesPerHour !== undefined
+              ? { maxMinutesPerHour: policy.maxExternalMinutesPerHour }
+              : {}),
+          },
+          now: b.now,
+        });
+      } catch (error) {
+        if (!(error instanceof ExternalLegLimitError)) throw error;
+        reason = error.message;
+      }
+    }
     if (reason === undefined) {
       allowed.push(t);
       continue;

@@ -145,6 +145,7 @@ export function evolveCall(previous: CallState, event: CallEvent): CallState {
         role: d.role,
         status: "originating",
         ...(d.agentId !== undefined ? { agentId: d.agentId } : {}),
+        ...(d.to.kind === "phone" ? { phoneNumber: d.to.number } : {}),
       };
       const next = { ...state, legs: { ...state.legs, [d.legId]: leg } };
       if (d.role === "consult") {

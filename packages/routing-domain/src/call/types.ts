@@ -1,3 +1,4 @@
+import type { ExternalLegsEvent, ExternalLegsState } from "../account/external-legs.js";
 import type { AgentEvent, PresenceView } from "../agent/agent.js";
 import type { ConfigSnapshot, Strategy } from "../config/snapshot.js";
 import type { AppletKind, CallerIdOption, ConnectOutcome, ConnectTarget } from "../flow/model.js";
@@ -289,6 +290,8 @@ export interface LegInfo {
   readonly agentId?: string;
   readonly status: "originating" | "ringing" | "answered" | "cancelling" | "hangingUp" | "ended";
   readonly endReason?: LegEndReason;
+  /** The number, for a leg to a phone number (an external leg under the dial policy's caps). */
+  readonly phoneNumber?: string;
 }
 
 export interface ConnectRun {
@@ -411,6 +414,11 @@ export interface DecisionContext {
    * looks only at the candidates it needs (same choice as over every member; see `selectIndexed`).
    */
   readonly memberIndex?: (groupId: string) => MemberIndex | undefined;
+  /**
+   * The account's external legs (present when the dial policy caps them): read only when a decision dials
+   * or ends a phone leg, so other decisions never conflict on the account's one stream.
+   */
+  readonly externalLegs?: () => { readonly state: ExternalLegsState; readonly version: number };
 }
 
 export interface StreamWrite<E> {
@@ -426,4 +434,6 @@ export interface CallDecision {
   readonly agents: ReadonlyArray<StreamWrite<AgentEvent> & { readonly agentId: string }>;
   readonly queues: ReadonlyArray<StreamWrite<QueueEvent> & { readonly groupId: string }>;
   readonly groups: ReadonlyArray<StreamWrite<GroupEvent> & { readonly groupId: string }>;
+  /** The account's external legs, when the decision started or ended one under capped dialling. */
+  readonly externalLegs?: StreamWrite<ExternalLegsEvent>;
 }

@@ -4,7 +4,13 @@ import type { CallDecision, CallState, StreamWrite } from "./types.js";
 export function decisionWrites(
   decision: CallDecision,
 ): Array<StreamWrite<{ readonly type: string; readonly data: unknown }>> {
-  return [decision.call, ...decision.agents, ...decision.queues, ...decision.groups]
+  return [
+    decision.call,
+    ...decision.agents,
+    ...decision.queues,
+    ...decision.groups,
+    ...(decision.externalLegs ? [decision.externalLegs] : []),
+  ]
     .filter((w) => w.events.length > 0)
     .map(({ streamId, expectedVersion, events }) => ({ streamId, expectedVersion, events }));
 }

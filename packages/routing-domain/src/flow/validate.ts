@@ -1,4 +1,5 @@
 import type { ConfigSnapshot } from "../config/snapshot.js";
+import type { Audio } from "../shared/audio.js";
 import { RoutingDomainError } from "../shared/errors.js";
 import { isE164, isSipUri } from "../shared/validation.js";
 import {
@@ -20,13 +21,47 @@ export type FlowIssueCode =
   | "unknownGroup"
   | "invalidNumber"
   | "invalidSipUri"
-  | "invalidSetting";
+  | "invalidSetting"
+  | "unknownAudio";
 
 export interface FlowIssue {
   readonly code: FlowIssueCode;
   /** The applet the issue is about. */
   readonly appletId: string;
+  /** The applet's field the issue is about, where one field is (e.g. `holdMusic` for an unknown audio file). */
+  readonly field?: string;
   readonly message: string;
+}
+
+/**
+ * What a flow is checked against: the configured agents and groups and, when the caller knows them, the
+ * uploaded audio files (absent: references to stored audio are not checked).
+ */
+export type FlowValidationContext = Pick<ConfigSnapshot, "agents" | "groups"> & {
+  readonly audioFiles?: ReadonlySet<string>;
+};
+
+/** The applet's audio fields, with the audio each holds. */
+export function appletAudio(applet: Applet): Array<{ readonly field: string; readonly audio: Audio }> {
+  switch (applet.kind) {
+    case "greeting":
+      return [{ field: "audio", audio: applet.audio }];
+    case "ivrMenu":
+      return [{ field: "prompt", audio: applet.prompt }];
+    case "connect":
+      return [
+        ...(applet.holdMusic ? [{ field: "holdMusic", audio: applet.holdMusic }] : []),
+        ...(applet.whisper ? [{ field: "whisper", audio: applet.whisper }] : []),
+      ];
+    case "voicemail":
+      return applet.greeting ? [{ field: "greeting", audio: applet.greeting }] : [];
+    case "hangup":
+      return [];
+    default: {
+      const unknown: never = applet;
+      throw new Error(`unknown applet ${JSON.stringify(unknown)}`);
+    }
+  }
 }
 
 export class FlowValidationError extends RoutingDomainError {
@@ -42,7 +77,7 @@ export class FlowValidationError extends RoutingDomainError {
 const DTMF = /^[0-9*#]$/;
 
 /** Every problem with a flow (not just the first), each naming its applet. Empty when the flow is valid. */
-export function validateFlow(flow: Flow, config: Pick<ConfigSnapshot, "agents" | "groups">): FlowIssue[] {
+export function validateFlow(flow: Flow, config: FlowValidationContext): FlowIssue[] {
   const issues: FlowIssue[] = [];
   const applets = flow.applets;
   const has = (id: string): boolean => Object.hasOwn(applets, id);
@@ -92,12 +127,18 @@ export function validateFlow(flow: Flow, config: Pick<ConfigSnapshot, "agents" |
   return issues;
 }
 
-function appletIssues(
-  id: string,
-  applet: Applet,
-  config: Pick<ConfigSnapshot, "agents" | "groups">,
-): FlowIssue[] {
+function appletIssues(id: string, applet: Applet, config: FlowValidationContext): FlowIssue[] {
   const issues: FlowIssue[] = [];
+  const known = config.audioFiles;
+  if (known)
+    for (const { field, audio } of appletAudio(applet))
+      if (audio.kind === "stored" && !known.has(audio.audioId))
+        issues.push({
+          code: "unknownAudio",
+          appletId: id,
+          field,
+          message: `${field}: audio file "${audio.audioId}" has not been uploaded`,
+        });
   const setting = (message: string): void => {
     issues.push({ code: "invalidSetting", appletId: id, message });
   };

@@ -3,7 +3,9 @@ export type Audio =
   | { readonly kind: "defaultTone" }
   | { readonly kind: "ringback" }
   | { readonly kind: "url"; readonly url: string }
-  | { readonly kind: "tts"; readonly text: string };
+  | { readonly kind: "tts"; readonly text: string }
+  /** An audio file uploaded through the admin API (`audio-<audioId>` stream), played for its own length. */
+  | { readonly kind: "stored"; readonly audioId: string };
 
 /** Where a leg is originated to. */
 export type Contact =

@@ -11,7 +11,15 @@ export interface DialPolicy {
   readonly allowedCountryCodes?: readonly string[];
   /** Number prefixes that are never dialled (premium rate, e.g. "+1900", "+44909"). */
   readonly deniedPrefixes: readonly string[];
+  /** External (phone-number) legs up at once across the account; absent: no cap. */
+  readonly maxConcurrentExternalLegs?: number;
+  /** Minutes of external legs (from the originate) per clock hour across the account; absent: no cap. */
+  readonly maxExternalMinutesPerHour?: number;
 }
+
+/** Whether the policy caps external legs (then every phone leg is counted on the account's stream). */
+export const capsExternalLegs = (policy: DialPolicy | undefined): boolean =>
+  policy?.maxConcurrentExternalLegs !== undefined || policy?.maxExternalMinutesPerHour !== undefined;
 
 export class InvalidDialPolicyError extends RoutingDomainError {
   override readonly name = "InvalidDialPolicyError";
@@ -24,6 +32,13 @@ export function assertDialPolicy(policy: DialPolicy): void {
   for (const code of policy.allowedCountryCodes ?? []) {
     if (!COUNTRY_CODE.test(code))
       throw new InvalidDialPolicyError(`allowed country code "${code}" is not 1-3 digits (e.g. 44)`);
+  }
+  for (const [name, cap] of [
+    ["maxConcurrentExternalLegs", policy.maxConcurrentExternalLegs],
+    ["maxExternalMinutesPerHour", policy.maxExternalMinutesPerHour],
+  ] as const) {
+    if (cap !== undefined && !(Number.isInteger(cap) && cap >= 0 && cap <= 1_000_000))
+      throw new InvalidDialPolicyError(`${name} must be a whole number from 0 to 1000000, not ${cap}`);
   }
   for (const prefix of policy.deniedPrefixes) {
     if (!PREFIX.test(prefix))

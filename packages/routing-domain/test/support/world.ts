@@ -11,8 +11,11 @@ import {
   type DecisionContext,
   decideAgent,
   decideCall,
+  EMPTY_EXTERNAL_LEGS,
+  type ExternalLegsState,
   evolveAgent,
   evolveCall,
+  evolveExternalLegs,
   evolveGroup,
   evolveQueue,
   type GroupViewEntry,
@@ -43,6 +46,8 @@ export class World {
   presence: Record<string, PresenceEntry> = {};
   queues: Record<string, QueueViewEntry> = {};
   groups: Record<string, GroupViewEntry> = {};
+  /** The account's external legs (only dialled under a capped dial policy). */
+  externalLegs: { state: ExternalLegsState; version: number } = { state: EMPTY_EXTERNAL_LEGS, version: 0 };
   readonly calls = new Map<string, { state: CallState; events: CallEvent[]; steps: StepRecord[] }>();
   readonly agentEvents: Array<{ agentId: string; event: AgentEvent }> = [];
 
@@ -51,7 +56,14 @@ export class World {
   }
 
   ctx(): DecisionContext {
-    return { config: this.config, presence: this.presence, queues: this.queues, groups: this.groups };
+    const legs = this.externalLegs;
+    return {
+      config: this.config,
+      presence: this.presence,
+      queues: this.queues,
+      groups: this.groups,
+      externalLegs: () => legs,
+    };
   }
 
   agent(agentId: string, command: AgentCommand): AgentEvent[] {
@@ -111,6 +123,14 @@ export class World {
           state: w.events.reduce(evolveGroup, entry.state),
           version: entry.version + w.events.length,
         },
+      };
+    }
+    if (decision.externalLegs) {
+      if (decision.externalLegs.expectedVersion !== this.externalLegs.version)
+        throw new Error("external legs version mismatch");
+      this.externalLegs = {
+        state: decision.externalLegs.events.reduce(evolveExternalLegs, this.externalLegs.state),
+        version: this.externalLegs.version + decision.externalLegs.events.length,
       };
     }
     call.state = decision.call.events.reduce(evolveCall, call.state);

@@ -4,6 +4,7 @@ import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { promisify } from "node:util";
 import type { Audio } from "@switchyard/routing-domain";
+import { type StoredAudioSource, StoredAudioUnavailableError } from "../stored-audio.js";
 
 const run = promisify(execFile);
 
@@ -23,6 +24,11 @@ export interface AudioResolverOptions {
    */
   readonly freeswitchTts?: { readonly engine: string; readonly voice: string };
   readonly fetch?: typeof fetch;
+  /**
+   * Uploaded audio files: each is written once to its cache (which must be readable by FreeSWITCH, as
+   * `cacheDir` is) and played from there. Absent: a stored-audio prompt is skipped.
+   */
+  readonly storedAudio?: StoredAudioSource;
 }
 
 /** TTS could not be rendered (engine missing or failing). */
@@ -63,6 +69,14 @@ export class AudioResolver {
         return this.#url(audio.url);
       case "tts":
         return this.tts(audio.text);
+      case "stored": {
+        const source = this.options.storedAudio;
+        if (!source)
+          throw new StoredAudioUnavailableError(
+            `audio file "${audio.audioId}": this driver has no stored audio source`,
+          );
+        return (await source.file(audio.audioId)).path;
+      }
       default: {
         const unknown: never = audio;
         throw new Error(`unknown audio ${JSON.stringify(unknown)}`);

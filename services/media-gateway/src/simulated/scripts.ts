@@ -88,6 +88,10 @@ export const defaultPlaybackDuration: PlaybackDuration = (audio, purpose) => {
     case "defaultTone":
     case "ringback":
       return 2_000;
+    case "stored":
+      // Only when a driver plays stored audio without its source: the simulated driver plays the file's own
+      // length from its StoredAudioSource.
+      return 3_000;
     default: {
       const unknown: never = audio;
       throw new Error(`unknown audio ${JSON.stringify(unknown)}`);

@@ -2,6 +2,7 @@ import type { Clock } from "@switchyard/clock";
 import { type Random, seededRandom } from "@switchyard/clock";
 import { type Audio, type LegEndReason, positionAnnouncement } from "@switchyard/routing-domain";
 import type { DriverEvent, MediaDriver, OriginateRequest, SimulationControls } from "../driver.js";
+import type { StoredAudioFile, StoredAudioSource } from "../stored-audio.js";
 import {
   contactKey,
   type DtmfScript,
@@ -42,6 +43,8 @@ export interface MediaLogEntry {
   readonly channelId: string;
   readonly kind: MediaLogKind;
   readonly audio?: Audio;
+  /** How long a stored audio file plays (its real length), on its playbackStarted / holdMusicStarted. */
+  readonly durationMs?: number;
   readonly playbackId?: string;
   readonly position?: number;
   /** The other leg of a bridge. */
@@ -63,7 +66,10 @@ export interface SimulatedDriverOptions {
    * router's ring timeout (same length) cancels first (default 5 s).
    */
   readonly originateGraceSec?: number;
+  /** How long a prompt plays; a stored audio file plays for its own length instead (`storedAudio`). */
   readonly playbackDuration?: PlaybackDuration;
+  /** Uploaded audio files (played for their real length); absent: a stored-audio prompt is skipped. */
+  readonly storedAudio?: StoredAudioSource;
   /** Gap between the digits of one DTMF script (default 0.3 s). */
   readonly interDigitSec?: number;
   readonly newInboundChannelId?: () => string;
@@ -108,6 +114,7 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
   readonly #defaultPhone: PhoneScript;
   readonly #graceMs: number;
   readonly #playbackMs: PlaybackDuration;
+  readonly #storedAudio: StoredAudioSource | undefined;
   readonly #interDigitMs: number;
   readonly #newInboundChannelId: () => string;
   readonly #listeners = new Set<(event: DriverEvent) => void>();
@@ -129,6 +136,7 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
     this.#defaultPhone = options.defaultPhone ?? { kind: "fail", detail: "404 Not Found" };
     this.#graceMs = (options.originateGraceSec ?? 5) * 1000;
     this.#playbackMs = options.playbackDuration ?? defaultPlaybackDuration;
+    this.#storedAudio = options.storedAudio;
     this.#interDigitMs = (options.interDigitSec ?? 0.3) * 1000;
     this.#newInboundChannelId = options.newInboundChannelId ?? (() => `inbound-${++this.#inbound}`);
   }
@@ -307,8 +315,36 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
   async play(channelId: string, playbackId: string, audio: Audio): Promise<void> {
     const ch = this.#answered(channelId, "play");
     if (!ch || ch.playbacks.has(playbackId)) return;
-    this.#record(ch.id, "playbackStarted", { playbackId, audio });
-    this.#startPlayback(ch, playbackId, this.#playbackMs(audio, "play"), true);
+    if (audio.kind !== "stored") {
+      this.#record(ch.id, "playbackStarted", { playbackId, audio });
+      this.#startPlayback(ch, playbackId, this.#playbackMs(audio, "play"), true);
+      return;
+    }
+    // Held while the file is fetched, so a stopPlayback meanwhile (barge-in) still stops it.
+    const pending = new AbortController();
+    ch.playbacks.set(playbackId, pending);
+    const file = await this.#stored(audio.audioId);
+    if (ch.playbacks.get(playbackId) !== pending || pending.signal.aborted || ch.status !== "answered")
+      return;
+    ch.playbacks.delete(playbackId);
+    if (typeof file === "string") {
+      // As a media server skips a prompt it cannot play: the flow goes on at once.
+      this.#ignored(ch.id, "play", file);
+      this.#startPlayback(ch, playbackId, 0, true);
+      return;
+    }
+    this.#record(ch.id, "playbackStarted", { playbackId, audio, durationMs: file.durationMs });
+    this.#startPlayback(ch, playbackId, file.durationMs, true);
+  }
+
+  /** The stored file, or why it cannot be played. */
+  async #stored(audioId: string): Promise<StoredAudioFile | string> {
+    if (!this.#storedAudio) return `audio file "${audioId}": this driver has no stored audio source`;
+    try {
+      return await this.#storedAudio.file(audioId);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
   }
 
   async stopPlayback(channelId: string, playbackId: string): Promise<void> {
@@ -344,6 +380,18 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
     const ch = this.#answered(channelId, "startHoldMusic");
     if (!ch) return;
     if (ch.holdMusic) this.#stopHold(ch, "replaced");
+    if (audio.kind === "stored") {
+      const file = await this.#stored(audio.audioId);
+      if (ch.status !== "answered") return;
+      if (typeof file === "string") {
+        this.#ignored(ch.id, "startHoldMusic", file);
+        return;
+      }
+      if (ch.holdMusic) this.#stopHold(ch, "replaced");
+      ch.holdMusic = audio;
+      this.#record(ch.id, "holdMusicStarted", { audio, durationMs: file.durationMs });
+      return;
+    }
     ch.holdMusic = audio;
     this.#record(ch.id, "holdMusicStarted", { audio });
   }
