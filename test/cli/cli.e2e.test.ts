@@ -213,6 +213,50 @@ traffic:
     expect(result.code).toBe(0);
   });
 
+  it("simulate says a run is distorted and exits 3 when timers fired later than the tolerance", async () => {
+    const file = await writeTemp(
+      "late.yaml",
+      `
+agents:
+  - { id: amy, name: Amy, phone: "+15550100001" }
+groups:
+  - { id: desk, name: Desk, strategy: round-robin, members: [amy], ringTimeoutSec: 5 }
+numbers:
+  - { number: "+15550109999", flow: front }
+flows:
+  - id: front
+    start: ring
+    applets:
+      ring: { type: connect, target: { group: desk }, branches: { fallback: bye } }
+      bye: { type: hangup }
+traffic:
+  seed: late
+  arrivals: [{ number: "+15550109999", schedule: [5, 40] }]
+  callers: { talkTime: 10, patience: never }
+  agents: { default: { answerDelay: 2, noAnswer: 1, busy: 0, reject: 0 } }
+`,
+    );
+    // Every timer fires some real milliseconds after its due time; a tolerance of 1 ms of simulated time
+    // is below what any machine does at ×30, so the ring timeouts of the unanswered calls must trip it.
+    const result = await run([
+      "simulate",
+      "--config",
+      file,
+      "--minutes",
+      "1",
+      "--speed",
+      "30",
+      "--max-timer-lateness",
+      "0.001",
+    ]);
+    expect(result.stdout).toMatch(
+      /timers: [1-9]\d* fired, late by p99 [\d.]+ s, at most [\d.]+ s of simulated time \(tolerance 0\.001 s\)/,
+    );
+    expect(result.stdout).toContain("switchyard simulate: DISTORTED: a timer fired");
+    expect(result.stdout).toContain("switchyard simulate: FAILED");
+    expect(result.code).toBe(3);
+  });
+
   it("simulate rejects a bad contact centre listing every error, and starts nothing", async () => {
     const file = await writeTemp(
       "bad.yaml",

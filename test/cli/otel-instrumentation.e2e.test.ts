@@ -185,7 +185,14 @@ describe("pg and gRPC auto-instrumentation in the switchyard binary", () => {
       const ended = spans.some(
         (s) => s.name === SPANS.routerDecide && String(s.attributes[ATTRS.events]).includes("CallEnded"),
       );
-      return ended && spans.some((s) => s.scope === "@opentelemetry/instrumentation-pg") ? spans : undefined;
+      if (!ended || !spans.some((s) => s.scope === "@opentelemetry/instrumentation-pg")) return undefined;
+      // Batches arrive in any order: wait until each span's parent has arrived too (or never, and fail below).
+      const known = new Set([
+        rootId,
+        ...otel.spans().map((x) => x.spanContext().spanId),
+        ...spans.map((x) => x.spanId),
+      ]);
+      return spans.every((x) => known.has(x.parentSpanId ?? "")) ? spans : undefined;
     }, `the router's spans of trace ${traceId}`).catch((error: unknown) => {
       // What did arrive, to tell a broken propagation from missing pg spans.
       const seen = received.map(

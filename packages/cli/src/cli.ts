@@ -1,4 +1,5 @@
 import { setBusObserver } from "@switchyard/bus";
+import { ChaosOptionsError } from "@switchyard/chaos";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import {
   appendContactCentre,
@@ -9,6 +10,7 @@ import {
 import { TrafficConfigError } from "@switchyard/simulation";
 import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
+import { runChaosCommand } from "./chaos.js";
 import type { CliContext } from "./context.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
@@ -30,6 +32,10 @@ commands:
             [--accounts-only | --base FILE (append the accounts to your own server config)] [--out FILE];
             passwords come from nats-server's environment (SWITCHYARD_NATS_<ROLE>_PASSWORD); each service
             connects with its own user in its NATS_URL (nats://sy_router:PASSWORD@host:4222)
+  chaos     fault injection: a private PostgreSQL and nats-server, every service as its own process, seeded
+            traffic and a seeded fault schedule (kills, SIGSTOP past the ack wait, nats and PostgreSQL restarts),
+            then the invariant checker over the event log; exit 1 on any violation
+            --seed S [--routers 3] [--minutes 1] [--calls-per-minute 60] [--agents-per-group 4] [--faults N]
   help      this text
 
 options (flags win over environment, which wins over the --config YAML file):
@@ -67,12 +73,17 @@ SIP media gateway (yaml section sip; without it the gateway runs the simulated d
   --sip-domain D         domain of caller-id URIs (SWITCHYARD_SIP_DOMAIN)
   --outbound-gateway H:P where phone-number contacts are sent
   --media-dir DIR        TTS cache, recordings, voicemail (SWITCHYARD_MEDIA_DIR)
+  yaml only: sip.trunks (who may call in, by source address/CIDR; perSource caps), sip.phones (agent phones, SIP digest;
+    password or passwordEnv), sip.digest {realm, algorithm, sources}, sip.admission {maxCalls,
+    maxCallsPerSec, perSource {maxCalls, maxCallsPerSec}, maxSources} (see the media gateway README)
 
 demo and simulate:
   --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)
   --minutes N            simulated period in minutes (overrides the traffic file)
   --speed X              time acceleration, simulated seconds per real second (default 60)
   --seed S               seed of the traffic model (same seed, same callers)
+  --max-timer-lateness S simulated seconds a timer may fire late before the run is reported DISTORTED
+                         (exit 3; the machine could not keep up with --speed), default 10
   --trace-summary        without OTEL_* configured: trace in memory and print each call's spans (count,
                          duration) and the span trees of a few calls at the end`;
 
@@ -156,6 +167,8 @@ export async function runCli(ctx: CliContext): Promise<number> {
         return runNatsConfig(ctx);
       case "demo":
         return await runDemo(ctx);
+      case "chaos":
+        return await runChaosCommand(ctx);
       case "simulate":
         return await runSimulate(ctx);
       default:
@@ -178,6 +191,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
     if (ctx.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) ctx.err(error.stack);
     return error instanceof ConfigError ||
       error instanceof MissingConfigFileError ||
+      error instanceof ChaosOptionsError ||
       error instanceof UsageError
       ? 2
       : 1;

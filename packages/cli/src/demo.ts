@@ -21,6 +21,7 @@ export function runDemo(ctx: CliContext): Promise<number> {
     runtimeFromConfigFile: false,
     title: "switchyard demo",
     defaultSpeed: 60,
+    failWhenDistorted: false,
   });
 }
 
@@ -34,6 +35,7 @@ export function runSimulate(ctx: CliContext): Promise<number> {
     runtimeFromConfigFile: true,
     title: "switchyard simulate",
     defaultSpeed: 60,
+    failWhenDistorted: true,
   });
 }
 

@@ -46,6 +46,11 @@ function parse() {
         minutes: { type: "string" },
         speed: { type: "string" },
         seed: { type: "string" },
+        routers: { type: "string" },
+        faults: { type: "string" },
+        "calls-per-minute": { type: "string" },
+        "agents-per-group": { type: "string" },
+        "max-timer-lateness": { type: "string" },
         "trace-summary": { type: "boolean" },
         help: { type: "boolean" },
         // admin-api and the admin commands

@@ -329,6 +329,8 @@ export function drachtioDriver(
     sipDomain: sip.domain,
     callerIdHeaders: sip.callerIdHeaders,
     trunks: sip.trunks,
+    phones: sip.phones,
+    digest: sip.digest,
     ...(sip.outboundGateway === undefined ? {} : { outboundGateway: sip.outboundGateway }),
     mediaDir: sip.mediaDir,
     dtmfTransferCodes: sip.dtmf,

@@ -56,7 +56,19 @@ export interface SimulationOptions {
   readonly title: string;
   /** Default time-acceleration factor when --speed is not given. */
   readonly defaultSpeed: number;
+  /**
+   * A run whose timers fired later than the tolerance fails (exit 3): its figures are distorted. The demo,
+   * which is for watching, only says so.
+   */
+  readonly failWhenDistorted: boolean;
 }
+
+/**
+ * Simulated seconds a durable timer may fire after its due time before a run counts as distorted. Timers
+ * fire through JetStream redeliveries whose real-time granularity the scaled clock multiplies (at ×60, 100 ms
+ * of real delay is 6 simulated seconds), so the default allows that much and no more.
+ */
+const DEFAULT_TIMER_TOLERANCE_SEC = 10;
 
 /** The gateway id the simulated media gateway serves (inbound facts name it, so routers answer to it). */
 const GATEWAY_ID = "sim";
@@ -238,9 +250,23 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
     await telemetry.flush();
     for (const line of formatTraceSummary(collector.spans(), { clockSpeed: speed })) ctx.out(line);
   }
-  const ok = relayOk && complete;
+  // The scaled clock turns platform latency into simulated time: timers that fired late mean the machine
+  // could not keep up with this speed, and the figures above are distorted.
+  const { fired, latenessP99Sec, latenessMaxSec } = stats.timers;
+  const tolerance =
+    positiveNumber(ctx.flags["max-timer-lateness"], "--max-timer-lateness") ?? DEFAULT_TIMER_TOLERANCE_SEC;
+  ctx.out(
+    `timers: ${fired} fired, late by p99 ${latenessP99Sec.toFixed(1)} s, at most ${latenessMaxSec.toFixed(1)} s of simulated time (tolerance ${tolerance} s)`,
+  );
+  const late = latenessMaxSec > tolerance;
+  if (late)
+    ctx.out(
+      `${options.title}: DISTORTED: a timer fired ${latenessMaxSec.toFixed(1)} simulated s late; the machine did not keep up with ×${speed} (lower --speed, or raise --max-timer-lateness)`,
+    );
+  const distorted = late && options.failWhenDistorted;
+  const ok = relayOk && complete && !distorted;
   ctx.out(ok ? `${options.title}: ok` : `${options.title}: FAILED`);
-  return ok ? 0 : 1;
+  return ok ? 0 : distorted ? 3 : 1;
 }
 
 function loadTraffic(cc: ContactCentre, configFile: string, trafficFile: string | undefined): TrafficModel {

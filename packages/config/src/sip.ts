@@ -25,7 +25,28 @@ export interface SipConfig {
   /** Domain of the caller-id URIs presented to agents. */
   readonly domain: string;
   readonly callerIdHeaders: "both" | "from" | "pai";
-  readonly trunks: ReadonlyArray<{ readonly name: string; readonly sources: readonly string[] }>;
+  /** `sip.trunks`: who may call in without authentication, by source address; `perSource` overrides
+   * `admission.perSource` for each of the trunk's addresses. */
+  readonly trunks: ReadonlyArray<{
+    readonly name: string;
+    readonly sources: readonly string[];
+    readonly perSource?: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
+  }>;
+  /**
+   * `sip.phones`: agent phones that may call in from any address with SIP digest credentials (`username`, and
+   * `password` or `passwordEnv`, the name of an environment variable holding it). With trunks or phones
+   * configured, an INVITE from neither is refused (403, or a 401 challenge when phones exist).
+   */
+  readonly phones: ReadonlyArray<{ readonly username: string; readonly password: string }>;
+  /**
+   * `sip.digest`: realm (default: the domain) and algorithm of the challenges (MD5 default, or SHA-256);
+   * `sources`: addresses/CIDRs phones may call from (default any; elsewhere: 403 without a challenge).
+   */
+  readonly digest: {
+    readonly realm?: string;
+    readonly algorithm?: "MD5" | "SHA-256";
+    readonly sources?: readonly string[];
+  };
   /** `host[:port]` that phone-number contacts are sent to. */
   readonly outboundGateway: string | undefined;
   /** TTS cache, recordings and voicemail (default `<data dir>/media` or `./switchyard-media`). */
@@ -42,7 +63,14 @@ export interface SipConfig {
    * Admission control (`sip.admission`): INVITEs beyond these get 503 before anything is recorded. Unset:
    * the driver's defaults (500 calls up at once, no rate limit).
    */
-  readonly admission: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
+  readonly admission: {
+    readonly maxCalls?: number;
+    readonly maxCallsPerSec?: number;
+    /** `sip.admission.perSource`: the same caps per source address, checked first. */
+    readonly perSource?: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
+    /** `sip.admission.maxSources`: source addresses remembered for `perSource` (default 10 000). */
+    readonly maxSources?: number;
+  };
   /** `sip.agentOffer`: late (default) or early SDP offer on agent legs (see the media gateway README). */
   readonly agentOffer: "late" | "early";
   /** `sip.endpointsInFlight`: FreeSWITCH endpoints created at once (unset: the driver's default, 16). */
@@ -53,6 +81,7 @@ type Raw = Readonly<Record<string, unknown>>;
 
 const HOSTPORT_RE = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const DTMF_RE = /^[0-9A-D*#]+$/;
+const IP_OR_CIDR = /^[0-9a-fA-F.:]+(\/\d{1,3})?$/;
 const TARGET_RE = /^(agent:[^\s]+|group:[^\s]+|\+[1-9]\d{1,14})$/;
 
 export interface SipSources {
@@ -184,7 +213,36 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
   if (!["both", "from", "pai"].includes(callerIdHeaders))
     problem("sip.callerIdHeaders", `expected both, from or pai, got "${callerIdHeaders}"`);
 
-  const trunks: Array<{ name: string; sources: string[] }> = [];
+  const positive = (raw: Raw, key: string, path: string): number | undefined => {
+    const v = text(raw, key, path);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(n > 0) || !Number.isFinite(n)) {
+      problem(path, `must be a positive number, got "${v}"`);
+      return undefined;
+    }
+    return n;
+  };
+  /** `{maxCalls, maxCallsPerSec}` at `path` (absent: {}). */
+  const callLimits = (v: unknown, path: string): { maxCalls?: number; maxCallsPerSec?: number } => {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== "object" || Array.isArray(v)) {
+      problem(path, "must be a mapping of maxCalls, maxCallsPerSec");
+      return {};
+    }
+    const calls = positive(v as Raw, "maxCalls", `${path}.maxCalls`);
+    const rate = positive(v as Raw, "maxCallsPerSec", `${path}.maxCallsPerSec`);
+    return {
+      ...(calls === undefined ? {} : { maxCalls: Math.floor(calls) }),
+      ...(rate === undefined ? {} : { maxCallsPerSec: rate }),
+    };
+  };
+
+  const trunks: Array<{
+    name: string;
+    sources: string[];
+    perSource?: { maxCalls?: number; maxCallsPerSec?: number };
+  }> = [];
   const rawTrunks = file.trunks;
   if (rawTrunks !== undefined && rawTrunks !== null) {
     if (!Array.isArray(rawTrunks)) problem("sip.trunks", "must be a list of {name, sources}");
@@ -199,12 +257,62 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
           problem(`${path}.sources`, "a list of IP addresses or CIDRs is required");
         else {
           for (const s of sources as string[])
-            if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(s))
-              problem(`${path}.sources`, `"${s}" is not an IP address or CIDR`);
-          if (name) trunks.push({ name, sources: sources as string[] });
+            if (!IP_OR_CIDR.test(s)) problem(`${path}.sources`, `"${s}" is not an IP address or CIDR`);
+          const limits = callLimits(o.perSource, `${path}.perSource`);
+          if (name)
+            trunks.push({
+              name,
+              sources: sources as string[],
+              ...(Object.keys(limits).length === 0 ? {} : { perSource: limits }),
+            });
         }
       });
   }
+
+  const phones: Array<{ username: string; password: string }> = [];
+  const rawPhones = file.phones;
+  if (rawPhones !== undefined && rawPhones !== null) {
+    if (!Array.isArray(rawPhones))
+      problem("sip.phones", "must be a list of {username, password | passwordEnv}");
+    else
+      rawPhones.forEach((ph: unknown, i) => {
+        const path = `sip.phones[${i}]`;
+        const o = (ph ?? {}) as Raw;
+        const username = typeof o.username === "string" ? o.username : undefined;
+        // The username goes into digest computations and the call's caller: the characters of a SIP user part.
+        if (!username || !/^[A-Za-z0-9+*#._~-]{1,64}$/.test(username))
+          problem(`${path}.username`, "required: 1-64 of A-Z a-z 0-9 + * # . _ ~ -");
+        else if (phones.some((x) => x.username === username))
+          problem(`${path}.username`, `"${username}" is listed twice`);
+        let password: string | undefined;
+        if (typeof o.passwordEnv === "string") {
+          password = env[o.passwordEnv];
+          if (password === undefined || password === "")
+            problem(`${path}.passwordEnv`, `environment variable ${o.passwordEnv} is not set`);
+        } else if (typeof o.password === "string" && o.password !== "") password = o.password;
+        // Never the value in a problem: it is a secret.
+        else problem(`${path}.password`, "required (a string), or passwordEnv");
+        if (username && password) phones.push({ username, password });
+      });
+  }
+  const digestRaw = section("digest");
+  const realm = text(digestRaw, "realm", "sip.digest.realm");
+  const algorithm = text(digestRaw, "algorithm", "sip.digest.algorithm");
+  if (algorithm !== undefined && algorithm !== "MD5" && algorithm !== "SHA-256")
+    problem("sip.digest.algorithm", `expected MD5 or SHA-256, got "${algorithm}"`);
+  const rawPhoneSources = digestRaw.sources;
+  let phoneSources: string[] | undefined;
+  if (rawPhoneSources !== undefined && rawPhoneSources !== null) {
+    const list = typeof rawPhoneSources === "string" ? [rawPhoneSources] : rawPhoneSources;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === "string" && IP_OR_CIDR.test(x)))
+      problem("sip.digest.sources", "must be a list of IP addresses or CIDRs");
+    else phoneSources = list as string[];
+  }
+  const digest = {
+    ...(realm === undefined ? {} : { realm }),
+    ...(phoneSources === undefined ? {} : { sources: phoneSources }),
+    ...(algorithm === "MD5" || algorithm === "SHA-256" ? { algorithm: algorithm as "MD5" | "SHA-256" } : {}),
+  };
 
   const dtmfRaw = section("dtmf");
   const dtmf = {
@@ -227,22 +335,16 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
     else transferTargets[code] = target;
   }
 
-  const positive = (raw: Raw, key: string, path: string): number | undefined => {
-    const v = text(raw, key, path);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n)) {
-      problem(path, `must be a positive number, got "${v}"`);
-      return undefined;
-    }
-    return n;
-  };
   const admissionRaw = section("admission");
   const maxCalls = positive(admissionRaw, "maxCalls", "sip.admission.maxCalls");
   const maxCallsPerSec = positive(admissionRaw, "maxCallsPerSec", "sip.admission.maxCallsPerSec");
+  const perSource = callLimits(admissionRaw.perSource, "sip.admission.perSource");
+  const maxSources = positive(admissionRaw, "maxSources", "sip.admission.maxSources");
   const admission = {
     ...(maxCalls === undefined ? {} : { maxCalls: Math.floor(maxCalls) }),
     ...(maxCallsPerSec === undefined ? {} : { maxCallsPerSec }),
+    ...(Object.keys(perSource).length === 0 ? {} : { perSource }),
+    ...(maxSources === undefined ? {} : { maxSources: Math.floor(maxSources) }),
   };
   const agentOffer = text(file, "agentOffer", "sip.agentOffer") ?? "late";
   if (agentOffer !== "late" && agentOffer !== "early")
@@ -268,6 +370,8 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
       flag("sip-domain") ?? env.SWITCHYARD_SIP_DOMAIN ?? text(file, "domain", "sip.domain") ?? "127.0.0.1",
     callerIdHeaders: callerIdHeaders as SipConfig["callerIdHeaders"],
     trunks,
+    phones,
+    digest,
     outboundGateway,
     mediaDir,
     dtmf,

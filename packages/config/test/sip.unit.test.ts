@@ -7,12 +7,17 @@ sip:
   drachtio: { host: 10.0.0.5, port: 9022, secret: s3cret }
   freeswitch: { address: 10.0.0.6, port: 8021, password: pw }
   trunks:
-    - { name: carrier, sources: [203.0.113.0/24, 198.51.100.7] }
+    - { name: carrier, sources: [203.0.113.0/24, 198.51.100.7], perSource: { maxCalls: 300, maxCallsPerSec: 40 } }
+    - { name: backup, sources: "2001:db8::/32" }
   outboundGateway: 203.0.113.10:5060
   mediaDir: /var/lib/sy/media
   dtmf: { start: "*7", complete: "*8", cancel: "*9" }
   transferTargets: { "200": "group:support", "100": "agent:ann", "9": "+15550100" }
-  admission: { maxCalls: 200, maxCallsPerSec: 25 }
+  phones:
+    - { username: ann, password: ann-pw }
+    - { username: bob, passwordEnv: BOB_SIP_PASSWORD }
+  digest: { realm: calls.example.com, algorithm: SHA-256, sources: [10.1.0.0/16, "2001:db8::/48"] }
+  admission: { maxCalls: 200, maxCallsPerSec: 25, perSource: { maxCalls: 20, maxCallsPerSec: 2.5 }, maxSources: 5000 }
   agentOffer: early
   endpointsInFlight: 8
 `;
@@ -21,7 +26,7 @@ const files: Record<string, string> = {
   "sip.yaml": SIP,
   "listen.yaml": "sip:\n  drachtio: { listenPort: 3001, routeHandlerPort: 3002 }\n",
   "bad.yaml":
-    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip] }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots }\n  agentOffer: sometimes\n",
+    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip], perSource: { maxCallsPerSec: 0 } }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots, perSource: { maxCalls: -1 } }\n  agentOffer: sometimes\n  phones: [{ username: 'a b', password: p }, { username: c, passwordEnv: UNSET_PW_VAR }, { username: d }]\n  digest: { algorithm: SHA-512 }\n",
   "nodrachtio.yaml": "sip:\n  domain: x\n",
 };
 const readFile = (p: string) => files[p] ?? "";
@@ -32,18 +37,43 @@ describe("sip configuration", () => {
   });
 
   it("reads the sip section: connect mode, FreeSWITCH, trunks, DTMF codes, transfer short codes", () => {
-    const c = loadRuntimeConfig({ flags: { config: "sip.yaml" }, env: {}, readFile });
+    const c = loadRuntimeConfig({
+      flags: { config: "sip.yaml" },
+      env: { BOB_SIP_PASSWORD: "bob-pw" },
+      readFile,
+    });
     expect(c.sip).toEqual({
       drachtio: { mode: "connect", host: "10.0.0.5", port: 9022, secret: "s3cret" },
       freeswitch: { address: "10.0.0.6", port: 8021, password: "pw", listenAddress: "127.0.0.1" },
       domain: "calls.example.com",
       callerIdHeaders: "both",
-      trunks: [{ name: "carrier", sources: ["203.0.113.0/24", "198.51.100.7"] }],
+      trunks: [
+        {
+          name: "carrier",
+          sources: ["203.0.113.0/24", "198.51.100.7"],
+          perSource: { maxCalls: 300, maxCallsPerSec: 40 },
+        },
+        { name: "backup", sources: ["2001:db8::/32"] },
+      ],
       outboundGateway: "203.0.113.10:5060",
       mediaDir: "/var/lib/sy/media",
       dtmf: { start: "*7", complete: "*8", cancel: "*9", terminator: "#" },
       transferTargets: { "200": "group:support", "100": "agent:ann", "9": "+15550100" },
-      admission: { maxCalls: 200, maxCallsPerSec: 25 },
+      phones: [
+        { username: "ann", password: "ann-pw" },
+        { username: "bob", password: "bob-pw" },
+      ],
+      digest: {
+        realm: "calls.example.com",
+        algorithm: "SHA-256",
+        sources: ["10.1.0.0/16", "2001:db8::/48"],
+      },
+      admission: {
+        maxCalls: 200,
+        maxCallsPerSec: 25,
+        perSource: { maxCalls: 20, maxCallsPerSec: 2.5 },
+        maxSources: 5000,
+      },
       agentOffer: "early",
       endpointsInFlight: 8,
     });
@@ -52,7 +82,11 @@ describe("sip configuration", () => {
   it("flags win over environment over the file", () => {
     const c = loadRuntimeConfig({
       flags: { config: "sip.yaml", drachtio: "127.0.0.1:7000", "freeswitch-password": "flagpw" },
-      env: { SWITCHYARD_DRACHTIO: "127.0.0.2:8000", SWITCHYARD_DRACHTIO_SECRET: "envsecret" },
+      env: {
+        SWITCHYARD_DRACHTIO: "127.0.0.2:8000",
+        SWITCHYARD_DRACHTIO_SECRET: "envsecret",
+        BOB_SIP_PASSWORD: "bob-pw",
+      },
       readFile,
     });
     expect(c.sip?.drachtio).toEqual({ mode: "connect", host: "127.0.0.1", port: 7000, secret: "envsecret" });
@@ -70,6 +104,7 @@ describe("sip configuration", () => {
 
   it("listen mode: drachtio-server connects to the app", () => {
     const c = loadRuntimeConfig({ flags: { config: "listen.yaml" }, env: {}, readFile });
+    expect(c.sip).toMatchObject({ trunks: [], phones: [], digest: {} });
     expect(c.sip?.drachtio).toEqual({
       mode: "listen",
       host: "127.0.0.1",
@@ -93,14 +128,22 @@ describe("sip configuration", () => {
         "sip.drachtio",
         "sip.trunks[0].name",
         "sip.trunks[0].sources",
+        "sip.trunks[0].perSource.maxCallsPerSec",
         "sip.dtmf.start",
         "sip.transferTargets.1",
         "sip.callerIdHeaders",
         "sip.admission.maxCalls",
         "sip.admission.maxCallsPerSec",
+        "sip.admission.perSource.maxCalls",
         "sip.agentOffer",
+        "sip.phones[0].username",
+        "sip.phones[1].passwordEnv",
+        "sip.phones[2].password",
+        "sip.digest.algorithm",
       ]),
     );
+    // A phone password is a secret: no problem quotes one.
+    expect(JSON.stringify((err as ConfigError).problems)).not.toContain('"p"');
     expect(() => loadRuntimeConfig({ flags: { config: "nodrachtio.yaml" }, env: {}, readFile })).toThrow(
       /sip\.drachtio: the sip section needs drachtio\.host/,
     );

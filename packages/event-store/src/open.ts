@@ -241,6 +241,11 @@ class PreparingPool implements PostgresPool {
     const client = await this.pool.connect();
     let wrapped = this.#clients.get(client);
     if (!wrapped) {
+      // The pool listens for errors of idle clients only. A checked-out client whose server goes away
+      // (PostgreSQL restarted mid-query) emits 'error' with no listener, which would crash the process:
+      // its queries are rejected anyway, and the pool drops it on release. Found by the chaos run (a relay
+      // killed by a fast shutdown of PostgreSQL).
+      client.on("error", () => undefined);
       wrapped = new Proxy(client, {
         get(target, property) {
           if (property === "query") {

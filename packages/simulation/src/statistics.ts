@@ -52,7 +52,10 @@ export interface AgentFigures {
   readonly offered: number;
   /** Calls the agent answered. */
   readonly handled: number;
-  /** Offered but not answered (released: no answer, busy, declined, or another agent won). */
+  /**
+   * Offers the agent's phone missed (rang out, busy or declined). Not a miss: another agent of a
+   * simultaneous ring answered first, or the caller hung up while the phone rang.
+   */
   readonly missed: number;
   readonly talkSec: number;
   readonly signedInSec: number;
@@ -88,6 +91,16 @@ export interface Statistics {
     readonly completed: number;
     readonly failed: number;
     readonly medianTimeToCallbackSec?: number;
+  };
+  /**
+   * Durable timers (ring timeouts, queue waits, announcements...): how late each fired against its due
+   * time, in platform seconds. A run on a scaled clock the machine cannot keep up with fires them late, and
+   * its figures are distorted.
+   */
+  readonly timers: {
+    readonly fired: number;
+    readonly latenessP99Sec: number;
+    readonly latenessMaxSec: number;
   };
   readonly expectedWait: {
     readonly told: number;
@@ -153,6 +166,9 @@ export class StatisticsBuilder {
   readonly #serviceLevelSec: number;
   readonly #since: number;
   #latest = 0;
+  /** Due time of each timer scheduled, until it fires or is cancelled; lateness of those fired. */
+  readonly #timersDue = new Map<string, number>();
+  readonly #timerLateness: number[] = [];
 
   /**
    * `since`: only calls that started then or later count, and agents' signed-in and talk time is counted
@@ -199,6 +215,13 @@ export class StatisticsBuilder {
     }
     const call = this.#calls.get(callId);
     if (!call) return;
+    if (type === "TimerScheduled") this.#timersDue.set(str(d, "timerId"), num(d, "dueAt"));
+    else if (type === "TimerCancelled") this.#timersDue.delete(str(d, "timerId"));
+    else if (type === "TimerElapsed") {
+      const due = this.#timersDue.get(str(d, "timerId"));
+      if (due !== undefined) this.#timerLateness.push(Math.max(0, num(d, "at") - due));
+      this.#timersDue.delete(str(d, "timerId"));
+    }
     switch (type) {
       case "AppletEntered": {
         call.previousKind = call.applet?.kind;
@@ -322,7 +345,7 @@ export class StatisticsBuilder {
         a.state = "on call";
         break;
       case "AgentReleased":
-        if (recent) a.missed += 1;
+        if (recent && d.missed === true) a.missed += 1;
         a.state = "idle";
         break;
       case "AgentCallEnded":
@@ -462,6 +485,16 @@ export class StatisticsBuilder {
           completed: waits.length,
           failed: cbs.filter((cb) => cb.failed).length,
           ...(waits.length > 0 ? { medianTimeToCallbackSec: median(waits)! } : {}),
+        };
+      })(),
+      timers: (() => {
+        const late = [...this.#timerLateness].sort((x, y) => x - y);
+        const at = (q: number) =>
+          late.length === 0 ? 0 : late[Math.min(late.length - 1, Math.floor(q * late.length))]!;
+        return {
+          fired: late.length,
+          latenessP99Sec: at(0.99) / 1000,
+          latenessMaxSec: (late.at(-1) ?? 0) / 1000,
         };
       })(),
       expectedWait: {

@@ -75,7 +75,13 @@ function log() {
         e("AgentRinging", { callId, at: s(at) });
       },
       answered: (callId: string, at: number) => e("AgentAnswered", { callId, at: s(at), periodKey: "p" }),
-      released: (callId: string, at: number) => e("AgentReleased", { callId, at: s(at), reason: "noAnswer" }),
+      released: (callId: string, at: number, missed = true) =>
+        e("AgentReleased", {
+          callId,
+          at: s(at),
+          reason: missed ? "noAnswer" : "lostRace",
+          ...(missed ? { missed: true, misses: 1 } : {}),
+        }),
       callEnded: (callId: string, at: number, wrapUpEndsAt?: number) =>
         e("AgentCallEnded", {
           callId,
@@ -415,5 +421,52 @@ flows:
     // Alice answered c2 at 80 s (before), talked until 140 s: 45 s of it after 95 s.
     expect(alice).toMatchObject({ offered: 0, handled: 0, talkSec: 45, signedInSec: 205 });
     expect(stats.agents.find((a) => a.agentId === "bob")).toMatchObject({ offered: 1, missed: 1 });
+  });
+});
+
+describe("what the figures count", () => {
+  const agentEvents = (id: string, type: string, data: Record<string, unknown>) => ({
+    streamId: `agent-${id}`,
+    type,
+    data,
+  });
+  it("a miss is the agent's own: losing a simultaneous ring or a caller hanging up is not one", () => {
+    const events = [
+      agentEvents("alice", "AgentSignedIn", { at: 0 }),
+      agentEvents("alice", "AgentReserved", { callId: "c1", legId: "l1", at: 1_000 }),
+      agentEvents("alice", "AgentReleased", {
+        callId: "c1",
+        at: 5_000,
+        reason: "noAnswer",
+        missed: true,
+        misses: 1,
+      }),
+      agentEvents("alice", "AgentReserved", { callId: "c2", legId: "l2", at: 6_000 }),
+      agentEvents("alice", "AgentReleased", { callId: "c2", at: 7_000, reason: "lostRace" }),
+      agentEvents("alice", "AgentReserved", { callId: "c3", legId: "l3", at: 8_000 }),
+      agentEvents("alice", "AgentReleased", { callId: "c3", at: 9_000, reason: "callerHungUp" }),
+    ];
+    const alice = computeStatistics(events, CONFIG, { until: 10_000 }).agents.find(
+      (a) => a.agentId === "alice",
+    );
+    expect(alice).toMatchObject({ offered: 3, missed: 1 });
+  });
+
+  it("says how late durable timers fired against their due time", () => {
+    const call = (type: string, data: Record<string, unknown>) => ({ streamId: "call-t1", type, data });
+    const events = [
+      call("CallStarted", { callId: "t1", flowId: "main", at: 0, from: "+1", to: "+2" }),
+      call("TimerScheduled", { timerId: "a", kind: "ringTimeout", dueAt: 20_000 }),
+      call("TimerScheduled", { timerId: "b", kind: "queuePosition", dueAt: 30_000 }),
+      call("TimerScheduled", { timerId: "gone", kind: "queueMaxWait", dueAt: 40_000 }),
+      call("TimerElapsed", { timerId: "a", kind: "ringTimeout", at: 20_250 }),
+      call("TimerElapsed", { timerId: "b", kind: "queuePosition", at: 33_000 }),
+      call("TimerCancelled", { timerId: "gone" }),
+    ];
+    expect(computeStatistics(events, CONFIG, { until: 50_000 }).timers).toEqual({
+      fired: 2,
+      latenessP99Sec: 3,
+      latenessMaxSec: 3,
+    });
   });
 });

@@ -139,11 +139,16 @@ export async function callContext(
     const members = cfg.groups[g]?.members ?? [];
     if (members.length < INDEXED_GROUP_SIZE) for (const a of members) agentIds.add(a);
   }
-  // Agents the call holds are read from the store: releasing or ending a call on a lagging view would
-  // silently decide nothing (the agent would stay reserved). So are agents whose view proved stale.
+  // Agents the call holds are read fresh from the store and checked at commit: releasing or ending a call
+  // on a lagging view silently decides nothing, with no write to conflict on, and the agent stays reserved
+  // or on the call for good. Both views can lag: the KV bucket while the relay is down, this router's cache
+  // when other routers decided the call's last inputs (found by the chaos run, seed s2: an agent left
+  // onCall after a relay restart). Agents whose view proved stale are read too.
   const loads: Array<Promise<unknown>> = [];
-  for (const a of new Set([...staleAgents, ...agentsHeldBy(state)])) {
-    if (!view.peek(agentStreamId(a))) loads.push(cache.load(agentStreamId(a)));
+  const held = new Set(agentsHeldBy(state));
+  for (const a of held) loads.push(view.load(agentStreamId(a), { fresh: true }));
+  for (const a of staleAgents) {
+    if (!held.has(a) && !view.peek(agentStreamId(a))) loads.push(cache.load(agentStreamId(a)));
   }
   for (const g of groupIds) {
     const group = cfg.groups[g];

@@ -462,3 +462,137 @@ export function callerScenario(plan: CallerPlan, eventsFile: string | undefined)
 </scenario>
 `;
 }
+
+/** A caller that answers a 401 digest challenge (an agent phone calling in), or records the refusal. */
+export interface DigestCallerPlan {
+  /** Credentials to answer the challenge with; undefined: none (the run records `final 401`). */
+  readonly digest: { readonly username: string; readonly password: string } | undefined;
+  /** After the answer: hang up after this long (ms) unless the far end hangs up first. */
+  readonly holdMs: number;
+  readonly fromUser?: string;
+}
+
+/**
+ * INVITE → 401 (sipp keeps the challenge: `auth="true"`) → ACK → INVITE with `[authentication]` (CSeq 2) →
+ * 200 → ACK, hold, BYE. Any other final response to either INVITE is ACKed and logged as `final <code>`;
+ * `challenged` marks the 401.
+ */
+export function digestCallerScenario(plan: DigestCallerPlan, eventsFile: string | undefined): string {
+  const ev = (name: string, detail = "") => event(eventsFile, name, detail);
+  const on = (name: string, detail = "") => act(eventsFile, name, detail);
+  const fromUser = plan.fromUser ?? "phone[call_number]";
+  const invite = (cseq: number, auth: string) => `<send retrans="500"><![CDATA[
+
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-inv${cseq}-[pid]-[call_number]
+      From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: ${cseq} INVITE
+      Contact: <sip:[$caller]@[local_ip]:[local_port]>${auth === "" ? "" : `\n      ${auth}`}
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${SDP}
+
+    ]]></send>`;
+  const ackNon2xx = (cseq: number) => `<send><![CDATA[
+
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-inv${cseq}-[pid]-[call_number]
+      From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: ${cseq} ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>`;
+  const finals = (cseq: number, codes: number[]) =>
+    codes
+      .map(
+        (code) =>
+          `<recv response="${code}" optional="true" next="rejected${cseq}"><action>${on("final", String(code))}</action></recv>`,
+      )
+      .join("\n  ");
+  const authLine = plan.digest
+    ? `[authentication username=${plan.digest.username} password=${plan.digest.password}]`
+    : "";
+  const retry = plan.digest
+    ? `${ackNon2xx(1)}
+  ${invite(2, authLine)}
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  ${finals(2, [401, 403, 404, 480, 486, 503, 603])}
+  <recv response="200" rrs="true"><action>${on("answered")}</action></recv>
+  <send><![CDATA[
+
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 ACK
+      Contact: <sip:[$caller]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="BYE" timeout="${Math.max(1, plan.holdMs)}" ontimeout="sendbye">
+    <action>${on("bye-received")}</action>
+  </recv>
+  <send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]></send>
+  <nop next="end"/>
+  <label id="sendbye"/>
+  ${ev("bye-sent")}
+  <send retrans="500"><![CDATA[
+
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[$caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 30 BYE
+      Contact: <sip:[$caller]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200" timeout="10000" ontimeout="end"/>
+  <nop next="end"/>
+  <label id="rejected2"/>
+  ${ackNon2xx(2)}
+  <nop next="end"/>`
+    : `${ackNon2xx(1)}
+  <nop next="end"/>`;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="switchyard digest caller">
+  <nop><action>
+    <assignstr assign_to="caller" value="${fromUser}"/>
+  </action></nop>
+  ${ev("invite-sent", "[$caller]")}
+  ${invite(1, "")}
+  <recv response="100" optional="true"/>
+  ${finals(1, [403, 404, 480, 486, 503, 603])}
+  <recv response="401" auth="true"><action>${on("challenged")}${plan.digest ? "" : on("final", "401")}</action></recv>
+  ${retry}
+  <label id="rejected1"/>
+  ${ackNon2xx(1)}
+  <label id="end"/>
+  ${ev("end")}
+</scenario>
+`;
+}

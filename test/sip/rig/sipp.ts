@@ -10,10 +10,12 @@ import {
   agentScenario,
   type CallerPlan,
   callerScenario,
+  type DigestCallerPlan,
+  digestCallerScenario,
   EVENT_SCRIPT,
 } from "./sipp-scenarios.js";
 
-export type { AgentBehaviour, CallerPlan, DtmfPlan } from "./sipp-scenarios.js";
+export type { AgentBehaviour, CallerPlan, DigestCallerPlan, DtmfPlan } from "./sipp-scenarios.js";
 
 export class SippError extends Error {
   override name = "SippError";
@@ -112,13 +114,13 @@ function files(parent: string, name: string): SippFiles {
   };
 }
 
-async function commonArgs(f: SippFiles, port: number): Promise<string[]> {
+async function commonArgs(f: SippFiles, port: number, localIp = "127.0.0.1"): Promise<string[]> {
   const mediaPort = await freePort(4);
   return [
     "-sf",
     f.scenario,
     "-i",
-    "127.0.0.1",
+    localIp,
     "-p",
     String(port),
     "-mp",
@@ -270,7 +272,13 @@ export async function startSippCallers(options: {
   target: { host: string; port: number };
   /** Request-URI user part: the number dialled. */
   service: string;
-  plan: CallerPlan;
+  /** A digest plan runs the digest caller scenario (answers a 401 challenge with the credentials). */
+  plan: CallerPlan | DigestCallerPlan;
+  /**
+   * Source address of the INVITEs (any 127.0.0.0/8 address on Linux): several callers can come from distinct
+   * sources on one machine, as trunks and phones do. Default 127.0.0.1.
+   */
+  localIp?: string;
   calls?: number;
   rate?: number;
   /** Concurrent calls at most. */
@@ -281,11 +289,21 @@ export async function startSippCallers(options: {
   events?: boolean;
 }): Promise<SippCallerRun> {
   const f = files(options.dir, options.name);
-  writeFileSync(f.scenario, callerScenario(options.plan, options.events === false ? undefined : f.events));
+  const eventsFile = options.events === false ? undefined : f.events;
+  writeFileSync(
+    f.scenario,
+    "digest" in options.plan
+      ? digestCallerScenario(options.plan, eventsFile)
+      : callerScenario(options.plan, eventsFile),
+  );
   const port = await freePort();
   const calls = options.calls ?? 1;
   const args = [
-    ...(await commonArgs(f, port)),
+    ...(await commonArgs(f, port, options.localIp)),
+    // The digest is over the Request-URI, as a phone computes it (sipp's default is remote_ip:remote_port).
+    ...("digest" in options.plan
+      ? ["-auth_uri", `${options.service}@${options.target.host}:${options.target.port}`]
+      : []),
     `${options.target.host}:${options.target.port}`,
     "-s",
     options.service,

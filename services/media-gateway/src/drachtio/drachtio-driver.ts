@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
@@ -21,11 +21,20 @@ import {
   contactUri,
   dtmfFromInfo,
   legEndForStatus,
+  neutralSdp,
   plainRtpOffer,
+  sourceAddress,
   type TrunkConfig,
   TrunkMatcher,
   uriUser,
 } from "./signalling.js";
+import {
+  type CallLimits,
+  type DigestAlgorithm,
+  DigestAuthenticator,
+  type SipPhoneCredential,
+  SourceLimiter,
+} from "./sip-access.js";
 
 /** The app connects to drachtio-server's admin port (the usual mode). */
 export interface DrachtioConnectMode {
@@ -71,8 +80,29 @@ export interface DrachtioDriverOptions {
   readonly sipDomain?: string;
   /** Caller id headers on agent legs: From and P-Asserted-Identity (default), or one of them. */
   readonly callerIdHeaders?: "both" | "from" | "pai";
-  /** Inbound INVITEs are accepted from these sources only; none configured: from anywhere (trunk "default"). */
+  /**
+   * Inbound INVITEs are accepted from these sources without authentication. With neither trunks nor `phones`
+   * configured every source is accepted (trunk "default"; the driver warns at start); otherwise an INVITE from
+   * elsewhere gets 403, or a 401 digest challenge when phones are configured.
+   */
   readonly trunks?: readonly TrunkConfig[];
+  /**
+   * Agent phones that may call in from any address with SIP digest (RFC 3261 §22 / RFC 7616): the INVITE is
+   * challenged (401), a correct username/password makes the call (trunk `phone:<username>`, the caller is
+   * the username), a wrong one gets 403. Passwords are never logged.
+   */
+  readonly phones?: readonly SipPhoneCredential[];
+  /**
+   * Digest realm (default: `sipDomain`) and algorithm (default MD5, the one every phone implements);
+   * `sources`: the addresses/CIDRs phones may call from (default any): an INVITE from elsewhere that is not
+   * from a trunk gets 403 without a challenge.
+   */
+  readonly digest?: {
+    readonly realm?: string;
+    readonly algorithm?: DigestAlgorithm;
+    readonly nonceTtlSec?: number;
+    readonly sources?: readonly string[];
+  };
   /** Where phone-number contacts are sent (`host[:port]`, e.g. a carrier's SBC). */
   readonly outboundGateway?: string;
   /** TTS cache, downloads, recordings (`recordings/`, `voicemail/`). */
@@ -113,7 +143,17 @@ export interface DrachtioDriverOptions {
    * two FreeSWITCH channels per bridged call fill the shipped configuration's `max-sessions` of 1000);
    * `maxCallsPerSec`: new calls per second, bursts up to one second's worth (default unlimited).
    */
-  readonly admission?: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
+  readonly admission?: {
+    readonly maxCalls?: number;
+    readonly maxCallsPerSec?: number;
+    /**
+     * The same caps per source address (a trunk's peer or a phone), checked first: one misbehaving source
+     * is refused on its own without using up the account's calls or rate. `maxSources`: how many source
+     * addresses are remembered (default 10 000; the least recently seen idle one is forgotten).
+     */
+    readonly perSource?: CallLimits;
+    readonly maxSources?: number;
+  };
   /**
    * Agent legs: `late` (default) sends the INVITE without SDP and makes the leg's FreeSWITCH endpoint only
    * once the phone answered, with the phone's offer (unanswered legs cost FreeSWITCH nothing); `early` makes
@@ -190,11 +230,19 @@ interface EslOutboundConnection {
   execute(app: string, arg?: string): unknown;
 }
 
-/** INVITEs the driver refused with 503 because of `admission` (none of them reached the platform). */
+/** INVITEs the driver refused because of `admission` or the access rules (none of them reached the platform). */
 export interface AdmissionStats {
   readonly admitted: number;
+  /** 503: over the account's calls up at once / calls per second. */
   readonly overCalls: number;
   readonly overRate: number;
+  /** 503: over the source's calls up at once / calls per second (`admission.perSource`). */
+  readonly sourceOverCalls: number;
+  readonly sourceOverRate: number;
+  /** 403: from no trunk and no phone credentials configured, or digest credentials that do not hold. */
+  readonly forbidden: number;
+  /** 401: challenged for digest credentials. */
+  readonly challenged: number;
   /** INVITEs refused with 503 because the gateway was draining (`refuseNewCalls()`). */
   readonly draining: number;
 }
@@ -262,7 +310,24 @@ export class DrachtioDriver implements MediaDriver {
   /** Listen mode: drachtio-server's connections that carried INVITEs, ended once no leg is up. */
   readonly #sessions = new Set<unknown>();
   #orphans: OrphanReport = { found: 0, byesSent: 0, channelsKilled: 0 };
-  readonly #admission = { admitted: 0, overCalls: 0, overRate: 0, draining: 0 };
+  readonly #admission = {
+    admitted: 0,
+    overCalls: 0,
+    overRate: 0,
+    sourceOverCalls: 0,
+    sourceOverRate: 0,
+    forbidden: 0,
+    challenged: 0,
+    draining: 0,
+  };
+  readonly #digest: DigestAuthenticator;
+  /** Where phones may call from (`digest.sources`); undefined: anywhere. */
+  readonly #phoneSources: TrunkMatcher | undefined;
+  readonly #perSource: SourceLimiter | undefined;
+  /** Trunks with their own per-source limits (`trunks[].perSource`), by name. */
+  readonly #trunkLimits = new Map<string, CallLimits>();
+  /** Inbound leg id → the source address its calls-up count is held under (`admission.perSource`). */
+  readonly #legSource = new Map<string, string>();
   #refusing = false;
   /** Token bucket of `admission.maxCallsPerSec` (platform clock). */
   #tokens = 0;
@@ -272,6 +337,29 @@ export class DrachtioDriver implements MediaDriver {
     this.#o = options;
     this.#clock = options.clock;
     this.#trunks = new TrunkMatcher(options.trunks ?? []);
+    this.#digest = new DigestAuthenticator({
+      realm: options.digest?.realm ?? options.sipDomain ?? "127.0.0.1",
+      phones: options.phones ?? [],
+      nonceKey: randomBytes(32),
+      ...(options.digest?.algorithm ? { algorithm: options.digest.algorithm } : {}),
+      ...(options.digest?.nonceTtlSec ? { nonceTtlMs: options.digest.nonceTtlSec * 1000 } : {}),
+    });
+    const phoneSources = options.digest?.sources;
+    this.#phoneSources =
+      phoneSources && phoneSources.length > 0
+        ? new TrunkMatcher([{ name: "phones", sources: phoneSources }])
+        : undefined;
+    const limited = (l: CallLimits | undefined): l is CallLimits =>
+      l !== undefined && (l.maxCalls !== undefined || l.maxCallsPerSec !== undefined);
+    const perSource = options.admission?.perSource;
+    for (const t of options.trunks ?? [])
+      if (limited(t.perSource)) this.#trunkLimits.set(t.name, t.perSource);
+    this.#perSource =
+      limited(perSource) || this.#trunkLimits.size > 0
+        ? new SourceLimiter(limited(perSource) ? perSource : {}, {
+            maxSources: options.admission?.maxSources ?? 10_000,
+          })
+        : undefined;
     this.#codes = { ...DEFAULT_DTMF_TRANSFER_CODES, ...options.dtmfTransferCodes };
     checkDtmfCodes(this.#codes);
     this.#audio = new AudioResolver({
@@ -319,6 +407,8 @@ export class DrachtioDriver implements MediaDriver {
       if (!this.#closed) this.#log("warn", "drachtio connection error", { error: err.message });
     });
     srf.invite((req, res) => void this.#onInvite(req, res));
+    if (this.#trunks.size === 0 && this.#digest.size === 0)
+      this.#log("warn", "no sip.trunks and no sip.phones configured: INVITEs are accepted from any source");
     const d = this.#o.drachtio;
     try {
       if (d.mode === "connect") {
@@ -808,6 +898,64 @@ export class DrachtioDriver implements MediaDriver {
     return { ...this.#admission };
   }
 
+  /** Removes a leg; an inbound one no longer counts against its source's calls up. */
+  #dropLeg(leg: Leg): void {
+    this.#legs.delete(leg.id);
+    const source = this.#legSource.get(leg.id);
+    if (source !== undefined) {
+      this.#legSource.delete(leg.id);
+      this.#perSource?.release(source);
+    }
+  }
+
+  /**
+   * Whether an INVITE may become a call: from a trunk's address, or from an agent phone with digest
+   * credentials. A failed digest spends one of the source's per-second calls (`admission.perSource`), so
+   * password guessing is as rate capped as calling.
+   */
+  #access(
+    req: Srf.SrfRequest,
+    source: string,
+  ):
+    | { kind: "ok"; trunk: string; caller?: string }
+    | { kind: "challenge"; header: string }
+    | { kind: "forbidden"; why: string }
+    | { kind: "throttled"; retryAfterSec: number } {
+    if (this.#trunks.size === 0 && this.#digest.size === 0) return { kind: "ok", trunk: "default" };
+    const trunk = this.#trunks.match(source);
+    if (trunk) return { kind: "ok", trunk };
+    if (this.#digest.size === 0) return { kind: "forbidden", why: "no trunk" };
+    if (this.#phoneSources && !this.#phoneSources.match(source))
+      return { kind: "forbidden", why: "no trunk, not a phone network" };
+    const now = this.#now();
+    const verdict = this.#digest.verify({
+      method: req.method,
+      uri: req.uri,
+      source,
+      now,
+      authorization: req.get("Authorization") || req.get("Proxy-Authorization") || undefined,
+    });
+    switch (verdict.kind) {
+      case "ok":
+        return { kind: "ok", trunk: `phone:${verdict.username}`, caller: verdict.username };
+      case "challenge":
+        return { kind: "challenge", header: this.#digest.challenge(now, source) };
+      case "stale":
+        return { kind: "challenge", header: this.#digest.challenge(now, source, true) };
+      case "refused": {
+        if (this.#perSource && !this.#perSource.spend(source, now)) {
+          this.#admission.sourceOverRate++;
+          return { kind: "throttled", retryAfterSec: 1 };
+        }
+        return { kind: "forbidden", why: `digest ${verdict.why}` };
+      }
+      default: {
+        const never: never = verdict;
+        throw new Error(`unknown digest verdict ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
   /** Why a new INVITE must be refused now, or undefined to take it. */
   #overloaded(): "overCalls" | "overRate" | undefined {
     const maxCalls = this.#o.admission?.maxCalls ?? 500;
@@ -878,15 +1026,41 @@ export class DrachtioDriver implements MediaDriver {
       res.send(503, { headers: { "Retry-After": "5" } });
       return;
     }
-    const source = req.source_address;
-    const trunk = this.#trunks.size === 0 ? "default" : this.#trunks.match(source);
-    if (!trunk) {
-      this.#log("warn", "INVITE from no configured trunk refused", { source });
-      res.send(403);
+    const source = sourceAddress(req.source_address);
+    const access = this.#access(req, source);
+    if (access.kind !== "ok") {
+      if (access.kind === "challenge") {
+        this.#admission.challenged++;
+        res.send(401, { headers: { "WWW-Authenticate": access.header } });
+      } else if (access.kind === "forbidden") {
+        const n = ++this.#admission.forbidden;
+        if (n === 1 || n % 100 === 0)
+          this.#log("warn", "INVITE refused (403)", { source, why: access.why, refused: n });
+        res.send(403);
+      } else {
+        res.send(503, { headers: { "Retry-After": String(access.retryAfterSec) } });
+      }
       return;
+    }
+    const { trunk, caller } = access;
+    if (this.#perSource) {
+      const verdict = this.#perSource.admit(source, this.#now(), this.#trunkLimits.get(trunk));
+      if (verdict.kind !== "ok") {
+        const counter = verdict.kind === "overCalls" ? "sourceOverCalls" : "sourceOverRate";
+        const n = ++this.#admission[counter];
+        if (n === 1 || n % 100 === 0)
+          this.#log("warn", "INVITE refused (503): over the per-source limit", {
+            source,
+            limit: verdict.kind,
+            refused: n,
+          });
+        res.send(503, { headers: { "Retry-After": String(verdict.retryAfterSec) } });
+        return;
+      }
     }
     const over = this.#overloaded();
     if (over) {
+      this.#perSource?.release(source);
       // Shed before anything exists for the call: the caller's carrier retries or routes elsewhere.
       const n = ++this.#admission[over];
       if (n === 1 || n % 100 === 0)
@@ -896,6 +1070,7 @@ export class DrachtioDriver implements MediaDriver {
     }
     this.#admission.admitted++;
     const leg = this.#newLeg(`in-${this.#boot}-${++this.#inboundSeq}`, "inbound");
+    if (this.#perSource) this.#legSource.set(leg.id, source);
     const socket = (req as unknown as { socket?: unknown }).socket;
     if (this.#o.drachtio.mode === "listen") {
       leg.socket = socket;
@@ -904,7 +1079,7 @@ export class DrachtioDriver implements MediaDriver {
     req.on("cancel", () => {
       // The caller gave up before the answer: nothing was reported yet, so nothing to report.
       leg.status = "ended";
-      this.#legs.delete(leg.id);
+      this.#dropLeg(leg);
       void leg.ep?.destroy().catch(() => undefined);
     });
     let ep: Mrf.Endpoint | undefined;
@@ -933,7 +1108,7 @@ export class DrachtioDriver implements MediaDriver {
       }
     } catch (err) {
       this.#log("warn", "inbound call not answered", { channelId: leg.id, error: describe(err) });
-      this.#legs.delete(leg.id);
+      this.#dropLeg(leg);
       if (leg.dialog) bye(leg.dialog);
       void ep?.destroy().catch(() => undefined);
       if (!res.finalResponseSent) res.send(503);
@@ -947,7 +1122,7 @@ export class DrachtioDriver implements MediaDriver {
     }
     leg.status = "answered";
     this.#persist(leg);
-    const from = uriUser(req.callingNumber || req.get("From") || "anonymous");
+    const from = caller ?? uriUser(req.callingNumber || req.get("From") || "anonymous");
     const to = uriUser(req.calledNumber || req.uri);
     this.#emit({ type: "inboundCall", channelId: leg.id, from, to, trunk, at: this.#now() });
     this.#pump(leg);
@@ -1020,7 +1195,7 @@ export class DrachtioDriver implements MediaDriver {
         return;
       }
       ep.modify(req.body).then(
-        (sdp) => res.send(200, { body: sdp }),
+        (sdp) => res.send(200, { body: neutralSdp(sdp) }),
         (err: unknown) => {
           this.#log("warn", "re-INVITE refused by FreeSWITCH", { channelId: leg.id, error: describe(err) });
           res.send(488);
@@ -1138,7 +1313,7 @@ export class DrachtioDriver implements MediaDriver {
     if (!how.silent) this.#emit({ type: "ended", channelId: leg.id, reason, detail, at: this.#now() });
     // Only the id is kept (a late or repeated command for it is ignored): a long-running gateway does not
     // accumulate its calls.
-    this.#legs.delete(leg.id);
+    this.#dropLeg(leg);
     this.#endedIds.add(leg.id);
     if (this.#endedIds.size > 100_000) {
       const oldest = this.#endedIds.values().next().value;
@@ -1416,7 +1591,7 @@ function serveRoute(host: string, port: number, appPort: number): Promise<Server
  * which for an offer answered later (our `uuid_answer`) is still empty; the 200 OK FreeSWITCH sent has it.
  */
 function localSdp(ep: Mrf.Endpoint): string {
-  return ep.local.sdp || ep.dialog.remote.sdp;
+  return neutralSdp(ep.local.sdp || ep.dialog.remote.sdp);
 }
 
 /** drachtio-server's id of a dialog (drachtio-srf's Dialog#id, not in its type declarations). */

@@ -17,6 +17,11 @@ export interface TrunkConfig {
   readonly name: string;
   /** Addresses or CIDRs (`10.0.0.0/8`, `127.0.0.1`, `::1/128`). */
   readonly sources: readonly string[];
+  /**
+   * Caps for each of this trunk's source addresses instead of `admission.perSource` (a carrier's SBC carries
+   * many calls from one address; a phone one).
+   */
+  readonly perSource?: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
 }
 
 export class InvalidTrunkSourceError extends Error {
@@ -53,9 +58,20 @@ export class TrunkMatcher {
     return this.#trunks.length;
   }
   match(address: string): string | undefined {
-    const type = isIPv6(address) ? "ipv6" : "ipv4";
-    return this.#trunks.find((t) => t.list.check(address, type))?.name;
+    const plain = sourceAddress(address);
+    const type = isIPv6(plain) ? "ipv6" : "ipv4";
+    return this.#trunks.find((t) => t.list.check(plain, type))?.name;
   }
+}
+
+/**
+ * A source address as the ACL and the per-source counters key it: an IPv4-mapped IPv6 address (what a
+ * dual-stack socket reports for an IPv4 peer, `::ffff:192.0.2.1`) is the IPv4 address it maps, so one peer
+ * is one source and matches its IPv4 CIDRs whichever way the server listens.
+ */
+export function sourceAddress(address: string): string {
+  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  return m ? m[1]! : address.toLowerCase();
 }
 
 /** The Request-URI an agent leg is sent to. */
@@ -159,4 +175,14 @@ export function plainRtpOffer(sdp: string): string {
   if (plain.length === 0 || plain.length === media.length) return sdp;
   const kept = plain.map((m) => m.filter((l) => !l.startsWith("a=crypto:")));
   return [...session, ...kept.flat()].join(eol);
+}
+
+/**
+ * FreeSWITCH writes its name into every SDP it makes (`o=FreeSWITCH …`, `s=FreeSWITCH`): sent as is, each
+ * 200 OK and agent INVITE would tell a peer which media server (and so which known vulnerabilities) sits
+ * behind the gateway. The origin's username and the session name carry no meaning (RFC 8866 §5.2, §5.3:
+ * `-` when there is none), so both become `-`.
+ */
+export function neutralSdp(sdp: string): string {
+  return sdp.replace(/^o=\S+ /m, "o=- ").replace(/^s=.*$/m, "s=-");
 }

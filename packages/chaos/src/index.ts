@@ -1,0 +1,11 @@
+export * from "./centre.js";
+export * from "./checker.js";
+export * from "./errors.js";
+export * from "./event-log.js";
+export { type PrivateNats, startPrivateNats } from "./nats.js";
+export { type PrivatePostgres, startPrivatePostgres } from "./postgres.js";
+export { alive } from "./processes.js";
+export * from "./report.js";
+export * from "./run.js";
+export * from "./schedule.js";
+export * from "./traffic.js";
