@@ -81,6 +81,13 @@ describe("the architecture", () => {
     ).toEqual([]);
   });
 
+  it("keeps test support out of the domain's public API (a ./testing subpath instead)", () => {
+    const index = files.find((f) => f.path === "packages/routing-domain/src/index.ts")!;
+    expect(index.imports.filter((i) => i.specifier.includes("testing"))).toEqual([]);
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "packages/routing-domain/package.json"), "utf8"));
+    expect(pkg.exports["./testing"]).toBe("./src/testing/index.ts");
+  });
+
   it("has no cycle between workspace packages", () => {
     const graph = new Map<string, string[]>();
     for (const [name, folder] of folderOf) {

@@ -32,7 +32,4 @@ export * from "./shared/validation.js";
 export * from "./strategies/group-state.js";
 export * from "./strategies/indexed.js";
 export * from "./strategies/strategies.js";
-// Test support usable by adapters' tests too
-export * from "./testing/call-spec.js";
-export * from "./testing/given-when-then.js";
 export * from "./transfer/transfer.js";

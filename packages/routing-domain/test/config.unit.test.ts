@@ -13,10 +13,10 @@ import {
   InvalidTimeZoneError,
   isE164,
   isSipUri,
-  spec,
   UnknownAgentError,
   validateFlow,
 } from "../src/index.js";
+import { spec } from "../src/testing/index.js";
 import { AGENTS } from "./support/world.js";
 
 const configSpec = spec(configDecider);

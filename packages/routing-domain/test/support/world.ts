@@ -29,7 +29,7 @@ import {
 export const T0 = Date.UTC(2026, 10, 24, 9, 0, 0);
 export const sec = (n: number): number => T0 + n * 1000;
 
-export { agentSpec, callSpec } from "../../src/index.js";
+export { agentSpec, callSpec } from "../../src/testing/index.js";
 
 export interface StepRecord {
   readonly command: CallCommand;
