@@ -417,6 +417,35 @@ describe("callbacks that keep the caller's place", () => {
     expect(w.queues.sales?.state.entries.map((e) => e.callId)).toEqual(["c1"]);
   });
 
+  it("callbacks switched off in the group after a caller asked for one: the promise is kept once, without retries", () => {
+    const w = requested();
+    // The administrator removes the group's callback settings while the caller waits to be called back.
+    w.config = buildConfig(
+      [
+        group("sales", "longestIdle", ["ann", "bob"], {
+          ringTimeoutSec: 20,
+          queue: { enabled: true, maxWaitSec: 120 },
+        }),
+      ],
+      w.config,
+    );
+    dialling(w);
+    const customer = w
+      .events("c1")
+      .find((e) => e.type === "LegOriginateRequested" && e.data.role === "customer");
+    expect(customer).toMatchObject({ data: { to: { kind: "phone", number: CALLER }, timeoutSec: 30 } });
+    // The customer's line is busy: both legs go and, with no settings left to retry by, the call ends.
+    const ann = w.legOf("c1", "ann");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegEnded", legId: customerLeg(w), reason: "busy", now: sec(110) })
+      .thenIncludes([
+        ev("LegHangupRequested", { legId: ann, reason: "callbackFailed" }),
+        ev("CallbackAttemptFailed", { attempt: 1, willRetry: false }),
+        ev("CallEnded", { reason: "callbackFailed" }),
+      ]);
+  });
+
   it("a dial policy tightened while the caller waits: the call back is refused, the agent freed, the caller tried again later", () => {
     const w = requested();
     w.config = buildConfig([{ type: "ConfigureAccount", dialPolicy: { deniedPrefixes: ["+44"] } }], w.config);

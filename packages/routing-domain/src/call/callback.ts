@@ -19,6 +19,9 @@ import type { CallbackRun } from "./types.js";
 const CONFIRM = "1";
 const OTHER_NUMBER = "2";
 
+/** Ring time of a call back whose group no longer has callback settings (they were removed meanwhile). */
+const CALLBACK_RING_TIMEOUT_SEC = 30;
+
 function settingsOf(b: DecisionBuilder): { group: GroupConfig; callback: CallbackSettings } | undefined {
   const run = connectRun(b);
   const group = run?.queue ? b.ctx.config.groups[run.queue.groupId] : undefined;
@@ -180,7 +183,8 @@ export function callbackPlaybackFinished(b: DecisionBuilder, playbackId: string)
  */
 export function dialCustomer(b: DecisionBuilder, agentLegId: string): boolean {
   const c = callbackOf(b)!;
-  const s = settingsOf(b)!;
+  // A callback promised before its settings were removed from the group is still honoured.
+  const ringTimeoutSec = settingsOf(b)?.group.ringTimeoutSec ?? CALLBACK_RING_TIMEOUT_SEC;
   const number = c.number ?? b.state.from;
   // The number was callable when the caller named it; the account's dial policy may have changed since.
   const [refusal] = dialable(b, [{ to: { kind: "phone", number } }], "connect").refusals;
@@ -195,11 +199,11 @@ export function dialCustomer(b: DecisionBuilder, agentLegId: string): boolean {
         role: "customer",
         to: { kind: "phone", number },
         callerId: b.state.to,
-        timeoutSec: s.group.ringTimeoutSec,
+        timeoutSec: ringTimeoutSec,
       },
     },
   );
-  schedule(b, "callbackRingTimeout", s.group.ringTimeoutSec);
+  schedule(b, "callbackRingTimeout", ringTimeoutSec);
   return false;
 }
 
@@ -216,7 +220,7 @@ function agentLegOf(b: DecisionBuilder): string | undefined {
 export function attemptFailed(b: DecisionBuilder, reason: string, agentLegId = agentLegOf(b)): boolean {
   const c = callbackOf(b);
   const s = settingsOf(b);
-  if (!c || !s) return false;
+  if (!c) return false;
   for (const [timerId, t] of Object.entries(b.state.timers)) {
     // Stryker disable next-line ConditionalExpression: while a call back dials the customer its ring timer is the call's only timer (the queue's were cancelled at the request, the agent's ring timer when they answered)
     if (t.kind === "callbackRingTimeout") b.emit({ type: "TimerCancelled", data: { timerId } });
@@ -228,7 +232,8 @@ export function attemptFailed(b: DecisionBuilder, reason: string, agentLegId = a
     cancelLeg(b, agentLegId, "callbackFailed");
   }
   const attempt = c.attempts + 1;
-  const willRetry = attempt < s.callback.maxAttempts;
+  // Settings removed from the group since the request: no retry to schedule; the caller's call ends.
+  const willRetry = s !== undefined && attempt < s.callback.maxAttempts;
   b.emit({ type: "CallbackAttemptFailed", data: { attempt, reason, willRetry } });
   if (willRetry) schedule(b, "callbackRetry", s.callback.retryAfterSec);
   return !willRetry;
