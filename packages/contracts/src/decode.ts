@@ -3,6 +3,7 @@
 // to act safely (ids present, known kinds, sane numbers); they return the message as it came.
 import { type ZodType, z } from "zod";
 import type { AgentInputMessage, CallInputMessage, LegCommandMessage, TimerMessage } from "./index.js";
+import { hasControlCharacters } from "./text.js";
 
 /** A bus message that does not have the shape of its contract (consumers dead-letter it with this reason). */
 export class MalformedMessageError extends Error {
@@ -12,27 +13,19 @@ export class MalformedMessageError extends Error {
 const TEXT = "must be a non-empty string";
 // Ids, numbers, caller ids and URIs end up in SIP headers, FreeSWITCH commands and logs: control characters
 // (CR/LF, NUL...) are refused here, at the edge, and so are values longer than any real one.
-/** C0 control characters and DEL (CR, LF, NUL...), `allowed` excepted. */
-const hasControlCharacter = (v: string, allowed = ""): boolean => {
-  for (const c of v) {
-    const n = c.charCodeAt(0);
-    if ((n < 0x20 || n === 0x7f) && !allowed.includes(c)) return true;
-  }
-  return false;
-};
 const text = () =>
   z
     .string({ error: TEXT })
     .min(1, TEXT)
     .max(2048, "is longer than 2048 characters")
-    .refine((v) => !hasControlCharacter(v), "must not contain control characters");
+    .refine((v) => !hasControlCharacters(v), "must not contain control characters");
 /** Words to speak: line breaks and tabs allowed, other control characters not. */
 const prose = () =>
   z
     .string({ error: TEXT })
     .min(1, TEXT)
     .max(8192, "is longer than 8192 characters")
-    .refine((v) => !hasControlCharacter(v, "\t\n\r"), "must not contain control characters");
+    .refine((v) => !hasControlCharacters(v, "\t\n\r"), "must not contain control characters");
 const number = (error = "must be a number") => z.number({ error });
 const positive = () => number("must be a positive number").positive("must be a positive number");
 const object = <S extends z.core.$ZodLooseShape>(shape: S, error = "must be an object") =>

@@ -156,3 +156,4 @@ export {
   decodeTimerMessage,
   MalformedMessageError,
 } from "./decode.js";
+export { hasControlCharacters } from "./text.js";

@@ -1,7 +1,8 @@
 import { Audio as AudioPb } from "@switchyard/admin-proto";
+import { hasControlCharacters } from "@switchyard/contracts";
 import type { Audio } from "@switchyard/routing-domain";
 import type { FieldViolation } from "./errors.js";
-import { hasControlCharacters, nameOf, parseName } from "./names.js";
+import { nameOf, parseName } from "./names.js";
 
 const MAX_TTS = 2_000;
 const MAX_URL = 2_000;

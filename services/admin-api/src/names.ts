@@ -1,5 +1,6 @@
 // Resource names (AIP-122): `agents/{agent}`, `groups/{group}`, `flows/{flow}`, `flows/{flow}/versions/{n}`,
 // `numbers/{e164}`. Ids are 1-63 characters of [A-Za-z0-9_-] (safe in stream ids and NATS subjects).
+import { hasControlCharacters } from "@switchyard/contracts";
 import { isE164 } from "@switchyard/routing-domain";
 import { type FieldViolation, InvalidRequestError } from "./errors.js";
 
@@ -44,15 +45,6 @@ export function idFrom(collection: Collection, name: string, field = "name"): st
 }
 
 export const nameOf = (collection: Collection, id: string): string => `${collection}/${id}`;
-
-/** Control characters (NUL among them) never belong in a name or a reason, and PostgreSQL's jsonb cannot store NUL. */
-export function hasControlCharacters(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
 
 /** A required human text of at most `max` characters without control characters, or a violation. */
 export function textViolation(

@@ -11,10 +11,10 @@ import {
   type Strategy,
   Transfer,
 } from "@switchyard/admin-proto";
+import { hasControlCharacters } from "@switchyard/contracts";
 import { CONFIG_STREAM, isE164, isSipUri } from "@switchyard/routing-domain";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasControlCharacters } from "../src/names.js";
 import { call, type Harness, startHarness } from "./harness.js";
 
 const MAX_BYTES = 256 * 1024;

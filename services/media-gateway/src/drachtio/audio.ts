@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { promisify } from "node:util";
+import { hasControlCharacters } from "@switchyard/contracts";
 import type { Audio } from "@switchyard/routing-domain";
 import { type StoredAudioSource, StoredAudioUnavailableError } from "../stored-audio.js";
 
@@ -109,7 +110,7 @@ export class AudioResolver {
 
   async #url(url: string): Promise<string> {
     // The path or URL goes into a FreeSWITCH command: nothing that could end or extend it.
-    if (/[\s"'<>\\]/.test(url) || [...url].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    if (/[\s"'<>\\]/.test(url) || hasControlCharacters(url))
       throw new AudioDownloadError(
         `audio url ${JSON.stringify(url.slice(0, 80))} holds characters a media path may not`,
       );

@@ -1,4 +1,5 @@
 import { BlockList, isIPv6 } from "node:net";
+import { hasControlCharacters } from "@switchyard/contracts";
 import type { Contact, LegEndReason } from "@switchyard/routing-domain";
 
 /**
@@ -79,8 +80,7 @@ export function contactUri(to: Contact, outboundGateway: string | undefined): st
   if (to.kind === "sip") {
     const uri = to.uri.startsWith("sip:") || to.uri.startsWith("sips:") ? to.uri : `sip:${to.uri}`;
     // Validated by the domain; a Request-URI is never built from anything that could break out of it.
-    if (/[\s<>"]/.test(uri) || [...uri].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
-      throw new UnsafeSipUriError(uri);
+    if (/[\s<>"]/.test(uri) || hasControlCharacters(uri)) throw new UnsafeSipUriError(uri);
     return uri;
   }
   if (!outboundGateway) throw new NoOutboundGatewayError(to.number);
