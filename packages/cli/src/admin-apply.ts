@@ -3,7 +3,14 @@
 // problem listed, nothing changed), prints the changes, then makes them with the etags it read (a resource
 // someone changed meanwhile is ABORTED, not overwritten). Account settings are not part of the admin API
 // yet: apply says so and leaves them alone; export omits them.
-import { agentDefinitionPb, fromFlowSpec, groupDefinitionPb, toFlowSpec } from "@switchyard/admin-api";
+import {
+  agentDefinitionPb,
+  dialPolicyFromPb,
+  dialPolicyPb,
+  fromFlowSpec,
+  groupDefinitionPb,
+  toFlowSpec,
+} from "@switchyard/admin-api";
 import {
   Account,
   Account_CallsPeriod,
@@ -68,20 +75,7 @@ async function accountChangeFor(
     ...(declared.missedOfferCooldownSec === undefined
       ? {}
       : { missedOfferCooldownSeconds: declared.missedOfferCooldownSec }),
-    ...(declared.dialPolicy === undefined
-      ? {}
-      : {
-          dialPolicy: {
-            allowedCountryCodes: [...(declared.dialPolicy.allowedCountryCodes ?? [])],
-            deniedPrefixes: [...declared.dialPolicy.deniedPrefixes],
-            ...(declared.dialPolicy.maxConcurrentExternalLegs === undefined
-              ? {}
-              : { maxConcurrentExternalLegs: declared.dialPolicy.maxConcurrentExternalLegs }),
-            ...(declared.dialPolicy.maxExternalMinutesPerHour === undefined
-              ? {}
-              : { maxExternalMinutesPerHour: declared.dialPolicy.maxExternalMinutesPerHour }),
-          },
-        }),
+    ...(declared.dialPolicy === undefined ? {} : { dialPolicy: dialPolicyPb(declared.dialPolicy) }),
   });
   const fields: Array<[string, unknown, unknown, boolean]> = [
     [
@@ -359,22 +353,7 @@ export async function exportContactCentre(a: AdminClients): Promise<string> {
       ...(account.missedOfferCooldownSeconds === undefined
         ? {}
         : { missedOfferCooldownSec: account.missedOfferCooldownSeconds }),
-      ...(account.dialPolicy === undefined
-        ? {}
-        : {
-            dialPolicy: {
-              ...(account.dialPolicy.allowedCountryCodes.length > 0
-                ? { allowedCountryCodes: account.dialPolicy.allowedCountryCodes }
-                : {}),
-              deniedPrefixes: account.dialPolicy.deniedPrefixes,
-              ...(account.dialPolicy.maxConcurrentExternalLegs === undefined
-                ? {}
-                : { maxConcurrentExternalLegs: account.dialPolicy.maxConcurrentExternalLegs }),
-              ...(account.dialPolicy.maxExternalMinutesPerHour === undefined
-                ? {}
-                : { maxExternalMinutesPerHour: account.dialPolicy.maxExternalMinutesPerHour }),
-            },
-          }),
+      ...(account.dialPolicy === undefined ? {} : { dialPolicy: dialPolicyFromPb(account.dialPolicy) }),
     },
     agents: agents.map((x) => ({
       id: short(x.name),

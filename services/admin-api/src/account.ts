@@ -1,5 +1,5 @@
 // AccountService: the account's settings (one resource, `account`) through the domain's config decider.
-import { Account, Account_CallsPeriod } from "@switchyard/admin-proto";
+import { Account, Account_CallsPeriod, type DialPolicy as DialPolicyPb } from "@switchyard/admin-proto";
 import {
   type AccountSettings,
   assertDialPolicy,
@@ -34,6 +34,31 @@ const UPDATABLE = [
 ] as const;
 type Updatable = (typeof UPDATABLE)[number];
 
+/** The account's dial policy on the wire (the admin API's answers and `switchyard apply`'s requests). */
+export const dialPolicyPb = (p: DialPolicy): DialPolicyPb => ({
+  allowedCountryCodes: [...(p.allowedCountryCodes ?? [])],
+  deniedPrefixes: [...p.deniedPrefixes],
+  ...(p.maxConcurrentExternalLegs === undefined
+    ? {}
+    : { maxConcurrentExternalLegs: p.maxConcurrentExternalLegs }),
+  ...(p.maxExternalMinutesPerHour === undefined
+    ? {}
+    : { maxExternalMinutesPerHour: p.maxExternalMinutesPerHour }),
+});
+
+/** A dial policy from the wire, not yet validated; no allowed country codes means every country. */
+export const dialPolicyFromPb = (p: DialPolicyPb): DialPolicy => ({
+  // Empty: every country (an account that may dial no country at all would be a mistake).
+  ...(p.allowedCountryCodes.length > 0 ? { allowedCountryCodes: p.allowedCountryCodes } : {}),
+  deniedPrefixes: p.deniedPrefixes,
+  ...(p.maxConcurrentExternalLegs === undefined
+    ? {}
+    : { maxConcurrentExternalLegs: p.maxConcurrentExternalLegs }),
+  ...(p.maxExternalMinutesPerHour === undefined
+    ? {}
+    : { maxExternalMinutesPerHour: p.maxExternalMinutesPerHour }),
+});
+
 export const toAccount = (view: ConfigView, a: AccountSettings): Account =>
   Account.fromPartial({
     name: NAME,
@@ -45,20 +70,7 @@ export const toAccount = (view: ConfigView, a: AccountSettings): Account =>
     ...(a.missedOfferCooldownSec === undefined
       ? {}
       : { missedOfferCooldownSeconds: a.missedOfferCooldownSec }),
-    ...(a.dialPolicy === undefined
-      ? {}
-      : {
-          dialPolicy: {
-            allowedCountryCodes: [...(a.dialPolicy.allowedCountryCodes ?? [])],
-            deniedPrefixes: [...a.dialPolicy.deniedPrefixes],
-            ...(a.dialPolicy.maxConcurrentExternalLegs === undefined
-              ? {}
-              : { maxConcurrentExternalLegs: a.dialPolicy.maxConcurrentExternalLegs }),
-            ...(a.dialPolicy.maxExternalMinutesPerHour === undefined
-              ? {}
-              : { maxExternalMinutesPerHour: a.dialPolicy.maxExternalMinutesPerHour }),
-          },
-        }),
+    ...(a.dialPolicy === undefined ? {} : { dialPolicy: dialPolicyPb(a.dialPolicy) }),
     etag: etagOf(view, ETAG_KEY),
   });
 
@@ -94,17 +106,7 @@ function commandFor(a: Account, mask: readonly Updatable[]): ConfigCommand {
         description: `at most ${MAX_RULES} entries each`,
         reason: "TOO_MANY",
       });
-    dialPolicy = {
-      // Empty: every country (an account that may dial no country at all would be a mistake).
-      ...(p.allowedCountryCodes.length > 0 ? { allowedCountryCodes: p.allowedCountryCodes } : {}),
-      deniedPrefixes: p.deniedPrefixes,
-      ...(p.maxConcurrentExternalLegs === undefined
-        ? {}
-        : { maxConcurrentExternalLegs: p.maxConcurrentExternalLegs }),
-      ...(p.maxExternalMinutesPerHour === undefined
-        ? {}
-        : { maxExternalMinutesPerHour: p.maxExternalMinutesPerHour }),
-    };
+    dialPolicy = dialPolicyFromPb(p);
     try {
       assertDialPolicy(dialPolicy);
     } catch (error) {

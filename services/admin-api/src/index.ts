@@ -3,6 +3,7 @@
 import { ServerCredentials } from "@grpc/grpc-js";
 import { type AdminServerConfig, bind, buildServer, ensurePorts, SERVICE_NAMES } from "./server.js";
 
+export { dialPolicyFromPb, dialPolicyPb } from "./account.js";
 export { agentDefinitionPb } from "./agents.js";
 export {
   type AuthSettings,
