@@ -14,21 +14,29 @@ import { presenceBucket, workStreams } from "@switchyard/contracts";
 import { DEFAULT_COMMAND_TTL_MS, gatewayStateBucket } from "@switchyard/media-gateway";
 import type { CliContext } from "./context.js";
 
-/** Gateway ids the deployment runs (`--gateway-id a,b`; default: the configured one). */
-function gatewayIds(ctx: CliContext, fallback: string): string[] {
+/**
+ * The runtime configuration, and the gateway ids the deployment runs (`--gateway-id a,b`: a list here,
+ * where the configuration takes one id; default: the configured one).
+ */
+function loadWithGateways(ctx: CliContext) {
+  const config = loadRuntimeConfig({
+    flags: { ...ctx.flags, "gateway-id": undefined },
+    env: { ...ctx.env, SWITCHYARD_GATEWAY_ID: undefined },
+  });
   const v = ctx.flags["gateway-id"] ?? ctx.env.SWITCHYARD_GATEWAY_ID;
-  const ids = typeof v === "string" && v.trim() !== "" ? v.split(",").map((s) => s.trim()) : [fallback];
-  return [...new Set(ids.filter((s) => s !== ""))];
+  const ids =
+    typeof v === "string" && v.trim() !== ""
+      ? v.split(",").map((s) => s.trim())
+      : [config.services.gatewayId];
+  return { config, gatewayIds: [...new Set(ids.filter((s) => s !== ""))] };
 }
 
 export async function runSetup(ctx: CliContext): Promise<number> {
-  const flags = { ...ctx.flags, "gateway-id": undefined };
-  const config = loadRuntimeConfig({ flags, env: { ...ctx.env, SWITCHYARD_GATEWAY_ID: undefined } });
+  const { config, gatewayIds: ids } = loadWithGateways(ctx);
   if (config.natsUrl === undefined) {
     ctx.err("switchyard setup: needs --nats-url / NATS_URL (with the admin user's credentials)");
     return 2;
   }
-  const ids = gatewayIds(ctx, config.services.gatewayId);
   // The replicas the services declare (SWITCHYARD_STREAM_REPLICAS, as in `run`): they only check streams,
   // so streams made here with another count would make them try an update they may not do.
   const replicas = Number(ctx.env.SWITCHYARD_STREAM_REPLICAS ?? "1");
@@ -67,12 +75,9 @@ export async function runSetup(ctx: CliContext): Promise<number> {
  * `--base FILE` that block after a configuration of the deployment's own (the Helm chart's init container).
  */
 export function runNatsConfig(ctx: CliContext): number {
-  const config = loadRuntimeConfig({
-    flags: { ...ctx.flags, "gateway-id": undefined },
-    env: { ...ctx.env, SWITCHYARD_GATEWAY_ID: undefined },
-  });
+  const { config, gatewayIds } = loadWithGateways(ctx);
   const str = (k: string) => (typeof ctx.flags[k] === "string" ? (ctx.flags[k] as string) : undefined);
-  const scope = { prefix: config.prefix, gatewayIds: gatewayIds(ctx, config.services.gatewayId) };
+  const scope = { prefix: config.prefix, gatewayIds };
   const base = str("base");
   const listen = str("listen");
   const storeDir = str("store-dir");

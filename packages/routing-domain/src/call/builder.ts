@@ -1,6 +1,5 @@
 import {
   decideExternalLegs,
-  EMPTY_EXTERNAL_LEGS,
   EXTERNAL_LEGS_STREAM,
   type ExternalLegsCommand,
   type ExternalLegsEvent,
@@ -105,10 +104,7 @@ export class DecisionBuilder {
   externalLegsCommand(command: ExternalLegsCommand): ExternalLegsEvent[] {
     const entry = this.ctx.externalLegs?.();
     if (!entry) return [];
-    const events = decideExternalLegs(
-      command,
-      this.externalLegs?.state ?? entry.state ?? EMPTY_EXTERNAL_LEGS,
-    );
+    const events = decideExternalLegs(command, this.externalLegs?.state ?? entry.state);
     if (events.length === 0) return events;
     if (!this.externalLegs)
       this.externalLegs = { expectedVersion: entry.version, state: entry.state, events: [] };
