@@ -1,13 +1,9 @@
 // A router in its own OS process over an e2e platform's schema, prefix and scaled clock: for tests that
 // kill (SIGKILL) or stop (SIGTERM) a router while calls are in flight. Started the way deployments start
 // one: `switchyard run --target router`, configured by environment.
-import { type ChildProcess, spawn } from "node:child_process";
-import { resolve } from "node:path";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
+import { spawnSwitchyard } from "../support/switchyard-process.js";
 import { DATABASE_URL, type E2EPlatform, GATEWAY, NATS_URL } from "./harness.js";
-
-const REPO_ROOT = resolve(import.meta.dirname, "../..");
-const BIN = resolve(REPO_ROOT, "packages/cli/bin/switchyard.mjs");
 
 export interface RouterProcess {
   readonly proc: ChildProcess;
@@ -38,20 +34,8 @@ export function spawnRouterProcess(
   speed: number,
   env: Readonly<Record<string, string>> = {},
 ): RouterProcess {
-  const proc = spawn(process.execPath, [BIN, "run", "--target", "router"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...platformEnv(p, speed), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: string[] = [];
-  const started = new Promise<void>((ok, fail) => {
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      lines.push(line);
-      if (line.includes('"router started"')) ok();
-    });
-    createInterface({ input: proc.stderr! }).on("line", (line) => lines.push(line));
-    proc.on("exit", (code) => fail(new Error(`router exited (${code}): ${lines.join("\n")}`)));
-  });
-  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
-  return { proc, started, exited, lines };
+  const r = spawnSwitchyard(["run", "--target", "router"], { ...platformEnv(p, speed), ...env }, (line) =>
+    line.includes('"router started"'),
+  );
+  return { proc: r.proc, started: r.ready, exited: r.exited, lines: r.lines };
 }

@@ -3,10 +3,8 @@
 // a media gateway (simulated phones) each as its own `switchyard run` process with its own user. A call is
 // routed to an agent end to end, and the server logs no permission violation. The admin API's role is
 // exercised by this test publishing with the admin-api user (sign-in, hang-up), not by its process.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { resolve } from "node:path";
-import { createInterface } from "node:readline";
 import {
   type Bus,
   connectBus,
@@ -29,9 +27,8 @@ import { dropSchema, type OpenedEventStore, openEventStore } from "@switchyard/e
 import { callStreamId } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type PrivateNats, startPrivateNats } from "../../packages/bus/test/private-nats.js";
+import { REPO_ROOT, SWITCHYARD_BIN, spawnSwitchyard } from "../support/switchyard-process.js";
 
-const REPO_ROOT = resolve(import.meta.dirname, "../..");
-const BIN = resolve(REPO_ROOT, "packages/cli/bin/switchyard.mjs");
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const id = randomBytes(4).toString("hex");
 const PREFIX = `tlp${id}`;
@@ -67,7 +64,7 @@ function cli(
   args: string[],
   env: Record<string, string>,
 ): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(process.execPath, [SWITCHYARD_BIN, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     encoding: "utf8",
@@ -86,20 +83,14 @@ function serviceEnv(role: NatsRole): Record<string, string> {
 }
 
 function startService(target: string, role: NatsRole): Promise<void> {
-  const proc = spawn(process.execPath, [BIN, "run", "--target", target], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...serviceEnv(role) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(proc);
-  return new Promise((ok, fail) => {
-    for (const s of [proc.stdout!, proc.stderr!])
-      createInterface({ input: s }).on("line", (line) => {
-        output.push(`${target}: ${line}`);
-        if (line.includes("switchyard: up")) ok();
-      });
-    proc.once("exit", (code) => fail(new Error(`${target} exited ${code}:\n${output.join("\n")}`)));
-  });
+  const service = spawnSwitchyard(
+    ["run", "--target", target],
+    serviceEnv(role),
+    (line) => line.includes("switchyard: up"),
+    (line) => output.push(`${target}: ${line}`),
+  );
+  children.push(service.proc);
+  return service.ready;
 }
 
 async function as(role: NatsRole): Promise<Bus> {

@@ -3,14 +3,13 @@
 // exporting traces and metrics over OTLP to a receiver here; a call is routed, the admin API is used with
 // the right token and refused with a wrong one; then every byte the process printed and exported is
 // searched for each secret.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { type Bus, connectBus } from "@switchyard/bus";
 import {
   type AgentInputMessage,
@@ -22,9 +21,8 @@ import { dropSchema, type OpenedEventStore, openEventStore } from "@switchyard/e
 import { callStreamId } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort, type PrivateNats, startPrivateNats } from "../../packages/bus/test/private-nats.js";
+import { REPO_ROOT, SWITCHYARD_BIN, spawnSwitchyard } from "../support/switchyard-process.js";
 
-const REPO_ROOT = resolve(import.meta.dirname, "../..");
-const BIN = resolve(REPO_ROOT, "packages/cli/bin/switchyard.mjs");
 const id = randomBytes(4).toString("hex");
 const SECRETS = {
   pg: `pgS3cret${id}`,
@@ -98,36 +96,26 @@ flows:
 `,
   );
   const natsUrl = nats.url("sy", SECRETS.nats);
-  proc = spawn(
-    process.execPath,
-    [BIN, "run", "--target", "all", "--config", config, "--admin-listen", `127.0.0.1:${adminPort}`],
+  const run = spawnSwitchyard(
+    ["run", "--target", "all", "--config", config, "--admin-listen", `127.0.0.1:${adminPort}`],
     {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: PG_URL,
-        DATABASE_SCHEMA: SCHEMA,
-        NATS_URL: natsUrl,
-        SWITCHYARD_PREFIX: PREFIX,
-        SWITCHYARD_LOG_FORMAT: "json",
-        SWITCHYARD_LOG_LEVEL: "debug",
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_METRICS_EXPORTER: "otlp",
-        OTEL_METRIC_EXPORT_INTERVAL: "1000",
-        OTEL_BSP_SCHEDULE_DELAY: "200",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+      DATABASE_URL: PG_URL,
+      DATABASE_SCHEMA: SCHEMA,
+      NATS_URL: natsUrl,
+      SWITCHYARD_PREFIX: PREFIX,
+      SWITCHYARD_LOG_FORMAT: "json",
+      SWITCHYARD_LOG_LEVEL: "debug",
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_METRICS_EXPORTER: "otlp",
+      OTEL_METRIC_EXPORT_INTERVAL: "1000",
+      OTEL_BSP_SCHEDULE_DELAY: "200",
     },
+    (line) => line.includes("switchyard: up"),
+    (line) => captured.push(line),
   );
-  await new Promise<void>((ok, fail) => {
-    for (const s of [proc.stdout!, proc.stderr!])
-      createInterface({ input: s }).on("line", (line) => {
-        captured.push(line);
-        if (line.includes("switchyard: up")) ok();
-      });
-    proc.once("exit", (code) => fail(new Error(`run exited ${code}:\n${captured.join("\n")}`)));
-  });
+  proc = run.proc;
+  await run.ready;
   es = await openEventStore({ url: PG_URL, schema: SCHEMA });
   bus = await connectBus({ url: natsUrl, prefix: PREFIX });
 }, 120_000);
@@ -143,7 +131,7 @@ afterAll(async () => {
 });
 
 function adminCli(...args: string[]): { status: number | null; text: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args, "--server", `127.0.0.1:${adminPort}`], {
+  const r = spawnSync(process.execPath, [SWITCHYARD_BIN, ...args, "--server", `127.0.0.1:${adminPort}`], {
     cwd: REPO_ROOT,
     encoding: "utf8",
     env: { ...process.env, SWITCHYARD_LOG_FORMAT: "json" },
