@@ -59,8 +59,9 @@ export function recordingContext(ctx: DecisionContext): {
   const externalLegs = ctx.externalLegs;
   let externalLegsVersion: number | undefined;
   return {
+    // Every lookup the decision makes goes through here; fields with nothing to record pass as they are.
     ctx: {
-      config: ctx.config,
+      ...ctx,
       presence: recording<PresenceEntry>(ctx.presence, agents),
       queues: recording<QueueViewEntry>(ctx.queues, queues),
       groups: recording<GroupViewEntry>(ctx.groups, groups),
