@@ -40,10 +40,20 @@ export function scaledClock(options: {
     sleep: (platformMs, signal) =>
       new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
-        const timer = setTimeout(() => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        }, realDelay(platformMs));
+        // Node's timers run on libuv's cached loop time, so a timer can fire up to a millisecond before
+        // Date.now() says its delay has passed; scaled, that is `speed` platform ms early. Re-arm until
+        // platform time has really reached the deadline, so a sleep never ends early on this clock.
+        const deadline = startAt + (Date.now() - realStart) * speed + platformMs;
+        let timer: ReturnType<typeof setTimeout>;
+        const arm = (ms: number) => {
+          timer = setTimeout(() => {
+            const left = deadline - (startAt + (Date.now() - realStart) * speed);
+            if (left > 0) return arm(left);
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          }, realDelay(ms));
+        };
+        arm(platformMs);
         const onAbort = () => {
           clearTimeout(timer);
           reject(signal?.reason);

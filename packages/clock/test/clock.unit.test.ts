@@ -50,6 +50,27 @@ describe("scaled clock", () => {
     }
   });
 
+  it("never ends a sleep before its platform time has passed, even when the timer fires early", async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const clock = scaledClock({ speed: 20, startAt: 0 });
+      let endedAt: number | undefined;
+      const p = clock.sleep(1_350).then(() => {
+        endedAt = clock.now();
+      });
+      // libuv's loop time can run a millisecond behind Date.now(): the 68 ms timer fires at 67 real ms.
+      vi.setSystemTime(Date.now() - 1);
+      vi.advanceTimersByTime(68);
+      await Promise.resolve();
+      expect(endedAt).toBeUndefined();
+      vi.advanceTimersByTime(1);
+      await p;
+      expect(endedAt).toBeGreaterThanOrEqual(1_350);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("refuses a speed that is not positive", () => {
     expect(() => scaledClock({ speed: 0 })).toThrow(RangeError);
   });
