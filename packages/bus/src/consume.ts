@@ -1,5 +1,5 @@
 import type { Context } from "@opentelemetry/api";
-import type { ConsumerMessages, JetStreamClient, JsMsg, MsgHdrs } from "nats";
+import type { Consumer, JetStreamClient, JsMsg, MsgHdrs } from "nats";
 import type { Bus } from "./bus.js";
 import { PoisonMessageError, TransientError } from "./errors.js";
 import { deadLetterSubject } from "./naming.js";
@@ -296,6 +296,48 @@ function settleFailed(options: ConsumerSpec, msg: JsMsg, backoff: (n: number) =>
   console.warn(`bus consumer ${options.stream}/${options.durable}: ${describe(err)}`);
 }
 
+/**
+ * How long one pull waits on the server for messages. It bounds how long `stop()` waits: a consumer stops by
+ * letting its current pull end (full or expired) instead of unsubscribing from it, because messages the
+ * server had already sent to an abandoned pull are dropped by the client and come back only after the ack
+ * wait (a stopping router's inputs would wait that long). nats.js accepts no less than 1 s.
+ */
+const PULL_EXPIRES_MS = 1_000;
+
+/**
+ * The consumer's messages, one pull (fetch) after another, each asking for `room()` messages. Ends after
+ * `stopping()` turns true and the pull in progress has ended, so every message the server sent is yielded
+ * (the caller hands back those it will not handle). A failed pull (a nats-server restart, a consumer being
+ * re-created) is retried with backoff, as the library's own consume() does, until the bus closes.
+ */
+async function* pulls(
+  bus: Bus,
+  consumer: Consumer,
+  options: ConsumerSpec,
+  room: () => Promise<number>,
+  stopping: () => boolean,
+): AsyncGenerator<JsMsg> {
+  let failures = 0;
+  while (!stopping() && !bus.isClosed()) {
+    const max = await room();
+    if (stopping()) return;
+    try {
+      const batch = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
+      for await (const msg of batch) yield msg;
+      failures = 0;
+    } catch (err) {
+      if (stopping() || bus.isClosed()) return;
+      failures++;
+      if (failures === 1 || failures % 20 === 0) {
+        console.warn(
+          `bus consumer ${options.stream}/${options.durable}: pull failed (${failures}×): ${describe(err)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** Math.min(failures, 5))));
+    }
+  }
+}
+
 export function startConsumer<T>(
   bus: Bus,
   js: JetStreamClient,
@@ -307,7 +349,6 @@ export function startConsumer<T>(
   const s = settler<T>(bus, options, removeTerminated);
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
-  let messages: ConsumerMessages | undefined;
 
   async function handle(msg: JsMsg): Promise<void> {
     const info = s.infoOf(msg);
@@ -332,11 +373,12 @@ export function startConsumer<T>(
 
   async function run(): Promise<void> {
     const consumer = await js.consumers.get(bus.names.stream(options.stream), options.durable);
-    if (stopping) return;
-    messages = await consumer.consume({
-      max_messages: Math.max(options.prefetch ?? concurrency * 4, concurrency),
-    });
-    for await (const msg of messages) {
+    const prefetch = Math.max(options.prefetch ?? concurrency * 4, concurrency);
+    const room = async () => {
+      while (inFlight.size >= concurrency && !stopping) await Promise.race(inFlight);
+      return prefetch;
+    };
+    for await (const msg of pulls(bus, consumer, options, room, () => stopping)) {
       if (stopping) {
         // Pulled but never started: hand it back at once rather than waiting out the ack timer.
         msg.nak();
@@ -361,7 +403,6 @@ export function startConsumer<T>(
       registered.stopping();
       stopping = true;
       await Promise.allSettled(inFlight);
-      await messages?.close();
       await done;
     },
   };
@@ -381,7 +422,6 @@ export function startBatchConsumer<T>(
   let pumped: (() => void) | undefined;
   let stopping = false;
   let pulling = true;
-  let messages: ConsumerMessages | undefined;
   const inFlight = new Set<Promise<void>>();
   const concurrency = Math.max(1, options.concurrency ?? 1);
   let pumpFailed: string | undefined;
@@ -394,9 +434,11 @@ export function startBatchConsumer<T>(
   // Pulls into `pending`, pausing while it holds `prefetch` messages (back-pressure on the server).
   async function pump(): Promise<void> {
     const consumer = await js.consumers.get(bus.names.stream(options.stream), options.durable);
-    if (stopping) return;
-    messages = await consumer.consume({ max_messages: prefetch });
-    for await (const msg of messages) {
+    const room = async () => {
+      while (pending.length >= prefetch && !stopping) await new Promise<void>((r) => (pumped = r));
+      return prefetch - pending.length;
+    };
+    for await (const msg of pulls(bus, consumer, options, room, () => stopping)) {
       if (stopping) {
         msg.nak();
         continue;
@@ -404,7 +446,6 @@ export function startBatchConsumer<T>(
       pending.push(msg);
       held.add(msg);
       notify();
-      while (pending.length >= prefetch && !stopping) await new Promise<void>((r) => (pumped = r));
     }
   }
 
@@ -512,9 +553,8 @@ export function startBatchConsumer<T>(
       registered.stopping();
       stopping = true;
       notify();
-      await Promise.allSettled(inFlight);
-      await messages?.close();
       pumped?.();
+      await Promise.allSettled(inFlight);
       await done;
     },
   };

@@ -320,6 +320,68 @@ describe("consume", () => {
   });
 });
 
+describe("hand-back on stop", () => {
+  // A router stopping (SIGTERM) while inputs keep arriving: every message the server had sent it must come
+  // back to the consumer's other members at once, not after the ack wait (10 min here, so a message lost in
+  // transit would fail the test by its timeout).
+  for (const kind of ["batches", "single"] as const) {
+    it(`a stopped ${kind} consumer hands back every message it was sent, while publishing goes on`, async () => {
+      const durable = `handback-${kind}`;
+      const seen = new Set<number>();
+      const spec = {
+        stream: "EVENTS",
+        durable,
+        filterSubject: `evt.${durable}.>`,
+        maxDeliver: 5,
+        ackWaitMs: 600_000,
+      };
+      const slowly = async (n: number) => {
+        await new Promise((r) => setTimeout(r, 2));
+        seen.add(n);
+      };
+      const start = () =>
+        kind === "batches"
+          ? bus.consumeBatches<{ n: number }>({
+              ...spec,
+              maxBatch: 8,
+              handler: async (messages) => {
+                for (const m of messages) await slowly(m.payload.n);
+                return messages.map(() => undefined);
+              },
+            })
+          : bus.consume<{ n: number }>({
+              ...spec,
+              concurrency: 4,
+              handler: async (m) => {
+                await slowly(m.payload.n);
+              },
+            });
+      const total = 600;
+      const first = await start();
+      let published = 0;
+      const publishing = (async () => {
+        for (; published < total; published++) {
+          await bus.publish(`evt.${durable}.x`, { n: published }, { msgId: randomUUID() });
+        }
+      })();
+      await eventually(() => (seen.size >= 100 ? true : undefined), "the first consumer at work");
+      // Stop while messages are on their way to it, then let a second member take over.
+      await first.stop();
+      const handledByFirst = seen.size;
+      const second = await start();
+      handles.push(second);
+      await publishing;
+      await eventually(() => (seen.size === total ? true : undefined), `all ${total} handled`, 1_200);
+      expect(handledByFirst).toBeLessThan(total);
+      const jsm = await natsConnectionOf(bus).jetstreamManager();
+      await eventually(async () => {
+        const c = await jsm.consumers.info(bus.names.stream("EVENTS"), durable);
+        return c.num_ack_pending === 0 && c.num_pending === 0 ? c : undefined;
+      }, "every message settled");
+    });
+  }
+});
+
 // Without an SDK there is no context manager, so `context.with` would be a no-op; this one is enough.
 class AsyncLocalContextManager implements ContextManager {
   readonly #als = new AsyncLocalStorage<Context>();
