@@ -19,7 +19,6 @@ import {
   eventually,
   flowOnNumber,
   hangup,
-  NATS_URL,
   placeCall,
   say,
   startE2E,
@@ -126,7 +125,8 @@ beforeAll(async () => {
         ...process.env,
         DATABASE_URL,
         DATABASE_SCHEMA: p.schema,
-        NATS_URL,
+        // router and admin API in one process, one connection: the admin role (each alone has its own).
+        NATS_URL: p.buses.urlOf("admin"),
         SWITCHYARD_PREFIX: p.prefix,
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",

@@ -46,7 +46,7 @@ beforeAll(async () => {
   p = await startE2E({ speed: 20 });
   api = await startAdminApi({
     eventStore: p.eventStore,
-    bus: p.bus,
+    bus: await p.buses.busOf("admin-api"),
     clock: p.clock,
     authenticate: authenticator({
       tokens: [

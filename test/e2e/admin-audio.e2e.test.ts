@@ -41,7 +41,7 @@ beforeAll(async () => {
   p = await startE2E({ speed: 20 });
   api = await startAdminApi({
     eventStore: p.eventStore,
-    bus: p.bus,
+    bus: await p.buses.busOf("admin-api"),
     clock: p.clock,
     authenticate: () => ({ actor: "e2e", role: "admin" }),
   });

@@ -6,7 +6,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { start as startPresence } from "@switchyard/agent-presence";
-import { type Bus, connectBus, DEAD_LETTER_STREAM, type DeadLetter } from "@switchyard/bus";
+import { type Bus, DEAD_LETTER_STREAM, type DeadLetter } from "@switchyard/bus";
 import { natsConnectionOf } from "@switchyard/bus/testing";
 import { type Clock, scaledClock } from "@switchyard/clock";
 import {
@@ -28,7 +28,6 @@ import {
 } from "@switchyard/event-store";
 import {
   EventStoreAudioLibrary,
-  gatewayStateBucket,
   type InboundCallScript,
   type MediaGateway,
   SimulatedDriver,
@@ -49,6 +48,7 @@ import {
   evolveConfig,
   foldCall,
 } from "@switchyard/routing-domain";
+import { type PlatformBuses, startPlatformBuses } from "../support/secured-bus.js";
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -75,7 +75,10 @@ export interface E2EPlatform {
   readonly schema: string;
   readonly prefix: string;
   readonly eventStore: OpenedEventStore;
+  /** The admin role's bus: what the test plays and inspects. */
   readonly bus: Bus;
+  /** Each service's own bus (least-privilege credentials) and their URLs, for services a test adds. */
+  readonly buses: PlatformBuses;
   readonly clock: Clock;
   readonly realStart: number;
   readonly startAt: number;
@@ -101,16 +104,30 @@ export async function startE2E(
   const startAt = Date.UTC(2026, 0, 5, 9, 0, 0);
   const clock = scaledClock({ speed: options.speed ?? 20, startAt, realStart });
   const eventStore = await openEventStore({ url: DATABASE_URL, schema, poolSize: 8 });
-  const bus = await connectBus({ url: NATS_URL, prefix, name: "e2e" });
+  // Every service on its own least-privilege credentials, as deployed; the test itself is the admin.
+  const buses = await startPlatformBuses({ prefix, gatewayIds: [GATEWAY], sharedUrl: NATS_URL, name: "e2e" });
+  const bus = buses.admin;
   // listen: false keeps the relay polling every 10 ms as before: relaying on commit notifications (faster)
   // makes missed-offers.e2e fail (1 offer instead of 3), a timing dependence in the router's offer path
   // that the router rewrite must remove; then drop this flag. The relay's own int tests cover listening.
-  const relay = await startRelay({ eventStore, bus, pollIntervalMs: 10, listen: false, log: () => {} });
-  const presence = await startPresence({ eventStore, bus, clock });
+  const relay = await startRelay({
+    eventStore,
+    bus: await buses.busOf("relay"),
+    pollIntervalMs: 10,
+    listen: false,
+    log: () => {},
+  });
+  const presence = await startPresence({ eventStore, bus: await buses.busOf("agent-presence"), clock });
   const router =
     options.inProcessRouter === false
       ? undefined
-      : await startRouter({ eventStore, bus, clock, gatewayId: GATEWAY, ...options.router });
+      : await startRouter({
+          eventStore,
+          bus: await buses.busOf("router"),
+          clock,
+          gatewayId: GATEWAY,
+          ...options.router,
+        });
   // Uploaded audio files play for their real length, read from this schema's blobs.
   const audioCache = join(tmpdir(), `switchyard-e2e-audio-${id}`);
   const storedAudio = new EventStoreAudioLibrary({
@@ -119,12 +136,19 @@ export async function startE2E(
     cacheDir: audioCache,
   });
   const driver = new SimulatedDriver({ clock, storedAudio, ...options.driver });
-  const gateway = await startGateway({ bus, clock, driver, gatewayId: GATEWAY, log: () => {} });
+  const gateway = await startGateway({
+    bus: await buses.busOf("media-gateway"),
+    clock,
+    driver,
+    gatewayId: GATEWAY,
+    log: () => {},
+  });
   return {
     schema,
     prefix,
     eventStore,
     bus,
+    buses,
     clock,
     realStart,
     startAt,
@@ -137,11 +161,7 @@ export async function startE2E(
       await router?.[Symbol.asyncDispose]();
       await presence[Symbol.asyncDispose]();
       await relay[Symbol.asyncDispose]();
-      const jsm = await natsConnectionOf(bus).jetstreamManager();
-      await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
-      await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, GATEWAY)}`).catch(() => false);
-      await bus.deleteStreams();
-      await bus.close();
+      await buses.close();
       await eventStore.close();
       await dropSchema(DATABASE_URL, schema);
       await rm(audioCache, { recursive: true, force: true });

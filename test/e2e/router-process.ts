@@ -3,7 +3,7 @@
 // one: `switchyard run --target router`, configured by environment.
 import type { ChildProcess } from "node:child_process";
 import { spawnSwitchyard } from "../support/switchyard-process.js";
-import { DATABASE_URL, type E2EPlatform, GATEWAY, NATS_URL } from "./harness.js";
+import { DATABASE_URL, type E2EPlatform, GATEWAY } from "./harness.js";
 
 export interface RouterProcess {
   readonly proc: ChildProcess;
@@ -18,7 +18,7 @@ export interface RouterProcess {
 export function platformEnv(p: E2EPlatform, speed: number): Record<string, string> {
   return {
     DATABASE_URL,
-    NATS_URL,
+    NATS_URL: p.buses.urlOf("router"),
     DATABASE_SCHEMA: p.schema,
     SWITCHYARD_PREFIX: p.prefix,
     SWITCHYARD_GATEWAY_ID: GATEWAY,

@@ -30,7 +30,7 @@ afterAll(async () => {
 it("two routers answer a burst of queued calls with every agent holding one call at a time", async () => {
   const second = await startRouter({
     eventStore: p.eventStore,
-    bus: p.bus,
+    bus: await p.buses.busOf("router"),
     clock: p.clock,
     gatewayId: GATEWAY,
   });

@@ -57,7 +57,7 @@ beforeAll(async () => {
   // The router over a store whose first CallStarted append fails once.
   router = await startRouter({
     eventStore: { store: failFirstCallStart(p.eventStore.store) },
-    bus: p.bus,
+    bus: await p.buses.busOf("router"),
     clock: p.clock,
     gatewayId: GATEWAY,
   });

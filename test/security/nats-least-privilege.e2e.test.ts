@@ -10,8 +10,10 @@ import {
   connectBus,
   defaultPasswordVariable,
   type NatsRole,
+  type NatsServer,
   natsUser,
   SERVICE_ROLES,
+  startNatsServer,
 } from "@switchyard/bus";
 import { appendContactCentre, parseContactCentre } from "@switchyard/contact-centre";
 import {
@@ -26,7 +28,6 @@ import {
 import { dropSchema, type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import { callStreamId } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type PrivateNats, startPrivateNats } from "../../packages/bus/test/private-nats.js";
 import { REPO_ROOT, SWITCHYARD_BIN, spawnSwitchyard } from "../support/switchyard-process.js";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -54,7 +55,7 @@ flows:
       bye: { type: hangup }
 `;
 
-let nats: PrivateNats;
+let nats: NatsServer;
 let es: OpenedEventStore;
 const children: ChildProcess[] = [];
 const output: string[] = [];
@@ -110,14 +111,17 @@ async function eventually<T>(check: () => Promise<T | undefined>, what: string):
 
 beforeAll(async () => {
   const passwords = Object.fromEntries(ROLES.map((r) => [defaultPasswordVariable(r), password(r)]));
-  nats = await startPrivateNats((listen, storeDir) => {
-    const r = cli(
-      ["nats-config", "--prefix", PREFIX, "--listen", listen, "--store-dir", storeDir, "--no-sync-always"],
-      {},
-    );
-    if (r.status !== 0) throw new Error(`nats-config failed: ${r.stderr}`);
-    return r.stdout;
-  }, passwords);
+  nats = await startNatsServer({
+    config: (listen, storeDir) => {
+      const r = cli(
+        ["nats-config", "--prefix", PREFIX, "--listen", listen, "--store-dir", storeDir, "--no-sync-always"],
+        {},
+      );
+      if (r.status !== 0) throw new Error(`nats-config failed: ${r.stderr}`);
+      return r.stdout;
+    },
+    env: passwords,
+  });
   const setup = cli(["setup"], {
     NATS_URL: nats.url(natsUser("admin"), password("admin")),
     SWITCHYARD_PREFIX: PREFIX,

@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Bus, connectBus } from "@switchyard/bus";
+import { type Bus, connectBus, freeLoopbackPort, type NatsServer, startNatsServer } from "@switchyard/bus";
 import {
   type AgentInputMessage,
   agentInputSubject,
@@ -20,7 +20,6 @@ import {
 import { dropSchema, type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import { callStreamId } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freePort, type PrivateNats, startPrivateNats } from "../../packages/bus/test/private-nats.js";
 import { REPO_ROOT, SWITCHYARD_BIN, spawnSwitchyard } from "../support/switchyard-process.js";
 
 const id = randomBytes(4).toString("hex");
@@ -35,7 +34,7 @@ const SCHEMA = `secrets_${id}`;
 const PREFIX = `tsec${id}`;
 const NUMBER = "+14155550100";
 
-let nats: PrivateNats;
+let nats: NatsServer;
 let receiver: Server;
 let es: OpenedEventStore;
 let bus: Bus;
@@ -54,11 +53,11 @@ async function eventually<T>(check: () => Promise<T | undefined>, what: string):
 }
 
 beforeAll(async () => {
-  nats = await startPrivateNats(
-    (listen, storeDir) =>
+  nats = await startNatsServer({
+    config: (listen, storeDir) =>
       `listen: "${listen}"\njetstream { store_dir: "${storeDir}" }\nauthorization { user: "sy", password: $NATS_PW }\n`,
-    { NATS_PW: SECRETS.nats },
-  );
+    env: { NATS_PW: SECRETS.nats },
+  });
   receiver = createServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => {
@@ -70,7 +69,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-  adminPort = await freePort();
+  adminPort = await freeLoopbackPort();
   const sha256 = createHash("sha256").update(SECRETS.token).digest("hex");
   const config = join(dir, "centre.yaml");
   writeFileSync(

@@ -6,15 +6,11 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { start as startPresence } from "@switchyard/agent-presence";
-import { connectBus } from "@switchyard/bus";
-import { natsConnectionOf } from "@switchyard/bus/testing";
 import { systemClock } from "@switchyard/clock";
-import { presenceBucket } from "@switchyard/contracts";
 import { dropSchema, openEventStore, type RecordedEvent } from "@switchyard/event-store";
 import {
   DrachtioDriver,
   type DrachtioDriverOptions,
-  gatewayStateBucket,
   type MediaGateway,
   start as startGateway,
 } from "@switchyard/media-gateway";
@@ -23,6 +19,7 @@ import { type Router, type RouterConfig, start as startRouter } from "@switchyar
 import type { CallEvent, CallState } from "@switchyard/routing-domain";
 import { foldCall } from "@switchyard/routing-domain";
 import { checkTerminal, DATABASE_URL, type E2EPlatform, type EndedCall, NATS_URL } from "../e2e/harness.js";
+import { startPlatformBuses } from "../support/secured-bus.js";
 import type { GatewayProcessConfig } from "./gateway-process.js";
 import { ManagedProcess, startTelephony, type Telephony, waitFor } from "./rig/index.js";
 
@@ -79,10 +76,28 @@ export async function startSipPlatform(
   const mediaDir = join(tel.dir, "media");
   mkdirSync(mediaDir, { recursive: true });
   const eventStore = await openEventStore({ url: DATABASE_URL, schema, poolSize: 8 });
-  const bus = await connectBus({ url: NATS_URL, prefix, name: "sip-e2e" });
-  const relay = await startRelay({ eventStore, bus, pollIntervalMs: 10, log: () => {} });
-  const presence = await startPresence({ eventStore, bus, clock });
-  const router = await startRouter({ eventStore, bus, clock, gatewayId: SIP_GATEWAY, ...options.router });
+  // Every service on its own least-privilege credentials, as deployed; the test itself is the admin.
+  const buses = await startPlatformBuses({
+    prefix,
+    gatewayIds: [SIP_GATEWAY],
+    sharedUrl: NATS_URL,
+    name: "sip-e2e",
+  });
+  const bus = buses.admin;
+  const relay = await startRelay({
+    eventStore,
+    bus: await buses.busOf("relay"),
+    pollIntervalMs: 10,
+    log: () => {},
+  });
+  const presence = await startPresence({ eventStore, bus: await buses.busOf("agent-presence"), clock });
+  const router = await startRouter({
+    eventStore,
+    bus: await buses.busOf("router"),
+    clock,
+    gatewayId: SIP_GATEWAY,
+    ...options.router,
+  });
   let gatewayStarts = 0;
   const newDriver = () =>
     new DrachtioDriver({
@@ -121,6 +136,7 @@ export async function startSipPlatform(
       prefix,
       eventStore,
       bus,
+      buses,
       clock,
       realStart: clock.now(),
       startAt: clock.now(),
@@ -129,7 +145,7 @@ export async function startSipPlatform(
     async startGateway() {
       if (options.gatewayProcess) {
         const config: GatewayProcessConfig = {
-          natsUrl: NATS_URL,
+          natsUrl: buses.urlOf("media-gateway"),
           prefix,
           gatewayId: SIP_GATEWAY,
           drachtio: { host: tel.drachtio.host, port: tel.drachtio.port, secret: tel.drachtio.secret },
@@ -159,7 +175,7 @@ export async function startSipPlatform(
       await driver.start();
       platform.driver = driver;
       platform.gateway = await startGateway({
-        bus,
+        bus: await buses.busOf("media-gateway"),
         clock,
         driver,
         gatewayId: SIP_GATEWAY,
@@ -188,11 +204,7 @@ export async function startSipPlatform(
       await router[Symbol.asyncDispose]();
       await presence[Symbol.asyncDispose]();
       await relay[Symbol.asyncDispose]();
-      const jsm = await natsConnectionOf(bus).jetstreamManager();
-      await jsm.streams.delete(`KV_${presenceBucket(prefix)}`).catch(() => false);
-      await jsm.streams.delete(`KV_${gatewayStateBucket(prefix, SIP_GATEWAY)}`).catch(() => false);
-      await bus.deleteStreams();
-      await bus.close();
+      await buses.close();
       await eventStore.close();
       await dropSchema(DATABASE_URL, schema);
       await tel.stop({ keep });

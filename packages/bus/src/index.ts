@@ -47,6 +47,13 @@ export {
   splitStreamId,
 } from "./naming.js";
 export {
+  freeLoopbackPort,
+  type NatsServer,
+  type NatsServerOptions,
+  NatsServerStartError,
+  startNatsServer,
+} from "./nats-server.js";
+export {
   defaultPasswordVariable,
   inboxPrefixOf,
   type NatsPermissions,

@@ -8,13 +8,14 @@ import {
   defaultPasswordVariable,
   eventsStreamSpec,
   type NatsRole,
+  type NatsServer,
   natsServerConfig,
   natsUser,
   SERVICE_ROLES,
+  startNatsServer,
   workQueueStreamSpec,
 } from "../src/index.js";
 import { natsConnectionOf } from "../src/testing.js";
-import { type PrivateNats, startPrivateNats } from "./private-nats.js";
 
 const PREFIX = "tperm";
 const scope = { prefix: PREFIX, gatewayIds: ["default"] };
@@ -33,15 +34,15 @@ const specs = () => [
   ...WORK.map((w) => workQueueStreamSpec(w, [WORK_SUBJECTS[w]!])),
 ];
 
-let nats: PrivateNats;
+let nats: NatsServer;
 let admin: Bus;
 let router: Bus;
 
 beforeAll(async () => {
-  nats = await startPrivateNats(
-    (listen, storeDir) => natsServerConfig({ ...scope, listen, storeDir, syncAlways: false }),
-    Object.fromEntries(ROLES.map((r) => [defaultPasswordVariable(r), password(r)])),
-  );
+  nats = await startNatsServer({
+    config: (listen, storeDir) => natsServerConfig({ ...scope, listen, storeDir, syncAlways: false }),
+    env: Object.fromEntries(ROLES.map((r) => [defaultPasswordVariable(r), password(r)])),
+  });
   admin = await connectBus({ url: nats.url(natsUser("admin"), password("admin")), prefix: PREFIX });
   // The set-up step (switchyard setup): streams and buckets, with admin rights.
   await admin.ensureStreams(specs());

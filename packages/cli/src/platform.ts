@@ -2,7 +2,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { authenticator, loadAdminSettings, start as startAdminApi } from "@switchyard/admin-api";
 import { start as startAgentPresence } from "@switchyard/agent-presence";
-import { type Bus, connectBus, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
+import {
+  type Bus,
+  connectBus,
+  deadLetterStreamSpec,
+  eventsStreamSpec,
+  type NatsServer,
+  startNatsServer,
+} from "@switchyard/bus";
 import { type Clock, scaledClock, systemClock } from "@switchyard/clock";
 import {
   ConfigError,
@@ -27,7 +34,6 @@ import { start as startRouter } from "@switchyard/router";
 import type { TransferTarget } from "@switchyard/routing-domain";
 import { type Logger, serviceLog } from "@switchyard/telemetry";
 import { Disposer } from "./disposer.js";
-import { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
 
 export interface Platform extends AsyncDisposable {
   readonly eventStore: OpenedEventStore;
@@ -84,10 +90,10 @@ export async function startPlatform(
   const stack = new Disposer();
   try {
     let natsUrl = config.natsUrl;
-    let embedded: EmbeddedNats | undefined;
+    let embedded: NatsServer | undefined;
     if (natsUrl === undefined) {
-      embedded = stack.use(await startEmbeddedNats());
-      natsUrl = embedded.url;
+      embedded = stack.use(await startNatsServer());
+      natsUrl = embedded.url();
     }
     const eventStore = await starting(
       log,

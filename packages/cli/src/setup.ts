@@ -3,6 +3,7 @@
 // `switchyard nats-config`: the nats-server configuration with one user per service.
 import { readFileSync, writeFileSync } from "node:fs";
 import {
+  type Bus,
   connectBus,
   deadLetterStreamSpec,
   eventsStreamSpec,
@@ -53,20 +54,33 @@ export async function runSetup(ctx: CliContext): Promise<number> {
     replicas,
   });
   try {
-    const streams = [eventsStreamSpec(), deadLetterStreamSpec(), ...workStreams()];
-    await bus.ensureStreams(streams);
-    for (const s of streams) ctx.out(`stream ${bus.names.stream(s.name)}: ready`);
-    const buckets = [
-      { bucket: presenceBucket(config.prefix), ttlMs: undefined },
-      ...ids.map((id) => ({ bucket: gatewayStateBucket(config.prefix, id), ttlMs: DEFAULT_COMMAND_TTL_MS })),
-    ];
-    for (const b of buckets) {
-      await bus.keyValue(b.bucket, b.ttlMs === undefined ? {} : { ttlMs: b.ttlMs });
-      ctx.out(`key-value bucket ${b.bucket}: ready`);
-    }
+    await setUpBus(bus, ids, ctx.out);
     return 0;
   } finally {
     await bus.close();
+  }
+}
+
+/**
+ * What `switchyard setup` does on a bus connected with the admin role: the streams and the key-value
+ * buckets of the deployment (its prefix is the bus's) and of its gateways. Idempotent.
+ */
+export async function setUpBus(
+  bus: Bus,
+  gatewayIds: readonly string[],
+  report: (line: string) => void = () => {},
+): Promise<void> {
+  const prefix = bus.names.prefix;
+  const streams = [eventsStreamSpec(), deadLetterStreamSpec(), ...workStreams()];
+  await bus.ensureStreams(streams);
+  for (const s of streams) report(`stream ${bus.names.stream(s.name)}: ready`);
+  const buckets = [
+    { bucket: presenceBucket(prefix), ttlMs: undefined },
+    ...gatewayIds.map((id) => ({ bucket: gatewayStateBucket(prefix, id), ttlMs: DEFAULT_COMMAND_TTL_MS })),
+  ];
+  for (const b of buckets) {
+    await bus.keyValue(b.bucket, b.ttlMs === undefined ? {} : { ttlMs: b.ttlMs });
+    report(`key-value bucket ${b.bucket}: ready`);
   }
 }
 
