@@ -46,6 +46,7 @@ describe.skipIf(skip)("drachtio driver in listen mode (drachtio-server connects 
         port: tel.freeswitch.port,
         secret: tel.freeswitch.secret,
       },
+      trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
       mediaDir: join(tel.dir, "media"),
       log: () => {},
     });

@@ -79,6 +79,7 @@ describe.skipIf(skip)("drachtio driver media on real FreeSWITCH", () => {
         port: tel.freeswitch.port,
         secret: tel.freeswitch.secret,
       },
+      trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
       mediaDir: join(dir, "media"),
       // The "phones" here are FreeSWITCH extensions on a profile with enable-3pcc (drachtio-fsmrf needs it),
       // which answers a late-offer INVITE at once, without ringing: offer SDP in the agents' INVITEs.

@@ -40,6 +40,7 @@ describe.skipIf(skip)("drachtio driver: a killed gateway process's calls are end
         port: tel.freeswitch.port,
         secret: tel.freeswitch.secret,
       },
+      trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
       mediaDir: join(tel.dir, "media"),
       log: () => {},
     });

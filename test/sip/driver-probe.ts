@@ -70,6 +70,7 @@ const driver = new DrachtioDriver({
     listenAddress: "127.0.0.1",
   },
   sipDomain: "127.0.0.1",
+  trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
   mediaDir: join(tel.dir, "media"),
   log: (level, msg, f) => {
     if (level !== "info") note(`log ${level}: ${msg}`, 0);

@@ -21,6 +21,7 @@ const driver = new DrachtioDriver({
   drachtio: { mode: "connect", ...config.drachtio },
   freeswitch: { ...config.freeswitch, listenAddress: "127.0.0.1" },
   sipDomain: "127.0.0.1",
+  trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
   mediaDir: config.mediaDir,
   log: (level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })),
 });

@@ -115,6 +115,8 @@ export async function startSipPlatform(
         listenAddress: "127.0.0.1",
       },
       sipDomain: "127.0.0.1",
+      // The rig's callers (sipp, baresip) call from loopback: the carrier trunk of these tests.
+      trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
       mediaDir,
       log: () => {},
       ...options.driver,

@@ -336,6 +336,7 @@ export function drachtioDriver(
     callerIdHeaders: sip.callerIdHeaders,
     trunks: sip.trunks,
     phones: sip.phones,
+    allowAnySource: sip.allowAnySource,
     digest: sip.digest,
     ...(sip.outboundGateway === undefined ? {} : { outboundGateway: sip.outboundGateway }),
     mediaDir: sip.mediaDir,

@@ -39,6 +39,11 @@ export interface SipConfig {
    */
   readonly phones: ReadonlyArray<{ readonly username: string; readonly password: string }>;
   /**
+   * `sip.allowAnySource` (or SWITCHYARD_SIP_ALLOW_ANY_SOURCE=1): with neither trunks nor phones, accept INVITEs
+   * from anywhere. Off by default: without trunks or phones every inbound INVITE is refused (403).
+   */
+  readonly allowAnySource: boolean;
+  /**
    * `sip.digest`: realm (default: the domain) and algorithm of the challenges (MD5 default, or SHA-256);
    * `sources`: addresses/CIDRs phones may call from (default any; elsewhere: 403 without a challenge).
    */
@@ -350,6 +355,13 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
   if (agentOffer !== "late" && agentOffer !== "early")
     problem("sip.agentOffer", `expected late or early, got "${agentOffer}"`);
   const inFlight = positive(file, "endpointsInFlight", "sip.endpointsInFlight");
+  const anySourceRaw = env.SWITCHYARD_SIP_ALLOW_ANY_SOURCE ?? file.allowAnySource;
+  if (
+    anySourceRaw !== undefined &&
+    ![true, false, "1", "0", "true", "false"].includes(anySourceRaw as string)
+  )
+    problem("sip.allowAnySource", `expected true or false, got ${JSON.stringify(anySourceRaw)}`);
+  const allowAnySource = anySourceRaw === true || anySourceRaw === "1" || anySourceRaw === "true";
 
   const mediaDir =
     flag("media-dir") ??
@@ -371,6 +383,7 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
     callerIdHeaders: callerIdHeaders as SipConfig["callerIdHeaders"],
     trunks,
     phones,
+    allowAnySource,
     digest,
     outboundGateway,
     mediaDir,

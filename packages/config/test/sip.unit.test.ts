@@ -63,6 +63,7 @@ describe("sip configuration", () => {
         { username: "ann", password: "ann-pw" },
         { username: "bob", password: "bob-pw" },
       ],
+      allowAnySource: false,
       digest: {
         realm: "calls.example.com",
         algorithm: "SHA-256",
@@ -112,6 +113,32 @@ describe("sip configuration", () => {
       secret: "cymru",
       routeHandlerPort: 3002,
     });
+  });
+
+  it("a SIP edge with no trunks or phones is closed unless sip.allowAnySource (or its variable) opens it", () => {
+    const closed = loadRuntimeConfig({ flags: { config: "listen.yaml" }, env: {}, readFile });
+    expect(closed.sip?.allowAnySource).toBe(false);
+    const byEnv = loadRuntimeConfig({
+      flags: { config: "listen.yaml" },
+      env: { SWITCHYARD_SIP_ALLOW_ANY_SOURCE: "1" },
+      readFile,
+    });
+    expect(byEnv.sip?.allowAnySource).toBe(true);
+    const open = loadRuntimeConfig({
+      flags: { config: "open.yaml" },
+      env: {},
+      readFile: (p) =>
+        p === "open.yaml" ? "sip:\n  drachtio: { host: h, port: 9022 }\n  allowAnySource: true\n" : "",
+    });
+    expect(open.sip?.allowAnySource).toBe(true);
+    expect(() =>
+      loadRuntimeConfig({
+        flags: { config: "odd.yaml" },
+        env: {},
+        readFile: (p) =>
+          p === "odd.yaml" ? "sip:\n  drachtio: { host: h, port: 9022 }\n  allowAnySource: yes-please\n" : "",
+      }),
+    ).toThrow(/sip\.allowAnySource/);
   });
 
   it("lists every problem of the section", () => {

@@ -81,11 +81,16 @@ export interface DrachtioDriverOptions {
   /** Caller id headers on agent legs: From and P-Asserted-Identity (default), or one of them. */
   readonly callerIdHeaders?: "both" | "from" | "pai";
   /**
-   * Inbound INVITEs are accepted from these sources without authentication. With neither trunks nor `phones`
-   * configured every source is accepted (trunk "default"; the driver warns at start); otherwise an INVITE from
-   * elsewhere gets 403, or a 401 digest challenge when phones are configured.
+   * Inbound INVITEs are accepted from these sources without authentication; an INVITE from elsewhere gets 403,
+   * or a 401 digest challenge when phones are configured. With neither trunks nor `phones` every INVITE is
+   * refused (403; the driver says so at start), unless `allowAnySource`.
    */
   readonly trunks?: readonly TrunkConfig[];
+  /**
+   * With neither trunks nor phones configured, accept INVITEs from any source (trunk "default"; a warning at
+   * start). For a lab only: an open SIP edge is how toll fraud starts.
+   */
+  readonly allowAnySource?: boolean;
   /**
    * Agent phones that may call in from any address with SIP digest (RFC 3261 §22 / RFC 7616): the INVITE is
    * challenged (401), a correct username/password makes the call (trunk `phone:<username>`, the caller is
@@ -407,8 +412,18 @@ export class DrachtioDriver implements MediaDriver {
       if (!this.#closed) this.#log("warn", "drachtio connection error", { error: err.message });
     });
     srf.invite((req, res) => void this.#onInvite(req, res));
-    if (this.#trunks.size === 0 && this.#digest.size === 0)
-      this.#log("warn", "no sip.trunks and no sip.phones configured: INVITEs are accepted from any source");
+    if (this.#trunks.size === 0 && this.#digest.size === 0) {
+      if (this.#o.allowAnySource)
+        this.#log(
+          "warn",
+          "no sip.trunks and no sip.phones, sip.allowAnySource: INVITEs are accepted from any source",
+        );
+      else
+        this.#log(
+          "error",
+          "no sip.trunks and no sip.phones configured: every inbound INVITE is refused (403) until they are (or sip.allowAnySource for a lab)",
+        );
+    }
     const d = this.#o.drachtio;
     try {
       if (d.mode === "connect") {
@@ -921,7 +936,10 @@ export class DrachtioDriver implements MediaDriver {
     | { kind: "challenge"; header: string }
     | { kind: "forbidden"; why: string }
     | { kind: "throttled"; retryAfterSec: number } {
-    if (this.#trunks.size === 0 && this.#digest.size === 0) return { kind: "ok", trunk: "default" };
+    if (this.#trunks.size === 0 && this.#digest.size === 0)
+      return this.#o.allowAnySource
+        ? { kind: "ok", trunk: "default" }
+        : { kind: "forbidden", why: "no trunks or phones configured" };
     const trunk = this.#trunks.match(source);
     if (trunk) return { kind: "ok", trunk };
     if (this.#digest.size === 0) return { kind: "forbidden", why: "no trunk" };
