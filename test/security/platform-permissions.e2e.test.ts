@@ -23,7 +23,9 @@ it.skipIf(process.env.SWITCHYARD_TEST_NATS === "shared")(
     expect(platform.buses.violations()).toEqual([]);
     // The router may not publish events (only the relay does).
     const router = await platform.buses.busOf("router");
-    await expect(router.publish("evt.call.forged", { forged: true }, { msgId: "forged-1" })).rejects.toThrow();
+    await expect(
+      router.publish("evt.call.forged", { forged: true }, { msgId: "forged-1" }),
+    ).rejects.toThrow();
     await expect(platform.close()).rejects.toThrow(/permissions do not give[\s\S]*evt\.call\.forged/);
     p = undefined;
   },
