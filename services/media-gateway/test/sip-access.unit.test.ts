@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { neutralSdp, sourceAddress, TrunkMatcher } from "../src/drachtio/signalling.js";
 import {
   DigestAuthenticator,
@@ -66,17 +66,24 @@ describe("digest response", () => {
 
 describe("digest authenticator", () => {
   const realm = "calls.example.com";
-  const auth = new DigestAuthenticator({
-    realm,
-    phones: [{ username: "ann", password: "ann-secret" }],
-    nonceKey: Buffer.alloc(32, 7),
-    nonceTtlMs: 60_000,
+  const makeAuth = (over: { maxTrackedNonces?: number } = {}) =>
+    new DigestAuthenticator({
+      realm,
+      phones: [{ username: "ann", password: "ann-secret" }],
+      nonceKey: Buffer.alloc(32, 7),
+      nonceTtlMs: 60_000,
+      ...over,
+    });
+  // Fresh for each test: it remembers the nonce counts that authenticated.
+  let auth = makeAuth();
+  beforeEach(() => {
+    auth = makeAuth();
   });
   const uri = "sip:100@calls.example.com";
   const source = "192.0.2.10";
   const nonceOf = (header: string) => parseDigest(header)!.nonce!;
   const credentials = (
-    p: { nonce: string; password?: string; username?: string; uri?: string },
+    p: { nonce: string; password?: string; username?: string; uri?: string; nc?: string },
     fields: Record<string, string> = {},
   ) => {
     const response = digestResponse({
@@ -88,10 +95,10 @@ describe("digest authenticator", () => {
       uri: p.uri ?? uri,
       nonce: p.nonce,
       qop: "auth",
-      nc: "00000001",
+      nc: p.nc ?? "00000001",
       cnonce: "xyz",
     });
-    return `Digest username="${p.username ?? "ann"}", realm="${realm}", nonce="${p.nonce}", uri="${p.uri ?? uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="xyz"${Object.entries(
+    return `Digest username="${p.username ?? "ann"}", realm="${realm}", nonce="${p.nonce}", uri="${p.uri ?? uri}", response="${response}", algorithm=MD5, qop=auth, nc=${p.nc ?? "00000001"}, cnonce="xyz"${Object.entries(
       fields,
     )
       .map(([k, v]) => `, ${k}="${v}"`)
@@ -149,12 +156,43 @@ describe("digest authenticator", () => {
     });
   });
 
+  it("a captured INVITE replayed (same nonce, same count) is challenged afresh; the phone's next count is accepted", () => {
+    const nonce = nonceOf(auth.challenge(1_000, source));
+    const captured = credentials({ nonce });
+    expect(verify(captured, { now: 2_000 })).toEqual({ kind: "ok", username: "ann" });
+    expect(verify(captured, { now: 3_000 })).toEqual({ kind: "stale" });
+    // The phone reusing its nonce for its next INVITE counts up (RFC 7616 §3.3): accepted, and that count
+    // cannot be replayed either; an older count cannot come back.
+    const next = credentials({ nonce, nc: "00000002" });
+    expect(verify(next, { now: 4_000 })).toEqual({ kind: "ok", username: "ann" });
+    expect(verify(next, { now: 5_000 })).toEqual({ kind: "stale" });
+    expect(verify(captured, { now: 5_000 })).toEqual({ kind: "stale" });
+  });
+
+  it("remembers only authenticated nonces, at most maxTrackedNonces (expired ones go first, then the oldest)", () => {
+    auth = makeAuth({ maxTrackedNonces: 2 });
+    // A flood of wrong passwords stores nothing.
+    for (let t = 0; t < 50; t++) {
+      const nonce = nonceOf(auth.challenge(1_000 + t, source));
+      expect(verify(credentials({ nonce, password: "guess" }), { now: 2_000 })).toMatchObject({
+        kind: "refused",
+      });
+    }
+    const [a, b, c] = [10_000, 10_001, 10_002].map((t) => nonceOf(auth.challenge(t, source)));
+    for (const n of [a!, b!, c!]) expect(verify(credentials({ nonce: n }), { now: 11_000 }).kind).toBe("ok");
+    // Three live nonces over a cap of two: the oldest (a) was forgotten, b and c are still guarded.
+    expect(verify(credentials({ nonce: b! }), { now: 12_000 })).toEqual({ kind: "stale" });
+    expect(verify(credentials({ nonce: c! }), { now: 12_000 })).toEqual({ kind: "stale" });
+    expect(verify(credentials({ nonce: a! }), { now: 12_000 }).kind).toBe("ok");
+  });
+
   it("property: only the configured password, over this nonce and request, is ever accepted", () => {
     fc.assert(
       fc.property(
         fc.string({ minLength: 1, maxLength: 20 }),
         fc.integer({ min: 0, max: 59_000 }),
         (pw, age) => {
+          auth = makeAuth();
           const nonce = nonceOf(auth.challenge(1_000, source));
           const verdict = verify(credentials({ nonce, password: pw }), { now: 1_000 + age });
           expect(verdict.kind === "ok").toBe(pw === "ann-secret");

@@ -77,8 +77,9 @@ export type DigestVerdict =
  * SIP digest authentication of INVITEs (RFC 3261 §22, RFC 7616) with stateless nonces: a nonce is the time
  * it was made plus an HMAC over that time and the request's source address, so nothing is stored per
  * challenge (a flood of unauthenticated INVITEs costs no memory) and a nonce is only good from the address it
- * was given to, for `nonceTtlMs`. Not detected: a replay of a captured INVITE from the same address within
- * that time (that needs per-nonce nonce-count state).
+ * was given to, for `nonceTtlMs`. State is kept only for nonces that authenticated a request: the highest
+ * nonce count used with each until it expires, so a captured INVITE replayed from the same address (same
+ * nonce, same count) is challenged afresh instead of making a call (RFC 7616 §3.3: counts must increase).
  */
 export class DigestAuthenticator {
   readonly #realm: string;
@@ -86,6 +87,9 @@ export class DigestAuthenticator {
   readonly #users: ReadonlyMap<string, string>;
   readonly #key: Buffer;
   readonly #ttlMs: number;
+  /** Nonce → the highest nonce count that authenticated with it and when the nonce expires. */
+  readonly #used = new Map<string, { count: number; expiresAt: number }>();
+  readonly #maxTracked: number;
 
   constructor(options: {
     realm: string;
@@ -94,12 +98,15 @@ export class DigestAuthenticator {
     nonceKey: Buffer;
     algorithm?: DigestAlgorithm;
     nonceTtlMs?: number;
+    /** Nonces remembered at most (only authenticated ones are; the oldest go first). Default 100,000. */
+    maxTrackedNonces?: number;
   }) {
     this.#realm = options.realm;
     this.#algorithm = options.algorithm ?? "MD5";
     this.#users = new Map(options.phones.map((p) => [p.username, p.password]));
     this.#key = options.nonceKey;
     this.#ttlMs = options.nonceTtlMs ?? 300_000;
+    this.#maxTracked = options.maxTrackedNonces ?? 100_000;
   }
 
   get size(): number {
@@ -156,9 +163,28 @@ export class DigestAuthenticator {
     const got = response.toLowerCase();
     if (got.length !== want.length || !timingSafeEqual(Buffer.from(got), Buffer.from(want)))
       return { kind: "refused", why: "response" };
-    const age = request.now - Number.parseInt(time, 36);
+    const issuedAt = Number.parseInt(time, 36);
+    const age = request.now - issuedAt;
     if (!(age >= 0 && age <= this.#ttlMs)) return { kind: "stale" };
+    // Without qop there is no count: such a nonce authenticates one request.
+    const count = f.qop === undefined ? 1 : Number.parseInt(f.nc!, 16);
+    if (!Number.isFinite(count) || count < 1) return { kind: "refused", why: "malformed" };
+    const used = this.#used.get(nonce);
+    if (used !== undefined && count <= used.count) return { kind: "stale" };
+    this.#remember(nonce, count, issuedAt + this.#ttlMs, request.now);
     return { kind: "ok", username };
+  }
+
+  #remember(nonce: string, count: number, expiresAt: number, now: number): void {
+    this.#used.delete(nonce);
+    this.#used.set(nonce, { count, expiresAt });
+    if (this.#used.size <= this.#maxTracked) return;
+    for (const [n, u] of this.#used) if (u.expiresAt < now) this.#used.delete(n);
+    // Still full of live nonces: forget the oldest (a replay of it is then possible until it expires).
+    for (const n of this.#used.keys()) {
+      if (this.#used.size <= this.#maxTracked) break;
+      this.#used.delete(n);
+    }
   }
 }
 
