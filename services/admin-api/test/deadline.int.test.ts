@@ -20,7 +20,14 @@ let api: AdminApi;
 let client: AgentServiceClient;
 let audio: AudioServiceClient;
 let hold: Promise<void> | undefined;
+/** Reads that reached the gate while it was closed: the server has the request in hand. */
+let held = 0;
 let appends = 0;
+const gate = async () => {
+  if (hold === undefined) return;
+  held++;
+  await hold;
+};
 const logged: Array<{ message: string; fields?: Record<string, unknown> }> = [];
 
 beforeAll(async () => {
@@ -31,11 +38,11 @@ beforeAll(async () => {
       blobs: h.eventStore.blobs,
       store: {
         readStream: async (...a) => {
-          await hold;
+          await gate();
           return store.readStream(...a);
         },
         streamVersion: async (...a) => {
-          await hold;
+          await gate();
           return store.streamVersion(...a);
         },
         readAll: (...a) => store.readAll(...a),
@@ -60,12 +67,25 @@ afterAll(async () => {
 });
 
 const until = async (what: string, ok: () => boolean) => {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 3_000; i++) {
     if (ok()) return;
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`timed out waiting for ${what}`);
 };
+
+/**
+ * Lets a held request go once its deadline has passed on the server too: the server counts a deadline from
+ * when the request reached it (the timeout travels as time left), and under load that can be well after the
+ * client gave up, so wait until the server holds it, then past its 200 ms.
+ */
+async function releaseAfterServerDeadline(release: () => void): Promise<void> {
+  await until("the server to hold the request", () => held > 0);
+  await new Promise((r) => setTimeout(r, 400));
+  release();
+  hold = undefined;
+  held = 0;
+}
 
 describe("deadlines", () => {
   it("a request whose deadline passes before its write gets DEADLINE_EXCEEDED and appends nothing", async () => {
@@ -86,8 +106,7 @@ describe("deadlines", () => {
     );
     expect(error?.code).toBe(status.DEADLINE_EXCEEDED);
     // The server is still holding the request: let it go on to its write, which it must refuse.
-    release();
-    hold = undefined;
+    await releaseAfterServerDeadline(release);
     await until("the server to abandon the request", () =>
       logged.some((l) => l.message === "CreateAgent abandoned before it wrote anything"),
     );
@@ -114,8 +133,7 @@ describe("deadlines", () => {
       stream.end();
     });
     expect(error?.code).toBe(status.DEADLINE_EXCEEDED);
-    release();
-    hold = undefined;
+    await releaseAfterServerDeadline(release);
     await until("the server to abandon the upload", () =>
       logged.some((l) => l.message === "UploadAudio abandoned before it wrote anything"),
     );
