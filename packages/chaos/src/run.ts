@@ -15,9 +15,10 @@ import {
 } from "@switchyard/contracts";
 import { type OpenedEventStore, openEventStore, type RecordedEvent, START } from "@switchyard/event-store";
 import { chaosCentre } from "./centre.js";
-import { type CheckReport, checkEventLog } from "./checker.js";
+import { type CheckReport, checkEventLog, type RelayedEvent } from "./checker.js";
 import { ChaosOptionsError, TrafficPublishError } from "./errors.js";
 import { readEventLog } from "./event-log.js";
+import { EventsStreamReader } from "./events-stream.js";
 import { type PrivateNats, startPrivateNats } from "./nats.js";
 import { type PrivatePostgres, startPrivatePostgres } from "./postgres.js";
 import { alive, Incarnation, runToEnd, sleep } from "./processes.js";
@@ -41,6 +42,8 @@ export interface ChaosOptions {
   readonly ackWaitMs: number;
   /** After the last hang-up: how long every call has to reach CallEnded. */
   readonly drainMs: number;
+  /** After the other services stopped: how long the relay has to put the rest of the log on the bus. */
+  readonly relayCatchUpMs: number;
   /** Callers stay on the line this long, uniform, in seconds. */
   readonly holdSec: readonly [number, number];
   readonly log?: (line: string) => void;
@@ -54,6 +57,7 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, "seed"> = {
   faults: 8,
   ackWaitMs: 3_000,
   drainMs: 90_000,
+  relayCatchUpMs: 30_000,
   holdSec: [4, 15],
 };
 
@@ -291,9 +295,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     shuttingDown = true;
     for (const s of services) s.held = true;
-    await Promise.all(services.map((s) => s.current?.stop(30_000)));
-    const events = await readEventLog(es);
-    const report = checkEventLog(events);
+    // Everything but the relay stops (nothing appends any more); the relay then gets time to publish the
+    // rest of the log before it stops too, so that the bus can be compared with the whole log.
+    const relay = services.filter((s) => s.target === "relay");
+    await Promise.all(services.filter((s) => s.target !== "relay").map((s) => s.current?.stop(30_000)));
+    const reader = await EventsStreamReader.start(bus);
+    let events: RecordedEvent[];
+    let relayed: RelayedEvent[];
+    try {
+      const relayedBy = Date.now() + o.relayCatchUpMs;
+      for (;;) {
+        events = await readEventLog(es);
+        if (reader.holds(events.map((e) => e.eventId)) || Date.now() > relayedBy) break;
+        await sleep(500);
+      }
+      await Promise.all(relay.map((s) => s.current?.stop(30_000)));
+      await reader.idle(1_500);
+      events = await readEventLog(es);
+      relayed = reader.messages();
+    } finally {
+      await reader.close();
+    }
+    const report = checkEventLog(events, { bus: relayed });
     const metrics = measure(events, publishedAt, applied, t0);
     result = {
       options: o,
