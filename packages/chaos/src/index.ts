@@ -1,4 +1,5 @@
 export * from "./centre.js";
+export * from "./check.js";
 export * from "./checker.js";
 export * from "./errors.js";
 export * from "./event-log.js";

@@ -38,6 +38,8 @@ export interface ChaosOptions {
   readonly callsPerMinute: number;
   readonly agentsPerGroup: number;
   readonly faults: number;
+  /** Besides `faults`: a router SIGKILLed and restarted about this often (absent: none). */
+  readonly routerKillEveryMs?: number;
   /** Each router's ack wait (a stopped router's inputs go to another after it). */
   readonly ackWaitMs: number;
   /** After the last hang-up: how long every call has to reach CallEnded. */
@@ -162,6 +164,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     trafficMs: o.trafficMs,
     faults: o.faults,
     ackWaitMs: o.ackWaitMs,
+    ...(o.routerKillEveryMs === undefined ? {} : { routerKillEveryMs: o.routerKillEveryMs }),
   });
   const plan = trafficPlan({
     seed: o.seed,
