@@ -270,25 +270,38 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     );
     const byName = new Map(services.map((s) => [s.name, s]));
     const applied: AppliedFault[] = [];
-    const faults = (async () => {
-      for (const f of schedule) {
-        await sleep(f.atMs - (Date.now() - t0));
-        const appliedAtMs = Date.now() - t0;
-        log(`fault at ${(appliedAtMs / 1000).toFixed(1)} s: ${f.kind} ${f.target}`);
-        try {
-          const readyMs = await applyFault(f, byName, pg as PrivatePostgres, nats as PrivateNats);
-          if (f.kind === "restart-nats") natsPids.push(nats?.pid() ?? -1);
-          if (f.kind === "restart-postgres") {
-            postmaster = await pg?.postmasterPid();
-            if (postmaster) postmasters.push(postmaster);
+    // Each fault at its time, even while an earlier one is still being undone (a restart can take many
+    // seconds on a busy machine, and a late schedule would push the server restarts past the traffic);
+    // faults on one target wait for each other.
+    const chains = new Map<string, Promise<void>>();
+    const faults = Promise.all(
+      schedule.map((f) => {
+        const run = (chains.get(f.target) ?? Promise.resolve()).then(async () => {
+          await sleep(f.atMs - (Date.now() - t0));
+          const appliedAtMs = Date.now() - t0;
+          log(`fault at ${(appliedAtMs / 1000).toFixed(1)} s: ${f.kind} ${f.target}`);
+          try {
+            const readyMs = await applyFault(f, byName, pg as PrivatePostgres, nats as PrivateNats);
+            if (f.kind === "restart-nats") natsPids.push(nats?.pid() ?? -1);
+            if (f.kind === "restart-postgres") {
+              postmaster = await pg?.postmasterPid();
+              if (postmaster) postmasters.push(postmaster);
+            }
+            applied.push({
+              ...f,
+              appliedAtMs,
+              restoredAtMs: Date.now() - t0,
+              ...(readyMs ? { readyMs } : {}),
+            });
+          } catch (error) {
+            applied.push({ ...f, appliedAtMs, restoredAtMs: Date.now() - t0, error: String(error) });
+            log(`  fault ${f.kind} failed: ${String(error)}`);
           }
-          applied.push({ ...f, appliedAtMs, restoredAtMs: Date.now() - t0, ...(readyMs ? { readyMs } : {}) });
-        } catch (error) {
-          applied.push({ ...f, appliedAtMs, restoredAtMs: Date.now() - t0, error: String(error) });
-          log(`  fault ${f.kind} failed: ${String(error)}`);
-        }
-      }
-    })();
+        });
+        chains.set(f.target, run);
+        return run;
+      }),
+    );
     await Promise.all([traffic, faults]);
     log(
       `traffic done: ${publishedAt.size} calls published; waiting up to ${o.drainMs / 1000} s for every call to end`,
@@ -320,6 +333,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       await reader.close();
     }
     const report = checkEventLog(events, { bus: relayed });
+    applied.sort((a, b) => a.appliedAtMs - b.appliedAtMs);
     const metrics = measure(events, publishedAt, applied, t0);
     result = {
       options: o,
@@ -373,7 +387,7 @@ async function applyFault(
       s.current.signal("SIGKILL");
       await s.current.exited;
       await sleep(f.downMs);
-      return await s.start();
+      return await startUntilUp(s);
     }
     case "stop-router": {
       const s = services.get(f.target);
@@ -396,6 +410,26 @@ async function applyFault(
     default: {
       const unknown: never = f.kind;
       throw new ChaosOptionsError(`unknown fault ${String(unknown)}`);
+    }
+  }
+}
+
+/**
+ * Restarts a killed service, again and again if it does not come up (PostgreSQL or nats-server may be
+ * restarting at that moment), as a supervisor would; ms from the first attempt until it is up.
+ */
+async function startUntilUp(s: Service, deadlineMs = 120_000): Promise<number> {
+  const began = performance.now();
+  for (;;) {
+    try {
+      await s.start();
+      return performance.now() - began;
+    } catch (error) {
+      // An incarnation that never said it was up (timed out) is not left behind.
+      s.current?.signal("SIGKILL");
+      await s.current?.exited;
+      if (performance.now() - began > deadlineMs) throw error;
+      await sleep(1_000);
     }
   }
 }
