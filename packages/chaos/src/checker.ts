@@ -255,10 +255,10 @@ function compareWithBus(log: readonly LoggedEvent[], bus: readonly RelayedEvent[
       problems.push({
         invariant: "duplicated-event",
         streams: [e.streamId],
-        detail: `v${e.streamVersion} ${e.type} (event ${e.eventId}) is on EVENTS ${copies.length} times: #${copies.map((c) => c.streamSequence).join(", #")}`,
+        detail: `v${e.streamVersion} ${e.type} (event ${e.eventId}) is on EVENTS ${copies.length} times: ${copies.map((c) => `#${c.streamSequence} (message id ${c.msgId})`).join(", ")}`,
       });
     for (const c of copies)
-      if (c.streamId !== e.streamId || c.version !== e.streamVersion || (c.msgId ?? c.id) !== c.id)
+      if (c.streamId !== e.streamId || c.version !== e.streamVersion)
         problems.push({
           invariant: "phantom-event",
           streams: [e.streamId, ...(c.streamId && c.streamId !== e.streamId ? [c.streamId] : [])],

@@ -347,7 +347,7 @@ describe("the invariant checker against the JetStream EVENTS stream", () => {
     const report = checkEventLog(log.events, { bus: [...bus, again] });
     expect(report.counts["duplicated-event"]).toBe(1);
     expect(report.violations[0]?.streams).toEqual([again.streamId]);
-    expect(report.violations[0]?.detail).toContain(`#21, #${bus.length + 1}`);
+    expect(report.violations[0]?.detail).toContain(`#21 (message id ${again.msgId}), #${bus.length + 1}`);
   });
 
   it("given a message PostgreSQL does not hold, or holds otherwise, when checked, then each is a phantom event", () => {
