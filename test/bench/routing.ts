@@ -53,6 +53,8 @@ export interface LoadResult {
   readonly routerStats?: ReadonlyArray<{
     decisions: number;
     conflicts: number;
+    /** Batches of call inputs taken so far. */
+    batches: number;
     decisionMs: { p50: number; p99: number };
   }>;
 }
@@ -341,6 +343,7 @@ export async function startRoutingPlatform(options: {
         routerStats: routerStats.map((r) => ({
           decisions: r.decisions,
           conflicts: r.conflicts,
+          batches: r.batches,
           decisionMs: r.decisionMs,
         })),
       };

@@ -28,6 +28,8 @@ export interface ScalingPhase extends LoadResult {
   readonly routerCount: number;
   readonly cpu: CpuUse;
   readonly conflicts: number;
+  /** Inputs per batch the routers took in this phase (grouped commits: fewer inputs per batch, more commits per call). */
+  readonly inputsPerBatch: number;
 }
 
 export interface ScalingResult {
@@ -131,20 +133,29 @@ export async function measureScaling(o: {
   const phases: ScalingPhase[] = [];
   for (const n of o.counts) {
     await o.platform.setRouters(n);
-    let conflictsBefore = 0;
+    let counted = { conflicts: 0, batches: 0, decisions: 0 };
     for (const load of o.loads) {
       const before = await snapshot(o.routerPids());
       const r = await o.platform.runLoad(load, o.seconds, o.grace);
       const after = await snapshot(o.routerPids());
       const cpu = cpuBetween(before, after);
-      const conflictsNow = (r.routerStats ?? []).reduce((s, x) => s + x.conflicts, 0);
-      const phase = { ...r, routerCount: n, cpu, conflicts: conflictsNow - conflictsBefore };
-      conflictsBefore = conflictsNow;
+      const sum = (k: "conflicts" | "batches" | "decisions") =>
+        (r.routerStats ?? []).reduce((s, x) => s + x[k], 0);
+      const current = { conflicts: sum("conflicts"), batches: sum("batches"), decisions: sum("decisions") };
+      const batches = current.batches - counted.batches;
+      const phase = {
+        ...r,
+        routerCount: n,
+        cpu,
+        conflicts: current.conflicts - counted.conflicts,
+        inputsPerBatch: round((current.decisions - counted.decisions) / Math.max(1, batches), 1),
+      };
+      counted = current;
       phases.push(phase);
       const c = cpu.coresUsed;
       o.log(
         `  ${n} router(s), ${fmt(load)}/s offered: ${fmt(r.achieved)} calls/s achieved (${r.completed}/${r.sent}), ` +
-          `start latency ${latencyText(r.latencyMs)}; CPU (cores) routers ${c.routers}, PostgreSQL ${c.postgres}, ` +
+          `start latency ${latencyText(r.latencyMs)}; ${phase.inputsPerBatch} inputs per batch, ${phase.conflicts} conflicts; CPU (cores) routers ${c.routers}, PostgreSQL ${c.postgres}, ` +
           `nats-server ${c.natsServer}, bench+relay ${c.bench}, other ${c.other}; machine ${cpu.machineBusyPercent}% busy of ${cpu.cores} cores`,
       );
     }
@@ -164,6 +175,21 @@ export async function measureScaling(o: {
         `(routers ${saturated?.cpu.coresUsed.routers}, PostgreSQL ${saturated?.cpu.coresUsed.postgres}, nats-server ` +
         `${saturated?.cpu.coresUsed.natsServer}, bench+relay ${saturated?.cpu.coresUsed.bench}, other ${saturated?.cpu.coresUsed.other} cores), ` +
         "so another router process only competes for the same cores";
-  o.log(`  ${conclusion}`);
-  return { loads: o.loads, phases, bestAchieved, conclusion };
+  // Against one router at the same load: fewer calls completed, or 10 % fewer calls/s, is a loss.
+  const losses = phases
+    .filter((p) => p.routerCount !== 1)
+    .flatMap((p) => {
+      const base = phases.find((x) => x.routerCount === 1 && x.offered === p.offered);
+      if (!base || (p.completed >= base.completed && p.achieved >= base.achieved * 0.9)) return [];
+      return [
+        `${p.routerCount} routers at ${fmt(p.offered)}/s: ${fmt(p.achieved)} calls/s (${p.completed}/${p.sent}) against ` +
+          `${fmt(base.achieved)} (${base.completed}/${base.sent}) with one, ${p.inputsPerBatch} inputs per batch against ${base.inputsPerBatch}`,
+      ];
+    });
+  const verdict =
+    losses.length === 0
+      ? `${conclusion}; and they lose nothing: at every load each router count completed as many calls, within 10 % of one router's calls/s`
+      : `${conclusion}; they lose throughput at these loads: ${losses.join("; ")}`;
+  o.log(`  ${verdict}`);
+  return { loads: o.loads, phases, bestAchieved, conclusion: verdict };
 }
