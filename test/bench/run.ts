@@ -5,7 +5,7 @@
 // each platform figure beside the raw limit it depends on, and writes everything to .switchyard/bench.json.
 //
 //   pnpm bench [--only raw,routing,scaling,memory,events,domain,pglite] [--seconds 5]
-//              [--loads 1000,2000,5000,10000] [--routers 1,2,3] [--scaling-loads 300,3000] [--profile]
+//              [--loads 1000,2000,5000,10000] [--routers 1,2,3] [--scaling-loads 50,400,1000] [--profile]
 //              [--json FILE] [--tiny]
 //
 // `scaling`: the same offered loads with 1, 2 and 3 router processes (--routers), calls/s achieved, start
@@ -63,7 +63,7 @@ const rawSeconds = Number(values["raw-seconds"] ?? (tiny ? 0.3 : 3));
 const grace = Number(values.grace ?? (tiny ? 2 : 3));
 const loads = list(values.loads, tiny ? [50] : [1000, 2000, 5000, 10000]);
 const routerCounts = list(values.routers, tiny ? [1] : [1, 2, 3]);
-const scalingLoads = list(values["scaling-loads"], tiny ? [50] : [300, 3000]);
+const scalingLoads = list(values["scaling-loads"], tiny ? [50] : [50, 400, 1000]);
 const scalingCounts = list(values.routers, tiny ? [1, 2] : [1, 2, 3]);
 const pgliteLoads = list(values["pglite-loads"], tiny ? [50] : [250, 1000]);
 const jsonPath = resolve(values.json ?? ".switchyard/bench.json");

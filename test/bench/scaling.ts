@@ -68,39 +68,43 @@ function machineTicks(): { busy: number; total: number } {
   return { busy, total };
 }
 
-async function snapshot(routerPids: readonly number[]) {
-  const groups = { routers: 0, postgres: 0, natsServer: 0 };
-  const routers = new Set(routerPids);
+async function snapshot() {
+  const procs = new Map<number, { comm: string; ticks: number }>();
   for (const name of await readdir("/proc")) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid <= 0) continue;
     const p = await ticksOf(pid);
-    if (!p) continue;
-    if (routers.has(pid)) groups.routers += p.ticks;
-    else if (p.comm === "postgres" || p.comm === "postmaster") groups.postgres += p.ticks;
-    else if (p.comm === "nats-server") groups.natsServer += p.ticks;
+    if (p) procs.set(pid, p);
   }
   const self = process.cpuUsage();
-  return {
-    ...groups,
-    bench: (self.user + self.system) / 1e6,
-    machine: machineTicks(),
-    at: performance.now(),
-  };
+  return { procs, bench: (self.user + self.system) / 1e6, machine: machineTicks(), at: performance.now() };
 }
 
+/**
+ * Per process, the ticks it used between the snapshots (a process started meanwhile: all of its ticks; one
+ * that exited meanwhile is not counted, so short-lived processes are under-counted, never negative).
+ */
 function cpuBetween(
   a: Awaited<ReturnType<typeof snapshot>>,
   b: Awaited<ReturnType<typeof snapshot>>,
+  routerPids: readonly number[],
 ): CpuUse {
   const seconds = (b.at - a.at) / 1000;
+  const routerSet = new Set(routerPids);
+  const groups = { routers: 0, postgres: 0, natsServer: 0 };
+  for (const [pid, p] of b.procs) {
+    const used = p.ticks - (a.procs.get(pid)?.comm === p.comm ? (a.procs.get(pid)?.ticks ?? 0) : 0);
+    if (routerSet.has(pid)) groups.routers += used;
+    else if (p.comm === "postgres" || p.comm === "postmaster") groups.postgres += used;
+    else if (p.comm === "nats-server") groups.natsServer += used;
+  }
   const per = (ticks: number) => round(ticks / TICKS / seconds, 2);
   const busyMs = b.machine.busy - a.machine.busy;
   const totalMs = b.machine.total - a.machine.total;
   const cores = cpus().length;
-  const routers = per(b.routers - a.routers);
-  const postgres = per(b.postgres - a.postgres);
-  const natsServer = per(b.natsServer - a.natsServer);
+  const routers = per(groups.routers);
+  const postgres = per(groups.postgres);
+  const natsServer = per(groups.natsServer);
   const bench = round((b.bench - a.bench) / seconds, 2);
   const machineCores = (busyMs / Math.max(1, totalMs)) * cores;
   return {
@@ -135,10 +139,10 @@ export async function measureScaling(o: {
     await o.platform.setRouters(n);
     let counted = { conflicts: 0, batches: 0, decisions: 0 };
     for (const load of o.loads) {
-      const before = await snapshot(o.routerPids());
+      const before = await snapshot();
       const r = await o.platform.runLoad(load, o.seconds, o.grace);
-      const after = await snapshot(o.routerPids());
-      const cpu = cpuBetween(before, after);
+      const after = await snapshot();
+      const cpu = cpuBetween(before, after, o.routerPids());
       const sum = (k: "conflicts" | "batches" | "decisions") =>
         (r.routerStats ?? []).reduce((s, x) => s + x[k], 0);
       const current = { conflicts: sum("conflicts"), batches: sum("batches"), decisions: sum("decisions") };
@@ -155,7 +159,7 @@ export async function measureScaling(o: {
       const c = cpu.coresUsed;
       o.log(
         `  ${n} router(s), ${fmt(load)}/s offered: ${fmt(r.achieved)} calls/s achieved (${r.completed}/${r.sent}), ` +
-          `start latency ${latencyText(r.latencyMs)}; ${phase.inputsPerBatch} inputs per batch, ${phase.conflicts} conflicts; CPU (cores) routers ${c.routers}, PostgreSQL ${c.postgres}, ` +
+          `start latency ${latencyText(r.latencyMs)}; ${phase.inputsPerBatch} inputs per batch, ${phase.conflicts} conflicts; CPU (cores) routers ${c.routers}, PostgreSQL server ${c.postgres}, ` +
           `nats-server ${c.natsServer}, bench+relay ${c.bench}, other ${c.other}; machine ${cpu.machineBusyPercent}% busy of ${cpu.cores} cores`,
       );
     }
