@@ -3,7 +3,9 @@
 // relayed twice (another message id, so JetStream keeps both) and a message PostgreSQL never had, and in the
 // log an agent booked twice: each is reported with its stream ids and the exit code is 1. The check itself
 // writes nothing: the log and the stream are the same before and after, and its consumer is gone.
+import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { resolve } from "node:path";
 import { type Bus, connectBus, EVENTS_STREAM, eventSubject, eventsStreamSpec } from "@switchyard/bus";
 import { natsConnectionOf } from "@switchyard/bus/testing";
 import { runCli } from "@switchyard/cli";
@@ -20,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/switchyard.mjs");
 const suffix = randomBytes(4).toString("hex");
 const SCHEMA = `faults_check_${suffix}`;
 const PREFIX = `check${suffix}`;
@@ -148,6 +151,29 @@ describe("switchyard check", () => {
     expect(code).toBe(0);
     expect(await readCommittedLog(es.db)).toEqual(log);
     expect(await consumers()).toEqual([]);
+  });
+
+  it("runs from the switchyard binary with its flags, exit 0 on the clean deployment", () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        "check",
+        "--database-url",
+        DATABASE_URL,
+        "--database-schema",
+        SCHEMA,
+        "--nats-url",
+        NATS_URL,
+        "--prefix",
+        PREFIX,
+        "--settle",
+        "1",
+      ],
+      { encoding: "utf8", timeout: 60_000, env: { ...process.env, DATABASE_URL: "", NATS_URL: "" } },
+    );
+    expect(run.stdout, run.stderr).toContain("no violation");
+    expect(run.status).toBe(0);
   });
 
   it("without a NATS URL checks the log alone", async () => {
