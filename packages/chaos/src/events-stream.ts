@@ -3,7 +3,14 @@
 // from the first message, acknowledges what it reads (acks on a limits stream remove nothing) and deletes the
 // consumer when done. The stream itself is not changed.
 import { randomBytes } from "node:crypto";
-import { type Bus, EVENTS_STREAM } from "@switchyard/bus";
+import {
+  type Bus,
+  type ConsumerHandle,
+  DEAD_LETTER_STREAM,
+  type DeadLetter,
+  type DeliveryInfo,
+  EVENTS_STREAM,
+} from "@switchyard/bus";
 import type { RelayedEvent } from "./checker.js";
 import { EventsStreamReadError } from "./errors.js";
 
@@ -28,42 +35,20 @@ export class EventsStreamReader {
   private constructor(
     private readonly bus: Bus,
     readonly durable: string,
-    private readonly handle: { stop(): Promise<void> },
+    private readonly handle: ConsumerHandle,
   ) {}
 
   static async start(bus: Bus): Promise<EventsStreamReader> {
-    const durable = `check_${randomBytes(6).toString("hex")}`;
     let reader: EventsStreamReader | undefined;
     const early: RelayedEvent[] = [];
-    try {
-      const handle = await bus.consumeBatches<unknown>({
-        stream: EVENTS_STREAM,
-        durable,
-        deliverPolicy: "all",
-        ackWaitMs: 60_000,
-        maxDeliver: 1_000,
-        maxAckPending: 20_000,
-        maxBatch: 2_000,
-        // Keeps any payload: an undecodable one would otherwise be dead-lettered (a write).
-        decode: (json) => json,
-        handler: async (batch) => {
-          for (const m of batch) {
-            const r = relayed(m.payload, m.info.streamSequence, m.info.msgId);
-            if (reader) reader.#add(r);
-            else early.push(r);
-          }
-          return batch.map(() => undefined);
-        },
-      });
-      reader = new EventsStreamReader(bus, durable, handle);
-      for (const r of early) reader.#add(r);
-      return reader;
-    } catch (error) {
-      await bus.deleteConsumer(EVENTS_STREAM, durable).catch(() => undefined);
-      throw new EventsStreamReadError(`could not read ${EVENTS_STREAM}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    const { durable, handle } = await temporaryConsumer(bus, EVENTS_STREAM, (payload, info) => {
+      const r = relayed(payload, info.streamSequence, info.msgId);
+      if (reader) reader.#add(r);
+      else early.push(r);
+    });
+    reader = new EventsStreamReader(bus, durable, handle);
+    for (const r of early) reader.#add(r);
+    return reader;
   }
 
   #add(r: RelayedEvent): void {
@@ -96,6 +81,61 @@ export class EventsStreamReader {
   async close(): Promise<void> {
     await this.handle.stop().catch(() => undefined);
     await this.bus.deleteConsumer(EVENTS_STREAM, this.durable).catch(() => undefined);
+  }
+}
+
+/**
+ * A durable consumer of the whole stream from its first message, of this reader's own (the bus offers only
+ * durable ones), acknowledging everything it is handed.
+ */
+async function temporaryConsumer(
+  bus: Bus,
+  stream: string,
+  onMessage: (payload: unknown, info: DeliveryInfo) => void,
+): Promise<{ durable: string; handle: ConsumerHandle }> {
+  const durable = `check_${randomBytes(6).toString("hex")}`;
+  try {
+    const handle = await bus.consumeBatches<unknown>({
+      stream,
+      durable,
+      deliverPolicy: "all",
+      ackWaitMs: 60_000,
+      maxDeliver: 1_000,
+      maxAckPending: 20_000,
+      maxBatch: 2_000,
+      // Keeps any payload: an undecodable one would otherwise be dead-lettered (a write).
+      decode: (json) => json,
+      handler: async (batch) => {
+        for (const m of batch) onMessage(m.payload, m.info);
+        return batch.map(() => undefined);
+      },
+    });
+    return { durable, handle };
+  } catch (error) {
+    await bus.deleteConsumer(stream, durable).catch(() => undefined);
+    throw new EventsStreamReadError(`could not read ${stream}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The messages consumers gave up on (DEADLETTER), read the same way: what a chaos run's services could not
+ * handle at all (a refused input is not a violation by itself, but it explains one).
+ */
+export async function readDeadLetters(bus: Bus, idleMs = 1_500): Promise<DeadLetter[]> {
+  const letters = new Map<number, DeadLetter>();
+  let last = performance.now();
+  const { durable, handle } = await temporaryConsumer(bus, DEAD_LETTER_STREAM, (payload, info) => {
+    last = performance.now();
+    letters.set(info.streamSequence, payload as DeadLetter);
+  });
+  try {
+    while (performance.now() - last < idleMs) await new Promise((r) => setTimeout(r, 100));
+    return [...letters.entries()].sort(([a], [b]) => a - b).map(([, l]) => l);
+  } finally {
+    await handle.stop().catch(() => undefined);
+    await bus.deleteConsumer(DEAD_LETTER_STREAM, durable).catch(() => undefined);
   }
 }
 

@@ -2,7 +2,7 @@
 // seeded traffic published as a gateway would, a seeded fault schedule, then the invariant checker over the
 // PostgreSQL log. Talks to the platform only through processes, PostgreSQL and NATS. Leaves nothing running.
 import { resolve } from "node:path";
-import { type Bus, connectBus } from "@switchyard/bus";
+import { type Bus, connectBus, type DeadLetter } from "@switchyard/bus";
 import { appendContactCentre, parseContactCentre } from "@switchyard/contact-centre";
 import {
   type AgentInputMessage,
@@ -18,7 +18,7 @@ import { chaosCentre } from "./centre.js";
 import { type CheckReport, checkEventLog, type RelayedEvent } from "./checker.js";
 import { ChaosOptionsError, TrafficPublishError } from "./errors.js";
 import { readEventLog } from "./event-log.js";
-import { EventsStreamReader } from "./events-stream.js";
+import { EventsStreamReader, readDeadLetters } from "./events-stream.js";
 import { type PrivateNats, startPrivateNats } from "./nats.js";
 import { type PrivatePostgres, startPrivatePostgres } from "./postgres.js";
 import { alive, Incarnation, runToEnd, sleep } from "./processes.js";
@@ -101,6 +101,8 @@ export interface ChaosResult {
     readonly calls: number;
   }>;
   readonly unexpectedExits: readonly UnexpectedExit[];
+  /** What consumers gave up on (DEADLETTER): subject, reason and error of each. */
+  readonly deadLetters: readonly DeadLetter[];
   readonly report: CheckReport;
   /** The events of the streams named by the first violations, one line each, to see what happened. */
   readonly evidence: readonly string[];
@@ -333,6 +335,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       await reader.close();
     }
     const report = checkEventLog(events, { bus: relayed });
+    const deadLetters = await readDeadLetters(bus).catch((): DeadLetter[] => []);
     applied.sort((a, b) => a.appliedAtMs - b.appliedAtMs);
     const metrics = measure(events, publishedAt, applied, t0);
     result = {
@@ -347,6 +350,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       startLatencyMs: metrics.latency,
       recovery: metrics.recovery,
       unexpectedExits,
+      deadLetters,
       report,
       evidence: evidenceOf(report, events),
     };
