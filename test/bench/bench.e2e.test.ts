@@ -54,6 +54,16 @@ it("runs a tiny configuration of every section and writes the report as JSON, cl
   expect(report.domain.groups.map((g: { agents: number }) => g.agents)).toEqual([10, 10, 10, 100, 100, 100]);
   expect(report.domain.queue).toMatchObject({ waiting: 100, announcementMessagesPerChange: 99 });
   expect(report.memory.liveCalls).toBeGreaterThan(0);
+  const cpuShape = { cores: expect.any(Number), machineBusyPercent: expect.any(Number) };
+  expect(report.scaling).toMatchObject({
+    loads: [50],
+    phases: [
+      { routerCount: 1, offered: 50, latencyMs: latencyShape, cpu: cpuShape },
+      { routerCount: 2, offered: 50, latencyMs: latencyShape, cpu: cpuShape },
+    ],
+    conclusion: expect.any(String),
+  });
+  expect(run.stdout).toContain("== router scaling");
   expect(report.pglite.routing[0]).toMatchObject({ offered: 50, latencyMs: latencyShape });
 
   // Nothing left behind: the run's schemas are dropped and its streams deleted.

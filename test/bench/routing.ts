@@ -53,6 +53,8 @@ export interface LoadResult {
   readonly routerStats?: ReadonlyArray<{
     decisions: number;
     conflicts: number;
+    /** Batches of call inputs taken so far. */
+    batches: number;
     decisionMs: { p50: number; p99: number };
   }>;
 }
@@ -66,6 +68,8 @@ export interface RoutingPlatform {
   readonly to: string;
   /** Router processes (postgres) or the in-process router (PGlite). */
   routers(): number;
+  /** Pids of the router processes (none for PGlite's in-process router). */
+  routerPids(): number[];
   setRouters(n: number, options?: { profileDir?: string }): Promise<void>;
   /** Statements on the platform's tables so far (pg_stat_user_tables of its schema; pg only). */
   tableStats(): Promise<Record<string, { scans: number; inserted: number; updated: number }>>;
@@ -228,6 +232,7 @@ export async function startRoutingPlatform(options: {
     bus,
     to,
     routers: () => (inProcess ? 1 : children.length),
+    routerPids: () => children.map((c) => c.proc.pid ?? -1).filter((pid) => pid > 0),
     async setRouters(n, opts = {}) {
       if (options.backend === "pglite") {
         // PGlite is embedded: the router shares this process (and the one database session).
@@ -338,6 +343,7 @@ export async function startRoutingPlatform(options: {
         routerStats: routerStats.map((r) => ({
           decisions: r.decisions,
           conflicts: r.conflicts,
+          batches: r.batches,
           decisionMs: r.decisionMs,
         })),
       };

@@ -4,8 +4,12 @@
 // queue of 10,000 callers, memory per call and per agent), on PostgreSQL and on embedded PGlite, prints
 // each platform figure beside the raw limit it depends on, and writes everything to .switchyard/bench.json.
 //
-//   pnpm bench [--only raw,routing,memory,events,domain,pglite] [--seconds 5] [--loads 1000,2000,5000,10000]
-//              [--routers 1,2,3] [--profile] [--json FILE] [--tiny]
+//   pnpm bench [--only raw,routing,scaling,memory,events,domain,pglite] [--seconds 5]
+//              [--loads 1000,2000,5000,10000] [--routers 1,2,3] [--scaling-loads 50,400,1000] [--profile]
+//              [--json FILE] [--tiny]
+//
+// `scaling`: the same offered loads with 1, 2 and 3 router processes (--routers), calls/s achieved, start
+// latency and the CPU each part of the platform used, and whether more routers added throughput or why not.
 //
 // Needs PostgreSQL and NATS (DATABASE_URL, NATS_URL; defaults: the local test database and nats-server).
 // Absolute numbers depend on what else the machine is doing; the report records the load average.
@@ -25,8 +29,9 @@ import {
   startRoutingPlatform,
   summarizeProfiles,
 } from "./routing.js";
+import { measureScaling, type ScalingResult } from "./scaling.js";
 
-const SECTIONS = ["raw", "routing", "memory", "events", "domain", "pglite"] as const;
+const SECTIONS = ["raw", "routing", "scaling", "memory", "events", "domain", "pglite"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -37,6 +42,7 @@ const { values } = parseArgs({
     grace: { type: "string" },
     loads: { type: "string" },
     routers: { type: "string" },
+    "scaling-loads": { type: "string" },
     "pglite-loads": { type: "string" },
     profile: { type: "boolean", default: false },
     json: { type: "string" },
@@ -57,6 +63,8 @@ const rawSeconds = Number(values["raw-seconds"] ?? (tiny ? 0.3 : 3));
 const grace = Number(values.grace ?? (tiny ? 2 : 3));
 const loads = list(values.loads, tiny ? [50] : [1000, 2000, 5000, 10000]);
 const routerCounts = list(values.routers, tiny ? [1] : [1, 2, 3]);
+const scalingLoads = list(values["scaling-loads"], tiny ? [50] : [50, 400, 1000]);
+const scalingCounts = list(values.routers, tiny ? [1, 2] : [1, 2, 3]);
 const pgliteLoads = list(values["pglite-loads"], tiny ? [50] : [250, 1000]);
 const jsonPath = resolve(values.json ?? ".switchyard/bench.json");
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -81,6 +89,7 @@ interface Report {
     bytesPerAgentInRouter: number | null;
     agents: number;
   };
+  scaling?: ScalingResult;
   events?: EventsResult;
   domain?: { groups: GroupCost[]; memoryBytesPerAgent: number | null; queue: QueueCost };
   pglite?: { routing: LoadResult[]; events?: EventsResult };
@@ -233,6 +242,29 @@ async function main(): Promise<void> {
       await platform.close();
     }
   });
+  await section("scaling", async () => {
+    log(
+      `\n== router scaling: the same offered loads with ${scalingCounts.join(", ")} router processes (PostgreSQL; ${seconds} s per load, ${grace} s grace)`,
+    );
+    const platform = await startRoutingPlatform({
+      backend: "postgres",
+      databaseUrl: DATABASE_URL,
+      natsUrl: NATS_URL,
+    });
+    try {
+      report.scaling = await measureScaling({
+        platform,
+        routerPids: () => platform.routerPids(),
+        counts: scalingCounts,
+        loads: scalingLoads,
+        seconds,
+        grace,
+        log,
+      });
+    } finally {
+      await platform.close();
+    }
+  });
   await section("memory", async () => {
     log("\n== memory (one router process, heap after gc)");
     const platform = await startRoutingPlatform({
@@ -378,6 +410,16 @@ function printTable(): void {
       ratio(routing.sustainedDecisionsPerSec, pgRaw?.groupedRowsPerSec),
     ]);
     rows.push(["routing.p99MsAt5000", fmt(routing.p99MsAt5000, 1), "", ""]);
+  }
+  const scaling = report.scaling;
+  if (scaling) {
+    for (const p of scaling.phases)
+      rows.push([
+        `scaling, ${p.routerCount} router(s), ${fmt(p.offered)}/s offered`,
+        `${fmt(p.achieved)} calls/s (${p.completed}/${p.sent}); start ${latencyCells(p.latencyMs)}`,
+        `CPU: routers ${p.cpu.coresUsed.routers}, PG ${p.cpu.coresUsed.postgres}, machine ${p.cpu.machineBusyPercent}% of ${p.cpu.cores}`,
+        ratio(p.achieved, scaling.bestAchieved["1"]),
+      ]);
   }
   const mem = report.memory;
   if (mem) {

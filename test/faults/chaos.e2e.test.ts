@@ -1,13 +1,16 @@
-// Many routers under faults, short: 3 router processes, agent-presence, relay and a media gateway (simulated
-// phones) each its own `switchyard run` process on a private PostgreSQL and nats-server; seeded calls to the
-// five strategies' groups (queues on) while a seeded schedule kills a router, a service and the gateway,
-// stops a router past its ack wait, and restarts nats-server and PostgreSQL. The checker over the event log
-// must find no violation. CHAOS_SEED=<seed> replays a run's traffic and fault schedule.
+// Many routers under faults: 3 router processes, agent-presence, relay and a media gateway (simulated phones)
+// each its own `switchyard run` process on a private PostgreSQL and nats-server; over 1,000 seeded calls of
+// a few seconds to the five strategies' groups of 20 agents (queues on) while a seeded schedule SIGKILLs and
+// restarts a router every few seconds, and once each stops a router past its ack wait, kills a service and
+// the gateway, and restarts nats-server and PostgreSQL. The checker over the PostgreSQL log and the
+// JetStream EVENTS stream (every decision re-decided, every event relayed exactly once) must find no
+// violation. CHAOS_SEED=<seed> replays a run's traffic and fault schedule.
 import { spawnSync } from "node:child_process";
 import {
   type ChaosResult,
   DEFAULT_CHAOS,
   FAULT_KINDS,
+  faultSchedule,
   formatChaosResult,
   INVARIANTS,
   runChaos,
@@ -27,26 +30,43 @@ afterAll(() => {
   expect(ps.split("\n").filter((l) => result?.dataDir && l.includes(result.dataDir))).toEqual([]);
 });
 
-it("3 routers under kills, a SIGSTOP past the ack wait, nats-server and PostgreSQL restarts: no violation", async () => {
+const OPTIONS = {
+  ...DEFAULT_CHAOS,
+  seed: SEED,
+  routers: 3,
+  trafficMs: 150_000,
+  callsPerMinute: 440,
+  agentsPerGroup: 20,
+  holdSec: [3, 10] as const,
+  faults: 6,
+  routerKillEveryMs: 8_000,
+  drainMs: 90_000,
+};
+
+it("3 routers, over 1,000 calls, a router killed every few seconds, a SIGSTOP past the ack wait, nats-server and PostgreSQL restarts: no violation", async () => {
   console.log(`chaos seed ${SEED} (replay: CHAOS_SEED=${SEED})`);
-  result = await runChaos({
-    ...DEFAULT_CHAOS,
-    seed: SEED,
-    routers: 3,
-    trafficMs: 50_000,
-    callsPerMinute: 48,
-    agentsPerGroup: 2,
-    faults: 6,
-    drainMs: 60_000,
-    log: (line) => console.log(line),
-  });
+  // The same seed gives the same fault schedule (and traffic): computed twice, and as the run reports it.
+  const schedule = faultSchedule(OPTIONS);
+  expect(faultSchedule({ ...OPTIONS })).toEqual(schedule);
+  result = await runChaos({ ...OPTIONS, log: (line) => console.log(line) });
   console.log(formatChaosResult(result).join("\n"));
+  const c = result.report.counts;
+  console.log(
+    `seed ${SEED}: ${result.report.calls} calls; ${c["double-booking"]} double bookings, ${c["stuck-call"]} stuck calls, ` +
+      `${c["stuck-agent"]} stuck agents, ${c["lost-event"]} lost and ${c["duplicated-event"]} duplicated events ` +
+      `(${c["phantom-event"]} phantom), ${c["replay-mismatch"]} replay mismatches ` +
+      `(${result.report.decisions.replayed} decisions re-decided)`,
+  );
+  expect(result.schedule).toEqual(schedule);
   expect(result.applied.filter((f) => f.error !== undefined)).toEqual([]);
-  expect(result.applied.map((f) => f.kind).sort()).toEqual([...FAULT_KINDS].sort());
+  expect(result.applied.map((f) => f.kind).sort()).toEqual(expect.arrayContaining([...FAULT_KINDS].sort()));
+  expect(result.applied.filter((f) => f.kind === "kill-router").length).toBeGreaterThanOrEqual(10);
   expect(result.published).toBe(result.planned);
-  expect(result.planned).toBeGreaterThan(20);
+  expect(result.planned).toBeGreaterThanOrEqual(1_000);
   expect(result.report.calls).toBe(result.published);
+  expect(result.report.busMessages).toBe(result.report.events);
+  expect(result.report.decisions.replayed).toBeGreaterThan(result.report.calls * 2);
   expect(result.report.counts).toEqual(Object.fromEntries(INVARIANTS.map((i) => [i, 0])));
   expect(result.report.violations).toEqual([]);
   expect(result.leftRunning).toEqual([]);
-}, 300_000);
+}, 600_000);

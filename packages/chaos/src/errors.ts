@@ -24,3 +24,8 @@ export class ChaosOptionsError extends ChaosError {
 export class TrafficPublishError extends ChaosError {
   override readonly name = "TrafficPublishError";
 }
+
+/** The JetStream EVENTS stream could not be read (the checker compares it with PostgreSQL). */
+export class EventsStreamReadError extends ChaosError {
+  override readonly name = "EventsStreamReadError";
+}

@@ -1,7 +1,9 @@
 export * from "./centre.js";
+export * from "./check.js";
 export * from "./checker.js";
 export * from "./errors.js";
 export * from "./event-log.js";
+export * from "./events-stream.js";
 export { type PrivateNats, startPrivateNats } from "./nats.js";
 export { type PrivatePostgres, startPrivatePostgres } from "./postgres.js";
 export { alive } from "./processes.js";

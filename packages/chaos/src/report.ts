@@ -27,8 +27,22 @@ export function formatChaosResult(r: ChaosResult): string[] {
       `  ${ms(x.atMs)} ${x.service} exit ${x.code ?? x.signal}:`,
       ...x.lastLines.map((l) => `      ${l.slice(0, 300)}`),
     ]),
+    `dead letters (inputs a consumer gave up on): ${r.deadLetters.length}`,
+    ...summarizeDeadLetters(r.deadLetters),
     `left running after the run: ${r.leftRunning.length === 0 ? "nothing" : r.leftRunning.join(", ")}`,
     ...formatReport(r.report),
     ...(r.evidence.length > 0 ? ["streams of the first violations:", ...r.evidence] : []),
   ];
+}
+
+/** Dead letters counted by consumer and reason, with one example error each. */
+function summarizeDeadLetters(letters: ChaosResult["deadLetters"]): string[] {
+  const groups = new Map<string, { n: number; example: string }>();
+  for (const l of letters) {
+    const key = `${l.stream}/${l.durable}: ${l.reason}`;
+    const g = groups.get(key) ?? { n: 0, example: `${l.subject}: ${l.error}` };
+    g.n++;
+    groups.set(key, g);
+  }
+  return [...groups].map(([key, g]) => `  ${g.n} × ${key}, e.g. ${g.example.slice(0, 300)}`);
 }

@@ -2,7 +2,7 @@
 // seeded traffic published as a gateway would, a seeded fault schedule, then the invariant checker over the
 // PostgreSQL log. Talks to the platform only through processes, PostgreSQL and NATS. Leaves nothing running.
 import { resolve } from "node:path";
-import { type Bus, connectBus } from "@switchyard/bus";
+import { type Bus, connectBus, type DeadLetter } from "@switchyard/bus";
 import { appendContactCentre, parseContactCentre } from "@switchyard/contact-centre";
 import {
   type AgentInputMessage,
@@ -15,9 +15,10 @@ import {
 } from "@switchyard/contracts";
 import { type OpenedEventStore, openEventStore, type RecordedEvent, START } from "@switchyard/event-store";
 import { chaosCentre } from "./centre.js";
-import { type CheckReport, checkEventLog } from "./checker.js";
+import { type CheckReport, checkEventLog, type RelayedEvent } from "./checker.js";
 import { ChaosOptionsError, TrafficPublishError } from "./errors.js";
 import { readEventLog } from "./event-log.js";
+import { EventsStreamReader, readDeadLetters } from "./events-stream.js";
 import { type PrivateNats, startPrivateNats } from "./nats.js";
 import { type PrivatePostgres, startPrivatePostgres } from "./postgres.js";
 import { alive, Incarnation, runToEnd, sleep } from "./processes.js";
@@ -37,10 +38,14 @@ export interface ChaosOptions {
   readonly callsPerMinute: number;
   readonly agentsPerGroup: number;
   readonly faults: number;
+  /** Besides `faults`: a router SIGKILLed and restarted about this often (absent: none). */
+  readonly routerKillEveryMs?: number;
   /** Each router's ack wait (a stopped router's inputs go to another after it). */
   readonly ackWaitMs: number;
   /** After the last hang-up: how long every call has to reach CallEnded. */
   readonly drainMs: number;
+  /** After the other services stopped: how long the relay has to put the rest of the log on the bus. */
+  readonly relayCatchUpMs: number;
   /** Callers stay on the line this long, uniform, in seconds. */
   readonly holdSec: readonly [number, number];
   readonly log?: (line: string) => void;
@@ -54,6 +59,7 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, "seed"> = {
   faults: 8,
   ackWaitMs: 3_000,
   drainMs: 90_000,
+  relayCatchUpMs: 30_000,
   holdSec: [4, 15],
 };
 
@@ -95,6 +101,8 @@ export interface ChaosResult {
     readonly calls: number;
   }>;
   readonly unexpectedExits: readonly UnexpectedExit[];
+  /** What consumers gave up on (DEADLETTER): subject, reason and error of each. */
+  readonly deadLetters: readonly DeadLetter[];
   readonly report: CheckReport;
   /** The events of the streams named by the first violations, one line each, to see what happened. */
   readonly evidence: readonly string[];
@@ -158,6 +166,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     trafficMs: o.trafficMs,
     faults: o.faults,
     ackWaitMs: o.ackWaitMs,
+    ...(o.routerKillEveryMs === undefined ? {} : { routerKillEveryMs: o.routerKillEveryMs }),
   });
   const plan = trafficPlan({
     seed: o.seed,
@@ -263,25 +272,38 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     );
     const byName = new Map(services.map((s) => [s.name, s]));
     const applied: AppliedFault[] = [];
-    const faults = (async () => {
-      for (const f of schedule) {
-        await sleep(f.atMs - (Date.now() - t0));
-        const appliedAtMs = Date.now() - t0;
-        log(`fault at ${(appliedAtMs / 1000).toFixed(1)} s: ${f.kind} ${f.target}`);
-        try {
-          const readyMs = await applyFault(f, byName, pg as PrivatePostgres, nats as PrivateNats);
-          if (f.kind === "restart-nats") natsPids.push(nats?.pid() ?? -1);
-          if (f.kind === "restart-postgres") {
-            postmaster = await pg?.postmasterPid();
-            if (postmaster) postmasters.push(postmaster);
+    // Each fault at its time, even while an earlier one is still being undone (a restart can take many
+    // seconds on a busy machine, and a late schedule would push the server restarts past the traffic);
+    // faults on one target wait for each other.
+    const chains = new Map<string, Promise<void>>();
+    const faults = Promise.all(
+      schedule.map((f) => {
+        const run = (chains.get(f.target) ?? Promise.resolve()).then(async () => {
+          await sleep(f.atMs - (Date.now() - t0));
+          const appliedAtMs = Date.now() - t0;
+          log(`fault at ${(appliedAtMs / 1000).toFixed(1)} s: ${f.kind} ${f.target}`);
+          try {
+            const readyMs = await applyFault(f, byName, pg as PrivatePostgres, nats as PrivateNats);
+            if (f.kind === "restart-nats") natsPids.push(nats?.pid() ?? -1);
+            if (f.kind === "restart-postgres") {
+              postmaster = await pg?.postmasterPid();
+              if (postmaster) postmasters.push(postmaster);
+            }
+            applied.push({
+              ...f,
+              appliedAtMs,
+              restoredAtMs: Date.now() - t0,
+              ...(readyMs ? { readyMs } : {}),
+            });
+          } catch (error) {
+            applied.push({ ...f, appliedAtMs, restoredAtMs: Date.now() - t0, error: String(error) });
+            log(`  fault ${f.kind} failed: ${String(error)}`);
           }
-          applied.push({ ...f, appliedAtMs, restoredAtMs: Date.now() - t0, ...(readyMs ? { readyMs } : {}) });
-        } catch (error) {
-          applied.push({ ...f, appliedAtMs, restoredAtMs: Date.now() - t0, error: String(error) });
-          log(`  fault ${f.kind} failed: ${String(error)}`);
-        }
-      }
-    })();
+        });
+        chains.set(f.target, run);
+        return run;
+      }),
+    );
     await Promise.all([traffic, faults]);
     log(
       `traffic done: ${publishedAt.size} calls published; waiting up to ${o.drainMs / 1000} s for every call to end`,
@@ -291,9 +313,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     shuttingDown = true;
     for (const s of services) s.held = true;
-    await Promise.all(services.map((s) => s.current?.stop(30_000)));
-    const events = await readEventLog(es);
-    const report = checkEventLog(events);
+    // Everything but the relay stops (nothing appends any more); the relay then gets time to publish the
+    // rest of the log before it stops too, so that the bus can be compared with the whole log.
+    const relay = services.filter((s) => s.target === "relay");
+    await Promise.all(services.filter((s) => s.target !== "relay").map((s) => s.current?.stop(30_000)));
+    const reader = await EventsStreamReader.start(bus);
+    let events: RecordedEvent[];
+    let relayed: RelayedEvent[];
+    try {
+      const relayedBy = Date.now() + o.relayCatchUpMs;
+      for (;;) {
+        events = await readEventLog(es);
+        if (reader.holds(events.map((e) => e.eventId)) || Date.now() > relayedBy) break;
+        await sleep(500);
+      }
+      await Promise.all(relay.map((s) => s.current?.stop(30_000)));
+      await reader.idle(1_500);
+      events = await readEventLog(es);
+      relayed = reader.messages();
+    } finally {
+      await reader.close();
+    }
+    const report = checkEventLog(events, { bus: relayed });
+    const deadLetters = await readDeadLetters(bus).catch((): DeadLetter[] => []);
+    applied.sort((a, b) => a.appliedAtMs - b.appliedAtMs);
     const metrics = measure(events, publishedAt, applied, t0);
     result = {
       options: o,
@@ -307,6 +350,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       startLatencyMs: metrics.latency,
       recovery: metrics.recovery,
       unexpectedExits,
+      deadLetters,
       report,
       evidence: evidenceOf(report, events),
     };
@@ -347,7 +391,7 @@ async function applyFault(
       s.current.signal("SIGKILL");
       await s.current.exited;
       await sleep(f.downMs);
-      return await s.start();
+      return await startUntilUp(s);
     }
     case "stop-router": {
       const s = services.get(f.target);
@@ -370,6 +414,26 @@ async function applyFault(
     default: {
       const unknown: never = f.kind;
       throw new ChaosOptionsError(`unknown fault ${String(unknown)}`);
+    }
+  }
+}
+
+/**
+ * Restarts a killed service, again and again if it does not come up (PostgreSQL or nats-server may be
+ * restarting at that moment), as a supervisor would; ms from the first attempt until it is up.
+ */
+async function startUntilUp(s: Service, deadlineMs = 120_000): Promise<number> {
+  const began = performance.now();
+  for (;;) {
+    try {
+      await s.start();
+      return performance.now() - began;
+    } catch (error) {
+      // An incarnation that never said it was up (timed out) is not left behind.
+      s.current?.signal("SIGKILL");
+      await s.current?.exited;
+      if (performance.now() - began > deadlineMs) throw error;
+      await sleep(1_000);
     }
   }
 }

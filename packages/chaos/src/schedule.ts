@@ -45,7 +45,15 @@ export interface ScheduleOptions {
   /** A router's ack wait: a stopped router stays stopped past it. */
   readonly ackWaitMs: number;
   readonly quietMs?: number;
+  /**
+   * Besides the faults above: a router (seeded choice) SIGKILLed and restarted about this often, between
+   * them (a kill that would overlap another fault is left out). Absent: none.
+   */
+  readonly routerKillEveryMs?: number;
 }
+
+/** Between two faults: the harness applies them one after the other, each undone before the next. */
+const GAP_MS = 1_000;
 
 /**
  * One fault of every kind first (a short run still sees each), the rest router kills and service kills,
@@ -64,12 +72,35 @@ export function faultSchedule(o: ScheduleOptions): Fault[] {
   while (kinds.length < o.faults) kinds.push(rng() < 0.7 ? "kill-router" : "kill-service");
   shuffle(kinds, rng);
   const slot = o.faults > 0 ? span / o.faults : 0;
-  return kinds.map((kind, i) => ({
+  const faults: Fault[] = kinds.map((kind, i) => ({
     kind,
     atMs: Math.round(quiet + i * slot + rng() * slot * 0.3),
     target: targetOf(kind, o.routers, rng),
     downMs: kind === "stop-router" ? o.ackWaitMs + 2_000 : 1_000 + Math.round(rng() * 1_000),
   }));
+  if (o.routerKillEveryMs === undefined) return faults;
+  return [...faults, ...periodicKills(o, quiet, faults)].sort((a, b) => a.atMs - b.atMs);
+}
+
+/** Router kills about every `routerKillEveryMs`, from their own seeded source (the other faults stay as they are). */
+function periodicKills(o: ScheduleOptions, quiet: number, others: readonly Fault[]): Fault[] {
+  const every = o.routerKillEveryMs ?? 0;
+  if (!(every >= 4_000)) throw new ChaosOptionsError(`a router kill every ${every} ms: at least 4000 ms`);
+  const rng = seededRandom(`${o.seed}:router-kills`);
+  const overlaps = (a: Fault, b: Fault) =>
+    a.atMs < b.atMs + b.downMs + GAP_MS && b.atMs < a.atMs + a.downMs + GAP_MS;
+  const kills: Fault[] = [];
+  for (let t = quiet + every / 2; t < o.trafficMs - quiet; t += every) {
+    const kill: Fault = {
+      kind: "kill-router",
+      atMs: Math.round(t + rng() * every * 0.2),
+      target: `router-${Math.floor(rng() * o.routers)}`,
+      downMs: 500 + Math.round(rng() * 1_000),
+    };
+    if (kill.atMs + kill.downMs <= o.trafficMs - quiet && !others.some((f) => overlaps(f, kill)))
+      kills.push(kill);
+  }
+  return kills;
 }
 
 function targetOf(kind: FaultKind, routers: number, rng: Random): string {

@@ -7,10 +7,12 @@ import {
   decideAgent,
   evolveAgent,
   INITIAL_AGENT,
+  type RecordedDecisionInput,
 } from "@switchyard/routing-domain";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkEventLog, formatReport, type LoggedEvent } from "../src/checker.js";
+import { checkEventLog, formatReport, type LoggedEvent, type RelayedEvent } from "../src/checker.js";
+import { routedAndHungUp } from "./recorded-log.js";
 
 type Spec = readonly [type: string, data?: unknown, cause?: string, tx?: number];
 
@@ -259,5 +261,117 @@ describe("the invariant checker", () => {
         expect(checkEventLog(stream("agent-ana", specs)).counts["double-booking"]).toBe(1);
       }),
     );
+  });
+});
+
+describe("the invariant checker's replay of call decisions", () => {
+  it("given a call routed and hung up by the call decider, when checked, then each decision is re-decided and matches", () => {
+    const { log } = routedAndHungUp();
+    const report = checkEventLog(log.events);
+    expect(report.violations).toEqual([]);
+    expect(report.decisions).toEqual({ replayed: 2, matched: 2, notRecorded: 0, notReplayable: 0 });
+    expect(log.stream("call-c1").some((e) => e.type === "LegOriginateRequested")).toBe(true);
+  });
+
+  it("given a recorded decision's event changed (another agent rung), when checked, then a replay mismatch names the call", () => {
+    const { log } = routedAndHungUp();
+    const planted = log.events.map((e) =>
+      e.type === "LegOriginateRequested"
+        ? { ...e, data: { ...(e.data as object), agentId: "somebody-else" } }
+        : e,
+    );
+    const report = checkEventLog(planted);
+    expect(report.counts["replay-mismatch"]).toBe(1);
+    const v = report.violations.find((x) => x.invariant === "replay-mismatch");
+    expect(v?.streams[0]).toBe("call-c1");
+    expect(v?.detail).toContain("StartCall");
+    expect(v?.detail).toContain("different data");
+  });
+
+  it("given a decision's recorded reads changed (the agent as it was before signing in), when checked, then the replay decides otherwise and says so", () => {
+    const { log } = routedAndHungUp();
+    const planted = log.events.map((e) => {
+      const input = e.metadata.decisionInput as RecordedDecisionInput | undefined;
+      if (input?.command.type !== "StartCall") return e;
+      const agents = Object.fromEntries(Object.keys(input.reads.agents).map((a) => [a, 0]));
+      return {
+        ...e,
+        metadata: { ...e.metadata, decisionInput: { ...input, reads: { ...input.reads, agents } } },
+      };
+    });
+    const report = checkEventLog(planted);
+    expect(report.counts["replay-mismatch"]).toBe(1);
+    expect(report.violations[0]?.streams).toContain("call-c1");
+  });
+
+  it("given a decision that read a version the log does not hold, when checked, then it is a replay mismatch", () => {
+    const { log } = routedAndHungUp();
+    const planted = log.events.map((e) => {
+      const input = e.metadata.decisionInput as RecordedDecisionInput | undefined;
+      if (input?.command.type !== "StartCall") return e;
+      return {
+        ...e,
+        metadata: {
+          ...e.metadata,
+          decisionInput: { ...input, reads: { ...input.reads, configVersion: 999 } },
+        },
+      };
+    });
+    const report = checkEventLog(planted);
+    expect(report.counts["replay-mismatch"]).toBe(1);
+    expect(report.violations[0]?.detail).toContain("config version 999 is not in the log");
+  });
+});
+
+describe("the invariant checker against the JetStream EVENTS stream", () => {
+  it("given every event relayed once, when checked, then nothing is reported", () => {
+    const { log } = routedAndHungUp();
+    const report = checkEventLog(log.events, { bus: log.relayed() });
+    expect(report.violations).toEqual([]);
+    expect(report.busMessages).toBe(log.events.length);
+  });
+
+  it("given an event missing from the bus, when checked, then it is a lost event with its stream", () => {
+    const { log } = routedAndHungUp();
+    const bus = log.relayed().filter((m) => m.streamId !== "agent-g1a0" || m.version !== 2);
+    const report = checkEventLog(log.events, { bus });
+    expect(report.counts["lost-event"]).toBe(1);
+    expect(report.violations[0]).toMatchObject({ invariant: "lost-event", streams: ["agent-g1a0"] });
+    expect(report.violations[0]?.detail).toContain("v2 AgentReserved");
+  });
+
+  it("given an event on the bus twice (one message id at two sequences), when checked, then it is a duplicated event", () => {
+    const { log } = routedAndHungUp();
+    const bus = log.relayed();
+    const again = { ...(bus[20] as RelayedEvent), streamSequence: bus.length + 1 };
+    const report = checkEventLog(log.events, { bus: [...bus, again] });
+    expect(report.counts["duplicated-event"]).toBe(1);
+    expect(report.violations[0]?.streams).toEqual([again.streamId]);
+    expect(report.violations[0]?.detail).toContain(`#21 (message id ${again.msgId}), #${bus.length + 1}`);
+  });
+
+  it("given a message PostgreSQL does not hold, or holds otherwise, when checked, then each is a phantom event", () => {
+    const { log } = routedAndHungUp();
+    const bus = log.relayed();
+    const stranger: RelayedEvent = {
+      streamSequence: bus.length + 1,
+      msgId: "evt-x",
+      id: "evt-x",
+      streamId: "call-ghost",
+      version: 1,
+    };
+    const moved = { ...(bus[3] as RelayedEvent), version: 99 };
+    const report = checkEventLog(log.events, { bus: [...bus.slice(0, 3), moved, ...bus.slice(4), stranger] });
+    expect(report.counts["phantom-event"]).toBe(2);
+    expect(report.violations.map((v) => v.streams[0]).sort()).toEqual(["call-ghost", moved.streamId].sort());
+  });
+
+  it("prints the replay and bus counts", () => {
+    const { log } = routedAndHungUp();
+    const text = formatReport(checkEventLog(log.events, { bus: log.relayed() })).join("\n");
+    expect(text).toContain("call decisions re-decided: 2 (2 match)");
+    expect(text).toContain(`JetStream EVENTS: ${log.events.length} messages compared with the log`);
+    expect(text).toContain("0  lost-event");
+    expect(text).toContain("0  replay-mismatch");
   });
 });

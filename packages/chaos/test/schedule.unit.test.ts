@@ -75,3 +75,31 @@ describe("the chaos contact centre", () => {
     expect(parsed.businessNumbers).toEqual(centre.numbers);
   });
 });
+
+describe("the fault schedule with periodic router kills", () => {
+  const periodic = { ...options, trafficMs: 150_000, faults: 6, routerKillEveryMs: 8_000 };
+
+  it("adds a router kill about every period between one fault of each kind, none overlapping, the same for the same seed", () => {
+    const faults = faultSchedule(periodic);
+    expect(faultSchedule(periodic)).toEqual(faults);
+    expect(faultSchedule({ ...periodic, seed: "s2" })).not.toEqual(faults);
+    expect(new Set(faults.map((f) => f.kind))).toEqual(new Set(FAULT_KINDS));
+    const kills = faults.filter((f) => f.kind === "kill-router");
+    // 130 s between the quiet start and end at one per 8 s, less those that would overlap the other five.
+    expect(kills.length).toBeGreaterThanOrEqual(10);
+    for (const [i, f] of faults.entries())
+      if (i > 0) expect(f.atMs).toBeGreaterThan((faults[i - 1]?.atMs ?? 0) + (faults[i - 1]?.downMs ?? 0));
+    expect(new Set(kills.map((k) => k.target)).size).toBe(3);
+  });
+
+  it("leaves the other faults as the seed gives them without periodic kills", () => {
+    const { routerKillEveryMs: _, ...plain } = periodic;
+    const base = faultSchedule(plain);
+    const faults = faultSchedule(periodic);
+    for (const f of base) expect(faults).toContainEqual(f);
+  });
+
+  it("refuses kills closer than 4 s", () => {
+    expect(() => faultSchedule({ ...periodic, routerKillEveryMs: 2_000 })).toThrow(ChaosOptionsError);
+  });
+});

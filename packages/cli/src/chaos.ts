@@ -16,6 +16,10 @@ export async function runChaosCommand(ctx: CliContext): Promise<number> {
     agentsPerGroup: numberFlag(ctx, "agents-per-group", DEFAULT_CHAOS.agentsPerGroup),
     // By default one of each kind, then a router or service kill about every 10 s.
     faults: numberFlag(ctx, "faults", Math.max(6, Math.round(trafficMs / 10_000)), 0),
+    holdSec: holdFlag(ctx),
+    ...(ctx.flags["router-kill-every"] === undefined
+      ? {}
+      : { routerKillEveryMs: numberFlag(ctx, "router-kill-every", 8) * 1000 }),
     log: (line) => ctx.out(`${new Date().toISOString().slice(11, 19)} ${line}`),
   });
   for (const line of formatChaosResult(result)) ctx.out(line);
@@ -29,4 +33,14 @@ function numberFlag(ctx: CliContext, flag: string, fallback: number, min = Numbe
   if (typeof v !== "string" || !Number.isFinite(n) || n < min)
     throw new ChaosOptionsError(`--${flag} must be a number ${min === 0 ? "≥ 0" : "> 0"}, not ${String(v)}`);
   return n;
+}
+
+/** `--hold-sec MIN,MAX`: how long callers stay on the line, in seconds. */
+function holdFlag(ctx: CliContext): readonly [number, number] {
+  const v = ctx.flags["hold-sec"];
+  if (v === undefined) return DEFAULT_CHAOS.holdSec;
+  const [min, max] = typeof v === "string" ? v.split(",").map(Number) : [];
+  if (min === undefined || max === undefined || !(min > 0) || !(max >= min))
+    throw new ChaosOptionsError(`--hold-sec must be MIN,MAX seconds with 0 < MIN ≤ MAX, not ${String(v)}`);
+  return [min, max];
 }

@@ -11,6 +11,7 @@ import { TrafficConfigError } from "@switchyard/simulation";
 import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
 import { runChaosCommand } from "./chaos.js";
+import { runCheck } from "./check.js";
 import type { CliContext } from "./context.js";
 import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
@@ -36,6 +37,11 @@ commands:
             traffic and a seeded fault schedule (kills, SIGSTOP past the ack wait, nats and PostgreSQL restarts),
             then the invariant checker over the event log; exit 1 on any violation
             --seed S [--routers 3] [--minutes 1] [--calls-per-minute 60] [--agents-per-group 4] [--faults N]
+            [--hold-sec MIN,MAX] [--router-kill-every S]
+  check     the invariant checker against a deployment, read-only: --database-url (and --database-schema) for the
+            event log, --nats-url (and --prefix) to compare JetStream EVENTS with it; prints each violation with
+            its stream ids, exit 1 on any. Meant for a quiesced deployment: calls still in progress count as
+            stuck. [--settle S] how long the relay may take to publish the log's last events (default 10)
   help      this text
 
 options (flags win over environment, which wins over the --config YAML file):
@@ -169,6 +175,8 @@ export async function runCli(ctx: CliContext): Promise<number> {
         return await runDemo(ctx);
       case "chaos":
         return await runChaosCommand(ctx);
+      case "check":
+        return await runCheck(ctx);
       case "simulate":
         return await runSimulate(ctx);
       default:

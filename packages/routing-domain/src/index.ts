@@ -10,6 +10,7 @@ export * from "./call/errors.js";
 export * from "./call/evolve.js";
 export * from "./call/media.js";
 export * from "./call/replay.js";
+export * from "./call/replay-log.js";
 export * from "./call/types.js";
 export * from "./call/writes.js";
 // Configuration (event-sourced, versioned)
