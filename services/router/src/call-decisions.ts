@@ -40,10 +40,13 @@ export interface CallDecisionStats {
  * dead-lettered. A gateway publishes a call's StartCall before its other facts, but the StartCall can still
  * be decided after them: its append failed (or conflicted too often) and it is redelivered later, while the
  * caller's HangUp right behind it is decided at once. Within this window the fact waits for its StartCall
- * (default back-off: ~9 redeliveries, well under `maxDeliver`); older, it is a fact for a call that will
- * never start, as before.
+ * (default back-off: about 27 redeliveries, under the call inputs' `maxDeliver` of 50, ~21 min); older, it is
+ * a fact for a call that will never start. The age counts from the fact's publication, so the window must
+ * outlast any backlog: at 60 s, a HangUp reaching a router more than a minute after it was published, its
+ * StartCall still queued, would be dead-lettered and its call never end (a chaos run at overload, start
+ * latency up to 2 min, left 68 calls unended; this is the likely cause, not proven).
  */
-export const AWAIT_START_REAL_MS = 60_000;
+export const AWAIT_START_REAL_MS = 600_000;
 
 /** Domain refusals of inputs that are routinely stale by the time they arrive (offers to a call no longer waiting, an agent taken meanwhile). */
 const routineRefusal = (input: CallInputMessage["input"], err: unknown): boolean =>
