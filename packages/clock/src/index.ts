@@ -121,3 +121,11 @@ function cyrb128(text: string): [number, number, number, number] {
 }
 
 export { type ManualClock, manualClock } from "./manual-clock.js";
+export {
+  isVirtualClock,
+  type QuiescenceProbe,
+  QuiescenceProbeError,
+  type VirtualClock,
+  type VirtualClockStats,
+  virtualClock,
+} from "./virtual-clock.js";

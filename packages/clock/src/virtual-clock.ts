@@ -1,0 +1,256 @@
+import type { Clock } from "./index.js";
+
+/**
+ * Says whether its part of the platform is quiescent right now (nothing in flight, unacknowledged or being
+ * handled). May ask a server (JetStream consumer info, the relay's checkpoint in PostgreSQL).
+ */
+export type QuiescenceProbe = () => boolean | Promise<boolean>;
+
+/**
+ * Exact simulated time: platform time stands still while the platform works, and when it is quiescent (every
+ * probe says so on two consecutive observations, with nothing started in between) it jumps straight to the
+ * earliest sleep due (a durable timer, a caller's arrival, a scripted phone's action) and wakes that one
+ * sleeper only. Results then depend on neither the machine's speed nor its load, and a run takes as long as
+ * the platform needs to decide.
+ *
+ * The contract for code woken by a sleep: whatever it starts must be visible to a probe, or held with
+ * `hold()`/`run()`, before its first real (non-microtask) wait. The clock yields a macrotask between waking a
+ * sleeper and observing again, so synchronous starts (a publish, a new sleep) are always seen.
+ */
+export interface VirtualClock extends Clock, AsyncDisposable {
+  readonly virtual: true;
+  /** Adds a probe; returns its removal. */
+  addProbe(probe: QuiescenceProbe): () => void;
+  /** Keeps platform time where it is until the returned release is called (idempotent release). */
+  hold(): () => void;
+  /** Runs `work` holding the clock. */
+  run<T>(work: () => Promise<T> | T): Promise<T>;
+  /**
+   * Resolves at a quiescent moment with the clock held (call the release to let it move on). With
+   * `afterAdvance`, only once the clock has moved at least once after this call (or when it has nothing left to
+   * move to: then after `idleRealMs` of real time, default 20).
+   */
+  quiescent(options?: { afterAdvance?: boolean; idleRealMs?: number }): Promise<() => void>;
+  /** Sleeps not yet due. */
+  pending(): number;
+  /** The next sleeper's due time, if any. */
+  nextDue(): number | undefined;
+  stats(): VirtualClockStats;
+}
+
+export interface VirtualClockStats {
+  /** Times platform time moved (one sleeper woken each). */
+  readonly advances: number;
+  /** Quiescence observations made (each asks every probe). */
+  readonly observations: number;
+}
+
+interface Sleeper {
+  readonly due: number;
+  readonly seq: number;
+  readonly wake: () => void;
+}
+
+interface Waiter {
+  readonly afterAdvance: boolean;
+  readonly registeredAt: number;
+  readonly idleRealMs: number;
+  readonly since: number;
+  readonly resolve: (release: () => void) => void;
+}
+
+const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function isVirtualClock(clock: Clock): clock is VirtualClock {
+  return (clock as Partial<VirtualClock>).virtual === true;
+}
+
+/** A probe said the platform could not be observed (a server did not answer): the clock stays put. */
+export class QuiescenceProbeError extends Error {
+  override readonly name = "QuiescenceProbeError";
+}
+
+export function virtualClock(options: {
+  startAt: number;
+  onProbeError?: (err: unknown) => void;
+}): VirtualClock {
+  let now = options.startAt;
+  let seq = 0;
+  let holds = 0;
+  let advances = 0;
+  let observations = 0;
+  let stopped = false;
+  const sleepers = new Set<Sleeper>();
+  const probes = new Set<QuiescenceProbe>();
+  const waiters = new Set<Waiter>();
+  // Bumped by anything that starts or ends on the clock's side (a sleep, a hold): two observations agree only
+  // when no such change happened between them.
+  let changes = 0;
+  let nudge: (() => void) | undefined;
+  const wakeLoop = () => {
+    changes++;
+    const n = nudge;
+    nudge = undefined;
+    n?.();
+  };
+
+  const earliest = (): Sleeper | undefined => {
+    let best: Sleeper | undefined;
+    for (const s of sleepers)
+      if (!best || s.due < best.due || (s.due === best.due && s.seq < best.seq)) best = s;
+    return best;
+  };
+
+  const hold = () => {
+    holds++;
+    changes++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      holds--;
+      wakeLoop();
+    };
+  };
+
+  async function observe(): Promise<boolean> {
+    observations++;
+    for (const probe of probes) {
+      try {
+        if (!(await probe())) return false;
+      } catch (err) {
+        options.onProbeError?.(err);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Waits for a change on the clock's side or `ms` of real time. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        if (nudge === done) nudge = undefined;
+        resolve();
+      }
+      nudge = done;
+    });
+
+  async function loop(): Promise<void> {
+    let busyStreak = 0;
+    while (!stopped) {
+      if (holds > 0 || (sleepers.size === 0 && waiters.size === 0)) {
+        await pause(50);
+        continue;
+      }
+      const before = changes;
+      const first = holds === 0 && (await observe());
+      if (!first) {
+        // Busy: look again soon; back off a little while the platform stays busy, to leave it the CPU.
+        busyStreak++;
+        await (busyStreak < 20 ? macrotask() : pause(Math.min(5, busyStreak / 20)));
+        continue;
+      }
+      busyStreak = 0;
+      await macrotask();
+      if (stopped || holds > 0 || !(await observe()) || changes !== before || holds > 0) continue;
+      // Quiescent. Waiters first: a test's check runs here, before time moves.
+      const realNow = performance.now();
+      const served = [...waiters].filter(
+        (w) =>
+          !w.afterAdvance ||
+          advances > w.registeredAt ||
+          (sleepers.size === 0 && realNow - w.since >= w.idleRealMs),
+      );
+      if (served.length > 0) {
+        for (const w of served) {
+          waiters.delete(w);
+          w.resolve(hold());
+        }
+        continue;
+      }
+      const next = earliest();
+      if (!next) {
+        await pause(5);
+        continue;
+      }
+      sleepers.delete(next);
+      now = Math.max(now, next.due);
+      advances++;
+      changes++;
+      next.wake();
+      // The woken code runs its synchronous part (and its microtasks) before the next observation.
+      await macrotask();
+    }
+  }
+
+  const running = loop();
+
+  const clock: VirtualClock = {
+    virtual: true,
+    // Platform ms per real ms is not defined: time moves by jumps.
+    speed: Number.POSITIVE_INFINITY,
+    now: () => now,
+    // A real wait (a retry back-off) does not move platform time here; the clock waits for it to finish.
+    realDelay: (platformMs) => Math.max(0, Math.ceil(platformMs)),
+    sleep: (platformMs, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const sleeper: Sleeper = {
+          due: now + Math.max(0, platformMs),
+          seq: seq++,
+          wake: () => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          },
+        };
+        const onAbort = () => {
+          sleepers.delete(sleeper);
+          wakeLoop();
+          reject(signal?.reason);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        sleepers.add(sleeper);
+        wakeLoop();
+      }),
+    addProbe(probe) {
+      probes.add(probe);
+      wakeLoop();
+      return () => {
+        probes.delete(probe);
+        wakeLoop();
+      };
+    },
+    hold,
+    async run(work) {
+      const release = hold();
+      try {
+        return await work();
+      } finally {
+        release();
+      }
+    },
+    quiescent: (o = {}) =>
+      new Promise((resolve) => {
+        waiters.add({
+          afterAdvance: o.afterAdvance ?? false,
+          registeredAt: advances,
+          idleRealMs: o.idleRealMs ?? 20,
+          since: performance.now(),
+          resolve,
+        });
+        wakeLoop();
+      }),
+    pending: () => sleepers.size,
+    nextDue: () => earliest()?.due,
+    stats: () => ({ advances, observations }),
+    async [Symbol.asyncDispose]() {
+      stopped = true;
+      wakeLoop();
+      await running;
+    },
+  };
+  return clock;
+}
