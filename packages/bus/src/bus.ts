@@ -16,10 +16,12 @@ import {
 } from "nats";
 import {
   type BatchConsumeOptions,
+  busActivity,
   type ConsumeOptions,
   type ConsumerHandle,
   startBatchConsumer,
   startConsumer,
+  trackPublish,
 } from "./consume.js";
 import { BusConfigConflictError, BusUnreachableError } from "./errors.js";
 import { type KeyValue, type KvOptions, natsKeyValue } from "./key-value.js";
@@ -91,6 +93,13 @@ export interface Bus {
   deleteStreams(): Promise<void>;
   /** Removes a durable consumer of a logical stream; a missing one is not an error. */
   deleteConsumer(stream: string, durable: string): Promise<void>;
+  /**
+   * True when nothing of this deployment (prefix) is in flight on the bus: no publish of this process awaits
+   * its acknowledgement, no delivered message of this process is unsettled, and on the server every consumer
+   * of the prefix's streams and key-value buckets has nothing pending and nothing unacknowledged. For the
+   * virtual clock (simulations, tests); a few requests to the server per call.
+   */
+  quiescent(): Promise<boolean>;
   /** True once the connection is closed for good (health checks). */
   isClosed(): boolean;
   /** Round trip to the server in ms (readiness checks). */
@@ -286,15 +295,15 @@ class NatsBus implements Bus {
       options.context,
     );
     const data = this.#encoder.encode(JSON.stringify(payload));
-    return this.js
-      .publish(this.names.subject(subject), data, {
+    return trackPublish(() =>
+      this.js.publish(this.names.subject(subject), data, {
         msgID: options.msgId,
         headers: h,
         ...(options.expectLastSubjectSequence === undefined
           ? {}
           : { expect: { lastSubjectSequence: options.expectLastSubjectSequence } }),
-      })
-      .then((ack) => ({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate }));
+      }),
+    ).then((ack) => ({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate }));
   }
 
   async consume<T = unknown>(options: ConsumeOptions<T>): Promise<ConsumerHandle> {
@@ -345,6 +354,28 @@ class NatsBus implements Bus {
     await this.jsm.consumers.delete(this.names.stream(stream), durable).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
+  }
+
+  async quiescent(): Promise<boolean> {
+    const local = busActivity();
+    if (local.publishing > 0 || local.handling > 0) return false;
+    const own = this.names.stream("X").slice(0, -1);
+    const buckets = `KV_${this.names.prefix}_`;
+    const streams: string[] = [];
+    for await (const name of this.jsm.streams.names())
+      if (name.startsWith(own) || name.startsWith(buckets)) streams.push(name);
+    for (const stream of streams) {
+      let consumers: Awaited<ReturnType<JetStreamManager["consumers"]["info"]>>[];
+      try {
+        consumers = await this.jsm.consumers.list(stream).next();
+      } catch (err) {
+        if (isNotFound(err)) continue; // deleted meanwhile (a test's clean-up)
+        throw err;
+      }
+      for (const c of consumers) if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
+    }
+    const after = busActivity();
+    return after.changes === local.changes;
   }
 
   isClosed(): boolean {

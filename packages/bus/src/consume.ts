@@ -102,6 +102,51 @@ export function deliveryOf(
   return typeof payload === "object" && payload !== null ? deliveries.get(payload) : undefined;
 }
 
+/**
+ * This process's bus work under way: publishes awaiting their acknowledgement, and delivered messages not
+ * settled yet (being decoded, waiting in a batch, or in a handler). `changes` counts every start and end, so
+ * two looks with the same figure saw no work come and go in between (the virtual clock's quiescence).
+ */
+export interface BusActivity {
+  readonly publishing: number;
+  readonly handling: number;
+  readonly changes: number;
+}
+
+const activity = { publishing: 0, handling: 0, changes: 0 };
+
+export function busActivity(): BusActivity {
+  return { ...activity };
+}
+
+/** Counts a publish from its start until its acknowledgement (or failure). */
+export function trackPublish<T>(publish: () => Promise<T>): Promise<T> {
+  activity.publishing++;
+  activity.changes++;
+  const settled = () => {
+    activity.publishing--;
+    activity.changes++;
+  };
+  let p: Promise<T>;
+  try {
+    p = publish();
+  } catch (err) {
+    settled();
+    throw err;
+  }
+  return p.finally(settled);
+}
+
+function delivered(): void {
+  activity.handling++;
+  activity.changes++;
+}
+
+function settledOne(): void {
+  activity.handling--;
+  activity.changes++;
+}
+
 /** Where a consumer of this process stands (health: a failed consumer makes the process not ready). */
 export interface ConsumerState {
   readonly stream: string;
@@ -364,9 +409,13 @@ export function startConsumer<T>(
   }
 
   function track(msg: JsMsg): Promise<void> {
+    delivered();
     const p = handle(msg)
       .catch((err: unknown) => settleFailed(options, msg, s.backoff, err))
-      .finally(() => inFlight.delete(p));
+      .finally(() => {
+        inFlight.delete(p);
+        settledOne();
+      });
     inFlight.add(p);
     return p;
   }
@@ -445,6 +494,7 @@ export function startBatchConsumer<T>(
       }
       pending.push(msg);
       held.add(msg);
+      delivered();
       notify();
     }
   }
@@ -465,7 +515,7 @@ export function startBatchConsumer<T>(
     try {
       await handleBatchOf(batch);
     } finally {
-      for (const msg of batch) held.delete(msg);
+      for (const msg of batch) if (held.delete(msg)) settledOne();
     }
   }
 
@@ -532,7 +582,7 @@ export function startBatchConsumer<T>(
     await Promise.allSettled(inFlight);
     // Pulled but never started: hand them back at once rather than waiting out the ack timers.
     for (const msg of pending.splice(0)) {
-      held.delete(msg);
+      if (held.delete(msg)) settledOne();
       msg.nak();
     }
     clearInterval(keepAlive);

@@ -9,8 +9,10 @@ export {
 export {
   type BatchConsumeOptions,
   type BatchOutcome,
+  type BusActivity,
   type BusMessage,
   type BusObserver,
+  busActivity,
   type ConsumeOptions,
   type ConsumerHandle,
   type ConsumerState,

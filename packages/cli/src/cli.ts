@@ -86,10 +86,15 @@ SIP media gateway (yaml section sip; without it the gateway runs the simulated d
 demo and simulate:
   --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)
   --minutes N            simulated period in minutes (overrides the traffic file)
-  --speed X              time acceleration, simulated seconds per real second (default 60)
+  (default: exact simulated time on a virtual clock that jumps to the next timer, arrival or phone action
+   whenever the platform is idle: as fast as the platform decides, the same results on any machine or load)
+  --live                 run on a wall clock scaled by --speed instead, to watch it live
+  --speed X              with --live (implies it): simulated seconds per real second (default 60)
+  --start-at ISO         simulated start time (default: now)
+  --calls-out FILE       write each call's outcome (events, agents, times from the start) and the figures as JSON
   --seed S               seed of the traffic model (same seed, same callers)
   --max-timer-lateness S simulated seconds a timer may fire late before the run is reported DISTORTED
-                         (exit 3; the machine could not keep up with --speed), default 10
+                         (exit 3; with --live: the machine could not keep up with --speed), default 10
   --trace-summary        without OTEL_* configured: trace in memory and print each call's spans (count,
                          duration) and the span trees of a few calls at the end`;
 

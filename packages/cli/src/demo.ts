@@ -11,7 +11,7 @@ export const DEMO_TRAFFIC = fileURLToPath(new URL("../../../examples/traffic.yam
 /**
  * The README's first command: the whole platform on embedded defaults (PGlite, a private nats-server), the
  * demo contact centre (three departments, overflow, multi-level fallback) and simulated callers on a clock
- * 60 times faster than real time, with live progress, a summary, and a check that the relay carried every
+ * on exact simulated time (a virtual clock; `--live` for a clock 60 times faster than real time), with live progress, a summary, and a check that the relay carried every
  * event onto JetStream once and in order.
  */
 export function runDemo(ctx: CliContext): Promise<number> {

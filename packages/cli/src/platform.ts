@@ -10,7 +10,7 @@ import {
   type NatsServer,
   startNatsServer,
 } from "@switchyard/bus";
-import { type Clock, scaledClock, systemClock } from "@switchyard/clock";
+import { type Clock, isVirtualClock, scaledClock, systemClock } from "@switchyard/clock";
 import {
   ConfigError,
   DEFAULT_GATEWAY_ID,
@@ -119,14 +119,18 @@ export async function startPlatform(
     stack.defer(() => bus.close());
     await starting(log, "JetStream streams", bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]));
 
+    // On a virtual clock, time moves only while nothing of this deployment is in flight on the bus (no
+    // message pending or unacknowledged on any consumer, no publish unacknowledged, no handler running).
+    if (isVirtualClock(clock)) stack.defer(clock.addProbe(() => bus.quiescent()));
+
     let gateway: MediaGateway | undefined;
     const started: Target[] = [];
     const missing: Target[] = [];
     const notes: string[] = [];
     for (const target of config.targets) {
       switch (target) {
-        case "relay":
-          stack.use(
+        case "relay": {
+          const relay = stack.use(
             await starting(
               log,
               "relay",
@@ -143,8 +147,11 @@ export async function startPlatform(
               }),
             ),
           );
+          // On a virtual clock, time moves only once every committed event is on JetStream.
+          if (isVirtualClock(clock)) stack.defer(clock.addProbe(() => relay.caughtUp()));
           started.push(target);
           break;
+        }
         case "router":
           stack.use(
             await starting(

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Bus, EVENTS_STREAM, type EventMessage } from "@switchyard/bus";
-import { type Clock, scaledClock } from "@switchyard/clock";
+import { type Clock, isVirtualClock, scaledClock, type VirtualClock, virtualClock } from "@switchyard/clock";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import { appendContactCentre, type ContactCentre, loadContactCentre } from "@switchyard/contact-centre";
 import {
@@ -23,6 +23,7 @@ import {
 } from "@switchyard/media-gateway";
 import { CONFIG_STREAM, MISSED_OFFERS_BREAK } from "@switchyard/routing-domain";
 import {
+  callRecords,
   defaultTraffic,
   formatProgress,
   formatSummary,
@@ -54,7 +55,7 @@ export interface SimulationOptions {
   /** Whether `configFile` is also the runtime configuration file (database, nats). */
   readonly runtimeFromConfigFile: boolean;
   readonly title: string;
-  /** Default time-acceleration factor when --speed is not given. */
+  /** Time-acceleration factor of `--live` when --speed is not given. */
   readonly defaultSpeed: number;
   /**
    * A run whose timers fired later than the tolerance fails (exit 3): its figures are distorted. The demo,
@@ -81,7 +82,17 @@ const GATEWAY_ID = "sim";
  * computed from the event store.
  */
 export async function runSimulation(ctx: CliContext, options: SimulationOptions): Promise<number> {
+  // Exact simulated time by default (time jumps when the platform is idle: results independent of the
+  // machine's speed and load); `--live` or `--speed X` runs on a scaled wall clock instead, for watching.
+  const live = ctx.flags.live === true || ctx.flags.speed !== undefined;
   const speed = positiveNumber(ctx.flags.speed, "--speed") ?? options.defaultSpeed;
+  const startAtFlag =
+    typeof ctx.flags["start-at"] === "string" ? Date.parse(ctx.flags["start-at"]) : undefined;
+  if (startAtFlag !== undefined && Number.isNaN(startAtFlag))
+    throw new ConfigError("invalid configuration: --start-at: must be an ISO date-time", [
+      { source: "flags", path: "--start-at", reason: "must be an ISO date-time" },
+    ]);
+  const callsOut = typeof ctx.flags["calls-out"] === "string" ? ctx.flags["calls-out"] : undefined;
   const minutes = positiveNumber(ctx.flags.minutes, "--minutes");
   const seed = typeof ctx.flags.seed === "string" ? ctx.flags.seed : undefined;
 
@@ -113,7 +124,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
     `  ${agentIds.length} agents, ${Object.keys(cc.snapshot.groups).length} groups, ` +
       `${Object.keys(cc.snapshot.numbers).length} numbers, ${Object.keys(cc.snapshot.flows).length} flows; ` +
       `${calls.length} callers over ${fmtMinutes(traffic.durationSec)} simulated (seed ${traffic.seed}), ` +
-      `clock ×${speed}`,
+      (live ? `clock ×${speed} (live)` : "virtual clock (exact simulated time)"),
   );
 
   // Traces: exported when OTEL_* asks for it (as `run`); else, with --trace-summary, kept in memory and
@@ -128,8 +139,14 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   if (exporting && ctx.flags["trace-summary"] === true)
     ctx.out("  trace summary: not printed, the traces are exported (OTEL_* is set)");
 
-  const clock = scaledClock({ speed });
+  const clock: Clock = live
+    ? scaledClock({ speed, ...(startAtFlag === undefined ? {} : { startAt: startAtFlag }) })
+    : virtualClock({
+        startAt: startAtFlag ?? Date.now(),
+        onProbeError: (err) => ctx.err(`virtual clock: the platform could not be observed: ${String(err)}`),
+      });
   await using stack = new Disposer();
+  if (isVirtualClock(clock)) stack.use(clock);
   const platform = stack.use(await startPlatform(runtime, { log: ctx.out, clock }));
   for (const line of platform.describe()) if (!line.startsWith("not in this build")) ctx.out(`  ${line}`);
   const driver = new SimulatedDriver({
@@ -163,7 +180,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   ctx.out(`  configuration: ${written} config events appended to the "${CONFIG_STREAM}" stream`);
 
   // Live figures come from the EVENTS stream (what the relay published); the summary from the store.
-  const live = new StatisticsBuilder(cc.snapshot, {
+  const progressStats = new StatisticsBuilder(cc.snapshot, {
     serviceLevelSec: traffic.serviceLevelSec,
     since: runStart,
   });
@@ -185,7 +202,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
     prefetch: 256,
     handler: ({ payload }) => {
       relayCheck.see(payload);
-      live.add(payload);
+      progressStats.add(payload);
       // A simulated agent the platform paused for missed offers comes back after a while, as a person
       // noticing the pause would (otherwise one unlucky agent would sit out the rest of the run).
       const data = payload.data as { reason?: string; at?: number } | undefined;
@@ -198,7 +215,9 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
         ctx.out(`  ${agentId} paused after missed offers; back in ${PAUSE_RETURN_SEC} s`);
         void clock
           .sleep(PAUSE_RETURN_SEC * 1000, stopping.signal)
-          .then(() => sendAgentInput(platform.bus, agentId, { type: "EndBreak" }, clock))
+          .then(() =>
+            holding(clock, () => sendAgentInput(platform.bus, agentId, { type: "EndBreak" }, clock)),
+          )
           .catch(() => undefined);
       }
     },
@@ -211,7 +230,10 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
 
   const startAt = clock.now();
   const elapsed = () => (clock.now() - startAt) / 1000;
-  const progress = setInterval(() => ctx.out(formatProgress(live.result(clock.now()), elapsed())), 1000);
+  const progress = setInterval(
+    () => ctx.out(formatProgress(progressStats.result(clock.now()), elapsed())),
+    1000,
+  );
   stack.defer(() => clearInterval(progress));
 
   // Ctrl-C stops placing callers and skips the wait: the summary covers what happened until then.
@@ -220,13 +242,23 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   await clock.sleep(Math.max(0, startAt + traffic.durationSec * 1000 - clock.now()), stop).catch(() => {});
   // Let the calls in progress finish (talk, voicemail), bounded so a stuck call cannot hang the run.
   const drainUntil = clock.now() + 20 * 60_000;
-  while (clock.now() < drainUntil && !stop.aborted) {
-    const now = live.result(clock.now());
-    if (now.arrived >= placed && now.inProgress === 0) break;
-    await sleepReal(100);
+  const finished = () => {
+    const now = progressStats.result(clock.now());
+    return now.arrived >= placed && now.inProgress === 0;
+  };
+  if (isVirtualClock(clock)) {
+    // Checked at each quiescent moment, one jump of time after the other, and the clock is then kept there:
+    // the run ends at the same simulated instant whatever the machine (a nothing-left-to-wake platform is
+    // stuck, and ends the wait too).
+    stack.use(await drainVirtual(clock, () => finished() || clock.now() >= drainUntil || stop.aborted));
+  } else {
+    while (clock.now() < drainUntil && !stop.aborted) {
+      if (finished()) break;
+      await sleepReal(100);
+    }
   }
   clearInterval(progress);
-  ctx.out(formatProgress(live.result(clock.now()), elapsed()));
+  ctx.out(formatProgress(progressStats.result(clock.now()), elapsed()));
 
   const until = clock.now();
   const stored = await readAllEvents(platform.eventStore, runFrom);
@@ -238,6 +270,19 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
     .result(until);
   ctx.out(`summary (from the event store, ${stored.length} events):`);
   for (const line of formatSummary(stats)) ctx.out(`  ${line}`);
+  if (callsOut !== undefined) {
+    // Per-call outcomes and the figures, in a form two runs can be compared by (no ids, times from the start).
+    const { until: _until, ...figures } = stats;
+    writeFileSync(
+      callsOut,
+      `${JSON.stringify({ calls: callRecords(stored, runStart), statistics: figures }, null, 1)}\n`,
+    );
+    ctx.out(`  per-call outcomes written to ${callsOut}`);
+  }
+  if (isVirtualClock(clock)) {
+    const { advances } = clock.stats();
+    ctx.out(`  virtual clock: ${advances} jumps of simulated time`);
+  }
 
   // The relay must have carried every stored event onto JetStream, once, in order per stream.
   await waitReal(() => relayCheck.hasAll(stored), 30_000);
@@ -248,7 +293,8 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   if (collector) {
     // Every span ended by now but those of work still under way (a consumer's ack): flushed, then read.
     await telemetry.flush();
-    for (const line of formatTraceSummary(collector.spans(), { clockSpeed: speed })) ctx.out(line);
+    for (const line of formatTraceSummary(collector.spans(), live ? { clockSpeed: speed } : {}))
+      ctx.out(line);
   }
   // The scaled clock turns platform latency into simulated time: timers that fired late mean the machine
   // could not keep up with this speed, and the figures above are distorted.
@@ -261,7 +307,9 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   const late = latenessMaxSec > tolerance;
   if (late)
     ctx.out(
-      `${options.title}: DISTORTED: a timer fired ${latenessMaxSec.toFixed(1)} simulated s late; the machine did not keep up with ×${speed} (lower --speed, or raise --max-timer-lateness)`,
+      live
+        ? `${options.title}: DISTORTED: a timer fired ${latenessMaxSec.toFixed(1)} simulated s late; the machine did not keep up with ×${speed} (lower --speed, or raise --max-timer-lateness)`
+        : `${options.title}: DISTORTED: a timer fired ${latenessMaxSec.toFixed(1)} simulated s late on the virtual clock (a bug: it should fire on time)`,
     );
   const distorted = late && options.failWhenDistorted;
   const ok = relayOk && complete && !distorted;
@@ -339,14 +387,16 @@ async function placeCalls(
     const due = startAt + call.atSec * 1000;
     if (due > clock.now()) await clock.sleep(due - clock.now(), signal).catch(() => {});
     if (signal.aborted) break;
-    await gateway.placeInboundCall({
-      from: call.from,
-      to: call.to,
-      dtmf: call.dtmf,
-      talkSec: call.talkSec,
-      voicemailSec: call.voicemailSec,
-      ...(call.patienceSec === undefined ? {} : { patienceSec: call.patienceSec }),
-    });
+    await holding(clock, () =>
+      gateway.placeInboundCall({
+        from: call.from,
+        to: call.to,
+        dtmf: call.dtmf,
+        talkSec: call.talkSec,
+        voicemailSec: call.voicemailSec,
+        ...(call.patienceSec === undefined ? {} : { patienceSec: call.patienceSec }),
+      }),
+    );
     placed += 1;
   }
   return placed;
@@ -449,6 +499,26 @@ function positiveNumber(value: string | boolean | undefined, flag: string): numb
 
 function fmtMinutes(sec: number): string {
   return sec % 60 === 0 ? `${sec / 60} min` : `${(sec / 60).toFixed(1)} min`;
+}
+
+/**
+ * Runs work started by a wake-up of the clock (an arrival, an agent's return) holding a virtual clock, so
+ * that time does not move on before the work is visible to the platform's quiescence probes.
+ */
+function holding<T>(clock: Clock, work: () => Promise<T>): Promise<T> {
+  return isVirtualClock(clock) ? clock.run(work) : work();
+}
+
+/**
+ * Lets the virtual clock move one jump at a time until `done` holds at a quiescent moment (or nothing is left
+ * to wake); returns the clock held there (disposing releases it).
+ */
+async function drainVirtual(clock: VirtualClock, done: () => boolean): Promise<AsyncDisposable> {
+  for (let first = true; ; first = false) {
+    const release = await clock.quiescent({ afterAdvance: !first });
+    if (done() || clock.pending() === 0) return { [Symbol.asyncDispose]: async () => release() };
+    release();
+  }
 }
 
 const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

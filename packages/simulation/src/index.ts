@@ -1,3 +1,4 @@
+export * from "./call-records.js";
 export * from "./distributions.js";
 export * from "./report.js";
 export * from "./statistics.js";

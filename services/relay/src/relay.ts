@@ -94,6 +94,11 @@ export interface RelayStats {
 
 export interface Relay extends AsyncDisposable {
   stats(): RelayStats;
+  /**
+   * True when every committed event has been published and checkpointed: the log holds nothing after this
+   * relay's checkpoint (and no commit waits behind an open transaction). For the virtual clock's quiescence.
+   */
+  caughtUp(): Promise<boolean>;
 }
 
 /** Leadership was lost while publishing (the lock's connection dropped). */
@@ -411,6 +416,10 @@ export async function start(config: RelayConfig): Promise<Relay> {
   const running = run();
   return {
     stats: () => ({ ...stats, wakeups: { ...stats.wakeups } }),
+    async caughtUp() {
+      const { events, heldBack } = await store.readAll(await checkpoints.load(name), { limit: 1 });
+      return events.length === 0 && !heldBack;
+    },
     async [Symbol.asyncDispose]() {
       stopper.abort();
       await running;

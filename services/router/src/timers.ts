@@ -1,8 +1,14 @@
 // Durable timers: messages on TIMERS nak-ed until due (JetStream 2.9 has no scheduled messages), then turned
 // into an input: TimerFired to the call, EndWrapUp to the agent, or a cooldown's end (the agent's next
 // queued caller).
+//
+// On a virtual clock (simulations, tests) a timer must fire at its due time exactly, and a nak-ed message
+// would keep the platform busy (unacknowledged) so that time could never move to it: there the timer not yet
+// due is taken off the stream and becomes a sleep on the clock, which wakes it at its due time. That holds
+// it in this process's memory only, which a single-process simulation can afford; production stays on
+// JetStream's redeliveries.
 import type { Bus, HandlerResult } from "@switchyard/bus";
-import type { Clock } from "@switchyard/clock";
+import { type Clock, isVirtualClock } from "@switchyard/clock";
 import {
   type AgentInputMessage,
   agentInputSubject,
@@ -19,9 +25,7 @@ export function timerHandler(deps: {
   readonly stats: { timersFired: number };
 }): (t: TimerMessage) => Promise<HandlerResult> {
   const { bus, clock, matching, stats } = deps;
-  return async (t) => {
-    const wait = t.dueAt - clock.now();
-    if (wait > 0) return { nak: Math.min(Math.max(clock.realDelay(wait), 5), 60_000) };
+  const fire = async (t: TimerMessage): Promise<undefined> => {
     stats.timersFired++;
     if (t.kind === "cooldownEnd" && t.agentId !== undefined) {
       await matching.offerNextCaller(t.agentId, `offer:${t.timerId}`);
@@ -45,5 +49,32 @@ export function timerHandler(deps: {
     };
     await bus.publish(callInputSubject(t.callId), message, { msgId: message.messageId });
     return undefined;
+  };
+  if (isVirtualClock(clock)) {
+    const virtual = clock;
+    return async (t) => {
+      const wait = t.dueAt - virtual.now();
+      if (wait <= 0) return fire(t);
+      // Fired from the clock: held from its wake-up until its input is published, retried (in real time, the
+      // clock waiting) if the publish fails.
+      void virtual.sleep(wait).then(() =>
+        virtual.run(async () => {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await fire(t);
+            } catch (err) {
+              if (attempt >= 10) throw err;
+              await new Promise((r) => setTimeout(r, 50 * attempt));
+            }
+          }
+        }),
+      );
+      return undefined;
+    };
+  }
+  return async (t) => {
+    const wait = t.dueAt - clock.now();
+    if (wait > 0) return { nak: Math.min(Math.max(clock.realDelay(wait), 5), 60_000) };
+    return fire(t);
   };
 }

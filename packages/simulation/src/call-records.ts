@@ -1,0 +1,64 @@
+import type { LoggedEvent } from "./statistics.js";
+
+/**
+ * What happened to one call, in a form two runs can be compared by: no ids that differ between runs (call,
+ * leg and event ids are random), times in platform seconds from the run's start.
+ */
+export interface CallRecord {
+  readonly startSec: number;
+  readonly from: string;
+  readonly to: string;
+  /** The call's events, `type@seconds` (with the outcome for ConnectCompleted, the reason for CallEnded). */
+  readonly events: readonly string[];
+  /** The agents' events about this call, `type:agentId@seconds`. */
+  readonly agents: readonly string[];
+}
+
+type Data = Record<string, unknown>;
+
+/**
+ * Per-call records of the calls that started at or after `since`, ordered by start time (then caller),
+ * built from the events in log order.
+ */
+export function callRecords(events: Iterable<LoggedEvent>, since: number): CallRecord[] {
+  const calls = new Map<
+    string,
+    { startSec: number; from: string; to: string; events: string[]; agents: string[] }
+  >();
+  const sec = (d: Data) => (typeof d.at === "number" ? Math.round(d.at - since) / 1000 : undefined);
+  const stamp = (label: string, d: Data) => {
+    const s = sec(d);
+    return s === undefined ? label : `${label}@${s}`;
+  };
+  for (const e of events) {
+    const d = (e.data ?? {}) as Data;
+    if (e.streamId.startsWith("call-")) {
+      const callId = e.streamId.slice(5);
+      if (e.type === "CallStarted") {
+        if (typeof d.at !== "number" || d.at < since) continue;
+        calls.set(callId, {
+          startSec: sec(d) ?? 0,
+          from: String(d.from),
+          to: String(d.to),
+          events: [],
+          agents: [],
+        });
+      }
+      const call = calls.get(callId);
+      if (!call) continue;
+      const detail =
+        e.type === "ConnectCompleted"
+          ? `(${String(d.outcome)})`
+          : e.type === "CallEnded"
+            ? `(${String(d.reason)})`
+            : e.type === "AppletEntered"
+              ? `(${String(d.appletId)})`
+              : "";
+      call.events.push(stamp(`${e.type}${detail}`, d));
+    } else if (e.streamId.startsWith("agent-") && typeof d.callId === "string") {
+      const call = calls.get(d.callId);
+      if (call) call.agents.push(stamp(`${e.type}:${e.streamId.slice(6)}`, d));
+    }
+  }
+  return [...calls.values()].sort((a, b) => a.startSec - b.startSec || a.from.localeCompare(b.from));
+}
