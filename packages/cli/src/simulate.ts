@@ -3,7 +3,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Bus, EVENTS_STREAM, type EventMessage } from "@switchyard/bus";
-import { type Clock, isVirtualClock, scaledClock, type VirtualClock, virtualClock } from "@switchyard/clock";
+import {
+  type Clock,
+  isVirtualClock,
+  scaledClock,
+  seededRandom,
+  type VirtualClock,
+  virtualClock,
+} from "@switchyard/clock";
 import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
 import { appendContactCentre, type ContactCentre, loadContactCentre } from "@switchyard/contact-centre";
 import {
@@ -166,6 +173,9 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
       clock,
       driver,
       gatewayId: GATEWAY_ID,
+      // Call ids seed the routing tie-breaks (the domain's decision seed is the call id): numbered from the
+      // traffic seed and the start time, the same run gives the same ids, hence the same decisions.
+      newCallId: callIds(traffic.seed, clock.now()),
       log: (level, message) => {
         if (level === "error") ctx.out(`media-gateway ${level}: ${message}`);
       },
@@ -499,6 +509,14 @@ function positiveNumber(value: string | boolean | undefined, flag: string): numb
 
 function fmtMinutes(sec: number): string {
   return sec % 60 === 0 ? `${sec / 60} min` : `${(sec / 60).toFixed(1)} min`;
+}
+
+/** `sim-<tag>-<n>`: the tag from the traffic seed and the simulated start, so reruns of one run agree. */
+function callIds(seed: string, startAt: number): () => string {
+  const random = seededRandom(`${seed}:${startAt}`);
+  const tag = Math.floor(random() * 2 ** 32).toString(36);
+  let n = 0;
+  return () => `sim-${tag}-${++n}`;
 }
 
 /**
