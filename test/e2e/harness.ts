@@ -1,5 +1,7 @@
 // The platform for end-to-end tests: relay, router, agent-presence and a media gateway with the simulated
-// driver, in this process, over the real PostgreSQL and NATS, on one scaled clock.
+// driver, in this process, over the real PostgreSQL and NATS, on one clock: virtual (exact simulated time:
+// it moves only while the test waits in `eventually`, and only when the platform is quiescent, so no outcome
+// depends on the machine's speed or load), or scaled for the tests whose router runs as another process.
 
 import { randomBytes, randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
@@ -8,7 +10,7 @@ import { join } from "node:path";
 import { start as startPresence } from "@switchyard/agent-presence";
 import { type Bus, DEAD_LETTER_STREAM, type DeadLetter } from "@switchyard/bus";
 import { natsConnectionOf } from "@switchyard/bus/testing";
-import { type Clock, scaledClock } from "@switchyard/clock";
+import { type Clock, scaledClock, type VirtualClock, virtualClock } from "@switchyard/clock";
 import {
   type AgentInput,
   type AgentInputMessage,
@@ -56,19 +58,105 @@ export const GATEWAY = "sim";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls until `check` yields a value; the bound only stops a hang, nothing asserts on time. */
+/**
+ * The virtual clock of this test file's platform, held by the test while it is not waiting: platform time
+ * stands still while the test acts (places calls, presses buttons) and moves only inside `eventually`.
+ */
+interface VirtualState {
+  readonly clock: VirtualClock;
+  /** The test's hold on the clock while it is not waiting. */
+  kept: (() => void) | undefined;
+  /** `eventually` calls under way. */
+  waiting: number;
+}
+let virtual: VirtualState | undefined;
+
+/**
+ * Polls until `check` yields a value; the bound only stops a hang, nothing asserts on time. On the virtual
+ * clock, `check` runs at each quiescent moment (nothing in flight on the platform) with the clock held, first
+ * before time moves and then after each jump of time, and the clock stays held where it succeeded: a test sees
+ * every intermediate state (a phone ringing before it is answered), whatever the machine's load.
+ */
 export async function eventually<T>(
   check: () => T | undefined | Promise<T | undefined>,
   what: string,
   tries = 1_200,
   everyMs = 50,
 ): Promise<T> {
+  if (virtual) return eventuallyVirtual(virtual, check, what, tries, everyMs);
   for (let i = 0; i < tries; i++) {
     const v = await check();
     if (v !== undefined) return v;
     await sleep(everyMs);
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+async function eventuallyVirtual<T>(
+  v: VirtualState,
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  tries: number,
+  everyMs: number,
+): Promise<T> {
+  v.kept?.();
+  v.kept = undefined;
+  v.waiting++;
+  const { clock } = v;
+  // The test keeps the clock where the last of its waits succeeded; while another wait of it is still under
+  // way (Promise.all over calls), a wait that succeeded lets time go on for the others.
+  const done = (release: () => void) => {
+    v.waiting--;
+    if (v.waiting === 0) v.kept = release;
+    else release();
+  };
+  // `tries` bounds the looks at a platform with nothing left to wake (as the real-time poll did); jumps of time
+  // do not count against it. A platform that never goes quiet is a hang, reported after a real-time bound.
+  let idleLooks = 0;
+  let looks = 0;
+  const deadline = performance.now() + tries * everyMs * 4;
+  while (idleLooks < tries) {
+    const advances = clock.stats().advances;
+    const quiet = clock.quiescent({ afterAdvance: looks > 0, idleRealMs: everyMs });
+    const release = await Promise.race([
+      quiet,
+      sleep(Math.max(0, deadline - performance.now())).then(() => undefined),
+    ]);
+    if (release === undefined) {
+      void quiet.then((r) => r());
+      done(clock.hold());
+      throw new Error(`gave up waiting for ${what}: the platform never went quiet (messages in flight)`);
+    }
+    looks++;
+    if (clock.stats().advances === advances) idleLooks++;
+    let value: T | undefined;
+    try {
+      value = await check();
+    } catch (err) {
+      done(release);
+      throw err;
+    }
+    if (value !== undefined) {
+      done(release);
+      return value;
+    }
+    release();
+  }
+  done(clock.hold());
+  throw new Error(`gave up waiting for ${what} (virtual clock at ${new Date(clock.now()).toISOString()})`);
+}
+
+/**
+ * Lets `platformMs` of platform time pass (virtual clock: as soon as the platform is quiescent at each step;
+ * scaled clock: in real time), e.g. to check that nothing happens in a window.
+ */
+export async function passTime(p: E2EPlatform, platformMs: number): Promise<void> {
+  const until = p.clock.now() + platformMs;
+  if (!virtual) return p.clock.sleep(platformMs);
+  // A sleeper marks the target, so the clock has something to jump to.
+  const mark = p.clock.sleep(platformMs);
+  await eventually(() => (p.clock.now() >= until ? true : undefined), `${platformMs} ms of platform time`);
+  await mark;
 }
 
 export interface E2EPlatform {
@@ -91,6 +179,7 @@ export interface E2EPlatform {
 
 export async function startE2E(
   options: {
+    /** The scaled clock's speed; absent: the virtual clock (exact simulated time). */
     speed?: number;
     inProcessRouter?: boolean;
     router?: Partial<RouterConfig>;
@@ -102,7 +191,12 @@ export async function startE2E(
   const prefix = `te2e${id}`;
   const realStart = Date.now();
   const startAt = Date.UTC(2026, 0, 5, 9, 0, 0);
-  const clock = scaledClock({ speed: options.speed ?? 20, startAt, realStart });
+  if (options.speed === undefined && options.inProcessRouter === false)
+    throw new Error("a router in another process cannot share the virtual clock: give a speed");
+  const vclock = options.speed === undefined ? virtualClock({ startAt }) : undefined;
+  const clock: Clock = vclock ?? scaledClock({ speed: options.speed ?? 20, startAt, realStart });
+  // Held by the test from the start: time moves only inside `eventually`.
+  if (vclock) virtual = { clock: vclock, kept: vclock.hold(), waiting: 0 };
   const eventStore = await openEventStore({ url: DATABASE_URL, schema, poolSize: 8 });
   // Every service on its own least-privilege credentials, as deployed; the test itself is the admin.
   const buses = await startPlatformBuses({ prefix, gatewayIds: [GATEWAY], sharedUrl: NATS_URL, name: "e2e" });
@@ -117,6 +211,10 @@ export async function startE2E(
     listen: false,
     log: () => {},
   });
+  // Quiescent: nothing of this prefix in flight on the bus (asked with the admin's bus, which may read every
+  // consumer's state), every committed event relayed.
+  vclock?.addProbe(() => bus.quiescent());
+  vclock?.addProbe(() => relay.caughtUp());
   const presence = await startPresence({ eventStore, bus: await buses.busOf("agent-presence"), clock });
   const router =
     options.inProcessRouter === false
@@ -156,6 +254,11 @@ export async function startE2E(
     driver,
     router,
     async close() {
+      if (vclock) {
+        virtual?.kept?.();
+        virtual = undefined;
+        await vclock[Symbol.asyncDispose]();
+      }
       await gateway[Symbol.asyncDispose]();
       await driver.close();
       await router?.[Symbol.asyncDispose]();

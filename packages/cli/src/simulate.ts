@@ -234,7 +234,18 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   });
   stack.defer(() => consumer.stop());
 
-  for (const phone of phones) driver.setPhone(phone.key, () => phone.next());
+  // What each phone was scripted to do, per agent: the misses the traffic file asked for, to set against the
+  // misses the platform counted.
+  const scripted = new Map<string, { rings: number; misses: number }>();
+  for (const phone of phones)
+    driver.setPhone(phone.key, () => {
+      const action = phone.next();
+      const s = scripted.get(phone.agentId) ?? { rings: 0, misses: 0 };
+      s.rings += 1;
+      if (action.kind !== "answer") s.misses += 1;
+      scripted.set(phone.agentId, s);
+      return action;
+    });
   await signIn(platform.bus, agentIds, clock);
   ctx.out(`  ${agentIds.length} agents signed in; placing calls`);
 
@@ -289,6 +300,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
     );
     ctx.out(`  per-call outcomes written to ${callsOut}`);
   }
+  for (const line of missReport(stats, scripted, traffic)) ctx.out(`  ${line}`);
   if (isVirtualClock(clock)) {
     const { advances } = clock.stats();
     ctx.out(`  virtual clock: ${advances} jumps of simulated time`);
@@ -509,6 +521,40 @@ function positiveNumber(value: string | boolean | undefined, flag: string): numb
 
 function fmtMinutes(sec: number): string {
   return sec % 60 === 0 ? `${sec / 60} min` : `${(sec / 60).toFixed(1)} min`;
+}
+
+/**
+ * The phones' scripted misses (no answer, busy, declined; drawn from the traffic file's probabilities) against
+ * the misses the platform counted. A counted miss beyond the scripted ones is a phone that answered too late
+ * for the platform: on a clock the machine did not keep up with.
+ */
+function missReport(
+  stats: Statistics,
+  scripted: ReadonlyMap<string, { rings: number; misses: number }>,
+  traffic: TrafficModel,
+): string[] {
+  let rings = 0;
+  let misses = 0;
+  let expected = 0;
+  let counted = 0;
+  const beyond: string[] = [];
+  for (const agent of stats.agents) {
+    const s = scripted.get(agent.agentId) ?? { rings: 0, misses: 0 };
+    const b = traffic.agents.byAgent[agent.agentId] ?? traffic.agents.default;
+    rings += s.rings;
+    misses += s.misses;
+    expected += s.rings * (b.noAnswer + b.busy + b.reject);
+    counted += agent.missed;
+    if (agent.missed > s.misses) beyond.push(`${agent.agentId} ${agent.missed} > ${s.misses}`);
+  }
+  const pct = (x: number) => (rings === 0 ? "0.0" : ((100 * x) / rings).toFixed(1));
+  return [
+    `agents' phones: ${rings} rings, ${misses} scripted to miss (${pct(misses)}%; the traffic file's rates give ${pct(expected)}%); ` +
+      `misses counted by the platform: ${counted} (${pct(counted)}%), ` +
+      (beyond.length === 0
+        ? "none beyond the scripted ones"
+        : `MORE than scripted for ${beyond.join(", ")} (answers that came too late)`),
+  ];
 }
 
 /** `sim-<tag>-<n>`: the tag from the traffic seed and the simulated start, so reruns of one run agree. */
