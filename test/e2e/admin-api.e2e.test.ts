@@ -43,7 +43,7 @@ let queues: QueueServiceClient;
 const TOKENS = { a: randomUUID(), b: randomUUID(), boss: randomUUID() };
 
 beforeAll(async () => {
-  p = await startE2E({ speed: 20 });
+  p = await startE2E();
   api = await startAdminApi({
     eventStore: p.eventStore,
     bus: await p.buses.busOf("admin-api"),

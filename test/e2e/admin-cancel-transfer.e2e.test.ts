@@ -39,7 +39,7 @@ let calls: CallServiceClient;
 const TOKENS = { a: randomUUID(), b: randomUUID() };
 
 beforeAll(async () => {
-  p = await startE2E({ speed: 20 });
+  p = await startE2E();
   api = await startAdminApi({
     eventStore: p.eventStore,
     bus: await p.buses.busOf("admin-api"),

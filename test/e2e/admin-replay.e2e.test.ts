@@ -42,7 +42,7 @@ let api: AdminApi;
 let calls: CallServiceClient;
 
 beforeAll(async () => {
-  p = await startE2E({ speed: 20 });
+  p = await startE2E();
   api = await startAdminApi({
     eventStore: p.eventStore,
     bus: await p.buses.busOf("admin-api"),

@@ -10,11 +10,11 @@ import {
   eventually,
   flowOnNumber,
   hangup,
+  passTime,
   placeCall,
   presenceOf,
   say,
   signIn,
-  sleep,
   startE2E,
 } from "./harness.js";
 
@@ -22,7 +22,7 @@ let p: E2EPlatform;
 const CALLER = "+14155559001";
 
 beforeAll(async () => {
-  p = await startE2E({ speed: 20 });
+  p = await startE2E();
   await defineConfig(p, [{ type: "ConfigureAccount", callerIdPassThrough: true }]);
 });
 
@@ -142,9 +142,9 @@ describe("strategies", () => {
   it("longest idle offers the call to the agent idle the longest", async () => {
     const g = await groupSetup("li", "longestIdle", ["a", "b", "c"], { signIn: [] });
     await signIn(p, ["li_b"]);
-    await sleep(150);
+    await passTime(p, 3_000);
     await signIn(p, ["li_c"]);
-    await sleep(150);
+    await passTime(p, 3_000);
     await signIn(p, ["li_a"]);
     for (const i of ["a", "b", "c"]) p.driver.setPhone(g.phone(i), answered);
     const call = await endedCall(p, await placeCall(p, { from: CALLER, to: g.number }));

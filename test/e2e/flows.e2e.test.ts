@@ -20,7 +20,7 @@ let p: E2EPlatform;
 const CALLER = "+14155559002";
 
 beforeAll(async () => {
-  p = await startE2E({ speed: 20 });
+  p = await startE2E();
 });
 
 afterAll(async () => {

@@ -23,7 +23,7 @@ import {
 let p: E2EPlatform;
 
 beforeAll(async () => {
-  p = await startE2E({ speed: 20 });
+  p = await startE2E();
   await defineConfig(p, [{ type: "ConfigureAccount", callerIdPassThrough: true }]);
 });
 

@@ -68,6 +68,8 @@ interface VirtualState {
   kept: (() => void) | undefined;
   /** `eventually` calls under way. */
   waiting: number;
+  /** What keeps the platform from being quiescent (for the message of a wait that gave up). */
+  busy(): Promise<string[]>;
 }
 let virtual: VirtualState | undefined;
 
@@ -114,7 +116,7 @@ async function eventuallyVirtual<T>(
   // do not count against it. A platform that never goes quiet is a hang, reported after a real-time bound.
   let idleLooks = 0;
   let looks = 0;
-  const deadline = performance.now() + tries * everyMs * 4;
+  const deadline = performance.now() + Math.min(tries * everyMs * 4, 120_000);
   while (idleLooks < tries) {
     const advances = clock.stats().advances;
     const quiet = clock.quiescent({ afterAdvance: looks > 0, idleRealMs: everyMs });
@@ -125,7 +127,9 @@ async function eventuallyVirtual<T>(
     if (release === undefined) {
       void quiet.then((r) => r());
       done(clock.hold());
-      throw new Error(`gave up waiting for ${what}: the platform never went quiet (messages in flight)`);
+      throw new Error(
+        `gave up waiting for ${what}: the platform never went quiet (${(await v.busy()).join("; ") || "nothing pending on the server"})`,
+      );
     }
     looks++;
     if (clock.stats().advances === advances) idleLooks++;
@@ -146,17 +150,33 @@ async function eventuallyVirtual<T>(
   throw new Error(`gave up waiting for ${what} (virtual clock at ${new Date(clock.now()).toISOString()})`);
 }
 
+async function busyConsumers(bus: Bus, relay: { caughtUp(): Promise<boolean> }): Promise<string[]> {
+  const out: string[] = [];
+  const jsm = await natsConnectionOf(bus).jetstreamManager();
+  for await (const name of jsm.streams.names()) {
+    if (!name.startsWith(bus.names.stream("X").slice(0, -1)) && !name.startsWith(`KV_${bus.names.prefix}_`))
+      continue;
+    for (const c of await jsm.consumers.list(name).next())
+      if (c.num_pending > 0 || c.num_ack_pending > 0)
+        out.push(`${name}/${c.name}: ${c.num_pending} pending, ${c.num_ack_pending} unacknowledged`);
+  }
+  if (!(await relay.caughtUp())) out.push("the relay has not published every committed event");
+  return out;
+}
+
 /**
  * Lets `platformMs` of platform time pass (virtual clock: as soon as the platform is quiescent at each step;
  * scaled clock: in real time), e.g. to check that nothing happens in a window.
  */
 export async function passTime(p: E2EPlatform, platformMs: number): Promise<void> {
-  const until = p.clock.now() + platformMs;
   if (!virtual) return p.clock.sleep(platformMs);
-  // A sleeper marks the target, so the clock has something to jump to.
-  const mark = p.clock.sleep(platformMs);
-  await eventually(() => (p.clock.now() >= until ? true : undefined), `${platformMs} ms of platform time`);
-  await mark;
+  // A sleeper marks the target, so the clock has something to jump to; the wait ends once it woke (not
+  // merely once the clock reached its time: another sleeper of the same instant may have woken first).
+  let woke = false;
+  void p.clock.sleep(platformMs).then(() => {
+    woke = true;
+  });
+  await eventually(() => (woke ? true : undefined), `${platformMs} ms of platform time`);
 }
 
 export interface E2EPlatform {
@@ -196,7 +216,14 @@ export async function startE2E(
   const vclock = options.speed === undefined ? virtualClock({ startAt }) : undefined;
   const clock: Clock = vclock ?? scaledClock({ speed: options.speed ?? 20, startAt, realStart });
   // Held by the test from the start: time moves only inside `eventually`.
-  if (vclock) virtual = { clock: vclock, kept: vclock.hold(), waiting: 0 };
+  if (vclock && process.env.DEBUG_VCLOCK)
+    setInterval(() => {
+      console.log(
+        `vclock ${new Date(vclock.now()).toISOString()} ${JSON.stringify(vclock.stats())} pending ${vclock.pending()} next ${vclock.nextDue() === undefined ? "-" : new Date(vclock.nextDue()!).toISOString()}`,
+      );
+    }, 5_000).unref();
+  if (vclock)
+    virtual = { clock: vclock, kept: vclock.hold(), waiting: 0, busy: async () => busyConsumers(bus, relay) };
   const eventStore = await openEventStore({ url: DATABASE_URL, schema, poolSize: 8 });
   // Every service on its own least-privilege credentials, as deployed; the test itself is the admin.
   const buses = await startPlatformBuses({ prefix, gatewayIds: [GATEWAY], sharedUrl: NATS_URL, name: "e2e" });

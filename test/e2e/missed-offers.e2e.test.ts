@@ -22,7 +22,7 @@ let p: E2EPlatform;
 const CALLER = "+14155559004";
 
 beforeAll(async () => {
-  p = await startE2E({ speed: 40 });
+  p = await startE2E();
 });
 
 afterAll(async () => {

@@ -22,7 +22,7 @@ let p: E2EPlatform;
 const CALLER = "+14155559077";
 
 beforeAll(async () => {
-  p = await startE2E({ speed: 20 });
+  p = await startE2E();
 });
 
 afterAll(async () => {

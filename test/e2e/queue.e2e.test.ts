@@ -10,11 +10,11 @@ import {
   endedCall,
   eventually,
   flowOnNumber,
+  passTime,
   placeCall,
   presenceOf,
   say,
   signIn,
-  sleep,
   startE2E,
   streamOf,
 } from "./harness.js";
@@ -23,7 +23,7 @@ let p: E2EPlatform;
 const CALLER = "+14155559003";
 
 beforeAll(async () => {
-  p = await startE2E({ speed: 20 });
+  p = await startE2E();
 });
 
 afterAll(async () => {
@@ -87,6 +87,8 @@ describe("queue", () => {
     );
     const first = await placeCall(p, { from: CALLER, to: g.number });
     await untilQueued(first);
+    // A second later: callers queued at the same platform instant tie, and the tie-break is by call id.
+    await passTime(p, 1_000);
     const second = await placeCall(p, { from: CALLER, to: g.number });
     const calls = await Promise.all([busy, first, second].map((c) => endedCall(p, c)));
     const [, one, two] = calls as [EndedCall, EndedCall, EndedCall];
@@ -190,7 +192,8 @@ describe("queue", () => {
       const c = await placeCall(p, { from: CALLER, to: g.number });
       await untilQueued(c);
       callers.push(c);
-      await sleep(50);
+      // Queued at distinct platform instants (at one instant the order is the call ids').
+      await passTime(p, 1_000);
     }
     await agentInput(p, g.agentId, { type: "EndBreak" });
     const calls = await Promise.all(callers.map((c) => endedCall(p, c)));
@@ -206,6 +209,7 @@ describe("queue", () => {
     await takeBreak(g.agentId);
     const impatient = await placeCall(p, { from: CALLER, to: g.number, patienceSec: 20 });
     await untilQueued(impatient);
+    await passTime(p, 1_000);
     const patient = await placeCall(p, { from: CALLER, to: g.number, hangUpAfterSec: 60 });
     const left = await endedCall(p, impatient);
     expect(left.of("CallEnded")[0]?.reason).toBe("callerHungUp");
