@@ -151,7 +151,8 @@ describe("switchyard command", () => {
       result.stdout,
     );
     expect(Number(head?.[1])).toBe(arrived);
-    const rows = [...result.stdout.matchAll(/^ {2}([0-9a-f-]{36}) +(\d+) +[\d.]+ m?s {2}(.+)$/gm)];
+    // The simulation's call ids: sim-<tag from the seed and start>-<n>.
+    const rows = [...result.stdout.matchAll(/^ {2}(sim-[0-9a-z]+-\d+) +(\d+) +[\d.]+ m?s {2}(.+)$/gm)];
     expect(rows).toHaveLength(arrived);
     for (const [, , spans, services] of rows) {
       expect(Number(spans)).toBeGreaterThan(5);
