@@ -2,7 +2,10 @@ import type { LoggedEvent } from "./statistics.js";
 
 /**
  * What happened to one call, in a form two runs can be compared by: no ids that differ between runs (call,
- * leg and event ids are random), times in platform seconds from the run's start.
+ * leg and event ids are random), times in platform seconds from the run's start. Each event carries the time
+ * of the latest timed event before it, and events of one instant are listed in a fixed (alphabetical) order:
+ * within one instant of simulated time independent messages (a leg's end reported by the gateway, an offer
+ * from the queue) may be decided in either order, which changes no outcome and no time.
  */
 export interface CallRecord {
   readonly startSec: number;
@@ -23,12 +26,15 @@ type Data = Record<string, unknown>;
 export function callRecords(events: Iterable<LoggedEvent>, since: number): CallRecord[] {
   const calls = new Map<
     string,
-    { startSec: number; from: string; to: string; events: string[]; agents: string[] }
+    { startSec: number; from: string; to: string; events: Stamped[]; agents: Stamped[] }
   >();
   const sec = (d: Data) => (typeof d.at === "number" ? Math.round(d.at - since) / 1000 : undefined);
-  const stamp = (label: string, d: Data) => {
-    const s = sec(d);
-    return s === undefined ? label : `${label}@${s}`;
+  // The latest time seen on each call (events without their own time happened then).
+  const lastAt = new Map<string, number>();
+  const stamp = (callId: string, label: string, d: Data) => {
+    const s = sec(d) ?? lastAt.get(callId) ?? 0;
+    lastAt.set(callId, s);
+    return { s, text: `${label}@${s}` };
   };
   for (const e of events) {
     const d = (e.data ?? {}) as Data;
@@ -54,11 +60,20 @@ export function callRecords(events: Iterable<LoggedEvent>, since: number): CallR
             : e.type === "AppletEntered"
               ? `(${String(d.appletId)})`
               : "";
-      call.events.push(stamp(`${e.type}${detail}`, d));
+      call.events.push(stamp(callId, `${e.type}${detail}`, d));
     } else if (e.streamId.startsWith("agent-") && typeof d.callId === "string") {
       const call = calls.get(d.callId);
-      if (call) call.agents.push(stamp(`${e.type}:${e.streamId.slice(6)}`, d));
+      if (call) call.agents.push(stamp(d.callId, `${e.type}:${e.streamId.slice(6)}`, d));
     }
   }
-  return [...calls.values()].sort((a, b) => a.startSec - b.startSec || a.from.localeCompare(b.from));
+  const canonical = (xs: Stamped[]) =>
+    [...xs].sort((a, b) => a.s - b.s || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0)).map((x) => x.text);
+  return [...calls.values()]
+    .map((c) => ({ ...c, events: canonical(c.events), agents: canonical(c.agents) }))
+    .sort((a, b) => a.startSec - b.startSec || a.from.localeCompare(b.from));
+}
+
+interface Stamped {
+  readonly s: number;
+  readonly text: string;
 }
