@@ -1,6 +1,6 @@
 // One call input → one decision: the wiring of the decision runtime for the CALL_INPUTS consumer.
-import { TransientError } from "@switchyard/bus";
-import type { Clock } from "@switchyard/clock";
+import { deliveryOf, TransientError } from "@switchyard/bus";
+import { type Clock, isVirtualClock } from "@switchyard/clock";
 import type { CallInputMessage } from "@switchyard/contracts";
 import type { Decision, DecisionView, StreamCache, Write } from "@switchyard/decision-runtime";
 import {
@@ -47,6 +47,12 @@ export interface CallDecisionStats {
  * latency up to 2 min, left 68 calls unended; this is the likely cause, not proven).
  */
 export const AWAIT_START_REAL_MS = 600_000;
+
+/**
+ * On a virtual clock platform time stands still while an input waits unacknowledged (its age is always 0),
+ * so the window is counted in deliveries instead: ~13 s of real back-off, during which nothing else moves.
+ */
+export const AWAIT_START_VIRTUAL_DELIVERIES = 8;
 
 /** Domain refusals of inputs that are routinely stale by the time they arrive (offers to a call no longer waiting, an agent taken meanwhile). */
 const routineRefusal = (input: CallInputMessage["input"], err: unknown): boolean =>
@@ -126,7 +132,10 @@ export function callDecider(deps: {
         // A queued caller's offer found nobody free: the freed agent may only look busy in a lagging view.
         if (!verified && err instanceof NoAgentForQueueOfferError && (await readUnavailable(agentIds, ctx)))
           continue;
-        if (err instanceof CallNotFoundError && clock.realDelay(view.now - msg.at) < AWAIT_START_REAL_MS) {
+        const awaitingStart = isVirtualClock(clock)
+          ? (deliveryOf(msg)?.info.deliveryCount ?? 1) < AWAIT_START_VIRTUAL_DELIVERIES
+          : clock.realDelay(view.now - msg.at) < AWAIT_START_REAL_MS;
+        if (err instanceof CallNotFoundError && awaitingStart) {
           // Transient (the bus redelivers it with its back-off); the cause says why.
           throw new TransientError(
             `${msg.input.type} for call ${msg.callId} before its StartCall was decided: redelivered later`,
