@@ -1,0 +1,278 @@
+import { describe, expect, it } from "vitest";
+import { type CallEvent, CallNotFoundError } from "../src/index.js";
+import { group, hangup, worldWith } from "./support/fixtures.js";
+import { ev } from "./support/match.js";
+import { BUSINESS, CALLER, callSpec, sec } from "./support/world.js";
+
+/**
+ * Issue 16, the call decider (decide.ts/evolve.ts): what a caller or agent lives through that surviving
+ * mutants changed while the rest of the suite stayed green. Each test is named after the behaviour.
+ */
+
+const types = (events: readonly CallEvent[]) => events.map((e) => e.type);
+const say = (text: string) => ({ kind: "greeting" as const, audio: { kind: "tts" as const, text } });
+
+/** A Sequential group ann → bob whose Connect has a branch per outcome, so the branch taken is visible. */
+const sequentialWorld = () =>
+  worldWith({
+    applets: {
+      connect: {
+        kind: "connect",
+        target: { kind: "group", groupId: "g" },
+        branches: { noAnswer: "noAnswer", busy: "busy", failed: "failed", fallback: "bye" },
+      },
+      noAnswer: say("Nobody answered."),
+      busy: say("Everyone is busy."),
+      failed: say("We could not reach anyone."),
+      bye: hangup,
+    },
+    groups: [group("g", "sequential", ["ann", "bob"])],
+    signIn: ["ann", "bob"],
+  });
+
+describe("the call decider: what callers and agents notice", () => {
+  it("a Sequential group where one agent rings out and the next answers busy takes the noAnswer branch", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "TimerFired", timerId: w.timer("c1", "ringTimeout"), now: sec(30) });
+    expect(w.legsRung("c1")).toEqual(["ann", "bob"]);
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegEnded", legId: w.legOf("c1", "bob"), reason: "busy", now: sec(32) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "noAnswer", next: "noAnswer" })]);
+  });
+
+  it("a Sequential group where one agent answers busy and the next rings out takes the noAnswer branch", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "LegEnded", legId: w.legOf("c1", "ann"), reason: "busy", now: sec(2) });
+    expect(w.legsRung("c1")).toEqual(["ann", "bob"]);
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "TimerFired", timerId: w.timer("c1", "ringTimeout"), now: sec(32) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "noAnswer", next: "noAnswer" })]);
+  });
+
+  it("a Sequential group whose every agent answers busy takes the busy branch", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "LegEnded", legId: w.legOf("c1", "ann"), reason: "busy", now: sec(2) });
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegEnded", legId: w.legOf("c1", "bob"), reason: "busy", now: sec(3) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "busy", next: "busy" })]);
+  });
+
+  it("a Sequential group whose agents' lines fail (not busy, not unanswered) takes the failed branch", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "LegEnded", legId: w.legOf("c1", "ann"), reason: "failed", now: sec(2) });
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegEnded", legId: w.legOf("c1", "bob"), reason: "failed", now: sec(3) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "failed", next: "failed" })]);
+  });
+
+  it("an agent's phone answering after the caller hung up is hung up at once, and the agent is not put on the call", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const annLeg = w.legOf("c1", "ann");
+    w.run("c1", { type: "LegEnded", legId: w.callState("c1").callerLegId, reason: "hungUp", now: sec(5) });
+    expect(w.callState("c1").status).toBe("ended");
+    expect(w.status("ann")).toBe("available");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegAnswered", legId: annLeg, now: sec(6) })
+      .then([
+        { type: "LegAnswered", data: { legId: annLeg, at: sec(6) } },
+        { type: "LegHangupRequested", data: { legId: annLeg, reason: "callEnded" } },
+      ]);
+    w.run("c1", { type: "LegAnswered", legId: annLeg, now: sec(6) });
+    expect(w.status("ann")).toBe("available");
+  });
+
+  it("a leg answered again, or answered after it ended, once the call is over changes nothing", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const annLeg = w.legOf("c1", "ann");
+    w.run("c1", { type: "LegEnded", legId: w.callState("c1").callerLegId, reason: "hungUp", now: sec(5) });
+    w.run("c1", { type: "LegAnswered", legId: annLeg, now: sec(6) });
+    // Already being hung up: a second answer asks for nothing more.
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegAnswered", legId: annLeg, now: sec(7) })
+      .thenNothing();
+    w.run("c1", { type: "LegEnded", legId: annLeg, reason: "hungUp", now: sec(8) });
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegAnswered", legId: annLeg, now: sec(9) })
+      .thenNothing();
+    // A leg the call never had.
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegAnswered", legId: "no-such-leg", now: sec(9) })
+      .thenNothing();
+  });
+
+  it("a leg that ends after the call ended is recorded as ended once, with its own reason", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const annLeg = w.legOf("c1", "ann");
+    w.run("c1", { type: "LegEnded", legId: w.callState("c1").callerLegId, reason: "hungUp", now: sec(5) });
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegEnded", legId: annLeg, reason: "cancelled", now: sec(6) })
+      .then([{ type: "LegEnded", data: { legId: annLeg, reason: "cancelled", at: sec(6) } }]);
+    w.run("c1", { type: "LegEnded", legId: annLeg, reason: "cancelled", now: sec(6) });
+    expect(w.callState("c1").legs[annLeg]).toMatchObject({ status: "ended", endReason: "cancelled" });
+    // Its duplicate, the caller's own leg again, and a leg the call never had: nothing.
+    for (const legId of [annLeg, w.callState("c1").callerLegId, "no-such-leg"]) {
+      callSpec
+        .given(w.events("c1"), w.ctx())
+        .when({ type: "LegEnded", legId, reason: "hungUp", now: sec(7) })
+        .thenNothing();
+    }
+  });
+
+  it("after the call ended, timers, digits and playbacks that arrive late change nothing", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const ring = w.timer("c1", "ringTimeout");
+    w.run("c1", { type: "HangUp", reason: "adminHangup", now: sec(5) });
+    expect(types(w.events("c1"))).toContain("CallEnded");
+    const late = [
+      { type: "TimerFired" as const, timerId: ring, now: sec(30) },
+      { type: "DtmfReceived" as const, digit: "1", now: sec(30) },
+      { type: "PlaybackFinished" as const, playbackId: "p", now: sec(30) },
+      { type: "HangUp" as const, reason: "adminHangup" as const, now: sec(30) },
+      { type: "LegRinging" as const, legId: w.legOf("c1", "ann"), now: sec(30) },
+    ];
+    for (const command of late) callSpec.given(w.events("c1"), w.ctx()).when(command).thenNothing();
+  });
+});
+
+/** Greeting → voicemail (with its own greeting) → goodbye; a second number's flow records without greeting. */
+const voicemailWorld = (greeting: boolean, next?: string) =>
+  worldWith({
+    start: "welcome",
+    applets: {
+      welcome: { kind: "greeting", audio: { kind: "tts", text: "Welcome" }, next: "vm" },
+      vm: {
+        kind: "voicemail",
+        maxLengthSec: 90,
+        ...(greeting ? { greeting: { kind: "tts" as const, text: "Leave a message" } } : {}),
+        ...(next ? { next } : {}),
+      },
+      ...(next ? { [next]: say("Thank you, goodbye.") } : {}),
+    },
+  });
+
+describe("greetings and voicemail: what callers notice", () => {
+  it("only the greeting that is playing moves the caller on when it finishes; another playback's end does nothing", () => {
+    const w = voicemailWorld(true, "bye");
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const welcome = w.lastPlayback("c1");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "PlaybackFinished", playbackId: "someone-elses", now: sec(3) })
+      .thenNothing();
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "PlaybackFinished", playbackId: welcome, now: sec(3) })
+      .thenIncludes([
+        ev("AppletEntered", { appletId: "vm" }),
+        ev("PlaybackStarted", { purpose: "voicemailGreeting" }),
+      ]);
+  });
+
+  it("voicemail records after its greeting, once, however often the greeting's end is reported", () => {
+    const w = voicemailWorld(true, "bye");
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(3) });
+    const vmGreeting = w.lastPlayback("c1");
+    // The welcome's end reported again once voicemail plays its own greeting: nothing.
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "PlaybackFinished", playbackId: "someone-elses", now: sec(4) })
+      .thenNothing();
+    w.run("c1", { type: "PlaybackFinished", playbackId: vmGreeting, now: sec(5) });
+    expect(types(w.events("c1")).filter((t) => t === "VoicemailRecordingStarted")).toHaveLength(1);
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "PlaybackFinished", playbackId: vmGreeting, now: sec(6) })
+      .thenNothing();
+  });
+
+  it("voicemail without a greeting records at once, for the configured length", () => {
+    const w = voicemailWorld(false, "bye");
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(3) })
+      .thenIncludes([
+        ev("AppletEntered", { appletId: "vm" }),
+        ev("VoicemailRecordingStarted", { maxLengthSec: 90 }),
+      ]);
+  });
+
+  it("the caller's message is kept when the recording finishes, and the flow goes on to the voicemail's next applet", () => {
+    const w = voicemailWorld(false, "bye");
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(3) });
+    const vm = w.callState("c1").applet;
+    if (vm?.kind !== "voicemail" || vm.recordingId === undefined) throw new Error("not recording");
+    // Another recording's end is not this message's.
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "RecordingFinished", recordingId: "another", now: sec(60) })
+      .thenNothing();
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "RecordingFinished", recordingId: vm.recordingId, now: sec(60) })
+      .thenIncludes([
+        ev("VoicemailRecorded", { recordingId: vm.recordingId, at: sec(60) }),
+        ev("AppletEntered", { appletId: "bye" }),
+      ]);
+    w.run("c1", { type: "RecordingFinished", recordingId: vm.recordingId, now: sec(60) });
+    // The message is recorded once: its end reported again does nothing.
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "RecordingFinished", recordingId: vm.recordingId, now: sec(61) })
+      .thenNothing();
+  });
+
+  it("a voicemail with no next applet ends the call as voicemailDone once the message is recorded", () => {
+    const w = voicemailWorld(false);
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(3) });
+    const vm = w.callState("c1").applet;
+    if (vm?.kind !== "voicemail" || vm.recordingId === undefined) throw new Error("not recording");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "RecordingFinished", recordingId: vm.recordingId, now: sec(60) })
+      .thenIncludes([ev("CallEnded", { reason: "voicemailDone" })]);
+  });
+
+  it("a caller who hangs up while leaving a message still has it kept", () => {
+    const w = voicemailWorld(false, "bye");
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(3) });
+    const vm = w.callState("c1").applet;
+    if (vm?.kind !== "voicemail" || vm.recordingId === undefined) throw new Error("not recording");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegEnded", legId: w.callState("c1").callerLegId, reason: "hungUp", now: sec(20) })
+      .thenIncludes([
+        ev("VoicemailRecorded", { recordingId: vm.recordingId }),
+        ev("CallEnded", { reason: "callerHungUp" }),
+      ]);
+  });
+
+  it("a command for a call that never started is refused (CallNotFoundError)", () => {
+    const w = voicemailWorld(false);
+    callSpec
+      .given([], w.ctx())
+      .when({ type: "HangUp", reason: "adminHangup", now: sec(0) })
+      .then(CallNotFoundError);
+  });
+});
