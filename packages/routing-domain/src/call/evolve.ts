@@ -109,7 +109,6 @@ export function evolveCall(previous: CallState, event: CallEvent): CallState {
     case "TimerScheduled": {
       const { timerId, kind, dueAt } = event.data;
       let next: CallState = { ...state, timers: { ...state.timers, [timerId]: { kind, dueAt } } };
-      if (kind === "ringTimeout") next = withConnect(next, (r) => ({ ...r, ringTimerId: timerId }));
       if (kind === "transferRingTimeout") next = withTransfer(next, (t) => ({ ...t, timerId }));
       return next;
     }
