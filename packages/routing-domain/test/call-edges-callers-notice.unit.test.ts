@@ -276,3 +276,131 @@ describe("greetings and voicemail: what callers notice", () => {
       .then(CallNotFoundError);
   });
 });
+
+/** An IVR menu: 1 → sales, 2 → support; `retries` replays before the timeout or invalid branch. */
+const menuWorld = (retries: number) =>
+  worldWith({
+    start: "menu",
+    applets: {
+      menu: {
+        kind: "ivrMenu",
+        prompt: { kind: "tts", text: "Press 1 for sales, 2 for support" },
+        branches: { "1": "sales", "2": "support" },
+        timeoutSec: 5,
+        retries,
+        timeoutBranch: "late",
+        invalidBranch: "wrong",
+      },
+      sales: say("Sales is closed."),
+      support: say("Support is closed."),
+      late: say("We did not hear from you."),
+      wrong: say("That is not an option."),
+    },
+  });
+
+describe("IVR menus: what callers notice", () => {
+  it("the digit pressed picks its own branch", () => {
+    for (const [digit, next] of [
+      ["1", "sales"],
+      ["2", "support"],
+    ] as const) {
+      const w = menuWorld(1);
+      w.start("c1", CALLER, BUSINESS, sec(0));
+      w.run("c1", { type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(2) });
+      callSpec
+        .given(w.events("c1"), w.ctx())
+        .when({ type: "DtmfReceived", digit, now: sec(3) })
+        .thenIncludes([
+          ev("TimerCancelled", { timerId: w.timer("c1", "ivrTimeout") }),
+          ev("IvrBranchChosen", { appletId: "menu", digit, next }),
+          ev("AppletEntered", { appletId: next }),
+        ]);
+    }
+  });
+
+  it("a wrong digit replays the prompt while retries are left, then takes the invalid branch (not the timeout one)", () => {
+    const w = menuWorld(1);
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const caller = w.callState("c1").callerLegId;
+    w.run("c1", { type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(2) });
+    const timer = w.timer("c1", "ivrTimeout");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "DtmfReceived", digit: "7", now: sec(3) })
+      .then([
+        { type: "TimerCancelled", data: { timerId: timer } },
+        {
+          type: "IvrInputRejected",
+          data: { appletId: "menu", reason: "invalidDigit", digit: "7", attempt: 1, willRetry: true },
+        },
+        {
+          type: "PlaybackStarted",
+          data: {
+            playbackId: "c1:play-4.1",
+            legId: caller,
+            audio: { kind: "tts", text: "Press 1 for sales, 2 for support" },
+            purpose: "ivrPrompt",
+          },
+        },
+      ]);
+    w.run("c1", { type: "DtmfReceived", digit: "7", now: sec(3) });
+    w.run("c1", { type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(6) });
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "DtmfReceived", digit: "#", now: sec(7) })
+      .thenIncludes([
+        ev("IvrInputRejected", { reason: "invalidDigit", digit: "#", attempt: 2, willRetry: false }),
+        ev("AppletEntered", { appletId: "wrong" }),
+      ]);
+  });
+
+  it("with no retries the first silence takes the timeout branch at once, and says no digit was pressed", () => {
+    const w = menuWorld(0);
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "PlaybackFinished", playbackId: w.lastPlayback("c1"), now: sec(2) });
+    const timer = w.timer("c1", "ivrTimeout");
+    const d = callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "TimerFired", timerId: timer, now: sec(7) })
+      .thenIncludes([
+        ev("TimerElapsed", { timerId: timer, kind: "ivrTimeout", at: sec(7) }),
+        ev("IvrInputRejected", { appletId: "menu", reason: "timeout", attempt: 1, willRetry: false }),
+        ev("AppletEntered", { appletId: "late" }),
+      ]);
+    const rejected = d.call.events.find((e) => e.type === "IvrInputRejected");
+    expect(rejected?.data).not.toHaveProperty("digit");
+  });
+
+  it("a digit while no menu listens (a greeting plays, agents ring) does nothing", () => {
+    const w = menuWorld(1);
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "DtmfReceived", digit: "1", now: sec(1) });
+    expect(w.callState("c1").applet?.appletId).toBe("sales");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "DtmfReceived", digit: "2", now: sec(2) })
+      .thenNothing();
+    const s = sequentialWorld();
+    s.start("c1", CALLER, BUSINESS, sec(0));
+    callSpec
+      .given(s.events("c1"), s.ctx())
+      .when({ type: "DtmfReceived", digit: "1", now: sec(2) })
+      .thenNothing();
+  });
+
+  it("a menu's prompt finishing starts the wait for a digit once; a stale prompt's end starts nothing", () => {
+    const w = menuWorld(1);
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const prompt = w.lastPlayback("c1");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "PlaybackFinished", playbackId: "other", now: sec(2) })
+      .thenNothing();
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "PlaybackFinished", playbackId: prompt, now: sec(2) })
+      .then([
+        { type: "TimerScheduled", data: { timerId: "c1:timer-3.1", kind: "ivrTimeout", dueAt: sec(7) } },
+      ]);
+  });
+});
