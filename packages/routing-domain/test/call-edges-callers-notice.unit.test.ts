@@ -73,6 +73,61 @@ describe("the call decider: what callers and agents notice", () => {
       .thenIncludes([ev("ConnectCompleted", { outcome: "failed", next: "failed" })]);
   });
 
+  it("an agent's phone ringing shows the agent as ringing once; a repeated or late ringing report changes nothing", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const leg = w.legOf("c1", "ann");
+    const d = callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegRinging", legId: leg, now: sec(1) })
+      .then([{ type: "LegRinging", data: { legId: leg, at: sec(1) } }]);
+    expect(d?.agents).toMatchObject([{ agentId: "ann", events: [{ type: "AgentRinging" }] }]);
+    w.run("c1", { type: "LegRinging", legId: leg, now: sec(1) });
+    expect(w.status("ann")).toBe("ringing");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegRinging", legId: leg, now: sec(2) })
+      .thenNothing();
+    w.run("c1", { type: "LegAnswered", legId: leg, now: sec(3) });
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegRinging", legId: leg, now: sec(4) })
+      .thenNothing();
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegRinging", legId: "no-such-leg", now: sec(4) })
+      .thenNothing();
+  });
+
+  it("a number's phone ringing involves no agent", () => {
+    const w = worldWith({
+      applets: {
+        connect: {
+          kind: "connect",
+          target: { kind: "number", number: "+14155559999" },
+          branches: { fallback: "bye" },
+        },
+        bye: hangup,
+      },
+    });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const d = w.run("c1", { type: "LegRinging", legId: w.legOf("c1"), now: sec(1) });
+    expect(types(d.call.events)).toEqual(["LegRinging"]);
+    expect(d.agents).toEqual([]);
+  });
+
+  it("an answer reported twice connects the agent once and counts one call", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const leg = w.legOf("c1", "ann");
+    w.run("c1", { type: "LegAnswered", legId: leg, now: sec(3) });
+    expect(w.status("ann")).toBe("onCall");
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegAnswered", legId: leg, now: sec(4) })
+      .thenNothing();
+  });
+
   it("an agent's phone answering after the caller hung up is hung up at once, and the agent is not put on the call", () => {
     const w = sequentialWorld();
     w.start("c1", CALLER, BUSINESS, sec(0));
