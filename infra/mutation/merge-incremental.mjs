@@ -10,9 +10,28 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const key = (file, name) => `${file}\u0000${name}`;
 
-/** @returns {string} what was done, for the log */
-export function mergeIncremental(mainPath, partialPath) {
-  const partial = JSON.parse(readFileSync(partialPath, "utf8"));
+/** `*` within a path segment, `**` across segments; a plain path matches itself. */
+export function globMatcher(patterns) {
+  const segment = (text) =>
+    text
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, "[^/]*")
+      .replace(/\?/g, "[^/]");
+  const res = patterns.map((p) => new RegExp(`^${p.split("**").map(segment).join(".*")}$`));
+  return (file) => res.some((re) => re.test(file));
+}
+
+/**
+ * `mutated`: the files the run mutated. Stryker also writes the files it only carried over from the incremental
+ * file it started from (results it did not re-check): those are not taken from the run.
+ * @returns {string} what was done, for the log
+ */
+export function mergeIncremental(mainPath, partialPath, mutated = () => true) {
+  const run = JSON.parse(readFileSync(partialPath, "utf8"));
+  const partial = {
+    ...run,
+    files: Object.fromEntries(Object.entries(run.files).filter(([f]) => mutated(f))),
+  };
   if (!existsSync(mainPath)) {
     writeFileSync(mainPath, JSON.stringify(partial, null, 2));
     return `started ${mainPath} from this run`;

@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { basename } from "node:path";
-import { mergeIncremental } from "./merge-incremental.mjs";
+import { globMatcher, mergeIncremental } from "./merge-incremental.mjs";
 
 const args = process.argv.slice(2).filter((a) => a !== "--");
 const flags = [];
@@ -62,6 +62,6 @@ const run = spawnSync("pnpm", ["exec", "stryker", "run", "stryker.config.mjs", .
 });
 const partial = env.MUTATE_OUT ? `${env.MUTATE_OUT}/stryker-incremental.json` : undefined;
 if (run.status === 0 && partial && existsSync(partial)) {
-  console.log(mergeIncremental("reports/mutation/stryker-incremental.json", partial));
+  console.log(mergeIncremental("reports/mutation/stryker-incremental.json", partial, globMatcher(files)));
 }
 process.exit(run.status ?? 1);
