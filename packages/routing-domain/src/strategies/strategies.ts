@@ -270,33 +270,3 @@ export function memberSnapshots(
     };
   });
 }
-
-/**
- * The strategy over a group as a router sees it: presence view + group state (the round-robin cursor) + seed.
- * `sequential` is the call's progress through the Sequential passes, when retrying.
- */
-export function selectForGroup(
-  group: {
-    readonly strategy: Strategy;
-    readonly members: readonly string[];
-    readonly maxRingAttempts: number;
-  },
-  presence: PresenceView,
-  groupState: { readonly cursor?: string },
-  options: {
-    readonly now: number;
-    readonly periodKey: string;
-    readonly seed: string;
-    readonly sequential?: SequentialProgress;
-  },
-): StrategyResult {
-  return selectAgents({
-    strategy: group.strategy,
-    members: memberSnapshots(group.members, presence, options.now, options.periodKey),
-    seed: options.seed,
-    maxRingAttempts: group.maxRingAttempts,
-    // Stryker disable next-line ConditionalExpression: a cursor key holding undefined reads as no cursor
-    ...(groupState.cursor !== undefined ? { cursor: groupState.cursor } : {}),
-    ...(options.sequential ? { sequential: options.sequential } : {}),
-  });
-}
