@@ -197,4 +197,70 @@ describe("transfers: what agents and callers notice", () => {
       ev("TimerScheduled", { kind: "transferRingTimeout", dueAt: sec(90) }),
     ]);
   });
+
+  it("the caller holds to the Connect's own hold music during a transfer; after ringback, to the default tone", () => {
+    const held = (holdMusic?: { kind: "url"; url: string } | { kind: "ringback" }) => {
+      const w = worldWith({ applets: connectToAnn(holdMusic ? { holdMusic } : {}) });
+      w.start("c1", CALLER, BUSINESS, sec(0));
+      w.run("c1", { type: "LegAnswered", legId: w.legOf("c1", "ann"), now: sec(3) });
+      const d = w.run("c1", transferTo("warm"));
+      return d.call.events.find((e) => e.type === "HoldMusicStarted")?.data;
+    };
+    const music = { kind: "url" as const, url: "https://cdn.example.com/hold.wav" };
+    expect(held(music)).toMatchObject({ audio: music });
+    expect(held({ kind: "ringback" })).toMatchObject({ audio: { kind: "defaultTone" } });
+    expect(held()).toMatchObject({ audio: { kind: "defaultTone" } });
+  });
+
+  it("why this agent, for a transfer to one agent: the agent's status, idle time and calls, and whether rung", () => {
+    const { w } = connected();
+    const d = w.run("c1", transferTo("warm"));
+    const decided = d.call.events.find((e) => e.type === "RoutingDecided");
+    expect(decided?.data).toMatchObject({
+      appletId: "connect",
+      purpose: "transfer",
+      target: { kind: "agent", agentId: "bob" },
+      chosen: ["bob"],
+      reason: "agent bob is available",
+      ringTimeoutSec: 30,
+      candidates: [
+        {
+          agentId: "bob",
+          status: "available",
+          idleSec: 60,
+          callsInPeriod: 0,
+          chosen: true,
+          reason: "the transfer's agent, available",
+        },
+      ],
+      recording: { enabled: false, reason: "recording continues across the transfer" },
+    });
+    const { w: w2 } = connected();
+    w2.agent("bob", { type: "StartBreak", now: sec(30) });
+    const refused = w2.run("c1", transferTo("warm")).call.events.find((e) => e.type === "RoutingDecided");
+    expect(refused?.data).toMatchObject({
+      chosen: [],
+      reason: "agent bob is onBreak",
+      candidates: [
+        { agentId: "bob", status: "onBreak", chosen: false, reason: "the transfer's agent is onBreak" },
+      ],
+    });
+  });
+
+  it("a transfer to a Round-robin group moves the group's rotation on, as a Connect does", () => {
+    const w = worldWith({ applets: connectToAnn(), groups: [group("rr", "roundRobin", ["bob", "cid"])] });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    w.run("c1", { type: "LegAnswered", legId: w.legOf("c1", "ann"), now: sec(3) });
+    const d = w.run("c1", transferTo("warm", { kind: "group", groupId: "rr" }));
+    expect(d.groups).toMatchObject([
+      {
+        groupId: "rr",
+        events: [{ type: "RoundRobinCursorAdvanced", data: { agentId: "bob", callId: "c1" } }],
+      },
+    ]);
+    // Cancelled and asked again: the rotation goes on after bob.
+    w.run("c1", { type: "CancelTransfer", transferId: "t1", now: sec(62) });
+    const again = w.run("c1", transferTo("warm", { kind: "group", groupId: "rr" }, "t2"));
+    expect(again.call.events.find((e) => e.type === "RoutingDecided")?.data).toMatchObject({ chosen: ["cid"] });
+  });
 });
