@@ -128,6 +128,33 @@ describe("the call decider: what callers and agents notice", () => {
       .thenNothing();
   });
 
+  it("an agent who answers and hangs up during the whisper: the caller is not connected and takes the failed branch", () => {
+    const w = worldWith({
+      applets: {
+        connect: {
+          kind: "connect",
+          target: { kind: "agent", agentId: "ann" },
+          whisper: { kind: "tts", text: "Sales call" },
+          branches: { noAnswer: "noAnswer", busy: "busy", failed: "failed", fallback: "bye" },
+        },
+        noAnswer: say("Nobody answered."),
+        busy: say("Everyone is busy."),
+        failed: say("We could not reach anyone."),
+        bye: hangup,
+      },
+      signIn: ["ann"],
+    });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const leg = w.legOf("c1", "ann");
+    w.run("c1", { type: "LegAnswered", legId: leg, now: sec(3) });
+    expect(w.callState("c1").applet).toMatchObject({ phase: "whisper" });
+    const d = callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegEnded", legId: leg, reason: "hungUp", now: sec(4) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "failed", next: "failed" })]);
+    expect(types(d.call.events)).not.toContain("LegsBridged");
+  });
+
   it("an agent's phone answering after the caller hung up is hung up at once, and the agent is not put on the call", () => {
     const w = sequentialWorld();
     w.start("c1", CALLER, BUSINESS, sec(0));
