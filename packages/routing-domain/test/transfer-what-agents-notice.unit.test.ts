@@ -261,6 +261,8 @@ describe("transfers: what agents and callers notice", () => {
     // Cancelled and asked again: the rotation goes on after bob.
     w.run("c1", { type: "CancelTransfer", transferId: "t1", now: sec(62) });
     const again = w.run("c1", transferTo("warm", { kind: "group", groupId: "rr" }, "t2"));
-    expect(again.call.events.find((e) => e.type === "RoutingDecided")?.data).toMatchObject({ chosen: ["cid"] });
+    expect(again.call.events.find((e) => e.type === "RoutingDecided")?.data).toMatchObject({
+      chosen: ["cid"],
+    });
   });
 });
