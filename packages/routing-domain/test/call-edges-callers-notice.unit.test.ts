@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type CallEvent, CallNotFoundError } from "../src/index.js";
+import { type CallEvent, CallNotFoundError, UnknownFlowError } from "../src/index.js";
 import { group, hangup, worldWith } from "./support/fixtures.js";
 import { ev } from "./support/match.js";
 import { BUSINESS, CALLER, callSpec, sec } from "./support/world.js";
@@ -484,5 +484,31 @@ describe("IVR menus: what callers notice", () => {
       .then([
         { type: "TimerScheduled", data: { timerId: "c1:timer-3.1", kind: "ivrTimeout", dueAt: sec(7) } },
       ]);
+  });
+});
+
+describe("starting and deciding a call", () => {
+  it("a call to a number whose flow is missing from the configuration it is decided with is refused (UnknownFlowError)", () => {
+    const w = voicemailWorld(false);
+    const config = { ...w.config, flows: {} };
+    callSpec
+      .given([], { ...w.ctx(), config })
+      .when({ type: "StartCall", callId: "c1", from: CALLER, to: BUSINESS, now: sec(0) })
+      .then(UnknownFlowError);
+  });
+
+  it("each decision's tie-break seed is the call and the version it was decided at, unless the command brings one", () => {
+    const w = sequentialWorld();
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const seedOf = (events: readonly CallEvent[]) =>
+      events.flatMap((e) => (e.type === "RoutingDecided" ? [e.data.seed] : []));
+    expect(seedOf(w.events("c1"))).toEqual(["c1:0"]);
+    const version = w.callState("c1").version;
+    const d = w.run("c1", { type: "TimerFired", timerId: w.timer("c1", "ringTimeout"), now: sec(30) });
+    expect(seedOf(d.call.events)).toEqual([`c1:${version}`]);
+    const given = callSpec
+      .given([], w.ctx())
+      .when({ type: "StartCall", callId: "c2", from: CALLER, to: BUSINESS, now: sec(40), seed: "recorded" });
+    expect(seedOf(given.events)).toEqual(["recorded"]);
   });
 });
