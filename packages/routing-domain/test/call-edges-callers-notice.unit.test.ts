@@ -63,6 +63,32 @@ describe("the call decider: what callers and agents notice", () => {
       .thenIncludes([ev("ConnectCompleted", { outcome: "busy", next: "busy" })]);
   });
 
+  it("Simultaneous: phones that rang and then answered busy take the busy branch", () => {
+    const w = worldWith({
+      applets: {
+        connect: {
+          kind: "connect",
+          target: { kind: "group", groupId: "g" },
+          branches: { noAnswer: "noAnswer", busy: "busy", failed: "failed", fallback: "bye" },
+        },
+        noAnswer: say("Nobody answered."),
+        busy: say("Everyone is busy."),
+        failed: say("We could not reach anyone."),
+        bye: hangup,
+      },
+      groups: [group("g", "simultaneous", ["ann", "bob"])],
+      signIn: ["ann", "bob"],
+    });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    for (const agent of ["ann", "bob"])
+      w.run("c1", { type: "LegRinging", legId: w.legOf("c1", agent), now: sec(1) });
+    w.run("c1", { type: "LegEnded", legId: w.legOf("c1", "ann"), reason: "busy", now: sec(2) });
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "LegEnded", legId: w.legOf("c1", "bob"), reason: "busy", now: sec(3) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "busy", next: "busy" })]);
+  });
+
   it("a Sequential group whose agents' lines fail (not busy, not unanswered) takes the failed branch", () => {
     const w = sequentialWorld();
     w.start("c1", CALLER, BUSINESS, sec(0));

@@ -265,4 +265,20 @@ describe("transfers: what agents and callers notice", () => {
       chosen: ["cid"],
     });
   });
+
+  it("warm: A cancelling after talking to B hangs B up and returns the caller to A", () => {
+    const { w, a, caller } = connected();
+    w.run("c1", transferTo("warm"));
+    const b = w.legOf("c1", "bob");
+    w.run("c1", { type: "LegAnswered", legId: b, now: sec(64) });
+    const d = callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "CancelTransfer", transferId: "t1", now: sec(70) })
+      .thenIncludes([
+        ev("LegHangupRequested", { legId: b }),
+        ev("TransferFailed", { transferId: "t1", returnedTo: a }),
+        ev("LegsBridged", { legIds: [caller, a] }),
+      ]);
+    expect(types(d.call.events)).not.toContain("CallEnded");
+  });
 });
