@@ -538,3 +538,38 @@ describe("starting and deciding a call", () => {
     expect(seedOf(given.events)).toEqual(["recorded"]);
   });
 });
+
+describe("queued callers: what they notice", () => {
+  it("a caller whose max wait passes while an offered agent rings is not taken from that agent; if the agent does not answer, the wait is over", () => {
+    const w = worldWith({
+      applets: {
+        connect: {
+          kind: "connect",
+          target: { kind: "group", groupId: "g" },
+          branches: { queueTimeout: "late", fallback: "bye" },
+        },
+        late: say("Sorry, nobody could take your call."),
+        bye: hangup,
+      },
+      groups: [
+        group("g", "longestIdle", ["ann"], { ringTimeoutSec: 20, queue: { enabled: true, maxWaitSec: 60 } }),
+      ],
+      signIn: ["ann"],
+    });
+    w.agent("ann", { type: "Reserve", callId: "x-ann", legId: "l", now: sec(0) });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const maxWait = w.timer("c1", "queueMaxWait");
+    w.agent("ann", { type: "Release", callId: "x-ann", now: sec(50), reason: "done" });
+    w.run("c1", { type: "OfferAgent", agentId: "ann", now: sec(50) });
+    expect(w.legsRung("c1")).toEqual(["ann"]);
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "TimerFired", timerId: maxWait, now: sec(60) })
+      .then([{ type: "TimerElapsed", data: { timerId: maxWait, kind: "queueMaxWait", at: sec(60) } }]);
+    w.run("c1", { type: "TimerFired", timerId: maxWait, now: sec(60) });
+    callSpec
+      .given(w.events("c1"), w.ctx())
+      .when({ type: "TimerFired", timerId: w.timer("c1", "ringTimeout"), now: sec(70) })
+      .thenIncludes([ev("ConnectCompleted", { outcome: "queueTimeout", next: "late" })]);
+  });
+});
