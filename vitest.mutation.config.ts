@@ -17,5 +17,9 @@ export default defineConfig({
       "packages/event-store/test/append-plan.unit.test.ts",
     ],
     exclude: ["**/node_modules/**"],
+    // Instrumented code on a shared machine is several times slower: the 1,000-call replay property took over
+    // the default 5 s in the initial run (load 7 on 2 cores), which stops the whole run. A mutant that loops
+    // is still caught by Stryker's own per-mutant timeout, computed from the initial run.
+    testTimeout: 60_000,
   },
 });

@@ -13,9 +13,9 @@
 
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { basename } from "node:path";
-import { mergeIncremental } from "./merge-incremental.mjs";
+import { globMatcher, mergeIncremental } from "./merge-incremental.mjs";
 
 const args = process.argv.slice(2).filter((a) => a !== "--");
 const flags = [];
@@ -47,6 +47,13 @@ if (files.length > 0) {
   env.MUTATE_FILES = JSON.stringify(files);
   env.MUTATE_OUT = `reports/mutation/partial/${name}`;
   console.log(`mutating ${files.join(", ")}; reports in ${env.MUTATE_OUT}/`);
+  // A first run over these files starts from the full run's results: Stryker diffs the sources and the tests
+  // against them and re-tests only the mutants whose code, killing test or covering tests changed.
+  const own = `${env.MUTATE_OUT}/stryker-incremental.json`;
+  if (!existsSync(own) && existsSync("reports/mutation/stryker-incremental.json")) {
+    mkdirSync(env.MUTATE_OUT, { recursive: true });
+    copyFileSync("reports/mutation/stryker-incremental.json", own);
+  }
 }
 
 const run = spawnSync("pnpm", ["exec", "stryker", "run", "stryker.config.mjs", ...flags], {
@@ -55,6 +62,6 @@ const run = spawnSync("pnpm", ["exec", "stryker", "run", "stryker.config.mjs", .
 });
 const partial = env.MUTATE_OUT ? `${env.MUTATE_OUT}/stryker-incremental.json` : undefined;
 if (run.status === 0 && partial && existsSync(partial)) {
-  console.log(mergeIncremental("reports/mutation/stryker-incremental.json", partial));
+  console.log(mergeIncremental("reports/mutation/stryker-incremental.json", partial, globMatcher(files)));
 }
 process.exit(run.status ?? 1);

@@ -3,9 +3,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  assertDialPolicy,
   buildConfig,
   type CallEvent,
   type ConfigCommand,
+  capsExternalLegs,
   type DialPolicy,
   decideConfig,
   dialRefusal,
@@ -36,6 +38,63 @@ describe("the dial policy", () => {
     expect(configure({ allowedCountryCodes: ["+44"], deniedPrefixes: [] })).toThrow(InvalidDialPolicyError);
     expect(configure({ deniedPrefixes: ["1900"] })).toThrow(InvalidDialPolicyError);
     expect(configure(POLICY)).not.toThrow();
+  });
+
+  it("tells the admin which rule is wrong: country codes of 1-3 digits, caps from 0 to 1,000,000, prefixes of + and digits", () => {
+    const problem = (policy: Partial<DialPolicy>) => {
+      try {
+        assertDialPolicy({ deniedPrefixes: [], ...policy });
+      } catch (e) {
+        expect(e).toBeInstanceOf(InvalidDialPolicyError);
+        return (e as Error).message;
+      }
+      return undefined;
+    };
+    expect(
+      problem({ allowedCountryCodes: ["1", "44", "999"], deniedPrefixes: ["+1", "+123456789012345"] }),
+    ).toBeUndefined();
+    expect(problem({ maxConcurrentExternalLegs: 0, maxExternalMinutesPerHour: 1_000_000 })).toBeUndefined();
+    expect(problem({ allowedCountryCodes: ["1234"] })).toBe(
+      'allowed country code "1234" is not 1-3 digits (e.g. 44)',
+    );
+    expect(problem({ allowedCountryCodes: ["04"] })).toBe(
+      'allowed country code "04" is not 1-3 digits (e.g. 44)',
+    );
+    expect(problem({ allowedCountryCodes: ["1x"] })).toBeDefined();
+    expect(problem({ allowedCountryCodes: ["x1"] })).toBeDefined();
+    expect(problem({ maxConcurrentExternalLegs: 1_000_001 })).toBe(
+      "maxConcurrentExternalLegs must be a whole number from 0 to 1000000, not 1000001",
+    );
+    expect(problem({ maxExternalMinutesPerHour: -1 })).toBe(
+      "maxExternalMinutesPerHour must be a whole number from 0 to 1000000, not -1",
+    );
+    expect(problem({ maxExternalMinutesPerHour: 0.5 })).toBeDefined();
+    expect(problem({ deniedPrefixes: ["+0900"] })).toBe(
+      'denied prefix "+0900" is not a + followed by digits (e.g. +1900)',
+    );
+    expect(problem({ deniedPrefixes: ["+1234567890123456"] })).toBeDefined();
+    expect(problem({ deniedPrefixes: ["+1900x"] })).toBeDefined();
+    expect(problem({ deniedPrefixes: ["x+1900"] })).toBeDefined();
+  });
+
+  it("caps external legs only when a cap is set (a cap of 0 is a cap)", () => {
+    expect(capsExternalLegs(undefined)).toBe(false);
+    expect(capsExternalLegs(POLICY)).toBe(false);
+    expect(capsExternalLegs({ ...POLICY, maxConcurrentExternalLegs: 0 })).toBe(true);
+    expect(capsExternalLegs({ ...POLICY, maxExternalMinutesPerHour: 0 })).toBe(true);
+  });
+
+  it("a denied prefix wins over an allowed country; with no country list every country is allowed", () => {
+    expect(dialRefusal("+19005550100", { allowedCountryCodes: ["1"], deniedPrefixes: ["+1900"] })).toBe(
+      "+19005550100 starts with the denied prefix +1900",
+    );
+    expect(dialRefusal("+4930123456", { deniedPrefixes: ["+1900"] })).toBeUndefined();
+    expect(dialRefusal("+4930123456", { allowedCountryCodes: [], deniedPrefixes: [] })).toBe(
+      "+4930123456 is outside the allowed country codes ()",
+    );
+    expect(dialRefusal(`+1${"2".repeat(40)}`, undefined)).toBe(
+      `"+1${"2".repeat(30)}" is not an E.164 number`,
+    );
   });
 });
 

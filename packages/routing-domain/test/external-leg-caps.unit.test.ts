@@ -11,7 +11,9 @@ import {
   EMPTY_CONFIG,
   EMPTY_EXTERNAL_LEGS,
   ExternalLegLimitError,
+  type ExternalLegLimits,
   type ExternalLegsCommand,
+  type ExternalLegsState,
   evolveExternalLegs,
   InvalidDialPolicyError,
   usedSecondsThisHour,
@@ -171,5 +173,143 @@ describe("the external-legs decider", () => {
         },
       ),
     );
+  });
+});
+
+/** Issue 16: the caps' model, from the legs' intervals alone (not from the stream's running totals). */
+describe("external leg caps against a model of the legs' intervals", () => {
+  interface Leg {
+    readonly callId: string;
+    readonly number: string;
+    readonly start: number;
+    end?: number;
+  }
+  const hourOf = (t: number) => Math.floor(t / HOUR) * HOUR;
+  /** Legs up at `now`: not ended, and not older than 6 hours (a leg whose end was lost stops counting). */
+  const upAt = (legs: readonly Leg[], now: number) =>
+    legs.filter((l) => l.end === undefined && now - l.start < 6 * HOUR);
+  /** Seconds of this clock hour used: each leg's part of it, ended legs up to their end. */
+  const usedAt = (legs: readonly Leg[], now: number) => {
+    const hour = hourOf(now);
+    let ms = 0;
+    for (const l of legs) {
+      if (l.end !== undefined) {
+        if (hourOf(l.end) === hour) ms += Math.max(0, l.end - Math.max(l.start, hour));
+      } else if (now - l.start < 6 * HOUR) ms += Math.max(0, now - Math.max(l.start, hour));
+    }
+    return ms / 1000;
+  };
+
+  it("a leg starts exactly when neither cap is reached; a repeated start or an unknown end changes nothing", () => {
+    const step = fc.oneof(
+      fc.record({
+        type: fc.constant("start" as const),
+        callId: fc.constantFrom("a", "b", "c"),
+        number: fc.constantFrom("+14155550001", "+14155550002"),
+        maxConcurrent: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+        maxMinutes: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
+      }),
+      fc.record({
+        type: fc.constant("end" as const),
+        callId: fc.constantFrom("a", "b", "c"),
+        number: fc.constantFrom("+14155550001", "+14155550002"),
+      }),
+      fc.record({ type: fc.constant("endCall" as const), callId: fc.constantFrom("a", "b", "c") }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 * HOUR }), step), { minLength: 1, maxLength: 40 }),
+        (steps) => {
+          let state = EMPTY_EXTERNAL_LEGS;
+          const legs: Leg[] = [];
+          let now = 10 * HOUR + 59 * 60_000;
+          for (const [gap, s] of steps) {
+            now += gap;
+            const open = (callId: string, number?: string) =>
+              legs.filter(
+                (l) =>
+                  l.end === undefined && l.callId === callId && (number === undefined || l.number === number),
+              );
+            let events: ReturnType<typeof decideExternalLegs>;
+            if (s.type === "start") {
+              const limits = {
+                ...(s.maxConcurrent !== undefined ? { maxConcurrent: s.maxConcurrent } : {}),
+                ...(s.maxMinutes !== undefined ? { maxMinutesPerHour: s.maxMinutes } : {}),
+              };
+              const command = {
+                type: "StartExternalLeg" as const,
+                callId: s.callId,
+                number: s.number,
+                limits,
+                now,
+              };
+              const already = open(s.callId, s.number).length > 0;
+              const full =
+                (s.maxConcurrent !== undefined && upAt(legs, now).length >= s.maxConcurrent) ||
+                (s.maxMinutes !== undefined && usedAt(legs, now) / 60 >= s.maxMinutes);
+              if (!already && full) {
+                expect(() => decideExternalLegs(command, state)).toThrow(ExternalLegLimitError);
+                continue;
+              }
+              events = decideExternalLegs(command, state);
+              expect(events).toHaveLength(already ? 0 : 1);
+              if (!already) legs.push({ callId: s.callId, number: s.number, start: now });
+            } else if (s.type === "end") {
+              events = decideExternalLegs(
+                { type: "EndExternalLeg", callId: s.callId, number: s.number, now },
+                state,
+              );
+              const ending = open(s.callId, s.number);
+              expect(events).toHaveLength(ending.length);
+              for (const l of ending) l.end = now;
+            } else {
+              events = decideExternalLegs({ type: "EndCallExternalLegs", callId: s.callId, now }, state);
+              const ending = open(s.callId);
+              expect(events).toHaveLength(ending.length);
+              for (const l of ending) l.end = now;
+            }
+            state = events.reduce(evolveExternalLegs, state);
+            expect(usedSecondsThisHour(state, now)).toBeCloseTo(usedAt(legs, now), 6);
+          }
+        },
+      ),
+    );
+  });
+
+  it("the refusal (in the call's history) says how many legs are up or minutes were used, and the cap", () => {
+    const t0 = 10 * HOUR;
+    const refusal = (state: ExternalLegsState, limits: ExternalLegLimits, now: number) => {
+      try {
+        decideExternalLegs(
+          { type: "StartExternalLeg", callId: "x", number: "+14155550009", limits, now },
+          state,
+        );
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return undefined;
+    };
+    const withLegs = (...callIds: string[]) =>
+      callIds.reduce(
+        (state, callId) =>
+          decideExternalLegs(
+            { type: "StartExternalLeg", callId, number: "+14155550001", limits: {}, now: t0 },
+            state,
+          ).reduce(evolveExternalLegs, state),
+        EMPTY_EXTERNAL_LEGS,
+      );
+    expect(refusal(withLegs("a"), { maxConcurrent: 1 }, t0)).toBe(
+      "the account already has 1 external leg up (the cap is 1)",
+    );
+    expect(refusal(withLegs("a", "b"), { maxConcurrent: 2 }, t0)).toBe(
+      "the account already has 2 external legs up (the cap is 2)",
+    );
+    expect(refusal(withLegs("a"), { maxMinutesPerHour: 30 }, t0 + 30.5 * 60_000)).toBe(
+      "the account used 30 external minutes this hour (the cap is 30)",
+    );
+    expect(refusal(withLegs("a"), { maxMinutesPerHour: 31 }, t0 + 30.5 * 60_000)).toBeUndefined();
+    // A leg whose end was never seen stops counting after 6 hours, to the millisecond.
+    expect(refusal(withLegs("a"), { maxConcurrent: 1 }, t0 + 6 * HOUR - 1)).toBeDefined();
+    expect(refusal(withLegs("a"), { maxConcurrent: 1 }, t0 + 6 * HOUR)).toBeUndefined();
   });
 });

@@ -10,10 +10,12 @@ import {
   type MemberIndex,
   memberSnapshots,
   type PresenceView,
+  rankTies,
   type SequentialProgress,
   type Strategy,
   selectAgents,
   selectIndexed,
+  tieBreakHash,
 } from "../src/index.js";
 
 const NOW = 1_000_000;
@@ -35,7 +37,8 @@ const agentArb = fc.record({
     nil: undefined,
   }),
   calls: fc.record({
-    periodKey: fc.constantFrom(PERIOD, PERIOD, "2026-11-29", ""),
+    // Mostly this period's calls, so that often every available member has some (Least calls then ranks counts).
+    periodKey: fc.constantFrom(PERIOD, PERIOD, PERIOD, "2026-11-29", ""),
     count: fc.integer({ min: 1, max: 3 }),
   }),
   cooling: fc.boolean(),
@@ -105,6 +108,8 @@ describe("indexed strategies", () => {
           expect(rest).toEqual(fullRest);
           // The shorter report is a faithful excerpt: the chosen are marked, nobody else is.
           for (const c of candidates) expect(c.chosen).toBe(full.chosen.includes(c.agentId));
+          // ... and says of each candidate it lists what the full report says (status, idle, calls, why).
+          for (const c of candidates) expect(c).toEqual(fullCandidates.find((f) => f.agentId === c.agentId));
           for (const id of full.chosen)
             expect(candidates.some((c) => c.agentId === id && c.chosen)).toBe(true);
           expect(candidates.length).toBeLessThanOrEqual(fullCandidates.length);
@@ -157,6 +162,20 @@ describe("a call routed with a member index", () => {
       expect(routing(indexed).chosen, strategy).toEqual(routing(plain).chosen);
       expect(routing(indexed).candidates).toBeLessThanOrEqual(routing(plain).candidates);
       expect(indexed.map((e) => e.type)).toEqual(plain.map((e) => e.type));
+    }
+  });
+});
+
+describe("the seeded tie-break", () => {
+  it("two agents whose seeded hashes collide are ranked by agent id, whatever order they were listed in", () => {
+    // FNV-1a(call-1:agent-93512) = FNV-1a(call-1:agent-138020) = 2247095493 (found by search).
+    const ids = ["agent-93512", "agent-138020"];
+    expect(tieBreakHash("call-1", ids[0]!)).toBe(tieBreakHash("call-1", ids[1]!));
+    for (const listed of [ids, [...ids].reverse()]) {
+      expect(rankTies("call-1", listed).ranked.map((r) => r.agentId)).toEqual([
+        "agent-138020",
+        "agent-93512",
+      ]);
     }
   });
 });

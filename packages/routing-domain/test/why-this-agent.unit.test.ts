@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type CallEvent, rankTies, selectForGroup } from "../src/index.js";
+import { type CallEvent, memberSnapshots, rankTies, selectAgents } from "../src/index.js";
 import { group, hangup, worldWith } from "./support/fixtures.js";
 import { BUSINESS, CALLER, callSpec, sec } from "./support/world.js";
 
@@ -91,11 +91,18 @@ describe("Why this agent", () => {
   it("the strategy is a pure function of presence view, group state and seed", () => {
     const w = worldWith({ applets: flow, groups: [group("g", "roundRobin", ["ann", "bob", "cid"])] });
     const g = w.config.groups.g!;
-    const at = { now: sec(5), periodKey: "2026-11-24", seed: "x" };
-    expect(selectForGroup(g, w.presence, {}, at).chosen).toEqual(["ann"]);
-    expect(selectForGroup(g, w.presence, { cursor: "ann" }, at).chosen).toEqual(["bob"]);
-    expect(selectForGroup(g, w.presence, { cursor: "cid" }, at).chosen).toEqual(["ann"]);
+    const select = (cursor?: string) =>
+      selectAgents({
+        strategy: g.strategy,
+        members: memberSnapshots(g.members, w.presence, sec(5), "2026-11-24"),
+        seed: "x",
+        maxRingAttempts: g.maxRingAttempts,
+        ...(cursor !== undefined ? { cursor } : {}),
+      }).chosen;
+    expect(select()).toEqual(["ann"]);
+    expect(select("ann")).toEqual(["bob"]);
+    expect(select("cid")).toEqual(["ann"]);
     w.agent("ann", { type: "StartBreak", now: sec(1) });
-    expect(selectForGroup(g, w.presence, { cursor: "cid" }, at).chosen).toEqual(["bob"]);
+    expect(select("cid")).toEqual(["bob"]);
   });
 });

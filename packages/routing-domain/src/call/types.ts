@@ -305,7 +305,6 @@ export interface ConnectRun {
   readonly legIds: readonly string[];
   /** How each attempt's legs failed (decides noAnswer vs busy vs failed). */
   readonly failures: readonly LegFailure[];
-  readonly ringTimerId?: string;
   readonly agentLegId?: string;
   readonly whisperPlaybackId?: string;
   readonly plan?: RoutingDecision;

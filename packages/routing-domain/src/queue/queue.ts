@@ -195,7 +195,6 @@ export function nextCallerFor(
     if (!group.queue.enabled || !group.members.includes(agentId)) continue;
     const head = queues[group.groupId]?.state.entries[0];
     if (!head) continue;
-    // Stryker disable next-line EqualityOperator: heads of different queues are different calls (a call waits in one queue), so before() is never 0 here
     const priority = group.queue.priority ?? 0;
     if (!best || priority > best.priority || (priority === best.priority && before(head, best) < 0))
       best = { groupId: group.groupId, ...head, priority };
@@ -228,7 +227,8 @@ export function matchWaitingCallers(
     .filter(
       (m): m is { agentId: string; state: AgentState } => m.state !== undefined && isOfferable(m.state, now),
     )
-    .map((m, order) => ({ agentId: m.agentId, idleSince: m.state.idleSince ?? 0, order }))
-    .sort((x, y) => x.idleSince - y.idleSince || x.order - y.order);
+    .map((m) => ({ agentId: m.agentId, idleSince: m.state.idleSince ?? 0 }))
+    // Array sort is stable: agents idle since the same moment keep the group's member order.
+    .sort((x, y) => x.idleSince - y.idleSince);
   return queue.entries.slice(0, idle.length).map((q, i) => ({ callId: q.callId, agentId: idle[i]!.agentId }));
 }

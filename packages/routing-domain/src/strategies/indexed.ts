@@ -68,9 +68,8 @@ export function selectIndexed(input: IndexedStrategyInput): StrategyResult {
   };
   switch (strategy) {
     case "simultaneous": {
-      const all = [...valid(index.from(0))].sort(
-        (a, b) => index.positionOf(a.agentId) - index.positionOf(b.agentId),
-      );
+      // `from` lists members in member order, as the full scan rings them.
+      const all = [...valid(index.from(0))];
       const chosen = all.map((m) => m.agentId);
       return {
         strategy,
@@ -102,6 +101,7 @@ export function selectIndexed(input: IndexedStrategyInput): StrategyResult {
         }
       } else {
         tied = [...valid(index.withoutCallsIn(input.periodKey))];
+        // Stryker disable next-line ConditionalExpression: byCallsIn lists only members with calls (1 or more), which never tie with a member without any, so always looking there adds nobody
         if (tied.length === 0) {
           for (const m of valid(index.byCallsIn(input.periodKey))) {
             if (tied.length > 0 && m.callsInPeriod !== tied[0]!.callsInPeriod) break;
@@ -161,17 +161,14 @@ export function selectIndexed(input: IndexedStrategyInput): StrategyResult {
           pass++;
         }
       }
-      const anyAvailable = first(valid(index.from(0))) !== undefined;
       return {
         strategy,
         chosen: [],
         sequential: { pass: Math.min(pass, input.maxRingAttempts + 1), index: 0 },
         exhausted: input.sequential !== undefined,
         candidates: [],
-        reason:
-          anyAvailable || input.sequential
-            ? `all ${input.maxRingAttempts} passes used`
-            : "no agent available",
+        // A first attempt looks from the start of the order, so it ends here only when nobody is available.
+        reason: input.sequential ? `all ${input.maxRingAttempts} passes used` : "no agent available",
       };
     }
     default: {
@@ -187,6 +184,7 @@ function none(input: IndexedStrategyInput): StrategyResult {
     chosen: [],
     candidates: [],
     reason: "no agent available",
+    // Stryker disable next-line ConditionalExpression: a cursor key holding undefined reads as no cursor (and nobody is chosen, so it is not advanced)
     ...(input.cursor !== undefined ? { cursor: input.cursor } : {}),
   };
 }
