@@ -60,6 +60,15 @@ function receivedRaw(run: SippResult): string[] {
     .filter((b) => /message received/.test(b));
 }
 
+/** How a sipp run ended, with the tail of its output and errors (for an assertion's message). */
+function whatRan(run: SippResult): string {
+  const tail = (name: string) => {
+    const file = join(run.dir, name);
+    return existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(-8).join("\n") : "(none)";
+  };
+  return `sipp in ${run.dir} exited ${run.exitCode}; sipp.out:\n${tail("sipp.out")}\nerrors.log:\n${tail("errors.log")}`;
+}
+
 describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source caps, no banners", () => {
   let p: SipPlatform;
   let failed = false;
@@ -237,7 +246,10 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
 
     // The stranger (no trunk, not the phones' network): 403, nothing recorded.
     const strangerFinals = [...finalsOf(strangerRun.messages?.() ?? []).values()];
-    expect(strangerFinals.map((f) => f.status)).toEqual([403, 403]);
+    expect(
+      strangerFinals.map((f) => f.status),
+      whatRan(strangerRun),
+    ).toEqual([403, 403]);
     expect(stats.forbidden - before.forbidden).toBe(2);
 
     // The platform's call streams: one per served flood INVITE, none for a throttled one or the stranger.

@@ -68,9 +68,10 @@ export class ManagedProcess {
       });
       this.child.once("close", (code, signal) => {
         alive.delete(this);
-        this.#exitCode = code ?? signal ?? "unknown";
-        this.#log.end();
-        resolve(this.#exitCode);
+        const exitCode = code ?? signal ?? "unknown";
+        this.#exitCode = exitCode;
+        // Resolved once the log is on disk: callers read it to tell why the process ended.
+        this.#log.end(() => resolve(exitCode));
       });
     });
   }

@@ -148,6 +148,11 @@ async function commonArgs(f: SippFiles, port: number, localIp = "127.0.0.1"): Pr
   ];
 }
 
+/** sipp could not bind its SIP or media socket (it exits before sending anything). */
+function bindFailed(logFile: string): boolean {
+  return existsSync(logFile) && /Unable to bind/i.test(readFileSync(logFile, "utf8"));
+}
+
 function result(f: SippFiles, exitCode: number | string): SippResult {
   const events = readEvents(f.events);
   return {
@@ -296,9 +301,8 @@ export async function startSippCallers(options: {
       ? digestCallerScenario(options.plan, eventsFile)
       : callerScenario(options.plan, eventsFile),
   );
-  const port = await freePort();
   const calls = options.calls ?? 1;
-  const args = [
+  const argsOn = async (port: number) => [
     ...(await commonArgs(f, port, options.localIp)),
     // The digest is over the Request-URI, as a phone computes it (sipp's default is remote_ip:remote_port).
     ...("digest" in options.plan
@@ -319,14 +323,29 @@ export async function startSippCallers(options: {
     `${options.timeoutSec ?? 120}s`,
     "-timeout_error",
   ];
-  const proc = new ManagedProcess({ name: `sipp-${options.name}`, command: "sipp", args, logFile: f.log });
-  const done = proc.exited.then((code) => result(f, code));
+  let proc: ManagedProcess | undefined;
+  // A port checked free can be taken by another process before sipp binds it (tests run in parallel): sipp
+  // then exits at once with "Unable to bind"; take other ports and start again rather than lose the run.
+  const run = async (): Promise<SippResult> => {
+    for (let attempt = 1; ; attempt++) {
+      const started = new ManagedProcess({
+        name: `sipp-${options.name}`,
+        command: "sipp",
+        args: await argsOn(await freePort()),
+        logFile: attempt === 1 ? f.log : `${f.log}.${attempt}`,
+      });
+      proc = started;
+      const code = await started.exited;
+      if (attempt >= 3 || !bindFailed(started.logFile)) return result(f, code);
+    }
+  };
+  const done = run();
   return {
     name: options.name,
     events: () => readEvents(f.events),
     done,
     async stop() {
-      await proc.stop("SIGINT", 5_000);
+      await proc?.stop("SIGINT", 5_000);
       return done;
     },
   };
