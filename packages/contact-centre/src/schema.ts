@@ -14,6 +14,7 @@ import {
   type QueueSettings,
   type RecordOption,
   type Strategy,
+  type Weekday,
 } from "@switchyard/routing-domain";
 import { type Checker, type Fields, join } from "./checker.js";
 
@@ -70,6 +71,7 @@ const APPLET_FIELDS: Readonly<Record<Applet["kind"], readonly string[]>> = {
   ],
   voicemail: ["type", "greeting", "maxLengthSec", "next"],
   hangup: ["type"],
+  timeCondition: ["type", "timeZone", "hours", "closedDates", "open", "closed"],
 };
 
 /** Reads the contact-centre sections of a parsed YAML document into config commands, collecting issues. */
@@ -551,6 +553,30 @@ function readApplet(value: unknown, path: string, c: Checker): Applet {
     }
     case "hangup":
       return { kind };
+    case "timeCondition": {
+      const timeZone = c.string(f, "timeZone", path);
+      const hours = (c.required(f, "hours", path, (v, p) => c.list(v, p)) ?? []).flatMap((rule, i) => {
+        const rPath = join(path, `hours[${i}]`);
+        const r = c.mapping(rule, rPath, ["days", "from", "to"]);
+        if (!r) return [];
+        const days = (c.required(r, "days", rPath, (v, p) => c.list(v, p)) ?? []).map(String) as Weekday[];
+        const from = c.string(r, "from", rPath, true);
+        const to = c.string(r, "to", rPath, true);
+        return from === undefined || to === undefined ? [] : [{ days, from, to }];
+      });
+      const closedDates =
+        f.closedDates === undefined
+          ? undefined
+          : (c.list(f.closedDates, join(path, "closedDates")) ?? []).map(String);
+      return {
+        kind,
+        ...(timeZone === undefined ? {} : { timeZone }),
+        hours,
+        ...(closedDates === undefined ? {} : { closedDates }),
+        open: branch("open", true) ?? "",
+        closed: branch("closed", true) ?? "",
+      };
+    }
     default: {
       const unknown: never = kind;
       throw new Error(`unknown applet kind ${String(unknown)}`);
