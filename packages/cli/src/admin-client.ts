@@ -13,6 +13,7 @@ import { DEFAULT_ADMIN_LISTEN } from "@switchyard/admin-api";
 import {
   AccountServiceClient,
   AgentServiceClient,
+  AudioServiceClient,
   CallServiceClient,
   FlowServiceClient,
   GroupServiceClient,
@@ -26,6 +27,7 @@ import type { CliContext } from "./context.js";
 export interface AdminClients {
   readonly account: AccountServiceClient;
   readonly agents: AgentServiceClient;
+  readonly audio: AudioServiceClient;
   readonly groups: GroupServiceClient;
   readonly flows: FlowServiceClient;
   readonly numbers: NumberServiceClient;
@@ -34,6 +36,11 @@ export interface AdminClients {
   readonly metadata: Metadata;
   readonly server: string;
   close(): void;
+}
+
+/** A command used wrongly (exit status 2). */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
 }
 
 /** An admin API call that failed: its status code and message, for one line on stderr. */
@@ -76,6 +83,7 @@ export function connectAdmin(ctx: CliContext): AdminClients {
   const clients = {
     account: new AccountServiceClient(server, creds),
     agents: new AgentServiceClient(server, creds),
+    audio: new AudioServiceClient(server, creds),
     groups: new GroupServiceClient(server, creds),
     flows: new FlowServiceClient(server, creds),
     numbers: new NumberServiceClient(server, creds),
@@ -100,6 +108,12 @@ type Unary<Req, Res> = (
   callback: (error: ServiceError | null, response: Res) => void,
 ) => unknown;
 
+/** A failed call as an AdminCallError: its status and details, and a hint when the server is unreachable. */
+export function adminCallError(admin: Pick<AdminClients, "server">, error: ServiceError): AdminCallError {
+  const unreachable = error.code === 14 ? ` (is the admin API running at ${admin.server}?)` : "";
+  return new AdminCallError(error.code, `${error.details || error.message}${unreachable}`, { cause: error });
+}
+
 /** One unary call with the token and a deadline; a failure is an AdminCallError naming the status. */
 export function rpc<Req, Res>(
   admin: AdminClients,
@@ -115,10 +129,7 @@ export function rpc<Req, Res>(
       { deadline: systemClock.now() + 30_000 },
       (error, response) => {
         if (!error) return resolve(response);
-        const unreachable = error.code === 14 ? ` (is the admin API running at ${admin.server}?)` : "";
-        reject(
-          new AdminCallError(error.code, `${error.details || error.message}${unreachable}`, { cause: error }),
-        );
+        reject(adminCallError(admin, error));
       },
     ),
   );
