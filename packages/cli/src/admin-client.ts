@@ -73,11 +73,23 @@ export function connectAdmin(ctx: CliContext): AdminClients {
     (typeof ctx.flags.token === "string" ? ctx.flags.token : undefined) ??
     ctx.env.SWITCHYARD_TOKEN ??
     (typeof section.token === "string" ? section.token : undefined);
-  // TLS when a CA is given (SWITCHYARD_TLS_CA, or admin.tls.ca in the file); plaintext otherwise.
-  const tls = section.tls as { ca?: string } | undefined;
+  // TLS when a CA is given (SWITCHYARD_TLS_CA, or admin.tls.ca in the file); plaintext otherwise. For mutual
+  // TLS, the client's certificate and key (SWITCHYARD_TLS_CERT/_KEY, or admin.tls.clientCert/clientKey: the
+  // section's cert/key are the server's own).
+  const tls = section.tls as { ca?: string; clientCert?: string; clientKey?: string } | undefined;
   const ca = ctx.env.SWITCHYARD_TLS_CA ?? tls?.ca;
+  const cert = ctx.env.SWITCHYARD_TLS_CERT ?? tls?.clientCert;
+  const key = ctx.env.SWITCHYARD_TLS_KEY ?? tls?.clientKey;
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError("a client certificate needs both SWITCHYARD_TLS_CERT and SWITCHYARD_TLS_KEY");
+  if (cert !== undefined && ca === undefined)
+    throw new UsageError("a client certificate is for TLS: set SWITCHYARD_TLS_CA (the server's CA) too");
   const creds: ChannelCredentials =
-    ca !== undefined ? ChannelCredentials.createSsl(readFileSync(ca)) : credentials.createInsecure();
+    ca === undefined
+      ? credentials.createInsecure()
+      : cert !== undefined && key !== undefined
+        ? ChannelCredentials.createSsl(readFileSync(ca), readFileSync(key), readFileSync(cert))
+        : ChannelCredentials.createSsl(readFileSync(ca));
   const metadata = new Metadata();
   if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
   const clients = {

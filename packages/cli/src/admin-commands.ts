@@ -33,7 +33,8 @@ export const ADMIN_COMMANDS = [
 ] as const;
 
 export const ADMIN_USAGE = `admin commands (over the gRPC admin API; --server HOST:PORT / SWITCHYARD_SERVER / admin.server,
---token T / SWITCHYARD_TOKEN / admin.token; --json for scripts):
+--token T / SWITCHYARD_TOKEN / admin.token; TLS: SWITCHYARD_TLS_CA / admin.tls.ca, and for mutual TLS
+SWITCHYARD_TLS_CERT + SWITCHYARD_TLS_KEY / admin.tls.clientCert + clientKey; --json for scripts):
   agents [list [--filter F] | get ID | sign-in ID | sign-out ID | break ID [REASON] | end-break ID]
   groups [list | get ID]     flows [list | versions ID]     numbers [list]     queues [list | get GROUP]
   calls [list [--filter F] | get ID | replay ID | hangup ID | transfer ID (--agent B | --group G | --number E164) [--blind] [--caller-id business|caller|E164] | complete T | cancel T]
