@@ -89,7 +89,7 @@ describe("admin commands over mutual TLS", () => {
     expect(ok.err).toBe("");
     expect(JSON.parse(ok.out)).toEqual([]);
 
-    for (const env of [
+    for (const env of <Record<string, string>[]>[
       { SWITCHYARD_TLS_CA: certs.ca },
       {
         SWITCHYARD_TLS_CA: certs.ca,
