@@ -1,6 +1,6 @@
 // The admin commands against `run --target admin-api,agent-presence,relay` (in process, real PostgreSQL and
 // NATS): apply a contact centre from YAML (changes listed, then made; a second apply changes nothing),
-// list and act on agents, export the configuration back to YAML that loads to the same contact centre,
+// list and act on agents, follow them with calls --watch, export the configuration back to YAML that loads to the same contact centre,
 // apply a file that removes an agent, upload/list/download/delete audio, and a wrong token refused.
 
 import { randomUUID } from "node:crypto";
@@ -138,6 +138,31 @@ describe("switchyard admin commands", () => {
     expect(JSON.parse(signedIn.out)[0]).toMatchObject({ name: "agents/amy", status: 2 });
     const groups = await cli("groups", []);
     expect(groups.out).toMatch(/desk\s+Desk\s+round_robin\s+amy,bo/);
+  });
+
+  it("follows agent changes live with calls --watch until stopped", async () => {
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const watching = runCli({
+      command: "calls",
+      args: [],
+      flags: { server, token: TOKEN, watch: true },
+      env: {},
+      signal: stop.signal,
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(`stderr: ${l}`),
+    });
+    // The watch follows from when it opens; change amy until one change arrives (one is enough).
+    const seen = () => lines.some((l) => /agent-amy\s+AgentBreak/.test(l));
+    for (let i = 0; i < 50 && !seen(); i++) {
+      expect((await cli("agents", ["break", "amy", "tea"])).code).toBe(0);
+      expect((await cli("agents", ["end-break", "amy"])).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(lines.join("\n")).toMatch(/agent-amy\s+AgentBreak\w+ \{/);
+    stop.abort();
+    expect(await watching).toBe(0);
+    expect(lines.filter((l) => l.startsWith("stderr:"))).toEqual([]);
   });
 
   it("exports YAML that loads to the same contact centre", async () => {
