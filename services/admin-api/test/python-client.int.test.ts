@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Metadata } from "@grpc/grpc-js";
+import { Metadata, status } from "@grpc/grpc-js";
 import { Agent, Group, ListAgentsResponse, Strategy } from "@switchyard/admin-proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authenticator, hashToken, SERVICE_NAMES } from "../src/index.js";
-import { call, type Harness, startHarness } from "./harness.js";
+import { authenticator, hashToken, SERVICE_NAMES, statusDetails } from "../src/index.js";
+import { call, failure, type Harness, startHarness } from "./harness.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const DESCRIPTORS = join(here, "../../../packages/admin-proto/src/gen/descriptor.binpb");
@@ -99,6 +99,7 @@ interface PythonAnswer {
   withoutToken: string;
   unknownAgent: string;
   badPhone: string;
+  badPhoneStatus: { code: number; message: string; details: Record<string, unknown> };
   created: { name: string; sipUri: string; etag: string };
   reflection: { services: string[]; files: string[]; methods: string[]; listAgents: string; names: string[] };
 }
@@ -147,6 +148,28 @@ describe.skipIf("missing" in found)("a Python client", () => {
     expect(py.withoutToken).toBe("UNAUTHENTICATED");
     expect(py.unknownAgent).toBe("NOT_FOUND");
     expect(py.badPhone).toBe("INVALID_ARGUMENT");
+    // The rich error model, read by Python with googleapis' own message types: the same fields the
+    // TypeScript client's statusDetails finds.
+    const tsError = await failure(
+      call(
+        h.agents,
+        h.agents.createAgent,
+        { agentId: "py bad", agent: Agent.fromPartial({ displayName: "", phoneNumber: "555" }) },
+        auth(),
+      ),
+    );
+    const tsDetails = statusDetails(tsError);
+    expect(py.badPhoneStatus.code).toBe(status.INVALID_ARGUMENT);
+    expect(py.badPhoneStatus.details["google.rpc.BadRequest"]).toEqual(
+      tsDetails.badRequest?.fieldViolations.map((v) => v.field),
+    );
+    expect(py.badPhoneStatus.details["google.rpc.BadRequest"]).toEqual(
+      expect.arrayContaining(["agent_id", "agent.phone_number"]),
+    );
+    expect(py.badPhoneStatus.details["google.rpc.ErrorInfo"]).toEqual({
+      reason: tsDetails.errorInfo?.reason,
+      domain: "switchyard.admin.v1",
+    });
 
     // What Python wrote is what the TypeScript client reads.
     const made = await call(h.agents, h.agents.getAgent, { name: "agents/py_made" }, auth());

@@ -8,7 +8,8 @@ the compiled descriptors rather than the .proto text), then calls the API with t
 
 and prints one JSON object: every ListAgents page (page_size 2) as base64 bytes, the agents' names and
 statuses as Python sees them, a filtered list, the status code of a call without a token and of an
-unknown agent, and the agent it created. Then, as a generic client with no admin stubs at all, it asks
+unknown agent, the google.rpc.Status details of a refused CreateAgent (decoded with the vendored googleapis
+protos from the same descriptor set), and the agent it created. Then, as a generic client with no admin stubs at all, it asks
 server reflection (stubs for grpc.reflection.v1 only) for the services and the files describing
 AgentService, builds the message classes from those descriptors alone, and calls ListAgents with them.
 """
@@ -68,6 +69,41 @@ def code_of(thunk):
         return "OK"
     except grpc.RpcError as error:
         return error.code().name
+
+
+def rich_status(thunk):
+    """The google.rpc.Status in the error's grpc-status-details-bin trailer, decoded with googleapis' protos."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    pool = descriptor_pool.DescriptorPool()
+    with open(descriptor_set, "rb") as f:
+        for file in descriptor_pb2.FileDescriptorSet.FromString(f.read()).file:
+            if file.name.startswith("google/"):
+                pool.Add(file)
+
+    def cls(name):
+        d = pool.FindMessageTypeByName(name)
+        if hasattr(message_factory, "GetMessageClass"):
+            return message_factory.GetMessageClass(d)
+        return message_factory.MessageFactory(pool).GetPrototype(d)
+
+    try:
+        thunk()
+        return None
+    except grpc.RpcError as error:
+        trailer = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
+        status = cls("google.rpc.Status").FromString(trailer)
+        out = {"code": status.code, "message": status.message, "details": {}}
+        for detail in status.details:
+            kind = detail.type_url.split("/")[-1]
+            message = cls(kind).FromString(detail.value)
+            if kind == "google.rpc.BadRequest":
+                out["details"][kind] = [v.field for v in message.field_violations]
+            elif kind == "google.rpc.ErrorInfo":
+                out["details"][kind] = {"reason": message.reason, "domain": message.domain}
+            else:
+                out["details"][kind] = str(message)
+        return out
 
 
 created = agents.CreateAgent(
@@ -134,6 +170,13 @@ print(
             "filtered": [a.name for a in filtered.agents],
             "withoutToken": code_of(lambda: agents.ListAgents(agents_pb2.ListAgentsRequest(page_size=1), timeout=10)),
             "unknownAgent": code_of(lambda: agents.GetAgent(agents_pb2.GetAgentRequest(name="agents/ghost"), metadata=auth, timeout=10)),
+            "badPhoneStatus": rich_status(
+                lambda: agents.CreateAgent(
+                    agents_pb2.CreateAgentRequest(agent_id="py bad", agent=agents_pb2.Agent(display_name="", phone_number="555")),
+                    metadata=auth,
+                    timeout=10,
+                )
+            ),
             "badPhone": code_of(
                 lambda: agents.CreateAgent(
                     agents_pb2.CreateAgentRequest(agent_id="py_bad", agent=agents_pb2.Agent(display_name="Bad", phone_number="555")),
