@@ -11,6 +11,7 @@ import {
   type Flow,
   isE164,
   isSipUri,
+  isTimeZone,
   type QueueSettings,
   type RecordOption,
   type Strategy,
@@ -117,7 +118,7 @@ function readAccount(
   const callerIdPassThrough = c.boolean(f, "callerIdPassThrough", path);
   const recordCalls = c.boolean(f, "recordCalls", path);
   const timeZone = c.string(f, "timeZone", path);
-  if (timeZone !== undefined && !validTimeZone(timeZone))
+  if (timeZone !== undefined && !isTimeZone(timeZone))
     c.problem(join(path, "timeZone"), `"${timeZone}" is not an IANA time zone (e.g. Europe/London)`);
   const callsPeriod = c.oneOf(f, "callsPeriod", path, PERIODS);
   const missed = readMissedOffers(f, path, c);
@@ -129,7 +130,7 @@ function readAccount(
       type: "ConfigureAccount",
       ...(callerIdPassThrough === undefined ? {} : { callerIdPassThrough }),
       ...(recordCalls === undefined ? {} : { recordCalls }),
-      ...(timeZone === undefined || !validTimeZone(timeZone) ? {} : { timeZone }),
+      ...(timeZone === undefined || !isTimeZone(timeZone) ? {} : { timeZone }),
       ...(callsPeriod === undefined ? {} : { callsPeriod }),
       ...missed,
       ...(dialPolicy === undefined ? {} : { dialPolicy }),
@@ -682,12 +683,3 @@ const notE164 = (value: unknown): string =>
   `${JSON.stringify(value)} is not an E.164 number (+ and country code, up to 15 digits, e.g. "+442071234567")`;
 const notSipUri = (value: unknown): string =>
   `${JSON.stringify(value)} is not a SIP URI (e.g. "sip:alice@pbx.example.com")`;
-
-function validTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}

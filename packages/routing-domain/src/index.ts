@@ -233,6 +233,7 @@ export {
   InvalidTimeZoneError,
   isE164,
   isSipUri,
+  isTimeZone,
 } from "./shared/validation.js";
 // Strategies and group state
 export {

@@ -15,7 +15,7 @@ import {
   TransferNotFoundError,
 } from "./errors.js";
 import { advanceCursor, chooseGroupMembers } from "./group-selection.js";
-import { cancelLeg, isLive } from "./legs.js";
+import { agentAnswered, cancelLeg, isLive } from "./legs.js";
 import type { RoutingDecision, TransferTarget } from "./types.js";
 
 const DEFAULT_TRANSFER_RING_SEC = 30;
@@ -241,14 +241,7 @@ export function consultAnswered(b: DecisionBuilder, legId: string): void {
   if (t.timerId && b.state.timers[t.timerId])
     b.emit({ type: "TimerCancelled", data: { timerId: t.timerId } });
   const leg = b.state.legs[legId]!;
-  if (leg.agentId !== undefined) {
-    b.agentCommand(leg.agentId, {
-      type: "Answer",
-      callId: b.state.callId,
-      now: b.now,
-      periodKey: b.periodKey,
-    });
-  }
+  agentAnswered(b, leg);
   if (t.fromLegGone) {
     completeTransfer(b, legId);
   } else {

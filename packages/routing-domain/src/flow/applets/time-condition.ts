@@ -1,6 +1,7 @@
 // Time condition: business hours. Takes the `open` branch when the call arrives inside one of the opening
 // rules (days of the week and a time range, in the applet's time zone, else the account's) and not on a
 // closed date (holidays), else the `closed` branch. The decision says why, with the local time it read.
+import { isTimeZone } from "../../shared/validation.js";
 import type { FlowIssue } from "../validate.js";
 import { type AppletModule, settingIssue } from "./applet.js";
 
@@ -29,15 +30,6 @@ const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 const minutes = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-
-function validTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -85,7 +77,7 @@ function matchingRule(rules: readonly OpeningRule[], day: Weekday, minute: numbe
 function validate(applet: TimeConditionApplet, appletId: string): FlowIssue[] {
   const issues: FlowIssue[] = [];
   const setting = (field: string, message: string) => issues.push(settingIssue(appletId, message, field));
-  if (applet.timeZone !== undefined && !validTimeZone(applet.timeZone))
+  if (applet.timeZone !== undefined && !isTimeZone(applet.timeZone))
     setting("timeZone", `"${applet.timeZone}" is not a time zone`);
   if (applet.hours.length === 0)
     setting("hours", "no opening hours: the call would always take the closed branch");

@@ -4,7 +4,7 @@ import { dialable } from "../../../call/dial.js";
 import { endCall } from "../../../call/end-call.js";
 import { NoAgentForQueueOfferError } from "../../../call/errors.js";
 import { advanceCursor, chooseGroupMembers } from "../../../call/group-selection.js";
-import { cancelLeg, isLive } from "../../../call/legs.js";
+import { agentAnswered, cancelLeg, isLive } from "../../../call/legs.js";
 import { connectRun, schedule } from "../../../call/run.js";
 import type { CallerIdChoice, ConnectRun, LegFailure, RoutingDecision } from "../../../call/types.js";
 import type { GroupConfig } from "../../../config/snapshot.js";
@@ -406,14 +406,7 @@ export function targetAnswered(b: DecisionBuilder, legId: string): void {
   // The ring timer, and a queued caller's max-wait timer and callback offer: all moot once someone answered
   // (the queue offer already cancelled the position announcements).
   cancelTimers(b, ["ringTimeout", "queueMaxWait", "callbackOffer"]);
-  if (leg.agentId !== undefined) {
-    b.agentCommand(leg.agentId, {
-      type: "Answer",
-      callId: b.state.callId,
-      now: b.now,
-      periodKey: b.periodKey,
-    });
-  }
+  agentAnswered(b, leg);
   const whisper = run.plan?.whisper;
   if (whisper) {
     // The agent alone hears the whisper; the caller keeps hearing hold music or ringback until the bridge.
