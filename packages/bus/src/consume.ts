@@ -1,5 +1,5 @@
 import type { Context } from "@opentelemetry/api";
-import type { Consumer, JetStreamClient, JsMsg, MsgHdrs } from "nats";
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg, MsgHdrs } from "nats";
 import type { Bus } from "./bus.js";
 import { PoisonMessageError, TransientError } from "./errors.js";
 import { deadLetterSubject } from "./naming.js";
@@ -349,6 +349,29 @@ function settleFailed(options: ConsumerSpec, msg: JsMsg, backoff: (n: number) =>
  */
 const PULL_EXPIRES_MS = 1_000;
 
+/** How long after its expiry a pull the server never ended (a lost connection) is given up. */
+const PULL_WATCHDOG_MS = PULL_EXPIRES_MS + 10_000;
+
+/**
+ * Lets the server end a pull. nats.js ends a fetch on timers of its own, 5% after `expires` and when idle
+ * heartbeats seem missed (then re-pulling on the side); on a loaded event loop those timers run before the
+ * socket is read, the pull's inbox is unsubscribed, and messages the server had already sent to it are
+ * dropped: redelivered only after the ack wait (minutes for a router). The server ends every pull itself (the
+ * batch is full, or a timeout status after `expires`, sent after the pull's messages on the same connection),
+ * so the client's timers go; a watchdog still closes a pull the server never ends.
+ */
+function endsWithTheServer(batch: ConsumerMessages): ReturnType<typeof setTimeout> {
+  const own = batch as ConsumerMessages & {
+    timeout?: { cancel(): void } | null;
+    monitor?: { cancel(): void } | null;
+  };
+  own.timeout?.cancel();
+  own.monitor?.cancel();
+  return setTimeout(() => {
+    void batch.close();
+  }, PULL_WATCHDOG_MS);
+}
+
 /**
  * The consumer's messages, one pull (fetch) after another, each asking for `room()` messages. Ends after
  * `stopping()` turns true and the pull in progress has ended, so every message the server sent is yielded
@@ -368,7 +391,12 @@ async function* pulls(
     if (stopping()) return;
     try {
       const batch = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
-      for await (const msg of batch) yield msg;
+      const watchdog = endsWithTheServer(batch);
+      try {
+        for await (const msg of batch) yield msg;
+      } finally {
+        clearTimeout(watchdog);
+      }
       failures = 0;
     } catch (err) {
       if (stopping() || bus.isClosed()) return;
