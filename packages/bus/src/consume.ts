@@ -411,6 +411,15 @@ async function* pulls(
   }
 }
 
+/**
+ * Pulled but never started: handed back at once rather than left for the ack timer. Only once the pull that
+ * brought them has ended: naked while it is open, the server sends them straight back into it, and a stopping
+ * consumer would nak them again until their deliveries ran out.
+ */
+function handBackAll(messages: readonly JsMsg[]): void {
+  for (const msg of messages) msg.nak();
+}
+
 export function startConsumer<T>(
   bus: Bus,
   js: JetStreamClient,
@@ -455,15 +464,16 @@ export function startConsumer<T>(
       while (inFlight.size >= concurrency && !stopping) await Promise.race(inFlight);
       return prefetch;
     };
+    const handBack: JsMsg[] = [];
     for await (const msg of pulls(bus, consumer, options, room, () => stopping)) {
       if (stopping) {
-        // Pulled but never started: hand it back at once rather than waiting out the ack timer.
-        msg.nak();
+        handBack.push(msg);
         continue;
       }
       track(msg);
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
+    handBackAll(handBack);
     await Promise.allSettled(inFlight);
   }
 
@@ -515,9 +525,10 @@ export function startBatchConsumer<T>(
       while (pending.length >= prefetch && !stopping) await new Promise<void>((r) => (pumped = r));
       return prefetch - pending.length;
     };
+    const handBack: JsMsg[] = [];
     for await (const msg of pulls(bus, consumer, options, room, () => stopping)) {
       if (stopping) {
-        msg.nak();
+        handBack.push(msg);
         continue;
       }
       pending.push(msg);
@@ -525,6 +536,7 @@ export function startBatchConsumer<T>(
       delivered();
       notify();
     }
+    handBackAll(handBack);
   }
 
   // Messages pulled but not settled yet (waiting for their batch, or in one): while this process is alive
@@ -608,14 +620,12 @@ export function startBatchConsumer<T>(
       inFlight.add(p);
     }
     await Promise.allSettled(inFlight);
-    // Pulled but never started: hand them back at once rather than waiting out the ack timers.
-    for (const msg of pending.splice(0)) {
-      if (held.delete(msg)) settledOne();
-      msg.nak();
-    }
-    clearInterval(keepAlive);
     pumped?.();
     await pumping;
+    const unstarted = pending.splice(0);
+    for (const msg of unstarted) if (held.delete(msg)) settledOne();
+    handBackAll(unstarted);
+    clearInterval(keepAlive);
   }
 
   let fatal: string | undefined;
