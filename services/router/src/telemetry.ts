@@ -9,13 +9,15 @@
 //
 // A redelivered input carries the same headers, so its second decision joins the same trace.
 
-import { context, type Span, SpanStatusCode } from "@opentelemetry/api";
+import { type Context, context, type Link, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type Bus, deliveryOf } from "@switchyard/bus";
 import type { CallInputMessage } from "@switchyard/contracts";
 import type { Decision, DecisionView, Effect, Write } from "@switchyard/decision-runtime";
 import type { AppendResult, EventStore, StreamAppend } from "@switchyard/event-store";
+import { callStreamId } from "@switchyard/routing-domain";
 import {
   ATTRS,
+  contextFromTraceparent,
   contextOf,
   count,
   failSpan,
@@ -26,6 +28,7 @@ import {
   startSpan,
   traceparentOf,
 } from "@switchyard/telemetry";
+import type { CallView } from "./decision-context.js";
 import type { RouterLog } from "./log.js";
 
 const SERVICE = "router";
@@ -44,9 +47,11 @@ type Decide = (msg: CallInputMessage, view: DecisionView) => Promise<Decision>;
 export function tracedDecide(decide: Decide, log?: RouterLog): Decide {
   return async (msg, view) => {
     const delivery = deliveryOf(msg);
+    const { parent, links } = await callParent(msg, view, delivery?.context);
     const span = startSpan(SPANS.routerDecide, SERVICE, {
       kind: SpanKind.CONSUMER,
-      ...(delivery ? { parent: delivery.context } : {}),
+      ...(parent ? { parent } : {}),
+      ...(links ? { links } : {}),
       attributes: {
         [ATTRS.callId]: msg.callId,
         [ATTRS.input]: msg.input.type,
@@ -78,6 +83,37 @@ export function tracedDecide(decide: Decide, log?: RouterLog): Decide {
     }
     span.end();
     return traced;
+  };
+}
+
+/**
+ * Where an input's decision goes in the traces: under the input's own context when that is the call's trace
+ * (a leg fact, a timer, a redelivery) or when the call has none yet (StartCall: the gateway's root); else
+ * under the call's latest span, linked to the input's context. So an input sent from another trace (the
+ * OfferAgent a router sends when another call frees an agent, an admin RPC's hang-up or transfer) neither
+ * pulls the call into that trace nor splits it in two.
+ */
+async function callParent(
+  msg: CallInputMessage,
+  view: DecisionView,
+  input: Context | undefined,
+): Promise<{ parent?: Context; links?: Link[] }> {
+  const own = input ? { parent: input } : {};
+  if (msg.input.type === "StartCall") return own;
+  let call: CallView["trace"];
+  try {
+    const id = callStreamId(msg.callId);
+    // Loaded already by the round (beforeRound) or by the decision right after: no extra read.
+    call = (view.peek<CallView>(id) ?? (await view.load<CallView>(id))).state.trace;
+  } catch {
+    return own; // the decision reads the stream itself and reports why it cannot
+  }
+  if (!call) return own;
+  const from = input ? trace.getSpanContext(input) : undefined;
+  if (from?.traceId === call.traceId) return own;
+  return {
+    parent: contextFromTraceparent(call.last),
+    ...(from && trace.isSpanContextValid(from) ? { links: [{ context: from }] } : {}),
   };
 }
 
