@@ -1,13 +1,14 @@
 // Traces and metrics of the router, as wrappers around the decision runtime's hooks (decide, the store's
 // appendMany, publish) so that neither the runtime nor the deciders change shape:
 //
-//   <input's context, from its NATS headers>
+//   <input's context, from its NATS headers; the call's latest span when the input is from another trace>
 //   └─ router.decide            one input decided (attributes: call, input, delivery, routing decision)
 //      └─ eventstore.append     its events appended; the events' metadata carries this span's traceparent,
 //         ├─ relay.publish      so the relay's publish of each event continues the trace,
 //         └─ <leg commands and timers published with this span's context → the gateway's spans>
 //
-// A redelivered input carries the same headers, so its second decision joins the same trace.
+// A redelivered input carries the same headers, so its second decision joins the same trace. An input from
+// another trace (an OfferAgent after another call freed the agent, an admin RPC) links to it (`callParent`).
 
 import { type Context, context, type Link, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type Bus, deliveryOf } from "@switchyard/bus";
