@@ -276,6 +276,19 @@ describe("one trace per call when an input comes from another trace", () => {
     );
     expect(offer, "the OfferAgent decision of the queued call").toBeDefined();
     expect(offer!.links.map((l) => l.context.traceId)).toContain(firstTrace);
+    // The wait itself is a span under the append that enqueued the caller, ended by the offer.
+    const waits = ofSecond.filter((s) => s.name === SPANS.routerQueueWait);
+    expect(waits).toHaveLength(1);
+    const wait = waits[0]!;
+    expect(wait.attributes).toMatchObject({
+      [ATTRS.queue]: "otel_q",
+      [ATTRS.dequeueReason]: "agentOffered",
+    });
+    expect(wait.attributes[ATTRS.queueWaitSeconds]).toBeGreaterThan(0);
+    const enqueuing = byId.get(parentOf(wait)!);
+    expect(enqueuing?.name).toBe(SPANS.eventStoreAppend);
+    const enqueuedBy = byId.get(parentOf(enqueuing!)!);
+    expect(String(enqueuedBy?.attributes[ATTRS.events])).toContain("CallerEnqueued");
     // ...and what it rang and answered continues under it.
     const answered = ofSecond.find(
       (s) => s.name === SPANS.routerDecide && s.attributes[ATTRS.input] === "LegAnswered",

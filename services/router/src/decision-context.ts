@@ -54,6 +54,8 @@ export interface CallView {
    * under `last`, so the call stays one trace (`tracedDecide`).
    */
   readonly trace?: { readonly traceId: string; readonly last: string };
+  /** The caller's current wait in a queue (platform ms) and the traceparent of the append that began it. */
+  readonly enqueued?: { readonly queue: string; readonly at: number; readonly traceparent?: string };
 }
 
 export const EMPTY_CALL_VIEW: CallView = { call: INITIAL_CALL, events: [] };
@@ -67,6 +69,23 @@ function callTrace(trace: CallView["trace"], traceparent: unknown): CallView["tr
   return traceId === trace.traceId ? { traceId, last: traceparent } : trace;
 }
 
+/** The caller's wait after an event: begins at CallerEnqueued, ends at CallerDequeued or the call's end. */
+function queueWait(wait: CallView["enqueued"], event: CallEvent, traceparent: unknown): CallView["enqueued"] {
+  switch (event.type) {
+    case "CallerEnqueued":
+      return {
+        queue: event.data.groupId,
+        at: event.data.enqueuedAt,
+        ...(typeof traceparent === "string" ? { traceparent } : {}),
+      };
+    case "CallerDequeued":
+    case "CallEnded":
+      return undefined;
+    default:
+      return wait;
+  }
+}
+
 /** The streams a router decides on, kept write-through by the decision runtime. */
 export const projections = [
   projection<CallView>("call", EMPTY_CALL_VIEW, (s, e) => {
@@ -74,11 +93,13 @@ export const projections = [
     const gatewayId = s.gatewayId ?? (e.metadata.gatewayId as string | undefined);
     const causationId = e.metadata.causationId;
     const trace = callTrace(s.trace, e.metadata.traceparent);
+    const enqueued = queueWait(s.enqueued, event, e.metadata.traceparent);
     return {
       call: evolveCall(s.call, event),
       events: [...s.events, { eventId: e.eventId, event, ...(causationId ? { causationId } : {}) }],
       ...(gatewayId ? { gatewayId } : {}),
       ...(trace ? { trace } : {}),
+      ...(enqueued ? { enqueued } : {}),
     };
   }),
   projection<AgentState>("agent", INITIAL_AGENT, (s, e) => evolveAgent(s, e as unknown as AgentEvent)),

@@ -12,6 +12,7 @@
 
 import { type Context, context, type Link, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type Bus, deliveryOf } from "@switchyard/bus";
+import type { Clock } from "@switchyard/clock";
 import type { CallInputMessage } from "@switchyard/contracts";
 import type { Decision, DecisionView, Effect, Write } from "@switchyard/decision-runtime";
 import type { AppendResult, EventStore, StreamAppend } from "@switchyard/event-store";
@@ -44,11 +45,14 @@ const ABANDON_MS = 60_000;
 
 type Decide = (msg: CallInputMessage, view: DecisionView) => Promise<Decision>;
 
-/** `decide` inside a `router.decide` span under the input's trace; events and effects carry the trace on. */
-export function tracedDecide(decide: Decide, log?: RouterLog): Decide {
+/**
+ * `decide` inside a `router.decide` span under the input's trace; events and effects carry the trace on.
+ * `clock` (the platform's) turns a queue wait's platform time into the real time its span covers.
+ */
+export function tracedDecide(decide: Decide, log?: RouterLog, clock?: Pick<Clock, "realDelay">): Decide {
   return async (msg, view) => {
     const delivery = deliveryOf(msg);
-    const { parent, links } = await callParent(msg, view, delivery?.context);
+    const { parent, links, call } = await callParent(msg, view, delivery?.context);
     const span = startSpan(SPANS.routerDecide, SERVICE, {
       kind: SpanKind.CONSUMER,
       ...(parent ? { parent } : {}),
@@ -69,6 +73,8 @@ export function tracedDecide(decide: Decide, log?: RouterLog): Decide {
     }
     span.setAttribute(ATTRS.outcome, decision.kind);
     count("decisions", 1, { [METRIC_ATTRS.outcome]: decision.kind });
+    if (decision.kind === "write" && call?.enqueued)
+      queueWaitSpan(msg.callId, call, decision.writes, view.now, clock);
     const traced = traceDecision(decision, span);
     if (decision.kind === "write" && log) {
       // One line per call state change, at debug, inside the decision's span (the logger adds its trace id).
@@ -98,24 +104,60 @@ async function callParent(
   msg: CallInputMessage,
   view: DecisionView,
   input: Context | undefined,
-): Promise<{ parent?: Context; links?: Link[] }> {
+): Promise<{ parent?: Context; links?: Link[]; call?: CallView }> {
   const own = input ? { parent: input } : {};
   if (msg.input.type === "StartCall") return own;
-  let call: CallView["trace"];
+  let call: CallView;
   try {
     const id = callStreamId(msg.callId);
     // Loaded already by the round (beforeRound) or by the decision right after: no extra read.
-    call = (view.peek<CallView>(id) ?? (await view.load<CallView>(id))).state.trace;
+    call = (view.peek<CallView>(id) ?? (await view.load<CallView>(id))).state;
   } catch {
     return own; // the decision reads the stream itself and reports why it cannot
   }
-  if (!call) return own;
+  const callTrace = call.trace;
+  if (!callTrace) return { ...own, call };
   const from = input ? trace.getSpanContext(input) : undefined;
-  if (from?.traceId === call.traceId) return own;
+  if (from?.traceId === callTrace.traceId) return { ...own, call };
   return {
-    parent: contextFromTraceparent(call.last),
+    parent: contextFromTraceparent(callTrace.last),
     ...(from && trace.isSpanContextValid(from) ? { links: [{ context: from }] } : {}),
+    call,
   };
+}
+
+/**
+ * A `router.queue_wait` span when a decision takes the caller out of the queue: under the append that
+ * enqueued them, covering the wait (platform time turned into real time by the clock), ended now.
+ */
+function queueWaitSpan(
+  callId: string,
+  before: CallView,
+  writes: readonly Write[],
+  now: number,
+  clock: Pick<Clock, "realDelay"> | undefined,
+): void {
+  const wait = before.enqueued;
+  if (!wait) return;
+  const dequeued = writes
+    .find((w) => w.streamId === callStreamId(callId))
+    ?.events.find((e) => e.type === "CallerDequeued");
+  if (!dequeued) return;
+  const platformMs = Math.max(0, now - wait.at);
+  const realMs = clock ? clock.realDelay(platformMs) : platformMs;
+  const end = performance.timeOrigin + performance.now();
+  const span = startSpan(SPANS.routerQueueWait, SERVICE, {
+    kind: SpanKind.INTERNAL,
+    parent: contextFromTraceparent(wait.traceparent ?? before.trace?.last),
+    startTime: end - realMs,
+    attributes: {
+      [ATTRS.callId]: callId,
+      [ATTRS.queue]: wait.queue,
+      [ATTRS.dequeueReason]: String((dequeued.data as { reason?: unknown }).reason ?? ""),
+      [ATTRS.queueWaitSeconds]: platformMs / 1000,
+    },
+  });
+  span.end(end);
 }
 
 function traceDecision(decision: Decision, span: Span): Decision {
