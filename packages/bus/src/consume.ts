@@ -349,18 +349,19 @@ function settleFailed(options: ConsumerSpec, msg: JsMsg, backoff: (n: number) =>
  */
 const PULL_EXPIRES_MS = 1_000;
 
-/** How long after its expiry a pull the server never ended (a lost connection) is given up. */
-const PULL_WATCHDOG_MS = PULL_EXPIRES_MS + 10_000;
+/** A pull the server has not ended this long after its expiry (a lost connection, a lost request) is given up. */
+const PULL_GIVE_UP_MS = PULL_EXPIRES_MS + 500;
 
 /**
- * Lets the server end a pull. nats.js ends a fetch on timers of its own, 5% after `expires` and when idle
- * heartbeats seem missed (then re-pulling on the side); on a loaded event loop those timers run before the
- * socket is read, the pull's inbox is unsubscribed, and messages the server had already sent to it are
- * dropped: redelivered only after the ack wait (minutes for a router). The server ends every pull itself (the
- * batch is full, or a timeout status after `expires`, sent after the pull's messages on the same connection),
- * so the client's timers go; a watchdog still closes a pull the server never ends.
+ * Ends a pull only after the socket has been read. nats.js ends a fetch on timers of its own, 5% after
+ * `expires` and when idle heartbeats seem missed (then re-pulling on the side); on a blocked event loop those
+ * timers run before the socket is read, the pull's inbox is unsubscribed, and messages the server had already
+ * sent to it are dropped: redelivered only after the ack wait (minutes for a router). The server ends every
+ * pull itself (the batch is full, or a timeout status after `expires`, sent after the pull's messages on the
+ * same connection); a pull it has not ended by the give-up time is closed from `setImmediate`, which runs
+ * after the event loop's poll phase, so what had arrived by then is delivered first.
  */
-function endsWithTheServer(batch: ConsumerMessages): ReturnType<typeof setTimeout> {
+function endsAfterTheSocketIsRead(batch: ConsumerMessages): ReturnType<typeof setTimeout> {
   const own = batch as ConsumerMessages & {
     timeout?: { cancel(): void } | null;
     monitor?: { cancel(): void } | null;
@@ -368,8 +369,10 @@ function endsWithTheServer(batch: ConsumerMessages): ReturnType<typeof setTimeou
   own.timeout?.cancel();
   own.monitor?.cancel();
   return setTimeout(() => {
-    void batch.close();
-  }, PULL_WATCHDOG_MS);
+    setImmediate(() => {
+      void batch.close();
+    });
+  }, PULL_GIVE_UP_MS);
 }
 
 /**
@@ -391,7 +394,7 @@ async function* pulls(
     if (stopping()) return;
     try {
       const batch = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
-      const watchdog = endsWithTheServer(batch);
+      const watchdog = endsAfterTheSocketIsRead(batch);
       try {
         for await (const msg of batch) yield msg;
       } finally {
