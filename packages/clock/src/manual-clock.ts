@@ -1,4 +1,5 @@
 import type { Clock } from "./index.js";
+import { ParkedSleeps } from "./sleepers.js";
 
 /**
  * A clock that only moves when told to: `advance(ms)` fires the due sleeps in platform-time order, letting
@@ -10,60 +11,28 @@ export interface ManualClock extends Clock {
   pending(): number;
 }
 
-interface Sleeper {
-  readonly due: number;
-  readonly seq: number;
-  readonly resolve: () => void;
-}
-
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function manualClock(startAt = 0): ManualClock {
   let now = startAt;
-  let seq = 0;
-  const sleepers = new Set<Sleeper>();
-  const next = (limit: number): Sleeper | undefined => {
-    let best: Sleeper | undefined;
-    for (const s of sleepers) {
-      if (s.due > limit) continue;
-      if (!best || s.due < best.due || (s.due === best.due && s.seq < best.seq)) best = s;
-    }
-    return best;
-  };
+  const sleeps = new ParkedSleeps(() => now);
   return {
     speed: 1,
     now: () => now,
     realDelay: (platformMs) => Math.max(0, platformMs),
-    sleep: (platformMs, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const sleeper: Sleeper = {
-          due: now + Math.max(0, platformMs),
-          seq: seq++,
-          resolve: () => {
-            signal?.removeEventListener("abort", onAbort);
-            resolve();
-          },
-        };
-        const onAbort = () => {
-          sleepers.delete(sleeper);
-          reject(signal?.reason);
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        sleepers.add(sleeper);
-      }),
+    sleep: (platformMs, signal) => sleeps.park(platformMs, signal),
     async advance(platformMs) {
       const target = now + platformMs;
       await settle();
-      for (let s = next(target); s; s = next(target)) {
-        sleepers.delete(s);
-        now = Math.max(now, s.due);
-        s.resolve();
+      for (let due = sleeps.nextDue(target); due !== undefined; due = sleeps.nextDue(target)) {
+        // The clock reads the sleep's due time before the sleep's code runs.
+        now = Math.max(now, due);
+        sleeps.wakeNext(target);
         await settle();
       }
       now = target;
       await settle();
     },
-    pending: () => sleepers.size,
+    pending: () => sleeps.size,
   };
 }

@@ -1,4 +1,5 @@
 import type { Clock } from "./index.js";
+import { ParkedSleeps } from "./sleepers.js";
 
 /**
  * Says whether its part of the platform is quiescent right now (nothing in flight, unacknowledged or being
@@ -45,12 +46,6 @@ export interface VirtualClockStats {
   readonly observations: number;
 }
 
-interface Sleeper {
-  readonly due: number;
-  readonly seq: number;
-  readonly wake: () => void;
-}
-
 interface Waiter {
   readonly afterAdvance: boolean;
   readonly registeredAt: number;
@@ -75,12 +70,10 @@ export function virtualClock(options: {
   onProbeError?: (err: unknown) => void;
 }): VirtualClock {
   let now = options.startAt;
-  let seq = 0;
   let holds = 0;
   let advances = 0;
   let observations = 0;
   let stopped = false;
-  const sleepers = new Set<Sleeper>();
   const probes = new Set<QuiescenceProbe>();
   const waiters = new Set<Waiter>();
   // Bumped by anything that starts or ends on the clock's side (a sleep, a hold): two observations agree only
@@ -94,12 +87,7 @@ export function virtualClock(options: {
     n?.();
   };
 
-  const earliest = (): Sleeper | undefined => {
-    let best: Sleeper | undefined;
-    for (const s of sleepers)
-      if (!best || s.due < best.due || (s.due === best.due && s.seq < best.seq)) best = s;
-    return best;
-  };
+  const sleeps = new ParkedSleeps(() => now, wakeLoop);
 
   const hold = () => {
     holds++;
@@ -141,7 +129,7 @@ export function virtualClock(options: {
   async function loop(): Promise<void> {
     let busyStreak = 0;
     while (!stopped) {
-      if (holds > 0 || (sleepers.size === 0 && waiters.size === 0)) {
+      if (holds > 0 || (sleeps.size === 0 && waiters.size === 0)) {
         await pause(50);
         continue;
       }
@@ -162,7 +150,7 @@ export function virtualClock(options: {
         (w) =>
           !w.afterAdvance ||
           advances > w.registeredAt ||
-          (sleepers.size === 0 && realNow - w.since >= w.idleRealMs),
+          (sleeps.size === 0 && realNow - w.since >= w.idleRealMs),
       );
       if (served.length > 0) {
         for (const w of served) {
@@ -171,16 +159,15 @@ export function virtualClock(options: {
         }
         continue;
       }
-      const next = earliest();
-      if (!next) {
+      const due = sleeps.nextDue();
+      if (due === undefined) {
         await pause(5);
         continue;
       }
-      sleepers.delete(next);
-      now = Math.max(now, next.due);
+      now = Math.max(now, due);
       advances++;
       changes++;
-      next.wake();
+      sleeps.wakeNext();
       // The woken code runs its synchronous part (and its microtasks) before the next observation.
       await macrotask();
     }
@@ -195,26 +182,7 @@ export function virtualClock(options: {
     now: () => now,
     // A real wait (a retry back-off) does not move platform time here; the clock waits for it to finish.
     realDelay: (platformMs) => Math.max(0, Math.ceil(platformMs)),
-    sleep: (platformMs, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const sleeper: Sleeper = {
-          due: now + Math.max(0, platformMs),
-          seq: seq++,
-          wake: () => {
-            signal?.removeEventListener("abort", onAbort);
-            resolve();
-          },
-        };
-        const onAbort = () => {
-          sleepers.delete(sleeper);
-          wakeLoop();
-          reject(signal?.reason);
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        sleepers.add(sleeper);
-        wakeLoop();
-      }),
+    sleep: (platformMs, signal) => sleeps.park(platformMs, signal),
     addProbe(probe) {
       probes.add(probe);
       wakeLoop();
@@ -243,8 +211,8 @@ export function virtualClock(options: {
         });
         wakeLoop();
       }),
-    pending: () => sleepers.size,
-    nextDue: () => earliest()?.due,
+    pending: () => sleeps.size,
+    nextDue: () => sleeps.nextDue(),
     stats: () => ({ advances, observations }),
     async [Symbol.asyncDispose]() {
       stopped = true;
