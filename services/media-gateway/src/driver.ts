@@ -1,6 +1,4 @@
 import type { Audio, Contact, LegEndReason } from "@switchyard/routing-domain";
-import type { InboundCallScript, PhoneScript } from "./simulated/scripts.js";
-import type { MediaLogEntry } from "./simulated/simulated-driver.js";
 
 /**
  * A media driver is the only code that touches telephony. It addresses calls by **channel id**: for a leg it
@@ -80,25 +78,6 @@ export interface MediaDriver {
 
   /** Stops every timer and releases every channel; no facts are emitted afterwards. */
   close(): Promise<void>;
-}
-
-/**
- * A driver whose phones and callers are code (the simulator): what tests, the demo and `simulate` drive it
- * with. The gateway offers these only when its driver has them; it does not know which driver that is.
- */
-export interface SimulationControls {
-  placeInboundCall(script: InboundCallScript): string;
-  setPhone(numberOrUri: string, script: PhoneScript): void;
-  mediaLog(channelId?: string): MediaLogEntry[];
-}
-
-export function hasSimulationControls(driver: MediaDriver): driver is MediaDriver & SimulationControls {
-  const d = driver as Partial<SimulationControls>;
-  return (
-    typeof d.placeInboundCall === "function" &&
-    typeof d.setPhone === "function" &&
-    typeof d.mediaLog === "function"
-  );
 }
 
 export interface OriginateRequest {

@@ -1,12 +1,10 @@
 export * from "./drachtio/index.js";
-export {
-  type AgentTransferEvent,
-  type DriverEvent,
-  type DriverEventType,
-  hasSimulationControls,
-  type MediaDriver,
-  type OriginateRequest,
-  type SimulationControls,
+export type {
+  AgentTransferEvent,
+  DriverEvent,
+  DriverEventType,
+  MediaDriver,
+  OriginateRequest,
 } from "./driver.js";
 export {
   type DrainOptions,
@@ -24,6 +22,12 @@ export {
   start,
 } from "./service.js";
 export * from "./simulated/index.js";
+export {
+  hasSimulationControls,
+  type MediaLogEntry,
+  type MediaLogKind,
+  type SimulationControls,
+} from "./simulation-controls.js";
 export {
   type CommandRecord,
   DEFAULT_COMMAND_TTL_MS,

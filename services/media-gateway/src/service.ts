@@ -32,15 +32,13 @@ import {
   SpanKind,
   startSpan,
 } from "@switchyard/telemetry";
+import type { AgentTransferEvent, DriverEvent, MediaDriver } from "./driver.js";
 import {
-  type AgentTransferEvent,
-  type DriverEvent,
   hasSimulationControls,
-  type MediaDriver,
+  type InboundCallScript,
+  type MediaLogEntry,
   type SimulationControls,
-} from "./driver.js";
-import type { InboundCallScript } from "./simulated/scripts.js";
-import type { MediaLogEntry } from "./simulated/simulated-driver.js";
+} from "./simulation-controls.js";
 import {
   type CommandRecord,
   DEFAULT_COMMAND_TTL_MS,

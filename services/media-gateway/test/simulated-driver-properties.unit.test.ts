@@ -2,8 +2,8 @@ import { manualClock, seededRandom } from "@switchyard/clock";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DriverEvent } from "../src/driver.js";
-import type { InboundCallScript, PhoneBehaviour } from "../src/simulated/scripts.js";
 import { SimulatedDriver } from "../src/simulated/simulated-driver.js";
+import type { InboundCallScript, PhoneBehaviour } from "../src/simulation-controls.js";
 
 const sec = fc.integer({ min: 0, max: 40 });
 /** Undefined three times out of four, so that most parties stay long enough to be bridged. */

@@ -1,8 +1,8 @@
 import { type ManualClock, manualClock, seededRandom } from "@switchyard/clock";
 import { describe, expect, it } from "vitest";
 import type { DriverEvent } from "../src/driver.js";
-import type { PhoneScript } from "../src/simulated/scripts.js";
-import { type MediaLogEntry, SimulatedDriver } from "../src/simulated/simulated-driver.js";
+import { SimulatedDriver } from "../src/simulated/simulated-driver.js";
+import type { MediaLogEntry, PhoneScript } from "../src/simulation-controls.js";
 
 const T0 = 1_000_000;
 

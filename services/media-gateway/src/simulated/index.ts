@@ -7,13 +7,11 @@ export {
   type PhoneBehaviour,
   type PhoneScript,
   type PlaybackDuration,
-} from "./scripts.js";
+} from "../simulation-controls.js";
 export {
   CallRefusedError,
   type ChannelStatus,
   type ChannelView,
-  type MediaLogEntry,
-  type MediaLogKind,
   SimulatedDriver,
   type SimulatedDriverOptions,
 } from "./simulated-driver.js";

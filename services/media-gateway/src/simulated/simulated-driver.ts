@@ -1,59 +1,21 @@
 import type { Clock } from "@switchyard/clock";
 import { type Random, seededRandom } from "@switchyard/clock";
 import { type Audio, type LegEndReason, positionAnnouncement } from "@switchyard/routing-domain";
-import type { DriverEvent, MediaDriver, OriginateRequest, SimulationControls } from "../driver.js";
-import type { StoredAudioFile, StoredAudioSource } from "../stored-audio.js";
+import type { DriverEvent, MediaDriver, OriginateRequest } from "../driver.js";
 import {
   contactKey,
   type DtmfScript,
   defaultPlaybackDuration,
   type InboundCallScript,
+  type MediaLogEntry,
+  type MediaLogKind,
   type PhoneAttempt,
   type PhoneBehaviour,
   type PhoneScript,
   type PlaybackDuration,
-} from "./scripts.js";
-
-export type MediaLogKind =
-  | "inbound"
-  | "originated"
-  | "ringing"
-  | "answered"
-  | "ended"
-  | "holdMusicStarted"
-  | "holdMusicStopped"
-  | "playbackStarted"
-  | "playbackFinished"
-  | "playbackStopped"
-  | "positionAnnounced"
-  | "bridged"
-  | "unbridged"
-  | "recordingStarted"
-  | "recordingStopped"
-  | "voicemailStarted"
-  | "voicemailFinished"
-  | "dtmf"
-  | "ignored";
-
-/** One line of what happened on a channel, in the order it happened (`seq` is global to the driver). */
-export interface MediaLogEntry {
-  readonly seq: number;
-  /** Platform time. */
-  readonly at: number;
-  readonly channelId: string;
-  readonly kind: MediaLogKind;
-  readonly audio?: Audio;
-  /** How long a stored audio file plays (its real length), on its playbackStarted / holdMusicStarted. */
-  readonly durationMs?: number;
-  readonly playbackId?: string;
-  readonly position?: number;
-  /** The other leg of a bridge. */
-  readonly peer?: string;
-  readonly recordingId?: string;
-  readonly digit?: string;
-  readonly reason?: string;
-  readonly detail?: string;
-}
+  type SimulationControls,
+} from "../simulation-controls.js";
+import type { StoredAudioFile, StoredAudioSource } from "../stored-audio.js";
 
 export interface SimulatedDriverOptions {
   readonly clock: Clock;

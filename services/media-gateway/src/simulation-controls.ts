@@ -1,5 +1,6 @@
 import type { Random } from "@switchyard/clock";
 import type { Audio, Contact } from "@switchyard/routing-domain";
+import type { MediaDriver } from "./driver.js";
 
 /**
  * Digits a party presses: `afterSec` after the phone answered (outbound) or the call started (inbound), or
@@ -98,3 +99,63 @@ export const defaultPlaybackDuration: PlaybackDuration = (audio, purpose) => {
     }
   }
 };
+
+export type MediaLogKind =
+  | "inbound"
+  | "originated"
+  | "ringing"
+  | "answered"
+  | "ended"
+  | "holdMusicStarted"
+  | "holdMusicStopped"
+  | "playbackStarted"
+  | "playbackFinished"
+  | "playbackStopped"
+  | "positionAnnounced"
+  | "bridged"
+  | "unbridged"
+  | "recordingStarted"
+  | "recordingStopped"
+  | "voicemailStarted"
+  | "voicemailFinished"
+  | "dtmf"
+  | "ignored";
+
+/** One line of what happened on a channel, in the order it happened (`seq` is global to the driver). */
+export interface MediaLogEntry {
+  readonly seq: number;
+  /** Platform time. */
+  readonly at: number;
+  readonly channelId: string;
+  readonly kind: MediaLogKind;
+  readonly audio?: Audio;
+  /** How long a stored audio file plays (its real length), on its playbackStarted / holdMusicStarted. */
+  readonly durationMs?: number;
+  readonly playbackId?: string;
+  readonly position?: number;
+  /** The other leg of a bridge. */
+  readonly peer?: string;
+  readonly recordingId?: string;
+  readonly digit?: string;
+  readonly reason?: string;
+  readonly detail?: string;
+}
+
+/**
+ * A driver whose phones and callers are code (the simulator): what tests, the demo and `simulate` drive it
+ * with. The gateway offers these only when its driver has them; it does not know which driver that is.
+ */
+export interface SimulationControls {
+  placeInboundCall(script: InboundCallScript): string;
+  setPhone(numberOrUri: string, script: PhoneScript): void;
+  mediaLog(channelId?: string): MediaLogEntry[];
+}
+
+export function hasSimulationControls(driver: MediaDriver): driver is MediaDriver & SimulationControls {
+  const d = driver as Partial<SimulationControls>;
+  return (
+    typeof d.placeInboundCall === "function" &&
+    typeof d.setPhone === "function" &&
+    typeof d.mediaLog === "function"
+  );
+}
