@@ -1,3 +1,4 @@
+import { agentIdOfStream } from "@switchyard/routing-domain";
 import type { LoggedEvent } from "./statistics.js";
 
 /**
@@ -61,9 +62,9 @@ export function callRecords(events: Iterable<LoggedEvent>, since: number): CallR
               ? `(${String(d.appletId)})`
               : "";
       call.events.push(stamp(callId, `${e.type}${detail}`, d));
-    } else if (e.streamId.startsWith("agent-") && typeof d.callId === "string") {
+    } else if (agentIdOfStream(e.streamId) !== undefined && typeof d.callId === "string") {
       const call = calls.get(d.callId);
-      if (call) call.agents.push(stamp(d.callId, `${e.type}:${e.streamId.slice(6)}`, d));
+      if (call) call.agents.push(stamp(d.callId, `${e.type}:${agentIdOfStream(e.streamId)}`, d));
     }
   }
   const canonical = (xs: Stamped[]) =>

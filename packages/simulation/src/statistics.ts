@@ -1,4 +1,9 @@
-import type { ConfigSnapshot, ConnectOutcome } from "@switchyard/routing-domain";
+import {
+  agentIdOfStream,
+  type ConfigSnapshot,
+  type ConnectOutcome,
+  callIdOfStream,
+} from "@switchyard/routing-domain";
 
 /** An event as read from the event store (or the EVENTS stream): only what the statistics need. */
 export interface LoggedEvent {
@@ -190,8 +195,10 @@ export class StatisticsBuilder {
     const d = (event.data ?? {}) as Data;
     const at = num(d, "at");
     if (at > this.#latest) this.#latest = at;
-    if (event.streamId.startsWith("call-")) this.#callEvent(event.streamId.slice(5), event.type, d);
-    else if (event.streamId.startsWith("agent-")) this.#agentEvent(event.streamId.slice(6), event.type, d);
+    const callId = callIdOfStream(event.streamId);
+    const agentId = agentIdOfStream(event.streamId);
+    if (callId !== undefined) this.#callEvent(callId, event.type, d);
+    else if (agentId !== undefined) this.#agentEvent(agentId, event.type, d);
   }
 
   addAll(events: Iterable<LoggedEvent>): this {

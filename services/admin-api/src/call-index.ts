@@ -1,6 +1,7 @@
 // The admin API's projection of calls for ListCalls and WatchEvents: it follows the whole log in commit
 // order (the event store's readAll) from where it got to, so a list is as fresh as the log when asked.
 import { type Checkpoint, type EventStore, type RecordedEvent, START } from "@switchyard/event-store";
+import { callIdOfStream } from "@switchyard/routing-domain";
 
 export interface CallSummary {
   readonly callId: string;
@@ -75,8 +76,8 @@ export class CallIndex {
       } else if (e.type === "AudioDeleted") this.audio.delete(e.streamId.slice("audio-".length));
       return;
     }
-    if (!e.streamId.startsWith("call-")) return;
-    const callId = e.streamId.slice("call-".length);
+    const callId = callIdOfStream(e.streamId);
+    if (callId === undefined) return;
     const data = e.data as Record<string, unknown>;
     const current = this.calls.get(callId);
     switch (e.type) {

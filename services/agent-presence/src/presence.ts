@@ -31,6 +31,7 @@ import {
   type AgentCommand,
   type AgentEvent,
   type AgentState,
+  agentIdOfStream,
   agentStreamId,
   CONFIG_STREAM,
   type ConfigEvent,
@@ -255,7 +256,9 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
   }
 
   async function apply(e: EventMessage): Promise<void> {
-    const agentId = e.streamId.slice("agent-".length);
+    const agentId = agentIdOfStream(e.streamId);
+    // The consumer is filtered to agents' events.
+    if (agentId === undefined) return;
     for (let attempt = 0; attempt < 5; attempt++) {
       const rec = await current(agentId);
       const version = rec?.version ?? 0;

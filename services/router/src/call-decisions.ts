@@ -4,6 +4,7 @@ import { type Clock, isVirtualClock } from "@switchyard/clock";
 import type { CallInputMessage } from "@switchyard/contracts";
 import type { Decision, DecisionView, StreamCache, Write } from "@switchyard/decision-runtime";
 import {
+  agentIdOfStream,
   type CallCommand,
   type CallEvent,
   CallNotFoundError,
@@ -175,7 +176,9 @@ export function callDecider(deps: {
         },
         ...(w.streamId === streamId ? { firstEventMetadata: { decisionInput } } : {}),
         // Agents are decided on the presence the context gave (the view, or the agent's own stream).
-        ...(w.streamId.startsWith("agent-") ? { base: ctx.presence[w.streamId.slice("agent-".length)] } : {}),
+        ...(agentIdOfStream(w.streamId) !== undefined
+          ? { base: ctx.presence[agentIdOfStream(w.streamId) as string] }
+          : {}),
       }));
       return {
         kind: "write",

@@ -3,6 +3,7 @@ import { type PresenceRecord, presenceBucket } from "@switchyard/contracts";
 import type { DecisionView, StreamCache } from "@switchyard/decision-runtime";
 import {
   type AgentState,
+  agentIdOfStream,
   agentStreamId,
   type ConfigSnapshot,
   type PresenceEntry,
@@ -28,7 +29,8 @@ export class PresenceView {
 
   private constructor(private readonly cache: StreamCache) {
     cache.onChange((streamId) => {
-      if (streamId.startsWith("agent-")) this.#reindex(streamId.slice("agent-".length));
+      const agentId = agentIdOfStream(streamId);
+      if (agentId !== undefined) this.#reindex(agentId);
     });
   }
 

@@ -9,6 +9,7 @@ import { type TimerMessage, timerSubject } from "@switchyard/contracts";
 import type { Effect, StreamCache } from "@switchyard/decision-runtime";
 import {
   type AgentState,
+  agentIdOfStream,
   agentStreamId,
   isOfferable,
   matchWaitingCallers,
@@ -70,7 +71,9 @@ export function queueMatching(deps: {
   }
 
   async function onAgentEvent(e: EventMessage): Promise<void> {
-    const agentId = e.streamId.slice("agent-".length);
+    const agentId = agentIdOfStream(e.streamId);
+    // The consumer is filtered to agents' events.
+    if (agentId === undefined) return;
     if (e.type === "AgentCallEnded") {
       const data = e.data as { callId: string; wrapUpEndsAt?: number };
       if (data.wrapUpEndsAt !== undefined) {

@@ -37,6 +37,9 @@ export const MISSED_OFFERS_BREAK = "missed offers";
 export const INITIAL_AGENT: AgentState = { status: "signedOut", calls: { periodKey: "", count: 0 } };
 
 export const agentStreamId = (agentId: string): string => `agent-${agentId}`;
+/** The agent whose stream this is, or undefined for another stream. */
+export const agentIdOfStream = (streamId: string): string | undefined =>
+  streamId.startsWith("agent-") ? streamId.slice("agent-".length) : undefined;
 
 export type AgentCommand =
   | { readonly type: "SignIn"; readonly now: number }

@@ -9,6 +9,9 @@ import type { MemberIndex } from "../strategies/indexed.js";
 import type { CandidateReport, SequentialProgress, TieBreak } from "../strategies/strategies.js";
 
 export const callStreamId = (callId: string): string => `call-${callId}`;
+/** The call whose stream this is, or undefined for another stream. */
+export const callIdOfStream = (streamId: string): string | undefined =>
+  streamId.startsWith("call-") ? streamId.slice("call-".length) : undefined;
 
 /** `customer`: the number a callback dials once an agent has answered it. */
 export type LegRole = "caller" | "target" | "consult" | "customer";
