@@ -21,6 +21,7 @@ import {
   extractDay,
   formatComparison,
   type LoggedEvent,
+  offerText,
   overlayFromSets,
   parseTraffic,
   planCalls,
@@ -153,12 +154,19 @@ export function dayFileText(day: ExtractedDay, recorded: RunFigures | undefined)
     agents,
     agentTimeline: t.agentTimeline,
   };
+  const offers = Object.entries(t.agentOffers ?? {}).map(
+    ([id, list]) => `    ${JSON.stringify(id)}: ${JSON.stringify(list.map(offerText))}`,
+  );
   const lines = [
     `# A recorded period, extracted by switchyard extract: ${day.summary.calls} calls from ${t.startAt}.`,
     "# traffic.calls: each caller (arrival second, number dialled, IVR digits, talk time if answered, patience",
     "# if they hung up unanswered, else waitedAtLeastSec: a lower bound on it). Edit freely; re-run with",
     "# switchyard whatif --traffic THIS_FILE [--variant FILE] [--set groups.ID.FIELD=VALUE].",
     stringify({ traffic: head }, { lineWidth: 0 }).trimEnd(),
+    "  # agentOffers: what each agent's phone did with each offer, in order (seconds to answer, noAnswer, busy,",
+    '  # "reject S", "?" where the offer was taken back first); replayed, then the fitted behaviour is drawn from.',
+    "  agentOffers:",
+    ...offers,
     "  calls:",
     ...(t.calls ?? []).map((c) => `    - ${JSON.stringify(c)}`),
     stringify({ recordedConfig: day.config }, { lineWidth: 0 }).trimEnd(),

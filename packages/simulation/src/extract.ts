@@ -15,6 +15,7 @@ import {
   type AgentBehaviour,
   DEFAULT_AGENT,
   DEFAULT_CALLER,
+  type PhoneAction,
   type RecordedCall,
   type TimelineEntry,
   type TrafficModel,
@@ -58,6 +59,8 @@ interface CallTrack {
   readonly to: string;
   readonly configVersion: number;
   readonly digits: string[];
+  /** The latest time seen on the call (events without their own time happened then). */
+  lastAt: number;
   inConnect: boolean;
   answeredAt?: number;
   voicemailAt?: number;
@@ -66,6 +69,8 @@ interface CallTrack {
 
 interface Offer {
   readonly reservedAt: number;
+  /** Where this offer is in the agent's sequence of offers. */
+  readonly index: number;
   ringingAt?: number;
 }
 
@@ -90,6 +95,9 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
   const offers = new Map<string, Offer>();
   const fits = new Map<string, AgentFit>();
   const timeline = new Map<string, TimelineEntry[]>();
+  /** Each agent's offers in order: what the phone did, or null where the offer was taken back first. */
+  const sequences = new Map<string, Array<PhoneAction | null>>();
+  const directLegs = new Map<string, { key: string; index: number; at: number; ringingAt?: number }>();
   /** Agents signed in (and not on a break of their own) when the period starts. */
   const state = new Map<string, "out" | "in" | "break" | "paused">();
   const stateAtFrom = new Map<string, "out" | "in" | "break" | "paused">();
@@ -148,8 +156,12 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
       const callId = typeof d.callId === "string" ? d.callId : undefined;
       if (callId === undefined || !calls.has(callId)) continue;
       const key = `${agentId}/${callId}`;
-      if (e.type === "AgentReserved") offers.set(key, { reservedAt: at });
-      else if (e.type === "AgentRinging") {
+      if (e.type === "AgentReserved") {
+        const seq = sequences.get(agentId) ?? [];
+        sequences.set(agentId, seq);
+        offers.set(key, { reservedAt: at, index: seq.length });
+        seq.push(null);
+      } else if (e.type === "AgentRinging") {
         const o = offers.get(key);
         if (o) o.ringingAt ??= at;
       } else if (e.type === "AgentAnswered") {
@@ -157,7 +169,9 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
         if (o) {
           const f = fitOf(agentId);
           f.answered += 1;
-          f.delays.push((at - (o.ringingAt ?? o.reservedAt)) / 1000);
+          const delay = (at - (o.ringingAt ?? o.reservedAt)) / 1000;
+          f.delays.push(delay);
+          sequences.get(agentId)![o.index] = { kind: "answer", afterSec: sec(delay * 1000) };
           offers.delete(key);
         }
       } else if (e.type === "AgentReleased") {
@@ -167,10 +181,19 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
         // answered, the caller hung up) says nothing.
         if (o && d.missed === true) {
           const f = fitOf(agentId);
+          const seq = sequences.get(agentId)!;
           if (d.reason === "busy" || d.reason === "hungUp") {
-            if (o.ringingAt !== undefined) f.reject += 1;
-            else f.busy += 1;
-          } else f.noAnswer += 1;
+            if (o.ringingAt !== undefined) {
+              f.reject += 1;
+              seq[o.index] = { kind: "reject", afterSec: sec(at - o.ringingAt) };
+            } else {
+              f.busy += 1;
+              seq[o.index] = { kind: "busy" };
+            }
+          } else {
+            f.noAnswer += 1;
+            seq[o.index] = { kind: "noAnswer" };
+          }
         }
       }
       continue;
@@ -186,12 +209,38 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
         to: String(d.to),
         configVersion: num(d, "configVersion") ?? 0,
         digits: [],
+        lastAt: at,
         inConnect: false,
       });
       continue;
     }
     const call = calls.get(callId);
     if (!call) continue;
+    // Numbers and SIP addresses a Connect rings directly (no agent stream): their phones' answers, in order.
+    if (e.type === "LegOriginateRequested" && d.role === "target" && d.agentId === undefined) {
+      const to = (d.to ?? {}) as Data;
+      const key = to.kind === "sip" ? `sip:${String(to.uri)}` : `number:${String(to.number)}`;
+      const seq = sequences.get(key) ?? [];
+      sequences.set(key, seq);
+      directLegs.set(`${callId}/${String(d.legId)}`, { key, index: seq.length, at: call.lastAt });
+      seq.push(null);
+    } else if (e.type === "LegRinging" || e.type === "LegAnswered" || e.type === "LegEnded") {
+      const leg = directLegs.get(`${callId}/${String(d.legId)}`);
+      const at = num(d, "at") ?? call.lastAt;
+      if (leg && e.type === "LegRinging") leg.ringingAt ??= at;
+      else if (leg) {
+        const seq = sequences.get(leg.key)!;
+        const since = leg.ringingAt ?? leg.at;
+        if (e.type === "LegAnswered") seq[leg.index] = { kind: "answer", afterSec: sec(at - since) };
+        else if (d.reason === "noAnswer") seq[leg.index] = { kind: "noAnswer" };
+        else if (d.reason === "busy")
+          seq[leg.index] =
+            leg.ringingAt === undefined ? { kind: "busy" } : { kind: "reject", afterSec: sec(at - since) };
+        directLegs.delete(`${callId}/${String(d.legId)}`);
+      }
+    }
+    const at = num(d, "at");
+    if (at !== undefined) call.lastAt = at;
     switch (e.type) {
       case "IvrBranchChosen":
         if (typeof d.digit === "string") call.digits.push(d.digit);
@@ -319,6 +368,11 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
       arrivals: [],
       calls: recorded,
       agentTimeline,
+      agentOffers: Object.fromEntries(
+        [...sequences.entries()]
+          .filter(([id]) => config.agents[id] || id.includes(":"))
+          .sort(([a], [b]) => a.localeCompare(b)),
+      ),
       callers: {
         talkTime,
         voicemail,

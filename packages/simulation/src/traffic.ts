@@ -79,6 +79,11 @@ export interface TrafficModel {
   readonly calls?: readonly RecordedCall[];
   /** Per agent: the recorded timeline; agents listed with none were never signed in. */
   readonly agentTimeline?: Readonly<Record<string, readonly TimelineEntry[]>>;
+  /**
+   * Per agent: what their phone did with each offer of the recorded day, in order (null: unknown, the offer
+   * was taken back first). Replayed offer by offer, then the agent's behaviour is drawn from.
+   */
+  readonly agentOffers?: Readonly<Record<string, readonly (PhoneAction | null)[]>>;
   /** The simulated period: calls arrive during it. */
   readonly durationSec: number;
   /** Service level threshold: share of calls answered within this many seconds. */
@@ -150,6 +155,7 @@ export function parseTraffic(
     "startAt",
     "calls",
     "agentTimeline",
+    "agentOffers",
   ]);
   if (!f) throw new TrafficConfigError(file, c.issues);
   const seedValue = f.seed;
@@ -208,8 +214,13 @@ export function parseTraffic(
     f.agentTimeline === undefined
       ? base.agentTimeline
       : readTimeline(f.agentTimeline, joinPath(root, "agentTimeline"), c);
+  const agentOffers =
+    f.agentOffers === undefined
+      ? base.agentOffers
+      : readOffers(f.agentOffers, joinPath(root, "agentOffers"), c, config);
   if (c.issues.length > 0) throw new TrafficConfigError(file, c.issues);
   return {
+    ...(agentOffers === undefined ? {} : { agentOffers }),
     ...(startAt === undefined ? {} : { startAt }),
     ...(calls === undefined ? {} : { calls }),
     ...(agentTimeline === undefined ? {} : { agentTimeline }),
@@ -319,6 +330,48 @@ function readTimeline(value: unknown, path: string, c: Checker): Record<string, 
     out[agentId] = entries.sort((a, b) => a.atSec - b.atSec);
   }
   return out;
+}
+
+/** `[3.5, noAnswer, busy, reject 2, "?"]`: answer after 3.5 s, ..., declined after 2 s, unknown. */
+function readOffers(
+  value: unknown,
+  path: string,
+  c: Checker,
+  config: ConfigSnapshot,
+): Record<string, Array<PhoneAction | null>> {
+  const out: Record<string, Array<PhoneAction | null>> = {};
+  for (const [agentId, list] of Object.entries(c.mapping(value, path) ?? {})) {
+    const p = joinPath(path, agentId);
+    // `number:+44...`, `sip:...`: a phone a Connect applet rings directly.
+    if (!config.agents[agentId] && !agentId.includes(":")) c.problem(p, `unknown agent "${agentId}"`);
+    out[agentId] =
+      c.list(list, p)?.map((item, i) => {
+        const action = parseOffer(item);
+        if (action === undefined)
+          c.problem(
+            joinPath(p, i),
+            `must be seconds to answer, noAnswer, busy, "reject SECONDS" or "?"; got ${JSON.stringify(item)}`,
+          );
+        return action ?? null;
+      }) ?? [];
+  }
+  return out;
+}
+
+function parseOffer(item: unknown): PhoneAction | null | undefined {
+  if (typeof item === "number" && item >= 0) return { kind: "answer", afterSec: item };
+  if (item === "?" || item === null) return null;
+  if (item === "noAnswer" || item === "busy") return { kind: item };
+  const m = typeof item === "string" ? /^reject (\d+(?:\.\d+)?)$/.exec(item) : null;
+  return m ? { kind: "reject", afterSec: Number(m[1]) } : undefined;
+}
+
+/** One offer as the traffic file writes it (see `readOffers`). */
+export function offerText(action: PhoneAction | null): number | string {
+  if (action === null) return "?";
+  if (action.kind === "answer") return action.afterSec;
+  if (action.kind === "reject") return `reject ${action.afterSec}`;
+  return action.kind;
 }
 
 function readIvr(
@@ -559,7 +612,13 @@ export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePl
   const plans = Object.values(config.agents).map((agent) => {
     const behaviour = model.agents.byAgent[agent.agentId] ?? model.agents.default;
     const rng = seededRandom(`${model.seed}:agent:${agent.agentId}`);
-    return { agentId: agent.agentId, key: contactKey(agent.contact), next: () => drawAction(behaviour, rng) };
+    // A recorded day's offers first, as the agent's phone met them; then drawn from the behaviour.
+    const recorded = [...(model.agentOffers?.[agent.agentId] ?? [])];
+    return {
+      agentId: agent.agentId,
+      key: contactKey(agent.contact),
+      next: () => recorded.shift() ?? drawAction(behaviour, rng),
+    };
   });
   const keys = new Set(plans.map((p) => p.key));
   for (const flow of Object.values(config.flows)) {
@@ -570,11 +629,9 @@ export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePl
       if (keys.has(key)) continue;
       keys.add(key);
       const rng = seededRandom(`${model.seed}:phone:${key}`);
-      plans.push({
-        agentId: `${applet.target.kind === "sip" ? "sip" : "number"}:${key}`,
-        key,
-        next: () => drawAction(model.agents.default, rng),
-      });
+      const agentId = `${applet.target.kind === "sip" ? "sip" : "number"}:${key}`;
+      const recorded = [...(model.agentOffers?.[agentId] ?? [])];
+      plans.push({ agentId, key, next: () => recorded.shift() ?? drawAction(model.agents.default, rng) });
     }
   }
   return plans;
