@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash infra/bootstrap.sh
 eval "$(bash infra/ensure-services.sh)"
 bash infra/ensure-telephony.sh
+bash infra/ensure-chromium.sh
 export DATABASE_URL NATS_URL
 mkdir -p .switchyard
 echo "== proto (buf lint, buf breaking against main, generate)"; pnpm -s proto:check; pnpm -s generate

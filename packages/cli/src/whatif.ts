@@ -165,7 +165,7 @@ export function dayFileText(day: ExtractedDay, recorded: RunFigures | undefined)
     stringify({ traffic: head }, { lineWidth: 0 }).trimEnd(),
     "  # agentOffers: what each agent's phone did with each offer, in order (seconds to answer, noAnswer, busy,",
     '  # "reject S", "?" where the offer was taken back first); replayed, then the fitted behaviour is drawn from.',
-    "  agentOffers:",
+    offers.length === 0 ? "  agentOffers: {}" : "  agentOffers:",
     ...offers,
     "  calls:",
     ...(t.calls ?? []).map((c) => `    - ${JSON.stringify(c)}`),

@@ -283,7 +283,8 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
   let exposure = 0;
   for (const c of calls.values()) {
     const base: { atSec: number; number: string; from: string; digits?: string[] } = {
-      atSec: sec(c.at - from),
+      // To the millisecond: the re-run places each caller when the recorded one arrived.
+      atSec: (c.at - from) / 1000,
       number: c.to,
       from: c.from,
       ...(c.digits.length > 0 ? { digits: c.digits } : {}),
