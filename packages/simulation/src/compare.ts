@@ -264,8 +264,14 @@ function sections(runs: readonly RunFigures[]): Array<{ title: string; rows: str
 /** The comparison as terminal lines: one table per group and overall, a column per run. */
 export function formatComparison(runs: readonly RunFigures[]): string[] {
   const lines: string[] = [];
+  // Long variant names (a list of --set overrides) get a short column title and a line of their own.
+  let n = 0;
+  const titles = runs.map((r) => (r.name.length <= 20 ? r.name : `variant ${++n}`));
+  runs.forEach((r, i) => {
+    if (titles[i] !== r.name) lines.push(`  ${titles[i]}: ${r.name}`);
+  });
   for (const s of sections(runs)) {
-    const header = [s.title, ...runs.map((r) => r.name)];
+    const header = [s.title, ...titles];
     const widths = header.map((h, i) => Math.max(h.length, ...s.rows.map((r) => (r[i] ?? "").length)));
     const line = (cells: readonly string[]) =>
       `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")}`;
@@ -388,7 +394,7 @@ export function comparisonHtml(
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 table{border-collapse:collapse;margin:8px 0 16px}th,td{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}
-th:first-child{text-align:left}thead th{background:#f4f4f4}
+th:first-child{text-align:left}thead th{background:#f4f4f4;max-width:16em;white-space:normal;vertical-align:bottom}
 figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}svg text{font-size:11px;fill:#333}
 .legend span{margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 .tables{display:flex;flex-wrap:wrap;gap:0 32px}
