@@ -20,7 +20,7 @@ const FIXTURE = fileURLToPath(new URL("./fixtures/whatif-erlang.yaml", import.me
 /** Where the screenshot of the report is left for people to look at (.switchyard/ is not committed). */
 const SCREENSHOT = fileURLToPath(new URL("../../.switchyard/whatif-report.png", import.meta.url));
 const START = "2026-01-05T09:00:00Z";
-const MINUTES = 40;
+const MINUTES = 30;
 const TO = new Date(Date.parse(START) + MINUTES * 60_000).toISOString();
 
 interface Run {
@@ -159,7 +159,7 @@ it("the baseline re-run matches the recorded day; one more agent lowers ASA and 
   expect(variant!.averageSpeedOfAnswerSec).toBeLessThan(baseline!.averageSpeedOfAnswerSec);
   expect(variant!.waitedShare).toBeLessThan(baseline!.waitedShare);
   // Size: the same callers in both runs, so the share of waiting removed is compared with Erlang C's. Erlang C
-  // is the steady state; a 40-minute day that starts empty waits less than it says at both staffing levels,
+  // is the steady state; a 30-minute day that starts empty waits less than it says at both staffing levels,
   // so the reductions are compared, not the levels: within 0.25 of the predicted reduction.
   const asaCut = 1 - variant!.averageSpeedOfAnswerSec / baseline!.averageSpeedOfAnswerSec;
   const pWaitCut = 1 - variant!.waitedShare / baseline!.waitedShare;
