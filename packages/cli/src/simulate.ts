@@ -175,10 +175,9 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   for (const line of missReport(stats, scripted, traffic)) ctx.out(`  ${line}`);
   if (result.clockAdvances !== undefined)
     ctx.out(`  virtual clock: ${result.clockAdvances} jumps of simulated time`);
-  const elapsed = () => elapsedSec;
   const complete = checkComplete(stats, placed, ctx.out);
   if (ctx.signal.aborted)
-    ctx.out(`${options.title}: interrupted after ${fmtMinutes(Math.round(elapsed()))} simulated`);
+    ctx.out(`${options.title}: interrupted after ${fmtMinutes(Math.round(elapsedSec))} simulated`);
   if (collector) {
     // Every span ended by now but those of work still under way (a consumer's ack): flushed, then read.
     await telemetry.flush();

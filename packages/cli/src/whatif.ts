@@ -309,6 +309,7 @@ export async function runWhatIf(ctx: CliContext): Promise<number> {
       out: progress ? ctx.out : () => {},
       startAt,
       progress,
+      onProbeError: (err) => ctx.err(`virtual clock: the platform could not be observed: ${String(err)}`),
     });
     if (ctx.signal.aborted) {
       ctx.err("whatif: interrupted");
