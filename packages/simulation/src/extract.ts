@@ -74,6 +74,16 @@ interface Offer {
   ringingAt?: number;
 }
 
+/** A leg a Connect rang straight to a number or SIP address. */
+interface DirectLeg {
+  readonly key: string;
+  readonly index: number;
+  readonly at: number;
+  ringingAt?: number;
+  /** The platform cancelled it at its ring timeout. */
+  ringTimeout?: boolean;
+}
+
 interface AgentFit {
   readonly delays: number[];
   noAnswer: number;
@@ -97,7 +107,7 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
   const timeline = new Map<string, TimelineEntry[]>();
   /** Each agent's offers in order: what the phone did, or null where the offer was taken back first. */
   const sequences = new Map<string, Array<PhoneAction | null>>();
-  const directLegs = new Map<string, { key: string; index: number; at: number; ringingAt?: number }>();
+  const directLegs = new Map<string, DirectLeg>();
   /** Agents signed in (and not on a break of their own) when the period starts. */
   const state = new Map<string, "out" | "in" | "break" | "paused">();
   const stateAtFrom = new Map<string, "out" | "in" | "break" | "paused">();
@@ -224,6 +234,9 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
       sequences.set(key, seq);
       directLegs.set(`${callId}/${String(d.legId)}`, { key, index: seq.length, at: call.lastAt });
       seq.push(null);
+    } else if (e.type === "LegCancelRequested" && d.reason === "ringTimeout") {
+      const leg = directLegs.get(`${callId}/${String(d.legId)}`);
+      if (leg) leg.ringTimeout = true;
     } else if (e.type === "LegRinging" || e.type === "LegAnswered" || e.type === "LegEnded") {
       const leg = directLegs.get(`${callId}/${String(d.legId)}`);
       const at = num(d, "at") ?? call.lastAt;
@@ -236,6 +249,9 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
         else if (d.reason === "busy")
           seq[leg.index] =
             leg.ringingAt === undefined ? { kind: "busy" } : { kind: "reject", afterSec: sec(at - since) };
+        // Cancelled by the platform: at its ring timeout, the phone did not answer in time; for another
+        // reason (the caller went first), unknown.
+        else if (d.reason === "cancelled" && leg.ringTimeout) seq[leg.index] = { kind: "noAnswer" };
         directLegs.delete(`${callId}/${String(d.legId)}`);
       }
     }
