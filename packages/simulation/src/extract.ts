@@ -179,7 +179,8 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
         if (o) {
           const f = fitOf(agentId);
           f.answered += 1;
-          const delay = (at - (o.ringingAt ?? o.reservedAt)) / 1000;
+          // From the offer (the phone is rung then), as the simulated phones count it.
+          const delay = (at - o.reservedAt) / 1000;
           f.delays.push(delay);
           sequences.get(agentId)![o.index] = { kind: "answer", afterSec: sec(delay * 1000) };
           offers.delete(key);
@@ -195,7 +196,7 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
           if (d.reason === "busy" || d.reason === "hungUp") {
             if (o.ringingAt !== undefined) {
               f.reject += 1;
-              seq[o.index] = { kind: "reject", afterSec: sec(at - o.ringingAt) };
+              seq[o.index] = { kind: "reject", afterSec: sec(at - o.reservedAt) };
             } else {
               f.busy += 1;
               seq[o.index] = { kind: "busy" };
@@ -243,7 +244,7 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
       if (leg && e.type === "LegRinging") leg.ringingAt ??= at;
       else if (leg) {
         const seq = sequences.get(leg.key)!;
-        const since = leg.ringingAt ?? leg.at;
+        const since = leg.at;
         if (e.type === "LegAnswered") seq[leg.index] = { kind: "answer", afterSec: sec(at - since) };
         else if (d.reason === "noAnswer") seq[leg.index] = { kind: "noAnswer" };
         else if (d.reason === "busy")
