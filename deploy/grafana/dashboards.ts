@@ -276,7 +276,7 @@ const traceql = (title: string, query: string) =>
     .span(24)
     .withTarget(new TempoQuery().queryType("traceql").query(query).limit(50).datasource(TEMPO));
 
-/** Tempo: find a call's trace by call id, agent or outcome; slow decisions. */
+/** Tempo: find a call's trace by call id, agent or outcome; slow decisions; long queue waits. */
 export function callTraceDashboard(): Dashboard {
   const a = (name: string) => `span.${name}`;
   return new DashboardBuilder("Switchyard / Call traces")
@@ -308,6 +308,12 @@ export function callTraceDashboard(): Dashboard {
       traceql(
         "Slow decisions (over 100 ms) with their strategy and group",
         `{ name = "${SPANS.routerDecide}" && duration > 100ms } | select(${a(ATTRS.strategy)}, ${a(ATTRS.group)}, ${a(ATTRS.candidates)})`,
+      ),
+    )
+    .withPanel(
+      traceql(
+        "Long queue waits (over 60 s of platform time) and how they ended",
+        `{ name = "${SPANS.routerQueueWait}" && ${a(ATTRS.queueWaitSeconds)} > 60 } | select(${a(ATTRS.queue)}, ${a(ATTRS.dequeueReason)}, ${a(ATTRS.callId)})`,
       ),
     )
     .withPanel(

@@ -1,10 +1,10 @@
 // The admin commands against `run --target admin-api,agent-presence,relay` (in process, real PostgreSQL and
 // NATS): apply a contact centre from YAML (changes listed, then made; a second apply changes nothing),
-// list and act on agents, export the configuration back to YAML that loads to the same contact centre,
-// apply a file that removes an agent, and a wrong token refused.
+// list and act on agents, follow them with calls --watch, export the configuration back to YAML that loads to the same contact centre,
+// apply a file that removes an agent, upload/list/download/delete audio, and a wrong token refused.
 
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hashToken } from "@switchyard/admin-api";
@@ -140,6 +140,31 @@ describe("switchyard admin commands", () => {
     expect(groups.out).toMatch(/desk\s+Desk\s+round_robin\s+amy,bo/);
   });
 
+  it("follows agent changes live with calls --watch until stopped", async () => {
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const watching = runCli({
+      command: "calls",
+      args: [],
+      flags: { server, token: TOKEN, watch: true },
+      env: {},
+      signal: stop.signal,
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(`stderr: ${l}`),
+    });
+    // The watch follows from when it opens; change amy until one change arrives (one is enough).
+    const seen = () => lines.some((l) => /agent-amy\s+AgentBreak/.test(l));
+    for (let i = 0; i < 50 && !seen(); i++) {
+      expect((await cli("agents", ["break", "amy", "tea"])).code).toBe(0);
+      expect((await cli("agents", ["end-break", "amy"])).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(lines.join("\n")).toMatch(/agent-amy\s+AgentBreak\w+ \{/);
+    stop.abort();
+    expect(await watching).toBe(0);
+    expect(lines.filter((l) => l.startsWith("stderr:"))).toEqual([]);
+  });
+
   it("exports YAML that loads to the same contact centre", async () => {
     const exported = await cli("export", []);
     expect(exported.code).toBe(0);
@@ -167,6 +192,60 @@ describe("switchyard admin commands", () => {
     expect(r.out).toContain("- agent bo");
     const agents = await cli("agents", ["list"], { json: true });
     expect(JSON.parse(agents.out).map((a: { name: string }) => a.name)).toEqual(["agents/amy"]);
+  });
+
+  it("uploads, lists, downloads and deletes audio; refuses what is not audio", async () => {
+    // 100 000 bytes of 16-bit PCM at 8 kHz behind a WAV header: two upload chunks.
+    const samples = Buffer.alloc(100_000);
+    for (let i = 0; i < samples.length / 2; i++)
+      samples.writeInt16LE(Math.round(8000 * Math.sin(i / 10)), i * 2);
+    const header = Buffer.alloc(44);
+    header.write("RIFF", 0, "latin1");
+    header.writeUInt32LE(36 + samples.length, 4);
+    header.write("WAVEfmt ", 8, "latin1");
+    for (const [at, v] of [
+      [16, 16],
+      [24, 8000],
+      [28, 16000],
+      [40, samples.length],
+    ] as const)
+      header.writeUInt32LE(v, at);
+    for (const [at, v] of [
+      [20, 1],
+      [22, 1],
+      [32, 2],
+      [34, 16],
+    ] as const)
+      header.writeUInt16LE(v, at);
+    header.write("data", 36, "latin1");
+    const wav = Buffer.concat([header, samples]);
+    const file = join(dir, "hello.wav");
+    await writeFile(file, wav);
+
+    const noPurpose = await cli("audio", ["upload", "hello"], { file });
+    expect(noPurpose.code).toBe(2);
+    expect(noPurpose.err).toContain("--purpose hold-music|greeting|whisper");
+    const uploaded = await cli("audio", ["upload", "hello"], { file, purpose: "greeting", name: "Hello" });
+    expect(uploaded.err).toBe("");
+    expect(uploaded.out).toMatch(new RegExp(`^hello\\s+Hello\\s+greeting\\s+wav\\s+${wav.length}\\s`, "m"));
+    const listed = await cli("audio", ["list"], { json: true });
+    expect(JSON.parse(listed.out)).toEqual([
+      expect.objectContaining({ name: "audio/hello", displayName: "Hello", sizeBytes: wav.length }),
+    ]);
+    const copy = join(dir, "copy.wav");
+    expect((await cli("audio", ["download", "hello"], { file: copy })).code).toBe(0);
+    expect((await readFile(copy)).equals(wav)).toBe(true);
+
+    const text = join(dir, "notes.txt");
+    await writeFile(text, "not audio at all\n");
+    const refused = await cli("audio", ["upload", "notes"], { file: text, purpose: "whisper" });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain("not a WAV (RIFF/WAVE) or MP3 file");
+
+    expect((await cli("audio", ["delete", "hello"])).out).toContain("deleted audio/hello");
+    const gone = await cli("audio", ["get", "hello"]);
+    expect(gone.code).toBe(1);
+    expect(JSON.parse((await cli("audio", [], { json: true })).out)).toEqual([]);
   });
 
   it("says why a wrong token is refused, with exit code 1", async () => {

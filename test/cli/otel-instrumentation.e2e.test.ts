@@ -22,6 +22,7 @@ import {
   placeCall,
   say,
   startE2E,
+  streamOf,
 } from "../e2e/harness.js";
 
 const BIN = fileURLToPath(new URL("../../packages/cli/bin/switchyard.mjs", import.meta.url));
@@ -35,6 +36,7 @@ interface OtlpSpan {
   readonly kind: number;
   readonly scope: string;
   readonly attributes: Record<string, unknown>;
+  readonly links: ReadonlyArray<{ readonly traceId: string; readonly spanId: string }>;
 }
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -56,6 +58,7 @@ interface OtlpExport {
         name: string;
         kind: number;
         attributes?: Array<{ key: string; value: OtlpValue }>;
+        links?: Array<{ traceId: string; spanId: string }>;
       }>;
     }>;
   }>;
@@ -87,6 +90,7 @@ function otlpReceiver(received: OtlpSpan[]): Server {
                     a.value.stringValue ?? a.value.intValue ?? a.value.boolValue ?? a.value.doubleValue,
                   ]),
                 ),
+                links: (s.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
               });
       }
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
@@ -259,5 +263,70 @@ describe("pg and gRPC auto-instrumentation in the switchyard binary", () => {
       return q.length > 0 ? q : undefined;
     }, "pg spans of the RPC");
     for (const q of queries) expect(ancestry(received, q)).toContain(rpc.name);
+  });
+
+  it("an admin hang-up is decided in the call's trace, linked to the RPC's gRPC SERVER span", async () => {
+    // A caller waiting in a queue nobody serves, until the admin hangs the call up.
+    const flow = flowOnNumber("otel_rpc_flow", "c", {
+      c: { kind: "connect", target: { kind: "group", groupId: "otel_rpc_g" }, branches: { fallback: "bye" } },
+      bye: hangup,
+    });
+    await defineConfig(p, [
+      {
+        type: "DefineGroup",
+        groupId: "otel_rpc_g",
+        name: "otel_rpc_g",
+        strategy: "longestIdle",
+        members: [],
+        ringTimeoutSec: 10,
+        queue: { enabled: true, maxWaitSec: 600 },
+      },
+      ...flow.commands,
+    ]);
+    const callId = await placeCall(p, { from: "+14155559201", to: flow.number, hangUpAfterSec: 600 });
+    await eventually(
+      async () => ((await streamOf(p, callId)).some((e) => e.type === "CallerEnqueued") ? true : undefined),
+      `call ${callId} queued`,
+    );
+    const err: string[] = [];
+    const code = await runCli({
+      command: "calls",
+      args: ["hangup", callId],
+      flags: { server: adminServer },
+      env: {},
+      signal: new AbortController().signal,
+      out: () => undefined,
+      err: (l) => err.push(l),
+    });
+    expect(err.join("\n")).toBe("");
+    expect(code).toBe(0);
+    await endedCall(p, callId);
+
+    const traceId = otel
+      .spans()
+      .find((s) => s.name === SPANS.gatewayInboundCall && s.attributes[ATTRS.callId] === callId)!
+      .spanContext().traceId;
+    const rpc = await eventually(
+      async () =>
+        received.find(
+          (s) => s.kind === SPAN_KIND_SERVER && s.name === "grpc.switchyard.admin.v1.CallService/HangUpCall",
+        ),
+      "the HangUpCall server span",
+    );
+    const decided = await eventually(
+      async () =>
+        received.find(
+          (s) =>
+            s.name === SPANS.routerDecide &&
+            s.attributes[ATTRS.callId] === callId &&
+            s.links.some((l) => l.spanId === rpc.spanId),
+        ),
+      "the router's decision of the hang-up, linked to the RPC",
+    );
+    // The RPC is its own trace (an admin action, not part of any call); what it asked of the call is not.
+    expect(rpc.traceId).not.toBe(traceId);
+    expect(decided.traceId).toBe(traceId);
+    expect(decided.links).toContainEqual({ traceId: rpc.traceId, spanId: rpc.spanId });
+    expect(String(decided.attributes[ATTRS.events])).toContain("CallEnded");
   });
 });

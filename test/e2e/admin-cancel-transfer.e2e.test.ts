@@ -1,6 +1,8 @@
 // CancelTransfer through the generated client, on the whole platform: the agent on the call starts a warm
 // transfer, consults the target, then cancels it — the caller stays with the agent, the target's leg ends,
 // the transfer reads FAILED; another agent may not cancel it. The call's decisions then replay to the same.
+// And a blind transfer started through the API by the agent on the call: the agent's leg ends at once, the
+// target answers and talks with the caller.
 import { randomUUID } from "node:crypto";
 import {
   type CallOptions,
@@ -18,6 +20,7 @@ import {
   Transfer_Mode,
   Transfer_State,
 } from "@switchyard/admin-proto";
+import type { CallEvent } from "@switchyard/routing-domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   defineAgents,
@@ -31,12 +34,13 @@ import {
   placeCall,
   signIn,
   startE2E,
+  streamOf,
 } from "./harness.js";
 
 let p: E2EPlatform;
 let api: AdminApi;
 let calls: CallServiceClient;
-const TOKENS = { a: randomUUID(), b: randomUUID() };
+const TOKENS = { a: randomUUID(), b: randomUUID(), blindA: randomUUID(), blindB: randomUUID() };
 
 beforeAll(async () => {
   p = await startE2E();
@@ -48,6 +52,8 @@ beforeAll(async () => {
       tokens: [
         { name: "a", role: "agent", agentId: "ct_a", sha256: hashToken(TOKENS.a) },
         { name: "b", role: "agent", agentId: "ct_b", sha256: hashToken(TOKENS.b) },
+        { name: "blind-a", role: "agent", agentId: "bt_a", sha256: hashToken(TOKENS.blindA) },
+        { name: "blind-b", role: "agent", agentId: "bt_b", sha256: hashToken(TOKENS.blindB) },
       ],
     }),
   });
@@ -140,6 +146,65 @@ describe("CancelTransfer", () => {
     expect(replay.decisions.map((d) => d.inputType)).toEqual(
       expect.arrayContaining(["RequestTransfer", "CancelTransfer", "HangUp"]),
     );
+    expect(replay.outcome).toBe(ReplayCallResponse_Outcome.OUTCOME_MATCH);
+  });
+});
+
+describe("blind StartTransfer", () => {
+  it("the agent blind-transfers its call through the API: it leaves at once, the caller talks with the target", async () => {
+    const { commands, agents } = defineAgents(["bt_a", "bt_b"]);
+    const flow = flowOnNumber("bt_flow", "c", {
+      c: { kind: "connect", target: { kind: "agent", agentId: "bt_a" }, branches: { fallback: "bye" } },
+      bye: hangup,
+    });
+    await defineConfig(p, [...commands, ...flow.commands]);
+    await signIn(p, ["bt_a", "bt_b"]);
+    p.driver.setPhone(agents.bt_a!.number, { kind: "answer", afterSec: 1, talkSec: 600 });
+    p.driver.setPhone(agents.bt_b!.number, { kind: "answer", afterSec: 1, talkSec: 600 });
+    const callId = await placeCall(p, { from: newNumber(), to: flow.number });
+    const name = `calls/${callId}`;
+    await eventually(async () => {
+      const c = await unary(calls, calls.getCall, { name }, TOKENS.blindA).catch(() => undefined);
+      return c?.currentAgent === "agents/bt_a" ? c : undefined;
+    }, "caller connected to bt_a");
+
+    const started = await unary(
+      calls,
+      calls.startTransfer,
+      {
+        parent: name,
+        transfer: Transfer.fromPartial({ mode: Transfer_Mode.MODE_BLIND, agent: "agents/bt_b" }),
+        transferId: "bt1",
+      },
+      TOKENS.blindA,
+    );
+    expect(started).toMatchObject({ name: `${name}/transfers/bt1`, mode: Transfer_Mode.MODE_BLIND });
+    await eventually(async () => {
+      const c = await unary(calls, calls.getCall, { name }, TOKENS.blindA);
+      return c.currentAgent === "agents/bt_b" && c.transfer === undefined ? c : undefined;
+    }, "the caller with bt_b");
+
+    // Before anyone hangs up: bt_a's leg has already ended (blind), bt_b's is up.
+    const sofar = (await streamOf(p, callId)) as unknown as CallEvent[];
+    const legOf = (agentId: string) =>
+      sofar.flatMap((e) =>
+        e.type === "LegOriginateRequested" && e.data.agentId === agentId ? [e.data.legId] : [],
+      )[0];
+    const endedLegs = sofar.flatMap((e) => (e.type === "LegEnded" ? [e.data.legId] : []));
+    expect(endedLegs).toContain(legOf("bt_a"));
+    expect(endedLegs).not.toContain(legOf("bt_b"));
+
+    // The call is no longer bt_a's to act on; it is bt_b's.
+    const notAnyMore = await unary(calls, calls.hangUpCall, { name, reason: "done" }, TOKENS.blindA).then(
+      () => undefined,
+      (e: ServiceError) => e,
+    );
+    expect(notAnyMore?.code).toBe(status.PERMISSION_DENIED);
+    await unary(calls, calls.hangUpCall, { name, reason: "done" }, TOKENS.blindB);
+    const ended = await endedCall(p, callId);
+    expect(ended.of("TransferCompleted")).toHaveLength(1);
+    expect(ended.of("TransferFailed")).toHaveLength(0);
+    const replay = await unary(calls, calls.replayCall, { name }, TOKENS.blindA);
     expect(replay.outcome).toBe(ReplayCallResponse_Outcome.OUTCOME_MATCH);
   });
 });

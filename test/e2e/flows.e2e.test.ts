@@ -10,6 +10,7 @@ import {
   flowOnNumber,
   hangup,
   newNumber,
+  passTime,
   placeCall,
   say,
   signIn,
@@ -208,5 +209,43 @@ describe("multi-level fallback", () => {
     // Both backup agents were tried one after the other before giving up.
     expect(call.of("RoutingDecided").map((d) => d.chosen.length)).toEqual([2, 1, 1, 0]);
     expect(call.of("CallEnded")[0]?.reason).toBe("hangupApplet");
+  });
+});
+
+describe("business hours (time condition)", () => {
+  it("a call in opening hours reaches the group; after closing time the next call takes the closed branch, and says why", async () => {
+    const phones = await groups({ hours_sales: ["roundRobin", 1] });
+    for (const phone of phones.hours_sales ?? []) p.driver.setPhone(phone, answered);
+    const flow = flowOnNumber("hours_flow", "hours", {
+      hours: {
+        kind: "timeCondition",
+        timeZone: "Europe/London",
+        hours: [{ days: ["mon", "tue", "wed", "thu", "fri"], from: "09:00", to: "17:00" }],
+        open: "sales",
+        closed: "closed",
+      },
+      sales: connectGroup("hours_sales", { fallback: "closed" }),
+      closed: say("We are closed"),
+    });
+    await defineConfig(p, flow.commands);
+    const before = new Date(p.clock.now());
+    const open = await endedCall(p, await placeCall(p, { from: CALLER, to: flow.number }));
+    expect(open.of("AppletEntered").map((a) => a.appletId)).toEqual(["hours", "sales"]);
+    expect(open.of("ConnectCompleted")[0]?.outcome).toBe("answered");
+    // The platform's day starts on a Monday morning (UTC, which is London's time in winter); jump past 17:00.
+    expect(before.getUTCDay()).toBe(1);
+    await passTime(p, Date.UTC(2026, 0, 5, 17, 0, 0) - p.clock.now());
+    const closed = await endedCall(p, await placeCall(p, { from: CALLER, to: flow.number }));
+    expect(closed.of("AppletEntered").map((a) => a.appletId)).toEqual(["hours", "closed"]);
+    expect(closed.of("AppletBranchTaken")).toEqual([
+      {
+        appletId: "hours",
+        branch: "closed",
+        next: "closed",
+        reason: expect.stringMatching(
+          /^Mon 2026-01-05 17:0\d in Europe\/London: outside mon,tue,wed,thu,fri 09:00–17:00$/,
+        ),
+      },
+    ]);
   });
 });

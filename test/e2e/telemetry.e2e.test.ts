@@ -24,6 +24,7 @@ import {
   placeCall,
   signIn,
   startE2E,
+  streamOf,
 } from "./harness.js";
 
 let otel: InMemoryTelemetry;
@@ -204,5 +205,94 @@ describe("one trace per call", () => {
     expect(sum(METRICS.redeliveries.name, { stream: "CALL_INPUTS" })).toBeGreaterThanOrEqual(1);
     // The agent is signed in and idle again, nobody waits.
     expect(sum(METRICS.agentsByState.name, { state: "available" })).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("one trace per call when an input comes from another trace", () => {
+  it("a queued caller offered the agent another call freed stays in its own trace, linked to that call's", async () => {
+    const { commands, agents } = defineAgents(["otel_q1"]);
+    const flow = flowOnNumber("otel_qflow", "c", {
+      c: { kind: "connect", target: { kind: "group", groupId: "otel_q" }, branches: { fallback: "bye" } },
+      bye: hangup,
+    });
+    await defineConfig(p, [
+      ...commands,
+      {
+        type: "DefineGroup",
+        groupId: "otel_q",
+        name: "otel_q",
+        strategy: "longestIdle",
+        members: Object.keys(agents),
+        ringTimeoutSec: 10,
+        queue: { enabled: true, maxWaitSec: 600 },
+      },
+      ...flow.commands,
+    ]);
+    await signIn(p, Object.keys(agents));
+    p.driver.setPhone(agents.otel_q1!.number, { kind: "answer", afterSec: 1, talkSec: 3 });
+    // The first call takes the agent; the second waits until the first frees them.
+    const first = await placeCall(p, { from: "+14155559101", to: flow.number, hangUpAfterSec: 60 });
+    await eventually(
+      async () => ((await streamOf(p, first)).some((e) => e.type === "LegsBridged") ? true : undefined),
+      `call ${first} bridged`,
+    );
+    const second = await placeCall(p, { from: "+14155559102", to: flow.number, hangUpAfterSec: 60 });
+    const ended = await endedCall(p, second);
+    expect(ended.types).toContain("CallerEnqueued");
+    expect(ended.types).toContain("LegsBridged");
+    await eventually(
+      async () =>
+        otel
+          .spans()
+          .some(
+            (s) =>
+              s.name === SPANS.relayPublish &&
+              s.attributes[ATTRS.callId] === second &&
+              s.attributes[ATTRS.eventType] === "CallEnded",
+          )
+          ? true
+          : undefined,
+      `relay span of ${second}'s CallEnded`,
+    );
+
+    const spans = otel.spans();
+    const rootOf = (callId: string) =>
+      spans.find((s) => s.name === SPANS.gatewayInboundCall && s.attributes[ATTRS.callId] === callId)!;
+    const firstTrace = rootOf(first).spanContext().traceId;
+    const secondTrace = rootOf(second).spanContext().traceId;
+    expect(secondTrace).not.toBe(firstTrace);
+    const ofSecond = spans.filter((s) => s.attributes[ATTRS.callId] === second);
+    for (const s of ofSecond)
+      expect(s.spanContext().traceId, `${s.name} ${String(s.attributes[ATTRS.input] ?? "")}`).toBe(
+        secondTrace,
+      );
+    const byId = new Map(spans.map((s) => [id(s), s]));
+    for (const s of spans.filter((x) => x.spanContext().traceId === secondTrace && x !== rootOf(second)))
+      expect(byId.get(parentOf(s)!), `${s.name} has its parent in the trace`).toBeDefined();
+
+    // The offer came from the first call's trace (the agent's release relayed there): a link says so.
+    const offer = ofSecond.find(
+      (s) => s.name === SPANS.routerDecide && s.attributes[ATTRS.input] === "OfferAgent",
+    );
+    expect(offer, "the OfferAgent decision of the queued call").toBeDefined();
+    expect(offer!.links.map((l) => l.context.traceId)).toContain(firstTrace);
+    // The wait itself is a span under the append that enqueued the caller, ended by the offer.
+    const waits = ofSecond.filter((s) => s.name === SPANS.routerQueueWait);
+    expect(waits).toHaveLength(1);
+    const wait = waits[0]!;
+    expect(wait.attributes).toMatchObject({
+      [ATTRS.queue]: "otel_q",
+      [ATTRS.dequeueReason]: "agentOffered",
+    });
+    expect(wait.attributes[ATTRS.queueWaitSeconds]).toBeGreaterThan(0);
+    const enqueuing = byId.get(parentOf(wait)!);
+    expect(enqueuing?.name).toBe(SPANS.eventStoreAppend);
+    const enqueuedBy = byId.get(parentOf(enqueuing!)!);
+    expect(String(enqueuedBy?.attributes[ATTRS.events])).toContain("CallerEnqueued");
+    // ...and what it rang and answered continues under it.
+    const answered = ofSecond.find(
+      (s) => s.name === SPANS.routerDecide && s.attributes[ATTRS.input] === "LegAnswered",
+    );
+    expect(answered?.attributes[ATTRS.connectOutcome]).toBe("answered");
   });
 });

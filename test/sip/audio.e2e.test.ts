@@ -1,8 +1,12 @@
 // Real audio through the platform, analysed from baresip recordings by frequency: every phone plays its own
 // tone as its microphone (caller 330 Hz, agents 660 / 880 Hz), hold music is 550 Hz and the whisper 1200 Hz,
-// so what each party heard, and in which order, is read off the FFT of what its phone recorded.
-import { readdirSync } from "node:fs";
+// so what each party heard, and in which order, is read off the FFT of what its phone recorded. A greeting
+// uploaded through the admin API (750 Hz) is played by FreeSWITCH from the gateway's copy of the stored bytes.
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { start as startAdminApi } from "@switchyard/admin-api";
+import { type AudioFile, AudioFile_Purpose, AudioServiceClient } from "@switchyard/admin-proto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
 import { callFrom, type SipPlatform, startSipPlatform, terminalCall } from "./platform.js";
@@ -27,6 +31,7 @@ const AGENT_HZ = 660;
 const SECOND_AGENT_HZ = 880;
 const HOLD_HZ = 550;
 const WHISPER_HZ = 1200;
+const UPLOADED_HZ = 750;
 
 describe.skipIf(skip)("real audio through drachtio-server and FreeSWITCH (baresip phones)", () => {
   let p: SipPlatform;
@@ -184,5 +189,54 @@ describe.skipIf(skip)("real audio through drachtio-server and FreeSWITCH (baresi
     expect(Math.abs(lastTone!.hz! - SECOND_AGENT_HZ), report).toBeLessThan(15);
     // The second agent heard the first agent (consultation), then the caller.
     expect(firstHeardAt(bHeard, AGENT_HZ)!, report).toBeLessThan(firstHeardAt(bHeard, CALLER_HZ)!);
+  });
+
+  it("a greeting uploaded through the admin API is what FreeSWITCH plays to the caller", async () => {
+    const tone = await makeTone(join(p.tel.dir, `uploaded${UPLOADED_HZ}.wav`), UPLOADED_HZ, 3);
+    const api = await startAdminApi({
+      eventStore: p.e2e.eventStore,
+      bus: await p.e2e.buses.busOf("admin-api"),
+      authenticate: () => ({ actor: "sip-test", role: "admin" }),
+    });
+    const audio = new AudioServiceClient(api.target, credentials.createInsecure());
+    try {
+      const uploaded = await new Promise<AudioFile>((resolve, reject) => {
+        const stream = audio.uploadAudio(new Metadata(), (e: ServiceError | null, f?: AudioFile) =>
+          e || !f ? reject(e ?? new Error("no answer")) : resolve(f),
+        );
+        stream.write({
+          metadata: {
+            audioId: "sip_hello",
+            displayName: "Hello",
+            purpose: AudioFile_Purpose.PURPOSE_GREETING,
+          },
+        });
+        const bytes = readFileSync(tone);
+        for (let at = 0; at < bytes.length; at += 16 * 1024)
+          stream.write({ chunk: bytes.subarray(at, at + 16 * 1024) });
+        stream.end();
+      });
+      expect(uploaded.name).toBe("audio/sip_hello");
+    } finally {
+      audio.close();
+      await api[Symbol.asyncDispose]();
+    }
+    const flow = flowOnNumber("uploaded_flow", "hello", {
+      hello: { kind: "greeting", audio: { kind: "stored", audioId: "sip_hello" }, next: "bye" },
+      bye: hangup,
+    });
+    await defineConfig(p.e2e, flow.commands);
+
+    const caller = await phone("+15550001003", CALLER_HZ, "manual");
+    await caller.dial(`sip:${flow.number}@${p.sip.host}:${p.sip.port}`);
+    // The flow hangs up once the greeting has played.
+    await caller.waitForEvent("CALL_CLOSED");
+    const call = await terminalCall(p, await callFrom(p, "+15550001003"));
+    expect(call.types).toContain("CallEnded");
+
+    const callerHeard = analyse(caller.recordings().at(-1)!.heard);
+    const report = `caller heard: ${describeAudio(callerHeard)}`;
+    console.log(report);
+    expect(heard(callerHeard, UPLOADED_HZ, { minSec: 2 }), report).toBe(true);
   });
 });

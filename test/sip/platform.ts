@@ -11,6 +11,7 @@ import { dropSchema, openEventStore, type RecordedEvent } from "@switchyard/even
 import {
   DrachtioDriver,
   type DrachtioDriverOptions,
+  EventStoreAudioLibrary,
   type MediaGateway,
   start as startGateway,
 } from "@switchyard/media-gateway";
@@ -118,6 +119,12 @@ export async function startSipPlatform(
       // The rig's callers (sipp, baresip) call from loopback: the carrier trunk of these tests.
       trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
       mediaDir,
+      // Files uploaded through the admin API, read from the event store as `run` wires it.
+      storedAudio: new EventStoreAudioLibrary({
+        store: eventStore.store,
+        blobs: eventStore.blobs,
+        cacheDir: join(mediaDir, "stored"),
+      }),
       log: () => {},
       ...options.driver,
     });

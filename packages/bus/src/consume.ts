@@ -1,5 +1,5 @@
 import type { Context } from "@opentelemetry/api";
-import type { Consumer, JetStreamClient, JsMsg, MsgHdrs } from "nats";
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg, MsgHdrs } from "nats";
 import type { Bus } from "./bus.js";
 import { PoisonMessageError, TransientError } from "./errors.js";
 import { deadLetterSubject } from "./naming.js";
@@ -349,6 +349,29 @@ function settleFailed(options: ConsumerSpec, msg: JsMsg, backoff: (n: number) =>
  */
 const PULL_EXPIRES_MS = 1_000;
 
+/** How long after its expiry a pull the server never ended (a lost connection) is given up. */
+const PULL_WATCHDOG_MS = PULL_EXPIRES_MS + 10_000;
+
+/**
+ * Lets the server end a pull. nats.js ends a fetch on timers of its own, 5% after `expires` and when idle
+ * heartbeats seem missed (then re-pulling on the side); on a loaded event loop those timers run before the
+ * socket is read, the pull's inbox is unsubscribed, and messages the server had already sent to it are
+ * dropped: redelivered only after the ack wait (minutes for a router). The server ends every pull itself (the
+ * batch is full, or a timeout status after `expires`, sent after the pull's messages on the same connection),
+ * so the client's timers go; a watchdog still closes a pull the server never ends.
+ */
+function endsWithTheServer(batch: ConsumerMessages): ReturnType<typeof setTimeout> {
+  const own = batch as ConsumerMessages & {
+    timeout?: { cancel(): void } | null;
+    monitor?: { cancel(): void } | null;
+  };
+  own.timeout?.cancel();
+  own.monitor?.cancel();
+  return setTimeout(() => {
+    void batch.close();
+  }, PULL_WATCHDOG_MS);
+}
+
 /**
  * The consumer's messages, one pull (fetch) after another, each asking for `room()` messages. Ends after
  * `stopping()` turns true and the pull in progress has ended, so every message the server sent is yielded
@@ -368,7 +391,12 @@ async function* pulls(
     if (stopping()) return;
     try {
       const batch = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
-      for await (const msg of batch) yield msg;
+      const watchdog = endsWithTheServer(batch);
+      try {
+        for await (const msg of batch) yield msg;
+      } finally {
+        clearTimeout(watchdog);
+      }
       failures = 0;
     } catch (err) {
       if (stopping() || bus.isClosed()) return;
@@ -381,6 +409,15 @@ async function* pulls(
       await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** Math.min(failures, 5))));
     }
   }
+}
+
+/**
+ * Pulled but never started: handed back at once rather than left for the ack timer. Only once the pull that
+ * brought them has ended: naked while it is open, the server sends them straight back into it, and a stopping
+ * consumer would nak them again until their deliveries ran out.
+ */
+function handBackAll(messages: readonly JsMsg[]): void {
+  for (const msg of messages) msg.nak();
 }
 
 export function startConsumer<T>(
@@ -427,15 +464,16 @@ export function startConsumer<T>(
       while (inFlight.size >= concurrency && !stopping) await Promise.race(inFlight);
       return prefetch;
     };
+    const handBack: JsMsg[] = [];
     for await (const msg of pulls(bus, consumer, options, room, () => stopping)) {
       if (stopping) {
-        // Pulled but never started: hand it back at once rather than waiting out the ack timer.
-        msg.nak();
+        handBack.push(msg);
         continue;
       }
       track(msg);
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
+    handBackAll(handBack);
     await Promise.allSettled(inFlight);
   }
 
@@ -487,9 +525,10 @@ export function startBatchConsumer<T>(
       while (pending.length >= prefetch && !stopping) await new Promise<void>((r) => (pumped = r));
       return prefetch - pending.length;
     };
+    const handBack: JsMsg[] = [];
     for await (const msg of pulls(bus, consumer, options, room, () => stopping)) {
       if (stopping) {
-        msg.nak();
+        handBack.push(msg);
         continue;
       }
       pending.push(msg);
@@ -497,6 +536,7 @@ export function startBatchConsumer<T>(
       delivered();
       notify();
     }
+    handBackAll(handBack);
   }
 
   // Messages pulled but not settled yet (waiting for their batch, or in one): while this process is alive
@@ -580,14 +620,12 @@ export function startBatchConsumer<T>(
       inFlight.add(p);
     }
     await Promise.allSettled(inFlight);
-    // Pulled but never started: hand them back at once rather than waiting out the ack timers.
-    for (const msg of pending.splice(0)) {
-      if (held.delete(msg)) settledOne();
-      msg.nak();
-    }
-    clearInterval(keepAlive);
     pumped?.();
     await pumping;
+    const unstarted = pending.splice(0);
+    for (const msg of unstarted) if (held.delete(msg)) settledOne();
+    handBackAll(unstarted);
+    clearInterval(keepAlive);
   }
 
   let fatal: string | undefined;

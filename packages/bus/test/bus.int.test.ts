@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
+import { Worker } from "node:worker_threads";
 import {
   type Context,
   type ContextManager,
@@ -28,7 +29,7 @@ import {
   workQueueStreamSpec,
 } from "../src/index.js";
 import { natsConnectionOf } from "../src/testing.js";
-import { eventually, testBus } from "./helpers.js";
+import { eventually, NATS_URL, testBus } from "./helpers.js";
 
 let bus: Bus;
 const handles: ConsumerHandle[] = [];
@@ -380,6 +381,50 @@ describe("hand-back on stop", () => {
       }, "every message settled");
     });
   }
+});
+
+describe("a loaded event loop", () => {
+  // A process whose event loop is blocked past the end of a pull (a long GC pause, a CPU-starved pod): the
+  // messages the server sent to that pull meanwhile must be handled when the loop runs again, not dropped by
+  // the client's own pull timers and left for the ack wait (10 min here: a dropped message fails the test).
+  it("handles a message the server sent while the process was blocked past its pull's end", async () => {
+    const durable = "blocked-loop";
+    const seen = new Set<number>();
+    handles.push(
+      await bus.consume<{ n: number }>({
+        stream: "EVENTS",
+        durable,
+        filterSubject: `evt.${durable}.>`,
+        maxDeliver: 5,
+        ackWaitMs: 600_000,
+        handler: async (m) => {
+          seen.add(m.payload.n);
+        },
+      }),
+    );
+    const worker = new Worker(new URL("./publish-worker.mjs", import.meta.url), {
+      workerData: { url: NATS_URL, subject: bus.names.subject(`evt.${durable}.x`), afterMs: 300 },
+    });
+    const next = () => new Promise<unknown>((resolve) => worker.once("message", resolve));
+    try {
+      await next(); // ready
+      // Each round blocks the loop across the end of whatever pull is open; a publish that misses the open pull
+      // waits for the next one and proves nothing, so four rounds (each lands in the open pull ~70% of the time).
+      for (let n = 0; n < 4; n++) {
+        const published = next();
+        worker.postMessage({ payload: { n }, msgId: randomUUID() });
+        const until = performance.now() + 1_500;
+        while (performance.now() < until) {
+          // blocked: no timer, no socket read
+        }
+        await published;
+        await eventually(() => (seen.has(n) ? true : undefined), `message ${n} handled`, 200);
+      }
+    } finally {
+      worker.postMessage("close");
+      await new Promise((r) => worker.once("exit", r));
+    }
+  });
 });
 
 // Without an SDK there is no context manager, so `context.with` would be a no-op; this one is enough.

@@ -326,6 +326,15 @@ function appletYaml(applet: Applet): Record<string, unknown> {
       };
     case "hangup":
       return { type: "hangup" };
+    case "timeCondition":
+      return {
+        type: "timeCondition",
+        ...opt("timeZone", applet.timeZone),
+        hours: applet.hours.map((rule) => ({ days: [...rule.days], from: rule.from, to: rule.to })),
+        ...opt("closedDates", applet.closedDates && [...applet.closedDates]),
+        open: applet.open,
+        closed: applet.closed,
+      };
     default: {
       const unknown: never = applet;
       throw new Error(`unknown applet ${JSON.stringify(unknown)}`);

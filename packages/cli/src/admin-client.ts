@@ -13,6 +13,7 @@ import { DEFAULT_ADMIN_LISTEN } from "@switchyard/admin-api";
 import {
   AccountServiceClient,
   AgentServiceClient,
+  AudioServiceClient,
   CallServiceClient,
   FlowServiceClient,
   GroupServiceClient,
@@ -26,6 +27,7 @@ import type { CliContext } from "./context.js";
 export interface AdminClients {
   readonly account: AccountServiceClient;
   readonly agents: AgentServiceClient;
+  readonly audio: AudioServiceClient;
   readonly groups: GroupServiceClient;
   readonly flows: FlowServiceClient;
   readonly numbers: NumberServiceClient;
@@ -34,6 +36,11 @@ export interface AdminClients {
   readonly metadata: Metadata;
   readonly server: string;
   close(): void;
+}
+
+/** A command used wrongly (exit status 2). */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
 }
 
 /** An admin API call that failed: its status code and message, for one line on stderr. */
@@ -66,16 +73,29 @@ export function connectAdmin(ctx: CliContext): AdminClients {
     (typeof ctx.flags.token === "string" ? ctx.flags.token : undefined) ??
     ctx.env.SWITCHYARD_TOKEN ??
     (typeof section.token === "string" ? section.token : undefined);
-  // TLS when a CA is given (SWITCHYARD_TLS_CA, or admin.tls.ca in the file); plaintext otherwise.
-  const tls = section.tls as { ca?: string } | undefined;
+  // TLS when a CA is given (SWITCHYARD_TLS_CA, or admin.tls.ca in the file); plaintext otherwise. For mutual
+  // TLS, the client's certificate and key (SWITCHYARD_TLS_CERT/_KEY, or admin.tls.clientCert/clientKey: the
+  // section's cert/key are the server's own).
+  const tls = section.tls as { ca?: string; clientCert?: string; clientKey?: string } | undefined;
   const ca = ctx.env.SWITCHYARD_TLS_CA ?? tls?.ca;
+  const cert = ctx.env.SWITCHYARD_TLS_CERT ?? tls?.clientCert;
+  const key = ctx.env.SWITCHYARD_TLS_KEY ?? tls?.clientKey;
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError("a client certificate needs both SWITCHYARD_TLS_CERT and SWITCHYARD_TLS_KEY");
+  if (cert !== undefined && ca === undefined)
+    throw new UsageError("a client certificate is for TLS: set SWITCHYARD_TLS_CA (the server's CA) too");
   const creds: ChannelCredentials =
-    ca !== undefined ? ChannelCredentials.createSsl(readFileSync(ca)) : credentials.createInsecure();
+    ca === undefined
+      ? credentials.createInsecure()
+      : cert !== undefined && key !== undefined
+        ? ChannelCredentials.createSsl(readFileSync(ca), readFileSync(key), readFileSync(cert))
+        : ChannelCredentials.createSsl(readFileSync(ca));
   const metadata = new Metadata();
   if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
   const clients = {
     account: new AccountServiceClient(server, creds),
     agents: new AgentServiceClient(server, creds),
+    audio: new AudioServiceClient(server, creds),
     groups: new GroupServiceClient(server, creds),
     flows: new FlowServiceClient(server, creds),
     numbers: new NumberServiceClient(server, creds),
@@ -100,6 +120,12 @@ type Unary<Req, Res> = (
   callback: (error: ServiceError | null, response: Res) => void,
 ) => unknown;
 
+/** A failed call as an AdminCallError: its status and details, and a hint when the server is unreachable. */
+export function adminCallError(admin: Pick<AdminClients, "server">, error: ServiceError): AdminCallError {
+  const unreachable = error.code === 14 ? ` (is the admin API running at ${admin.server}?)` : "";
+  return new AdminCallError(error.code, `${error.details || error.message}${unreachable}`, { cause: error });
+}
+
 /** One unary call with the token and a deadline; a failure is an AdminCallError naming the status. */
 export function rpc<Req, Res>(
   admin: AdminClients,
@@ -115,10 +141,7 @@ export function rpc<Req, Res>(
       { deadline: systemClock.now() + 30_000 },
       (error, response) => {
         if (!error) return resolve(response);
-        const unreachable = error.code === 14 ? ` (is the admin API running at ${admin.server}?)` : "";
-        reject(
-          new AdminCallError(error.code, `${error.details || error.message}${unreachable}`, { cause: error }),
-        );
+        reject(adminCallError(admin, error));
       },
     ),
   );

@@ -1,4 +1,4 @@
-// `switchyard agents|groups|flows|numbers|calls|queues …`, `apply`, `export` and `admin-token`: the admin
+// `switchyard agents|groups|flows|numbers|audio|calls|queues …`, `apply`, `export` and `admin-token`: the admin
 // API from the command line. Tables for people, `--json` for scripts, `calls --watch` follows events live.
 import { writeFileSync } from "node:fs";
 import { newToken, ROLES } from "@switchyard/admin-api";
@@ -15,7 +15,8 @@ import {
   type WatchEventsResponse,
 } from "@switchyard/admin-proto";
 import { applyContactCentre, exportContactCentre } from "./admin-apply.js";
-import { type AdminClients, connectAdmin, listAll, rpc } from "./admin-client.js";
+import { audioCommand } from "./admin-audio.js";
+import { type AdminClients, connectAdmin, listAll, rpc, UsageError } from "./admin-client.js";
 import type { CliContext } from "./context.js";
 
 export const ADMIN_COMMANDS = [
@@ -23,6 +24,7 @@ export const ADMIN_COMMANDS = [
   "groups",
   "flows",
   "numbers",
+  "audio",
   "calls",
   "queues",
   "apply",
@@ -31,10 +33,12 @@ export const ADMIN_COMMANDS = [
 ] as const;
 
 export const ADMIN_USAGE = `admin commands (over the gRPC admin API; --server HOST:PORT / SWITCHYARD_SERVER / admin.server,
---token T / SWITCHYARD_TOKEN / admin.token; --json for scripts):
+--token T / SWITCHYARD_TOKEN / admin.token; TLS: SWITCHYARD_TLS_CA / admin.tls.ca, and for mutual TLS
+SWITCHYARD_TLS_CERT + SWITCHYARD_TLS_KEY / admin.tls.clientCert + clientKey; --json for scripts):
   agents [list [--filter F] | get ID | sign-in ID | sign-out ID | break ID [REASON] | end-break ID]
   groups [list | get ID]     flows [list | versions ID]     numbers [list]     queues [list | get GROUP]
   calls [list [--filter F] | get ID | replay ID | hangup ID | transfer ID (--agent B | --group G | --number E164) [--blind] [--caller-id business|caller|E164] | complete T | cancel T]
+  audio [list | get ID | upload ID -f FILE --purpose hold-music|greeting|whisper [--name N] | download ID -f FILE | delete ID]
   calls --watch              follow calls, agents and queues live (Ctrl-C to stop)
   apply -f FILE [--dry-run]  show the changes from the current configuration to FILE and make them
   export [-f FILE]           the current configuration as contact-centre YAML (stdout without -f)
@@ -236,6 +240,8 @@ async function dispatch(ctx: CliContext, a: AdminClients, args: readonly string[
         );
       return 0;
     }
+    case "audio":
+      return audioCommand(ctx, a, verb, id, asJson);
     case "calls":
       return callsCommand(ctx, a, verb, id, filter, asJson);
     case "apply": {
@@ -256,9 +262,7 @@ async function dispatch(ctx: CliContext, a: AdminClients, args: readonly string[
   }
 }
 
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+export { UsageError };
 
 async function callsCommand(
   ctx: CliContext,

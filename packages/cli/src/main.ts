@@ -80,6 +80,7 @@ function parse() {
         name: { type: "string" },
         filter: { type: "string" },
         "dry-run": { type: "boolean" },
+        purpose: { type: "string" },
         blind: { type: "boolean" },
       },
     });

@@ -183,11 +183,21 @@ function canonical(value: unknown): string {
   );
 }
 
+/** A domain field path ("hours[0].days") under `base`. */
+function joinField(base: string, field: string): string {
+  return field.split(/\.|(?=\[)/).reduce((path, part) => {
+    const index = /^\[(\d+)\]$/.exec(part)?.[1];
+    return index === undefined ? join(path, part) : join(path, Number(index));
+  }, base);
+}
+
 /** Where in the file a domain flow issue points: the branch, target or setting, else the applet. */
 function issuePath(flow: Flow, flowPath: string, issue: FlowIssue): string {
   const appletPath = join(join(flowPath, "applets"), issue.appletId);
   const applet = flow.applets[issue.appletId];
   const m = issue.message;
+  // An issue that names its field: the YAML keys of an applet are the domain's field names.
+  if (issue.field !== undefined) return joinField(appletPath, issue.field);
   switch (issue.code) {
     case "missingStart":
       return join(flowPath, "start");
@@ -224,8 +234,7 @@ function issuePath(flow: Flow, flowPath: string, issue: FlowIssue): string {
       return appletPath;
     }
     case "unknownAudio":
-      // The YAML keys of an applet's audio are the domain's field names.
-      return issue.field === undefined ? appletPath : join(appletPath, issue.field);
+      return appletPath;
     case "unreachable":
     case "cycleWithoutWait":
       return appletPath;

@@ -11,9 +11,11 @@ import {
   type Flow,
   isE164,
   isSipUri,
+  isTimeZone,
   type QueueSettings,
   type RecordOption,
   type Strategy,
+  type Weekday,
 } from "@switchyard/routing-domain";
 import { type Checker, type Fields, join } from "./checker.js";
 
@@ -70,6 +72,7 @@ const APPLET_FIELDS: Readonly<Record<Applet["kind"], readonly string[]>> = {
   ],
   voicemail: ["type", "greeting", "maxLengthSec", "next"],
   hangup: ["type"],
+  timeCondition: ["type", "timeZone", "hours", "closedDates", "open", "closed"],
 };
 
 /** Reads the contact-centre sections of a parsed YAML document into config commands, collecting issues. */
@@ -115,7 +118,7 @@ function readAccount(
   const callerIdPassThrough = c.boolean(f, "callerIdPassThrough", path);
   const recordCalls = c.boolean(f, "recordCalls", path);
   const timeZone = c.string(f, "timeZone", path);
-  if (timeZone !== undefined && !validTimeZone(timeZone))
+  if (timeZone !== undefined && !isTimeZone(timeZone))
     c.problem(join(path, "timeZone"), `"${timeZone}" is not an IANA time zone (e.g. Europe/London)`);
   const callsPeriod = c.oneOf(f, "callsPeriod", path, PERIODS);
   const missed = readMissedOffers(f, path, c);
@@ -127,7 +130,7 @@ function readAccount(
       type: "ConfigureAccount",
       ...(callerIdPassThrough === undefined ? {} : { callerIdPassThrough }),
       ...(recordCalls === undefined ? {} : { recordCalls }),
-      ...(timeZone === undefined || !validTimeZone(timeZone) ? {} : { timeZone }),
+      ...(timeZone === undefined || !isTimeZone(timeZone) ? {} : { timeZone }),
       ...(callsPeriod === undefined ? {} : { callsPeriod }),
       ...missed,
       ...(dialPolicy === undefined ? {} : { dialPolicy }),
@@ -551,6 +554,30 @@ function readApplet(value: unknown, path: string, c: Checker): Applet {
     }
     case "hangup":
       return { kind };
+    case "timeCondition": {
+      const timeZone = c.string(f, "timeZone", path);
+      const hours = (c.required(f, "hours", path, (v, p) => c.list(v, p)) ?? []).flatMap((rule, i) => {
+        const rPath = join(path, `hours[${i}]`);
+        const r = c.mapping(rule, rPath, ["days", "from", "to"]);
+        if (!r) return [];
+        const days = (c.required(r, "days", rPath, (v, p) => c.list(v, p)) ?? []).map(String) as Weekday[];
+        const from = c.string(r, "from", rPath, true);
+        const to = c.string(r, "to", rPath, true);
+        return from === undefined || to === undefined ? [] : [{ days, from, to }];
+      });
+      const closedDates =
+        f.closedDates === undefined
+          ? undefined
+          : (c.list(f.closedDates, join(path, "closedDates")) ?? []).map(String);
+      return {
+        kind,
+        ...(timeZone === undefined ? {} : { timeZone }),
+        hours,
+        ...(closedDates === undefined ? {} : { closedDates }),
+        open: branch("open", true) ?? "",
+        closed: branch("closed", true) ?? "",
+      };
+    }
     default: {
       const unknown: never = kind;
       throw new Error(`unknown applet kind ${String(unknown)}`);
@@ -656,12 +683,3 @@ const notE164 = (value: unknown): string =>
   `${JSON.stringify(value)} is not an E.164 number (+ and country code, up to 15 digits, e.g. "+442071234567")`;
 const notSipUri = (value: unknown): string =>
   `${JSON.stringify(value)} is not a SIP URI (e.g. "sip:alice@pbx.example.com")`;
-
-function validTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}

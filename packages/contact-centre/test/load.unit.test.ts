@@ -445,3 +445,50 @@ describe("missed-offer settings", () => {
     expect(byPath.get("groups[0].missedOfferCooldownSec")).toBe('must be a number, got string "soon"');
   });
 });
+
+describe("a time condition (business hours) in the file", () => {
+  const HOURS = VALID.replace("    start: welcome\n", "    start: hours\n").replace(
+    "      welcome: {",
+    `      hours:
+        type: timeCondition
+        timeZone: Europe/London
+        hours:
+          - { days: [mon, tue, wed, thu, fri], from: "09:00", to: "17:30" }
+          - { days: [sat], from: "10:00", to: "13:00" }
+        closedDates: ["2026-12-25", "2026-12-26"]
+        open: welcome
+        closed: vm
+      welcome: {`,
+  );
+
+  it("reads its opening rules, holidays and branches into the flow", () => {
+    const { snapshot } = parseContactCentre(HOURS, "cc.yaml");
+    expect(snapshot.flows.main?.applets.hours).toEqual({
+      kind: "timeCondition",
+      timeZone: "Europe/London",
+      hours: [
+        { days: ["mon", "tue", "wed", "thu", "fri"], from: "09:00", to: "17:30" },
+        { days: ["sat"], from: "10:00", to: "13:00" },
+      ],
+      closedDates: ["2026-12-25", "2026-12-26"],
+      open: "welcome",
+      closed: "vm",
+    });
+  });
+
+  it("points each problem at its key: the time zone, a rule's day and time, a dangling branch", () => {
+    const bad = HOURS.replace(
+      "timeZone: Europe/London\n        hours",
+      "timeZone: Europe/Londres\n        hours",
+    )
+      .replace("days: [sat]", "days: [saturday]")
+      .replace('to: "13:00"', 'to: "1pm"')
+      .replace("closed: vm", "closed: nowhere");
+    expect(paths(issuesOf(bad))).toEqual([
+      "flows[0].applets.hours.closed",
+      "flows[0].applets.hours.timeZone",
+      "flows[0].applets.hours.hours[1].days",
+      "flows[0].applets.hours.hours[1].to",
+    ]);
+  });
+});

@@ -18,6 +18,11 @@ export const SPANS = {
   eventStoreAppend: "eventstore.append",
   /** relay: one stored event published on the EVENTS stream. */
   relayPublish: "relay.publish",
+  /**
+   * router: a caller's wait in a queue, from the append that enqueued them (its parent) to the decision that
+   * took them out (an agent offered, max wait, the caller hung up); written when the wait ends.
+   */
+  routerQueueWait: "router.queue_wait",
 } as const;
 
 export type SpanName = (typeof SPANS)[keyof typeof SPANS];
@@ -43,6 +48,10 @@ export const ATTRS = {
   /** Outcome of a Connect applet (answered, noAnswer, busy, failed, allAgentsBusy). */
   connectOutcome: "switchyard.connect.outcome",
   queue: "switchyard.queue",
+  /** Why a caller left the queue (agentOffered, maxWait, callEnded...). */
+  dequeueReason: "switchyard.queue.dequeue_reason",
+  /** The wait in platform seconds (the span's duration is real time: they differ under a scaled clock). */
+  queueWaitSeconds: "switchyard.queue.wait_seconds",
   transferMode: "switchyard.transfer.mode",
   legId: "switchyard.leg.id",
   legCommand: "switchyard.leg.command",

@@ -99,6 +99,8 @@ function detail(s: ReadableSpan): string {
     }
     case SPANS.relayPublish:
       return String(a[ATTRS.eventType] ?? "");
+    case SPANS.routerQueueWait:
+      return `${String(a[ATTRS.queue] ?? "")}, ${String(a[ATTRS.queueWaitSeconds] ?? "?")} s, ${String(a[ATTRS.dequeueReason] ?? "")}`;
     default:
       return "";
   }

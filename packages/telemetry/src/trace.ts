@@ -2,6 +2,7 @@ import {
   type Attributes,
   type Context,
   context,
+  type Link,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -42,13 +43,21 @@ export function contextFromTraceparent(traceparent: string | undefined, tracesta
 export function startSpan(
   name: string,
   service: string,
-  options: { parent?: Context; kind?: SpanKind; attributes?: Attributes; startTime?: number } = {},
+  options: {
+    parent?: Context;
+    kind?: SpanKind;
+    attributes?: Attributes;
+    startTime?: number;
+    /** Spans of other traces this one follows from (e.g. what triggered an input to a call). */
+    links?: Link[];
+  } = {},
 ): Span {
   return tracer().startSpan(
     name,
     {
       kind: options.kind ?? SpanKind.INTERNAL,
       attributes: { [ATTRS.service]: service, ...options.attributes },
+      ...(options.links?.length ? { links: options.links } : {}),
       ...(options.startTime === undefined ? {} : { startTime: options.startTime }),
     },
     options.parent ?? context.active(),

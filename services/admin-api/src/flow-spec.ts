@@ -8,6 +8,7 @@ import {
   Connect_Record,
   FlowProblem,
   FlowSpec,
+  OpeningRule_Weekday,
 } from "@switchyard/admin-proto";
 import {
   type Applet,
@@ -21,10 +22,22 @@ import {
   isE164,
   type RecordOption,
   validateFlow,
+  type Weekday,
 } from "@switchyard/routing-domain";
 import { fromAudioPb, toAudioPb } from "./audio.js";
 import type { FieldViolation } from "./errors.js";
 import { ID, nameOf, parseName, textViolation } from "./names.js";
+
+const WEEKDAY_TO_PB: Readonly<Record<Weekday, OpeningRule_Weekday>> = {
+  mon: OpeningRule_Weekday.WEEKDAY_MONDAY,
+  tue: OpeningRule_Weekday.WEEKDAY_TUESDAY,
+  wed: OpeningRule_Weekday.WEEKDAY_WEDNESDAY,
+  thu: OpeningRule_Weekday.WEEKDAY_THURSDAY,
+  fri: OpeningRule_Weekday.WEEKDAY_FRIDAY,
+  sat: OpeningRule_Weekday.WEEKDAY_SATURDAY,
+  sun: OpeningRule_Weekday.WEEKDAY_SUNDAY,
+};
+const WEEKDAY_FROM_PB = new Map(Object.entries(WEEKDAY_TO_PB).map(([day, pb]) => [pb, day as Weekday]));
 
 const MAX_APPLETS = 500;
 const MAX_TEXT = 200;
@@ -211,9 +224,29 @@ function fromAppletPb(pb: AppletPb, path: string, violations: FieldViolation[]):
     };
   }
   if (pb.hangup) return { kind: "hangup" };
+  if (pb.timeCondition) {
+    const t = pb.timeCondition;
+    const hours = t.hours.map((rule, i) => {
+      const days = rule.days.flatMap((d, j) => {
+        const day = WEEKDAY_FROM_PB.get(d);
+        if (day === undefined)
+          v(`time_condition.hours[${i}].days[${j}]`, `unknown value ${d}`, "INVALID_ENUM");
+        return day === undefined ? [] : [day];
+      });
+      return { days, from: rule.opens, to: rule.closes };
+    });
+    return {
+      kind: "timeCondition",
+      ...(t.timeZone === "" ? {} : { timeZone: t.timeZone }),
+      hours,
+      ...(t.closedDates.length === 0 ? {} : { closedDates: [...t.closedDates] }),
+      open: t.openBranch,
+      closed: t.closedBranch,
+    };
+  }
   violations.push({
     field: path,
-    description: "one of greeting, ivr_menu, connect, voicemail, hangup is required",
+    description: "one of greeting, ivr_menu, connect, voicemail, hangup, time_condition is required",
     reason: "REQUIRED",
   });
   return undefined;
@@ -303,6 +336,20 @@ function toAppletPb(a: Applet): AppletPb {
       };
     case "hangup":
       return { hangup: {} };
+    case "timeCondition":
+      return {
+        timeCondition: {
+          timeZone: a.timeZone ?? "",
+          hours: a.hours.map((rule) => ({
+            days: rule.days.map((d) => WEEKDAY_TO_PB[d]),
+            opens: rule.from,
+            closes: rule.to,
+          })),
+          closedDates: [...(a.closedDates ?? [])],
+          openBranch: a.open,
+          closedBranch: a.closed,
+        },
+      };
     default: {
       const unknown: never = a;
       throw new Error(`unknown applet ${JSON.stringify(unknown)}`);
@@ -327,6 +374,8 @@ function edgeField(applet: Applet, label: string): string {
       return `connect.${BRANCH_FIELDS[label] ?? "branches"}`;
     case "hangup":
       return "";
+    case "timeCondition":
+      return `time_condition.${label}_branch`;
     default: {
       const unknown: never = applet;
       throw new Error(`unknown applet ${JSON.stringify(unknown)}`);
@@ -348,6 +397,11 @@ function candidates(flow: Flow, id: string, code: FlowIssue["code"]): string[] {
         .filter((e) => !has(e.to))
         .map((e) => edgeField(a, e.label));
     case "missingBranch":
+      if (a.kind === "timeCondition")
+        return [
+          ...(a.open ? [] : ["time_condition.open_branch"]),
+          ...(a.closed ? [] : ["time_condition.closed_branch"]),
+        ];
       if (a.kind === "ivrMenu")
         return [
           ...(Object.keys(a.branches).length === 0 ? ["ivr_menu.branches"] : []),
@@ -378,6 +432,15 @@ function candidates(flow: Flow, id: string, code: FlowIssue["code"]): string[] {
     default:
       return [];
   }
+}
+
+/** The request field of a time condition's domain field ("hours[0].from" → "hours[0].opens"). */
+function timeConditionField(field: string): string {
+  return field
+    .replace(/\.from$/, ".opens")
+    .replace(/\.to$/, ".closes")
+    .replace(/^(open|closed)$/, "$1_branch")
+    .replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 /** The request field of each domain audio field (appletAudio's names). */
@@ -432,7 +495,11 @@ export function flowProblems(
     const key = `${issue.appletId}\u0000${issue.code}`;
     const n = used.get(key) ?? 0;
     used.set(key, n + 1);
-    const sub = candidates(flow, issue.appletId, issue.code)[n];
+    const applet = flow.applets[issue.appletId];
+    const sub =
+      applet?.kind === "timeCondition" && issue.field !== undefined
+        ? `time_condition.${timeConditionField(issue.field)}`
+        : candidates(flow, issue.appletId, issue.code)[n];
     const base = appletPath(prefix, issue.appletId);
     return FlowProblem.fromPartial({
       applet: issue.appletId,

@@ -4,6 +4,7 @@ import { type Clock, systemClock } from "@switchyard/clock";
 import type {
   AppendNotifications,
   AppendSubscription,
+  Checkpoint,
   CheckpointStore,
   EventStore,
   HorizonHolder,
@@ -49,6 +50,11 @@ export interface RelayConfig {
   /** Events read and published per round, all in flight at once (default 1000). */
   readonly batchSize?: number;
   /**
+   * Events read per page when a new leader rebuilds the contact-centre gauges from the log (default 5000).
+   * The rebuild runs beside publishing, which it never holds up.
+   */
+  readonly rebuildBatchSize?: number;
+  /**
    * Wait when the log has nothing new: the fallback poll while listening for commits (default 1000 ms),
    * the poll itself without notifications (no `appends`, `listen: false`, or listening failed; default 50 ms).
    */
@@ -90,6 +96,10 @@ export interface RelayStats {
   readonly wakeups: { readonly notified: number; readonly polled: number; readonly heldBack: number };
   /** Warnings about a transaction holding the horizon back. */
   readonly xminWarnings: number;
+  /** Events replayed to rebuild the contact-centre gauges, over every term. */
+  readonly replayed: number;
+  /** The gauges report: this instance leads and has replayed the log up to where its term began. */
+  readonly gaugesReady: boolean;
 }
 
 export interface Relay extends AsyncDisposable {
@@ -138,6 +148,7 @@ const defaultLog: RelayLog = (level, message, fields) => {
 export async function start(config: RelayConfig): Promise<Relay> {
   const name = config.name ?? "relay";
   const batchSize = config.batchSize ?? 1000;
+  const rebuildBatchSize = config.rebuildBatchSize ?? 5000;
   const notifications = config.listen === false ? undefined : config.eventStore.appends;
   const fallbackPollMs = config.pollIntervalMs ?? 1_000;
   const plainPollMs = config.pollIntervalMs ?? 50;
@@ -162,6 +173,7 @@ export async function start(config: RelayConfig): Promise<Relay> {
     listening: false,
     wakeups: { notified: 0, polled: 0, heldBack: 0 },
     xminWarnings: 0,
+    replayed: 0,
   };
   const stopper = new AbortController();
   const stopped = stopper.signal;
@@ -234,8 +246,51 @@ export async function start(config: RelayConfig): Promise<Relay> {
     await sub?.close().catch(() => undefined);
   }
 
-  // Every relayed event, exactly once per leader: calls by outcome per group, queues, agents by state.
+  // Every relayed event, exactly once per leader: calls by outcome per group, queues, agents by state. Only
+  // the leader reports the gauges, once it has rebuilt them from the log (`rebuildGauges`).
   const eventMetrics = new EventMetrics(() => (config.clock ?? systemClock).now());
+  eventMetrics.standBy();
+
+  /**
+   * Replays the log from its start up to `upTo` (where this term's publishing begins) into the gauges'
+   * state, beside publishing: what the term publishes meanwhile waits in the projection and is applied after.
+   * So a new leader reports the queues and agents as the whole log has them, not only what it relayed.
+   * A failed read is tried again while the term lasts.
+   */
+  async function rebuildGauges(upTo: Checkpoint, leading: AbortSignal): Promise<void> {
+    eventMetrics.beginRebuild();
+    let after: Checkpoint = { transactionId: 0n, position: 0n };
+    let backoff = firstBackoff;
+    while (!leading.aborted && !stopped.aborted) {
+      let page: Awaited<ReturnType<typeof store.readAll>>;
+      try {
+        page = await store.readAll(after, { limit: rebuildBatchSize });
+      } catch (err) {
+        log("warn", "relay cannot read the log to rebuild its gauges, trying again", {
+          error: describe(err),
+        });
+        // Not `sleep`: a term that ends meanwhile must not wait for it.
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            leading.removeEventListener("abort", done);
+            resolve();
+          };
+          const timer = setTimeout(done, backoff);
+          leading.addEventListener("abort", done);
+        });
+        backoff = Math.min(backoff * 2, 5_000);
+        continue;
+      }
+      const mine = page.events.filter((e) => !isAfter(e, upTo));
+      if (leading.aborted) return;
+      eventMetrics.replay(mine);
+      stats.replayed += mine.length;
+      if (mine.length < page.events.length || page.events.length === 0) break;
+      after = page.checkpoint;
+    }
+    if (!leading.aborted && !stopped.aborted) eventMetrics.endRebuild();
+  }
 
   /** A `relay.publish` span under the trace the event was written in (none for events without one). */
   function publishSpan(e: RecordedEvent) {
@@ -343,8 +398,13 @@ export async function start(config: RelayConfig): Promise<Relay> {
     }
   }
 
-  async function lead(lock: LeaderLock): Promise<void> {
+  async function lead(
+    lock: LeaderLock,
+    leading: AbortSignal,
+    rebuilding: Array<Promise<void>>,
+  ): Promise<void> {
     let checkpoint = await checkpoints.load(name);
+    rebuilding.push(rebuildGauges(checkpoint, leading));
     while (!stopped.aborted) {
       if (!(await lock.isHeld())) throw new LeadershipLostError(name);
       await ensureListening();
@@ -391,8 +451,9 @@ export async function start(config: RelayConfig): Promise<Relay> {
       let failed = false;
       const leading = new AbortController();
       const watching = watchHorizon(leading.signal);
+      const rebuilding: Array<Promise<void>> = [];
       try {
-        await lead(lock);
+        await lead(lock, leading.signal, rebuilding);
       } catch (err) {
         failed = true;
         stats.errors++;
@@ -400,6 +461,9 @@ export async function start(config: RelayConfig): Promise<Relay> {
       } finally {
         leading.abort();
         await watching;
+        await Promise.all(rebuilding);
+        // Another instance leads now and feeds its own projection: ours would go stale.
+        eventMetrics.standBy();
         await stopListening();
         stats.leader = false;
         await lock.release().catch(() => undefined);
@@ -415,7 +479,7 @@ export async function start(config: RelayConfig): Promise<Relay> {
 
   const running = run();
   return {
-    stats: () => ({ ...stats, wakeups: { ...stats.wakeups } }),
+    stats: () => ({ ...stats, wakeups: { ...stats.wakeups }, gaugesReady: eventMetrics.reporting }),
     async caughtUp() {
       const { events, heldBack } = await store.readAll(await checkpoints.load(name), { limit: 1 });
       return events.length === 0 && !heldBack;
@@ -426,6 +490,13 @@ export async function start(config: RelayConfig): Promise<Relay> {
       eventMetrics[Symbol.dispose]();
     },
   };
+}
+
+/** Whether an event lies after a checkpoint in the log's (transaction id, position) order. */
+function isAfter(e: RecordedEvent, c: Checkpoint): boolean {
+  return (
+    e.transactionId > c.transactionId || (e.transactionId === c.transactionId && e.position > c.position)
+  );
 }
 
 function describe(err: unknown): string {

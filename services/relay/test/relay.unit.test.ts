@@ -7,7 +7,9 @@ import type {
   Leadership,
   RecordedEvent,
 } from "@switchyard/event-store";
-import { describe, expect, it } from "vitest";
+import { METRICS } from "@switchyard/telemetry";
+import { type InMemoryTelemetry, startInMemoryTelemetry } from "@switchyard/telemetry/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RelayConfig, start } from "../src/index.js";
 
 // The relay's control flow against in-memory fakes: what is published, when the checkpoint moves, and how
@@ -206,5 +208,93 @@ describe("relay (fakes)", () => {
     await relay[Symbol.asyncDispose]();
     expect(parts.bus.attempts).toEqual(["e1", "e2", "e3", "e4", "e5", "e6"]);
     expect(relay.stats().terms).toBe(2);
+  });
+});
+
+describe("relay gauges across leadership (fakes)", () => {
+  let otel: InMemoryTelemetry;
+  beforeAll(() => {
+    otel = startInMemoryTelemetry("relay-unit");
+  });
+  afterAll(async () => {
+    await otel[Symbol.asyncDispose]();
+  });
+  const T0 = 5_000_000;
+  let seq = 0;
+  const ev = (streamId: string, type: string, data: unknown): RecordedEvent => {
+    seq++;
+    return {
+      position: BigInt(seq),
+      streamId,
+      streamVersion: 1,
+      eventId: `g${seq}`,
+      type,
+      data,
+      metadata: {},
+      recordedAt: new Date(0),
+      transactionId: BigInt(seq),
+    };
+  };
+  async function gauge(name: string, attrs: Record<string, string>): Promise<number | undefined> {
+    return (await otel.metrics()).find(
+      (p) => p.name === name && Object.entries(attrs).every(([k, v]) => p.attributes[k] === v),
+    )?.value;
+  }
+
+  it("a new leader reports queues and agents as the whole log has them, and counts nothing twice", async () => {
+    const q = "relay-q";
+    const parts = {
+      store: new FakeStore([
+        ev("agent-a1", "AgentSignedIn", {}),
+        ev("agent-a2", "AgentSignedIn", {}),
+        ev("call-c1", "CallStarted", { at: T0 }),
+        ev("call-c1", "CallerEnqueued", { groupId: q, enqueuedAt: T0 }),
+        ev("call-c2", "CallStarted", { at: T0 }),
+        ev("call-c2", "CallerEnqueued", { groupId: q, enqueuedAt: T0 }),
+      ]),
+      checkpoints: new FakeCheckpoints(),
+      leadership: new FakeLeadership(),
+      bus: new FakeBus(),
+    };
+    const clock = { now: () => T0 + 10_000 } as RelayConfig["clock"];
+    const a = await start({ ...config(parts), clock });
+    await until(() => parts.bus.stored.length === 6 && a.stats().gaugesReady, "A published and reports");
+    expect(await gauge(METRICS.queueLength.name, { queue: q })).toBe(2);
+    expect(await gauge(METRICS.agentsByState.name, { state: "available" })).toBe(2);
+    const started = await gauge(METRICS.callsStarted.name, {});
+    await a[Symbol.asyncDispose]();
+
+    // Another relay (not this process) led meanwhile: c1 was offered to a1. Its gauges are not ours.
+    parts.store.events.push(
+      ev("call-c1", "CallerDequeued", { groupId: q, reason: "agentOffered" }),
+      ev("agent-a1", "AgentReserved", {}),
+    );
+    const last = parts.store.events.at(-1)!;
+    await parts.checkpoints.save("relay", { transactionId: last.transactionId, position: last.position });
+
+    // B takes over from that checkpoint: before this change it reported only what it relayed itself.
+    const b = await start({ ...config(parts), clock, rebuildBatchSize: 3 });
+    await until(() => b.stats().gaugesReady, "B rebuilt its gauges");
+    expect(b.stats().replayed).toBe(8);
+    expect(await gauge(METRICS.queueLength.name, { queue: q })).toBe(1);
+    expect(await gauge(METRICS.queueLongestWait.name, { queue: q })).toBe(10);
+    expect(await gauge(METRICS.agentsByState.name, { state: "available" })).toBe(1);
+    expect(await gauge(METRICS.agentsByState.name, { state: "reserved" })).toBe(1);
+    // Live again: a new caller waits; the replay counted no call started twice.
+    parts.store.events.push(
+      ev("call-c3", "CallStarted", { at: T0 }),
+      ev("call-c3", "CallerEnqueued", { groupId: q, enqueuedAt: T0 }),
+    );
+    await until(() => parts.bus.stored.length === 8, "B published c3");
+    expect(await gauge(METRICS.queueLength.name, { queue: q })).toBe(2);
+    expect(await gauge(METRICS.callsStarted.name, {})).toBe(started! + 1);
+
+    // B loses the lock: it stops reporting (zeros), another instance reports now.
+    parts.leadership.loseToAnother();
+    await until(() => !b.stats().leader, "B stands by");
+    expect(b.stats().gaugesReady).toBe(false);
+    expect(await gauge(METRICS.queueLength.name, { queue: q })).toBe(0);
+    expect(await gauge(METRICS.agentsByState.name, { state: "reserved" })).toBe(0);
+    await b[Symbol.asyncDispose]();
   });
 });

@@ -48,9 +48,43 @@ export interface CallView {
     readonly causationId?: string;
   }>;
   readonly gatewayId?: string;
+  /**
+   * The call's trace: the trace id of its first event's `traceparent` and the latest traceparent in that
+   * trace. An input that arrives in another trace (an agent freed by another call, an admin RPC) is decided
+   * under `last`, so the call stays one trace (`tracedDecide`).
+   */
+  readonly trace?: { readonly traceId: string; readonly last: string };
+  /** The caller's current wait in a queue (platform ms) and the traceparent of the append that began it. */
+  readonly enqueued?: { readonly queue: string; readonly at: number; readonly traceparent?: string };
 }
 
 export const EMPTY_CALL_VIEW: CallView = { call: INITIAL_CALL, events: [] };
+
+/** The call's trace after an event with this `traceparent` (W3C: version-traceid-spanid-flags). */
+function callTrace(trace: CallView["trace"], traceparent: unknown): CallView["trace"] {
+  if (typeof traceparent !== "string") return trace;
+  const traceId = traceparent.split("-")[1];
+  if (!traceId) return trace;
+  if (!trace) return { traceId, last: traceparent };
+  return traceId === trace.traceId ? { traceId, last: traceparent } : trace;
+}
+
+/** The caller's wait after an event: begins at CallerEnqueued, ends at CallerDequeued or the call's end. */
+function queueWait(wait: CallView["enqueued"], event: CallEvent, traceparent: unknown): CallView["enqueued"] {
+  switch (event.type) {
+    case "CallerEnqueued":
+      return {
+        queue: event.data.groupId,
+        at: event.data.enqueuedAt,
+        ...(typeof traceparent === "string" ? { traceparent } : {}),
+      };
+    case "CallerDequeued":
+    case "CallEnded":
+      return undefined;
+    default:
+      return wait;
+  }
+}
 
 /** The streams a router decides on, kept write-through by the decision runtime. */
 export const projections = [
@@ -58,10 +92,14 @@ export const projections = [
     const event = e as unknown as CallEvent;
     const gatewayId = s.gatewayId ?? (e.metadata.gatewayId as string | undefined);
     const causationId = e.metadata.causationId;
+    const trace = callTrace(s.trace, e.metadata.traceparent);
+    const enqueued = queueWait(s.enqueued, event, e.metadata.traceparent);
     return {
       call: evolveCall(s.call, event),
       events: [...s.events, { eventId: e.eventId, event, ...(causationId ? { causationId } : {}) }],
       ...(gatewayId ? { gatewayId } : {}),
+      ...(trace ? { trace } : {}),
+      ...(enqueued ? { enqueued } : {}),
     };
   }),
   projection<AgentState>("agent", INITIAL_AGENT, (s, e) => evolveAgent(s, e as unknown as AgentEvent)),

@@ -138,7 +138,7 @@ export async function start(config: RouterConfig): Promise<Router> {
     publish: tracedPublish(bus),
     keyOf: (m) => m.callId,
     messageIdOf: (m) => m.messageId,
-    decide: tracedDecide(decider.decide, log),
+    decide: tracedDecide(decider.decide, log, clock),
     beforeRound: decider.beforeRound,
     metadata: { actor: "router", router: instanceId },
     maxAttempts: config.maxAttempts ?? 8,

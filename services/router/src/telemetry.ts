@@ -1,21 +1,25 @@
 // Traces and metrics of the router, as wrappers around the decision runtime's hooks (decide, the store's
 // appendMany, publish) so that neither the runtime nor the deciders change shape:
 //
-//   <input's context, from its NATS headers>
+//   <input's context, from its NATS headers; the call's latest span when the input is from another trace>
 //   └─ router.decide            one input decided (attributes: call, input, delivery, routing decision)
 //      └─ eventstore.append     its events appended; the events' metadata carries this span's traceparent,
 //         ├─ relay.publish      so the relay's publish of each event continues the trace,
 //         └─ <leg commands and timers published with this span's context → the gateway's spans>
 //
-// A redelivered input carries the same headers, so its second decision joins the same trace.
+// A redelivered input carries the same headers, so its second decision joins the same trace. An input from
+// another trace (an OfferAgent after another call freed the agent, an admin RPC) links to it (`callParent`).
 
-import { context, type Span, SpanStatusCode } from "@opentelemetry/api";
+import { type Context, context, type Link, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type Bus, deliveryOf } from "@switchyard/bus";
+import type { Clock } from "@switchyard/clock";
 import type { CallInputMessage } from "@switchyard/contracts";
 import type { Decision, DecisionView, Effect, Write } from "@switchyard/decision-runtime";
 import type { AppendResult, EventStore, StreamAppend } from "@switchyard/event-store";
+import { callStreamId } from "@switchyard/routing-domain";
 import {
   ATTRS,
+  contextFromTraceparent,
   contextOf,
   count,
   failSpan,
@@ -26,6 +30,7 @@ import {
   startSpan,
   traceparentOf,
 } from "@switchyard/telemetry";
+import type { CallView } from "./decision-context.js";
 import type { RouterLog } from "./log.js";
 
 const SERVICE = "router";
@@ -40,13 +45,18 @@ const ABANDON_MS = 60_000;
 
 type Decide = (msg: CallInputMessage, view: DecisionView) => Promise<Decision>;
 
-/** `decide` inside a `router.decide` span under the input's trace; events and effects carry the trace on. */
-export function tracedDecide(decide: Decide, log?: RouterLog): Decide {
+/**
+ * `decide` inside a `router.decide` span under the input's trace; events and effects carry the trace on.
+ * `clock` (the platform's) turns a queue wait's platform time into the real time its span covers.
+ */
+export function tracedDecide(decide: Decide, log?: RouterLog, clock?: Pick<Clock, "realDelay">): Decide {
   return async (msg, view) => {
     const delivery = deliveryOf(msg);
+    const { parent, links, call } = await callParent(msg, view, delivery?.context);
     const span = startSpan(SPANS.routerDecide, SERVICE, {
       kind: SpanKind.CONSUMER,
-      ...(delivery ? { parent: delivery.context } : {}),
+      ...(parent ? { parent } : {}),
+      ...(links ? { links } : {}),
       attributes: {
         [ATTRS.callId]: msg.callId,
         [ATTRS.input]: msg.input.type,
@@ -63,6 +73,8 @@ export function tracedDecide(decide: Decide, log?: RouterLog): Decide {
     }
     span.setAttribute(ATTRS.outcome, decision.kind);
     count("decisions", 1, { [METRIC_ATTRS.outcome]: decision.kind });
+    if (decision.kind === "write" && call?.enqueued)
+      queueWaitSpan(msg.callId, call, decision.writes, view.now, clock);
     const traced = traceDecision(decision, span);
     if (decision.kind === "write" && log) {
       // One line per call state change, at debug, inside the decision's span (the logger adds its trace id).
@@ -79,6 +91,73 @@ export function tracedDecide(decide: Decide, log?: RouterLog): Decide {
     span.end();
     return traced;
   };
+}
+
+/**
+ * Where an input's decision goes in the traces: under the input's own context when that is the call's trace
+ * (a leg fact, a timer, a redelivery) or when the call has none yet (StartCall: the gateway's root); else
+ * under the call's latest span, linked to the input's context. So an input sent from another trace (the
+ * OfferAgent a router sends when another call frees an agent, an admin RPC's hang-up or transfer) neither
+ * pulls the call into that trace nor splits it in two.
+ */
+async function callParent(
+  msg: CallInputMessage,
+  view: DecisionView,
+  input: Context | undefined,
+): Promise<{ parent?: Context; links?: Link[]; call?: CallView }> {
+  const own = input ? { parent: input } : {};
+  if (msg.input.type === "StartCall") return own;
+  let call: CallView;
+  try {
+    const id = callStreamId(msg.callId);
+    // Loaded already by the round (beforeRound) or by the decision right after: no extra read.
+    call = (view.peek<CallView>(id) ?? (await view.load<CallView>(id))).state;
+  } catch {
+    return own; // the decision reads the stream itself and reports why it cannot
+  }
+  const callTrace = call.trace;
+  if (!callTrace) return { ...own, call };
+  const from = input ? trace.getSpanContext(input) : undefined;
+  if (from?.traceId === callTrace.traceId) return { ...own, call };
+  return {
+    parent: contextFromTraceparent(callTrace.last),
+    ...(from && trace.isSpanContextValid(from) ? { links: [{ context: from }] } : {}),
+    call,
+  };
+}
+
+/**
+ * A `router.queue_wait` span when a decision takes the caller out of the queue: under the append that
+ * enqueued them, covering the wait (platform time turned into real time by the clock), ended now.
+ */
+function queueWaitSpan(
+  callId: string,
+  before: CallView,
+  writes: readonly Write[],
+  now: number,
+  clock: Pick<Clock, "realDelay"> | undefined,
+): void {
+  const wait = before.enqueued;
+  if (!wait) return;
+  const dequeued = writes
+    .find((w) => w.streamId === callStreamId(callId))
+    ?.events.find((e) => e.type === "CallerDequeued");
+  if (!dequeued) return;
+  const platformMs = Math.max(0, now - wait.at);
+  const realMs = clock ? clock.realDelay(platformMs) : platformMs;
+  const end = performance.timeOrigin + performance.now();
+  const span = startSpan(SPANS.routerQueueWait, SERVICE, {
+    kind: SpanKind.INTERNAL,
+    parent: contextFromTraceparent(wait.traceparent ?? before.trace?.last),
+    startTime: end - realMs,
+    attributes: {
+      [ATTRS.callId]: callId,
+      [ATTRS.queue]: wait.queue,
+      [ATTRS.dequeueReason]: String((dequeued.data as { reason?: unknown }).reason ?? ""),
+      [ATTRS.queueWaitSeconds]: platformMs / 1000,
+    },
+  });
+  span.end(end);
 }
 
 function traceDecision(decision: Decision, span: Span): Decision {

@@ -40,6 +40,16 @@ import {
   type DecisionContext,
 } from "./types.js";
 
+/**
+ * How an applet hands the call on: to another applet of the flow (`undefined`: the flow ends) and how the
+ * current applet lets go when the call ends. Given to the builder by the call's decider so that applets reach
+ * the flow runner without importing it (the runner imports every applet).
+ */
+export interface FlowPort {
+  goTo(b: DecisionBuilder, appletId: string | undefined, endReason?: string): void;
+  leave(b: DecisionBuilder, reason: string): void;
+}
+
 interface Pending<S, E> {
   readonly expectedVersion: number;
   state: S;
@@ -68,9 +78,20 @@ export class DecisionBuilder {
     readonly ctx: DecisionContext,
     readonly now: number,
     readonly seed: string,
+    private readonly flow: FlowPort,
   ) {
     this.state = initial;
     this.baseVersion = initial.version;
+  }
+
+  /** Enters an applet of the call's flow; `undefined` (no branch) ends the call with `endReason`. */
+  goTo(appletId: string | undefined, endReason?: string): void {
+    this.flow.goTo(this, appletId, endReason);
+  }
+
+  /** The current applet lets go of what it holds (a queue place, a recording) as the call ends. */
+  leaveApplet(reason: string): void {
+    this.flow.leave(this, reason);
   }
 
   emit(...events: CallEvent[]): void {

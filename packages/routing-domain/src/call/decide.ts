@@ -1,36 +1,36 @@
 import { UnknownFlowError, UnknownNumberError } from "../config/decider.js";
 import {
+  attemptFailed as callbackAttemptFailed,
+  customerAnswered,
+} from "../flow/applets/connect/callback.js";
+import {
+  attemptFailed,
+  bridgeAgent,
+  connectRun,
+  maybeAnnounce,
+  offerAgent,
+  targetAnswered,
+} from "../flow/applets/connect/connect.js";
+import { DecisionBuilder } from "./builder.js";
+import { endCall } from "./end-call.js";
+import { CallAlreadyStartedError, CallNotFoundError, CallNotQueuedError } from "./errors.js";
+import { evolveCall } from "./evolve.js";
+import {
+  appletTimerFired,
+  digitReceived,
+  flowRunner,
+  playbackFinished,
+  recordingFinished,
+} from "./flow-runner.js";
+import { freeAgentOf } from "./legs.js";
+import {
   cancelTransferCommand,
   completeTransferCommand,
   consultAnswered,
   requestTransfer,
   transferLegEnded,
   transferRingTimedOut,
-} from "../transfer/transfer.js";
-import { DecisionBuilder } from "./builder.js";
-import {
-  attemptFailed as callbackAttemptFailed,
-  callbackDigit,
-  callbackPlaybackFinished,
-  callbackRetryGroup,
-  customerAnswered,
-  offerCallback,
-} from "./callback.js";
-import {
-  attemptFailed,
-  bridgeAgent,
-  completeConnect,
-  connectRun,
-  enqueue,
-  maybeAnnounce,
-  offerAgent,
-  schedule,
-  targetAnswered,
-} from "./connect.js";
-import { CallAlreadyStartedError, CallNotFoundError, CallNotQueuedError } from "./errors.js";
-import { evolveCall } from "./evolve.js";
-import { endCall, goTo, startVoicemail } from "./flow-runner.js";
-import { cancelLeg, freeAgentOf } from "./legs.js";
+} from "./transfer.js";
 import type { CallCommand, CallDecision, CallState, DecisionContext, LegEndReason } from "./types.js";
 import { INITIAL_CALL } from "./types.js";
 
@@ -42,7 +42,7 @@ import { INITIAL_CALL } from "./types.js";
 export function decideCall(command: CallCommand, state: CallState, ctx: DecisionContext): CallDecision {
   const seed =
     command.seed ?? `${command.type === "StartCall" ? command.callId : state.callId}:${state.version}`;
-  const b = new DecisionBuilder(state, ctx, command.now, seed);
+  const b = new DecisionBuilder(state, ctx, command.now, seed, flowRunner);
   handle(b, command);
   return b.decision();
 }
@@ -67,7 +67,7 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
         at: command.now,
       },
     });
-    goTo(b, flow.start);
+    b.goTo(flow.start);
     return;
   }
   if (s.status === "none") throw new CallNotFoundError(command.type);
@@ -126,61 +126,15 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
     case "LegEnded":
       legEnded(b, command.legId, command.reason);
       return;
-    case "PlaybackFinished": {
-      const a = s.applet;
-      if (!a) return;
-      callbackPlaybackFinished(b, command.playbackId);
-      const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
-      if (a.kind === "greeting" && a.playbackId === command.playbackId && applet?.kind === "greeting") {
-        goTo(b, applet.next);
-      } else if (a.kind === "ivrMenu" && a.playbackId === command.playbackId && applet?.kind === "ivrMenu") {
-        schedule(b, "ivrTimeout", applet.timeoutSec);
-      } else if (
-        a.kind === "voicemail" &&
-        a.playbackId === command.playbackId &&
-        applet?.kind === "voicemail"
-      ) {
-        if (a.recordingId === undefined) startVoicemail(b, applet.maxLengthSec);
-      } else if (
-        a.kind === "connect" &&
-        a.phase === "whisper" &&
-        a.whisperPlaybackId === command.playbackId
-      ) {
-        const winner = a.legIds.find((id) => s.legs[id]?.status === "answered");
-        if (winner !== undefined) bridgeAgent(b, winner);
-      }
+    case "PlaybackFinished":
+      playbackFinished(b, command.playbackId);
       return;
-    }
-    case "DtmfReceived": {
-      // A queued caller's digit is the callback prompts'; the IVR menu below takes digits only in a menu.
-      callbackDigit(b, command.digit);
-      const a = s.applet;
-      if (a?.kind !== "ivrMenu") return;
-      const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
-      if (applet?.kind !== "ivrMenu") return;
-      // Barge-in: the prompt's PlaybackFinished schedules the ivrTimeout, so no such timer means it still plays.
-      const waiting = Object.values(s.timers).some((t) => t.kind === "ivrTimeout");
-      if (a.playbackId !== undefined && !waiting) {
-        b.emit({ type: "PlaybackStopped", data: { playbackId: a.playbackId, legId: s.callerLegId } });
-      }
-      cancelTimersOfKind(b, "ivrTimeout");
-      const next = applet.branches[command.digit];
-      if (next !== undefined) {
-        b.emit({ type: "IvrBranchChosen", data: { appletId: a.appletId, digit: command.digit, next } });
-        goTo(b, next);
-      } else {
-        ivrRejected(b, "invalidDigit", command.digit);
-      }
+    case "DtmfReceived":
+      digitReceived(b, command.digit);
       return;
-    }
-    case "RecordingFinished": {
-      const a = s.applet;
-      if (a?.kind !== "voicemail" || a.recordingId !== command.recordingId) return;
-      const applet = b.ctx.config.flows[s.flowId]?.applets[a.appletId];
-      b.emit({ type: "VoicemailRecorded", data: { recordingId: command.recordingId, at: b.now } });
-      goTo(b, applet?.kind === "voicemail" ? applet.next : undefined, "voicemailDone");
+    case "RecordingFinished":
+      recordingFinished(b, command.recordingId);
       return;
-    }
     case "TimerFired":
       timerFired(b, command.timerId);
       return;
@@ -230,88 +184,13 @@ function afterEnd(b: DecisionBuilder, command: CallCommand): void {
   }
 }
 
-function cancelTimersOfKind(b: DecisionBuilder, kind: string): void {
-  for (const [timerId, t] of Object.entries(b.state.timers)) {
-    if (t.kind === kind) b.emit({ type: "TimerCancelled", data: { timerId } });
-  }
-}
-
-function ivrRejected(b: DecisionBuilder, reason: "timeout" | "invalidDigit", digit?: string): void {
-  const a = b.state.applet;
-  if (a?.kind !== "ivrMenu") return;
-  const applet = b.ctx.config.flows[b.state.flowId]?.applets[a.appletId];
-  if (applet?.kind !== "ivrMenu") return;
-  const willRetry = a.attempt <= applet.retries;
-  b.emit({
-    type: "IvrInputRejected",
-    data: {
-      appletId: a.appletId,
-      reason,
-      ...(digit !== undefined ? { digit } : {}),
-      attempt: a.attempt,
-      willRetry,
-    },
-  });
-  if (willRetry) {
-    b.emit({
-      type: "PlaybackStarted",
-      data: {
-        playbackId: b.newId("play"),
-        legId: b.state.callerLegId,
-        audio: applet.prompt,
-        purpose: "ivrPrompt",
-      },
-    });
-  } else {
-    goTo(b, reason === "timeout" ? applet.timeoutBranch : applet.invalidBranch);
-  }
-}
-
 function timerFired(b: DecisionBuilder, timerId: string): void {
   const timer = b.state.timers[timerId];
   // Cancelled, superseded or already handled: a stale timer changes nothing.
   if (!timer) return;
   b.emit({ type: "TimerElapsed", data: { timerId, kind: timer.kind, at: b.now } });
-  switch (timer.kind) {
-    case "ringTimeout": {
-      const run = connectRun(b);
-      if (run?.phase !== "ringing") return;
-      for (const legId of run.legIds) cancelLeg(b, legId, "ringTimeout");
-      attemptFailed(b);
-      return;
-    }
-    case "ivrTimeout":
-      ivrRejected(b, "timeout");
-      return;
-    case "queueMaxWait": {
-      const run = connectRun(b);
-      // While a freed agent is being offered the call, the offer decides; a failed offer re-checks the deadline.
-      if (!run?.queue?.waiting) return;
-      completeConnect(b, "queueTimeout", "max queue wait reached");
-      return;
-    }
-    case "queuePosition":
-      maybeAnnounce(b, true);
-      return;
-    case "transferRingTimeout":
-      transferRingTimedOut(b);
-      return;
-    case "callbackOffer":
-      offerCallback(b);
-      return;
-    case "callbackRetry": {
-      const retry = callbackRetryGroup(b);
-      if (retry) enqueue(b, retry.group, retry.enqueuedAt);
-      return;
-    }
-    case "callbackRingTimeout":
-      if (callbackAttemptFailed(b, "the customer did not answer")) endCall(b, "callbackFailed");
-      return;
-    default: {
-      const unknown: never = timer.kind;
-      throw new Error(`unknown timer kind ${String(unknown)}`);
-    }
-  }
+  if (timer.kind === "transferRingTimeout") transferRingTimedOut(b);
+  else appletTimerFired(b, timer.kind);
 }
 
 function legEnded(b: DecisionBuilder, legId: string, reason: LegEndReason): void {

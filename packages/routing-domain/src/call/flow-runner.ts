@@ -1,11 +1,13 @@
-import type { DecisionBuilder } from "./builder.js";
-import { enterConnect } from "./connect.js";
-import { cancelLeg, isLive } from "./legs.js";
+// The flow runner: enters applets and hands the call's inputs to the applet the call is in. Applets reach it
+// through the builder's FlowPort (b.goTo, b.leaveApplet), never by import.
+import { appletModule } from "../flow/applets/registry.js";
+import type { DecisionBuilder, FlowPort } from "./builder.js";
+import { endCall } from "./end-call.js";
+import type { TimerKind } from "./types.js";
 
 const MAX_HOPS = 64;
 
-/** Enters an applet of the call's flow; `undefined` (no branch) ends the call. */
-export function goTo(b: DecisionBuilder, appletId: string | undefined, endReason = "flowEnded"): void {
+function goTo(b: DecisionBuilder, appletId: string | undefined, endReason = "flowEnded"): void {
   if (appletId === undefined) {
     endCall(b, endReason);
     return;
@@ -16,80 +18,40 @@ export function goTo(b: DecisionBuilder, appletId: string | undefined, endReason
     return;
   }
   b.emit({ type: "AppletEntered", data: { appletId, kind: applet.kind, at: b.now } });
-  const caller = b.state.callerLegId;
-  switch (applet.kind) {
-    case "greeting":
-      b.emit({
-        type: "PlaybackStarted",
-        data: { playbackId: b.newId("play"), legId: caller, audio: applet.audio, purpose: "greeting" },
-      });
-      return;
-    case "ivrMenu":
-      b.emit({
-        type: "PlaybackStarted",
-        data: { playbackId: b.newId("play"), legId: caller, audio: applet.prompt, purpose: "ivrPrompt" },
-      });
-      return;
-    case "connect":
-      enterConnect(b, appletId, applet);
-      return;
-    case "voicemail":
-      if (applet.greeting) {
-        b.emit({
-          type: "PlaybackStarted",
-          data: {
-            playbackId: b.newId("play"),
-            legId: caller,
-            audio: applet.greeting,
-            purpose: "voicemailGreeting",
-          },
-        });
-      } else {
-        startVoicemail(b, applet.maxLengthSec);
-      }
-      return;
-    case "hangup":
-      endCall(b, "hangupApplet");
-      return;
-    default: {
-      const unknown: never = applet;
-      throw new Error(`unknown applet ${JSON.stringify(unknown)}`);
-    }
-  }
+  appletModule(applet.kind).enter(b, appletId, applet);
 }
 
-export function startVoicemail(b: DecisionBuilder, maxLengthSec: number): void {
-  b.emit({
-    type: "VoicemailRecordingStarted",
-    data: { recordingId: b.newId("vm"), legId: b.state.callerLegId, maxLengthSec },
-  });
+function leave(b: DecisionBuilder, reason: string): void {
+  const run = b.state.applet;
+  if (run) appletModule(run.kind).leave?.(b, run, reason);
 }
 
-/** Tears the whole call down: timers, queue place, recording, every leg and every agent it holds. */
-export function endCall(b: DecisionBuilder, reason: string): void {
-  for (const timerId of Object.keys(b.state.timers)) b.emit({ type: "TimerCancelled", data: { timerId } });
-  const applet = b.state.applet;
-  if (applet?.kind === "connect" && applet.queue?.waiting) {
-    b.queueCommand(applet.queue.groupId, {
-      type: "Leave",
-      callId: b.state.callId,
-      reason: reason === "callerHungUp" ? "callerHungUp" : "callEnded",
-      at: b.now,
-    });
-    b.emit({ type: "CallerDequeued", data: { groupId: applet.queue.groupId, reason: "callEnded" } });
-  }
-  if (applet?.kind === "voicemail" && applet.recordingId !== undefined) {
-    b.emit({ type: "VoicemailRecorded", data: { recordingId: applet.recordingId, at: b.now } });
-  }
-  if (b.state.recordingId !== undefined) {
-    b.emit({ type: "RecordingStopped", data: { recordingId: b.state.recordingId } });
-  }
-  for (const leg of Object.values(b.state.legs)) {
-    if (leg.role === "caller") {
-      if (isLive(leg)) b.emit({ type: "LegHangupRequested", data: { legId: leg.legId, reason } });
-    } else {
-      cancelLeg(b, leg.legId, reason);
-    }
-  }
-  b.emit({ type: "CallEnded", data: { reason, at: b.now } });
+export const flowRunner: FlowPort = { goTo, leave };
+
+/** The applet the call is in: its module, run state and settings (`undefined` when gone from the config). */
+function current(b: DecisionBuilder) {
+  const run = b.state.applet;
+  if (!run) return undefined;
+  const settings = b.ctx.config.flows[b.state.flowId]?.applets[run.appletId];
+  return { module: appletModule(run.kind), run, applet: settings?.kind === run.kind ? settings : undefined };
+}
+
+export function playbackFinished(b: DecisionBuilder, playbackId: string): void {
+  const c = current(b);
+  c?.module.playbackFinished?.(b, c.run, c.applet, playbackId);
+}
+
+export function digitReceived(b: DecisionBuilder, digit: string): void {
+  const c = current(b);
+  c?.module.digit?.(b, c.run, c.applet, digit);
+}
+
+export function recordingFinished(b: DecisionBuilder, recordingId: string): void {
+  const c = current(b);
+  c?.module.recordingFinished?.(b, c.run, c.applet, recordingId);
+}
+
+export function appletTimerFired(b: DecisionBuilder, kind: TimerKind): void {
+  const c = current(b);
+  c?.module.timerFired?.(b, c.run, c.applet, kind);
 }

@@ -34,6 +34,12 @@ export function freeAgentOf(b: DecisionBuilder, leg: LegInfo, answered: boolean,
   }
 }
 
+/** The agent a leg rang answered it: their call starts (and counts for Least Calls). */
+export function agentAnswered(b: DecisionBuilder, leg: LegInfo): void {
+  if (leg.agentId === undefined) return;
+  b.agentCommand(leg.agentId, { type: "Answer", callId: b.state.callId, now: b.now, periodKey: b.periodKey });
+}
+
 /** Cancels a ringing leg or hangs up an answered one, and frees its agent. No-op for legs already going. */
 export function cancelLeg(b: DecisionBuilder, legId: string, reason: string): void {
   const leg = b.state.legs[legId];

@@ -106,6 +106,19 @@ export type CallEvent =
       };
     }
   | {
+      /**
+       * An applet that chooses by a rule (not by the caller's input) took a branch, and why: the answer to
+       * "why did this call go there?".
+       */
+      readonly type: "AppletBranchTaken";
+      readonly data: {
+        readonly appletId: string;
+        readonly branch: string;
+        readonly next: string;
+        readonly reason: string;
+      };
+    }
+  | {
       readonly type: "IvrBranchChosen";
       readonly data: { readonly appletId: string; readonly digit: string; readonly next: string };
     }
@@ -346,7 +359,16 @@ export type AppletRun =
       readonly playbackId?: string;
       readonly recordingId?: string;
     }
-  | { readonly kind: "hangup"; readonly appletId: string };
+  | PassingRun;
+
+/**
+ * The run of an applet that holds nothing while the call is in it (it hands the call on, or ends it, as it is
+ * entered): every applet kind without a run of its own above.
+ */
+export interface PassingRun {
+  readonly kind: Exclude<AppletKind, "greeting" | "ivrMenu" | "connect" | "voicemail">;
+  readonly appletId: string;
+}
 
 export interface TransferRun {
   readonly transferId: string;

@@ -1,15 +1,8 @@
 import type { ConfigSnapshot } from "../config/snapshot.js";
-import type { Audio } from "../shared/audio.js";
 import { RoutingDomainError } from "../shared/errors.js";
-import { isE164, isSipUri } from "../shared/validation.js";
-import {
-  type Applet,
-  appletEdges,
-  FALLBACK_OUTCOMES,
-  type Flow,
-  QUEUE_OUTCOME_FALLS_BACK_TO,
-  WAITING_APPLETS,
-} from "./model.js";
+import type { AppletAudio, AppletEdge } from "./applets/applet.js";
+import { appletModule } from "./applets/registry.js";
+import type { Applet, Flow } from "./model.js";
 
 export type FlowIssueCode =
   | "missingStart"
@@ -41,27 +34,14 @@ export type FlowValidationContext = Pick<ConfigSnapshot, "agents" | "groups"> & 
   readonly audioFiles?: ReadonlySet<string>;
 };
 
+/** Every (label, target) edge leaving an applet. */
+export function appletEdges(applet: Applet): AppletEdge[] {
+  return appletModule(applet.kind).edges(applet);
+}
+
 /** The applet's audio fields, with the audio each holds. */
-export function appletAudio(applet: Applet): Array<{ readonly field: string; readonly audio: Audio }> {
-  switch (applet.kind) {
-    case "greeting":
-      return [{ field: "audio", audio: applet.audio }];
-    case "ivrMenu":
-      return [{ field: "prompt", audio: applet.prompt }];
-    case "connect":
-      return [
-        ...(applet.holdMusic ? [{ field: "holdMusic", audio: applet.holdMusic }] : []),
-        ...(applet.whisper ? [{ field: "whisper", audio: applet.whisper }] : []),
-      ];
-    case "voicemail":
-      return applet.greeting ? [{ field: "greeting", audio: applet.greeting }] : [];
-    case "hangup":
-      return [];
-    default: {
-      const unknown: never = applet;
-      throw new Error(`unknown applet ${JSON.stringify(unknown)}`);
-    }
-  }
+export function appletAudio(applet: Applet): AppletAudio[] {
+  return appletModule(applet.kind).audio(applet);
 }
 
 export class FlowValidationError extends RoutingDomainError {
@@ -73,8 +53,6 @@ export class FlowValidationError extends RoutingDomainError {
     super(`flow ${flowId} is invalid: ${issues.map((i) => `[${i.appletId}] ${i.message}`).join("; ")}`);
   }
 }
-
-const DTMF = /^[0-9*#]$/;
 
 /** Every problem with a flow (not just the first), each naming its applet. Empty when the flow is valid. */
 export function validateFlow(flow: Flow, config: FlowValidationContext): FlowIssue[] {
@@ -96,6 +74,7 @@ export function validateFlow(flow: Flow, config: FlowValidationContext): FlowIss
         issues.push({
           code: "unknownApplet",
           appletId: id,
+          ...(edge.field === undefined ? {} : { field: edge.field }),
           message: `branch "${edge.label}" goes to unknown applet "${edge.to}"`,
         });
       }
@@ -139,108 +118,7 @@ function appletIssues(id: string, applet: Applet, config: FlowValidationContext)
           field,
           message: `${field}: audio file "${audio.audioId}" has not been uploaded`,
         });
-  const setting = (message: string): void => {
-    issues.push({ code: "invalidSetting", appletId: id, message });
-  };
-  switch (applet.kind) {
-    case "greeting":
-    case "hangup":
-      break;
-    case "voicemail":
-      if (!(applet.maxLengthSec > 0)) setting("voicemail max length must be positive");
-      break;
-    case "ivrMenu":
-      if (Object.keys(applet.branches).length === 0) {
-        issues.push({ code: "missingBranch", appletId: id, message: "IVR menu has no digit branches" });
-      }
-      for (const digit of Object.keys(applet.branches)) {
-        if (!DTMF.test(digit)) setting(`"${digit}" is not a DTMF digit`);
-      }
-      if (!(applet.timeoutSec > 0)) setting("IVR timeout must be positive");
-      if (!(Number.isInteger(applet.retries) && applet.retries >= 0))
-        setting("IVR retries must be 0 or more");
-      if (!applet.timeoutBranch)
-        issues.push({ code: "missingBranch", appletId: id, message: "no timeout branch" });
-      if (!applet.invalidBranch)
-        issues.push({ code: "missingBranch", appletId: id, message: "no invalid-input branch" });
-      break;
-    case "connect": {
-      const t = applet.target;
-      switch (t.kind) {
-        case "number":
-        case "external":
-          if (!isE164(t.number)) {
-            issues.push({
-              code: "invalidNumber",
-              appletId: id,
-              message: `target "${t.number}" is not an E.164 number`,
-            });
-          }
-          break;
-        case "sip":
-          if (!isSipUri(t.uri)) {
-            issues.push({
-              code: "invalidSipUri",
-              appletId: id,
-              message: `target "${t.uri}" is not a SIP URI`,
-            });
-          }
-          break;
-        case "agent":
-          if (!config.agents[t.agentId]) {
-            issues.push({
-              code: "unknownAgent",
-              appletId: id,
-              message: `agent "${t.agentId}" is not configured`,
-            });
-          }
-          break;
-        case "group":
-          if (!config.groups[t.groupId]) {
-            issues.push({
-              code: "unknownGroup",
-              appletId: id,
-              message: `group "${t.groupId}" is not configured`,
-            });
-          }
-          break;
-        default: {
-          const unknown: never = t;
-          throw new Error(`unknown target ${JSON.stringify(unknown)}`);
-        }
-      }
-      if (applet.callerId?.kind === "custom" && !isE164(applet.callerId.number)) {
-        issues.push({
-          code: "invalidNumber",
-          appletId: id,
-          message: `custom caller ID "${applet.callerId.number}" is not an E.164 number`,
-        });
-      }
-      if (applet.ringTimeoutSec !== undefined && !(applet.ringTimeoutSec > 0))
-        setting("ring timeout must be positive");
-      if (
-        applet.maxRingAttempts !== undefined &&
-        !(Number.isInteger(applet.maxRingAttempts) && applet.maxRingAttempts >= 1)
-      ) {
-        setting("max ring attempts must be 1 or more");
-      }
-      // "All agents busy" can only happen for a group target; the queue outcomes only for a queued group,
-      // and each is covered by the branch it falls back to.
-      const outcomes = FALLBACK_OUTCOMES.filter(
-        (o) => (o !== "allAgentsBusy" || t.kind === "group") && QUEUE_OUTCOME_FALLS_BACK_TO[o] === undefined,
-      );
-      for (const outcome of outcomes) {
-        if (!applet.branches[outcome] && !applet.branches.fallback) {
-          issues.push({ code: "missingBranch", appletId: id, message: `no branch for outcome "${outcome}"` });
-        }
-      }
-      break;
-    }
-    default: {
-      const unknown: never = applet;
-      throw new Error(`unknown applet ${JSON.stringify(unknown)}`);
-    }
-  }
+  issues.push(...appletModule(applet.kind).validate(applet, id, config));
   return issues;
 }
 
@@ -248,7 +126,7 @@ function appletIssues(id: string, applet: Applet, config: FlowValidationContext)
 function cyclesWithoutWait(flow: Flow): FlowIssue[] {
   const issues: FlowIssue[] = [];
   // Only edges between non-waiting applets can form such a cycle.
-  const nonWaiting = Object.entries(flow.applets).filter(([, a]) => !WAITING_APPLETS.has(a.kind));
+  const nonWaiting = Object.entries(flow.applets).filter(([, a]) => !appletModule(a.kind).waits);
   const nodes = new Set(nonWaiting.map(([id]) => id));
   const color = new Map<string, "grey" | "black">();
   const reported = new Set<string>();

@@ -57,3 +57,13 @@ export function assertTimeZone(timeZone: string): void {
     throw new InvalidTimeZoneError(timeZone, { cause });
   }
 }
+
+/** An IANA time zone this runtime knows. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    assertTimeZone(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -7,14 +7,15 @@
 //
 // Leaf module (no import of connect.ts or flow-runner.ts): the call's decider wires it in, and a function
 // whose outcome ends the call returns `true` for its caller to end it.
-import type { CallbackSettings, GroupConfig } from "../config/snapshot.js";
-import { dialRefusal } from "../shared/dial-policy.js";
-import { isE164 } from "../shared/validation.js";
-import type { DecisionBuilder } from "./builder.js";
-import { dialable } from "./dial.js";
-import { cancelLeg, isLive } from "./legs.js";
-import { connectRun, schedule } from "./run.js";
-import type { CallbackRun } from "./types.js";
+
+import type { DecisionBuilder } from "../../../call/builder.js";
+import { dialable } from "../../../call/dial.js";
+import { cancelLeg, isLive } from "../../../call/legs.js";
+import { connectRun, schedule } from "../../../call/run.js";
+import type { CallbackRun } from "../../../call/types.js";
+import type { CallbackSettings, GroupConfig } from "../../../config/snapshot.js";
+import { dialRefusal } from "../../../shared/dial-policy.js";
+import { isE164 } from "../../../shared/validation.js";
 
 const CONFIRM = "1";
 const OTHER_NUMBER = "2";

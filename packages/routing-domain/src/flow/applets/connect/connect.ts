@@ -1,24 +1,18 @@
-import { BUSY_STATUSES, inCooldown } from "../agent/agent.js";
-import type { GroupConfig } from "../config/snapshot.js";
-import { branchFor, type CallerIdOption, type ConnectApplet, type FallbackOutcome } from "../flow/model.js";
-import { expectedWaitSec, positionOf, QueueFullError } from "../queue/queue.js";
-import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
-import { selectIndexed } from "../strategies/indexed.js";
-import {
-  type MemberSnapshot,
-  memberSnapshots,
-  type SequentialProgress,
-  type StrategyResult,
-  selectAgents,
-} from "../strategies/strategies.js";
-import type { DecisionBuilder } from "./builder.js";
+import { BUSY_STATUSES } from "../../../agent/agent.js";
+import type { DecisionBuilder } from "../../../call/builder.js";
+import { dialable } from "../../../call/dial.js";
+import { endCall } from "../../../call/end-call.js";
+import { NoAgentForQueueOfferError } from "../../../call/errors.js";
+import { advanceCursor, chooseGroupMembers } from "../../../call/group-selection.js";
+import { agentAnswered, cancelLeg, isLive } from "../../../call/legs.js";
+import { connectRun, schedule } from "../../../call/run.js";
+import type { CallerIdChoice, ConnectRun, LegFailure, RoutingDecision } from "../../../call/types.js";
+import type { GroupConfig } from "../../../config/snapshot.js";
+import { expectedWaitSec, positionOf, QueueFullError } from "../../../queue/queue.js";
+import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../../../shared/audio.js";
+import { type MemberSnapshot, memberSnapshots, type StrategyResult } from "../../../strategies/strategies.js";
+import { branchFor, type CallerIdOption, type ConnectApplet, type FallbackOutcome } from "../../model.js";
 import { dialCustomer, isCallbackRequested, scheduleCallbackOffer } from "./callback.js";
-import { dialable } from "./dial.js";
-import { NoAgentForQueueOfferError } from "./errors.js";
-import { endCall, goTo } from "./flow-runner.js";
-import { cancelLeg, isLive } from "./legs.js";
-import { connectRun, schedule } from "./run.js";
-import type { CallerIdChoice, ConnectRun, LegFailure, RoutingDecision } from "./types.js";
 
 const DEFAULT_RING_TIMEOUT_SEC = 30;
 
@@ -36,7 +30,7 @@ export function connectApplet(b: DecisionBuilder, appletId: string): ConnectAppl
   return applet?.kind === "connect" ? applet : undefined;
 }
 
-export { connectRun, schedule } from "./run.js";
+export { connectRun, schedule } from "../../../call/run.js";
 
 /** The caller ID shown to the target, and why (e.g. pass-through disabled). Connect and transfers alike. */
 export function resolveCallerId(b: DecisionBuilder, requested: CallerIdOption | undefined): CallerIdChoice {
@@ -179,63 +173,6 @@ function planFields(settings: ConnectSettings) {
   };
 }
 
-/**
- * The group's strategy over its members as this decision sees them: agents reserved, paused or cooling down
- * earlier in the same decision are not available any more. A large group is chosen from its ordered indexes.
- */
-function chooseMembers(
-  b: DecisionBuilder,
-  group: GroupConfig,
-  settings: ConnectSettings,
-  sequential: SequentialProgress | undefined,
-): StrategyResult {
-  // No decision yet changes a member who is available in the presence view before it chooses: ring() reserves
-  // last, and an agent released or cooled down in this decision was ringing for this call, so not available in
-  // the view. The adjustment is a safety net for a decision that will (its mutants cannot be told apart today).
-  const adjust = (m: MemberSnapshot): MemberSnapshot => {
-    const working = b.agentState(m.agentId);
-    // Stryker disable next-line all: unreachable today (see above)
-    if (m.status === "available" && working.status !== "available") return { ...m, status: working.status };
-    // Stryker disable next-line all: unreachable today (see above)
-    if (m.status === "available" && m.cooldownUntil === undefined && inCooldown(working, b.now)) {
-      return { ...m, cooldownUntil: working.cooldownUntil as number };
-    }
-    return m;
-  };
-  const cursor = b.groupState(group.groupId).cursor;
-  const common = {
-    strategy: group.strategy,
-    seed: b.seed,
-    // Stryker disable next-line ConditionalExpression: the strategies read an absent cursor and an undefined one alike
-    ...(cursor !== undefined ? { cursor } : {}),
-    ...(sequential ? { sequential } : {}),
-    maxRingAttempts: settings.maxRingAttempts,
-  };
-  const index = b.ctx.memberIndex?.(group.groupId);
-  return index
-    ? selectIndexed({
-        ...common,
-        index,
-        periodKey: b.periodKey,
-        snapshot: (agentId) =>
-          adjust(memberSnapshots([agentId], b.ctx.presence, b.now, b.periodKey)[0] as MemberSnapshot),
-      })
-    : selectAgents({
-        ...common,
-        members: memberSnapshots(group.members, b.ctx.presence, b.now, b.periodKey).map(adjust),
-      });
-}
-
-function advanceCursor(b: DecisionBuilder, group: GroupConfig, cursor: string | undefined): void {
-  // Stryker disable next-line ConditionalExpression: only Round-robin returns a cursor with a choice (the others return one only through none(), when nobody is chosen and no cursor moves); the check says whose cursor it is
-  if (group.strategy === "roundRobin" && cursor !== undefined) {
-    b.groupEvent(group.groupId, {
-      type: "RoundRobinCursorAdvanced",
-      data: { agentId: cursor, callId: b.state.callId },
-    });
-  }
-}
-
 /** Runs the group's strategy (first attempt, or the next Sequential step) and rings, queues or falls back. */
 function routeGroup(
   b: DecisionBuilder,
@@ -244,7 +181,10 @@ function routeGroup(
   settings: ConnectSettings,
   run: ConnectRun | undefined,
 ): void {
-  const result = chooseMembers(b, group, settings, run?.sequential);
+  const result = chooseGroupMembers(b, group, {
+    maxRingAttempts: settings.maxRingAttempts,
+    sequential: run?.sequential,
+  });
   const appletId = run?.appletId ?? (b.state.applet?.appletId as string);
   const { cursor: newCursor, exhausted, ...decided } = result;
   const base = {
@@ -455,7 +395,7 @@ export function completeConnect(b: DecisionBuilder, outcome: FallbackOutcome, re
     // Stryker disable next-line StringLiteral: completeConnect runs inside a Connect applet, whose run exists
     data: { appletId: run?.appletId ?? "", outcome, reason, ...(next !== undefined ? { next } : {}) },
   });
-  goTo(b, next, `no branch for outcome ${outcome}`);
+  b.goTo(next, `no branch for outcome ${outcome}`);
 }
 
 /** A target leg answered while the attempt rings: it wins; whisper or bridge, then cancel the others. */
@@ -466,14 +406,7 @@ export function targetAnswered(b: DecisionBuilder, legId: string): void {
   // The ring timer, and a queued caller's max-wait timer and callback offer: all moot once someone answered
   // (the queue offer already cancelled the position announcements).
   cancelTimers(b, ["ringTimeout", "queueMaxWait", "callbackOffer"]);
-  if (leg.agentId !== undefined) {
-    b.agentCommand(leg.agentId, {
-      type: "Answer",
-      callId: b.state.callId,
-      now: b.now,
-      periodKey: b.periodKey,
-    });
-  }
+  agentAnswered(b, leg);
   const whisper = run.plan?.whisper;
   if (whisper) {
     // The agent alone hears the whisper; the caller keeps hearing hold music or ringback until the bridge.
@@ -561,10 +494,13 @@ export function offerAgent(b: DecisionBuilder, freedAgentId: string): void {
   };
   // Sequential keeps its place in the order from one offer to the next; once every pass is used it starts
   // again at the top: a queued caller waits until the queue's max wait, not until the passes run out.
-  let result = chooseMembers(b, group, settings, run.sequential);
-  // Stryker disable next-line ConditionalExpression: with no Sequential progress the second choice is the first one again (chooseMembers is pure)
+  let result = chooseGroupMembers(b, group, {
+    maxRingAttempts: settings.maxRingAttempts,
+    sequential: run.sequential,
+  });
+  // Stryker disable next-line ConditionalExpression: with no Sequential progress the second choice is the first one again (chooseGroupMembers is pure)
   if (result.chosen.length === 0 && run.sequential !== undefined) {
-    result = chooseMembers(b, group, settings, undefined);
+    result = chooseGroupMembers(b, group, { maxRingAttempts: settings.maxRingAttempts });
   }
   if (result.chosen.length === 0) throw new NoAgentForQueueOfferError(b.state.callId, freedAgentId);
   const { cursor, exhausted: _exhausted, ...decided } = result;

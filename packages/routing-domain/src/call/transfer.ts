@@ -1,68 +1,33 @@
-import { inCooldown } from "../agent/agent.js";
-import type { DecisionBuilder } from "../call/builder.js";
-import { connectRun, resolveCallerId, schedule } from "../call/connect.js";
-import { dialable } from "../call/dial.js";
+import { UnknownAgentError, UnknownGroupError } from "../config/decider.js";
+import type { GroupConfig } from "../config/snapshot.js";
+import { connectRun, resolveCallerId, schedule } from "../flow/applets/connect/connect.js";
+import type { CallerIdOption } from "../flow/model.js";
+import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
+import { assertE164 } from "../shared/validation.js";
+import { type CandidateReport, memberSnapshots, type StrategyResult } from "../strategies/strategies.js";
+import type { DecisionBuilder } from "./builder.js";
+import { dialable } from "./dial.js";
+import { endCall } from "./end-call.js";
 import {
   CallNotFoundError,
   NoConnectedAgentError,
   TransferInProgressError,
   TransferNotFoundError,
-} from "../call/errors.js";
-import { endCall } from "../call/flow-runner.js";
-import { cancelLeg, isLive } from "../call/legs.js";
-import type { RoutingDecision, TransferTarget } from "../call/types.js";
-import { UnknownAgentError, UnknownGroupError } from "../config/decider.js";
-import type { GroupConfig } from "../config/snapshot.js";
-import type { CallerIdOption } from "../flow/model.js";
-import { type Audio, type Contact, DEFAULT_HOLD_MUSIC } from "../shared/audio.js";
-import { assertE164 } from "../shared/validation.js";
-import {
-  type CandidateReport,
-  type MemberSnapshot,
-  memberSnapshots,
-  type StrategyResult,
-  selectAgents,
-} from "../strategies/strategies.js";
+} from "./errors.js";
+import { advanceCursor, chooseGroupMembers } from "./group-selection.js";
+import { agentAnswered, cancelLeg, isLive } from "./legs.js";
+import type { RoutingDecision, TransferTarget } from "./types.js";
 
 const DEFAULT_TRANSFER_RING_SEC = 30;
 
-/**
- * The group's strategy for a transfer, over the members not yet rung for it: agents reserved or cooling down
- * after a missed offer are passed over as they are for a Connect. Advances the Round-robin cursor.
- */
+/** The group's strategy for a transfer, over the members not yet rung for it. Advances the Round-robin cursor. */
 function chooseTransferMembers(
   b: DecisionBuilder,
   group: GroupConfig,
   tried: readonly string[],
 ): StrategyResult {
-  const members = memberSnapshots(
-    group.members.filter((a) => !tried.includes(a)),
-    b.ctx.presence,
-    b.now,
-    b.periodKey,
-  ).map((m): MemberSnapshot => {
-    if (m.status !== "available") return m;
-    const working = b.agentState(m.agentId);
-    if (working.status !== "available") return { ...m, status: working.status };
-    if (m.cooldownUntil === undefined && inCooldown(working, b.now)) {
-      return { ...m, cooldownUntil: working.cooldownUntil as number };
-    }
-    return m;
-  });
-  const cursor = b.groupState(group.groupId).cursor;
-  const result = selectAgents({
-    strategy: group.strategy,
-    members,
-    seed: b.seed,
-    ...(cursor !== undefined ? { cursor } : {}),
-    maxRingAttempts: 1,
-  });
-  if (group.strategy === "roundRobin" && result.cursor !== undefined && result.chosen.length > 0) {
-    b.groupEvent(group.groupId, {
-      type: "RoundRobinCursorAdvanced",
-      data: { agentId: result.cursor, callId: b.state.callId },
-    });
-  }
+  const result = chooseGroupMembers(b, group, { maxRingAttempts: 1, exclude: tried });
+  if (result.chosen.length > 0) advanceCursor(b, group, result.cursor);
   return result;
 }
 
@@ -276,14 +241,7 @@ export function consultAnswered(b: DecisionBuilder, legId: string): void {
   if (t.timerId && b.state.timers[t.timerId])
     b.emit({ type: "TimerCancelled", data: { timerId: t.timerId } });
   const leg = b.state.legs[legId]!;
-  if (leg.agentId !== undefined) {
-    b.agentCommand(leg.agentId, {
-      type: "Answer",
-      callId: b.state.callId,
-      now: b.now,
-      periodKey: b.periodKey,
-    });
-  }
+  agentAnswered(b, leg);
   if (t.fromLegGone) {
     completeTransfer(b, legId);
   } else {
