@@ -17,6 +17,7 @@ import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
 import { startHealthServer } from "./health.js";
 import { startPlatform } from "./platform.js";
 import { runNatsConfig, runSetup } from "./setup.js";
+import { isWhatIfError, runExtract, runWhatIf } from "./whatif.js";
 
 export type { CliContext } from "./context.js";
 
@@ -42,6 +43,15 @@ commands:
             event log, --nats-url (and --prefix) to compare JetStream EVENTS with it; prints each violation with
             its stream ids, exit 1 on any. Meant for a quiesced deployment: calls still in progress count as
             stuck. [--settle S] how long the relay may take to publish the log's last events (default 10)
+  extract   a recorded period of a deployment as a traffic file, read-only: --from ISO --to ISO
+            (--database-url URL | --data-dir DIR) [--out FILE]: arrivals, IVR digits, talk times, patience
+            (observed, or a lower bound), agents' sign-in timeline and fitted answer delay and miss rates, and
+            the configuration the calls were routed with
+  whatif    re-run a recorded period on embedded defaults under the recorded configuration (baseline) and
+            under variants, and compare: (--traffic DAY.yaml | --from ISO --to ISO (--database-url | --data-dir))
+            [--variant FILE]... (YAML: groups: {sales: {strategy: longest-idle, addAgents: 2, ringTimeoutSec: 15}},
+            agents: {...}, account: {...}) [--set groups.sales.strategy=longest-idle]... (all --set: one variant)
+            [--html FILE] (self-contained report with charts) [--json-out FILE] [--progress]
   help      this text
 
 options (flags win over environment, which wins over the --config YAML file):
@@ -184,6 +194,10 @@ export async function runCli(ctx: CliContext): Promise<number> {
         return await runCheck(ctx);
       case "simulate":
         return await runSimulate(ctx);
+      case "extract":
+        return await runExtract(ctx);
+      case "whatif":
+        return await runWhatIf(ctx);
       default:
         if (isAdminCommand(ctx.command)) return await runAdminCommand(ctx, ctx.args ?? []);
         ctx.err(`switchyard: unknown command "${ctx.command}" (try: switchyard help)`);
@@ -205,7 +219,8 @@ export async function runCli(ctx: CliContext): Promise<number> {
     return error instanceof ConfigError ||
       error instanceof MissingConfigFileError ||
       error instanceof ChaosOptionsError ||
-      error instanceof UsageError
+      error instanceof UsageError ||
+      isWhatIfError(error)
       ? 2
       : 1;
   }

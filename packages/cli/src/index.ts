@@ -2,3 +2,4 @@
 export { type CliContext, runCli } from "./cli.js";
 export { startPlatform } from "./platform.js";
 export { setUpBus } from "./setup.js";
+export { dayFileText } from "./whatif.js";

@@ -58,6 +58,14 @@ function parse() {
         settle: { type: "string" },
         "max-timer-lateness": { type: "string" },
         "trace-summary": { type: "boolean" },
+        // extract and whatif
+        from: { type: "string" },
+        to: { type: "string" },
+        variant: { type: "string", multiple: true },
+        set: { type: "string", multiple: true },
+        html: { type: "string" },
+        "json-out": { type: "string" },
+        progress: { type: "boolean" },
         help: { type: "boolean" },
         // admin-api and the admin commands
         "admin-listen": { type: "string" },
@@ -82,7 +90,11 @@ function parse() {
   }
 }
 
-const { values, positionals } = parse();
+const { values: parsed, positionals } = parse();
+// Repeatable flags (--variant, --set) reach the commands as one string, a line per value.
+const values = Object.fromEntries(
+  Object.entries(parsed).map(([k, v]) => [k, Array.isArray(v) ? v.join("\n") : v]),
+) as Record<string, string | boolean | undefined>;
 const controller = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort(signal));
 process.exitCode = await runCli({

@@ -11,7 +11,7 @@ import {
   type VirtualClock,
   virtualClock,
 } from "@switchyard/clock";
-import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
+import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from "@switchyard/config";
 import { appendContactCentre, type ContactCentre, loadContactCentre } from "@switchyard/contact-centre";
 import {
   type AgentInput,
@@ -35,9 +35,11 @@ import {
   formatProgress,
   formatSummary,
   type LoggedEvent,
+  type PhonePlan,
   parseTraffic,
   planCalls,
   planPhones,
+  type SimulatedCall,
   type Statistics,
   StatisticsBuilder,
   TrafficConfigError,
@@ -146,16 +148,121 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   if (exporting && ctx.flags["trace-summary"] === true)
     ctx.out("  trace summary: not printed, the traces are exported (OTEL_* is set)");
 
+  const result = await runScenario({
+    cc,
+    traffic,
+    runtime,
+    calls,
+    phones,
+    signal: ctx.signal,
+    out: ctx.out,
+    ...(live ? { live: { speed } } : {}),
+    ...(startAtFlag === undefined ? {} : { startAt: startAtFlag }),
+    onProbeError: (err) => ctx.err(`virtual clock: the platform could not be observed: ${String(err)}`),
+  });
+  const { stored, stats, runStart, placed, scripted, relayOk, elapsedSec } = result;
+  ctx.out(`summary (from the event store, ${stored.length} events):`);
+  for (const line of formatSummary(stats)) ctx.out(`  ${line}`);
+  if (callsOut !== undefined) {
+    // Per-call outcomes and the figures, in a form two runs can be compared by (no ids, times from the start).
+    const { until: _until, ...figures } = stats;
+    writeFileSync(
+      callsOut,
+      `${JSON.stringify({ calls: callRecords(stored, runStart), statistics: figures }, null, 1)}\n`,
+    );
+    ctx.out(`  per-call outcomes written to ${callsOut}`);
+  }
+  for (const line of missReport(stats, scripted, traffic)) ctx.out(`  ${line}`);
+  if (result.clockAdvances !== undefined)
+    ctx.out(`  virtual clock: ${result.clockAdvances} jumps of simulated time`);
+  const complete = checkComplete(stats, placed, ctx.out);
+  if (ctx.signal.aborted)
+    ctx.out(`${options.title}: interrupted after ${fmtMinutes(Math.round(elapsedSec))} simulated`);
+  if (collector) {
+    // Every span ended by now but those of work still under way (a consumer's ack): flushed, then read.
+    await telemetry.flush();
+    for (const line of formatTraceSummary(collector.spans(), live ? { clockSpeed: speed } : {}))
+      ctx.out(line);
+  }
+  // The scaled clock turns platform latency into simulated time: timers that fired late mean the machine
+  // could not keep up with this speed, and the figures above are distorted.
+  const { fired, latenessP99Sec, latenessMaxSec } = stats.timers;
+  const tolerance =
+    positiveNumber(ctx.flags["max-timer-lateness"], "--max-timer-lateness") ?? DEFAULT_TIMER_TOLERANCE_SEC;
+  ctx.out(
+    `timers: ${fired} fired, late by p99 ${latenessP99Sec.toFixed(1)} s, at most ${latenessMaxSec.toFixed(1)} s of simulated time (tolerance ${tolerance} s)`,
+  );
+  const late = latenessMaxSec > tolerance;
+  if (late)
+    ctx.out(
+      live
+        ? `${options.title}: DISTORTED: a timer fired ${latenessMaxSec.toFixed(1)} simulated s late; the machine did not keep up with ×${speed} (lower --speed, or raise --max-timer-lateness)`
+        : `${options.title}: DISTORTED: a timer fired ${latenessMaxSec.toFixed(1)} simulated s late on the virtual clock (a bug: it should fire on time)`,
+    );
+  const distorted = late && options.failWhenDistorted;
+  const ok = relayOk && complete && !distorted;
+  ctx.out(ok ? `${options.title}: ok` : `${options.title}: FAILED`);
+  return ok ? 0 : distorted ? 3 : 1;
+}
+
+/** One run of a contact centre on planned traffic, as `simulate` and each re-run of `whatif` make it. */
+export interface Scenario {
+  readonly cc: ContactCentre;
+  readonly traffic: TrafficModel;
+  readonly runtime: RuntimeConfig;
+  readonly calls: readonly SimulatedCall[];
+  readonly phones: readonly PhonePlan[];
+  /** Stops placing callers and skips the wait: the figures cover what happened until then. */
+  readonly signal: AbortSignal;
+  readonly out: (line: string) => void;
+  /** A wall clock scaled by `speed` (to watch); absent: the virtual clock (exact simulated time). */
+  readonly live?: { readonly speed: number };
+  /** Simulated start (epoch ms); default now. */
+  readonly startAt?: number;
+  /** Live progress lines at most once a real second (default true). */
+  readonly progress?: boolean;
+  readonly onProbeError?: (error: unknown) => void;
+}
+
+export interface ScenarioResult {
+  /** This run's events, from the event store, in log order. */
+  readonly stored: readonly StoredEvent[];
+  readonly stats: Statistics;
+  /** Platform time when the run's configuration was loaded (its calls start then or later). */
+  readonly runStart: number;
+  /** Platform time the first caller could arrive: the traffic's second 0. */
+  readonly startAt: number;
+  readonly placed: number;
+  /** What each agent's phone was scripted to do. */
+  readonly scripted: ReadonlyMap<string, { rings: number; misses: number }>;
+  /** The relay published every stored event once and in order per stream. */
+  readonly relayOk: boolean;
+  readonly elapsedSec: number;
+  readonly clockAdvances?: number;
+}
+
+/**
+ * Starts the whole platform and a simulated media gateway on one clock, loads the configuration into the
+ * `config` stream, signs the agents in (or follows the traffic's recorded sign-in timeline), places the
+ * callers, waits for the calls to finish, and returns the run's events and figures, checked against what
+ * the relay published.
+ */
+export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
+  const { cc, traffic, runtime, calls, phones, out } = scenario;
+  const stop = scenario.signal;
+  const live = scenario.live !== undefined;
+  const speed = scenario.live?.speed ?? 1;
+  const agentIds = Object.keys(cc.snapshot.agents);
   const clock: Clock = live
-    ? scaledClock({ speed, ...(startAtFlag === undefined ? {} : { startAt: startAtFlag }) })
+    ? scaledClock({ speed, ...(scenario.startAt === undefined ? {} : { startAt: scenario.startAt }) })
     : virtualClock({
-        startAt: startAtFlag ?? Date.now(),
-        onProbeError: (err) => ctx.err(`virtual clock: the platform could not be observed: ${String(err)}`),
+        startAt: scenario.startAt ?? Date.now(),
+        ...(scenario.onProbeError ? { onProbeError: scenario.onProbeError } : {}),
       });
   await using stack = new Disposer();
   if (isVirtualClock(clock)) stack.use(clock);
-  const platform = stack.use(await startPlatform(runtime, { log: ctx.out, clock }));
-  for (const line of platform.describe()) if (!line.startsWith("not in this build")) ctx.out(`  ${line}`);
+  const platform = stack.use(await startPlatform(runtime, { log: out, clock }));
+  for (const line of platform.describe()) if (!line.startsWith("not in this build")) out(`  ${line}`);
   const driver = new SimulatedDriver({
     clock,
     defaultPhone: { kind: "fail", detail: "404 Not Found" },
@@ -177,17 +284,17 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
       // traffic seed and the start time, the same run gives the same ids, hence the same decisions.
       newCallId: callIds(traffic.seed, clock.now()),
       log: (level, message) => {
-        if (level === "error") ctx.out(`media-gateway ${level}: ${message}`);
+        if (level === "error") out(`media-gateway ${level}: ${message}`);
       },
     }),
   );
-  ctx.out(`  services up: media-gateway (simulated driver, gateway "${GATEWAY_ID}")`);
+  out(`  services up: media-gateway (simulated driver, gateway "${GATEWAY_ID}")`);
 
   // This run's events are those after the log's current end (the database may hold earlier runs).
   const runFrom = await endOfLog(platform.eventStore);
   const runStart = clock.now();
   const written = await appendContactCentre(platform.eventStore.store, cc, { actor: "switchyard simulate" });
-  ctx.out(`  configuration: ${written} config events appended to the "${CONFIG_STREAM}" stream`);
+  out(`  configuration: ${written} config events appended to the "${CONFIG_STREAM}" stream`);
 
   // Live figures come from the EVENTS stream (what the relay published); the summary from the store.
   const progressStats = new StatisticsBuilder(cc.snapshot, {
@@ -222,7 +329,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
         (data.at ?? 0) >= runStart
       ) {
         const agentId = payload.streamId.slice("agent-".length);
-        ctx.out(`  ${agentId} paused after missed offers; back in ${PAUSE_RETURN_SEC} s`);
+        out(`  ${agentId} paused after missed offers; back in ${PAUSE_RETURN_SEC} s`);
         void clock
           .sleep(PAUSE_RETURN_SEC * 1000, stopping.signal)
           .then(() =>
@@ -246,19 +353,38 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
       scripted.set(phone.agentId, s);
       return action;
     });
-  await signIn(platform.bus, agentIds, clock);
-  ctx.out(`  ${agentIds.length} agents signed in; placing calls`);
+  // A recorded day's agents follow their recorded timeline (those signed in at its start sign in now);
+  // agents without one (all of them in generated traffic, agents a variant adds) sign in now.
+  const timeline = traffic.agentTimeline ?? {};
+  const atStart = agentIds.filter((id) => {
+    const entries = timeline[id];
+    return entries === undefined || entries.some((e) => e.atSec <= 0 && e.input === "SignIn");
+  });
+  await signIn(platform.bus, atStart, clock);
+  out(`  ${atStart.length} agents signed in; placing calls`);
 
   const startAt = clock.now();
+  for (const [agentId, entries] of Object.entries(timeline)) {
+    if (!cc.snapshot.agents[agentId]) continue;
+    for (const entry of entries) {
+      if (entry.atSec <= 0) continue;
+      void clock
+        .sleep(entry.atSec * 1000, stopping.signal)
+        .then(() =>
+          holding(clock, () =>
+            sendAgentInput(platform.bus, agentId, { type: entry.input } as AgentInput, clock),
+          ),
+        )
+        .catch(() => undefined);
+    }
+  }
   const elapsed = () => (clock.now() - startAt) / 1000;
-  const progress = setInterval(
-    () => ctx.out(formatProgress(progressStats.result(clock.now()), elapsed())),
-    1000,
-  );
+  const progress = setInterval(() => {
+    if (scenario.progress !== false) out(formatProgress(progressStats.result(clock.now()), elapsed()));
+  }, 1000);
   stack.defer(() => clearInterval(progress));
 
   // Ctrl-C stops placing callers and skips the wait: the summary covers what happened until then.
-  const stop = ctx.signal;
   const placed = await placeCalls(gateway, clock, startAt, calls, stop);
   await clock.sleep(Math.max(0, startAt + traffic.durationSec * 1000 - clock.now()), stop).catch(() => {});
   // Let the calls in progress finish (talk, voicemail), bounded so a stuck call cannot hang the run.
@@ -279,7 +405,7 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
     }
   }
   clearInterval(progress);
-  ctx.out(formatProgress(progressStats.result(clock.now()), elapsed()));
+  if (scenario.progress !== false) out(formatProgress(progressStats.result(clock.now()), elapsed()));
 
   const until = clock.now();
   const stored = await readAllEvents(platform.eventStore, runFrom);
@@ -289,54 +415,20 @@ export async function runSimulation(ctx: CliContext, options: SimulationOptions)
   })
     .addAll(stored)
     .result(until);
-  ctx.out(`summary (from the event store, ${stored.length} events):`);
-  for (const line of formatSummary(stats)) ctx.out(`  ${line}`);
-  if (callsOut !== undefined) {
-    // Per-call outcomes and the figures, in a form two runs can be compared by (no ids, times from the start).
-    const { until: _until, ...figures } = stats;
-    writeFileSync(
-      callsOut,
-      `${JSON.stringify({ calls: callRecords(stored, runStart), statistics: figures }, null, 1)}\n`,
-    );
-    ctx.out(`  per-call outcomes written to ${callsOut}`);
-  }
-  for (const line of missReport(stats, scripted, traffic)) ctx.out(`  ${line}`);
-  if (isVirtualClock(clock)) {
-    const { advances } = clock.stats();
-    ctx.out(`  virtual clock: ${advances} jumps of simulated time`);
-  }
-
   // The relay must have carried every stored event onto JetStream, once, in order per stream.
   await waitReal(() => relayCheck.hasAll(stored), 30_000);
-  const relayOk = relayCheck.report(stored, ctx.out);
-  const complete = checkComplete(stats, placed, ctx.out);
-  if (stop.aborted)
-    ctx.out(`${options.title}: interrupted after ${fmtMinutes(Math.round(elapsed()))} simulated`);
-  if (collector) {
-    // Every span ended by now but those of work still under way (a consumer's ack): flushed, then read.
-    await telemetry.flush();
-    for (const line of formatTraceSummary(collector.spans(), live ? { clockSpeed: speed } : {}))
-      ctx.out(line);
-  }
-  // The scaled clock turns platform latency into simulated time: timers that fired late mean the machine
-  // could not keep up with this speed, and the figures above are distorted.
-  const { fired, latenessP99Sec, latenessMaxSec } = stats.timers;
-  const tolerance =
-    positiveNumber(ctx.flags["max-timer-lateness"], "--max-timer-lateness") ?? DEFAULT_TIMER_TOLERANCE_SEC;
-  ctx.out(
-    `timers: ${fired} fired, late by p99 ${latenessP99Sec.toFixed(1)} s, at most ${latenessMaxSec.toFixed(1)} s of simulated time (tolerance ${tolerance} s)`,
-  );
-  const late = latenessMaxSec > tolerance;
-  if (late)
-    ctx.out(
-      live
-        ? `${options.title}: DISTORTED: a timer fired ${latenessMaxSec.toFixed(1)} simulated s late; the machine did not keep up with ×${speed} (lower --speed, or raise --max-timer-lateness)`
-        : `${options.title}: DISTORTED: a timer fired ${latenessMaxSec.toFixed(1)} simulated s late on the virtual clock (a bug: it should fire on time)`,
-    );
-  const distorted = late && options.failWhenDistorted;
-  const ok = relayOk && complete && !distorted;
-  ctx.out(ok ? `${options.title}: ok` : `${options.title}: FAILED`);
-  return ok ? 0 : distorted ? 3 : 1;
+  const relayOk = relayCheck.report(stored, out);
+  return {
+    stored,
+    stats,
+    runStart,
+    startAt,
+    placed,
+    scripted,
+    relayOk,
+    elapsedSec: elapsed(),
+    ...(isVirtualClock(clock) ? { clockAdvances: clock.stats().advances } : {}),
+  };
 }
 
 function loadTraffic(cc: ContactCentre, configFile: string, trafficFile: string | undefined): TrafficModel {
@@ -401,7 +493,7 @@ async function placeCalls(
   gateway: MediaGateway,
   clock: Clock,
   startAt: number,
-  calls: ReturnType<typeof planCalls>,
+  calls: readonly SimulatedCall[],
   signal: AbortSignal,
 ): Promise<number> {
   let placed = 0;
@@ -424,7 +516,7 @@ async function placeCalls(
   return placed;
 }
 
-interface StoredEvent extends LoggedEvent {
+export interface StoredEvent extends LoggedEvent {
   readonly eventId: string;
   readonly version: number;
 }

@@ -38,8 +38,52 @@ export type Arrival =
   | { readonly kind: "schedule"; readonly number: string; readonly atSec: readonly number[] }
   | { readonly kind: "every"; readonly number: string; readonly everySec: number; readonly startSec: number };
 
+/**
+ * One caller of a recorded day (`switchyard extract`): when they called, what they dialled and pressed, and
+ * what is known of their talk time and patience. Unknown values are drawn from the model's distributions.
+ */
+export interface RecordedCall {
+  /** Seconds from the start of the recorded period. */
+  readonly atSec: number;
+  readonly number: string;
+  readonly from?: string;
+  /** The IVR digits the caller pressed, in order (one per menu). */
+  readonly digits?: readonly string[];
+  /** Seconds the caller talked once connected (answered calls). */
+  readonly talkSec?: number;
+  /** Seconds from arrival until the caller hung up unanswered (observed patience). */
+  readonly patienceSec?: number;
+  /** The caller was answered (or left the flow) after this long: their patience was at least this (censored). */
+  readonly waitedAtLeastSec?: number;
+  readonly voicemailSec?: number;
+}
+
+/** An agent's recorded sign-in, break and sign-out times, replayed as the agent's own inputs. */
+export interface TimelineEntry {
+  readonly atSec: number;
+  readonly input: "SignIn" | "SignOut" | "StartBreak" | "EndBreak";
+}
+
+export const TIMELINE_INPUTS: readonly TimelineEntry["input"][] = [
+  "SignIn",
+  "SignOut",
+  "StartBreak",
+  "EndBreak",
+];
+
 export interface TrafficModel {
   readonly seed: string;
+  /** The recorded period's start (ISO), for a re-run at the same platform times. */
+  readonly startAt?: string;
+  /** The callers of a recorded day, in addition to `arrivals`. */
+  readonly calls?: readonly RecordedCall[];
+  /** Per agent: the recorded timeline; agents listed with none were never signed in. */
+  readonly agentTimeline?: Readonly<Record<string, readonly TimelineEntry[]>>;
+  /**
+   * Per agent: what their phone did with each offer of the recorded day, in order (null: unknown, the offer
+   * was taken back first). Replayed offer by offer, then the agent's behaviour is drawn from.
+   */
+  readonly agentOffers?: Readonly<Record<string, readonly (PhoneAction | null)[]>>;
   /** The simulated period: calls arrive during it. */
   readonly durationSec: number;
   /** Service level threshold: share of calls answered within this many seconds. */
@@ -108,6 +152,10 @@ export function parseTraffic(
     "arrivals",
     "callers",
     "agents",
+    "startAt",
+    "calls",
+    "agentTimeline",
+    "agentOffers",
   ]);
   if (!f) throw new TrafficConfigError(file, c.issues);
   const seedValue = f.seed;
@@ -158,8 +206,24 @@ export function parseTraffic(
       agents = { default: def, byAgent };
     }
   }
+  const startAt = c.string(f, "startAt", root);
+  if (startAt !== undefined && Number.isNaN(Date.parse(startAt)))
+    c.problem(joinPath(root, "startAt"), "must be an ISO date-time");
+  const calls = f.calls === undefined ? base.calls : readCalls(f.calls, joinPath(root, "calls"), c, config);
+  const agentTimeline =
+    f.agentTimeline === undefined
+      ? base.agentTimeline
+      : readTimeline(f.agentTimeline, joinPath(root, "agentTimeline"), c);
+  const agentOffers =
+    f.agentOffers === undefined
+      ? base.agentOffers
+      : readOffers(f.agentOffers, joinPath(root, "agentOffers"), c, config);
   if (c.issues.length > 0) throw new TrafficConfigError(file, c.issues);
   return {
+    ...(agentOffers === undefined ? {} : { agentOffers }),
+    ...(startAt === undefined ? {} : { startAt }),
+    ...(calls === undefined ? {} : { calls }),
+    ...(agentTimeline === undefined ? {} : { agentTimeline }),
     seed,
     durationSec: minutes === undefined ? base.durationSec : minutes * 60,
     serviceLevelSec,
@@ -206,6 +270,108 @@ function readArrivals(value: unknown, path: string, c: Checker, config: ConfigSn
     }
   });
   return arrivals;
+}
+
+const CALL_NUMBERS = ["atSec", "talkSec", "patienceSec", "waitedAtLeastSec", "voicemailSec"] as const;
+
+function readCalls(value: unknown, path: string, c: Checker, config: ConfigSnapshot): RecordedCall[] {
+  const calls: RecordedCall[] = [];
+  c.list(value, path)?.forEach((item, i) => {
+    const p = joinPath(path, i);
+    const f = c.mapping(item, p, ["number", "from", "digits", ...CALL_NUMBERS]);
+    if (!f) return;
+    const number = c.string(f, "number", p, true);
+    if (number !== undefined && !config.numbers[number])
+      c.problem(joinPath(p, "number"), `${number} is not a business number of the contact centre`);
+    const from = c.string(f, "from", p);
+    const nums: Partial<Record<(typeof CALL_NUMBERS)[number], number>> = {};
+    for (const key of CALL_NUMBERS) {
+      const n = c.number(f, key, p, { min: 0, required: key === "atSec" });
+      if (n !== undefined) nums[key] = n;
+    }
+    let digits: string[] | undefined;
+    if (f.digits !== undefined) {
+      const d = String(f.digits);
+      if (/^[0-9*#]*$/.test(d)) digits = [...d];
+      else
+        c.problem(
+          joinPath(p, "digits"),
+          `must be the digits pressed (0-9, *, #), got ${JSON.stringify(f.digits)}`,
+        );
+    }
+    if (number === undefined || nums.atSec === undefined) return;
+    calls.push({
+      ...nums,
+      atSec: nums.atSec,
+      number,
+      ...(from === undefined ? {} : { from }),
+      ...(digits === undefined ? {} : { digits }),
+    });
+  });
+  return calls.sort((a, b) => a.atSec - b.atSec);
+}
+
+function readTimeline(value: unknown, path: string, c: Checker): Record<string, TimelineEntry[]> {
+  const out: Record<string, TimelineEntry[]> = {};
+  for (const [agentId, list] of Object.entries(c.mapping(value, path) ?? {})) {
+    const p = joinPath(path, agentId);
+    const entries: TimelineEntry[] = [];
+    c.list(list ?? [], p)?.forEach((item, i) => {
+      const ip = joinPath(p, i);
+      const f = c.mapping(item, ip, ["atSec", "input"]);
+      if (!f) return;
+      const atSec = c.number(f, "atSec", ip, { required: true });
+      const input = c.string(f, "input", ip, true);
+      if (input !== undefined && !TIMELINE_INPUTS.includes(input as TimelineEntry["input"]))
+        c.problem(joinPath(ip, "input"), `must be one of ${TIMELINE_INPUTS.join(", ")}`);
+      else if (atSec !== undefined && input !== undefined)
+        entries.push({ atSec, input: input as TimelineEntry["input"] });
+    });
+    out[agentId] = entries.sort((a, b) => a.atSec - b.atSec);
+  }
+  return out;
+}
+
+/** `[3.5, noAnswer, busy, reject 2, "?"]`: answer after 3.5 s, ..., declined after 2 s, unknown. */
+function readOffers(
+  value: unknown,
+  path: string,
+  c: Checker,
+  config: ConfigSnapshot,
+): Record<string, Array<PhoneAction | null>> {
+  const out: Record<string, Array<PhoneAction | null>> = {};
+  for (const [agentId, list] of Object.entries(c.mapping(value, path) ?? {})) {
+    const p = joinPath(path, agentId);
+    // `number:+44...`, `sip:...`: a phone a Connect applet rings directly.
+    if (!config.agents[agentId] && !agentId.includes(":")) c.problem(p, `unknown agent "${agentId}"`);
+    out[agentId] =
+      c.list(list, p)?.map((item, i) => {
+        const action = parseOffer(item);
+        if (action === undefined)
+          c.problem(
+            joinPath(p, i),
+            `must be seconds to answer, noAnswer, busy, "reject SECONDS" or "?"; got ${JSON.stringify(item)}`,
+          );
+        return action ?? null;
+      }) ?? [];
+  }
+  return out;
+}
+
+function parseOffer(item: unknown): PhoneAction | null | undefined {
+  if (typeof item === "number" && item >= 0) return { kind: "answer", afterSec: item };
+  if (item === "?" || item === null) return null;
+  if (item === "noAnswer" || item === "busy") return { kind: item };
+  const m = typeof item === "string" ? /^reject (\d+(?:\.\d+)?)$/.exec(item) : null;
+  return m ? { kind: "reject", afterSec: Number(m[1]) } : undefined;
+}
+
+/** One offer as the traffic file writes it (see `readOffers`). */
+export function offerText(action: PhoneAction | null): number | string {
+  if (action === null) return "?";
+  if (action.kind === "answer") return action.afterSec;
+  if (action.kind === "reject") return `reject ${action.afterSec}`;
+  return action.kind;
 }
 
 function readIvr(
@@ -373,9 +539,12 @@ export interface PhonePlan {
   readonly next: () => PhoneAction;
 }
 
-/** Every caller of the period, in arrival order. Each call draws from its own seeded sequence. */
+/**
+ * Every caller of the period, in arrival order: the generated arrivals and a recorded day's callers. Each call
+ * draws what is not recorded from its own seeded sequence.
+ */
 export function planCalls(model: TrafficModel, config: ConfigSnapshot): SimulatedCall[] {
-  const arrivals: Array<{ atSec: number; number: string }> = [];
+  const arrivals: Array<{ atSec: number; number: string; recorded?: RecordedCall }> = [];
   model.arrivals.forEach((a, i) => {
     const times =
       a.kind === "poisson"
@@ -392,21 +561,45 @@ export function planCalls(model: TrafficModel, config: ConfigSnapshot): Simulate
           : a.atSec.filter((t) => t < model.durationSec);
     for (const atSec of times) arrivals.push({ atSec, number: a.number });
   });
+  for (const recorded of model.calls ?? [])
+    arrivals.push({ atSec: recorded.atSec, number: recorded.number, recorded });
   arrivals.sort((x, y) => x.atSec - y.atSec || x.number.localeCompare(y.number));
-  return arrivals.map(({ atSec, number }, index) => {
+  return arrivals.map(({ atSec, number, recorded }, index) => {
     const rng = seededRandom(`${model.seed}:call:${index}`);
     const flowId = config.numbers[number]?.flowId;
     const flow = flowId === undefined ? undefined : config.flows[flowId];
+    const talkSec = round(sample(model.callers.talkTime, rng));
+    const voicemailSec = round(sample(model.callers.voicemail, rng));
+    if (!recorded) {
+      const patience = model.callers.patience;
+      return {
+        index,
+        atSec,
+        from: callerNumber(index),
+        to: number,
+        dtmf: flow ? ivrPath(flow, model.callers.ivr, rng) : [],
+        talkSec,
+        voicemailSec,
+        ...(patience === undefined ? {} : { patienceSec: round(sample(patience, rng)) }),
+      };
+    }
+    // A recorded caller's patience: what they showed, else at least what they waited plus a draw from the
+    // patience distribution (exponential when fitted by extract: memoryless, so that is the distribution
+    // conditioned on having waited that long).
     const patience = model.callers.patience;
+    const patienceSec =
+      recorded.patienceSec ??
+      (patience === undefined ? undefined : round((recorded.waitedAtLeastSec ?? 0) + sample(patience, rng)));
+    const digits = [...(recorded.digits ?? [])];
     return {
       index,
       atSec,
-      from: callerNumber(index),
+      from: recorded.from ?? callerNumber(index),
       to: number,
-      dtmf: flow ? ivrPath(flow, model.callers.ivr, rng) : [],
-      talkSec: round(sample(model.callers.talkTime, rng)),
-      voicemailSec: round(sample(model.callers.voicemail, rng)),
-      ...(patience === undefined ? {} : { patienceSec: round(sample(patience, rng)) }),
+      dtmf: flow ? promptPath(flow, () => digits.shift()) : [],
+      talkSec: recorded.talkSec ?? talkSec,
+      voicemailSec: recorded.voicemailSec ?? voicemailSec,
+      ...(patienceSec === undefined ? {} : { patienceSec }),
     };
   });
 }
@@ -419,7 +612,13 @@ export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePl
   const plans = Object.values(config.agents).map((agent) => {
     const behaviour = model.agents.byAgent[agent.agentId] ?? model.agents.default;
     const rng = seededRandom(`${model.seed}:agent:${agent.agentId}`);
-    return { agentId: agent.agentId, key: contactKey(agent.contact), next: () => drawAction(behaviour, rng) };
+    // A recorded day's offers first, as the agent's phone met them; then drawn from the behaviour.
+    const recorded = [...(model.agentOffers?.[agent.agentId] ?? [])];
+    return {
+      agentId: agent.agentId,
+      key: contactKey(agent.contact),
+      next: () => recorded.shift() ?? drawAction(behaviour, rng),
+    };
   });
   const keys = new Set(plans.map((p) => p.key));
   for (const flow of Object.values(config.flows)) {
@@ -430,11 +629,9 @@ export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePl
       if (keys.has(key)) continue;
       keys.add(key);
       const rng = seededRandom(`${model.seed}:phone:${key}`);
-      plans.push({
-        agentId: `${applet.target.kind === "sip" ? "sip" : "number"}:${key}`,
-        key,
-        next: () => drawAction(model.agents.default, rng),
-      });
+      const agentId = `${applet.target.kind === "sip" ? "sip" : "number"}:${key}`;
+      const recorded = [...(model.agentOffers?.[agentId] ?? [])];
+      plans.push({ agentId, key, next: () => recorded.shift() ?? drawAction(model.agents.default, rng) });
     }
   }
   return plans;
@@ -458,6 +655,26 @@ export function ivrPath(
   ivr: Readonly<Record<string, Readonly<Record<string, number>>>>,
   rng: Random,
 ): PromptedDigits[] {
+  return promptPath(flow, (menuId, branches) => {
+    const probs = ivr[menuId] ?? Object.fromEntries(branches.map((d, _i, all) => [d, 1 / all.length]));
+    const u = rng();
+    let acc = 0;
+    for (const [digit, p] of Object.entries(probs)) {
+      acc += p;
+      if (u < acc) return digit;
+    }
+    return undefined;
+  });
+}
+
+/**
+ * Walks a flow from its start, one entry per prompt (greetings press nothing, each menu the digit `choose`
+ * gives), up to the first applet that is not a prompt or a menu where nothing is pressed.
+ */
+export function promptPath(
+  flow: Flow,
+  choose: (menuId: string, branches: readonly string[]) => string | undefined,
+): PromptedDigits[] {
   const steps: PromptedDigits[] = [];
   let id: string | undefined = flow.start;
   for (let hops = 0; id !== undefined && hops < 32; hops++) {
@@ -467,18 +684,7 @@ export function ivrPath(
       steps.push({ digits: "", whenPrompted: true });
       id = applet.next;
     } else if (applet.kind === "ivrMenu") {
-      const probs =
-        ivr[id] ?? Object.fromEntries(Object.keys(applet.branches).map((d, _i, all) => [d, 1 / all.length]));
-      const u = rng();
-      let acc = 0;
-      let chosen: string | undefined;
-      for (const [digit, p] of Object.entries(probs)) {
-        acc += p;
-        if (u < acc) {
-          chosen = digit;
-          break;
-        }
-      }
+      const chosen = choose(id, Object.keys(applet.branches));
       if (chosen === undefined) break; // presses nothing: the menu's timeout path
       steps.push({ digits: chosen, whenPrompted: true });
       id = applet.branches[chosen];

@@ -1,0 +1,171 @@
+// What-if variants: a recorded configuration changed by an overlay (a YAML file) or `--set path=value`
+// overrides, checked by the config decider exactly as a change through the admin API would be.
+import {
+  buildConfig,
+  type ConfigCommand,
+  type ConfigSnapshot,
+  type GroupConfig,
+  STRATEGIES,
+  type Strategy,
+} from "@switchyard/routing-domain";
+
+/** A variant that cannot be applied (unknown group, bad strategy, a setting the config decider rejects). */
+export class VariantError extends Error {
+  override readonly name = "VariantError";
+}
+
+type Fields = Record<string, unknown>;
+const isFields = (v: unknown): v is Fields => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Turns `groups.sales.strategy=longest-idle` into `{ groups: { sales: { strategy: "longest-idle" } } }`;
+ * `parse` reads the value (YAML: numbers, lists `[a, b]`, booleans).
+ */
+export function overlayFromSets(sets: readonly string[], parse: (text: string) => unknown): Fields {
+  const overlay: Fields = {};
+  for (const set of sets) {
+    const eq = set.indexOf("=");
+    if (eq <= 0)
+      throw new VariantError(`--set ${set}: expected path=value, e.g. groups.sales.strategy=longest-idle`);
+    const path = set.slice(0, eq).split(".");
+    let node = overlay;
+    for (const key of path.slice(0, -1)) {
+      const next = isFields(node[key]) ? (node[key] as Fields) : {};
+      node[key] = next;
+      node = next;
+    }
+    node[path.at(-1)!] = parse(set.slice(eq + 1));
+  }
+  return overlay;
+}
+
+/** `longest-idle`, `longestIdle`, `longest_idle` → `longestIdle`. */
+export function strategyOf(value: unknown): Strategy {
+  const s = String(value).replace(/[-_ ]+([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const found = STRATEGIES.find((x) => x === s);
+  if (!found)
+    throw new VariantError(
+      `unknown strategy "${String(value)}" (one of ${STRATEGIES.map((x) => x.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(", ")})`,
+    );
+  return found;
+}
+
+const GROUP_KEYS = new Set([
+  "name",
+  "strategy",
+  "members",
+  "ringTimeoutSec",
+  "maxRingAttempts",
+  "queue",
+  "maxMissedOffers",
+  "missedOfferCooldownSec",
+  "addAgents",
+  "removeAgents",
+]);
+
+/**
+ * The configuration with the overlay applied: `groups.<id>` fields replace the group's (`queue` merged
+ * field by field; `addAgents: N` adds N new agents to the group; `removeAgents: N` takes its last N members
+ * out); `agents.<id>` adds or changes an agent (`name`, `phone` or `sip`, `wrapUpSec`); `account` fields
+ * replace the account's. Every change goes through the config decider; what it rejects is a VariantError.
+ */
+export function applyVariant(config: ConfigSnapshot, overlay: unknown): ConfigSnapshot {
+  if (!isFields(overlay)) throw new VariantError("a variant must be a mapping (groups, agents, account)");
+  const unknownTop = Object.keys(overlay).filter((k) => !["name", "groups", "agents", "account"].includes(k));
+  if (unknownTop.length > 0)
+    throw new VariantError(`unknown variant section(s) ${unknownTop.join(", ")} (groups, agents, account)`);
+  const commands: ConfigCommand[] = [];
+  let extra = 0;
+  const agents = overlay.agents === undefined ? {} : overlay.agents;
+  if (!isFields(agents)) throw new VariantError("agents: must be a mapping of agent id to fields");
+  for (const [agentId, spec] of Object.entries(agents)) {
+    if (!isFields(spec)) throw new VariantError(`agents.${agentId}: must be a mapping`);
+    const current = config.agents[agentId];
+    const contact =
+      typeof spec.phone === "string"
+        ? ({ kind: "phone", number: spec.phone } as const)
+        : typeof spec.sip === "string"
+          ? ({ kind: "sip", uri: spec.sip } as const)
+          : (current?.contact ?? { kind: "phone" as const, number: extraNumber(++extra) });
+    commands.push({
+      type: "DefineAgent",
+      agentId,
+      name: typeof spec.name === "string" ? spec.name : (current?.name ?? agentId),
+      contact,
+      wrapUpSec: typeof spec.wrapUpSec === "number" ? spec.wrapUpSec : (current?.wrapUpSec ?? 0),
+    });
+  }
+  const groups = overlay.groups === undefined ? {} : overlay.groups;
+  if (!isFields(groups)) throw new VariantError("groups: must be a mapping of group id to fields");
+  for (const [groupId, spec] of Object.entries(groups)) {
+    const g = config.groups[groupId];
+    if (!g)
+      throw new VariantError(
+        `groups.${groupId}: no such group (the recorded configuration has ${Object.keys(config.groups).join(", ")})`,
+      );
+    if (!isFields(spec)) throw new VariantError(`groups.${groupId}: must be a mapping`);
+    const unknown = Object.keys(spec).filter((k) => !GROUP_KEYS.has(k));
+    if (unknown.length > 0)
+      throw new VariantError(`groups.${groupId}: unknown field(s) ${unknown.join(", ")}`);
+    let members = Array.isArray(spec.members) ? spec.members.map(String) : [...g.members];
+    const remove = Number(spec.removeAgents ?? 0);
+    if (remove > 0) members = members.slice(0, Math.max(0, members.length - remove));
+    const add = Number(spec.addAgents ?? 0);
+    if (!Number.isInteger(add) || add < 0)
+      throw new VariantError(`groups.${groupId}.addAgents: a whole number`);
+    for (let k = 1; k <= add; k++) {
+      const agentId = `${groupId}-extra-${k}`;
+      commands.push({
+        type: "DefineAgent",
+        agentId,
+        name: `${g.name} extra ${k}`,
+        contact: { kind: "phone", number: extraNumber(++extra) },
+        wrapUpSec: config.agents[g.members[0] ?? ""]?.wrapUpSec ?? 0,
+      });
+      members.push(agentId);
+    }
+    const next: GroupConfig = {
+      ...g,
+      ...(typeof spec.name === "string" ? { name: spec.name } : {}),
+      ...(spec.strategy === undefined ? {} : { strategy: strategyOf(spec.strategy) }),
+      ...(typeof spec.ringTimeoutSec === "number" ? { ringTimeoutSec: spec.ringTimeoutSec } : {}),
+      ...(typeof spec.maxRingAttempts === "number" ? { maxRingAttempts: spec.maxRingAttempts } : {}),
+      ...(typeof spec.maxMissedOffers === "number" ? { maxMissedOffers: spec.maxMissedOffers } : {}),
+      ...(typeof spec.missedOfferCooldownSec === "number"
+        ? { missedOfferCooldownSec: spec.missedOfferCooldownSec }
+        : {}),
+      queue: isFields(spec.queue)
+        ? { ...g.queue, ...(spec.queue as Partial<GroupConfig["queue"]>) }
+        : g.queue,
+      members,
+    };
+    commands.push({ type: "DefineGroup", ...next });
+  }
+  if (overlay.account !== undefined) {
+    if (!isFields(overlay.account)) throw new VariantError("account: must be a mapping");
+    commands.push({ type: "ConfigureAccount", ...config.account, ...(overlay.account as object) });
+  }
+  try {
+    return buildConfig(commands, config);
+  } catch (cause) {
+    throw new VariantError(`the variant is not a valid configuration: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+/** The commands that build `config` on an empty config stream (account, agents, groups, flows, numbers). */
+export function commandsFor(config: ConfigSnapshot): ConfigCommand[] {
+  return [
+    { type: "ConfigureAccount", ...config.account },
+    ...Object.values(config.agents).map((a): ConfigCommand => ({ type: "DefineAgent", ...a })),
+    ...Object.values(config.groups).map((g): ConfigCommand => ({ type: "DefineGroup", ...g })),
+    ...Object.values(config.flows).map((flow): ConfigCommand => ({ type: "DefineFlow", flow })),
+    ...Object.values(config.numbers).map(
+      (n): ConfigCommand => ({ type: "DefineNumber", number: n.number, flowId: n.flowId }),
+    ),
+  ];
+}
+
+/** Phone numbers of agents a variant adds (+1 555 0000 nnn: fictional, apart from simulated callers'). */
+const extraNumber = (k: number): string => `+15550000${String(k).padStart(3, "0")}`;

@@ -1,0 +1,206 @@
+import { parseContactCentre } from "@switchyard/contact-centre";
+import { describe, expect, it } from "vitest";
+import {
+  applyVariant,
+  extractDay,
+  gini,
+  type LoggedEvent,
+  overlayFromSets,
+  parseTraffic,
+  planCalls,
+  planPhones,
+  VariantError,
+} from "../src/index.js";
+
+const CC = parseContactCentre(
+  `
+agents:
+  - { id: alice, name: Alice, phone: "+15550000001" }
+  - { id: bob, name: Bob, phone: "+15550000002" }
+groups:
+  - { id: sales, name: Sales, strategy: round-robin, members: [alice, bob], queue: { enabled: true } }
+numbers:
+  - { number: "+442071234567", flow: main }
+flows:
+  - id: main
+    start: hello
+    applets:
+      hello: { type: greeting, audio: "Hello", next: menu }
+      menu: { type: ivrMenu, prompt: "1", branches: { "1": sales }, timeoutBranch: bye, invalidBranch: bye }
+      sales: { type: connect, target: { group: sales }, branches: { fallback: bye } }
+      bye: { type: hangup }
+`,
+  "cc.yaml",
+);
+const T0 = Date.parse("2026-01-05T09:00:00Z");
+const at = (sec: number) => T0 + sec * 1000;
+
+/** The config stream as the contact centre's commands write it, then a recorded period's events. */
+function log(): LoggedEvent[] {
+  const config = CC.events.map((e) => ({ streamId: "config", type: e.type, data: e.data }));
+  const call = (id: string, type: string, data: Record<string, unknown>) => ({
+    streamId: `call-${id}`,
+    type,
+    data,
+  });
+  const agent = (id: string, type: string, data: Record<string, unknown>) => ({
+    streamId: `agent-${id}`,
+    type,
+    data,
+  });
+  const started = (id: string, sec: number, from: string) =>
+    call(id, "CallStarted", {
+      callId: id,
+      from,
+      to: "+442071234567",
+      flowId: "main",
+      callerLegId: "l0",
+      configVersion: CC.snapshot.version,
+      at: at(sec),
+    });
+  return [
+    ...config,
+    agent("alice", "AgentSignedIn", { at: at(-60) }),
+    agent("bob", "AgentSignedIn", { at: at(-60) }),
+    // c1: answered by alice 2.5 s after her phone rang, talks 90 s.
+    started("c1", 10, "+15551000001"),
+    call("c1", "IvrBranchChosen", { appletId: "menu", digit: "1", next: "sales" }),
+    call("c1", "AppletEntered", { appletId: "sales", kind: "connect", at: at(14) }),
+    agent("alice", "AgentReserved", { callId: "c1", legId: "l1", at: at(14) }),
+    agent("alice", "AgentRinging", { callId: "c1", at: at(14) }),
+    agent("alice", "AgentAnswered", { callId: "c1", at: at(16.5), periodKey: "d" }),
+    call("c1", "LegsBridged", { legIds: ["l0", "l1"], at: at(16.5) }),
+    // c2: bob misses it (rang out), then the caller gives up after 40 s.
+    started("c2", 20, "+15551000002"),
+    call("c2", "IvrBranchChosen", { appletId: "menu", digit: "1", next: "sales" }),
+    call("c2", "AppletEntered", { appletId: "sales", kind: "connect", at: at(24) }),
+    agent("bob", "AgentReserved", { callId: "c2", legId: "l2", at: at(24) }),
+    agent("bob", "AgentRinging", { callId: "c2", at: at(24) }),
+    agent("bob", "AgentReleased", {
+      callId: "c2",
+      at: at(44),
+      reason: "ringTimeout",
+      missed: true,
+      misses: 1,
+    }),
+    agent("bob", "AgentBreakStarted", { at: at(50), reason: "lunch" }),
+    call("c2", "CallEnded", { reason: "callerHungUp", at: at(60) }),
+    call("c1", "CallEnded", { reason: "callerHungUp", at: at(106.5) }),
+    agent("alice", "AgentCallEnded", { callId: "c1", at: at(106.5) }),
+    // Outside the period: not extracted.
+    started("c3", 700, "+15551000003"),
+  ];
+}
+
+describe("extractDay", () => {
+  const day = extractDay(log(), { from: T0, to: at(600) });
+
+  it("copies arrivals, digits, talk times and patience; the configuration comes from the config stream", () => {
+    expect(day.config.groups.sales?.members).toEqual(["alice", "bob"]);
+    expect(day.traffic.calls).toEqual([
+      {
+        atSec: 10,
+        number: "+442071234567",
+        from: "+15551000001",
+        digits: ["1"],
+        waitedAtLeastSec: 6.5,
+        talkSec: 90,
+      },
+      { atSec: 20, number: "+442071234567", from: "+15551000002", digits: ["1"], patienceSec: 40 },
+    ]);
+    // Patience: exponential, time exposed (6.5 + 40) over the one abandonment.
+    expect(day.traffic.callers.patience).toEqual({ kind: "exponential", meanSec: 46.5 });
+  });
+
+  it("fits each agent from their offers, keeps their offers in order, and their timeline from the start", () => {
+    expect(day.traffic.agents.byAgent.alice).toMatchObject({ noAnswer: 0, busy: 0, reject: 0 });
+    expect(day.traffic.agents.byAgent.bob).toMatchObject({ noAnswer: 1 });
+    expect(day.traffic.agentOffers).toEqual({
+      alice: [{ kind: "answer", afterSec: 2.5 }],
+      bob: [{ kind: "noAnswer" }],
+    });
+    expect(day.traffic.agentTimeline).toEqual({
+      alice: [{ atSec: 0, input: "SignIn" }],
+      bob: [
+        { atSec: 0, input: "SignIn" },
+        { atSec: 50, input: "StartBreak" },
+      ],
+    });
+  });
+
+  it("re-plans the recorded callers: same arrival, digits after the greeting, talk time; then the offers replay", () => {
+    const calls = planCalls(day.traffic, day.config);
+    expect(calls.map((c) => [c.atSec, c.from, c.talkSec])).toEqual([
+      [10, "+15551000001", 90],
+      [20, "+15551000002", expect.any(Number)],
+    ]);
+    expect(calls[0]!.dtmf.map((d) => d.digits)).toEqual(["", "1"]);
+    expect(calls[1]!.patienceSec).toBe(40);
+    // Answered after 6.5 s: patience at least that.
+    expect(calls[0]!.patienceSec).toBeGreaterThanOrEqual(6.5);
+    const bob = planPhones(day.traffic, day.config).find((p) => p.agentId === "bob")!;
+    expect(bob.next()).toEqual({ kind: "noAnswer" });
+  });
+});
+
+describe("applyVariant", () => {
+  it("changes a group's strategy and adds agents through the config decider", () => {
+    const overlay = overlayFromSets(
+      ["groups.sales.strategy=longest-idle", "groups.sales.addAgents=2"],
+      (v) => (/^\d+$/.test(v) ? Number(v) : v),
+    );
+    const v = applyVariant(CC.snapshot, overlay);
+    expect(v.groups.sales?.strategy).toBe("longestIdle");
+    expect(v.groups.sales?.members).toEqual(["alice", "bob", "sales-extra-1", "sales-extra-2"]);
+    expect(v.agents["sales-extra-2"]?.contact).toEqual({ kind: "phone", number: "+15550000002" });
+    expect(CC.snapshot.groups.sales?.strategy).toBe("roundRobin");
+  });
+
+  it("rejects unknown groups, strategies and fields", () => {
+    expect(() => applyVariant(CC.snapshot, { groups: { nope: { strategy: "round-robin" } } })).toThrow(
+      VariantError,
+    );
+    expect(() => applyVariant(CC.snapshot, { groups: { sales: { strategy: "random" } } })).toThrow(
+      /unknown strategy "random"/,
+    );
+    expect(() => applyVariant(CC.snapshot, { groups: { sales: { colour: "red" } } })).toThrow(/colour/);
+  });
+});
+
+describe("traffic file", () => {
+  it("reads recorded calls, offers and timelines, and says what is wrong", () => {
+    const model = parseTraffic(
+      {
+        traffic: {
+          calls: [{ atSec: 5, number: "+442071234567", digits: "1", talkSec: 30 }],
+          agentOffers: { alice: [3.5, "noAnswer", "reject 2", "?"] },
+          agentTimeline: { bob: [{ atSec: 0, input: "SignIn" }] },
+        },
+      },
+      "t.yaml",
+      CC.snapshot,
+    );
+    expect(model.calls).toEqual([{ atSec: 5, number: "+442071234567", digits: ["1"], talkSec: 30 }]);
+    expect(model.agentOffers?.alice).toEqual([
+      { kind: "answer", afterSec: 3.5 },
+      { kind: "noAnswer" },
+      { kind: "reject", afterSec: 2 },
+      null,
+    ]);
+    expect(() =>
+      parseTraffic(
+        { traffic: { calls: [{ atSec: 5, number: "+1999" }], agentOffers: { zed: ["maybe"] } } },
+        "t.yaml",
+        CC.snapshot,
+      ),
+    ).toThrow(
+      /calls\[0\]\.number: \+1999 is not a business number[\s\S]*unknown agent "zed"[\s\S]*got "maybe"/,
+    );
+  });
+});
+
+it("gini: 0 for equal counts, larger for uneven ones", () => {
+  expect(gini([3, 3, 3])).toBe(0);
+  expect(gini([0, 0, 6])).toBeCloseTo(2 / 3);
+  expect(gini([])).toBe(0);
+});
