@@ -28,7 +28,7 @@ import {
   SimulatedDriver,
   start as startGateway,
 } from "@switchyard/media-gateway";
-import { CONFIG_STREAM, MISSED_OFFERS_BREAK } from "@switchyard/routing-domain";
+import { agentIdOfStream, CONFIG_STREAM, MISSED_OFFERS_BREAK } from "@switchyard/routing-domain";
 import {
   callRecords,
   defaultTraffic,
@@ -328,7 +328,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
         data?.reason === MISSED_OFFERS_BREAK &&
         (data.at ?? 0) >= runStart
       ) {
-        const agentId = payload.streamId.slice("agent-".length);
+        const agentId = agentIdOfStream(payload.streamId) as string;
         out(`  ${agentId} paused after missed offers; back in ${PAUSE_RETURN_SEC} s`);
         void clock
           .sleep(PAUSE_RETURN_SEC * 1000, stopping.signal)
