@@ -12,6 +12,8 @@ export interface GatewayProcessConfig {
   readonly drachtio: { host: string; port: number; secret: string };
   readonly freeswitch: { address: string; port: number; secret: string };
   readonly mediaDir: string;
+  /** FreeSWITCH endpoints created at once (unset: the driver's default). */
+  readonly endpointsInFlight?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as GatewayProcessConfig;
@@ -23,6 +25,7 @@ const driver = new DrachtioDriver({
   sipDomain: "127.0.0.1",
   trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
   mediaDir: config.mediaDir,
+  ...(config.endpointsInFlight === undefined ? {} : { endpointsInFlight: config.endpointsInFlight }),
   log: (level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })),
 });
 await driver.start();

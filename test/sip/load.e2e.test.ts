@@ -3,7 +3,8 @@
 // complete and be terminal in PostgreSQL. Reports calls per second and setup-time percentiles.
 // Heavy (900 calls, ~2 min on 2 cores): outside the default suite; run it with
 //   SWITCHYARD_SIP_LOAD=1 pnpm exec vitest run test/sip/load.e2e.test.ts
-// (SWITCHYARD_SIP_LOAD_CPS / _SEC / _AGENTS change the load).
+// (SWITCHYARD_SIP_LOAD_CPS / _SEC / _AGENTS change the load; _ENDPOINTS the FreeSWITCH endpoints the gateway
+// creates at once).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
 import { allCalls, type SipPlatform, startSipPlatform, stateOf } from "./platform.js";
@@ -43,6 +44,9 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       name: "load",
       freeswitch: { rtpPorts: 2_000, logLevel: "warning" },
       gatewayProcess: process.env.SWITCHYARD_SIP_LOAD_INPROCESS !== "1",
+      ...(process.env.SWITCHYARD_SIP_LOAD_ENDPOINTS
+        ? { endpointsInFlight: Number(process.env.SWITCHYARD_SIP_LOAD_ENDPOINTS) }
+        : {}),
     });
     await defineConfig(p.e2e, [{ type: "ConfigureAccount", callerIdPassThrough: true }]);
   });

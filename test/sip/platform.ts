@@ -63,6 +63,8 @@ export async function startSipPlatform(
     freeswitch?: { rtpPorts?: number; logLevel?: "debug" | "info" | "notice" | "warning" | "err" };
     /** Run the media gateway (drachtio driver) in a child process, so a test can kill it. */
     gatewayProcess?: boolean;
+    /** gatewayProcess only: FreeSWITCH endpoints the gateway creates at once (unset: the driver's default). */
+    endpointsInFlight?: number;
   } = {},
 ): Promise<SipPlatform> {
   const id = randomBytes(4).toString("hex");
@@ -164,6 +166,9 @@ export async function startSipPlatform(
             secret: tel.freeswitch.secret,
           },
           mediaDir,
+          ...(options.endpointsInFlight === undefined
+            ? {}
+            : { endpointsInFlight: options.endpointsInFlight }),
         };
         const logFile = join(tel.dir, `gateway-${++gatewayStarts}.log`);
         const proc = new ManagedProcess({
