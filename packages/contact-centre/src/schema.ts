@@ -8,6 +8,7 @@ import {
   type ConnectTarget,
   type Contact,
   type DialPolicy,
+  FALLBACK_OUTCOMES,
   type Flow,
   isE164,
   isSipUri,
@@ -55,6 +56,19 @@ const PERIODS: Readonly<Record<string, CallsPeriod>> = {
   week: "week",
   month: "month",
 };
+
+/** The fields of a group in the file. */
+export const GROUP_FIELDS: readonly string[] = [
+  "id",
+  "name",
+  "strategy",
+  "members",
+  "ringTimeoutSec",
+  "maxRingAttempts",
+  "queue",
+  "maxMissedOffers",
+  "missedOfferCooldownSec",
+];
 
 const APPLET_FIELDS: Readonly<Record<Applet["kind"], readonly string[]>> = {
   greeting: ["type", "audio", "next"],
@@ -251,17 +265,7 @@ function readGroups(
   const list = c.list(value, "groups");
   list?.forEach((item, i) => {
     const path = join("groups", i);
-    const f = c.mapping(item, path, [
-      "id",
-      "name",
-      "strategy",
-      "members",
-      "ringTimeoutSec",
-      "maxRingAttempts",
-      "queue",
-      "maxMissedOffers",
-      "missedOfferCooldownSec",
-    ]);
+    const f = c.mapping(item, path, GROUP_FIELDS);
     if (!f) return;
     const id = c.string(f, "id", path, true);
     if (id !== undefined) {
@@ -506,15 +510,7 @@ function readApplet(value: unknown, path: string, c: Checker): Applet {
       const branches: { -readonly [K in keyof ConnectBranches]?: string } = {};
       if (f.branches !== undefined) {
         const bPath = join(path, "branches");
-        const raw = c.mapping(f.branches, bPath, [
-          "noAnswer",
-          "busy",
-          "failed",
-          "allAgentsBusy",
-          "queueTimeout",
-          "queueFull",
-          "fallback",
-        ]);
+        const raw = c.mapping(f.branches, bPath, [...FALLBACK_OUTCOMES, "fallback"]);
         for (const [outcome, to] of Object.entries(raw ?? {})) {
           if (typeof to === "string" && to !== "") branches[outcome as keyof ConnectBranches] = to;
           else c.problem(join(bPath, outcome), `must be an applet id, got ${JSON.stringify(to)}`);

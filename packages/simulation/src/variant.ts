@@ -1,5 +1,6 @@
 // What-if variants: a recorded configuration changed by an overlay (a YAML file) or `--set path=value`
 // overrides, checked by the config decider exactly as a change through the admin API would be.
+import { GROUP_FIELDS } from "@switchyard/contact-centre";
 import {
   buildConfig,
   type ConfigCommand,
@@ -50,18 +51,8 @@ export function strategyOf(value: unknown): Strategy {
   return found;
 }
 
-const GROUP_KEYS = new Set([
-  "name",
-  "strategy",
-  "members",
-  "ringTimeoutSec",
-  "maxRingAttempts",
-  "queue",
-  "maxMissedOffers",
-  "missedOfferCooldownSec",
-  "addAgents",
-  "removeAgents",
-]);
+/** A variant's group fields: the file's (but its id), and agents added or removed. */
+const GROUP_KEYS = new Set([...GROUP_FIELDS.filter((k) => k !== "id"), "addAgents", "removeAgents"]);
 
 /**
  * The configuration with the overlay applied: `groups.<id>` fields replace the group's (`queue` merged
