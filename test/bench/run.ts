@@ -128,7 +128,7 @@ async function runRouting(platform: RoutingPlatform, counts: readonly number[], 
     // Profiles are of router processes: PGlite's router runs inside the bench.
     const profileDir =
       values.profile && n === 1 && platform.backend === "postgres"
-        ? join(tmpdir(), `sy-bench-prof-${process.pid}`)
+        ? (process.env.SWITCHYARD_BENCH_PROFILE_DIR ?? join(tmpdir(), `sy-bench-prof-${process.pid}`))
         : undefined;
     await platform.setRouters(n, profileDir ? { profileDir } : {});
     const sampler = n === 1 && platform.backend === "postgres" ? sampleDatabase(DATABASE_URL) : undefined;

@@ -135,6 +135,9 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       reconnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      // nats.js otherwise builds an Error (a stack trace) for every request and JetStream publish, in case it
+      // times out: about 6% of a router's CPU under load. Our errors say which operation failed anyway.
+      noAsyncTraces: true,
     });
   } catch (err) {
     throw new BusUnreachableError(shownUrl, reasonOf(err), { cause: err });
