@@ -420,6 +420,17 @@ function printTable(): void {
         `CPU: routers ${p.cpu.coresUsed.routers}, PG ${p.cpu.coresUsed.postgres}, machine ${p.cpu.machineBusyPercent}% of ${p.cpu.cores}`,
         ratio(p.achieved, scaling.bestAchieved["1"]),
       ]);
+    // The CPU a decision costs, by part, at the busiest one-router load: what caps decisions/s on this machine.
+    const busiest = scaling.phases.filter((p) => p.routerCount === 1).at(-1);
+    if (busiest) {
+      const d = busiest.cpuMsPerDecision;
+      rows.push([
+        `CPU ms per decision (1 router, ${fmt(busiest.offered)}/s)`,
+        `${d.platform} ms: routers ${d.routers}, PG ${d.postgres}, NATS ${d.natsServer}, bench+relay ${d.bench}`,
+        `${busiest.cpu.cores} cores: at most ${fmt(d.ceilingPerSec)}/s`,
+        ratio(busiest.achieved, d.ceilingPerSec),
+      ]);
+    }
   }
   const mem = report.memory;
   if (mem) {

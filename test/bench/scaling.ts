@@ -30,6 +30,19 @@ export interface ScalingPhase extends LoadResult {
   readonly conflicts: number;
   /** Inputs per batch the routers took in this phase (grouped commits: fewer inputs per batch, more commits per call). */
   readonly inputsPerBatch: number;
+  /**
+   * CPU milliseconds per decision of this phase, by part, and the decisions/s those costs allow on all the
+   * machine's cores. Unlike calls/s, these hold on a shared machine: another process's load stretches the
+   * wall clock, not (much) the CPU a decision takes.
+   */
+  readonly cpuMsPerDecision: {
+    readonly routers: number;
+    readonly postgres: number;
+    readonly natsServer: number;
+    readonly bench: number;
+    readonly platform: number;
+    readonly ceilingPerSec: number;
+  };
 }
 
 export interface ScalingResult {
@@ -121,6 +134,20 @@ function cpuBetween(
   };
 }
 
+function perDecision(cpu: CpuUse, decisions: number): ScalingPhase["cpuMsPerDecision"] {
+  const ms = (cores: number) => (decisions > 0 ? round((cores * cpu.seconds * 1000) / decisions, 3) : 0);
+  const c = cpu.coresUsed;
+  const platform = ms(c.routers + c.postgres + c.natsServer + c.bench);
+  return {
+    routers: ms(c.routers),
+    postgres: ms(c.postgres),
+    natsServer: ms(c.natsServer),
+    bench: ms(c.bench),
+    platform,
+    ceilingPerSec: platform > 0 ? Math.round((cpu.cores * 1000) / platform) : 0,
+  };
+}
+
 function latencyText(l: Latencies): string {
   return `p50 ${fmt(l.p50, 1)} ms, p99 ${fmt(l.p99, 1)} ms`;
 }
@@ -147,12 +174,14 @@ export async function measureScaling(o: {
         (r.routerStats ?? []).reduce((s, x) => s + x[k], 0);
       const current = { conflicts: sum("conflicts"), batches: sum("batches"), decisions: sum("decisions") };
       const batches = current.batches - counted.batches;
+      const decided = current.decisions - counted.decisions;
       const phase = {
         ...r,
         routerCount: n,
         cpu,
         conflicts: current.conflicts - counted.conflicts,
-        inputsPerBatch: round((current.decisions - counted.decisions) / Math.max(1, batches), 1),
+        inputsPerBatch: round(decided / Math.max(1, batches), 1),
+        cpuMsPerDecision: perDecision(cpu, decided),
       };
       counted = current;
       phases.push(phase);
@@ -161,6 +190,12 @@ export async function measureScaling(o: {
         `  ${n} router(s), ${fmt(load)}/s offered: ${fmt(r.achieved)} calls/s achieved (${r.completed}/${r.sent}), ` +
           `start latency ${latencyText(r.latencyMs)}; ${phase.inputsPerBatch} inputs per batch, ${phase.conflicts} conflicts; CPU (cores) routers ${c.routers}, PostgreSQL server ${c.postgres}, ` +
           `nats-server ${c.natsServer}, bench+relay ${c.bench}, other ${c.other}; machine ${cpu.machineBusyPercent}% busy of ${cpu.cores} cores`,
+      );
+      const d = phase.cpuMsPerDecision;
+      o.log(
+        `    CPU ms per decision: routers ${d.routers}, PostgreSQL ${d.postgres}, nats-server ${d.natsServer}, bench+relay ${d.bench}; ` +
+          `${d.platform} in all, so at most ${fmt(d.ceilingPerSec)} decisions/s on ${cpu.cores} cores at this cost ` +
+          "(PostgreSQL and nats-server: every such process on the machine, so others' work counts on a shared machine)",
       );
     }
     await o.platform.setRouters(0);
