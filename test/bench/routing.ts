@@ -466,7 +466,8 @@ export async function summarizeProfiles(dir: string, top = 15) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, t]) => ({ name, share: round((t / Math.max(1, total)) * 100, 1) }));
-  if (!process.env.SWITCHYARD_BENCH_PROFILE_DIR) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  if (!process.env.SWITCHYARD_BENCH_PROFILE_DIR)
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   return {
     files: files.length,
     seconds: round(total / 1e6, 1),
