@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { ServerCredentials } from "@grpc/grpc-js";
 import { problemsOf } from "@switchyard/config";
 import { z } from "zod";
-import { type AuthSettings, ROLES, type Role, type TokenEntry } from "./auth.js";
+import { type AuthSettings, ROLES, type TokenEntry } from "./auth.js";
 
 export const DEFAULT_ADMIN_LISTEN = "127.0.0.1:50051";
 
