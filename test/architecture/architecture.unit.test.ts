@@ -88,6 +88,20 @@ describe("the architecture", () => {
     expect(pkg.exports["./testing"]).toBe("./src/testing/index.ts");
   });
 
+  it("keeps the contracts on nothing but the validation library (domain types only, as import type)", () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "packages/contracts/package.json"), "utf8"));
+    expect(Object.keys(pkg.dependencies ?? {})).toEqual(["zod"]);
+    const contracts = files.filter((f) => f.unit === "packages/contracts");
+    expect(contracts.length).toBeGreaterThan(1);
+    expect(
+      contracts.flatMap((f) =>
+        f.imports
+          .filter((i) => !i.typeOnly && i.specifier !== "zod" && !i.specifier.startsWith("."))
+          .map((i) => `${f.path} → ${i.specifier}`),
+      ),
+    ).toEqual([]);
+  });
+
   it("has no cycle between workspace packages", () => {
     const graph = new Map<string, string[]>();
     for (const [name, folder] of folderOf) {

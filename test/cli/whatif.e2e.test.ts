@@ -1,9 +1,3 @@
-// What-if (issue 14, items 1-4): a simulated day is recorded (switchyard simulate into a PGlite directory), read
-// back out of the event store (switchyard extract), and re-run under the recorded configuration and with one
-// more agent (switchyard whatif). The contact centre is an M/M/3 queue (test/cli/fixtures/whatif-erlang.yaml:
-// Poisson arrivals, exponential talk, phones that answer at once, callers who never give up), so Erlang C says
-// what one more agent should do. The HTML report is then opened in headless Chromium.
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,40 +8,14 @@ import { type CallFigures, parseTraffic, planCalls } from "@switchyard/simulatio
 import { chromium } from "playwright-core";
 import { afterAll, expect, it } from "vitest";
 import { parse } from "yaml";
+import { runSwitchyard as cli } from "../support/switchyard-process.js";
 
-const BIN = fileURLToPath(new URL("../../packages/cli/bin/switchyard.mjs", import.meta.url));
 const FIXTURE = fileURLToPath(new URL("./fixtures/whatif-erlang.yaml", import.meta.url));
 /** Where the screenshot of the report is left for people to look at (.switchyard/ is not committed). */
 const SCREENSHOT = fileURLToPath(new URL("../../.switchyard/whatif-report.png", import.meta.url));
 const START = "2026-01-05T09:00:00Z";
 const MINUTES = 30;
 const TO = new Date(Date.parse(START) + MINUTES * 60_000).toISOString();
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // Embedded defaults: the recorded day goes to a PGlite directory, the re-runs to in-memory ones.
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, DATABASE_URL: undefined, NATS_URL: undefined },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const dir = await mkdtemp(join(tmpdir(), "switchyard-whatif-"));
 afterAll(async () => {

@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { scaledClock } from "@switchyard/clock";
 import { DrachtioDriver, type DriverEvent } from "@switchyard/media-gateway";
 import { afterEach, describe, expect, it } from "vitest";
-import { skipSip, startSippCallers, startTelephony, type Telephony } from "../sip/rig/index.js";
+import {
+  driverEndpoints,
+  skipSip,
+  startSippCallers,
+  startTelephony,
+  type Telephony,
+} from "../sip/rig/index.js";
 
 const skip = skipSip(["drachtio", "freeswitch", "sipp"]);
 
@@ -26,17 +32,7 @@ describe.skipIf(skip)("a SIP edge with no trunks and no phones", () => {
     const events: DriverEvent[] = [];
     driver = new DrachtioDriver({
       clock: scaledClock({ speed: 1 }),
-      drachtio: {
-        mode: "connect",
-        host: tel.drachtio.host,
-        port: tel.drachtio.port,
-        secret: tel.drachtio.secret,
-      },
-      freeswitch: {
-        address: tel.freeswitch.address,
-        port: tel.freeswitch.port,
-        secret: tel.freeswitch.secret,
-      },
+      ...driverEndpoints(tel),
       allowAnySource,
       mediaDir: join(tel.dir, "media"),
       log: (level, message) => logged.push({ level, message }),

@@ -10,6 +10,7 @@ import { scaledClock } from "@switchyard/clock";
 import { DrachtioDriver, type DriverEvent } from "@switchyard/media-gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  driverEndpoints,
   freePort,
   type SippAgent,
   skipSip,
@@ -58,18 +59,8 @@ describe.skipIf(skip)("drachtio driver on real drachtio-server + FreeSWITCH", ()
     tel = await startTelephony({ name: "driver" });
     driver = new DrachtioDriver({
       clock,
-      drachtio: {
-        mode: "connect",
-        host: tel.drachtio.host,
-        port: tel.drachtio.port,
-        secret: tel.drachtio.secret,
-      },
-      freeswitch: {
-        address: tel.freeswitch.address,
-        port: tel.freeswitch.port,
-        secret: tel.freeswitch.secret,
-        listenAddress: "127.0.0.1",
-      },
+      ...driverEndpoints(tel),
+      freeswitch: { ...driverEndpoints(tel).freeswitch, listenAddress: "127.0.0.1" },
       sipDomain: "switchyard.test",
       trunks: [{ name: "loopback", sources: ["127.0.0.1/32"] }],
       mediaDir: join(tel.dir, "media"),

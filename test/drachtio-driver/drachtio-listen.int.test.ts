@@ -5,6 +5,7 @@ import { scaledClock } from "@switchyard/clock";
 import { DrachtioDriver, type DriverEvent } from "@switchyard/media-gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  driverEndpoints,
   freePort,
   type SippAgent,
   skipSip,
@@ -41,11 +42,7 @@ describe.skipIf(skip)("drachtio driver in listen mode (drachtio-server connects 
         secret: tel.drachtio.secret,
         routeHandlerPort: routePort,
       },
-      freeswitch: {
-        address: tel.freeswitch.address,
-        port: tel.freeswitch.port,
-        secret: tel.freeswitch.secret,
-      },
+      freeswitch: driverEndpoints(tel).freeswitch,
       trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
       mediaDir: join(tel.dir, "media"),
       log: () => {},

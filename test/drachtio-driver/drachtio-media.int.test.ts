@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   analyse,
   describe as describeAudio,
+  driverEndpoints,
   firstHeardAt,
   freePort,
   heard,
@@ -68,17 +69,7 @@ describe.skipIf(skip)("drachtio driver media on real FreeSWITCH", () => {
     tel = await startTelephony({ dir, dialplan });
     driver = new DrachtioDriver({
       clock: scaledClock({ speed: 1 }),
-      drachtio: {
-        mode: "connect",
-        host: tel.drachtio.host,
-        port: tel.drachtio.port,
-        secret: tel.drachtio.secret,
-      },
-      freeswitch: {
-        address: tel.freeswitch.address,
-        port: tel.freeswitch.port,
-        secret: tel.freeswitch.secret,
-      },
+      ...driverEndpoints(tel),
       trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
       mediaDir: join(dir, "media"),
       // The "phones" here are FreeSWITCH extensions on a profile with enable-3pcc (drachtio-fsmrf needs it),

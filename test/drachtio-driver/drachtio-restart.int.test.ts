@@ -7,6 +7,7 @@ import { scaledClock } from "@switchyard/clock";
 import { DrachtioDriver, type DriverEvent } from "@switchyard/media-gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  driverEndpoints,
   type SippAgent,
   skipSip,
   sleep,
@@ -29,17 +30,7 @@ describe.skipIf(skip)("drachtio driver: a killed gateway process's calls are end
   const newDriver = () => {
     const d = new DrachtioDriver({
       clock: scaledClock({ speed: 1 }),
-      drachtio: {
-        mode: "connect",
-        host: tel.drachtio.host,
-        port: tel.drachtio.port,
-        secret: tel.drachtio.secret,
-      },
-      freeswitch: {
-        address: tel.freeswitch.address,
-        port: tel.freeswitch.port,
-        secret: tel.freeswitch.secret,
-      },
+      ...driverEndpoints(tel),
       trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
       mediaDir: join(tel.dir, "media"),
       log: () => {},

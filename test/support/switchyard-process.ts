@@ -42,3 +42,35 @@ export function spawnSwitchyard(
   const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
   return { proc, ready, exited, lines };
 }
+
+export interface SwitchyardRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a `switchyard` command to its end and keeps what it printed. DATABASE_URL and NATS_URL are left out
+ * (the embedded defaults: in-memory PGlite, a private nats-server) unless `env` sets them.
+ */
+export function runSwitchyard(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<SwitchyardRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SWITCHYARD_BIN, ...args], {
+      env: { ...process.env, DATABASE_URL: undefined, NATS_URL: undefined, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}

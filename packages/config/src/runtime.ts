@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors.js";
+import { isMapping, problemsOf } from "./read.js";
 import { redactUrl } from "./redact.js";
 import { loadSipConfig, type SipConfig } from "./sip.js";
 import { loadServiceSettings, type ServiceSettings } from "./tuning.js";
@@ -51,8 +53,37 @@ export const FILE_SECTIONS: readonly string[] = [
   "sip",
 ];
 
-const PREFIX_RE = /^[a-z][a-z0-9_]{0,31}$/;
-const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+// The file's and the flags' values in zod; where each problem is reported (file, flags, env or the merged
+// "config") is the caller's, as the same value may come from any of them.
+/** The sections of the file (it is a mapping by then): an unknown one is reported at its key. */
+const document = z.partialRecord(z.enum(FILE_SECTIONS as [string, ...string[]]), z.unknown(), {
+  error: `unknown section (expected one of ${FILE_SECTIONS.join(", ")})`,
+});
+const fileText = z
+  .string({ error: "must be a string" })
+  .nullish()
+  .transform((v) => v ?? undefined);
+const fileSection = z.looseObject({}, { error: "must be a mapping" }).nullish();
+const target = z.enum(["all", ...TARGETS], {
+  error: (i) => `unknown target "${i.input}" (expected all or ${TARGETS.join(", ")})`,
+});
+const url = (protocols: readonly string[]) =>
+  z
+    .string()
+    .refine((u) => URL.canParse(u), {
+      error: (i) => `not a URL: "${redactUrl(String(i.input))}"`,
+      abort: true,
+    })
+    .refine((u) => protocols.includes(new URL(u).protocol), {
+      error: (i) =>
+        `unsupported scheme "${new URL(String(i.input)).protocol}" (expected ${protocols.join(" or ")})`,
+    });
+const databaseSchemaName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: (i) => `invalid schema name "${i.input}"` });
+const prefixName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, {
+  error: (i) => `invalid prefix "${i.input}" (lower-case letters, digits and _, starting with a letter)`,
+});
 
 /**
  * Precedence: flags, then environment, then the YAML file (`--config` / SWITCHYARD_CONFIG), then defaults.
@@ -60,88 +91,59 @@ const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptions): RuntimeConfig {
   const problems: ConfigProblem[] = [];
+  /** Reads `value` with `schema`; its problems are reported from `source` at `path`. */
+  const check = <T extends z.ZodType>(
+    schema: T,
+    value: unknown,
+    source: string,
+    path: string,
+  ): z.output<T> | undefined => {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    for (const p of problemsOf(result.error, path)) problems.push({ source, path: p.path, reason: p.reason });
+    return undefined;
+  };
   const configFile = str(flags.config) ?? env.SWITCHYARD_CONFIG;
-  let document: Record<string, unknown> = {};
+  const fileName = configFile ?? "file";
+  let parsed: unknown;
   if (configFile !== undefined) {
     try {
-      const parsed: unknown = parseYaml(readFile(configFile));
-      if (parsed === null || parsed === undefined) document = {};
-      else if (typeof parsed === "object" && !Array.isArray(parsed))
-        document = parsed as Record<string, unknown>;
-      else problems.push({ source: configFile, path: "", reason: "the document must be a mapping" });
+      parsed = parseYaml(readFile(configFile));
     } catch (error) {
       throw new ConfigError(`cannot read configuration file ${configFile}: ${firstLine(error)}`, [], {
         cause: error,
       });
     }
   }
-  for (const key of Object.keys(document)) {
-    if (!FILE_SECTIONS.includes(key))
-      problems.push({
-        source: configFile ?? "file",
-        path: key,
-        reason: `unknown section (expected one of ${FILE_SECTIONS.join(", ")})`,
-      });
-  }
-  const fileSection = (key: string): Record<string, unknown> => {
-    const v = document[key];
-    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  };
-  const fromFile = (section: string, key: string): string | undefined => {
-    const v = fileSection(section)[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== "string") {
-      problems.push({ source: configFile ?? "file", path: `${section}.${key}`, reason: "must be a string" });
-      return undefined;
-    }
-    return v;
-  };
+  if (parsed !== null && parsed !== undefined && !isMapping(parsed))
+    problems.push({ source: fileName, path: "", reason: "the document must be a mapping" });
+  const doc: Record<string, unknown> = isMapping(parsed) ? { ...parsed } : {};
+  check(document, doc, fileName, "");
+  const section = (key: string): Record<string, unknown> => (isMapping(doc[key]) ? doc[key] : {});
+  const fromFile = (key: string, field: string): string | undefined =>
+    check(fileText, section(key)[field], fileName, `${key}.${field}`);
 
   const targetText = str(flags.target) ?? env.SWITCHYARD_TARGET ?? fromFile("platform", "target") ?? "all";
   const targets: Target[] = [];
   for (const t of targetText.split(",").map((s) => s.trim())) {
-    if (t === "all") targets.push(...TARGETS);
-    else if ((TARGETS as readonly string[]).includes(t)) targets.push(t as Target);
-    else
-      problems.push({
-        source: flags.target !== undefined ? "flags" : "env",
-        path: "--target",
-        reason: `unknown target "${t}" (expected all or ${TARGETS.join(", ")})`,
-      });
+    const named = check(target, t, flags.target !== undefined ? "flags" : "env", "--target");
+    if (named === "all") targets.push(...TARGETS);
+    else if (named !== undefined) targets.push(named);
   }
 
   const databaseUrl = str(flags["database-url"]) ?? env.DATABASE_URL ?? fromFile("database", "url");
   if (databaseUrl !== undefined)
-    checkUrl(databaseUrl, ["postgres:", "postgresql:"], "database url", problems);
+    check(url(["postgres:", "postgresql:"]), databaseUrl, "config", "database url");
   const natsUrl = str(flags["nats-url"]) ?? env.NATS_URL ?? fromFile("nats", "url");
-  if (natsUrl !== undefined) checkUrl(natsUrl, ["nats:", "tls:"], "nats url", problems);
+  if (natsUrl !== undefined) check(url(["nats:", "tls:"]), natsUrl, "config", "nats url");
   const databaseSchema =
     str(flags["database-schema"]) ?? env.DATABASE_SCHEMA ?? fromFile("database", "schema") ?? "public";
-  if (!SCHEMA_RE.test(databaseSchema))
-    problems.push({
-      source: "config",
-      path: "database.schema",
-      reason: `invalid schema name "${databaseSchema}"`,
-    });
+  check(databaseSchemaName, databaseSchema, "config", "database.schema");
   const prefix = str(flags.prefix) ?? env.SWITCHYARD_PREFIX ?? fromFile("nats", "prefix") ?? "sy";
-  if (!PREFIX_RE.test(prefix))
-    problems.push({
-      source: "config",
-      path: "nats.prefix",
-      reason: `invalid prefix "${prefix}" (lower-case letters, digits and _, starting with a letter)`,
-    });
+  check(prefixName, prefix, "config", "nats.prefix");
   const dataDir = str(flags["data-dir"]) ?? env.SWITCHYARD_DATA_DIR ?? fromFile("database", "dataDir");
-  const sipSection = document.sip;
-  if (
-    sipSection !== undefined &&
-    sipSection !== null &&
-    (typeof sipSection !== "object" || Array.isArray(sipSection))
-  )
-    problems.push({ source: configFile ?? "file", path: "sip", reason: "must be a mapping" });
-  const sip = loadSipConfig(
-    { flags, env, file: fileSection("sip"), fileName: configFile ?? "file", dataDir },
-    problems,
-  );
+  check(fileSection, doc.sip, fileName, "sip");
+  const sip = loadSipConfig({ flags, env, file: section("sip"), fileName, dataDir }, problems);
 
   const services = loadServiceSettings((flag, envName) => {
     const f = str(flags[flag]);
@@ -163,23 +165,9 @@ export function loadRuntimeConfig({ flags, env, readFile = readText }: LoadOptio
     prefix,
     configFile,
     sip,
-    document,
+    document: doc,
     services,
   };
-}
-
-function checkUrl(url: string, protocols: string[], what: string, problems: ConfigProblem[]): void {
-  try {
-    const u = new URL(url);
-    if (!protocols.includes(u.protocol))
-      problems.push({
-        source: "config",
-        path: what,
-        reason: `unsupported scheme "${u.protocol}" (expected ${protocols.join(" or ")})`,
-      });
-  } catch {
-    problems.push({ source: "config", path: what, reason: `not a URL: "${redactUrl(url)}"` });
-  }
 }
 
 function str(v: string | boolean | undefined): string | undefined {

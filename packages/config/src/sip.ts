@@ -1,4 +1,6 @@
+import { z } from "zod";
 import type { ConfigProblem } from "./errors.js";
+import { isMapping, problemsOf } from "./read.js";
 
 /**
  * The SIP side of a media gateway: where drachtio-server and FreeSWITCH are, which trunks may send calls, and
@@ -88,6 +90,150 @@ const HOSTPORT_RE = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const DTMF_RE = /^[0-9A-D*#]+$/;
 const IP_OR_CIDR = /^[0-9a-fA-F.:]+(\/\d{1,3})?$/;
 const TARGET_RE = /^(agent:[^\s]+|group:[^\s]+|\+[1-9]\d{1,14})$/;
+/** A phone's username goes into digest computations and the call's caller: the characters of a SIP user part. */
+const SIP_USER_RE = /^[A-Za-z0-9+*#._~-]{1,64}$/;
+
+// The file side of the section, in zod. Values that flags and environment can override (hosts, ports,
+// secrets, directories) are read one at a time, only when nothing overrides them, as before.
+
+/** A string; a YAML number (a port, DTMF digits) is read as the text written. Empty: absent. */
+const scalar = z
+  .union([z.string(), z.number().transform(String)], { error: "must be a string" })
+  .nullish()
+  .transform((v) => v ?? undefined);
+const positive = scalar
+  .refine((v) => v === undefined || (Number(v) > 0 && Number.isFinite(Number(v))), {
+    error: (i) => `must be a positive number, got "${i.input}"`,
+  })
+  .transform((v) => (v === undefined ? undefined : Number(v)));
+/** One of `choices`, else `expected …, got "…"`. */
+const choice = <const T extends readonly [string, ...string[]]>(choices: T, expected: string) =>
+  scalar.refine((v) => v === undefined || choices.includes(v), {
+    error: (i) => `expected ${expected}, got "${i.input}"`,
+  }) as unknown as z.ZodType<T[number] | undefined>;
+/** A sub-mapping of the section; empty: absent. */
+const section = <S extends z.core.$ZodLooseShape>(shape: S) =>
+  z.looseObject(shape, { error: "must be a mapping" }).nullish();
+/** One address or CIDR, or a list of them. */
+const addresses = (error: string) =>
+  z.union([z.string().transform((s) => [s]), z.array(z.string())], { error });
+const callLimits = z
+  .looseObject(
+    { maxCalls: positive, maxCallsPerSec: positive },
+    { error: "must be a mapping of maxCalls, maxCallsPerSec" },
+  )
+  .nullish()
+  .transform((v) => ({
+    ...(v?.maxCalls === undefined ? {} : { maxCalls: Math.floor(v.maxCalls) }),
+    ...(v?.maxCallsPerSec === undefined ? {} : { maxCallsPerSec: v.maxCallsPerSec }),
+  }));
+/** A list item that is not a mapping reads as an empty one: each required field then says so. */
+const item = <S extends z.core.$ZodLooseShape>(shape: S) =>
+  z.preprocess((v) => (isMapping(v) ? v : {}), z.looseObject(shape));
+const always = { when: () => true };
+
+const NO_SOURCES = "a list of IP addresses or CIDRs is required";
+const trunk = item({
+  name: z.string({ error: "required" }).refine((v) => v !== "", { error: "required" }),
+  sources: addresses(NO_SOURCES)
+    .refine((list) => list.length > 0, { error: NO_SOURCES, abort: true })
+    .superRefine((list, ctx) => {
+      for (const source of list)
+        if (!IP_OR_CIDR.test(source))
+          ctx.addIssue({ code: "custom", message: `"${source}" is not an IP address or CIDR` });
+    }),
+  perSource: callLimits,
+}).transform(({ name, sources, perSource }) => ({
+  name,
+  sources,
+  ...(Object.keys(perSource).length === 0 ? {} : { perSource }),
+}));
+
+const USERNAME = "required: 1-64 of A-Z a-z 0-9 + * # . _ ~ -";
+/** An agent phone; its password may come from the environment (`passwordEnv`) and is never quoted. */
+const phone = (env: SipSources["env"]) => {
+  const password = (o: Raw): string | undefined =>
+    typeof o.passwordEnv === "string"
+      ? env[o.passwordEnv] || undefined
+      : typeof o.password === "string" && o.password !== ""
+        ? o.password
+        : undefined;
+  return item({
+    username: z.string({ error: USERNAME }).regex(SIP_USER_RE, { error: USERNAME }),
+    password: z.unknown().optional(),
+    passwordEnv: z.unknown().optional(),
+  })
+    .superRefine((o, ctx) => {
+      if (password(o) !== undefined) return;
+      if (typeof o.passwordEnv === "string")
+        ctx.addIssue({
+          code: "custom",
+          path: ["passwordEnv"],
+          message: `environment variable ${o.passwordEnv} is not set`,
+        });
+      else
+        ctx.addIssue({ code: "custom", path: ["password"], message: "required (a string), or passwordEnv" });
+    }, always)
+    .transform((o) => ({ username: o.username, password: password(o) as string }));
+};
+
+/** What the section says beyond where drachtio-server and FreeSWITCH are. */
+const settings = (env: SipSources["env"]) =>
+  z.looseObject({
+    callerIdHeaders: choice(["both", "from", "pai"], "both, from or pai"),
+    trunks: z.array(trunk, { error: "must be a list of {name, sources}" }).nullish(),
+    phones: z
+      .array(phone(env), { error: "must be a list of {username, password | passwordEnv}" })
+      .nullish()
+      .superRefine((phones, ctx) => {
+        // Checked on what was written, so a phone with another problem still counts.
+        const names = (Array.isArray(phones) ? phones : []).map((p: unknown) =>
+          isMapping(p) && typeof p.username === "string" && SIP_USER_RE.test(p.username)
+            ? p.username
+            : undefined,
+        );
+        names.forEach((name, i) => {
+          if (name !== undefined && names.indexOf(name) < i)
+            ctx.addIssue({ code: "custom", path: [i, "username"], message: `"${name}" is listed twice` });
+        });
+      }, always),
+    digest: section({
+      realm: scalar,
+      algorithm: choice(["MD5", "SHA-256"], "MD5 or SHA-256"),
+      sources: addresses("must be a list of IP addresses or CIDRs")
+        .refine((list) => list.every((s) => IP_OR_CIDR.test(s)), {
+          error: "must be a list of IP addresses or CIDRs",
+        })
+        .nullish(),
+    }),
+    dtmf: section(
+      Object.fromEntries(
+        ["start", "complete", "cancel", "terminator"].map((k) => [
+          k,
+          scalar.refine((v) => v === undefined || DTMF_RE.test(v), {
+            error: (i) => `"${i.input}" is not DTMF digits`,
+          }),
+        ]),
+      ),
+    ),
+    transferTargets: z
+      .record(
+        z.string(),
+        z.custom<string>((t) => typeof t === "string" && TARGET_RE.test(t), {
+          error: (i) => `expected agent:<id>, group:<id> or +E164, got ${JSON.stringify(i.input)}`,
+        }),
+        { error: "must be a mapping" },
+      )
+      .nullish(),
+    admission: section({
+      maxCalls: positive,
+      maxCallsPerSec: positive,
+      perSource: callLimits,
+      maxSources: positive,
+    }),
+    agentOffer: choice(["late", "early"], "late or early"),
+    endpointsInFlight: positive,
+  });
 
 export interface SipSources {
   readonly flags: Readonly<Record<string, string | boolean | undefined>>;
@@ -107,20 +253,16 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
   const flag = (k: string) => (typeof flags[k] === "string" ? (flags[k] as string) : undefined);
   const problem = (path: string, reason: string, source = fileName) =>
     problems.push({ source, path, reason });
-  const section = (key: string): Raw => {
-    const v = file[key];
-    if (v === undefined || v === null) return {};
-    if (typeof v === "object" && !Array.isArray(v)) return v as Raw;
-    problem(`sip.${key}`, "must be a mapping");
-    return {};
-  };
-  const text = (raw: Raw, key: string, path: string): string | undefined => {
-    const v = raw[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v === "string" || typeof v === "number") return String(v);
-    problem(path, "must be a string");
+  /** Reads `value` with `schema`; its problems are the file's, under `path`. */
+  const read = <T extends z.ZodType>(schema: T, value: unknown, path: string): z.output<T> | undefined => {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    for (const p of problemsOf(result.error, path)) problem(p.path, p.reason);
     return undefined;
   };
+  const section = (key: string): Raw =>
+    read(z.looseObject({}, { error: "must be a mapping" }).nullish(), file[key], `sip.${key}`) ?? {};
+  const text = (raw: Raw, key: string, path: string): string | undefined => read(scalar, raw[key], path);
   const port = (value: string | undefined, path: string, source: string): number | undefined => {
     if (value === undefined) return undefined;
     const n = Number(value);
@@ -214,154 +356,18 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
     text(f, "password", "sip.freeswitch.password") ??
     "ClueCon";
 
-  const callerIdHeaders = text(file, "callerIdHeaders", "sip.callerIdHeaders") ?? "both";
-  if (!["both", "from", "pai"].includes(callerIdHeaders))
-    problem("sip.callerIdHeaders", `expected both, from or pai, got "${callerIdHeaders}"`);
-
-  const positive = (raw: Raw, key: string, path: string): number | undefined => {
-    const v = text(raw, key, path);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n)) {
-      problem(path, `must be a positive number, got "${v}"`);
-      return undefined;
-    }
-    return n;
-  };
-  /** `{maxCalls, maxCallsPerSec}` at `path` (absent: {}). */
-  const callLimits = (v: unknown, path: string): { maxCalls?: number; maxCallsPerSec?: number } => {
-    if (v === undefined || v === null) return {};
-    if (typeof v !== "object" || Array.isArray(v)) {
-      problem(path, "must be a mapping of maxCalls, maxCallsPerSec");
-      return {};
-    }
-    const calls = positive(v as Raw, "maxCalls", `${path}.maxCalls`);
-    const rate = positive(v as Raw, "maxCallsPerSec", `${path}.maxCallsPerSec`);
-    return {
-      ...(calls === undefined ? {} : { maxCalls: Math.floor(calls) }),
-      ...(rate === undefined ? {} : { maxCallsPerSec: rate }),
-    };
-  };
-
-  const trunks: Array<{
-    name: string;
-    sources: string[];
-    perSource?: { maxCalls?: number; maxCallsPerSec?: number };
-  }> = [];
-  const rawTrunks = file.trunks;
-  if (rawTrunks !== undefined && rawTrunks !== null) {
-    if (!Array.isArray(rawTrunks)) problem("sip.trunks", "must be a list of {name, sources}");
-    else
-      rawTrunks.forEach((t: unknown, i) => {
-        const path = `sip.trunks[${i}]`;
-        const o = (t ?? {}) as Raw;
-        const name = typeof o.name === "string" && o.name !== "" ? o.name : undefined;
-        if (!name) problem(`${path}.name`, "required");
-        const sources = typeof o.sources === "string" ? [o.sources] : o.sources;
-        if (!Array.isArray(sources) || sources.length === 0 || !sources.every((s) => typeof s === "string"))
-          problem(`${path}.sources`, "a list of IP addresses or CIDRs is required");
-        else {
-          for (const s of sources as string[])
-            if (!IP_OR_CIDR.test(s)) problem(`${path}.sources`, `"${s}" is not an IP address or CIDR`);
-          const limits = callLimits(o.perSource, `${path}.perSource`);
-          if (name)
-            trunks.push({
-              name,
-              sources: sources as string[],
-              ...(Object.keys(limits).length === 0 ? {} : { perSource: limits }),
-            });
-        }
-      });
-  }
-
-  const phones: Array<{ username: string; password: string }> = [];
-  const rawPhones = file.phones;
-  if (rawPhones !== undefined && rawPhones !== null) {
-    if (!Array.isArray(rawPhones))
-      problem("sip.phones", "must be a list of {username, password | passwordEnv}");
-    else
-      rawPhones.forEach((ph: unknown, i) => {
-        const path = `sip.phones[${i}]`;
-        const o = (ph ?? {}) as Raw;
-        const username = typeof o.username === "string" ? o.username : undefined;
-        // The username goes into digest computations and the call's caller: the characters of a SIP user part.
-        if (!username || !/^[A-Za-z0-9+*#._~-]{1,64}$/.test(username))
-          problem(`${path}.username`, "required: 1-64 of A-Z a-z 0-9 + * # . _ ~ -");
-        else if (phones.some((x) => x.username === username))
-          problem(`${path}.username`, `"${username}" is listed twice`);
-        let password: string | undefined;
-        if (typeof o.passwordEnv === "string") {
-          password = env[o.passwordEnv];
-          if (password === undefined || password === "")
-            problem(`${path}.passwordEnv`, `environment variable ${o.passwordEnv} is not set`);
-        } else if (typeof o.password === "string" && o.password !== "") password = o.password;
-        // Never the value in a problem: it is a secret.
-        else problem(`${path}.password`, "required (a string), or passwordEnv");
-        if (username && password) phones.push({ username, password });
-      });
-  }
-  const digestRaw = section("digest");
-  const realm = text(digestRaw, "realm", "sip.digest.realm");
-  const algorithm = text(digestRaw, "algorithm", "sip.digest.algorithm");
-  if (algorithm !== undefined && algorithm !== "MD5" && algorithm !== "SHA-256")
-    problem("sip.digest.algorithm", `expected MD5 or SHA-256, got "${algorithm}"`);
-  const rawPhoneSources = digestRaw.sources;
-  let phoneSources: string[] | undefined;
-  if (rawPhoneSources !== undefined && rawPhoneSources !== null) {
-    const list = typeof rawPhoneSources === "string" ? [rawPhoneSources] : rawPhoneSources;
-    if (!Array.isArray(list) || !list.every((x) => typeof x === "string" && IP_OR_CIDR.test(x)))
-      problem("sip.digest.sources", "must be a list of IP addresses or CIDRs");
-    else phoneSources = list as string[];
-  }
-  const digest = {
-    ...(realm === undefined ? {} : { realm }),
-    ...(phoneSources === undefined ? {} : { sources: phoneSources }),
-    ...(algorithm === "MD5" || algorithm === "SHA-256" ? { algorithm: algorithm as "MD5" | "SHA-256" } : {}),
-  };
-
-  const dtmfRaw = section("dtmf");
-  const dtmf = {
-    start: text(dtmfRaw, "start", "sip.dtmf.start") ?? "*2",
-    complete: text(dtmfRaw, "complete", "sip.dtmf.complete") ?? "*3",
-    cancel: text(dtmfRaw, "cancel", "sip.dtmf.cancel") ?? "*4",
-    terminator: text(dtmfRaw, "terminator", "sip.dtmf.terminator") ?? "#",
-  };
-  for (const [k, v] of Object.entries(dtmf))
-    if (!DTMF_RE.test(v)) problem(`sip.dtmf.${k}`, `"${v}" is not DTMF digits`);
-
-  const transferTargets: Record<string, string> = {};
-  const tt = section("transferTargets");
-  for (const [code, target] of Object.entries(tt)) {
-    if (typeof target !== "string" || !TARGET_RE.test(target))
-      problem(
-        `sip.transferTargets.${code}`,
-        `expected agent:<id>, group:<id> or +E164, got ${JSON.stringify(target)}`,
-      );
-    else transferTargets[code] = target;
-  }
-
-  const admissionRaw = section("admission");
-  const maxCalls = positive(admissionRaw, "maxCalls", "sip.admission.maxCalls");
-  const maxCallsPerSec = positive(admissionRaw, "maxCallsPerSec", "sip.admission.maxCallsPerSec");
-  const perSource = callLimits(admissionRaw.perSource, "sip.admission.perSource");
-  const maxSources = positive(admissionRaw, "maxSources", "sip.admission.maxSources");
-  const admission = {
-    ...(maxCalls === undefined ? {} : { maxCalls: Math.floor(maxCalls) }),
-    ...(maxCallsPerSec === undefined ? {} : { maxCallsPerSec }),
-    ...(Object.keys(perSource).length === 0 ? {} : { perSource }),
-    ...(maxSources === undefined ? {} : { maxSources: Math.floor(maxSources) }),
-  };
-  const agentOffer = text(file, "agentOffer", "sip.agentOffer") ?? "late";
-  if (agentOffer !== "late" && agentOffer !== "early")
-    problem("sip.agentOffer", `expected late or early, got "${agentOffer}"`);
-  const inFlight = positive(file, "endpointsInFlight", "sip.endpointsInFlight");
+  const given = read(settings(env), file, "sip");
   const anySourceRaw = env.SWITCHYARD_SIP_ALLOW_ANY_SOURCE ?? file.allowAnySource;
-  if (
-    anySourceRaw !== undefined &&
-    ![true, false, "1", "0", "true", "false"].includes(anySourceRaw as string)
-  )
-    problem("sip.allowAnySource", `expected true or false, got ${JSON.stringify(anySourceRaw)}`);
-  const allowAnySource = anySourceRaw === true || anySourceRaw === "1" || anySourceRaw === "true";
+  const allowAnySource = read(
+    z
+      .union([z.boolean(), z.enum(["1", "0", "true", "false"])], {
+        error: (i) => `expected true or false, got ${JSON.stringify(i.input)}`,
+      })
+      .optional()
+      .transform((v) => v === true || v === "1" || v === "true"),
+    anySourceRaw,
+    "sip.allowAnySource",
+  );
 
   const mediaDir =
     flag("media-dir") ??
@@ -369,28 +375,51 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
     text(file, "mediaDir", "sip.mediaDir") ??
     (src.dataDir ? `${src.dataDir}/media` : "switchyard-media");
   const outboundGateway = flag("outbound-gateway") ?? text(file, "outboundGateway", "sip.outboundGateway");
-  if (!drachtio || !fsHp) return undefined;
+  // Read even when something else is wrong, so that every problem is listed at once.
+  const listenAddress =
+    drachtio && fsHp ? text(f, "listenAddress", "sip.freeswitch.listenAddress") : undefined;
+  const domain =
+    drachtio && fsHp
+      ? (flag("sip-domain") ?? env.SWITCHYARD_SIP_DOMAIN ?? text(file, "domain", "sip.domain"))
+      : undefined;
+  if (!drachtio || !fsHp || !given || allowAnySource === undefined) return undefined;
+  const { digest, dtmf, admission } = given;
+  const perSource = admission?.perSource ?? {};
   return {
     drachtio,
     freeswitch: {
       address: fsHp.host,
       port: fsHp.port,
       password,
-      listenAddress: text(f, "listenAddress", "sip.freeswitch.listenAddress") ?? "127.0.0.1",
+      listenAddress: listenAddress ?? "127.0.0.1",
     },
-    domain:
-      flag("sip-domain") ?? env.SWITCHYARD_SIP_DOMAIN ?? text(file, "domain", "sip.domain") ?? "127.0.0.1",
-    callerIdHeaders: callerIdHeaders as SipConfig["callerIdHeaders"],
-    trunks,
-    phones,
+    domain: domain ?? "127.0.0.1",
+    callerIdHeaders: given.callerIdHeaders ?? "both",
+    trunks: given.trunks ?? [],
+    phones: given.phones ?? [],
     allowAnySource,
-    digest,
+    digest: {
+      ...(digest?.realm === undefined ? {} : { realm: digest.realm }),
+      ...(digest?.sources == null ? {} : { sources: digest.sources }),
+      ...(digest?.algorithm === undefined ? {} : { algorithm: digest.algorithm }),
+    },
     outboundGateway,
     mediaDir,
-    dtmf,
-    transferTargets,
-    admission,
-    agentOffer: agentOffer === "early" ? "early" : "late",
-    endpointsInFlight: inFlight === undefined ? undefined : Math.floor(inFlight),
+    dtmf: {
+      start: dtmf?.start ?? "*2",
+      complete: dtmf?.complete ?? "*3",
+      cancel: dtmf?.cancel ?? "*4",
+      terminator: dtmf?.terminator ?? "#",
+    },
+    transferTargets: given.transferTargets ?? {},
+    admission: {
+      ...(admission?.maxCalls === undefined ? {} : { maxCalls: Math.floor(admission.maxCalls) }),
+      ...(admission?.maxCallsPerSec === undefined ? {} : { maxCallsPerSec: admission.maxCallsPerSec }),
+      ...(Object.keys(perSource).length === 0 ? {} : { perSource }),
+      ...(admission?.maxSources === undefined ? {} : { maxSources: Math.floor(admission.maxSources) }),
+    },
+    agentOffer: given.agentOffer ?? "late",
+    endpointsInFlight:
+      given.endpointsInFlight === undefined ? undefined : Math.floor(given.endpointsInFlight),
   };
 }

@@ -1,23 +1,9 @@
 import type { ContactCentreIssue } from "./errors.js";
+import { describe, join } from "./fields.js";
+
+export { join };
 
 export type Fields = Readonly<Record<string, unknown>>;
-
-const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
-
-/** `groups[1]` + `members` → `groups[1].members`; odd keys are quoted: `numbers["+44 20"]`. */
-export function join(base: string, key: string | number): string {
-  if (typeof key === "number") return `${base}[${key}]`;
-  const part = PLAIN_KEY.test(key) ? key : `[${JSON.stringify(key)}]`;
-  if (base === "") return part.startsWith("[") ? part : part;
-  return part.startsWith("[") ? `${base}${part}` : `${base}.${part}`;
-}
-
-const describe = (value: unknown): string => {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${JSON.stringify(value)}`;
-};
 
 /**
  * Reads untyped YAML values while collecting every problem (never stopping at the first), each with the

@@ -15,8 +15,8 @@ import {
   validateFlow,
 } from "@switchyard/routing-domain";
 import { isScalar, parseDocument, visit } from "yaml";
-import { Checker, type Fields, join } from "./checker.js";
 import { ContactCentreConfigError, type ContactCentreIssue } from "./errors.js";
+import { join } from "./fields.js";
 import { type Located, readDocument } from "./schema.js";
 
 /** A validated contact centre: the config commands it declares and the snapshot they build. */
@@ -75,16 +75,24 @@ export function parseContactCentre(text: string, file: string): ContactCentre {
     throw new ContactCentreConfigError(file, [{ file, path: "", reason: "the file is empty" }]);
   if (typeof value !== "object" || Array.isArray(value))
     throw new ContactCentreConfigError(file, [{ file, path: "", reason: "the document must be a mapping" }]);
-  return contactCentreFromDocument(value as Fields, file);
+  return contactCentreFromDocument(value as Readonly<Record<string, unknown>>, file);
 }
 
 /**
  * Validates an already parsed document (e.g. the `--config` file the runtime configuration came from, whose
  * other sections belong to other packages). Every problem is collected before anything is returned.
  */
-export function contactCentreFromDocument(doc: Fields, file: string): ContactCentre {
-  const c = new Checker(file);
-  const read = readDocument(doc, c);
+export function contactCentreFromDocument(
+  doc: Readonly<Record<string, unknown>>,
+  file: string,
+): ContactCentre {
+  const read = readDocument(doc);
+  const { problems } = read;
+  const rejected = () =>
+    new ContactCentreConfigError(
+      file,
+      problems.map((p) => ({ file, ...p })),
+    );
 
   // The domain's flow validation, against the ids the file declares (valid or not, so one bad agent is
   // reported once, at its definition, not again at every flow that rings it).
@@ -92,14 +100,14 @@ export function contactCentreFromDocument(doc: Fields, file: string): ContactCen
     agents: Object.fromEntries([...read.agentIds].map((id) => [id, {} as AgentConfig])),
     groups: Object.fromEntries([...read.groupIds].map((id) => [id, {} as GroupConfig])),
   };
-  const structural = new Set(c.issues.map((i) => i.path));
+  const structural = new Set(problems.map((p) => p.path));
   for (const { flow, path } of read.flows) {
     for (const issue of validateFlow(flow, declared)) {
       const at = issuePath(flow, path, issue);
-      if (!structural.has(at)) c.problem(at, issue.message);
+      if (!structural.has(at)) problems.push({ path: at, reason: issue.message });
     }
   }
-  if (c.issues.length > 0) throw new ContactCentreConfigError(file, c.issues);
+  if (problems.length > 0) throw rejected();
 
   // Everything the file says goes through the domain's config decider: whatever it refuses is reported
   // at the item it came from.
@@ -112,10 +120,10 @@ export function contactCentreFromDocument(doc: Fields, file: string): ContactCen
         snapshot = evolveConfig(snapshot, event);
       }
     } catch (error) {
-      c.problem(located.path, error instanceof Error ? error.message : String(error));
+      problems.push({ path: located.path, reason: error instanceof Error ? error.message : String(error) });
     }
   }
-  if (c.issues.length > 0) throw new ContactCentreConfigError(file, c.issues);
+  if (problems.length > 0) throw rejected();
   const routed = read.commands.flatMap(({ command }) =>
     command.type === "DefineNumber" ? [command.number] : [],
   );

@@ -10,6 +10,7 @@ import {
 import { type ConfigView, checkEtag, etagOf } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
 import { type FieldViolation, InvalidRequestError } from "./errors.js";
+import { requireResource } from "./names.js";
 
 const NAME = "account";
 const ETAG_KEY = "account:";
@@ -34,10 +35,8 @@ const UPDATABLE = [
 ] as const;
 type Updatable = (typeof UPDATABLE)[number];
 
-/** The account's dial policy on the wire (the admin API's answers and `switchyard apply`'s requests). */
-export const dialPolicyPb = (p: DialPolicy): DialPolicyPb => ({
-  allowedCountryCodes: [...(p.allowedCountryCodes ?? [])],
-  deniedPrefixes: [...p.deniedPrefixes],
+/** The external-leg caps that are set, the same on the wire and in the domain. */
+const externalCaps = (p: { maxConcurrentExternalLegs?: number; maxExternalMinutesPerHour?: number }) => ({
   ...(p.maxConcurrentExternalLegs === undefined
     ? {}
     : { maxConcurrentExternalLegs: p.maxConcurrentExternalLegs }),
@@ -46,17 +45,19 @@ export const dialPolicyPb = (p: DialPolicy): DialPolicyPb => ({
     : { maxExternalMinutesPerHour: p.maxExternalMinutesPerHour }),
 });
 
+/** The account's dial policy on the wire (the admin API's answers and `switchyard apply`'s requests). */
+export const dialPolicyPb = (p: DialPolicy): DialPolicyPb => ({
+  allowedCountryCodes: [...(p.allowedCountryCodes ?? [])],
+  deniedPrefixes: [...p.deniedPrefixes],
+  ...externalCaps(p),
+});
+
 /** A dial policy from the wire, not yet validated; no allowed country codes means every country. */
 export const dialPolicyFromPb = (p: DialPolicyPb): DialPolicy => ({
   // Empty: every country (an account that may dial no country at all would be a mistake).
   ...(p.allowedCountryCodes.length > 0 ? { allowedCountryCodes: p.allowedCountryCodes } : {}),
   deniedPrefixes: p.deniedPrefixes,
-  ...(p.maxConcurrentExternalLegs === undefined
-    ? {}
-    : { maxConcurrentExternalLegs: p.maxConcurrentExternalLegs }),
-  ...(p.maxExternalMinutesPerHour === undefined
-    ? {}
-    : { maxExternalMinutesPerHour: p.maxExternalMinutesPerHour }),
+  ...externalCaps(p),
 });
 
 export const toAccount = (view: ConfigView, a: AccountSettings): Account =>
@@ -142,8 +143,7 @@ export async function updateAccount(
   caller: Caller,
   request: { account?: Account; updateMask?: string[] },
 ): Promise<Account> {
-  const a = request.account;
-  if (!a) throw new InvalidRequestError([{ field: "account", description: "required", reason: "REQUIRED" }]);
+  const a = requireResource(request.account, "account");
   const paths = request.updateMask ?? [];
   if (paths.length === 0)
     throw new InvalidRequestError([

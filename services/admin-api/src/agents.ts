@@ -18,7 +18,7 @@ import {
   isE164,
   isSipUri,
 } from "@switchyard/routing-domain";
-import { type ConfigView, checkEtag, etagOf, resourceKey } from "./config-store.js";
+import { type ConfigView, checkEtag, etagOf, removeResource, resourceKey } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
 import {
   type FieldViolation,
@@ -28,7 +28,7 @@ import {
   ResourceNotFoundError,
 } from "./errors.js";
 import { type Page, paginate, parseFilter } from "./listing.js";
-import { idFrom, idViolation, nameOf, parseName, textViolation } from "./names.js";
+import { createViolations, idFrom, nameOf, parseName, requireResource, textViolation } from "./names.js";
 
 const TYPE = "switchyard.admin.v1.Agent";
 const MAX_TEXT = 200;
@@ -56,15 +56,18 @@ export async function readAgentState(ctx: ApiContext, agentId: string): Promise<
   return { state, version: events.at(-1)?.streamVersion ?? 0 };
 }
 
+/** The fields of an agent's definition on the wire: its answers add the live status and etag. */
+const definition = (agent: AgentConfig) => ({
+  name: nameOf("agents", agent.agentId),
+  displayName: agent.name,
+  ...(agent.contact.kind === "phone" ? { phoneNumber: agent.contact.number } : { sipUri: agent.contact.uri }),
+  wrapUpSeconds: agent.wrapUpSec,
+});
+
 export function toAgent(view: ConfigView, agent: AgentConfig, live: AgentLive): Agent {
   const s = live.state;
   return Agent.fromPartial({
-    name: nameOf("agents", agent.agentId),
-    displayName: agent.name,
-    ...(agent.contact.kind === "phone"
-      ? { phoneNumber: agent.contact.number }
-      : { sipUri: agent.contact.uri }),
-    wrapUpSeconds: agent.wrapUpSec,
+    ...definition(agent),
     groups: groupsOf(view.snapshot, agent.agentId).map((g) => nameOf("groups", g)),
     status: STATUS[s.status],
     currentCall: s.callId === undefined ? "" : `calls/${s.callId}`,
@@ -76,15 +79,7 @@ export function toAgent(view: ConfigView, agent: AgentConfig, live: AgentLive): 
 }
 
 /** An agent's definition as a message (no live status, no etag): what `switchyard apply` sends. */
-export const agentDefinitionPb = (agent: AgentConfig): Agent =>
-  Agent.fromPartial({
-    name: nameOf("agents", agent.agentId),
-    displayName: agent.name,
-    ...(agent.contact.kind === "phone"
-      ? { phoneNumber: agent.contact.number }
-      : { sipUri: agent.contact.uri }),
-    wrapUpSeconds: agent.wrapUpSec,
-  });
+export const agentDefinitionPb = (agent: AgentConfig): Agent => Agent.fromPartial(definition(agent));
 
 /** The agent's definition fields, each checked; violations name the request field path. */
 function agentFields(agent: Agent, prefix: string, violations: FieldViolation[]) {
@@ -164,10 +159,7 @@ export async function createAgent(
   caller: Caller,
   request: { agentId: string; agent?: Agent },
 ): Promise<Agent> {
-  const violations: FieldViolation[] = [];
-  const idBad = idViolation(request.agentId, "agent_id");
-  if (idBad) violations.push(idBad);
-  if (!request.agent) violations.push({ field: "agent", description: "required", reason: "REQUIRED" });
+  const violations = createViolations(request.agentId, "agent_id", request.agent, "agent");
   const fields = request.agent ? agentFields(request.agent, "agent", violations) : undefined;
   if (violations.length > 0 || !fields?.contact) throw new InvalidRequestError(violations);
   const contact = fields.contact;
@@ -196,9 +188,7 @@ export async function updateAgent(
   caller: Caller,
   request: { agent?: Agent; updateMask?: string[] },
 ): Promise<Agent> {
-  if (!request.agent)
-    throw new InvalidRequestError([{ field: "agent", description: "required", reason: "REQUIRED" }]);
-  const patch = request.agent;
+  const patch = requireResource(request.agent, "agent");
   const id = idFrom("agents", patch.name, "agent.name");
   const paths = maskPaths(request.updateMask ?? [], patch);
   const { view } = await ctx.config.execute((v) => {
@@ -237,11 +227,7 @@ export async function deleteAgent(
   request: { name: string; etag: string },
 ): Promise<void> {
   const id = idFrom("agents", request.name);
-  await ctx.config.execute((v) => {
-    configured(v.snapshot, id);
-    checkEtag(v, resourceKey("agent", id), request.name, request.etag);
-    return [{ type: "RemoveAgent", agentId: id }];
-  }, caller.actor);
+  await removeResource(ctx.config, caller.actor, request, ["agent", id], (v) => configured(v.snapshot, id));
 }
 
 const FILTER_STATUS = new Map<string, AgentStatus>(

@@ -33,7 +33,7 @@ import {
   ResourceNotFoundError,
 } from "./errors.js";
 import { paginate, parseFilter } from "./listing.js";
-import { ID, idViolation, nameOf, parseName, textViolation } from "./names.js";
+import { ID, idViolation, nameOf, parseName, requiredViolation, textViolation } from "./names.js";
 
 const CALL = "switchyard.admin.v1.Call";
 const TRANSFER = "switchyard.admin.v1.Transfer";
@@ -367,7 +367,7 @@ export async function startTransfer(
   let mode: "warm" | "blind" | undefined;
   let callerId: CallerIdOption | undefined;
   let target: TransferTarget | undefined;
-  if (!t) violations.push({ field: "transfer", description: "required", reason: "REQUIRED" });
+  if (!t) violations.push(requiredViolation("transfer"));
   else {
     if (t.mode === Transfer_Mode.MODE_WARM) mode = "warm";
     else if (t.mode === Transfer_Mode.MODE_BLIND) mode = "blind";

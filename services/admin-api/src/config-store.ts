@@ -63,6 +63,31 @@ export function checkEtag(view: ConfigView, key: string, resourceName: string, e
   if (etag !== actual) throw new EtagMismatchError(resourceName, etag, actual);
 }
 
+const REMOVE = {
+  agent: (agentId: string): ConfigCommand => ({ type: "RemoveAgent", agentId }),
+  group: (groupId: string): ConfigCommand => ({ type: "RemoveGroup", groupId }),
+  number: (number: string): ConfigCommand => ({ type: "RemoveNumber", number }),
+  flow: (flowId: string): ConfigCommand => ({ type: "RemoveFlow", flowId }),
+};
+
+/**
+ * The one way a resource is deleted: `ensure` throws if it is not configured, the request's etag must be
+ * the resource's, then it is removed (decided again on a conflict).
+ */
+export function removeResource(
+  config: Pick<ConfigStore, "execute">,
+  actor: string,
+  request: { readonly name: string; readonly etag: string },
+  [kind, id]: [keyof typeof REMOVE, string],
+  ensure: (view: ConfigView) => unknown,
+): Promise<unknown> {
+  return config.execute((view) => {
+    ensure(view);
+    checkEtag(view, resourceKey(kind, id), request.name, request.etag);
+    return [REMOVE[kind](id)];
+  }, actor);
+}
+
 const MAX_ATTEMPTS = 5;
 
 export class ConfigStore {

@@ -9,7 +9,7 @@ import {
 } from "@switchyard/routing-domain";
 import { fromAudioPb, toAudioPb } from "./audio.js";
 import { uploadedAudioIn } from "./audio-files.js";
-import { type ConfigView, checkEtag, etagOf, resourceKey } from "./config-store.js";
+import { type ConfigView, checkEtag, etagOf, removeResource, resourceKey } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
 import {
   type FieldViolation,
@@ -18,7 +18,7 @@ import {
   ResourceNotFoundError,
 } from "./errors.js";
 import { type Page, paginate, parseFilter } from "./listing.js";
-import { idFrom, idViolation, nameOf, parseName, textViolation } from "./names.js";
+import { createViolations, idFrom, nameOf, parseName, requireResource, textViolation } from "./names.js";
 
 const TYPE = "switchyard.admin.v1.Group";
 const MAX_TEXT = 200;
@@ -196,10 +196,7 @@ export async function createGroup(
   caller: Caller,
   request: { groupId: string; group?: Group },
 ): Promise<Group> {
-  const violations: FieldViolation[] = [];
-  const bad = idViolation(request.groupId, "group_id");
-  if (bad) violations.push(bad);
-  if (!request.group) violations.push({ field: "group", description: "required", reason: "REQUIRED" });
+  const violations = createViolations(request.groupId, "group_id", request.group, "group");
   if (violations.length > 0 || !request.group) throw new InvalidRequestError(violations);
   const group = request.group;
   const audioFiles = await uploadedAudioIn(ctx, group);
@@ -230,9 +227,7 @@ export async function updateGroup(
   caller: Caller,
   request: { group?: Group; updateMask?: string[] },
 ): Promise<Group> {
-  if (!request.group)
-    throw new InvalidRequestError([{ field: "group", description: "required", reason: "REQUIRED" }]);
-  const patch = request.group;
+  const patch = requireResource(request.group, "group");
   const id = idFrom("groups", patch.name, "group.name");
   const mask = request.updateMask ?? [];
   const unknown = mask.filter((p) => p !== "*" && !(UPDATABLE as readonly string[]).includes(p));
@@ -280,11 +275,7 @@ export async function deleteGroup(
   request: { name: string; etag: string },
 ): Promise<void> {
   const id = idFrom("groups", request.name);
-  await ctx.config.execute((v) => {
-    configured(v, id);
-    checkEtag(v, resourceKey("group", id), request.name, request.etag);
-    return [{ type: "RemoveGroup", groupId: id }];
-  }, caller.actor);
+  await removeResource(ctx.config, caller.actor, request, ["group", id], (v) => configured(v, id));
 }
 
 export async function listGroups(

@@ -17,6 +17,32 @@ export function idViolation(id: string, field: string): FieldViolation | undefin
   };
 }
 
+export const requiredViolation = (field: string): FieldViolation => ({
+  field,
+  description: "required",
+  reason: "REQUIRED",
+});
+
+/** The resource a request carries, or an InvalidRequestError saying it is required. */
+export function requireResource<T>(resource: T | undefined, field: string): T {
+  if (!resource) throw new InvalidRequestError([requiredViolation(field)]);
+  return resource;
+}
+
+/** A create request's problems, all at once: an invalid id, a missing resource. */
+export function createViolations(
+  id: string,
+  idField: string,
+  resource: unknown,
+  resourceField: string,
+): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const bad = idViolation(id, idField);
+  if (bad) violations.push(bad);
+  if (!resource) violations.push(requiredViolation(resourceField));
+  return violations;
+}
+
 /** The id in `collection/{id}`, or a violation naming `field`. */
 export function parseName(
   collection: Collection,

@@ -1,7 +1,7 @@
 // NumberService: DefineNumber / RemoveNumber config commands through the domain's config decider.
 import { Number as NumberPb } from "@switchyard/admin-proto";
 import type { NumberConfig } from "@switchyard/routing-domain";
-import { type ConfigView, checkEtag, etagOf, resourceKey } from "./config-store.js";
+import { type ConfigView, checkEtag, etagOf, removeResource, resourceKey } from "./config-store.js";
 import type { ApiContext, Caller } from "./context.js";
 import {
   type FieldViolation,
@@ -11,7 +11,7 @@ import {
   ResourceNotFoundError,
 } from "./errors.js";
 import { type Page, paginate, parseFilter } from "./listing.js";
-import { idFrom, nameOf, parseName } from "./names.js";
+import { idFrom, nameOf, parseName, requiredViolation, requireResource } from "./names.js";
 
 const TYPE = "switchyard.admin.v1.Number";
 
@@ -56,7 +56,7 @@ export async function createNumber(
 ): Promise<NumberPb> {
   const n = request.number;
   const violations: FieldViolation[] = [];
-  if (!n) violations.push({ field: "number", description: "required", reason: "REQUIRED" });
+  if (!n) violations.push(requiredViolation("number"));
   else {
     const parsed = parseName("numbers", n.name, "number.name");
     if ("violation" in parsed) violations.push(parsed.violation);
@@ -77,8 +77,7 @@ export async function updateNumber(
   caller: Caller,
   request: { number?: NumberPb; updateMask?: string[] },
 ): Promise<NumberPb> {
-  const n = request.number;
-  if (!n) throw new InvalidRequestError([{ field: "number", description: "required", reason: "REQUIRED" }]);
+  const n = requireResource(request.number, "number");
   const id = idFrom("numbers", n.name, "number.name");
   const bad = (request.updateMask ?? []).filter((p) => p !== "flow" && p !== "*");
   if (bad.length > 0)
@@ -103,11 +102,7 @@ export async function deleteNumber(
   request: { name: string; etag: string },
 ): Promise<void> {
   const id = idFrom("numbers", request.name);
-  await ctx.config.execute((v) => {
-    configured(v, id);
-    checkEtag(v, resourceKey("number", id), request.name, request.etag);
-    return [{ type: "RemoveNumber", number: id }];
-  }, caller.actor);
+  await removeResource(ctx.config, caller.actor, request, ["number", id], (v) => configured(v, id));
 }
 
 export async function listNumbers(

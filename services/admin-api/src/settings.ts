@@ -10,7 +10,9 @@
 //     tls: { cert: server.pem, key: server-key.pem, clientCa: ca.pem }   # clientCa: mutual TLS
 import { readFileSync } from "node:fs";
 import { ServerCredentials } from "@grpc/grpc-js";
-import { type AuthSettings, ROLES, type Role, type TokenEntry } from "./auth.js";
+import { problemsOf } from "@switchyard/config";
+import { z } from "zod";
+import { type AuthSettings, ROLES, type TokenEntry } from "./auth.js";
 
 export const DEFAULT_ADMIN_LISTEN = "127.0.0.1:50051";
 
@@ -42,6 +44,41 @@ export interface AdminSettingsInput {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+// The section's schema. A token's problems are each reported; a role of agent needs the agent's id.
+const SHA256 = "the hex SHA-256 of the token (never the token itself)";
+const token = z
+  .looseObject(
+    {
+      name: z.string({ error: "required" }).refine((v) => v !== "", { error: "required" }),
+      role: z.enum(ROLES, { error: `one of ${ROLES.join(", ")}` }),
+      sha256: z.string({ error: SHA256 }).regex(/^[0-9a-f]{64}$/, { error: SHA256 }),
+      agent: z.unknown().optional(),
+    },
+    { error: "must be a mapping" },
+  )
+  .superRefine(
+    (t, ctx) => {
+      if (isRecord(t) && t.role === "agent" && typeof t.agent !== "string")
+        ctx.addIssue({ code: "custom", path: ["agent"], message: "required for role agent" });
+    },
+    { when: () => true },
+  )
+  .transform(
+    (t): TokenEntry => ({
+      name: t.name,
+      role: t.role,
+      sha256: t.sha256,
+      ...(typeof t.agent === "string" ? { agentId: t.agent } : {}),
+    }),
+  );
+const tokens = z.array(token, { error: "must be a list" }).nullish();
+const tls = z.custom<{ cert: string; key: string; clientCa?: unknown }>(
+  (v) => isRecord(v) && typeof v.cert === "string" && typeof v.key === "string",
+  { error: "needs cert and key (PEM file paths), and clientCa for mutual TLS" },
+);
+const listenAddress = z.string().regex(/^[^\s]+:\d{1,5}$/, { error: (i) => `"${i.input}" is not host:port` });
+const anonymous = z.enum(ROLES, { error: (i) => `"${i.input}" is not a role (${ROLES.join(", ")})` });
+
 export function loadAdminSettings(input: AdminSettingsInput): AdminSettings {
   const readFile = input.readFile ?? ((p: string) => readFileSync(p));
   const problems: string[] = [];
@@ -55,78 +92,52 @@ export function loadAdminSettings(input: AdminSettingsInput): AdminSettings {
     input.env.SWITCHYARD_ADMIN_LISTEN ??
     (typeof section.listen === "string" ? section.listen : undefined) ??
     DEFAULT_ADMIN_LISTEN;
-  if (!/^[^\s]+:\d{1,5}$/.test(listen)) problems.push(`admin.listen: "${listen}" is not host:port`);
+  /** `schema` on `value`; each problem as `path: reason` under `path`. */
+  const check = <T extends z.ZodType>(schema: T, value: unknown, path: string): z.output<T> | undefined => {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    for (const p of problemsOf(result.error, path)) problems.push(`${p.path}: ${p.reason}`);
+    return undefined;
+  };
+  check(listenAddress, listen, "admin.listen");
 
   const anonymousText =
     flag("admin-anonymous") ??
     input.env.SWITCHYARD_ADMIN_ANONYMOUS ??
-    (typeof section.anonymous === "string"
-      ? section.anonymous
-      : section.anonymous === false
-        ? undefined
-        : undefined);
-  let anonymousRole: Role | undefined;
-  if (anonymousText !== undefined && anonymousText !== "" && anonymousText !== "false") {
-    if ((ROLES as readonly string[]).includes(anonymousText)) anonymousRole = anonymousText as Role;
-    else problems.push(`admin.anonymous: "${anonymousText}" is not a role (${ROLES.join(", ")})`);
-  }
+    (typeof section.anonymous === "string" ? section.anonymous : undefined);
+  const anonymousRole =
+    anonymousText !== undefined && anonymousText !== "" && anonymousText !== "false"
+      ? check(anonymous, anonymousText, "admin.anonymous")
+      : undefined;
 
-  const tokens: TokenEntry[] = [];
-  const rawTokens = section.tokens ?? [];
-  if (!Array.isArray(rawTokens)) problems.push("admin.tokens: must be a list");
-  else
-    rawTokens.forEach((t: unknown, i) => {
-      const at = `admin.tokens[${i}]`;
-      if (!isRecord(t)) {
-        problems.push(`${at}: must be a mapping`);
-        return;
-      }
-      const { name, role, sha256, agent } = t;
-      if (typeof name !== "string" || name === "") problems.push(`${at}.name: required`);
-      if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role))
-        problems.push(`${at}.role: one of ${ROLES.join(", ")}`);
-      if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256))
-        problems.push(`${at}.sha256: the hex SHA-256 of the token (never the token itself)`);
-      if (role === "agent" && typeof agent !== "string")
-        problems.push(`${at}.agent: required for role agent`);
-      if (typeof name === "string" && typeof role === "string" && typeof sha256 === "string")
-        tokens.push({
-          name,
-          role: role as Role,
-          sha256,
-          ...(typeof agent === "string" ? { agentId: agent } : {}),
-        });
-    });
+  // Every token is read, so that all their problems are listed; the list is used only if all are valid.
+  const tokenList = check(tokens, section.tokens, "admin.tokens") ?? [];
 
   let credentials = ServerCredentials.createInsecure();
   let transport = "plaintext (no TLS)";
-  const tls = section.tls;
-  if (tls !== undefined) {
-    if (!isRecord(tls) || typeof tls.cert !== "string" || typeof tls.key !== "string")
-      problems.push("admin.tls: needs cert and key (PEM file paths), and clientCa for mutual TLS");
-    else {
-      try {
-        const ca = typeof tls.clientCa === "string" ? readFile(tls.clientCa) : null;
-        credentials = ServerCredentials.createSsl(
-          ca,
-          [{ cert_chain: readFile(tls.cert), private_key: readFile(tls.key) }],
-          ca !== null,
-        );
-        transport = ca !== null ? "mutual TLS (client certificates required)" : "TLS";
-      } catch (error) {
-        problems.push(`admin.tls: ${error instanceof Error ? error.message : String(error)}`);
-      }
+  const tlsFiles = section.tls === undefined ? undefined : check(tls, section.tls, "admin.tls");
+  if (tlsFiles !== undefined) {
+    try {
+      const ca = typeof tlsFiles.clientCa === "string" ? readFile(tlsFiles.clientCa) : null;
+      credentials = ServerCredentials.createSsl(
+        ca,
+        [{ cert_chain: readFile(tlsFiles.cert), private_key: readFile(tlsFiles.key) }],
+        ca !== null,
+      );
+      transport = ca !== null ? "mutual TLS (client certificates required)" : "TLS";
+    } catch (error) {
+      problems.push(`admin.tls: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   if (problems.length > 0) throw new AdminSettingsError(problems);
 
   const describe = (boundTarget: string) => [
-    `admin-api on ${boundTarget}, ${transport}, ${tokens.length} token${tokens.length === 1 ? "" : "s"}`,
+    `admin-api on ${boundTarget}, ${transport}, ${tokenList.length} token${tokenList.length === 1 ? "" : "s"}`,
     ...(anonymousRole !== undefined
       ? [
           `WARNING: admin-api accepts ANONYMOUS requests with role ${anonymousRole} (for local development only)`,
         ]
-      : tokens.length === 0
+      : tokenList.length === 0
         ? [
             "admin-api: no tokens configured and anonymous access is off: every request is refused " +
               "(add admin.tokens; `switchyard admin-token` makes one)",
@@ -135,7 +146,7 @@ export function loadAdminSettings(input: AdminSettingsInput): AdminSettings {
   ];
   return {
     listen,
-    auth: { tokens, ...(anonymousRole === undefined ? {} : { anonymousRole }) },
+    auth: { tokens: tokenList, ...(anonymousRole === undefined ? {} : { anonymousRole }) },
     credentials,
     describe,
   };

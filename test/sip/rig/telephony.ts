@@ -56,3 +56,14 @@ export async function startTelephony(
     },
   };
 }
+
+/** Where a DrachtioDriver finds this rig: its drachtio-server (the app connects) and FreeSWITCH. */
+export const driverEndpoints = (tel: Pick<Telephony, "drachtio" | "freeswitch">) => ({
+  drachtio: {
+    mode: "connect" as const,
+    host: tel.drachtio.host,
+    port: tel.drachtio.port,
+    secret: tel.drachtio.secret,
+  },
+  freeswitch: { address: tel.freeswitch.address, port: tel.freeswitch.port, secret: tel.freeswitch.secret },
+});

@@ -556,21 +556,7 @@ export class DrachtioDriver implements MediaDriver {
           noAck: true,
           ...(leg.socket ? { _socket: leg.socket } : {}),
         } as unknown as Srf.CreateUACOptions,
-        {
-          // drachtio-srf calls it as (err, req).
-          cbRequest: ((err: unknown, req: Srf.SrfRequest) => {
-            if (err || !req) return;
-            leg.invite = req;
-            // Abandoned before the INVITE was out: CANCEL as soon as there is something to cancel.
-            if (leg.abandoned) this.#sendCancel(leg);
-          }) as unknown as (req: Srf.SrfRequest) => void,
-          cbProvisional: (res: Srf.SrfResponse) => {
-            if ((res.status === 180 || res.status === 183) && leg.status === "trying") {
-              leg.status = "ringing";
-              this.#emit({ type: "ringing", channelId: leg.id, at: this.#now() });
-            }
-          },
-        },
+        this.#uacProgress(leg),
       )) as unknown as LateOfferAnswer;
     } catch (err) {
       if (leg.status === "ended") return;
@@ -665,21 +651,7 @@ export class DrachtioDriver implements MediaDriver {
       .createUAC(
         uri,
         { localSdp: plainRtpOffer(localSdp(ep)), headers, ...(leg.socket ? { _socket: leg.socket } : {}) },
-        {
-          // drachtio-srf calls it as (err, req).
-          cbRequest: ((err: unknown, req: Srf.SrfRequest) => {
-            if (err || !req) return;
-            leg.invite = req;
-            // Abandoned while the endpoint was being made: CANCEL as soon as there is something to cancel.
-            if (leg.abandoned) this.#sendCancel(leg);
-          }) as unknown as (req: Srf.SrfRequest) => void,
-          cbProvisional: (res: Srf.SrfResponse) => {
-            if ((res.status === 180 || res.status === 183) && leg.status === "trying") {
-              leg.status = "ringing";
-              this.#emit({ type: "ringing", channelId: leg.id, at: this.#now() });
-            }
-          },
-        },
+        this.#uacProgress(leg),
       )
       .then(
         async (dialog) => {
@@ -1279,6 +1251,27 @@ export class DrachtioDriver implements MediaDriver {
     this.#end(leg, reason, detail, { silent });
   }
 
+  /**
+   * What an outgoing INVITE reports before its answer: the request (kept to CANCEL it; a leg abandoned
+   * before the INVITE was out is cancelled as soon as there is something to cancel) and ringing.
+   */
+  #uacProgress(leg: Leg) {
+    return {
+      // drachtio-srf calls it as (err, req).
+      cbRequest: ((err: unknown, req: Srf.SrfRequest) => {
+        if (err || !req) return;
+        leg.invite = req;
+        if (leg.abandoned) this.#sendCancel(leg);
+      }) as unknown as (req: Srf.SrfRequest) => void,
+      cbProvisional: (res: Srf.SrfResponse) => {
+        if ((res.status === 180 || res.status === 183) && leg.status === "trying") {
+          leg.status = "ringing";
+          this.#emit({ type: "ringing", channelId: leg.id, at: this.#now() });
+        }
+      },
+    };
+  }
+
   #sendCancel(leg: Leg): void {
     const invite = leg.invite;
     if (!invite) return;
@@ -1291,17 +1284,22 @@ export class DrachtioDriver implements MediaDriver {
     }
   }
 
+  /** The voicemail message is complete: reported once, whether the recording or the caller ended it. */
+  #finishRecording(leg: Leg, job: { finished: boolean; readonly recordingId: string }): void {
+    job.finished = true;
+    this.#emit({
+      type: "recordingFinished",
+      channelId: leg.id,
+      recordingId: job.recordingId,
+      at: this.#now(),
+    });
+  }
+
   /** The party hung up (BYE). A caller leaving a voicemail leaves the message: it finishes first. */
   #remoteHangup(leg: Leg): void {
     const job = leg.current;
     if (job?.kind === "voicemail" && !job.finished) {
-      job.finished = true;
-      this.#emit({
-        type: "recordingFinished",
-        channelId: leg.id,
-        recordingId: job.recordingId,
-        at: this.#now(),
-      });
+      this.#finishRecording(leg, job);
     }
     this.#end(leg, "hungUp", "remote BYE", {});
   }
@@ -1516,13 +1514,7 @@ export class DrachtioDriver implements MediaDriver {
       this.#log("warn", "voicemail recording failed", { channelId: leg.id, error: describe(err) });
     }
     if (!job.finished && leg.status === "answered") {
-      job.finished = true;
-      this.#emit({
-        type: "recordingFinished",
-        channelId: leg.id,
-        recordingId: job.recordingId,
-        at: this.#now(),
-      });
+      this.#finishRecording(leg, job);
     }
   }
 
