@@ -72,7 +72,6 @@ export {
   type ConsumerSpec,
   DEFAULT_DUPLICATE_WINDOW_MS,
   deadLetterStreamSpec,
-  type EventMessage,
   eventsStreamSpec,
   type StreamSpec,
   workQueueStreamSpec,

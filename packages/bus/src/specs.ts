@@ -70,20 +70,3 @@ export interface ConsumerSpec {
   /** Where a new consumer starts; ignored when it already exists. */
   readonly deliverPolicy?: "all" | "new";
 }
-
-/**
- * The JSON payload of a message on the EVENTS stream (what the relay publishes; `Nats-Msg-Id` = `id`).
- * Positions are strings because they are bigints in the store.
- */
-export interface EventMessage {
-  readonly id: string;
-  readonly streamId: string;
-  readonly version: number;
-  readonly type: string;
-  readonly data: unknown;
-  readonly metadata: Readonly<Record<string, unknown>>;
-  /** ISO 8601. */
-  readonly recordedAt: string;
-  readonly position: string;
-  readonly transactionId: string;
-}

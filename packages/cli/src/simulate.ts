@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Bus, EVENTS_STREAM, type EventMessage } from "@switchyard/bus";
+import { type Bus, EVENTS_STREAM } from "@switchyard/bus";
 import {
   type Clock,
   isVirtualClock,
@@ -17,6 +17,8 @@ import {
   type AgentInput,
   type AgentInputMessage,
   agentInputSubject,
+  decodeEventMessage,
+  type EventMessage,
   type PresenceRecord,
   presenceBucket,
   presenceKey,
@@ -317,6 +319,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     maxDeliver: 5,
     ackWaitMs: 30_000,
     prefetch: 256,
+    decode: decodeEventMessage,
     handler: ({ payload }) => {
       relayCheck.see(payload);
       progressStats.add(payload);

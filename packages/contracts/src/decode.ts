@@ -2,7 +2,13 @@
 // contract is refused with one error class, naming the field and why. Decoders check what a consumer needs
 // to act safely (ids present, known kinds, sane numbers); they return the message as it came.
 import { type ZodType, z } from "zod";
-import type { AgentInputMessage, CallInputMessage, LegCommandMessage, TimerMessage } from "./index.js";
+import type {
+  AgentInputMessage,
+  CallInputMessage,
+  EventMessage,
+  LegCommandMessage,
+  TimerMessage,
+} from "./index.js";
 import { hasControlCharacters } from "./text.js";
 
 /** A bus message that does not have the shape of its contract (consumers dead-letter it with this reason). */
@@ -234,3 +240,27 @@ export const decodeAgentInputMessage = decoder<AgentInputMessage>(
   "message",
   agentInputMessage,
 );
+
+// Events (EVENTS `evt.<stream>`: the relay's copy of the log). The envelope is checked; the event's data is
+// the domain's, written by a decider and read back by its evolve.
+
+const digits = (what: string) => z.string({ error: `must be ${what}` }).regex(/^[0-9]+$/, `must be ${what}`);
+const eventMessage = object(
+  {
+    id: text(),
+    streamId: text(),
+    version: number("must be a positive integer")
+      .int("must be a positive integer")
+      .positive("must be a positive integer"),
+    type: text(),
+    data: z.unknown(),
+    metadata: z.record(z.string(), z.unknown(), { error: "must be an object" }),
+    recordedAt: z.iso.datetime({ offset: true, error: "must be an ISO 8601 time" }),
+    position: digits("a decimal position"),
+    transactionId: digits("a decimal transaction id"),
+  },
+  "must be a JSON object",
+);
+
+/** A message of `evt.<streamId>` on EVENTS. */
+export const decodeEventMessage = decoder<EventMessage>("event", "event", eventMessage);

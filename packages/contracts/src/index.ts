@@ -149,9 +149,27 @@ export interface AudioUploadedData {
   readonly blobId: string;
 }
 
+/**
+ * The JSON payload of a message on the EVENTS stream (what the relay publishes; `Nats-Msg-Id` = `id`).
+ * Positions are strings because they are bigints in the store. `data` is the domain event's data, as stored.
+ */
+export interface EventMessage {
+  readonly id: string;
+  readonly streamId: string;
+  readonly version: number;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** ISO 8601. */
+  readonly recordedAt: string;
+  readonly position: string;
+  readonly transactionId: string;
+}
+
 export {
   decodeAgentInputMessage,
   decodeCallInputMessage,
+  decodeEventMessage,
   decodeLegCommandMessage,
   decodeTimerMessage,
   MalformedMessageError,

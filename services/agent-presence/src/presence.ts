@@ -3,7 +3,6 @@ import {
   type Bus,
   type ConsumerHandle,
   deadLetterStreamSpec,
-  type EventMessage,
   eventsStreamSpec,
   PoisonMessageError,
 } from "@switchyard/bus";
@@ -13,6 +12,8 @@ import {
   type AgentInput,
   type AgentInputMessage,
   decodeAgentInputMessage,
+  decodeEventMessage,
+  type EventMessage,
   type PresenceRecord,
   presenceBucket,
   presenceKey,
@@ -310,6 +311,7 @@ export async function start(config: AgentPresenceConfig): Promise<AgentPresence>
       ackWaitMs,
       maxDeliver: 20,
       concurrency: 8,
+      decode: decodeEventMessage,
       handler: ({ payload }) => viewLocks.run(payload.streamId, () => apply(payload)),
     }),
   );

@@ -1,6 +1,7 @@
 /// <reference lib="esnext.disposable" />
-import { type Bus, type EventMessage, eventSubject, eventsStreamSpec } from "@switchyard/bus";
+import { type Bus, eventSubject, eventsStreamSpec } from "@switchyard/bus";
 import { type Clock, systemClock } from "@switchyard/clock";
+import type { EventMessage } from "@switchyard/contracts";
 import type {
   AppendNotifications,
   AppendSubscription,

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import type { Bus, EventMessage } from "@switchyard/bus";
+import type { Bus } from "@switchyard/bus";
 import { natsConnectionOf } from "@switchyard/bus/testing";
+import type { EventMessage } from "@switchyard/contracts";
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";

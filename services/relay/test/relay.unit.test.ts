@@ -1,4 +1,5 @@
-import type { Bus, EventMessage, PublishAck, PublishOptions } from "@switchyard/bus";
+import type { Bus, PublishAck, PublishOptions } from "@switchyard/bus";
+import type { EventMessage } from "@switchyard/contracts";
 import type {
   Checkpoint,
   CheckpointStore,

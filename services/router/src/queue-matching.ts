@@ -3,9 +3,9 @@
 // `matchWaitingCallers`). Both only publish `OfferAgent` inputs (the freed agent is the trigger); the call's
 // decision runs the group's strategy over the members free at that moment, reserves the chosen agent(s)
 // under their expected versions, or refuses the offer.
-import type { Bus, EventMessage } from "@switchyard/bus";
+import type { Bus } from "@switchyard/bus";
 import type { Clock } from "@switchyard/clock";
-import { type TimerMessage, timerSubject } from "@switchyard/contracts";
+import { type EventMessage, type TimerMessage, timerSubject } from "@switchyard/contracts";
 import type { Effect, StreamCache } from "@switchyard/decision-runtime";
 import {
   type AgentState,

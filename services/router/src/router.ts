@@ -9,19 +9,15 @@
 //   queue-matching.ts    freed agents and queue changes → OfferAgent (routing policy in the domain)
 //   timers.ts            durable timers → inputs
 import { hostname } from "node:os";
-import {
-  type Bus,
-  type ConsumerHandle,
-  deadLetterStreamSpec,
-  type EventMessage,
-  eventsStreamSpec,
-} from "@switchyard/bus";
+import { type Bus, type ConsumerHandle, deadLetterStreamSpec, eventsStreamSpec } from "@switchyard/bus";
 import { type Clock, type Random, systemClock, systemRandom } from "@switchyard/clock";
 import {
   CALL_INPUTS,
   type CallInputMessage,
   decodeCallInputMessage,
+  decodeEventMessage,
   decodeTimerMessage,
+  type EventMessage,
   TIMERS,
   type TimerMessage,
   workStreams,
@@ -206,6 +202,7 @@ export async function start(config: RouterConfig): Promise<Router> {
       ackWaitMs,
       maxDeliver: 20,
       concurrency: handlers,
+      decode: decodeEventMessage,
       handler: inMessageContext(({ payload }) => matching.onAgentEvent(payload)),
     }),
   );
@@ -220,6 +217,7 @@ export async function start(config: RouterConfig): Promise<Router> {
       ackWaitMs,
       maxDeliver: 20,
       concurrency: handlers,
+      decode: decodeEventMessage,
       handler: inMessageContext(({ payload }) => matching.onQueueEvent(payload)),
     }),
   );
