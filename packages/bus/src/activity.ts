@@ -73,9 +73,11 @@ export function trackPublish<T>(publish: () => Promise<T>): Promise<T> {
   return p.finally(publishEnded);
 }
 
+// Streams are keyed `<server> <stream name>` (see Bus.server): one process may run on several servers.
+
 /** One consumer of this process (a durable pull consumer, or a key-value watch) as the local counts see it. */
 export interface TrackedConsumer {
-  /** The server's stream name. */
+  /** The stream's key: `<server> <stream name>`. */
   readonly stream: string;
   /** Published here, not settled by this consumer yet. */
   readonly expected: Set<number>;

@@ -78,6 +78,11 @@ export interface PublishAck {
 
 export interface Bus {
   readonly names: BusNames;
+  /**
+   * The server(s) this bus talks to, as given without credentials. This process's counts of work in flight
+   * (see quiescent) are kept per server: two runs in one process on two servers reuse stream names.
+   */
+  readonly server: string;
   /** Creates each stream, or updates it when it exists with a compatible configuration. Idempotent. */
   ensureStreams(specs: readonly StreamSpec[]): Promise<void>;
   /** Creates the durable consumer, or updates its mutable settings when it exists. Idempotent. */
@@ -155,7 +160,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   }
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream({ timeout: options.publishTimeoutMs ?? 5_000 });
-  return new NatsBus(names, nc, js, jsm, options.replicas ?? 1);
+  return new NatsBus(names, servers, nc, js, jsm, options.replicas ?? 1);
 }
 
 function splitCredentials(url: string): { servers: string; user?: string; pass?: string } {
@@ -181,6 +186,7 @@ class NatsBus implements Bus {
 
   constructor(
     readonly names: BusNames,
+    readonly server: string,
     readonly connection: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
@@ -321,7 +327,7 @@ class NatsBus implements Bus {
         })
         .then((ack) => {
           // Inside the tracked publish: the consumers here expect it before the publish counts as done.
-          published(ack.stream, full, ack.seq, ack.duplicate);
+          published(`${this.server} ${ack.stream}`, full, ack.seq, ack.duplicate);
           return ack;
         }),
     ).then((ack) => ({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate }));
@@ -352,7 +358,7 @@ class NatsBus implements Bus {
       history: options.history ?? 1,
       ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }),
     });
-    return natsKeyValue<T>(bucket, kv);
+    return natsKeyValue<T>(bucket, kv, this.server);
   }
 
   async deleteStreams(): Promise<void> {
@@ -382,9 +388,14 @@ class NatsBus implements Bus {
     return [this.names.stream("X").slice(0, -1), `KV_${this.names.prefix}_`];
   }
 
+  /** A stream's key in this process's counts (activity.ts). */
+  #key(stream: string): string {
+    return `${this.server} ${stream}`;
+  }
+
   busyHere(): boolean {
     const local = busActivity();
-    return local.publishing > 0 || local.handling > 0 || expectedIn(this.#own) > 0;
+    return local.publishing > 0 || local.handling > 0 || expectedIn(this.#own.map((p) => this.#key(p))) > 0;
   }
 
   onActivity(listener: () => void): () => void {
@@ -405,7 +416,7 @@ class NatsBus implements Bus {
           consumers: info.state.consumer_count,
         });
     for (const stream of streams) {
-      const here = localView(stream.name);
+      const here = localView(this.#key(stream.name));
       // Every consumer of the stream is one of this process's, each covered by the local counts, and nothing
       // was stored on it that this process did not account for: the local counts saying idle is the answer.
       if (
@@ -423,7 +434,7 @@ class NatsBus implements Bus {
       }
       for (const c of consumers) if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
       if (busActivity().changes !== before) return false;
-      confirmedUpTo(stream.name, stream.lastSeq);
+      confirmedUpTo(this.#key(stream.name), stream.lastSeq);
     }
     return busActivity().changes === before;
   }

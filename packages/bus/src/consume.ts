@@ -170,7 +170,7 @@ function describe(err: unknown): string {
 /** Counted locally from before its first pull (see activity.ts) until its loop ends. */
 function trackedConsumer(bus: Bus, options: ConsumerSpec) {
   return trackConsumer(
-    bus.names.stream(options.stream),
+    `${bus.server} ${bus.names.stream(options.stream)}`,
     options.filterSubject === undefined ? undefined : bus.names.subject(options.filterSubject),
   );
 }

@@ -65,7 +65,7 @@ function isRevisionConflict(err: unknown): boolean {
 }
 
 /** A nats.js KV view behind the port. */
-export function natsKeyValue<T>(bucket: string, kv: KV): KeyValue<T> {
+export function natsKeyValue<T>(bucket: string, kv: KV, server = ""): KeyValue<T> {
   const live = (e: NatsKvEntry | null): e is NatsKvEntry =>
     e !== null && e.operation === "PUT" && e.value.length > 0;
   const conflictOr = (key: string) => (err: unknown) => {
@@ -73,7 +73,7 @@ export function natsKeyValue<T>(bucket: string, kv: KV): KeyValue<T> {
   };
   // Writes and watches are counted locally like publishes and consumers (activity.ts): a write is in flight
   // until acknowledged, then until every watch of this process has been handed it.
-  const stream = `KV_${bucket}`;
+  const stream = `${server} KV_${bucket}`;
   const written = (key: string) => (revision: number) => {
     published(stream, `$KV.${bucket}.${key}`, revision, false);
     return revision;
