@@ -108,22 +108,44 @@ export function subjectMatches(filter: string, subject: string): boolean {
   return f.length === s.length;
 }
 
-/** Starts counting a consumer of `stream` (full names); `filter` undefined: every subject of the stream. */
+const shared = new Map<string, { tracked: TrackedConsumer; users: number }>();
+
+/**
+ * Starts counting a consumer of `stream` (its key); `filter` undefined: every subject of the stream. Consumers
+ * of this process bound to one durable (two routers sharing the `router` consumer) are one consumer here:
+ * a message goes to one of them, so it is expected once.
+ */
 export function trackConsumer(
   stream: string,
   filter: string | undefined,
+  durable?: string,
 ): TrackedConsumer & { remove(): void } {
-  const tracked: TrackedConsumer = {
-    stream,
-    expected: new Set(),
-    early: new Set(),
-    verified: false,
-    matches: filter === undefined ? () => true : (subject) => subjectMatches(filter, subject),
-  };
-  consumers.add(tracked);
-  changed();
-  return Object.assign(tracked, {
+  const key = durable === undefined ? undefined : `${stream} ${durable}`;
+  const existing = key === undefined ? undefined : shared.get(key);
+  let tracked: TrackedConsumer;
+  if (existing) {
+    existing.users++;
+    tracked = existing.tracked;
+  } else {
+    tracked = {
+      stream,
+      expected: new Set(),
+      early: new Set(),
+      verified: false,
+      matches: filter === undefined ? () => true : (subject) => subjectMatches(filter, subject),
+    };
+    consumers.add(tracked);
+    if (key !== undefined) shared.set(key, { tracked, users: 1 });
+    changed();
+  }
+  let removed = false;
+  return Object.assign(Object.create(tracked) as TrackedConsumer, {
     remove() {
+      if (removed) return;
+      removed = true;
+      const entry = key === undefined ? undefined : shared.get(key);
+      if (entry && --entry.users > 0) return;
+      if (key !== undefined) shared.delete(key);
       if (consumers.delete(tracked)) changed();
     },
   });

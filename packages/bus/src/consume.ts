@@ -172,6 +172,7 @@ function trackedConsumer(bus: Bus, options: ConsumerSpec) {
   return trackConsumer(
     `${bus.server} ${bus.names.stream(options.stream)}`,
     options.filterSubject === undefined ? undefined : bus.names.subject(options.filterSubject),
+    options.durable,
   );
 }
 
