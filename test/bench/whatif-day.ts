@@ -1,6 +1,6 @@
 // Writes a synthetic recorded day for timing `switchyard whatif` on a day of traffic (issue 14: ≥ 5,000 calls
 // must re-run in under ten minutes). Not part of the suite:
-//   node --import tsx test/bench/whatif-day.ts /tmp/day.yaml [calls, default 5000]
+//   node --import tsx test/bench/whatif-day.ts /tmp/day.yaml [calls, default 5000] [hours, default 8]
 //   time node packages/cli/bin/switchyard.mjs whatif --traffic /tmp/day.yaml
 // The day: eight hours of Poisson arrivals on one number, an IVR menu in front of two groups (sales: 14
 // agents, support: 12), log-normal talk times, exponential patience, agents who sometimes miss.
@@ -9,8 +9,8 @@ import { dayFileText } from "@switchyard/cli";
 import { parseContactCentre } from "@switchyard/contact-centre";
 import { parseTraffic, planCalls } from "@switchyard/simulation";
 
-const [out = "/tmp/whatif-day.yaml", callsArg = "5000"] = process.argv.slice(2);
-const hours = 8;
+const [out = "/tmp/whatif-day.yaml", callsArg = "5000", hoursArg = "8"] = process.argv.slice(2);
+const hours = Number(hoursArg);
 const perHour = Math.ceil(Number(callsArg) / hours);
 const agents = Array.from({ length: 26 }, (_, i) => `a${i + 1}`);
 const yaml = `

@@ -240,8 +240,16 @@ export async function startE2E(
   });
   // Quiescent: nothing of this prefix in flight on the bus (asked with the admin's bus, which may read every
   // consumer's state), every committed event relayed.
-  vclock?.addProbe(() => bus.quiescent());
-  vclock?.addProbe(() => relay.caughtUp());
+  vclock?.addProbe({
+    busyHere: () => bus.busyHere(),
+    watch: (changed) => bus.onActivity(changed),
+    confirm: () => bus.quiescent(),
+  });
+  vclock?.addProbe({
+    busyHere: () => relay.busyHere(),
+    watch: (changed) => relay.watch(changed),
+    confirm: () => relay.caughtUp(),
+  });
   const presence = await startPresence({ eventStore, bus: await buses.busOf("agent-presence"), clock });
   const router =
     options.inProcessRouter === false

@@ -15,13 +15,20 @@ import {
   type StreamConfig,
 } from "nats";
 import {
-  type BatchConsumeOptions,
   busActivity,
+  confirmedUpTo,
+  expectedIn,
+  localView,
+  onBusActivity,
+  published,
+  trackPublish,
+} from "./activity.js";
+import {
+  type BatchConsumeOptions,
   type ConsumeOptions,
   type ConsumerHandle,
   startBatchConsumer,
   startConsumer,
-  trackPublish,
 } from "./consume.js";
 import { BusConfigConflictError, BusUnreachableError } from "./errors.js";
 import { type KeyValue, type KvOptions, natsKeyValue } from "./key-value.js";
@@ -71,6 +78,11 @@ export interface PublishAck {
 
 export interface Bus {
   readonly names: BusNames;
+  /**
+   * The server(s) this bus talks to, as given without credentials. This process's counts of work in flight
+   * (see quiescent) are kept per server: two runs in one process on two servers reuse stream names.
+   */
+  readonly server: string;
   /** Creates each stream, or updates it when it exists with a compatible configuration. Idempotent. */
   ensureStreams(specs: readonly StreamSpec[]): Promise<void>;
   /** Creates the durable consumer, or updates its mutable settings when it exists. Idempotent. */
@@ -95,11 +107,18 @@ export interface Bus {
   deleteConsumer(stream: string, durable: string): Promise<void>;
   /**
    * True when nothing of this deployment (prefix) is in flight on the bus: no publish of this process awaits
-   * its acknowledgement, no delivered message of this process is unsettled, and on the server every consumer
-   * of the prefix's streams and key-value buckets has nothing pending and nothing unacknowledged. For the
-   * virtual clock (simulations, tests); a few requests to the server per call.
+   * its acknowledgement, no delivered message of this process is unsettled, no message this process published
+   * waits for a consumer of this process, and on the server every consumer of the prefix's streams and
+   * key-value buckets has nothing pending and nothing unacknowledged. For the virtual clock (simulations,
+   * tests). False at once, without asking the server, while `busyHere()`; otherwise one request to the
+   * server (the streams' last sequences and consumer counts), plus one per stream whose activity this process
+   * cannot account for (a consumer or a publish of another process, a consumer that has just started).
    */
   quiescent(): Promise<boolean>;
+  /** Synchronous and local: true while this process has bus work of this prefix in flight (see quiescent). */
+  busyHere(): boolean;
+  /** Calls `listener` after every change of this process's bus activity (any prefix); returns its removal. */
+  onActivity(listener: () => void): () => void;
   /** True once the connection is closed for good (health checks). */
   isClosed(): boolean;
   /** Round trip to the server in ms (readiness checks). */
@@ -144,7 +163,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   }
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream({ timeout: options.publishTimeoutMs ?? 5_000 });
-  return new NatsBus(names, nc, js, jsm, options.replicas ?? 1);
+  return new NatsBus(names, servers, nc, js, jsm, options.replicas ?? 1);
 }
 
 function splitCredentials(url: string): { servers: string; user?: string; pass?: string } {
@@ -170,6 +189,7 @@ class NatsBus implements Bus {
 
   constructor(
     readonly names: BusNames,
+    readonly server: string,
     readonly connection: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
@@ -298,14 +318,21 @@ class NatsBus implements Bus {
       options.context,
     );
     const data = this.#encoder.encode(JSON.stringify(payload));
+    const full = this.names.subject(subject);
     return trackPublish(() =>
-      this.js.publish(this.names.subject(subject), data, {
-        msgID: options.msgId,
-        headers: h,
-        ...(options.expectLastSubjectSequence === undefined
-          ? {}
-          : { expect: { lastSubjectSequence: options.expectLastSubjectSequence } }),
-      }),
+      this.js
+        .publish(full, data, {
+          msgID: options.msgId,
+          headers: h,
+          ...(options.expectLastSubjectSequence === undefined
+            ? {}
+            : { expect: { lastSubjectSequence: options.expectLastSubjectSequence } }),
+        })
+        .then((ack) => {
+          // Inside the tracked publish: the consumers here expect it before the publish counts as done.
+          published(`${this.server} ${ack.stream}`, full, ack.seq, ack.duplicate);
+          return ack;
+        }),
     ).then((ack) => ({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate }));
   }
 
@@ -334,7 +361,7 @@ class NatsBus implements Bus {
       history: options.history ?? 1,
       ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }),
     });
-    return natsKeyValue<T>(bucket, kv);
+    return natsKeyValue<T>(bucket, kv, this.server);
   }
 
   async deleteStreams(): Promise<void> {
@@ -359,26 +386,60 @@ class NatsBus implements Bus {
     });
   }
 
-  async quiescent(): Promise<boolean> {
+  /** Full-name prefixes of this deployment's streams and key-value buckets. */
+  get #own(): readonly string[] {
+    return [this.names.stream("X").slice(0, -1), `KV_${this.names.prefix}_`];
+  }
+
+  /** A stream's key in this process's counts (activity.ts). */
+  #key(stream: string): string {
+    return `${this.server} ${stream}`;
+  }
+
+  busyHere(): boolean {
     const local = busActivity();
-    if (local.publishing > 0 || local.handling > 0) return false;
-    const own = this.names.stream("X").slice(0, -1);
-    const buckets = `KV_${this.names.prefix}_`;
-    const streams: string[] = [];
-    for await (const name of this.jsm.streams.names())
-      if (name.startsWith(own) || name.startsWith(buckets)) streams.push(name);
+    return local.publishing > 0 || local.handling > 0 || expectedIn(this.#own.map((p) => this.#key(p))) > 0;
+  }
+
+  onActivity(listener: () => void): () => void {
+    return onBusActivity(listener);
+  }
+
+  async quiescent(): Promise<boolean> {
+    if (this.busyHere()) return false;
+    const before = busActivity().changes;
+    const own = this.#own;
+    // One request (a page per 256 streams): every stream's last sequence and consumer count.
+    const streams: Array<{ name: string; lastSeq: number; consumers: number }> = [];
+    for await (const info of this.jsm.streams.list())
+      if (own.some((p) => info.config.name.startsWith(p)))
+        streams.push({
+          name: info.config.name,
+          lastSeq: info.state.last_seq,
+          consumers: info.state.consumer_count,
+        });
     for (const stream of streams) {
+      const here = localView(this.#key(stream.name));
+      // Every consumer of the stream is one of this process's, each covered by the local counts, and nothing
+      // was stored on it that this process did not account for: the local counts saying idle is the answer.
+      if (
+        here.consumers.length === stream.consumers &&
+        here.consumers.every((c) => c.verified) &&
+        stream.lastSeq <= here.accounted
+      )
+        continue;
       let consumers: Awaited<ReturnType<JetStreamManager["consumers"]["info"]>>[];
       try {
-        consumers = await this.jsm.consumers.list(stream).next();
+        consumers = await this.jsm.consumers.list(stream.name).next();
       } catch (err) {
         if (isNotFound(err)) continue; // deleted meanwhile (a test's clean-up)
         throw err;
       }
       for (const c of consumers) if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
+      if (busActivity().changes !== before) return false;
+      confirmedUpTo(this.#key(stream.name), stream.lastSeq);
     }
-    const after = busActivity();
-    return after.changes === local.changes;
+    return busActivity().changes === before;
   }
 
   isClosed(): boolean {

@@ -1,10 +1,19 @@
 import type { Context } from "@opentelemetry/api";
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg, MsgHdrs } from "nats";
+import {
+  deliveryEnded,
+  deliveryStarted,
+  settledBy,
+  type TrackedConsumer,
+  trackConsumer,
+} from "./activity.js";
 import type { Bus } from "./bus.js";
 import { PoisonMessageError, TransientError } from "./errors.js";
 import { deadLetterSubject } from "./naming.js";
 import type { ConsumerSpec } from "./specs.js";
 import { extractTrace } from "./trace.js";
+
+export { type BusActivity, busActivity, trackPublish } from "./activity.js";
 
 export interface DeliveryInfo {
   /** Logical subject (prefix removed). */
@@ -102,49 +111,12 @@ export function deliveryOf(
   return typeof payload === "object" && payload !== null ? deliveries.get(payload) : undefined;
 }
 
-/**
- * This process's bus work under way: publishes awaiting their acknowledgement, and delivered messages not
- * settled yet (being decoded, waiting in a batch, or in a handler). `changes` counts every start and end, so
- * two looks with the same figure saw no work come and go in between (the virtual clock's quiescence).
- */
-export interface BusActivity {
-  readonly publishing: number;
-  readonly handling: number;
-  readonly changes: number;
-}
-
-const activity = { publishing: 0, handling: 0, changes: 0 };
-
-export function busActivity(): BusActivity {
-  return { ...activity };
-}
-
-/** Counts a publish from its start until its acknowledgement (or failure). */
-export function trackPublish<T>(publish: () => Promise<T>): Promise<T> {
-  activity.publishing++;
-  activity.changes++;
-  const settled = () => {
-    activity.publishing--;
-    activity.changes++;
-  };
-  let p: Promise<T>;
-  try {
-    p = publish();
-  } catch (err) {
-    settled();
-    throw err;
-  }
-  return p.finally(settled);
-}
-
 function delivered(): void {
-  activity.handling++;
-  activity.changes++;
+  deliveryStarted();
 }
 
 function settledOne(): void {
-  activity.handling--;
-  activity.changes++;
+  deliveryEnded();
 }
 
 /** Where a consumer of this process stands (health: a failed consumer makes the process not ready). */
@@ -195,6 +167,15 @@ function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
+/** Counted locally from before its first pull (see activity.ts) until its loop ends. */
+function trackedConsumer(bus: Bus, options: ConsumerSpec) {
+  return trackConsumer(
+    `${bus.server} ${bus.names.stream(options.stream)}`,
+    options.filterSubject === undefined ? undefined : bus.names.subject(options.filterSubject),
+    options.durable,
+  );
+}
+
 /**
  * Batched consumption: the handler gets every message pulled so far (up to `maxBatch`) at once and returns
  * one outcome per message, in the same order. While a batch is handled the next one accumulates, so a busy
@@ -237,7 +218,8 @@ function settler<T>(
     readonly backoffMs?: (deliveryCount: number) => number;
     readonly onError?: (error: unknown, info: DeliveryInfo, outcome: "nak" | "dead-letter") => void;
   },
-  removeTerminated?: (streamSequence: number) => Promise<void>,
+  removeTerminated: ((streamSequence: number) => Promise<void>) | undefined,
+  tracked: TrackedConsumer,
 ): Settler<T> {
   const backoff = options.backoffMs ?? defaultBackoffMs;
   const onError =
@@ -268,6 +250,7 @@ function settler<T>(
     // No reason on the wire: nats-server 2.9 only recognises a bare `+TERM` (with a reason it ignores the
     // term and redelivers after the ack wait). The reason is in the dead letter.
     msg.term();
+    settledBy(tracked, info.streamSequence);
     observer.deadLettered?.(info, reason);
     onError(err, info, "dead-letter");
     await removeTerminated?.(info.streamSequence);
@@ -302,6 +285,7 @@ function settler<T>(
     async settle(msg, info, outcome) {
       if (outcome === undefined) {
         msg.ack();
+        settledBy(tracked, info.streamSequence);
         return;
       }
       if ("nak" in outcome) {
@@ -431,7 +415,8 @@ export function startConsumer<T>(
   removeTerminated?: (streamSequence: number) => Promise<void>,
 ): ConsumerHandle {
   const concurrency = Math.max(1, options.concurrency ?? 1);
-  const s = settler<T>(bus, options, removeTerminated);
+  const tracked = trackedConsumer(bus, options);
+  const s = settler<T>(bus, options, removeTerminated, tracked);
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
 
@@ -481,10 +466,12 @@ export function startConsumer<T>(
   }
 
   let fatal: string | undefined;
-  const done = run().catch((err: unknown) => {
-    fatal = describe(err);
-    console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
-  });
+  const done = run()
+    .catch((err: unknown) => {
+      fatal = describe(err);
+      console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
+    })
+    .finally(() => tracked.remove());
   const registered = register(options, done, () => fatal);
 
   return {
@@ -506,7 +493,8 @@ export function startBatchConsumer<T>(
 ): ConsumerHandle {
   const maxBatch = Math.max(1, options.maxBatch ?? 256);
   const prefetch = Math.max(options.prefetch ?? maxBatch * 2, maxBatch);
-  const s = settler<T>(bus, options, removeTerminated);
+  const tracked = trackedConsumer(bus, options);
+  const s = settler<T>(bus, options, removeTerminated, tracked);
   const pending: JsMsg[] = [];
   let wake: (() => void) | undefined;
   let pumped: (() => void) | undefined;
@@ -632,10 +620,12 @@ export function startBatchConsumer<T>(
   }
 
   let fatal: string | undefined;
-  const done = run().catch((err: unknown) => {
-    fatal = describe(err);
-    console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
-  });
+  const done = run()
+    .catch((err: unknown) => {
+      fatal = describe(err);
+      console.warn(`bus consumer ${options.stream}/${options.durable} stopped: ${describe(err)}`);
+    })
+    .finally(() => tracked.remove());
   const registered = register(options, done, () => fatal ?? pumpFailed);
 
   return {

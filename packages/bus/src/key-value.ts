@@ -1,5 +1,6 @@
 import type { KV, KvEntry as NatsKvEntry } from "nats";
 import { NatsError } from "nats";
+import { published, settledBy, trackConsumer, trackPublish } from "./activity.js";
 
 /** One value of a key-value bucket, JSON-decoded, with the bucket revision it was written at. */
 export interface KvEntry<T> {
@@ -64,11 +65,18 @@ function isRevisionConflict(err: unknown): boolean {
 }
 
 /** A nats.js KV view behind the port. */
-export function natsKeyValue<T>(bucket: string, kv: KV): KeyValue<T> {
+export function natsKeyValue<T>(bucket: string, kv: KV, server = ""): KeyValue<T> {
   const live = (e: NatsKvEntry | null): e is NatsKvEntry =>
     e !== null && e.operation === "PUT" && e.value.length > 0;
   const conflictOr = (key: string) => (err: unknown) => {
     throw isRevisionConflict(err) ? new KvRevisionConflictError(bucket, key, { cause: err }) : err;
+  };
+  // Writes and watches are counted locally like publishes and consumers (activity.ts): a write is in flight
+  // until acknowledged, then until every watch of this process has been handed it.
+  const stream = `${server} KV_${bucket}`;
+  const written = (key: string) => (revision: number) => {
+    published(stream, `$KV.${bucket}.${key}`, revision, false);
+    return revision;
   };
   return {
     bucket,
@@ -76,10 +84,13 @@ export function natsKeyValue<T>(bucket: string, kv: KV): KeyValue<T> {
       const e = await kv.get(key);
       return live(e) ? { key, value: e.json<T>(), revision: e.revision } : undefined;
     },
-    create: (key, value) => kv.create(key, encode(value)).catch(conflictOr(key)),
-    update: (key, value, revision) => kv.update(key, encode(value), revision).catch(conflictOr(key)),
-    put: (key, value) => kv.put(key, encode(value)),
-    delete: (key) => kv.delete(key),
+    create: (key, value) =>
+      trackPublish(() => kv.create(key, encode(value)).then(written(key))).catch(conflictOr(key)),
+    update: (key, value, revision) =>
+      trackPublish(() => kv.update(key, encode(value), revision).then(written(key))).catch(conflictOr(key)),
+    put: (key, value) => trackPublish(() => kv.put(key, encode(value)).then(written(key))),
+    // The deletion's sequence is not returned: the server confirmation accounts for it.
+    delete: (key) => trackPublish(() => kv.delete(key)),
     async keys(filter) {
       const out: string[] = [];
       for await (const k of await kv.keys(filter ?? ">")) out.push(k);
@@ -89,22 +100,27 @@ export function natsKeyValue<T>(bucket: string, kv: KV): KeyValue<T> {
       let stopped = false;
       let markReady: () => void = () => undefined;
       const ready = new Promise<void>((r) => (markReady = r));
+      const tracked = trackConsumer(stream, undefined);
       const started = kv.watch({ key: ">", initializedFn: () => markReady() });
       const running = (async () => {
         const iter = await started;
         for await (const e of iter) {
           if (stopped) break;
-          if (!live(e)) continue;
-          let value: T;
           try {
-            value = e.json<T>();
-          } catch (err) {
-            decodeFailed?.(e.key, err);
-            continue;
+            if (!live(e)) continue;
+            let value: T;
+            try {
+              value = e.json<T>();
+            } catch (err) {
+              decodeFailed?.(e.key, err);
+              continue;
+            }
+            onEntry({ key: e.key, value, revision: e.revision });
+          } finally {
+            settledBy(tracked, e.revision);
           }
-          onEntry({ key: e.key, value, revision: e.revision });
         }
-      })();
+      })().finally(() => tracked.remove());
       return {
         ready,
         async stop() {

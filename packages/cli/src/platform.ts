@@ -121,7 +121,14 @@ export async function startPlatform(
 
     // On a virtual clock, time moves only while nothing of this deployment is in flight on the bus (no
     // message pending or unacknowledged on any consumer, no publish unacknowledged, no handler running).
-    if (isVirtualClock(clock)) stack.defer(clock.addProbe(() => bus.quiescent()));
+    if (isVirtualClock(clock))
+      stack.defer(
+        clock.addProbe({
+          busyHere: () => bus.busyHere(),
+          watch: (changed) => bus.onActivity(changed),
+          confirm: () => bus.quiescent(),
+        }),
+      );
 
     let gateway: MediaGateway | undefined;
     const started: Target[] = [];
@@ -148,7 +155,14 @@ export async function startPlatform(
             ),
           );
           // On a virtual clock, time moves only once every committed event is on JetStream.
-          if (isVirtualClock(clock)) stack.defer(clock.addProbe(() => relay.caughtUp()));
+          if (isVirtualClock(clock))
+            stack.defer(
+              clock.addProbe({
+                busyHere: () => relay.busyHere(),
+                watch: (changed) => relay.watch(changed),
+                confirm: () => relay.caughtUp(),
+              }),
+            );
           started.push(target);
           break;
         }

@@ -123,6 +123,7 @@ function cyrb128(text: string): [number, number, number, number] {
 export { type ManualClock, manualClock } from "./manual-clock.js";
 export {
   isVirtualClock,
+  type LocalQuiescenceProbe,
   type QuiescenceProbe,
   QuiescenceProbeError,
   type VirtualClock,

@@ -3,13 +3,29 @@ import { ParkedSleeps } from "./sleepers.js";
 
 /**
  * Says whether its part of the platform is quiescent right now (nothing in flight, unacknowledged or being
- * handled). May ask a server (JetStream consumer info, the relay's checkpoint in PostgreSQL).
+ * handled). May ask a server (JetStream consumer info, the relay's checkpoint in PostgreSQL). A bare
+ * function is polled (with a short back-off while it says busy); a `LocalQuiescenceProbe` is asked only when
+ * its local counts say idle, and tells the clock when they change, so the clock waits instead of polling.
  */
-export type QuiescenceProbe = () => boolean | Promise<boolean>;
+export type QuiescenceProbe = (() => boolean | Promise<boolean>) | LocalQuiescenceProbe;
+
+export interface LocalQuiescenceProbe {
+  /** Synchronous and local (no server asked): true while this process sees its part of the platform busy. */
+  busyHere(): boolean;
+  /** Calls `changed` whenever what `busyHere` looks at may have changed; returns its removal. */
+  watch(changed: () => void): () => void;
+  /**
+   * Asked once `busyHere` says idle: true when the part is quiescent (may ask a server once). Only a change
+   * reported through `watch` can make it busy again without `busyHere` saying so first, except for work of
+   * other processes, which it must find itself.
+   */
+  confirm(): boolean | Promise<boolean>;
+}
 
 /**
  * Exact simulated time: platform time stands still while the platform works, and when it is quiescent (every
- * probe says so on two consecutive observations, with nothing started in between) it jumps straight to the
+ * probe says so on two consecutive observations, with nothing started in between: a local probe's second
+ * observation is its local counts, unchanged since its confirmation) it jumps straight to the
  * earliest sleep due (a durable timer, a caller's arrival, a scripted phone's action) and wakes that one
  * sleeper only. Results then depend on neither the machine's speed nor its load, and a run takes as long as
  * the platform needs to decide.
@@ -44,6 +60,8 @@ export interface VirtualClockStats {
   readonly advances: number;
   /** Quiescence observations made (each asks every probe). */
   readonly observations: number;
+  /** Observations skipped because a local probe's counts said busy (no server asked). */
+  readonly localBusy: number;
 }
 
 interface Waiter {
@@ -73,8 +91,11 @@ export function virtualClock(options: {
   let holds = 0;
   let advances = 0;
   let observations = 0;
+  let localBusy = 0;
   let stopped = false;
   const probes = new Set<QuiescenceProbe>();
+  const local = new Set<LocalQuiescenceProbe>();
+  const polled = new Set<() => boolean | Promise<boolean>>();
   const waiters = new Set<Waiter>();
   // Bumped by anything that starts or ends on the clock's side (a sleep, a hold): two observations agree only
   // when no such change happened between them.
@@ -101,11 +122,18 @@ export function virtualClock(options: {
     };
   };
 
-  async function observe(): Promise<boolean> {
+  const busyHere = () => {
+    for (const probe of local) if (probe.busyHere()) return true;
+    return false;
+  };
+
+  /** Every probe, servers included; with `polledOnly`, the polled probes only (the second observation). */
+  async function observe(polledOnly = false): Promise<boolean> {
     observations++;
     for (const probe of probes) {
+      if (polledOnly && typeof probe !== "function") continue;
       try {
-        if (!(await probe())) return false;
+        if (!(await (typeof probe === "function" ? probe() : probe.confirm()))) return false;
       } catch (err) {
         options.onProbeError?.(err);
         return false;
@@ -134,16 +162,33 @@ export function virtualClock(options: {
         continue;
       }
       const before = changes;
+      if (busyHere()) {
+        // A local probe's counts say busy: no server is asked, and the clock sleeps until they change (each
+        // change wakes it through the probe's watch; the timeout only bounds a missed wake-up).
+        localBusy++;
+        await pause(polled.size > 0 ? 5 : 250);
+        continue;
+      }
       const first = holds === 0 && (await observe());
       if (!first) {
-        // Busy: look again soon; back off a little while the platform stays busy, to leave it the CPU.
+        // Busy: look again soon; back off a little while the platform stays busy, to leave it the CPU. A
+        // local change ends the wait at once.
         busyStreak++;
-        await (busyStreak < 20 ? macrotask() : pause(Math.min(5, busyStreak / 20)));
+        await (busyStreak < 20 && local.size === 0 ? macrotask() : pause(Math.min(5, busyStreak / 20)));
         continue;
       }
       busyStreak = 0;
       await macrotask();
-      if (stopped || holds > 0 || !(await observe()) || changes !== before || holds > 0) continue;
+      if (
+        stopped ||
+        holds > 0 ||
+        changes !== before ||
+        busyHere() ||
+        !(await observe(true)) ||
+        changes !== before ||
+        holds > 0
+      )
+        continue;
       // Quiescent. Waiters first: a test's check runs here, before time moves.
       const realNow = performance.now();
       const served = [...waiters].filter(
@@ -185,9 +230,18 @@ export function virtualClock(options: {
     sleep: (platformMs, signal) => sleeps.park(platformMs, signal),
     addProbe(probe) {
       probes.add(probe);
+      let unwatch = () => {};
+      if (typeof probe === "function") polled.add(probe);
+      else {
+        local.add(probe);
+        unwatch = probe.watch(wakeLoop);
+      }
       wakeLoop();
       return () => {
         probes.delete(probe);
+        if (typeof probe === "function") polled.delete(probe);
+        else local.delete(probe);
+        unwatch();
         wakeLoop();
       };
     },
@@ -213,7 +267,7 @@ export function virtualClock(options: {
       }),
     pending: () => sleeps.size,
     nextDue: () => sleeps.nextDue(),
-    stats: () => ({ advances, observations }),
+    stats: () => ({ advances, observations, localBusy }),
     async [Symbol.asyncDispose]() {
       stopped = true;
       wakeLoop();

@@ -10,6 +10,7 @@ export {
 } from "./errors.js";
 export { type Folded, FoldedStreams } from "./folded-streams.js";
 export { eventIdFor, KeyedLock, uuidFrom } from "./idempotence.js";
+export { LocalWrites } from "./local-writes.js";
 export { type EventLogReader, openEventLogReader, readCommittedLog } from "./log-reader.js";
 export { migrations } from "./migrations.js";
 export { appendChannel } from "./notifications.js";

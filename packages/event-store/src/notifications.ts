@@ -148,34 +148,34 @@ export class PgAppendNotifications implements AppendNotifications {
 }
 
 /**
- * Listening on PGlite: its one session hears its own NOTIFYs. LISTEN goes through kysely's connection
- * (the dialect's mutex), so it can never land inside another caller's open transaction.
+ * Listening on PGlite: the database lives in this process and only this process appends to it, so a commit
+ * is told to the listeners directly (`committed()`, from the store's CommitNotifier), without a NOTIFY
+ * through the one session (a query per commit that waited for the session's mutex).
  */
 export class PGliteAppendNotifications implements AppendNotifications {
+  readonly #listeners = new Set<() => void>();
+
   constructor(
     readonly channel: string,
     private readonly pglite: PGlite,
-    private readonly db: Kysely<EventStoreDatabase>,
   ) {}
 
   async listen(onAppend: () => void): Promise<AppendSubscription> {
-    let unlisten: (() => Promise<void>) | undefined;
-    await this.db.connection().execute(async () => {
-      unlisten = await this.pglite.listen(this.channel, () => onAppend());
-    });
-    let closed = false;
-    const { db, pglite } = this;
+    if (this.pglite.closed) throw new EventStoreError("PGlite is closed");
+    // A distinct entry per subscription, so that one callback listening twice is told twice.
+    const entry = () => onAppend();
+    this.#listeners.add(entry);
+    const listeners = this.#listeners;
     return {
       async close() {
-        if (closed) return;
-        closed = true;
-        if (pglite.closed) return;
-        await db
-          .connection()
-          .execute(async () => unlisten?.())
-          .catch(() => undefined);
+        listeners.delete(entry);
       },
     };
+  }
+
+  /** Events were committed: tells every listener. */
+  async committed(): Promise<void> {
+    for (const listener of [...this.#listeners]) listener();
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, sql } from "kysely";
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from "kysely";
 import type { Migration } from "kysely/migration";
 import pg from "pg";
 import { type BlobStore, SqlBlobStore } from "./blob-store.js";
@@ -8,6 +8,7 @@ import { assertSchemaName, describeTarget } from "./connection.js";
 import type { EventStoreDatabase } from "./database.js";
 import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFailure } from "./errors.js";
 import { AdvisoryLockLeadership, InProcessLeadership } from "./leadership.js";
+import { LocalWrites } from "./local-writes.js";
 import { migrate } from "./migrations.js";
 import {
   appendChannel,
@@ -47,8 +48,10 @@ export interface OpenedEventStore {
   readonly blobs: BlobStore;
   /** The kysely instance over the same database (projections, ad-hoc queries). */
   readonly db: Kysely<EventStoreDatabase>;
-  /** Wake-ups when events are committed in this schema (LISTEN/NOTIFY, on pg and PGlite). */
+  /** Wake-ups when events are committed in this schema (LISTEN/NOTIFY on pg, in-process on PGlite). */
   readonly appends: AppendNotifications;
+  /** This process's appends (a follower here can tell it has read them without asking the database). */
+  readonly writes: LocalWrites;
   /** Where log readers are held (`pg_snapshot_xmin`) and by which backend (pg only). */
   horizon(): Promise<SnapshotHorizon>;
   /** Releases held leader locks and closes every connection. Idempotent; store.close() does the same. */
@@ -140,11 +143,8 @@ async function openPGlite(options: OpenEventStoreOptions): Promise<OpenedEventSt
   });
   const target = `PGlite ${options.pglite?.dataDir ?? "(in memory)"}`;
   const channel = appendChannel(options.schema ?? "public");
-  const appends = new PGliteAppendNotifications(channel, pglite, db);
-  // The one embedded session hears its own NOTIFY; it goes through kysely (the dialect's mutex).
-  const notifier = new CommitNotifier(async () => {
-    await sql`select pg_notify(${channel}, '')`.execute(db);
-  });
+  const appends = new PGliteAppendNotifications(channel, pglite);
+  const notifier = new CommitNotifier(() => appends.committed());
   return finishOpen(
     db,
     "pglite",
@@ -167,6 +167,7 @@ async function finishOpen(
   appends: AppendNotifications,
   notifier: CommitNotifier,
 ): Promise<OpenedEventStore> {
+  const writes = new LocalWrites(backend === "pglite");
   try {
     await migrate(db as Kysely<unknown>, {
       ...(options.schema ? { schema: options.schema } : {}),
@@ -187,12 +188,13 @@ async function finishOpen(
   return {
     backend,
     schema: options.schema ?? "public",
-    store: new SqlEventStore(db, close, target, () => notifier.poke()),
+    store: new SqlEventStore(db, close, target, () => notifier.poke(), writes),
     checkpoints: new SqlCheckpointStore(db, target),
     blobs: new SqlBlobStore(db),
     leadership,
     db,
     appends,
+    writes,
     horizon: () => snapshotHorizon(db, backend),
     close,
   };

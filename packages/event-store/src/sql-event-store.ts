@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from "kysely";
 import { batchKeys, planAppends } from "./append-plan.js";
 import type { EventStoreDatabase } from "./database.js";
 import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFailure } from "./errors.js";
+import { LocalWrites } from "./local-writes.js";
 import type {
   AppendResult,
   Checkpoint,
@@ -68,6 +69,8 @@ export class SqlEventStore implements SqlEventStoreApi {
     private readonly target: string,
     /** Called after each commit that wrote events (wakes log followers; see CommitNotifier). */
     private readonly onCommitted: () => void = () => undefined,
+    /** This process's appends (see LocalWrites); not exclusive unless the opener says so. */
+    readonly writes: LocalWrites = new LocalWrites(false),
   ) {}
 
   #committed(results: ReadonlyArray<AppendResult | Error>): ReadonlyArray<AppendResult | Error> {
@@ -94,7 +97,18 @@ export class SqlEventStore implements SqlEventStoreApi {
     return this.#commit(appends, options, { throwFirstError: false });
   }
 
-  async #commit(
+  #commit(
+    appends: ReadonlyArray<readonly StreamAppend[]>,
+    options: AppendOptions,
+    mode: { throwFirstError: boolean },
+  ): Promise<ReadonlyArray<AppendResult | Error>> {
+    return this.writes.track(
+      () => this.#commitTracked(appends, options, mode),
+      (results) => results.some((r) => !(r instanceof Error) && r.written > 0),
+    );
+  }
+
+  async #commitTracked(
     appends: ReadonlyArray<readonly StreamAppend[]>,
     options: AppendOptions,
     mode: { throwFirstError: boolean },
@@ -197,15 +211,21 @@ export class SqlEventStore implements SqlEventStoreApi {
       const last = events.at(-1);
       const checkpoint = last ? { transactionId: last.transactionId, position: last.position } : after;
       if (events.length >= limit) return { events, checkpoint };
+      // The embedded PGlite is one session: no transaction can be open while this read runs, so nothing can
+      // be held back.
+      if (this.writes.exclusive) return { events, checkpoint, heldBack: false };
       // Caught up: say whether committed events wait behind a transaction still running, so a follower
       // woken by a notification knows to read again soon (the holder may be a transaction that never
       // notifies, e.g. in another database: xmin is cluster-wide).
-      const held = await sql<{ held: boolean }>`
-        select exists (
-          select 1 from events as e
-          where (e.transaction_id, e.position) > (${checkpoint.transactionId.toString()}::text::xid8, ${checkpoint.position.toString()}::bigint)
-        ) as held`.execute(this.db);
-      return { events, checkpoint, heldBack: held.rows[0]?.held === true };
+      // Ordered and limited like the read above, so that it is an index probe: a bare `exists` is planned
+      // as a scan of the whole log where the table has no statistics (PGlite never analyzes), which made
+      // every read of a caught-up follower cost more as the log grew.
+      const held = await sql<{ one: number }>`
+        select 1 as one from events as e
+        where (e.transaction_id, e.position) > (${checkpoint.transactionId.toString()}::text::xid8, ${checkpoint.position.toString()}::bigint)
+        order by e.transaction_id, e.position
+        limit 1`.execute(this.db);
+      return { events, checkpoint, heldBack: held.rows.length > 0 };
     } catch (error) {
       throw this.wrap(error, "reading the log failed");
     }

@@ -11,6 +11,7 @@ import type {
   HorizonHolder,
   LeaderLock,
   Leadership,
+  LocalWrites,
   RecordedEvent,
   SnapshotHorizon,
 } from "@switchyard/event-store";
@@ -43,6 +44,11 @@ export interface RelayConfig {
     readonly appends?: AppendNotifications;
     /** When given (openEventStore provides it), the relay warns about a transaction holding it back. */
     horizon?(): Promise<SnapshotHorizon>;
+    /**
+     * This process's appends (openEventStore provides them): with them the relay can say it has published
+     * everything this process committed without asking the database (`busyHere`, `caughtUp`).
+     */
+    readonly writes?: Pick<LocalWrites, "inFlight" | "committed" | "exclusive" | "onChange">;
   };
   /** Already connected, with the deployment's prefix. */
   readonly bus: Pick<Bus, "publish" | "ensureStreams">;
@@ -110,6 +116,13 @@ export interface Relay extends AsyncDisposable {
    * relay's checkpoint (and no commit waits behind an open transaction). For the virtual clock's quiescence.
    */
   caughtUp(): Promise<boolean>;
+  /**
+   * Synchronous and local (for the virtual clock): true while this leader has something of this process's
+   * appends left to read or publish. Always false on a standby or without the store's `writes`.
+   */
+  busyHere(): boolean;
+  /** Calls `changed` whenever `busyHere` may have changed; returns its removal. */
+  watch(changed: () => void): () => void;
 }
 
 /** Leadership was lost while publishing (the lock's connection dropped). */
@@ -178,6 +191,21 @@ export async function start(config: RelayConfig): Promise<Relay> {
   };
   const stopper = new AbortController();
   const stopped = stopper.signal;
+
+  // What this process appended and this leader has read (see busyHere): the store's commit count when the
+  // last read began, whether that read found nothing (and nothing held back), and the checkpoint in memory.
+  const writes = config.eventStore.writes;
+  let readFromCommitted = -1;
+  let idle = false;
+  let leadingAt: Checkpoint | undefined;
+  const watchers = new Set<() => void>();
+  const changed = () => {
+    for (const w of watchers) w();
+  };
+  const busyHere = () =>
+    writes !== undefined &&
+    stats.leader &&
+    (!idle || writes.inFlight > 0 || writes.committed !== readFromCommitted);
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -410,11 +438,16 @@ export async function start(config: RelayConfig): Promise<Relay> {
       if (!(await lock.isHeld())) throw new LeadershipLostError(name);
       await ensureListening();
       rung = false;
+      readFromCommitted = writes?.committed ?? -1;
+      leadingAt = checkpoint;
       const { events, checkpoint: next, heldBack } = await store.readAll(checkpoint, { limit: batchSize });
       if (events.length === 0) {
+        idle = heldBack !== true;
+        if (idle) changed();
         const woke = await waitForBell(
           heldBack ? heldBackPollMs : subscription ? fallbackPollMs : plainPollMs,
         );
+        idle = false;
         if (heldBack && woke === "timeout") stats.wakeups.heldBack++;
         else if (woke === "timeout") stats.wakeups.polled++;
         else stats.wakeups.notified++;
@@ -425,6 +458,22 @@ export async function start(config: RelayConfig): Promise<Relay> {
       checkpoint = next;
       stats.published += events.length;
       stats.batches++;
+      // Nobody else appends (the embedded PGlite) and this process committed nothing since the read began:
+      // the log ends here, so wait for the next commit instead of reading to find nothing.
+      if (
+        writes?.exclusive === true &&
+        events.length < batchSize &&
+        !heldBack &&
+        writes.inFlight === 0 &&
+        writes.committed === readFromCommitted &&
+        !rung
+      ) {
+        leadingAt = checkpoint;
+        idle = true;
+        changed();
+        await waitForBell(subscription ? fallbackPollMs : plainPollMs);
+        idle = false;
+      }
     }
   }
 
@@ -467,6 +516,9 @@ export async function start(config: RelayConfig): Promise<Relay> {
         eventMetrics.standBy();
         await stopListening();
         stats.leader = false;
+        idle = false;
+        leadingAt = undefined;
+        changed();
         await lock.release().catch(() => undefined);
       }
       if (failed) {
@@ -482,8 +534,24 @@ export async function start(config: RelayConfig): Promise<Relay> {
   return {
     stats: () => ({ ...stats, wakeups: { ...stats.wakeups }, gaugesReady: eventMetrics.reporting }),
     async caughtUp() {
+      if (writes !== undefined && stats.leader && leadingAt !== undefined) {
+        if (busyHere()) return false;
+        // Nobody else can append (the embedded PGlite): this process's appends are all there is.
+        if (writes.exclusive) return true;
+        const { events, heldBack } = await store.readAll(leadingAt, { limit: 1 });
+        return events.length === 0 && !heldBack;
+      }
       const { events, heldBack } = await store.readAll(await checkpoints.load(name), { limit: 1 });
       return events.length === 0 && !heldBack;
+    },
+    busyHere,
+    watch(w) {
+      watchers.add(w);
+      const unwatch = writes?.onChange(w);
+      return () => {
+        watchers.delete(w);
+        unwatch?.();
+      };
     },
     async [Symbol.asyncDispose]() {
       stopper.abort();
