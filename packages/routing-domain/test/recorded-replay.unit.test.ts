@@ -5,8 +5,10 @@ import {
   compareDecision,
   type DecisionContext,
   decideCall,
+  EMPTY_EXTERNAL_LEGS,
   evolveCall,
   INITIAL_CALL,
+  type MemberIndex,
   recordingContext,
 } from "../src/index.js";
 import { randomWorld, rng, simulate } from "./support/simulate.js";
@@ -48,6 +50,26 @@ describe("replay from recorded reads", () => {
       }
     }
     expect(steps).toBeGreaterThan(3000);
+  });
+
+  it("records the large groups chosen through a member index (sorted) and the external legs' version the decision read", () => {
+    const { world } = randomWorld(rng(1));
+    const index = { size: 0 } as unknown as MemberIndex;
+    const recording = recordingContext({
+      ...world.ctx(),
+      memberIndex: (groupId) => (groupId === "none" ? undefined : index),
+      externalLegs: () => ({ state: EMPTY_EXTERNAL_LEGS, version: 7 }),
+    });
+    expect(recording.reads()).not.toHaveProperty("externalLegs");
+    expect(recording.ctx.memberIndex!("zeta")).toBe(index);
+    expect(recording.ctx.memberIndex!("none")).toBeUndefined();
+    expect(recording.ctx.memberIndex!("alpha")).toBe(index);
+    expect(recording.ctx.externalLegs!().version).toBe(7);
+    expect(recording.reads()).toMatchObject({ indexedGroups: ["alpha", "zeta"], externalLegs: 7 });
+    // Without an index or external legs in the context, the recording adds none.
+    const plain = recordingContext({ ...world.ctx(), externalLegs: undefined as never });
+    expect(plain.ctx.memberIndex).toBeUndefined();
+    expect(plain.reads().indexedGroups).toEqual([]);
   });
 
   it("compareDecision ignores key order but finds the first differing, missing or extra event", () => {

@@ -29,10 +29,12 @@ export function rng(seed: number) {
 export type Rng = ReturnType<typeof rng>;
 
 /** A random account: 1-5 agents in one group with a random strategy, random options, random presence. */
-export function randomWorld(
+export function randomWorld<W extends World = World>(
   r: Rng,
   strategy: Strategy = r.pick(STRATEGIES),
-): { world: World; agents: string[] } {
+  /** How the world is made from its configuration (a subclass that also keeps an event log). */
+  make: (commands: ConfigCommand[]) => W = (commands) => new World(commands) as W,
+): { world: W; agents: string[] } {
   const n = 1 + r.int(5);
   const agents = Array.from({ length: n }, (_, i) => `a${i}`);
   const commands: ConfigCommand[] = [
@@ -89,7 +91,7 @@ export function randomWorld(
     vm: { kind: "voicemail", maxLengthSec: 60, next: "bye" },
     bye: { kind: "hangup" },
   };
-  const world = new World([
+  const world = make([
     ...commands,
     { type: "DefineFlow", flow: { flowId: "main", name: "main", start: "connect", applets } },
     { type: "DefineNumber", number: BUSINESS, flowId: "main" },
