@@ -108,6 +108,20 @@ describe.skipIf(skip)("media gateway restart during live SIP calls", () => {
 
     // The phones: a caller either got a BYE from the platform or hung up itself at the end of its 40 s.
     const callerRun = await callers.done;
+    // The restarted driver BYEs callers and agents one after the other: wait for the agents' BYEs to arrive
+    // before stopping their sipp (stopped at once, the last BYEs in flight were missed under load). A BYE that
+    // never comes still shows as "no BYE" below.
+    const sippAgent = agent;
+    await waitFor(
+      "a BYE at every agent phone",
+      async () => {
+        const calls = [...sippAgent.calls().values()];
+        return calls.length >= CALLS && calls.every((ev) => ev.some((e) => e.event === "bye-received"))
+          ? true
+          : undefined;
+      },
+      { tries: 100, everyMs: 200 },
+    ).catch(() => undefined);
     const agentRun = await agent.stop();
     agent = undefined;
     const callerOutcome = [...callerRun.calls.values()].map((ev) =>
