@@ -4,6 +4,14 @@
 // the consumer has not settled yet (acknowledged or terminated) — those sit on the server between the
 // publish acknowledgement and the consumer's pull, where no local handler sees them.
 //
+// Only a process that watches (the virtual clock's probe: `onBusActivity`) needs the per-consumer sets, and
+// only such a process can keep them bounded: an entry leaves when the consumer here settles it or when the
+// server confirms the stream (`Bus.quiescent()`), and a production process does neither for a message that
+// another process's consumer settles (a shared durable) or that another process published. So the sets are
+// kept only while somebody watches; with no watcher, publishes and settlements cost a counter and nothing
+// grows. When watching starts, every consumer is unverified again: what happened before is left to the
+// server confirmation.
+//
 // What the local counts cannot see (a publish of another process, a consumer of another process, messages
 // that were on a stream before its consumer started here) is found by the server confirmation in
 // `Bus.quiescent()`: a stream whose last sequence is beyond what this process accounted for, or whose
@@ -34,10 +42,26 @@ function changed(): void {
 
 /** Calls `listener` after every change of this process's bus activity; returns its removal. */
 export function onBusActivity(listener: () => void): () => void {
+  const wasWatched = watched();
   listeners.add(listener);
+  if (!wasWatched) forgetPerConsumer();
   return () => {
-    listeners.delete(listener);
+    if (listeners.delete(listener) && !watched()) forgetPerConsumer();
   };
+}
+
+/** Whether the per-consumer sets are kept (see the top of this file). */
+export function watched(): boolean {
+  return listeners.size > 0;
+}
+
+/** Drops what the sets hold and what the server confirmed: a watch starting or ending resumes from the server. */
+function forgetPerConsumer(): void {
+  for (const c of consumers) {
+    c.expected.clear();
+    c.early.clear();
+    c.verified = false;
+  }
 }
 
 export function publishStarted(): void {
@@ -156,7 +180,7 @@ export function published(stream: string, subject: string, seq: number, duplicat
   const before = accounted.get(stream) ?? 0;
   if (seq > before) accounted.set(stream, seq);
   // A duplicate was stored (and counted) when first published.
-  if (duplicate) return;
+  if (duplicate || !watched()) return;
   for (const c of consumers) {
     if (c.stream !== stream || !c.matches(subject)) continue;
     if (!c.early.delete(seq)) c.expected.add(seq);
@@ -165,6 +189,7 @@ export function published(stream: string, subject: string, seq: number, duplicat
 
 /** A consumer settled (acknowledged or terminated) the message at `seq`: it is no longer in flight for it. */
 export function settledBy(consumer: TrackedConsumer, seq: number): void {
+  if (!watched()) return;
   if (consumer.expected.delete(seq)) {
     changed();
     return;
@@ -199,6 +224,8 @@ export function localView(stream: string): {
  */
 export function confirmedUpTo(stream: string, lastSeq: number): void {
   if (lastSeq > (accounted.get(stream) ?? 0)) accounted.set(stream, lastSeq);
+  // Unwatched, the sets are not kept: a consumer cannot be covered by them.
+  if (!watched()) return;
   for (const c of consumers) {
     if (c.stream !== stream) continue;
     c.verified = true;

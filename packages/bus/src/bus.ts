@@ -112,7 +112,9 @@ export interface Bus {
    * key-value buckets has nothing pending and nothing unacknowledged. For the virtual clock (simulations,
    * tests). False at once, without asking the server, while `busyHere()`; otherwise one request to the
    * server (the streams' last sequences and consumer counts), plus one per stream whose activity this process
-   * cannot account for (a consumer or a publish of another process, a consumer that has just started).
+   * cannot account for (a consumer or a publish of another process, a consumer that has just started). The
+   * local counts of consumers are kept only while an `onActivity` listener is registered (the virtual clock's
+   * probe): without one, every stream with consumers is asked.
    */
   quiescent(): Promise<boolean>;
   /** Synchronous and local: true while this process has bus work of this prefix in flight (see quiescent). */
