@@ -1,12 +1,20 @@
 import { type Random, seededRandom } from "@switchyard/clock";
 import {
-  Checker,
+  byShape,
   type ContactCentreIssue,
-  type Fields,
+  count,
+  describe,
   formatIssue,
-  joinPath,
+  joinPath as join,
+  list,
+  mapping,
+  type Problem,
+  read,
+  readItem,
+  text,
 } from "@switchyard/contact-centre";
 import type { ConfigSnapshot, Contact, Flow } from "@switchyard/routing-domain";
+import { z } from "zod";
 import { type Distribution, poissonArrivals, sample } from "./distributions.js";
 
 /** How an agent's phone treats each call it is offered (probabilities per attempt). */
@@ -133,6 +141,44 @@ export class TrafficConfigError extends Error {
   }
 }
 
+// ---- reading: zod schemas in the contact-centre file's own words, read item by item (every problem at once,
+// in the order of the file's sections), then the checks against the contact centre the traffic will drive ----
+
+/** A mapping of free keys (agent ids, menu ids, digits). */
+const anyMapping = z.record(z.string(), z.unknown(), {
+  error: (i) => `must be a mapping, got ${describe(i.input)}`,
+});
+/** A field read later, in its own turn (so problems are listed in the order the fields are read). */
+const later = () => z.unknown().optional();
+
+/** A business number routed by the contact centre. */
+const businessNumber = (config: ConfigSnapshot) =>
+  text().refine((n) => Boolean(config.numbers[n]), {
+    error: (i) => `${i.input} is not a business number of the contact centre`,
+  });
+
+const traffic = mapping({
+  seed: z
+    .custom<string | number>((v) => typeof v === "string" || typeof v === "number", {
+      error: "must be a string or a number",
+    })
+    .transform(String)
+    .optional(),
+  minutes: count({ positive: true }).nullish(),
+  serviceLevelSec: count({ positive: true }).nullish(),
+  arrivals: later(),
+  callers: later(),
+  agents: later(),
+  startAt: later(),
+  calls: later(),
+  agentTimeline: later(),
+  agentOffers: later(),
+});
+
+const startAtSchema = text()
+  .refine((v) => !Number.isNaN(Date.parse(v)), { error: "must be an ISO date-time" })
+  .nullish();
+
 /**
  * Reads a `traffic` section (or a whole document that is one) over the defaults, checking it against the
  * contact centre it will drive: numbers must be routed, agents and IVR menus must exist.
@@ -143,82 +189,65 @@ export function parseTraffic(
   config: ConfigSnapshot,
   base: TrafficModel = defaultTraffic(Object.keys(config.numbers)),
 ): TrafficModel {
-  const c = new Checker(file);
-  const root = value !== null && typeof value === "object" && "traffic" in (value as Fields) ? "traffic" : "";
-  const f = c.mapping(root ? (value as Fields).traffic : value, root, [
-    "seed",
-    "minutes",
-    "serviceLevelSec",
-    "arrivals",
-    "callers",
-    "agents",
-    "startAt",
-    "calls",
-    "agentTimeline",
-    "agentOffers",
-  ]);
-  if (!f) throw new TrafficConfigError(file, c.issues);
-  const seedValue = f.seed;
-  let seed = base.seed;
-  if (typeof seedValue === "string" || typeof seedValue === "number") seed = String(seedValue);
-  else if (seedValue !== undefined) c.problem(joinPath(root, "seed"), "must be a string or a number");
-  const minutes = c.number(f, "minutes", root, { positive: true });
-  const serviceLevelSec = c.number(f, "serviceLevelSec", root, { positive: true }) ?? base.serviceLevelSec;
+  const problems: Problem[] = [];
+  const rejected = () =>
+    new TrafficConfigError(
+      file,
+      problems.map((p) => ({ file, ...p })),
+    );
+  const root =
+    value !== null && typeof value === "object" && "traffic" in (value as Record<string, unknown>)
+      ? "traffic"
+      : "";
+  const f = readItem(traffic, root ? (value as Record<string, unknown>).traffic : value, root, problems);
+  if (!f) throw rejected();
+  const seed = f.seed ?? base.seed;
+  const minutes = f.minutes ?? undefined;
+  const serviceLevelSec = f.serviceLevelSec ?? base.serviceLevelSec;
 
   let arrivals = base.arrivals;
-  if (f.arrivals !== undefined) arrivals = readArrivals(f.arrivals, joinPath(root, "arrivals"), c, config);
+  if (f.arrivals !== undefined) arrivals = readArrivals(f.arrivals, join(root, "arrivals"), problems, config);
 
   let callers = base.callers;
-  if (f.callers !== undefined) {
-    const p = joinPath(root, "callers");
-    const cf = c.mapping(f.callers, p, ["talkTime", "patience", "voicemail", "ivr"]);
-    if (cf) {
-      let patience = base.callers.patience;
-      if (cf.patience === "never") patience = undefined;
-      else if (cf.patience !== undefined) patience = readDistribution(cf, "patience", p, c) ?? patience;
-      callers = {
-        talkTime: readDistribution(cf, "talkTime", p, c) ?? base.callers.talkTime,
-        voicemail: readDistribution(cf, "voicemail", p, c) ?? base.callers.voicemail,
-        ivr: cf.ivr === undefined ? base.callers.ivr : readIvr(cf.ivr, joinPath(p, "ivr"), c, config),
-        ...(patience === undefined ? {} : { patience }),
-      };
-    }
-  }
+  if (f.callers !== undefined)
+    callers = readCallers(f.callers, join(root, "callers"), problems, config, base);
 
   let agents = base.agents;
   if (f.agents !== undefined) {
-    const p = joinPath(root, "agents");
-    const af = c.mapping(f.agents, p);
+    const p = join(root, "agents");
+    const af = read(anyMapping, f.agents, p, problems);
     if (af) {
       const byAgent: Record<string, AgentBehaviour> = { ...base.agents.byAgent };
       const def =
         af.default === undefined
           ? base.agents.default
-          : readAgent(af.default, joinPath(p, "default"), c, base.agents.default);
+          : readAgent(af.default, join(p, "default"), problems, base.agents.default);
       for (const [agentId, spec] of Object.entries(af)) {
         if (agentId === "default") continue;
         if (!config.agents[agentId]) {
-          c.problem(joinPath(p, agentId), `unknown agent "${agentId}" (not in the contact centre's agents)`);
+          problems.push({
+            path: join(p, agentId),
+            reason: `unknown agent "${agentId}" (not in the contact centre's agents)`,
+          });
           continue;
         }
-        byAgent[agentId] = readAgent(spec, joinPath(p, agentId), c, byAgent[agentId] ?? def);
+        byAgent[agentId] = readAgent(spec, join(p, agentId), problems, byAgent[agentId] ?? def);
       }
       agents = { default: def, byAgent };
     }
   }
-  const startAt = c.string(f, "startAt", root);
-  if (startAt !== undefined && Number.isNaN(Date.parse(startAt)))
-    c.problem(joinPath(root, "startAt"), "must be an ISO date-time");
-  const calls = f.calls === undefined ? base.calls : readCalls(f.calls, joinPath(root, "calls"), c, config);
+  const startAt = read(startAtSchema, f.startAt, join(root, "startAt"), problems) ?? undefined;
+  const calls =
+    f.calls === undefined ? base.calls : readCalls(f.calls, join(root, "calls"), problems, config);
   const agentTimeline =
     f.agentTimeline === undefined
       ? base.agentTimeline
-      : readTimeline(f.agentTimeline, joinPath(root, "agentTimeline"), c);
+      : readTimeline(f.agentTimeline, join(root, "agentTimeline"), problems);
   const agentOffers =
     f.agentOffers === undefined
       ? base.agentOffers
-      : readOffers(f.agentOffers, joinPath(root, "agentOffers"), c, config);
-  if (c.issues.length > 0) throw new TrafficConfigError(file, c.issues);
+      : readOffers(f.agentOffers, join(root, "agentOffers"), problems, config);
+  if (problems.length > 0) throw rejected();
   return {
     ...(agentOffers === undefined ? {} : { agentOffers }),
     ...(startAt === undefined ? {} : { startAt }),
@@ -233,99 +262,159 @@ export function parseTraffic(
   };
 }
 
-function readArrivals(value: unknown, path: string, c: Checker, config: ConfigSnapshot): Arrival[] {
+/** A list whose items are read one by one (each item's problems together, unknown fields first). */
+const items = list(z.unknown());
+
+const arrival = (config: ConfigSnapshot) =>
+  mapping({
+    number: businessNumber(config),
+    perHour: later(),
+    schedule: later(),
+    everySec: later(),
+    startSec: later(),
+  });
+
+const scheduleSchema = list(
+  z.custom<number>((t) => typeof t === "number" && t >= 0, {
+    error: (i) => `must be seconds (0 or more), got ${JSON.stringify(i.input)}`,
+  }),
+);
+
+function readArrivals(value: unknown, path: string, problems: Problem[], config: ConfigSnapshot): Arrival[] {
   const arrivals: Arrival[] = [];
-  c.list(value, path)?.forEach((item, i) => {
-    const p = joinPath(path, i);
-    const f = c.mapping(item, p, ["number", "perHour", "schedule", "everySec", "startSec"]);
+  const schema = arrival(config);
+  read(items, value, path, problems)?.forEach((item, i) => {
+    const p = join(path, i);
+    const f = readItem(schema, item, p, problems);
     if (!f) return;
-    const number = c.string(f, "number", p, true);
-    if (number !== undefined && !config.numbers[number])
-      c.problem(joinPath(p, "number"), `${number} is not a business number of the contact centre`);
-    const kinds = ["perHour", "schedule", "everySec"].filter((k) => f[k] !== undefined);
+    const { number } = f;
+    // Exactly one way of arriving; the others' fields are not read (given as empty, a way still counts).
+    const kinds = (["perHour", "schedule", "everySec"] as const).filter((k) => f[k] !== undefined);
     if (kinds.length !== 1) {
-      c.problem(p, "give exactly one of perHour (Poisson), schedule (seconds list) or everySec");
+      problems.push({
+        path: p,
+        reason: "give exactly one of perHour (Poisson), schedule (seconds list) or everySec",
+      });
       return;
     }
     if (f.perHour !== undefined) {
-      const perHour = c.number(f, "perHour", p, { min: 0 });
-      if (number !== undefined && perHour !== undefined) arrivals.push({ kind: "poisson", number, perHour });
+      const perHour = read(count({ min: 0 }).nullish(), f.perHour, join(p, "perHour"), problems);
+      if (number !== undefined && typeof perHour === "number")
+        arrivals.push({ kind: "poisson", number, perHour });
     } else if (f.schedule !== undefined) {
-      const atSec: number[] = [];
-      c.list(f.schedule, joinPath(p, "schedule"))?.forEach((t, j) => {
-        if (typeof t === "number" && t >= 0) atSec.push(t);
-        else
-          c.problem(
-            joinPath(joinPath(p, "schedule"), j),
-            `must be seconds (0 or more), got ${JSON.stringify(t)}`,
-          );
-      });
+      const atSec = read(scheduleSchema, f.schedule, join(p, "schedule"), problems) ?? [];
       if (number !== undefined)
-        arrivals.push({ kind: "schedule", number, atSec: atSec.sort((a, b) => a - b) });
+        arrivals.push({ kind: "schedule", number, atSec: [...atSec].sort((a, b) => a - b) });
     } else {
-      const everySec = c.number(f, "everySec", p, { positive: true });
-      const startSec = c.number(f, "startSec", p, { min: 0 }) ?? 0;
-      if (number !== undefined && everySec !== undefined)
+      const everySec = read(count({ positive: true }).nullish(), f.everySec, join(p, "everySec"), problems);
+      const startSec = read(count({ min: 0 }).nullish(), f.startSec, join(p, "startSec"), problems) ?? 0;
+      if (number !== undefined && typeof everySec === "number")
         arrivals.push({ kind: "every", number, everySec, startSec });
     }
   });
   return arrivals;
 }
 
+const callerFields = mapping({ talkTime: later(), patience: later(), voicemail: later(), ivr: later() });
+
+function readCallers(
+  value: unknown,
+  p: string,
+  problems: Problem[],
+  config: ConfigSnapshot,
+  base: TrafficModel,
+): CallerBehaviour {
+  const cf = readItem(callerFields, value, p, problems);
+  if (!cf) return base.callers;
+  let patience = base.callers.patience;
+  if (cf.patience === "never") patience = undefined;
+  else if (cf.patience !== undefined)
+    patience = read(distribution.nullish(), cf.patience, join(p, "patience"), problems) ?? patience;
+  return {
+    talkTime:
+      read(distribution.nullish(), cf.talkTime, join(p, "talkTime"), problems) ?? base.callers.talkTime,
+    voicemail:
+      read(distribution.nullish(), cf.voicemail, join(p, "voicemail"), problems) ?? base.callers.voicemail,
+    ivr: cf.ivr === undefined ? base.callers.ivr : readIvr(cf.ivr, join(p, "ivr"), problems, config),
+    ...(patience === undefined ? {} : { patience }),
+  };
+}
+
 const CALL_NUMBERS = ["atSec", "talkSec", "patienceSec", "waitedAtLeastSec", "voicemailSec"] as const;
 
-function readCalls(value: unknown, path: string, c: Checker, config: ConfigSnapshot): RecordedCall[] {
+const recordedCall = (config: ConfigSnapshot) =>
+  mapping({
+    number: businessNumber(config),
+    from: text().nullish(),
+    digits: later(),
+    atSec: count({ min: 0 }),
+    talkSec: count({ min: 0 }).nullish(),
+    patienceSec: count({ min: 0 }).nullish(),
+    waitedAtLeastSec: count({ min: 0 }).nullish(),
+    voicemailSec: count({ min: 0 }).nullish(),
+  });
+
+/** The keys pressed, read as text: `digits: 12` is the keys 1 then 2. */
+const digitsSchema = z
+  .unknown()
+  .transform((v, ctx) => {
+    const d = String(v);
+    if (/^[0-9*#]*$/.test(d)) return [...d];
+    ctx.addIssue({
+      code: "custom",
+      message: `must be the digits pressed (0-9, *, #), got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  })
+  .optional();
+
+function readCalls(
+  value: unknown,
+  path: string,
+  problems: Problem[],
+  config: ConfigSnapshot,
+): RecordedCall[] {
   const calls: RecordedCall[] = [];
-  c.list(value, path)?.forEach((item, i) => {
-    const p = joinPath(path, i);
-    const f = c.mapping(item, p, ["number", "from", "digits", ...CALL_NUMBERS]);
+  const schema = recordedCall(config);
+  read(items, value, path, problems)?.forEach((item, i) => {
+    const p = join(path, i);
+    const f = readItem(schema, item, p, problems);
     if (!f) return;
-    const number = c.string(f, "number", p, true);
-    if (number !== undefined && !config.numbers[number])
-      c.problem(joinPath(p, "number"), `${number} is not a business number of the contact centre`);
-    const from = c.string(f, "from", p);
+    const { number, from } = f;
     const nums: Partial<Record<(typeof CALL_NUMBERS)[number], number>> = {};
     for (const key of CALL_NUMBERS) {
-      const n = c.number(f, key, p, { min: 0, required: key === "atSec" });
-      if (n !== undefined) nums[key] = n;
+      const n = f[key];
+      if (typeof n === "number") nums[key] = n;
     }
-    let digits: string[] | undefined;
-    if (f.digits !== undefined) {
-      const d = String(f.digits);
-      if (/^[0-9*#]*$/.test(d)) digits = [...d];
-      else
-        c.problem(
-          joinPath(p, "digits"),
-          `must be the digits pressed (0-9, *, #), got ${JSON.stringify(f.digits)}`,
-        );
-    }
+    const digits = read(digitsSchema, f.digits, join(p, "digits"), problems);
     if (number === undefined || nums.atSec === undefined) return;
     calls.push({
       ...nums,
       atSec: nums.atSec,
       number,
-      ...(from === undefined ? {} : { from }),
+      ...(typeof from === "string" ? { from } : {}),
       ...(digits === undefined ? {} : { digits }),
     });
   });
   return calls.sort((a, b) => a.atSec - b.atSec);
 }
 
-function readTimeline(value: unknown, path: string, c: Checker): Record<string, TimelineEntry[]> {
+const timelineEntry = mapping({
+  atSec: count(),
+  input: text().refine((v) => TIMELINE_INPUTS.includes(v as TimelineEntry["input"]), {
+    error: `must be one of ${TIMELINE_INPUTS.join(", ")}`,
+  }),
+});
+
+function readTimeline(value: unknown, path: string, problems: Problem[]): Record<string, TimelineEntry[]> {
   const out: Record<string, TimelineEntry[]> = {};
-  for (const [agentId, list] of Object.entries(c.mapping(value, path) ?? {})) {
-    const p = joinPath(path, agentId);
+  for (const [agentId, list] of Object.entries(read(anyMapping, value, path, problems) ?? {})) {
+    const p = join(path, agentId);
     const entries: TimelineEntry[] = [];
-    c.list(list ?? [], p)?.forEach((item, i) => {
-      const ip = joinPath(p, i);
-      const f = c.mapping(item, ip, ["atSec", "input"]);
-      if (!f) return;
-      const atSec = c.number(f, "atSec", ip, { required: true });
-      const input = c.string(f, "input", ip, true);
-      if (input !== undefined && !TIMELINE_INPUTS.includes(input as TimelineEntry["input"]))
-        c.problem(joinPath(ip, "input"), `must be one of ${TIMELINE_INPUTS.join(", ")}`);
-      else if (atSec !== undefined && input !== undefined)
-        entries.push({ atSec, input: input as TimelineEntry["input"] });
+    read(items, list ?? [], p, problems)?.forEach((item, i) => {
+      const f = readItem(timelineEntry, item, join(p, i), problems);
+      if (f?.atSec !== undefined && f.input !== undefined)
+        entries.push({ atSec: f.atSec, input: f.input as TimelineEntry["input"] });
     });
     out[agentId] = entries.sort((a, b) => a.atSec - b.atSec);
   }
@@ -333,27 +422,31 @@ function readTimeline(value: unknown, path: string, c: Checker): Record<string, 
 }
 
 /** `[3.5, noAnswer, busy, reject 2, "?"]`: answer after 3.5 s, ..., declined after 2 s, unknown. */
+const offers = list(
+  z.unknown().transform((item, ctx) => {
+    const action = parseOffer(item);
+    if (action !== undefined) return action;
+    ctx.addIssue({
+      code: "custom",
+      message: `must be seconds to answer, noAnswer, busy, "reject SECONDS" or "?"; got ${JSON.stringify(item)}`,
+    });
+    return z.NEVER;
+  }),
+);
+
 function readOffers(
   value: unknown,
   path: string,
-  c: Checker,
+  problems: Problem[],
   config: ConfigSnapshot,
 ): Record<string, Array<PhoneAction | null>> {
   const out: Record<string, Array<PhoneAction | null>> = {};
-  for (const [agentId, list] of Object.entries(c.mapping(value, path) ?? {})) {
-    const p = joinPath(path, agentId);
+  for (const [agentId, list] of Object.entries(read(anyMapping, value, path, problems) ?? {})) {
+    const p = join(path, agentId);
     // `number:+44...`, `sip:...`: a phone a Connect applet rings directly.
-    if (!config.agents[agentId] && !agentId.includes(":")) c.problem(p, `unknown agent "${agentId}"`);
-    out[agentId] =
-      c.list(list, p)?.map((item, i) => {
-        const action = parseOffer(item);
-        if (action === undefined)
-          c.problem(
-            joinPath(p, i),
-            `must be seconds to answer, noAnswer, busy, "reject SECONDS" or "?"; got ${JSON.stringify(item)}`,
-          );
-        return action ?? null;
-      }) ?? [];
+    if (!config.agents[agentId] && !agentId.includes(":"))
+      problems.push({ path: p, reason: `unknown agent "${agentId}"` });
+    out[agentId] = read(offers, list, p, problems) ?? [];
   }
   return out;
 }
@@ -374,10 +467,14 @@ export function offerText(action: PhoneAction | null): number | string {
   return action.kind;
 }
 
+const probability = count({ min: 0 })
+  .refine((v) => v <= 1, { error: (i) => `a probability must be at most 1, got ${i.input}` })
+  .nullish();
+
 function readIvr(
   value: unknown,
   path: string,
-  c: Checker,
+  problems: Problem[],
   config: ConfigSnapshot,
 ): Record<string, Record<string, number>> {
   const menus = new Map<string, Set<string>>();
@@ -386,119 +483,102 @@ function readIvr(
       if (a.kind === "ivrMenu")
         menus.set(id, new Set([...(menus.get(id) ?? []), ...Object.keys(a.branches)]));
   const out: Record<string, Record<string, number>> = {};
-  const f = c.mapping(value, path);
-  for (const [menuId, spec] of Object.entries(f ?? {})) {
-    const p = joinPath(path, menuId);
+  for (const [menuId, spec] of Object.entries(read(anyMapping, value, path, problems) ?? {})) {
+    const p = join(path, menuId);
     const digits = menus.get(menuId);
     if (!digits) {
-      c.problem(p, `no IVR menu "${menuId}" in the contact centre's flows`);
+      problems.push({ path: p, reason: `no IVR menu "${menuId}" in the contact centre's flows` });
       continue;
     }
-    const sf = c.mapping(spec, p);
+    const sf = read(anyMapping, spec, p, problems);
     if (!sf) continue;
     const probs: Record<string, number> = {};
     let total = 0;
     for (const digit of Object.keys(sf)) {
-      const prob = c.number(sf, digit, p, { min: 0 });
-      if (prob === undefined) continue;
+      const prob = read(count({ min: 0 }).nullish(), sf[digit], join(p, digit), problems);
+      if (typeof prob !== "number") continue;
       if (!digits.has(digit))
-        c.problem(joinPath(p, digit), `menu "${menuId}" has no branch for digit ${digit}`);
+        problems.push({ path: join(p, digit), reason: `menu "${menuId}" has no branch for digit ${digit}` });
       probs[digit] = prob;
       total += prob;
     }
-    if (total > 1 + 1e-9) c.problem(p, `probabilities add up to ${total}, more than 1`);
+    if (total > 1 + 1e-9) problems.push({ path: p, reason: `probabilities add up to ${total}, more than 1` });
     out[menuId] = probs;
   }
   return out;
 }
 
-function readAgent(value: unknown, path: string, c: Checker, base: AgentBehaviour): AgentBehaviour {
-  const f = c.mapping(value, path, ["answerDelay", "noAnswer", "busy", "reject"]);
-  if (!f) return base;
-  const prob = (key: "noAnswer" | "busy" | "reject") => {
-    const v = c.number(f, key, path, { min: 0 });
-    if (v !== undefined && v > 1) {
-      c.problem(joinPath(path, key), `a probability must be at most 1, got ${v}`);
-      return base[key];
-    }
-    return v ?? base[key];
-  };
-  const a: AgentBehaviour = {
-    answerDelay: readDistribution(f, "answerDelay", path, c) ?? base.answerDelay,
-    noAnswer: prob("noAnswer"),
-    busy: prob("busy"),
-    reject: prob("reject"),
-  };
-  if (a.noAnswer + a.busy + a.reject > 1 + 1e-9)
-    c.problem(path, "noAnswer + busy + reject must be at most 1");
-  return a;
-}
-
 const DISTRIBUTIONS =
   "a number of seconds, { fixed }, { exponential }, { logNormal: { meanSec, sdSec } } or { uniform: { minSec, maxSec } }";
 
+const seconds = count({ min: 0 });
+/** A lone parameter may be given bare: `{ exponential: 60 }` (taken as it is). */
+const bare = z.custom<number>((v) => typeof v === "number", {
+  error: (i) => `must be a mapping, got ${describe(i.input)}`,
+});
+const meanAbove0 = { error: "the mean must be greater than 0" };
+
+const DISTRIBUTION_KINDS: Readonly<Record<string, z.ZodType<Distribution>>> = {
+  fixed: byShape(mapping({ sec: seconds }), bare).transform(
+    (v): Distribution => ({ kind: "fixed", sec: typeof v === "number" ? v : v.sec }),
+  ),
+  // The mean is judged on each shape: an unknown field beside it does not hide a zero mean.
+  exponential: byShape(
+    mapping({ meanSec: seconds }).refine((v) => v.meanSec > 0, meanAbove0),
+    bare.refine((meanSec) => meanSec > 0, meanAbove0),
+  ).transform((v): Distribution => ({ kind: "exponential", meanSec: typeof v === "number" ? v : v.meanSec })),
+  logNormal: mapping({ meanSec: seconds, sdSec: seconds })
+    .refine((v) => v.meanSec > 0, meanAbove0)
+    .transform((v): Distribution => ({ kind: "logNormal", ...v })),
+  uniform: mapping({ minSec: seconds, maxSec: seconds })
+    .refine((v) => v.maxSec >= v.minSec, { error: "maxSec must not be less than minSec" })
+    .transform((v): Distribution => ({ kind: "uniform", ...v })),
+};
+
 /** `5`, `{ fixed: 5 }`, `{ exponential: 60 }` / `{ exponential: { meanSec: 60 } }`, `{ logNormal: {...} }`, `{ uniform: {...} }`. */
-export function readDistribution(
-  fields: Fields,
-  key: string,
-  path: string,
-  c: Checker,
-): Distribution | undefined {
-  const value = fields[key];
-  const p = joinPath(path, key);
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === "number") {
-    if (value >= 0) return { kind: "fixed", sec: value };
-    c.problem(p, `must be 0 or more, got ${value}`);
-    return undefined;
-  }
-  const f =
-    value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Fields) : undefined;
-  const kinds = f ? Object.keys(f) : [];
-  if (!f || kinds.length !== 1) {
-    c.problem(p, `must be ${DISTRIBUTIONS}`);
-    return undefined;
-  }
-  const kind = kinds[0]!;
-  const inner = f[kind];
-  const params = (names: readonly string[]): Record<string, number> | undefined => {
-    if (typeof inner === "number" && names.length === 1) return { [names[0]!]: inner };
-    const pf = c.mapping(inner, joinPath(p, kind), names);
-    if (!pf) return undefined;
-    const out: Record<string, number> = {};
-    for (const name of names) {
-      const n = c.number(pf, name, joinPath(p, kind), { required: true, min: 0 });
-      if (n === undefined) return undefined;
-      out[name] = n;
+const distribution = byShape(
+  anyMapping.transform((f, ctx): Distribution => {
+    const [kind, ...others] = Object.keys(f);
+    if (kind === undefined || others.length > 0) {
+      ctx.addIssue({ code: "custom", message: `must be ${DISTRIBUTIONS}` });
+      return z.NEVER;
     }
-    return out;
+    const schema = Object.hasOwn(DISTRIBUTION_KINDS, kind) ? DISTRIBUTION_KINDS[kind] : undefined;
+    if (!schema) {
+      ctx.addIssue({ code: "custom", message: `unknown distribution "${kind}" (expected ${DISTRIBUTIONS})` });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(f[kind]);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues)
+      ctx.issues.push({ ...issue, path: [kind, ...issue.path] } as never);
+    return z.NEVER;
+  }),
+  z
+    .custom<number>((v) => typeof v === "number", { error: `must be ${DISTRIBUTIONS}` })
+    .refine((v) => v >= 0, { error: (i) => `must be 0 or more, got ${i.input}` })
+    .transform((sec): Distribution => ({ kind: "fixed", sec })),
+);
+
+const agentBehaviour = mapping({
+  answerDelay: distribution.nullish(),
+  noAnswer: probability,
+  busy: probability,
+  reject: probability,
+});
+
+function readAgent(value: unknown, path: string, problems: Problem[], base: AgentBehaviour): AgentBehaviour {
+  const f = readItem(agentBehaviour, value, path, problems);
+  if (!f) return base;
+  const a: AgentBehaviour = {
+    answerDelay: f.answerDelay ?? base.answerDelay,
+    noAnswer: f.noAnswer ?? base.noAnswer,
+    busy: f.busy ?? base.busy,
+    reject: f.reject ?? base.reject,
   };
-  switch (kind) {
-    case "fixed": {
-      const v = params(["sec"]);
-      return v && { kind: "fixed", sec: v.sec! };
-    }
-    case "exponential": {
-      const v = params(["meanSec"]);
-      if (v && !(v.meanSec! > 0)) c.problem(joinPath(p, kind), "the mean must be greater than 0");
-      return v && v.meanSec! > 0 ? { kind: "exponential", meanSec: v.meanSec! } : undefined;
-    }
-    case "logNormal": {
-      const v = params(["meanSec", "sdSec"]);
-      if (v && !(v.meanSec! > 0)) c.problem(joinPath(p, kind), "the mean must be greater than 0");
-      return v && v.meanSec! > 0 ? { kind: "logNormal", meanSec: v.meanSec!, sdSec: v.sdSec! } : undefined;
-    }
-    case "uniform": {
-      const v = params(["minSec", "maxSec"]);
-      if (v && v.maxSec! < v.minSec!) c.problem(joinPath(p, kind), "maxSec must not be less than minSec");
-      return v && v.maxSec! >= v.minSec!
-        ? { kind: "uniform", minSec: v.minSec!, maxSec: v.maxSec! }
-        : undefined;
-    }
-    default:
-      c.problem(p, `unknown distribution "${kind}" (expected ${DISTRIBUTIONS})`);
-      return undefined;
-  }
+  if (a.noAnswer + a.busy + a.reject > 1 + 1e-9)
+    problems.push({ path, reason: "noAnswer + busy + reject must be at most 1" });
+  return a;
 }
 
 // ---- planning: the model turned into scripts for the simulated media driver ----
