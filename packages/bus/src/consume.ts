@@ -7,13 +7,24 @@ import {
   type TrackedConsumer,
   trackConsumer,
 } from "./activity.js";
-import type { Bus } from "./bus.js";
 import { PoisonMessageError, TransientError } from "./errors.js";
-import { deadLetterSubject } from "./naming.js";
+import { type BusNames, deadLetterSubject } from "./naming.js";
 import type { ConsumerSpec } from "./specs.js";
 import { extractTrace } from "./trace.js";
 
 export { type BusActivity, busActivity, trackPublish } from "./activity.js";
+
+/**
+ * What a consumer uses of its bus (the `Bus` of bus.ts is one). Declared here rather than imported, so that
+ * bus.ts, which starts consumers, and this file do not import each other.
+ */
+export interface ConsumerBus {
+  readonly names: BusNames;
+  readonly server: string;
+  /** Publishes a dead letter (deduplicated by `msgId`). */
+  publish(subject: string, payload: unknown, options: { readonly msgId: string }): Promise<unknown>;
+  isClosed(): boolean;
+}
 
 export interface DeliveryInfo {
   /** Logical subject (prefix removed). */
@@ -168,7 +179,7 @@ function describe(err: unknown): string {
 }
 
 /** Counted locally from before its first pull (see activity.ts) until its loop ends. */
-function trackedConsumer(bus: Bus, options: ConsumerSpec) {
+function trackedConsumer(bus: ConsumerBus, options: ConsumerSpec) {
   return trackConsumer(
     `${bus.server} ${bus.names.stream(options.stream)}`,
     options.filterSubject === undefined ? undefined : bus.names.subject(options.filterSubject),
@@ -212,7 +223,7 @@ interface Settler<T> {
 }
 
 function settler<T>(
-  bus: Bus,
+  bus: ConsumerBus,
   options: ConsumerSpec & {
     readonly decode?: (json: unknown) => T;
     readonly backoffMs?: (deliveryCount: number) => number;
@@ -366,7 +377,7 @@ function endsAfterTheSocketIsRead(batch: ConsumerMessages): ReturnType<typeof se
  * re-created) is retried with backoff, as the library's own consume() does, until the bus closes.
  */
 async function* pulls(
-  bus: Bus,
+  bus: ConsumerBus,
   consumer: Consumer,
   options: ConsumerSpec,
   room: () => Promise<number>,
@@ -408,7 +419,7 @@ function handBackAll(messages: readonly JsMsg[]): void {
 }
 
 export function startConsumer<T>(
-  bus: Bus,
+  bus: ConsumerBus,
   js: JetStreamClient,
   options: ConsumeOptions<T>,
   /** Work-queue streams on nats-server 2.9 keep terminated messages; this removes one. */
@@ -486,7 +497,7 @@ export function startConsumer<T>(
 }
 
 export function startBatchConsumer<T>(
-  bus: Bus,
+  bus: ConsumerBus,
   js: JetStreamClient,
   options: BatchConsumeOptions<T>,
   removeTerminated?: (streamSequence: number) => Promise<void>,

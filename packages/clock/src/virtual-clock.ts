@@ -1,4 +1,4 @@
-import type { Clock } from "./index.js";
+import type { Clock } from "./clock.js";
 import { ParkedSleeps } from "./sleepers.js";
 
 /**

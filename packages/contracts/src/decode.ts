@@ -8,7 +8,7 @@ import type {
   EventMessage,
   LegCommandMessage,
   TimerMessage,
-} from "./index.js";
+} from "./messages.js";
 import { hasControlCharacters } from "./text.js";
 
 /** A bus message that does not have the shape of its contract (consumers dead-letter it with this reason). */

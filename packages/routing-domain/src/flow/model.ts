@@ -1,9 +1,9 @@
 import type { ConnectApplet } from "./applets/connect/settings.js";
-import type { GreetingApplet } from "./applets/greeting.js";
-import type { HangupApplet } from "./applets/hangup.js";
-import type { IvrMenuApplet } from "./applets/ivr-menu.js";
-import type { TimeConditionApplet } from "./applets/time-condition.js";
-import type { VoicemailApplet } from "./applets/voicemail.js";
+import type { GreetingApplet } from "./applets/greeting/settings.js";
+import type { HangupApplet } from "./applets/hangup/settings.js";
+import type { IvrMenuApplet } from "./applets/ivr-menu/settings.js";
+import type { TimeConditionApplet } from "./applets/time-condition/settings.js";
+import type { VoicemailApplet } from "./applets/voicemail/settings.js";
 
 export type {
   CallerIdOption,
@@ -15,13 +15,16 @@ export type {
   RecordOption,
 } from "./applets/connect/settings.js";
 export { branchFor, FALLBACK_OUTCOMES, QUEUE_OUTCOME_FALLS_BACK_TO } from "./applets/connect/settings.js";
-export type { GreetingApplet } from "./applets/greeting.js";
-export type { HangupApplet } from "./applets/hangup.js";
-export type { IvrMenuApplet } from "./applets/ivr-menu.js";
-export type { OpeningRule, TimeConditionApplet, Weekday } from "./applets/time-condition.js";
-export type { VoicemailApplet } from "./applets/voicemail.js";
+export type { GreetingApplet } from "./applets/greeting/settings.js";
+export type { HangupApplet } from "./applets/hangup/settings.js";
+export type { IvrMenuApplet } from "./applets/ivr-menu/settings.js";
+export type { OpeningRule, TimeConditionApplet, Weekday } from "./applets/time-condition/settings.js";
+export type { VoicemailApplet } from "./applets/voicemail/settings.js";
 
-/** Every applet's settings; each kind's module is in ./applets and registered in ./applets/registry.ts. */
+/**
+ * Every applet's settings; each kind's folder is in ./applets (its settings type in `settings.ts`, its module
+ * in `index.ts`) and registered in ./applets/registry.ts.
+ */
 export type Applet =
   | GreetingApplet
   | IvrMenuApplet

@@ -1,38 +1,10 @@
 import type { ConfigSnapshot } from "../config/snapshot.js";
 import { RoutingDomainError } from "../shared/errors.js";
-import type { AppletAudio, AppletEdge } from "./applets/applet.js";
 import { appletModule } from "./applets/registry.js";
+import type { AppletAudio, AppletEdge, FlowIssue, FlowValidationContext } from "./issues.js";
 import type { Applet, Flow } from "./model.js";
 
-export type FlowIssueCode =
-  | "missingStart"
-  | "unknownApplet"
-  | "unreachable"
-  | "missingBranch"
-  | "cycleWithoutWait"
-  | "unknownAgent"
-  | "unknownGroup"
-  | "invalidNumber"
-  | "invalidSipUri"
-  | "invalidSetting"
-  | "unknownAudio";
-
-export interface FlowIssue {
-  readonly code: FlowIssueCode;
-  /** The applet the issue is about. */
-  readonly appletId: string;
-  /** The applet's field the issue is about, where one field is (e.g. `holdMusic` for an unknown audio file). */
-  readonly field?: string;
-  readonly message: string;
-}
-
-/**
- * What a flow is checked against: the configured agents and groups and, when the caller knows them, the
- * uploaded audio files (absent: references to stored audio are not checked).
- */
-export type FlowValidationContext = Pick<ConfigSnapshot, "agents" | "groups"> & {
-  readonly audioFiles?: ReadonlySet<string>;
-};
+export type { FlowIssue, FlowIssueCode, FlowValidationContext } from "./issues.js";
 
 /** Every (label, target) edge leaving an applet. */
 export function appletEdges(applet: Applet): AppletEdge[] {

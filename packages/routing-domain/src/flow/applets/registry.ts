@@ -2,11 +2,11 @@
 import type { Applet, AppletKind } from "../model.js";
 import type { AppletModule } from "./applet.js";
 import { connect } from "./connect/index.js";
-import { greeting } from "./greeting.js";
-import { hangup } from "./hangup.js";
-import { ivrMenu } from "./ivr-menu.js";
-import { timeCondition } from "./time-condition.js";
-import { voicemail } from "./voicemail.js";
+import { greeting } from "./greeting/index.js";
+import { hangup } from "./hangup/index.js";
+import { ivrMenu } from "./ivr-menu/index.js";
+import { timeCondition } from "./time-condition/index.js";
+import { voicemail } from "./voicemail/index.js";
 
 const APPLETS: { readonly [K in AppletKind]: AppletModule<Extract<Applet, { kind: K }>> } = {
   greeting,

@@ -1,8 +1,7 @@
 // The Connect applet's settings, its branches and the rules they are checked against.
 import type { Audio } from "../../../shared/audio.js";
 import { isE164, isSipUri } from "../../../shared/validation.js";
-import type { FlowIssue, FlowValidationContext } from "../../validate.js";
-import { type AppletEdge, settingIssue } from "../applet.js";
+import { type AppletEdge, type FlowIssue, type FlowValidationContext, settingIssue } from "../../issues.js";
 
 /** Where a Connect applet rings. */
 export type ConnectTarget =

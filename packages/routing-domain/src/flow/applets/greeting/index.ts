@@ -1,13 +1,6 @@
 // Greeting: plays a message to the caller, then goes on (or ends the call when nothing follows).
-import type { Audio } from "../../shared/audio.js";
-import type { AppletModule } from "./applet.js";
-
-export interface GreetingApplet {
-  readonly kind: "greeting";
-  readonly audio: Audio;
-  /** Absent: the call ends after the greeting. */
-  readonly next?: string;
-}
+import type { AppletModule } from "../applet.js";
+import type { GreetingApplet } from "./settings.js";
 
 export const greeting: AppletModule<GreetingApplet> = {
   kind: "greeting",

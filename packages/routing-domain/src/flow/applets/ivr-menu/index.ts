@@ -1,22 +1,10 @@
 // IVR menu: plays a prompt and waits for a digit; a digit with a branch goes there, a timeout or an invalid
 // digit replays the prompt (up to `retries` times) and then takes its own branch.
-import type { DecisionBuilder } from "../../call/builder.js";
-import { schedule } from "../../call/run.js";
-import type { Audio } from "../../shared/audio.js";
-import type { FlowIssue } from "../validate.js";
-import { type AppletModule, settingIssue } from "./applet.js";
-
-export interface IvrMenuApplet {
-  readonly kind: "ivrMenu";
-  readonly prompt: Audio;
-  /** DTMF digit (0-9, *, #) → applet id. */
-  readonly branches: Readonly<Record<string, string>>;
-  readonly timeoutSec: number;
-  /** How many times the prompt is replayed after a timeout or an invalid digit before the branch below. */
-  readonly retries: number;
-  readonly timeoutBranch: string;
-  readonly invalidBranch: string;
-}
+import type { DecisionBuilder } from "../../../call/builder.js";
+import { schedule } from "../../../call/run.js";
+import { type FlowIssue, settingIssue } from "../../issues.js";
+import type { AppletModule } from "../applet.js";
+import type { IvrMenuApplet } from "./settings.js";
 
 const DTMF = /^[0-9*#]$/;
 

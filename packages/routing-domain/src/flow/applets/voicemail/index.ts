@@ -1,15 +1,8 @@
 // Voicemail: an optional greeting, then records the caller's message (up to a maximum length) and goes on.
-import type { DecisionBuilder } from "../../call/builder.js";
-import type { Audio } from "../../shared/audio.js";
-import { type AppletModule, settingIssue } from "./applet.js";
-
-export interface VoicemailApplet {
-  readonly kind: "voicemail";
-  readonly greeting?: Audio;
-  readonly maxLengthSec: number;
-  /** Absent: the call ends after the message. */
-  readonly next?: string;
-}
+import type { DecisionBuilder } from "../../../call/builder.js";
+import { settingIssue } from "../../issues.js";
+import type { AppletModule } from "../applet.js";
+import type { VoicemailApplet } from "./settings.js";
 
 function startRecording(b: DecisionBuilder, maxLengthSec: number): void {
   b.emit({

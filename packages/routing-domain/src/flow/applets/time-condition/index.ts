@@ -1,30 +1,10 @@
 // Time condition: business hours. Takes the `open` branch when the call arrives inside one of the opening
 // rules (days of the week and a time range, in the applet's time zone, else the account's) and not on a
 // closed date (holidays), else the `closed` branch. The decision says why, with the local time it read.
-import { isTimeZone } from "../../shared/validation.js";
-import type { FlowIssue } from "../validate.js";
-import { type AppletModule, settingIssue } from "./applet.js";
-
-export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-/** Open on these days from `from` to `to` (local "HH:MM"; `to` may be "24:00"; `from` after `to` runs past midnight into the next day). */
-export interface OpeningRule {
-  readonly days: readonly Weekday[];
-  readonly from: string;
-  readonly to: string;
-}
-
-export interface TimeConditionApplet {
-  readonly kind: "timeCondition";
-  /** IANA time zone (e.g. "Europe/Paris"). Default: the account's. */
-  readonly timeZone?: string;
-  readonly hours: readonly OpeningRule[];
-  /** Local dates ("YYYY-MM-DD") closed all day, whatever the rules say: public holidays. */
-  readonly closedDates?: readonly string[];
-  readonly open: string;
-  readonly closed: string;
-}
+import { isTimeZone } from "../../../shared/validation.js";
+import { type FlowIssue, settingIssue } from "../../issues.js";
+import type { AppletModule } from "../applet.js";
+import { type OpeningRule, type TimeConditionApplet, WEEKDAYS, type Weekday } from "./settings.js";
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;

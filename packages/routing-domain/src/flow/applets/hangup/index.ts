@@ -1,10 +1,7 @@
 // Hangup: ends the call.
-import { endCall } from "../../call/end-call.js";
-import type { AppletModule } from "./applet.js";
-
-export interface HangupApplet {
-  readonly kind: "hangup";
-}
+import { endCall } from "../../../call/end-call.js";
+import type { AppletModule } from "../applet.js";
+import type { HangupApplet } from "./settings.js";
 
 export const hangup: AppletModule<HangupApplet> = {
   kind: "hangup",
