@@ -10,7 +10,13 @@ import {
   type NatsServer,
   startNatsServer,
 } from "@switchyard/bus";
-import { type Clock, isVirtualClock, scaledClock, systemClock } from "@switchyard/clock";
+import {
+  type Clock,
+  isVirtualClock,
+  type LocalQuiescenceProbe,
+  scaledClock,
+  systemClock,
+} from "@switchyard/clock";
 import {
   ConfigError,
   DEFAULT_GATEWAY_ID,
@@ -119,16 +125,18 @@ export async function startPlatform(
     stack.defer(() => bus.close());
     await starting(log, "JetStream streams", bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec()]));
 
-    // On a virtual clock, time moves only while nothing of this deployment is in flight on the bus (no
-    // message pending or unacknowledged on any consumer, no publish unacknowledged, no handler running).
-    if (isVirtualClock(clock))
-      stack.defer(
-        clock.addProbe({
-          busyHere: () => bus.busyHere(),
-          watch: (changed) => bus.onActivity(changed),
-          confirm: () => bus.quiescent(),
-        }),
-      );
+    // On a virtual clock, time moves only while no part of the platform holds work in flight (a no-op on
+    // any other clock): each part that can hold work registers its probe here.
+    const holdTimeWhileBusy = (probe: LocalQuiescenceProbe) => {
+      if (isVirtualClock(clock)) stack.defer(clock.addProbe(probe));
+    };
+    // Nothing of this deployment in flight on the bus (no message pending or unacknowledged on any
+    // consumer, no publish unacknowledged, no handler running).
+    holdTimeWhileBusy({
+      busyHere: () => bus.busyHere(),
+      watch: (changed) => bus.onActivity(changed),
+      confirm: () => bus.quiescent(),
+    });
 
     let gateway: MediaGateway | undefined;
     const started: Target[] = [];
@@ -154,15 +162,12 @@ export async function startPlatform(
               }),
             ),
           );
-          // On a virtual clock, time moves only once every committed event is on JetStream.
-          if (isVirtualClock(clock))
-            stack.defer(
-              clock.addProbe({
-                busyHere: () => relay.busyHere(),
-                watch: (changed) => relay.watch(changed),
-                confirm: () => relay.caughtUp(),
-              }),
-            );
+          // Every committed event on JetStream.
+          holdTimeWhileBusy({
+            busyHere: () => relay.busyHere(),
+            watch: (changed) => relay.watch(changed),
+            confirm: () => relay.caughtUp(),
+          });
           started.push(target);
           break;
         }

@@ -1,5 +1,13 @@
 export { EventMetrics, type EventMetricsState, type ObservedEvent } from "./event-metrics.js";
-export { createLogger, type Logger, type LoggerOptions, serviceLog } from "./log.js";
+export {
+  consoleLog,
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  type ServiceLog,
+  type ServiceLogLevel,
+  serviceLog,
+} from "./log.js";
 export { busMetrics, count, meter, observeGauge, record } from "./metrics.js";
 export {
   ATTRS,

@@ -34,19 +34,35 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
-/**
- * The services' `(level, message, fields)` log callback over a pino logger; `fields.callId` stays a field,
- * so every line of a call carries it.
- */
-export function serviceLog(
-  logger: Logger,
-): (
-  level: "debug" | "info" | "warn" | "error",
+export type ServiceLogLevel = "debug" | "info" | "warn" | "error";
+
+/** A service's log: one entry with its level and fields (`callId` among them for a call's lines). */
+export type ServiceLog = (
+  level: ServiceLogLevel,
   message: string,
   fields?: Readonly<Record<string, unknown>>,
-) => void {
+) => void;
+
+/**
+ * The services' log callback over a pino logger; `fields.callId` stays a field, so every line of a call
+ * carries it.
+ */
+export function serviceLog(logger: Logger): ServiceLog {
   return (level, message, fields) => {
     if (fields) logger[level](fields, message);
     else logger[level](message);
+  };
+}
+
+/**
+ * A service's log when the composition root gives none: one JSON line an entry, warnings and errors on
+ * stderr, `info` on stdout (or dropped when `quiet`), `debug` dropped.
+ */
+export function consoleLog(options: { readonly quiet?: boolean } = {}): ServiceLog {
+  return (level, message, fields) => {
+    if (level === "debug" || (level === "info" && options.quiet)) return;
+    const line = JSON.stringify({ level, msg: message, ...fields });
+    if (level === "info") console.log(line);
+    else console.error(line);
   };
 }

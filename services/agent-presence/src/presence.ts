@@ -44,13 +44,10 @@ import {
   INITIAL_AGENT,
   RoutingDomainError,
 } from "@switchyard/routing-domain";
+import { consoleLog, type ServiceLog, type ServiceLogLevel } from "@switchyard/telemetry";
 
-export type PresenceLogLevel = "debug" | "info" | "warn" | "error";
-export type PresenceLog = (
-  level: PresenceLogLevel,
-  message: string,
-  fields?: Readonly<Record<string, unknown>>,
-) => void;
+export type PresenceLogLevel = ServiceLogLevel;
+export type PresenceLog = ServiceLog;
 
 export interface AgentPresenceConfig {
   readonly eventStore: { readonly store: Pick<EventStore, "appendMany" | "readStream"> };
@@ -129,10 +126,7 @@ function commandOf(input: AgentInput, now: number): AgentCommand {
 const describe = (err: unknown): string =>
   err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 
-const defaultLog: PresenceLog = (level, message, fields) => {
-  if (level === "debug" || level === "info") return;
-  console.error(JSON.stringify({ level, msg: message, ...fields }));
-};
+const defaultLog: PresenceLog = consoleLog({ quiet: true });
 
 /**
  * agent-presence: owns sign-in and status changes (appends to `agent-<id>` with the expected version) and

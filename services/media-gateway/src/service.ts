@@ -23,11 +23,14 @@ import { KeyedLock } from "@switchyard/event-store";
 import type { LegCommand, TransferTarget } from "@switchyard/routing-domain";
 import {
   ATTRS,
+  consoleLog,
   contextOf,
   count,
   failSpan,
   inSpan,
   METRIC_ATTRS,
+  type ServiceLog,
+  type ServiceLogLevel,
   SPANS,
   SpanKind,
   startSpan,
@@ -47,12 +50,8 @@ import {
   openKvGatewayState,
 } from "./state.js";
 
-export type GatewayLogLevel = "info" | "warn" | "error";
-export type GatewayLog = (
-  level: GatewayLogLevel,
-  message: string,
-  fields?: Readonly<Record<string, unknown>>,
-) => void;
+export type GatewayLogLevel = ServiceLogLevel;
+export type GatewayLog = ServiceLog;
 
 export interface MediaGatewayConfig {
   /** Already connected, with the deployment's prefix; `connection` and `names` for the default state. */
@@ -205,11 +204,7 @@ export class NotSimulatedError extends Error {
   }
 }
 
-const defaultLog: GatewayLog = (level, message, fields) => {
-  const line = JSON.stringify({ level, msg: message, ...fields });
-  if (level === "info") console.log(line);
-  else console.error(line);
-};
+const defaultLog: GatewayLog = consoleLog();
 
 interface ChannelRef {
   readonly callId: string;

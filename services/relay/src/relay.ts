@@ -17,23 +17,22 @@ import type {
 } from "@switchyard/event-store";
 import {
   ATTRS,
+  consoleLog,
   contextFromTraceparent,
   count,
   EventMetrics,
   failSpan,
   record,
+  type ServiceLog,
+  type ServiceLogLevel,
   SPANS,
   SpanKind,
   startSpan,
   traceparentOf,
 } from "@switchyard/telemetry";
 
-export type RelayLogLevel = "info" | "warn" | "error";
-export type RelayLog = (
-  level: RelayLogLevel,
-  message: string,
-  fields?: Readonly<Record<string, unknown>>,
-) => void;
+export type RelayLogLevel = ServiceLogLevel;
+export type RelayLog = ServiceLog;
 
 export interface RelayConfig {
   readonly eventStore: {
@@ -147,11 +146,7 @@ export function toEventMessage(e: RecordedEvent): EventMessage {
   };
 }
 
-const defaultLog: RelayLog = (level, message, fields) => {
-  const line = JSON.stringify({ level, msg: message, ...fields });
-  if (level === "info") console.log(line);
-  else console.error(line);
-};
+const defaultLog: RelayLog = consoleLog();
 
 /**
  * Runs the outbox relay: one instance among all that share the database publishes (leader lock), the

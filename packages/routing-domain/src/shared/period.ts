@@ -1,28 +1,11 @@
+import { wallClock } from "./wall-clock.js";
+
 /** The window in which an agent's "calls handled" are counted (Least Calls). */
 export type CallsPeriod = "hour" | "day" | "week" | "month";
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-CA", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      hourCycle: "h23",
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 function localParts(now: number, timeZone: string): { y: number; m: number; d: number; h: number } {
-  const parts = formatterFor(timeZone).formatToParts(now);
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? "0");
-  return { y: get("year"), m: get("month"), d: get("day"), h: get("hour") };
+  const t = wallClock(now, timeZone);
+  return { y: Number(t.year), m: Number(t.month), d: Number(t.day), h: Number(t.hour) };
 }
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, "0");

@@ -2,6 +2,7 @@
 // rules (days of the week and a time range, in the applet's time zone, else the account's) and not on a
 // closed date (holidays), else the `closed` branch. The decision says why, with the local time it read.
 import { isTimeZone } from "../../../shared/validation.js";
+import { wallClock } from "../../../shared/wall-clock.js";
 import { type FlowIssue, settingIssue } from "../../issues.js";
 import type { AppletModule } from "../applet.js";
 import { type OpeningRule, type TimeConditionApplet, WEEKDAYS, type Weekday } from "./settings.js";
@@ -11,33 +12,16 @@ const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 const minutes = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** The local date, weekday and minute of the day of `now` in `timeZone`. */
 export function localTime(
   now: number,
   timeZone: string,
 ): { readonly date: string; readonly day: Weekday; readonly minute: number; readonly text: string } {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      weekday: "short",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-    formatters.set(timeZone, f);
-  }
-  const parts = f.formatToParts(now);
-  const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? "";
-  const date = `${get("year")}-${get("month")}-${get("day")}`;
-  const day = get("weekday").toLowerCase().slice(0, 3) as Weekday;
-  const hhmm = `${get("hour")}:${get("minute")}`;
-  return { date, day, minute: minutes(hhmm), text: `${get("weekday")} ${date} ${hhmm}` };
+  const t = wallClock(now, timeZone);
+  const date = `${t.year}-${t.month}-${t.day}`;
+  const day = t.weekday.toLowerCase().slice(0, 3) as Weekday;
+  const hhmm = `${t.hour}:${t.minute}`;
+  return { date, day, minute: minutes(hhmm), text: `${t.weekday} ${date} ${hhmm}` };
 }
 
 const describe = (rule: OpeningRule): string => `${rule.days.join(",")} ${rule.from}–${rule.to}`;
