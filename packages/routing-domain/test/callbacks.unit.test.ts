@@ -2,7 +2,7 @@
 // caller's turn comes the agent is rung first, then the customer; unanswered call backs are retried.
 import { describe, expect, it } from "vitest";
 import { buildConfig, type ConfigCommand } from "../src/index.js";
-import { group, hangup, worldWith } from "./support/fixtures.js";
+import { connectToGroup, group, worldWith } from "./support/fixtures.js";
 import { ev } from "./support/match.js";
 import { BUSINESS, CALLER, callSpec, sec, type World } from "./support/world.js";
 
@@ -19,14 +19,7 @@ interface QueuedOptions {
 function queued(o: QueuedOptions = {}): World {
   const w = worldWith({
     ...(o.account ? { account: o.account } : {}),
-    applets: {
-      connect: {
-        kind: "connect",
-        target: { kind: "group", groupId: "sales" },
-        branches: { fallback: "bye" },
-      },
-      bye: hangup,
-    },
+    applets: connectToGroup("sales"),
     groups: [
       group("sales", o.strategy ?? "longestIdle", ["ann", "bob"], {
         ringTimeoutSec: 20,

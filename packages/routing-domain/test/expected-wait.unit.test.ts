@@ -10,7 +10,7 @@ import {
   type QueueCommand,
   type QueueState,
 } from "../src/index.js";
-import { group, hangup, worldWith } from "./support/fixtures.js";
+import { connectToGroup, group, worldWith } from "./support/fixtures.js";
 import { ev } from "./support/match.js";
 import { rng } from "./support/simulate.js";
 import { BUSINESS, CALLER, callSpec, sec } from "./support/world.js";
@@ -74,14 +74,7 @@ describe("the queue's pace", () => {
 describe("announced with the position", () => {
   it("a caller queued behind others hears their position and the queue's expected wait", () => {
     const w = worldWith({
-      applets: {
-        connect: {
-          kind: "connect",
-          target: { kind: "group", groupId: "sales" },
-          branches: { fallback: "bye" },
-        },
-        bye: hangup,
-      },
+      applets: connectToGroup("sales"),
       groups: [group("sales", "longestIdle", ["ann"], { queue: { enabled: true, announcePosition: true } })],
       signIn: ["ann"],
     });

@@ -16,7 +16,7 @@ import {
   storedDecisions,
   streamsReadBy,
 } from "../src/index.js";
-import { group, hangup } from "./support/fixtures.js";
+import { connectToGroup, group } from "./support/fixtures.js";
 import { LoggedWorld } from "./support/logged-world.js";
 import { randomWorld, rng, simulate } from "./support/simulate.js";
 import { AGENTS, BUSINESS, CALLER, sec } from "./support/world.js";
@@ -32,14 +32,7 @@ function history(): LoggedWorld {
         flowId: "main",
         name: "Main",
         start: "connect",
-        applets: {
-          connect: {
-            kind: "connect",
-            target: { kind: "group", groupId: "sales" },
-            branches: { fallback: "bye" },
-          },
-          bye: hangup,
-        },
+        applets: connectToGroup("sales"),
       },
     },
     { type: "DefineNumber", number: BUSINESS, flowId: "main" },

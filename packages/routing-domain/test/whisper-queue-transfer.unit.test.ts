@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type CallEvent, CallNotQueuedError, NoConnectedAgentError, nextCallerFor } from "../src/index.js";
-import { connectToAnn, group, hangup, worldWith } from "./support/fixtures.js";
+import { connectToAnn, connectToGroup, group, hangup, worldWith } from "./support/fixtures.js";
 import { ev } from "./support/match.js";
 import { BUSINESS, CALLER, callSpec, sec, type World } from "./support/world.js";
 
@@ -248,14 +248,7 @@ describe("Queue behaviour", () => {
 
   it("Queue › a freed agent takes the caller who has waited longest among the queues the agent serves", () => {
     const w = worldWith({
-      applets: {
-        connect: {
-          kind: "connect",
-          target: { kind: "group", groupId: "sales" },
-          branches: { fallback: "bye" },
-        },
-        bye: hangup,
-      },
+      applets: connectToGroup("sales"),
       groups: [
         group("sales", "roundRobin", ["ann"], { queue: { enabled: true } }),
         group("support", "roundRobin", ["ann", "bob"], { queue: { enabled: true } }),

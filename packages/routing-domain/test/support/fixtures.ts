@@ -55,3 +55,17 @@ export const connectToAnn = (extra: Partial<ConnectApplet> = {}): Record<string,
   },
   bye: hangup,
 });
+
+/** A flow that connects the caller to a group (queue settings are the group's), else hangs up. */
+export const connectToGroup = (
+  groupId: string,
+  extra: Partial<ConnectApplet> = {},
+): Record<string, Applet> => ({
+  connect: {
+    kind: "connect",
+    target: { kind: "group", groupId },
+    branches: { fallback: "bye" },
+    ...extra,
+  },
+  bye: hangup,
+});
