@@ -207,6 +207,20 @@ export function platformDashboard(): Dashboard {
         prom(`sum by (${L.kind}) (rate(${m("legCommands")}[${RATE}]))`, `{{${L.kind}}}`),
       ),
     )
+    .withPanel(
+      ts(
+        "FreeSWITCH endpoints: p90 wait for a turn and creation, by kind",
+        "s",
+        prom(
+          `histogram_quantile(0.9, sum by (le, ${L.kind}) (rate(${m("mediaEndpointWait")}_bucket[${RATE}])))`,
+          `wait {{${L.kind}}}`,
+        ),
+        prom(
+          `histogram_quantile(0.9, sum by (le, ${L.kind}) (rate(${m("mediaEndpointCreate")}_bucket[${RATE}])))`,
+          `create {{${L.kind}}}`,
+        ),
+      ),
+    )
     .withRow(new RowBuilder("Relay and JetStream"))
     .withPanel(
       ts(

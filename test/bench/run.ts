@@ -4,12 +4,15 @@
 // queue of 10,000 callers, memory per call and per agent), on PostgreSQL and on embedded PGlite, prints
 // each platform figure beside the raw limit it depends on, and writes everything to .switchyard/bench.json.
 //
-//   pnpm bench [--only raw,routing,scaling,memory,events,domain,pglite] [--seconds 5]
+//   pnpm bench [--only raw,routing,scaling,memory,events,domain,pglite,media] [--seconds 5]
 //              [--loads 1000,2000,5000,10000] [--routers 1,2,3] [--scaling-loads 50,400,1000] [--profile]
 //              [--json FILE] [--tiny]
 //
 // `scaling`: the same offered loads with 1, 2 and 3 router processes (--routers), calls/s achieved, start
 // latency and the CPU each part of the platform used, and whether more routers added throughput or why not.
+//
+// `media` (not in the default run: it starts FreeSWITCH and drachtio-server, ~1 min): FreeSWITCH endpoint
+// creation and idle cost by live endpoints, the media server's limits beside which the SIP load test is read.
 //
 // Needs PostgreSQL and NATS (DATABASE_URL, NATS_URL; defaults: the local test database and nats-server).
 // Absolute numbers depend on what else the machine is doing; the report records the load average.
@@ -20,6 +23,7 @@ import { parseArgs } from "node:util";
 import { type GroupCost, measureGroups, measureQueue, type QueueCost } from "./domain.js";
 import { type EventsResult, measureEvents } from "./events.js";
 import { created, fmt, type Latencies, ratio, round } from "./measure.js";
+import { type MediaResult, measureMedia } from "./media.js";
 import { measureJetStream, measurePg, type RawJetStream, type RawPg } from "./raw.js";
 import {
   type LoadResult,
@@ -31,7 +35,9 @@ import {
 } from "./routing.js";
 import { measureScaling, type ScalingResult } from "./scaling.js";
 
-const SECTIONS = ["raw", "routing", "scaling", "memory", "events", "domain", "pglite"] as const;
+const SECTIONS = ["raw", "routing", "scaling", "memory", "events", "domain", "pglite", "media"] as const;
+/** What a run without --only measures. */
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "media");
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -54,7 +60,7 @@ const tiny = values.tiny === true;
 const list = (s: string | undefined, fallback: number[]) =>
   s === undefined ? fallback : s.split(",").map((x) => Number(x.trim()));
 const only = new Set<Section>(
-  values.only === undefined ? SECTIONS : (values.only.split(",").map((s) => s.trim()) as Section[]),
+  values.only === undefined ? DEFAULT_SECTIONS : (values.only.split(",").map((s) => s.trim()) as Section[]),
 );
 for (const s of only)
   if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}: use ${SECTIONS.join(",")}`);
@@ -93,6 +99,7 @@ interface Report {
   events?: EventsResult;
   domain?: { groups: GroupCost[]; memoryBytesPerAgent: number | null; queue: QueueCost };
   pglite?: { routing: LoadResult[]; events?: EventsResult };
+  media?: MediaResult;
 }
 
 const startedAt = new Date();
@@ -342,6 +349,16 @@ async function main(): Promise<void> {
       natsUrl: NATS_URL,
       seconds: tiny ? 0.5 : 3,
       rates: tiny ? [200] : [2_000],
+      log,
+    });
+  });
+  await section("media", async () => {
+    log("\n== media server limits (FreeSWITCH through drachtio-fsmrf, as the drachtio driver uses it)");
+    report.media = await measureMedia({
+      perStep: tiny ? 20 : 200,
+      steps: tiny ? 2 : 4,
+      maxPerSec: 50,
+      idleSeconds: tiny ? 1 : 5,
       log,
     });
   });

@@ -118,6 +118,23 @@ export const METRICS = {
   deadLetters: { name: "switchyard.bus.dead_letters", kind: "counter", unit: "" },
   /** Counter: leg commands executed by the media gateway, by command kind. */
   legCommands: { name: "switchyard.gateway.leg_commands", kind: "counter", unit: "" },
+  /**
+   * Histogram (s): a FreeSWITCH endpoint's wait for its turn (`endpointsInFlight`), by kind (caller, answered
+   * agent): the first sign that the media server no longer keeps up with the calls per second.
+   */
+  mediaEndpointWait: {
+    name: "switchyard.media.endpoint_wait_seconds",
+    kind: "histogram",
+    unit: "s",
+    buckets: FAST,
+  },
+  /** Histogram (s): a FreeSWITCH endpoint's creation (INVITE to FreeSWITCH → its event socket ready), by kind. */
+  mediaEndpointCreate: {
+    name: "switchyard.media.endpoint_create_seconds",
+    kind: "histogram",
+    unit: "s",
+    buckets: FAST,
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Clock } from "@switchyard/clock";
 import { type Audio, type LegEndReason, positionAnnouncement } from "@switchyard/routing-domain";
+import { METRIC_ATTRS, record } from "@switchyard/telemetry";
 import Mrf from "drachtio-fsmrf";
 import Srf from "drachtio-srf";
 import PQueue from "p-queue";
@@ -700,13 +701,19 @@ export class DrachtioDriver implements MediaDriver {
     opts: { remoteSdp?: string },
     kind: "answered agent" | "caller",
   ): Promise<Mrf.Endpoint> {
+    const queued = performance.now();
+    const attributes = { [METRIC_ATTRS.kind]: kind };
     return this.#endpointQueue.add(
       async () => {
+        const started = performance.now();
+        record("mediaEndpointWait", (started - queued) / 1000, attributes);
         // A creation that hangs (FreeSWITCH never connects back) must not hold its turn for ever; if it
         // completes after all, the endpoint is not wanted any more.
         const creation = ms.createEndpoint(opts);
         try {
-          return await withTimeout(creation, ENDPOINT_TIMEOUT_MS, "FreeSWITCH endpoint");
+          const ep = await withTimeout(creation, ENDPOINT_TIMEOUT_MS, "FreeSWITCH endpoint");
+          record("mediaEndpointCreate", (performance.now() - started) / 1000, attributes);
+          return ep;
         } catch (err) {
           creation.then(
             (ep) => void ep.destroy().catch(() => undefined),

@@ -1,0 +1,126 @@
+// `pnpm bench --only media`: the media server's own limits on this machine, the raw figures beside which the
+// SIP load test's calls per second are read. FreeSWITCH (the rig's build and configuration) and drachtio-server
+// are started here; endpoints are created through drachtio-fsmrf exactly as the drachtio driver creates them
+// (an INVITE to FreeSWITCH, its outbound event socket back). For each step of live endpoints it reports the
+// creation latency, the FreeSWITCH CPU one creation costs, and the CPU the live endpoints cost while idle:
+// a call holds two endpoints (caller and answered agent) for its whole length.
+/// <reference path="../../services/media-gateway/src/drachtio/fsmrf.d.ts" />
+import { readFileSync } from "node:fs";
+import Mrf from "drachtio-fsmrf";
+import Srf from "drachtio-srf";
+import { missingTools, startTelephony } from "../sip/rig/index.js";
+import { fmt, percentile, round, sleep } from "./measure.js";
+
+export interface MediaStep {
+  /** Live endpoints before the step's creations. */
+  readonly liveBefore: number;
+  readonly created: number;
+  readonly createP50Ms: number | null;
+  readonly createP99Ms: number | null;
+  /**
+   * FreeSWITCH CPU (user + system) during the step's creations, per creation, less what the endpoints already
+   * up cost meanwhile (the previous step's idle rate).
+   */
+  readonly freeswitchCpuMsPerCreation: number;
+  /** FreeSWITCH CPU with `liveBefore + created` endpoints up and nothing happening, in % of one core. */
+  readonly idleCpuPercentAfter: number;
+}
+
+export interface MediaResult {
+  readonly skipped?: string;
+  readonly steps: MediaStep[];
+  /** Idle CPU per live endpoint (µs of CPU per second), from the last step. */
+  readonly idleCpuMicrosPerEndpointPerSec: number | null;
+}
+
+/** CPU time (ms) a process used so far, user + system, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+export async function measureMedia(options: {
+  /** Endpoints created per step (the live count grows by this much each step). */
+  readonly perStep: number;
+  readonly steps: number;
+  /** Creations per second at most: FreeSWITCH refuses above its `sessions-per-second` (100 in the rig). */
+  readonly maxPerSec: number;
+  readonly idleSeconds: number;
+  readonly log: (line: string) => void;
+}): Promise<MediaResult> {
+  const { log } = options;
+  const missing = missingTools(["drachtio", "freeswitch"]);
+  if (missing) {
+    log(`  skipped: ${missing}`);
+    return { skipped: missing, steps: [], idleCpuMicrosPerEndpointPerSec: null };
+  }
+  const tel = await startTelephony({
+    name: "bench-media",
+    freeswitch: { rtpPorts: 2_000, logLevel: "warning" },
+  });
+  const srf = new Srf();
+  const live: Mrf.Endpoint[] = [];
+  let media: Mrf.MediaServer | undefined;
+  try {
+    srf.connect({ host: tel.drachtio.host, port: tel.drachtio.port, secret: tel.drachtio.secret });
+    await new Promise((resolve) => srf.once("connect", resolve));
+    const ms = await new Mrf(srf).connect({
+      address: tel.freeswitch.address,
+      port: tel.freeswitch.port,
+      secret: tel.freeswitch.secret,
+      listenAddress: "127.0.0.1",
+    });
+    media = ms;
+    const pid = tel.freeswitch.process.pid;
+    if (pid === undefined) throw new Error("FreeSWITCH has no pid");
+    const steps: MediaStep[] = [];
+    for (let s = 0; s < options.steps; s++) {
+      const liveBefore = live.length;
+      const latencies: number[] = [];
+      const cpu0 = cpuMs(pid);
+      const wall0 = performance.now();
+      // One at a time, paced: the latency of a creation is not a queue's.
+      for (let i = 0; i < options.perStep; i++) {
+        const t = performance.now();
+        live.push(await ms.createEndpoint({}));
+        const took = performance.now() - t;
+        latencies.push(took);
+        await sleep(Math.max(0, 1000 / options.maxPerSec - took));
+      }
+      // What the endpoints already up cost meanwhile (the previous step's idle rate) is not the creations'.
+      const background = ((steps.at(-1)?.idleCpuPercentAfter ?? 0) / 100) * (performance.now() - wall0);
+      const perCreation = Math.max(0, cpuMs(pid) - cpu0 - background) / options.perStep;
+      const idle0 = cpuMs(pid);
+      await sleep(options.idleSeconds * 1000);
+      const idle = ((cpuMs(pid) - idle0) / (options.idleSeconds * 1000)) * 100;
+      latencies.sort((a, b) => a - b);
+      const step: MediaStep = {
+        liveBefore,
+        created: options.perStep,
+        createP50Ms: round(percentile(latencies, 0.5) ?? Number.NaN, 1),
+        createP99Ms: round(percentile(latencies, 0.99) ?? Number.NaN, 1),
+        freeswitchCpuMsPerCreation: round(perCreation, 1),
+        idleCpuPercentAfter: round(idle),
+      };
+      steps.push(step);
+      log(
+        `  ${fmt(liveBefore)} → ${fmt(live.length)} live endpoints: creation p50 ${fmt(step.createP50Ms, 1)} ms, ` +
+          `p99 ${fmt(step.createP99Ms, 1)} ms, FreeSWITCH CPU ${fmt(step.freeswitchCpuMsPerCreation, 1)} ms per creation; ` +
+          `idle with ${fmt(live.length)} up: FreeSWITCH ${fmt(step.idleCpuPercentAfter)}% of a core`,
+      );
+    }
+    const last = steps.at(-1);
+    const perEndpoint =
+      last && live.length > 0 ? round((last.idleCpuPercentAfter / 100 / live.length) * 1_000_000) : null;
+    log(
+      `  idle cost of a live endpoint: ${fmt(perEndpoint)} µs of FreeSWITCH CPU per second ` +
+        `(a call holds two: caller and answered agent)`,
+    );
+    return { steps, idleCpuMicrosPerEndpointPerSec: perEndpoint };
+  } finally {
+    for (const ep of live.splice(0)) await ep.destroy().catch(() => undefined);
+    media?.disconnect();
+    srf.disconnect();
+    await tel.stop();
+  }
+}
