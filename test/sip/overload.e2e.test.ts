@@ -152,3 +152,117 @@ describe.skipIf(skip)("overload: admission control over real SIP", () => {
     for (const from of refused) expect(froms.has(from)).toBe(false);
   });
 });
+
+describe.skipIf(skip)("overload: callers refused when FreeSWITCH endpoints fall behind", () => {
+  let p: SipPlatform;
+  let failed = false;
+  let agent: SippAgent | undefined;
+
+  beforeAll(async () => {
+    // One endpoint created at a time and one caller allowed to wait for it: a burst is sure to exceed it.
+    p = await startSipPlatform({
+      name: "overmedia",
+      driver: { endpointsInFlight: 1, admission: { maxWaitingForMedia: 1 } },
+    });
+    await defineConfig(p.e2e, [{ type: "ConfigureAccount", callerIdPassThrough: true }]);
+  });
+
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      failed = true;
+    });
+  });
+
+  afterAll(async () => {
+    await agent?.stop().catch(() => undefined);
+    await p?.close({ keep: failed });
+  });
+
+  it("a burst beyond the callers allowed to wait for media: 503 at once, counted; every call taken ends once", {
+    timeout: 120_000,
+  }, async () => {
+    agent = await startSippAgent({
+      dir: p.tel.dir,
+      name: "agents",
+      behaviour: { kind: "answer", afterMs: 50 },
+    });
+    const ids = Array.from({ length: 20 }, (_, i) => `om_${i}`);
+    const flow = flowOnNumber("om_flow", "c", {
+      c: {
+        kind: "connect",
+        target: { kind: "group", groupId: "om" },
+        callerId: { kind: "caller" },
+        record: "off",
+        branches: { fallback: "bye" },
+      },
+      bye: hangup,
+    });
+    await defineConfig(p.e2e, [
+      ...ids.map((agentId) => ({
+        type: "DefineAgent" as const,
+        agentId,
+        name: agentId,
+        contact: { kind: "sip" as const, uri: agent!.uri(agentId) },
+        wrapUpSec: 0,
+      })),
+      {
+        type: "DefineGroup",
+        groupId: "om",
+        name: "om",
+        strategy: "longestIdle",
+        members: ids,
+        ringTimeoutSec: 10,
+      },
+      ...flow.commands,
+    ]);
+    await signIn(p.e2e, ids);
+
+    // 20 INVITEs within about 0.1 s; an endpoint takes milliseconds to make, so a line forms at once.
+    const run = await startSippCallers({
+      dir: p.tel.dir,
+      name: "burst",
+      target: p.sip,
+      service: flow.number,
+      plan: { holdMs: 1_000, fromUser: "+1555300[call_number]" },
+      calls: 20,
+      rate: 200,
+      timeoutSec: 60,
+      events: false,
+    });
+    const result = await run.done;
+    const finals = new Map<string, { from: string; status: number }>();
+    for (const m of result.messages?.() ?? [])
+      if (m.direction === "received" && m.cseqMethod === "INVITE" && m.status >= 200 && !finals.has(m.callId))
+        finals.set(m.callId, { from: m.fromUser, status: m.status });
+    const answered = new Set([...finals.values()].filter((f) => f.status === 200).map((f) => f.from));
+    const refused = new Set([...finals.values()].filter((f) => f.status === 503).map((f) => f.from));
+    expect(answered.size + refused.size).toBe(20);
+    expect(refused.size).toBeGreaterThan(0);
+    expect(answered.size).toBeGreaterThan(0);
+    expect(p.driver.admissionStats()).toMatchObject({
+      admitted: answered.size,
+      overCalls: 0,
+      overMedia: refused.size,
+    });
+
+    const calls = await waitFor(
+      `${answered.size} calls terminal in PostgreSQL`,
+      async () => {
+        const all = await allCalls(p);
+        const done = [...all.values()].every((ev) => {
+          const st = stateOf(ev);
+          return st.status === "ended" && Object.values(st.legs).every((l) => l.status === "ended");
+        });
+        return all.size >= answered.size && done ? all : undefined;
+      },
+      { tries: 300, everyMs: 200 },
+    );
+    const froms = new Set(
+      [...calls.values()].map(
+        (ev) => (ev.find((e) => e.type === "CallStarted")?.data as { from?: string } | undefined)?.from ?? "",
+      ),
+    );
+    expect(froms).toEqual(answered);
+    for (const ev of calls.values()) expect(ev.filter((e) => e.type === "CallEnded")).toHaveLength(1);
+  });
+});

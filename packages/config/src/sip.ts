@@ -68,11 +68,13 @@ export interface SipConfig {
   readonly transferTargets: Readonly<Record<string, string>>;
   /**
    * Admission control (`sip.admission`): INVITEs beyond these get 503 before anything is recorded. Unset:
-   * the driver's defaults (500 calls up at once, no rate limit).
+   * the driver's defaults (500 calls up at once, no rate limit, 100 callers waiting for media).
    */
   readonly admission: {
     readonly maxCalls?: number;
     readonly maxCallsPerSec?: number;
+    /** `sip.admission.maxWaitingForMedia`: callers waiting for a FreeSWITCH endpoint at once (default 100). */
+    readonly maxWaitingForMedia?: number;
     /** `sip.admission.perSource`: the same caps per source address, checked first. */
     readonly perSource?: { readonly maxCalls?: number; readonly maxCallsPerSec?: number };
     /** `sip.admission.maxSources`: source addresses remembered for `perSource` (default 10 000). */
@@ -228,6 +230,7 @@ const settings = (env: SipSources["env"]) =>
     admission: section({
       maxCalls: positive,
       maxCallsPerSec: positive,
+      maxWaitingForMedia: positive,
       perSource: callLimits,
       maxSources: positive,
     }),
@@ -415,6 +418,9 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
     admission: {
       ...(admission?.maxCalls === undefined ? {} : { maxCalls: Math.floor(admission.maxCalls) }),
       ...(admission?.maxCallsPerSec === undefined ? {} : { maxCallsPerSec: admission.maxCallsPerSec }),
+      ...(admission?.maxWaitingForMedia === undefined
+        ? {}
+        : { maxWaitingForMedia: Math.floor(admission.maxWaitingForMedia) }),
       ...(Object.keys(perSource).length === 0 ? {} : { perSource }),
       ...(admission?.maxSources === undefined ? {} : { maxSources: Math.floor(admission.maxSources) }),
     },

@@ -17,7 +17,7 @@ sip:
     - { username: ann, password: ann-pw }
     - { username: bob, passwordEnv: BOB_SIP_PASSWORD }
   digest: { realm: calls.example.com, algorithm: SHA-256, sources: [10.1.0.0/16, "2001:db8::/48"] }
-  admission: { maxCalls: 200, maxCallsPerSec: 25, perSource: { maxCalls: 20, maxCallsPerSec: 2.5 }, maxSources: 5000 }
+  admission: { maxCalls: 200, maxCallsPerSec: 25, maxWaitingForMedia: 40, perSource: { maxCalls: 20, maxCallsPerSec: 2.5 }, maxSources: 5000 }
   agentOffer: early
   endpointsInFlight: 8
 `;
@@ -26,7 +26,7 @@ const files: Record<string, string> = {
   "sip.yaml": SIP,
   "listen.yaml": "sip:\n  drachtio: { listenPort: 3001, routeHandlerPort: 3002 }\n",
   "bad.yaml":
-    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip], perSource: { maxCallsPerSec: 0 } }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots, perSource: { maxCalls: -1 } }\n  agentOffer: sometimes\n  phones: [{ username: 'a b', password: p }, { username: c, passwordEnv: UNSET_PW_VAR }, { username: d }]\n  digest: { algorithm: SHA-512 }\n",
+    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip], perSource: { maxCallsPerSec: 0 } }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots, maxWaitingForMedia: -2, perSource: { maxCalls: -1 } }\n  agentOffer: sometimes\n  phones: [{ username: 'a b', password: p }, { username: c, passwordEnv: UNSET_PW_VAR }, { username: d }]\n  digest: { algorithm: SHA-512 }\n",
   "nodrachtio.yaml": "sip:\n  domain: x\n",
 };
 const readFile = (p: string) => files[p] ?? "";
@@ -72,6 +72,7 @@ describe("sip configuration", () => {
       admission: {
         maxCalls: 200,
         maxCallsPerSec: 25,
+        maxWaitingForMedia: 40,
         perSource: { maxCalls: 20, maxCallsPerSec: 2.5 },
         maxSources: 5000,
       },
@@ -161,6 +162,7 @@ describe("sip configuration", () => {
         "sip.callerIdHeaders",
         "sip.admission.maxCalls",
         "sip.admission.maxCallsPerSec",
+        "sip.admission.maxWaitingForMedia",
         "sip.admission.perSource.maxCalls",
         "sip.agentOffer",
         "sip.phones[0].username",

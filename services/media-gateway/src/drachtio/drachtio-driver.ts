@@ -148,10 +148,14 @@ export interface DrachtioDriverOptions {
    * no FreeSWITCH endpoint, no prompt, no call recorded. `maxCalls`: inbound calls up at once (default 500:
    * two FreeSWITCH channels per bridged call fill the shipped configuration's `max-sessions` of 1000);
    * `maxCallsPerSec`: new calls per second, bursts up to one second's worth (default unlimited).
+   * `maxWaitingForMedia`: callers waiting for their FreeSWITCH endpoint (beyond `endpointsInFlight`) at
+   * once (default 100): when FreeSWITCH no longer keeps up, a caller is refused at once rather than left
+   * waiting tens of seconds for the 200 OK (the SIP load test's collapse).
    */
   readonly admission?: {
     readonly maxCalls?: number;
     readonly maxCallsPerSec?: number;
+    readonly maxWaitingForMedia?: number;
     /**
      * The same caps per source address (a trunk's peer or a phone), checked first: one misbehaving source
      * is refused on its own without using up the account's calls or rate. `maxSources`: how many source
@@ -242,6 +246,8 @@ export interface AdmissionStats {
   /** 503: over the account's calls up at once / calls per second. */
   readonly overCalls: number;
   readonly overRate: number;
+  /** 503: too many callers already waiting for a FreeSWITCH endpoint (`admission.maxWaitingForMedia`). */
+  readonly overMedia: number;
   /** 503: over the source's calls up at once / calls per second (`admission.perSource`). */
   readonly sourceOverCalls: number;
   readonly sourceOverRate: number;
@@ -316,10 +322,13 @@ export class DrachtioDriver implements MediaDriver {
   /** Listen mode: drachtio-server's connections that carried INVITEs, ended once no leg is up. */
   readonly #sessions = new Set<unknown>();
   #orphans: OrphanReport = { found: 0, byesSent: 0, channelsKilled: 0 };
+  /** Callers whose endpoint waits for its turn (`admission.maxWaitingForMedia`). */
+  #callersWaitingForMedia = 0;
   readonly #admission = {
     admitted: 0,
     overCalls: 0,
     overRate: 0,
+    overMedia: 0,
     sourceOverCalls: 0,
     sourceOverRate: 0,
     forbidden: 0,
@@ -703,8 +712,10 @@ export class DrachtioDriver implements MediaDriver {
   ): Promise<Mrf.Endpoint> {
     const queued = performance.now();
     const attributes = { [METRIC_ATTRS.kind]: kind };
+    if (kind === "caller") this.#callersWaitingForMedia++;
     return this.#endpointQueue.add(
       async () => {
+        if (kind === "caller") this.#callersWaitingForMedia--;
         const started = performance.now();
         record("mediaEndpointWait", (started - queued) / 1000, attributes);
         // A creation that hangs (FreeSWITCH never connects back) must not hold its turn for ever; if it
@@ -954,11 +965,12 @@ export class DrachtioDriver implements MediaDriver {
   }
 
   /** Why a new INVITE must be refused now, or undefined to take it. */
-  #overloaded(): "overCalls" | "overRate" | undefined {
+  #overloaded(): "overCalls" | "overRate" | "overMedia" | undefined {
     const maxCalls = this.#o.admission?.maxCalls ?? 500;
     let up = 0;
     for (const leg of this.#legs.values()) if (leg.direction === "inbound") up++;
     if (up >= maxCalls) return "overCalls";
+    if (this.#callersWaitingForMedia >= (this.#o.admission?.maxWaitingForMedia ?? 100)) return "overMedia";
     const rate = this.#o.admission?.maxCallsPerSec;
     if (rate === undefined) return undefined;
     const now = this.#now();
