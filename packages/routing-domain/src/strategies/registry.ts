@@ -7,7 +7,14 @@ import { sequential } from "./sequential.js";
 import { simultaneous } from "./simultaneous.js";
 import type { StrategyModule } from "./strategy.js";
 
-export const STRATEGY_MODULES = [roundRobin, simultaneous, sequential, longestIdle, leastCalls] as const;
+// biome-ignore format: one strategy a line, so adding one is a one-line diff
+export const STRATEGY_MODULES = [
+  roundRobin,
+  simultaneous,
+  sequential,
+  longestIdle,
+  leastCalls,
+] as const;
 
 /** A group's strategy, as configured and recorded: the registry's names. */
 export type Strategy = (typeof STRATEGY_MODULES)[number]["name"];
