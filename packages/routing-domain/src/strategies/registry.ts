@@ -2,6 +2,7 @@
 // the admin API's enum values all derive from this list.
 import { leastCalls } from "./least-calls.js";
 import { longestIdle } from "./longest-idle.js";
+import { random } from "./random.js";
 import { roundRobin } from "./round-robin.js";
 import { sequential } from "./sequential.js";
 import { simultaneous } from "./simultaneous.js";
@@ -14,6 +15,7 @@ export const STRATEGY_MODULES = [
   sequential,
   longestIdle,
   leastCalls,
+  random,
 ] as const;
 
 /** A group's strategy, as configured and recorded: the registry's names. */
