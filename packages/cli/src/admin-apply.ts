@@ -9,6 +9,7 @@ import {
   dialPolicyPb,
   fromFlowSpec,
   groupDefinitionPb,
+  strategyFromPb,
   toFlowSpec,
 } from "@switchyard/admin-api";
 import {
@@ -19,7 +20,6 @@ import {
   FlowSpec,
   type Group,
   type Number as NumberPb,
-  Strategy,
 } from "@switchyard/admin-proto";
 import { loadContactCentre } from "@switchyard/contact-centre";
 import type { Applet, Audio, ConfigCommand } from "@switchyard/routing-domain";
@@ -242,14 +242,6 @@ export async function applyContactCentre(
   return 0;
 }
 
-const STRATEGY_NAMES: Partial<Record<Strategy, string>> = {
-  [Strategy.STRATEGY_ROUND_ROBIN]: "roundRobin",
-  [Strategy.STRATEGY_SIMULTANEOUS]: "simultaneous",
-  [Strategy.STRATEGY_SEQUENTIAL]: "sequential",
-  [Strategy.STRATEGY_LONGEST_IDLE]: "longestIdle",
-  [Strategy.STRATEGY_LEAST_CALLS]: "leastCalls",
-};
-
 function audioPbYaml(a: AudioPb | undefined): unknown {
   if (!a || a.defaultTone) return "default";
   if (a.ringback) return "ringback";
@@ -373,7 +365,7 @@ export async function exportContactCentre(a: AdminClients): Promise<string> {
     groups: groups.map((g) => ({
       id: short(g.name),
       name: g.displayName,
-      strategy: STRATEGY_NAMES[g.strategy],
+      strategy: strategyFromPb(g.strategy),
       members: g.members.map(short),
       ringTimeoutSec: g.ringTimeoutSeconds,
       maxRingAttempts: g.maxRingAttempts,

@@ -14,6 +14,7 @@ import {
   isSipUri,
   isTimeZone,
   type QueueSettings,
+  STRATEGY_SPELLINGS,
   type Strategy,
   type Weekday,
 } from "@switchyard/routing-domain";
@@ -54,17 +55,9 @@ export interface ReadDocument {
 
 export const SECTIONS = ["account", "agents", "groups", "numbers", "flows"] as const;
 
-const STRATEGY_NAMES: Readonly<Record<string, Strategy>> = {
-  roundRobin: "roundRobin",
-  "round-robin": "roundRobin",
-  simultaneous: "simultaneous",
-  "simultaneous-ring": "simultaneous",
-  sequential: "sequential",
-  longestIdle: "longestIdle",
-  "longest-idle": "longestIdle",
-  leastCalls: "leastCalls",
-  "least-calls": "leastCalls",
-};
+// Every spelling of every strategy in the domain's registry (`longestIdle`, `longest-idle`, `longest_idle`, and
+// aliases such as `simultaneous-ring`): a new strategy is accepted here without a change.
+const STRATEGY_NAMES: Readonly<Record<string, Strategy>> = Object.fromEntries(STRATEGY_SPELLINGS);
 
 const PERIODS: Readonly<Record<string, CallsPeriod>> = {
   hour: "hour",

@@ -329,7 +329,7 @@ agents:
   - { id: eve }
   - just a string
 groups:
-  - { id: g, strategy: random, members: alice }
+  - { id: g, strategy: coin-toss, members: alice }
   - { id: h, members: [alice, alice], ringTimeoutSec: "30", queue: { enabled: maybe, maxSize: 0 } }
 numbers:
   - { number: "+15551234567", flow: nope }
@@ -374,7 +374,7 @@ flows:
     expect(reason("account.callerIdPassThrough")).toBe('must be true or false, got string "yes"');
     expect(reason("agents[0].id")).toBe("is required");
     expect(reason("agents[2].id")).toBe('agent "alice" is defined twice');
-    expect(reason("groups[0].strategy")).toMatch(/unknown value "random"/);
+    expect(reason("groups[0].strategy")).toMatch(/unknown value "coin-toss"/);
     expect(reason("groups[1].members[1]")).toBe('agent "alice" is listed twice');
     expect(reason("groups[1].ringTimeoutSec")).toBe('must be a number, got string "30"');
     expect(reason("numbers[1].number")).toMatch(/5551234567 is not an E.164 number/);

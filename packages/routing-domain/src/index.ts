@@ -252,6 +252,13 @@ export {
   selectIndexed,
 } from "./strategies/indexed.js";
 export {
+  kebabCase,
+  STRATEGY_MODULES,
+  STRATEGY_SPELLINGS,
+  snakeCase,
+  strategyModule,
+} from "./strategies/registry.js";
+export {
   type CandidateReport,
   type MemberSnapshot,
   memberSnapshots,
@@ -262,3 +269,10 @@ export {
   selectAgents,
   type TieBreak,
 } from "./strategies/strategies.js";
+export {
+  defineStrategy,
+  type IndexedSelectionInput,
+  type Selection,
+  type SelectionInput,
+  type StrategyModule,
+} from "./strategies/strategy.js";

@@ -68,7 +68,7 @@ describe("configuration: what an admin sees", () => {
       },
       "wrapUpSec",
     ],
-    ["an unknown strategy", groupCmd({ strategy: "random" as never }), "strategy"],
+    ["an unknown strategy", groupCmd({ strategy: "coin-toss" as never }), "strategy"],
     ["an agent listed twice", groupCmd({ members: ["ann", "ann"] }), "members"],
     ["a ring timeout of 0", groupCmd({ ringTimeoutSec: 0 }), "ringTimeoutSec"],
     ["a fractional ring timeout", groupCmd({ ringTimeoutSec: 2.5 }), "ringTimeoutSec"],

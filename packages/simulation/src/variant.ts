@@ -6,7 +6,9 @@ import {
   type ConfigCommand,
   type ConfigSnapshot,
   type GroupConfig,
+  kebabCase,
   STRATEGIES,
+  STRATEGY_SPELLINGS,
   type Strategy,
 } from "@switchyard/routing-domain";
 
@@ -40,13 +42,14 @@ export function overlayFromSets(sets: readonly string[], parse: (text: string) =
   return overlay;
 }
 
-/** `longest-idle`, `longestIdle`, `longest_idle` → `longestIdle`. */
+/** `longest-idle`, `longestIdle`, `longest_idle`, `longest idle` → `longestIdle` (the domain registry's spellings). */
 export function strategyOf(value: unknown): Strategy {
-  const s = String(value).replace(/[-_ ]+([a-z])/g, (_m, c: string) => c.toUpperCase());
-  const found = STRATEGIES.find((x) => x === s);
+  const text = String(value);
+  const camel = text.replace(/[-_ ]+([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const found = STRATEGY_SPELLINGS.get(text) ?? STRATEGY_SPELLINGS.get(camel);
   if (!found)
     throw new VariantError(
-      `unknown strategy "${String(value)}" (one of ${STRATEGIES.map((x) => x.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(", ")})`,
+      `unknown strategy "${String(value)}" (one of ${STRATEGIES.map(kebabCase).join(", ")})`,
     );
   return found;
 }

@@ -160,8 +160,8 @@ describe("applyVariant", () => {
     expect(() => applyVariant(CC.snapshot, { groups: { nope: { strategy: "round-robin" } } })).toThrow(
       VariantError,
     );
-    expect(() => applyVariant(CC.snapshot, { groups: { sales: { strategy: "random" } } })).toThrow(
-      /unknown strategy "random"/,
+    expect(() => applyVariant(CC.snapshot, { groups: { sales: { strategy: "coin-toss" } } })).toThrow(
+      /unknown strategy "coin-toss"/,
     );
     expect(() => applyVariant(CC.snapshot, { groups: { sales: { colour: "red" } } })).toThrow(/colour/);
   });

@@ -5,7 +5,9 @@ import {
   DEFAULT_QUEUE,
   type GroupConfig,
   type QueueSettings,
+  STRATEGIES,
   type Strategy,
+  snakeCase,
 } from "@switchyard/routing-domain";
 import { fromAudioPb, toAudioPb } from "./audio.js";
 import { uploadedAudioIn } from "./audio-files.js";
@@ -25,16 +27,23 @@ const MAX_TEXT = 200;
 const MAX_MEMBERS = 1_000;
 const MAX_SECONDS = 86_400;
 
-const STRATEGY: Record<Strategy, StrategyPb> = {
-  roundRobin: StrategyPb.STRATEGY_ROUND_ROBIN,
-  simultaneous: StrategyPb.STRATEGY_SIMULTANEOUS,
-  sequential: StrategyPb.STRATEGY_SEQUENTIAL,
-  longestIdle: StrategyPb.STRATEGY_LONGEST_IDLE,
-  leastCalls: StrategyPb.STRATEGY_LEAST_CALLS,
-};
-const FROM_STRATEGY = new Map<StrategyPb, Strategy>(
-  Object.entries(STRATEGY).map(([k, v]) => [v, k as Strategy]),
+/** The proto enum value's name of a strategy: `longestIdle` ↔ `STRATEGY_LONGEST_IDLE`. */
+export const strategyPbName = (strategy: Strategy): string => `STRATEGY_${snakeCase(strategy).toUpperCase()}`;
+
+// Derived from the domain's registry by name, so a new strategy needs only its enum value in groups.proto (a
+// public API addition); one missing fails at start-up rather than being written as UNSPECIFIED.
+const STRATEGY = new Map<Strategy, StrategyPb>(
+  STRATEGIES.map((s) => {
+    const value = (StrategyPb as unknown as Record<string, StrategyPb | undefined>)[strategyPbName(s)];
+    if (value === undefined)
+      throw new Error(`strategy ${s} has no ${strategyPbName(s)} in proto/switchyard/admin/v1/groups.proto`);
+    return [s, value];
+  }),
 );
+const FROM_STRATEGY = new Map<StrategyPb, Strategy>([...STRATEGY].map(([k, v]) => [v, k]));
+
+/** The strategy an enum value names; undefined for UNSPECIFIED and values no strategy has. */
+export const strategyFromPb = (value: StrategyPb): Strategy | undefined => FROM_STRATEGY.get(value);
 
 /** A group's definition as a message (no etag): what `switchyard apply` sends. */
 export const groupDefinitionPb = (g: GroupConfig): Group => ({ ...toGroup(undefined, g), etag: "" });
@@ -43,7 +52,7 @@ export function toGroup(view: ConfigView | undefined, g: GroupConfig): Group {
   return Group.fromPartial({
     name: nameOf("groups", g.groupId),
     displayName: g.name,
-    strategy: STRATEGY[g.strategy],
+    strategy: STRATEGY.get(g.strategy) as StrategyPb,
     members: g.members.map((m) => nameOf("agents", m)),
     ringTimeoutSeconds: g.ringTimeoutSec,
     maxRingAttempts: g.maxRingAttempts,
@@ -291,7 +300,7 @@ export async function listGroups(
       if ("violation" in parsed) throw new InvalidRequestError([parsed.violation]);
       groups = groups.filter((g) => g.members.includes(parsed.id));
     } else {
-      const strategy = [...FROM_STRATEGY.entries()].find(([pb]) => StrategyPb[pb] === term.value)?.[1];
+      const strategy = STRATEGIES.find((s) => strategyPbName(s) === term.value);
       if (strategy === undefined)
         throw new InvalidRequestError([
           {

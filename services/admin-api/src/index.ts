@@ -20,7 +20,7 @@ export { ConfigStore } from "./config-store.js";
 export type { Caller } from "./context.js";
 export * from "./errors.js";
 export { fromFlowSpec, toFlowSpec } from "./flow-spec.js";
-export { groupDefinitionPb } from "./groups.js";
+export { groupDefinitionPb, strategyFromPb } from "./groups.js";
 export { type AdminLog, type AdminServerConfig, type Authenticator, SERVICE_NAMES } from "./server.js";
 export {
   type AdminSettings,

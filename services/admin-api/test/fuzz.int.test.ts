@@ -8,7 +8,7 @@ import {
   CreateAgentRequest,
   FlowSpec,
   Group,
-  type Strategy,
+  Strategy,
   Transfer,
 } from "@switchyard/admin-proto";
 import { hasControlCharacters } from "@switchyard/contracts";
@@ -159,8 +159,9 @@ const createGroup = fc
   .map((g): Case => {
     const valid =
       ID.test(g.groupId) &&
+      // Every value the proto's enum names but UNSPECIFIED (0) and ts-proto's UNRECOGNIZED (-1) is a strategy.
       g.strategy >= 1 &&
-      g.strategy <= 5 &&
+      Strategy[g.strategy] !== undefined &&
       g.members.every((m) => m === "agents/ann") &&
       g.members.length <= 1 &&
       g.ringTimeoutSeconds >= 0 &&

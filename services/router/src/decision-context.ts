@@ -36,6 +36,7 @@ import {
   type QueueState,
   type QueueView,
   queueStreamId,
+  strategyModule,
 } from "@switchyard/routing-domain";
 import { INDEXED_GROUP_SIZE, type PresenceView } from "./presence-view.js";
 
@@ -192,7 +193,7 @@ export async function callContext(
     const group = cfg.groups[g];
     if (!group) continue;
     if (group.queue.enabled && !view.peek(queueStreamId(g))) loads.push(cache.load(queueStreamId(g)));
-    if (group.strategy === "roundRobin" && !view.peek(groupStreamId(g)))
+    if (strategyModule(group.strategy).keepsCursor === true && !view.peek(groupStreamId(g)))
       loads.push(cache.load(groupStreamId(g)));
   }
   // Capped dialling: the account's external legs, read (and checked at commit) only by a decision that

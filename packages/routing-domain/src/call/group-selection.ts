@@ -3,6 +3,7 @@
 import { inCooldown } from "../agent/agent.js";
 import type { GroupConfig } from "../config/snapshot.js";
 import { selectIndexed } from "../strategies/indexed.js";
+import { strategyModule } from "../strategies/registry.js";
 import {
   type MemberSnapshot,
   memberSnapshots,
@@ -71,10 +72,10 @@ export function chooseGroupMembers(
       });
 }
 
-/** Round-robin's cursor moves past the agent chosen last. */
+/** A cursor-keeping strategy's (Round-robin's) cursor moves past the agent chosen last. */
 export function advanceCursor(b: DecisionBuilder, group: GroupConfig, cursor: string | undefined): void {
-  // Stryker disable next-line ConditionalExpression: only Round-robin returns a cursor with a choice (the others return one only through none(), when nobody is chosen and no cursor moves); the check says whose cursor it is
-  if (group.strategy === "roundRobin" && cursor !== undefined) {
+  // Stryker disable next-line ConditionalExpression: only a strategy keeping a cursor returns one with a choice (the others return one only through noneAvailable(), when nobody is chosen and no cursor moves); the check says whose cursor it is
+  if (strategyModule(group.strategy).keepsCursor === true && cursor !== undefined) {
     b.groupEvent(group.groupId, {
       type: "RoundRobinCursorAdvanced",
       data: { agentId: cursor, callId: b.state.callId },

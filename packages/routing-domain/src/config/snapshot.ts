@@ -3,14 +3,10 @@ import type { Audio, Contact } from "../shared/audio.js";
 import type { DialPolicy } from "../shared/dial-policy.js";
 import type { CallsPeriod } from "../shared/period.js";
 
-export type Strategy = "roundRobin" | "simultaneous" | "sequential" | "longestIdle" | "leastCalls";
-export const STRATEGIES: readonly Strategy[] = [
-  "roundRobin",
-  "simultaneous",
-  "sequential",
-  "longestIdle",
-  "leastCalls",
-];
+// A group's strategy is one of the registry's modules (strategies/registry.ts).
+import type { Strategy } from "../strategies/registry.js";
+
+export { STRATEGIES, type Strategy } from "../strategies/registry.js";
 
 export interface AccountSettings {
   /** Required before a Connect applet may show the caller's own number to the agent. */

@@ -1,0 +1,226 @@
+// What a group strategy is: a module that picks the agent(s) to ring from a group's members and says why in
+// its own words. Each strategy lives in its own file next to this one and is listed in `registry.ts`; the
+// vocabulary they share (member snapshots, the "why this agent" report, the seeded tie-break) is here, so a
+// strategy imports nothing but this file and the agent model.
+import type { AgentStatus } from "../agent/agent.js";
+import { tieBreakHash } from "../shared/hash.js";
+
+/** One group member as the strategy sees it. */
+export interface MemberSnapshot {
+  readonly agentId: string;
+  readonly status: AgentStatus | "unknown";
+  /** Milliseconds available without a call (0 unless available). */
+  readonly idleMs: number;
+  readonly callsInPeriod: number;
+  /** Set when the agent is cooling down after a missed offer: not offered a call before then. */
+  readonly cooldownUntil?: number;
+}
+
+/** Per-call progress of the Sequential strategy: which pass, and the next list index to try. */
+export interface SequentialProgress {
+  readonly pass: number;
+  readonly index: number;
+}
+
+export interface CandidateReport {
+  readonly agentId: string;
+  readonly status: AgentStatus | "unknown";
+  readonly idleSec: number;
+  readonly callsInPeriod: number;
+  readonly chosen: boolean;
+  /** Why this agent was (or was not) chosen. */
+  readonly reason: string;
+}
+
+export interface TieBreak {
+  readonly seed: string;
+  /** The agents that tied on the strategy's measure, in the order the tie-break ranked them. */
+  readonly ranked: ReadonlyArray<{ readonly agentId: string; readonly hash: number }>;
+}
+
+/** What a strategy is given to choose over every member of the group. */
+export interface SelectionInput {
+  /** Members in the group's configured order. */
+  readonly members: readonly MemberSnapshot[];
+  /** Per decision: the seeded tie-break's (and any other seeded choice's) only source of chance. */
+  readonly seed: string;
+  /** Round-Robin: the agent offered the group's previous call (group state, kept in events). */
+  readonly cursor?: string;
+  /** Sequential: where this call is in its passes over the list; absent for the first attempt. */
+  readonly sequential?: SequentialProgress;
+  readonly maxRingAttempts: number;
+}
+
+/** A strategy's choice (`selectAgents` adds the strategy's name). */
+export interface Selection {
+  readonly candidates: readonly CandidateReport[];
+  /** Agents to ring now (several only for Simultaneous Ring). Empty: nobody can be offered the call. */
+  readonly chosen: readonly string[];
+  readonly reason: string;
+  readonly tieBreak?: TieBreak;
+  /** Round-Robin: the new cursor. */
+  readonly cursor?: string;
+  /** Sequential: progress after this attempt. */
+  readonly sequential?: SequentialProgress;
+  /** Sequential: every pass is used up (as opposed to nobody being available at all). */
+  readonly exhausted?: boolean;
+}
+
+/**
+ * Available members of one group in the orders the strategies need (ties: the group's member order).
+ * An index may lag the decision's own view (an agent reserved a moment ago is still listed): the strategy
+ * checks every candidate against `snapshot` and skips those no longer available.
+ */
+export interface MemberIndex {
+  /** Members of the group (available or not). */
+  readonly size: number;
+  positionOf(agentId: string): number;
+  /** By idle-since ascending (longest idle first); members without idle-since last. */
+  byIdle(): Iterable<string>;
+  /** Those with no call in `periodKey` (their calls-in-period is 0), in member order. */
+  withoutCallsIn(periodKey: string): Iterable<string>;
+  /** Those with calls in `periodKey`, by count ascending. */
+  byCallsIn(periodKey: string): Iterable<string>;
+  /** At member positions ≥ `position`, in member order. */
+  from(position: number): Iterable<string>;
+}
+
+/** What a strategy is given to choose from a large group's ordered indexes. */
+export interface IndexedSelectionInput {
+  readonly index: MemberIndex;
+  /** The member as the decision sees it now (presence view + this decision's own changes). */
+  readonly snapshot: (agentId: string) => MemberSnapshot;
+  readonly periodKey: string;
+  readonly seed: string;
+  readonly cursor?: string;
+  readonly sequential?: SequentialProgress;
+  readonly maxRingAttempts: number;
+}
+
+/** One routing strategy: its name (as configured and recorded), its choice and its "why this agent" words. */
+export interface StrategyModule<N extends string = string> {
+  /** camelCase; YAML and `--set` also accept its kebab-case and snake_case spellings. */
+  readonly name: N;
+  /** Further names the YAML accepts (e.g. `simultaneous-ring`). */
+  readonly aliases?: readonly string[];
+  /** Keeps a cursor in the group's state (stream `group-<groupId>`), read before and moved after a choice. */
+  readonly keepsCursor?: boolean;
+  /** The choice over every member, in the group's order. Pure: same input, same result. */
+  select(input: SelectionInput): Selection;
+  /**
+   * The same choice from the ordered indexes of a large group, in O(log n) per candidate looked at. Absent:
+   * the strategy chooses over the available members only (in member order), found by one walk of the index.
+   */
+  selectIndexed?(input: IndexedSelectionInput): Selection;
+}
+
+/** Keeps the literal name, so the registry can derive the `Strategy` union from its list. */
+export const defineStrategy = <const N extends string>(module: StrategyModule<N>): StrategyModule<N> =>
+  module;
+
+export const isAvailable = (m: MemberSnapshot): boolean =>
+  m.status === "available" && m.cooldownUntil === undefined;
+
+const skipReason = (m: MemberSnapshot): string => {
+  switch (m.status) {
+    case "reserved":
+      return "skipped: already reserved for another call";
+    case "ringing":
+      return "skipped: already ringing for another call";
+    case "onCall":
+      return "skipped: on a call";
+    case "wrapUp":
+      return "skipped: in wrap-up";
+    case "signedOut":
+      return "skipped: signed out";
+    case "onBreak":
+      return "skipped: on break";
+    case "offline":
+      return "skipped: offline";
+    case "unknown":
+      return "skipped: no presence known";
+    case "available":
+      // Only members that cannot be offered are asked about here: an available one is cooling down.
+      return `skipped: cooldown after missed offer until ${m.cooldownUntil}`;
+    default: {
+      const unknown: never = m.status;
+      throw new Error(`unknown status ${String(unknown)}`);
+    }
+  }
+};
+
+/** Seeded hash first, then agent id: deterministic for a given seed, yet not always favouring the same id. */
+export function rankTies(seed: string, agentIds: readonly string[]): TieBreak {
+  const ranked = agentIds
+    .map((agentId) => ({ agentId, hash: tieBreakHash(seed, agentId) }))
+    // A group lists an agent once, so ids never tie.
+    // Stryker disable next-line EqualityOperator: with distinct ids < and <= agree (>=, which reverses the order, is killed by the hash-collision test)
+    .sort((a, b) => a.hash - b.hash || (a.agentId < b.agentId ? -1 : 1));
+  return { seed, ranked };
+}
+
+/** Every member's line of the report: the strategy's `why` for an available one, the skip reason otherwise. */
+export function report(
+  members: readonly MemberSnapshot[],
+  chosen: readonly string[],
+  why: (m: MemberSnapshot) => string,
+): CandidateReport[] {
+  return members.map(
+    (m): CandidateReport => ({
+      agentId: m.agentId,
+      status: m.status,
+      idleSec: Math.floor(m.idleMs / 1000),
+      callsInPeriod: m.callsInPeriod,
+      chosen: chosen.includes(m.agentId),
+      reason: isAvailable(m) ? why(m) : skipReason(m),
+    }),
+  );
+}
+
+/** Nobody available (full scan): the cursor, if any, stays where it was. */
+export function noneAvailable(input: SelectionInput): Selection {
+  return {
+    chosen: [],
+    // Stryker disable next-line StringLiteral,ArrayDeclaration: noneAvailable() is only reached when nobody is available, so no candidate is chosen and the reason callback is never called
+    candidates: report(input.members, [], () => "available"),
+    reason: "no agent available",
+    ...(input.cursor !== undefined ? { cursor: input.cursor } : {}),
+  };
+}
+
+/** One candidate looked at in an index. */
+export const candidate = (m: MemberSnapshot, chosen: boolean, reason: string): CandidateReport => ({
+  agentId: m.agentId,
+  status: m.status,
+  idleSec: Math.floor(m.idleMs / 1000),
+  callsInPeriod: m.callsInPeriod,
+  chosen,
+  reason,
+});
+
+/** The ids an index lists that are still available as the decision sees them. */
+export function* stillAvailable(
+  input: IndexedSelectionInput,
+  ids: Iterable<string>,
+): Generator<MemberSnapshot> {
+  for (const id of ids) {
+    const m = input.snapshot(id);
+    if (isAvailable(m)) yield m;
+  }
+}
+
+export const first = <T>(it: Iterable<T>): T | undefined => {
+  for (const x of it) return x;
+  return undefined;
+};
+
+/** Nobody available (index): no candidate looked at, the cursor stays. */
+export function noneIndexed(input: IndexedSelectionInput): Selection {
+  return {
+    chosen: [],
+    candidates: [],
+    reason: "no agent available",
+    // Stryker disable next-line ConditionalExpression: a cursor key holding undefined reads as no cursor (and nobody is chosen, so it is not advanced)
+    ...(input.cursor !== undefined ? { cursor: input.cursor } : {}),
+  };
+}
