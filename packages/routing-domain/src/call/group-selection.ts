@@ -35,9 +35,12 @@ export function chooseGroupMembers(
   // ring() reserves last, and an agent released or cooled down in this decision was ringing for this call, so
   // not available in the view. A transfer's decision may have reserved or released agents already.
   const adjust = (m: MemberSnapshot): MemberSnapshot => {
+    // Only a member available in the view can have been made unavailable earlier in this decision.
+    if (m.status !== "available") return m;
     const working = b.agentState(m.agentId);
-    if (m.status === "available" && working.status !== "available") return { ...m, status: working.status };
-    if (m.status === "available" && m.cooldownUntil === undefined && inCooldown(working, b.now)) {
+    if (working.status !== "available") return { ...m, status: working.status };
+    // A member cooling down in the view cannot be reserved, so no decision has changed its cooldown.
+    if (m.cooldownUntil === undefined && inCooldown(working, b.now)) {
       return { ...m, cooldownUntil: working.cooldownUntil as number };
     }
     return m;

@@ -109,7 +109,8 @@ export interface DecisionDifference {
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      ? // Stryker disable next-line EqualityOperator: an object's keys are distinct, so <= sorts as < does, and >= sorts every object in the reverse order, which is as canonical
+        Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
       : v,
   );
 }

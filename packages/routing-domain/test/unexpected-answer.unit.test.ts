@@ -1,0 +1,24 @@
+// A leg that answers when the call has no use for it (no ring attempt, callback or transfer names it) is
+// hung up at once instead of being connected to anyone.
+import { describe, expect, it } from "vitest";
+import { connectToAnn, worldWith } from "./support/fixtures.js";
+import { ev } from "./support/match.js";
+import { BUSINESS, CALLER, callSpec, sec } from "./support/world.js";
+
+describe("an answer nobody expects", () => {
+  it("given an agent's leg the call's Connect has no record of ringing, when it answers, then it is hung up as not expected and nothing is bridged", () => {
+    const w = worldWith({ applets: connectToAnn() });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const annLeg = w.legOf("c1", "ann");
+    // The history without the ring attempt's decision: the leg exists, but no attempt lists it.
+    const past = w.events("c1").filter((e) => e.type !== "RoutingDecided");
+
+    const answered = callSpec.given(past, w.ctx()).when({ type: "LegAnswered", legId: annLeg, now: sec(2) });
+
+    answered.thenIncludes([
+      ev("LegAnswered", { legId: annLeg }),
+      ev("LegHangupRequested", { legId: annLeg, reason: "notExpected" }),
+    ]);
+    expect(answered.events.map((e) => e.type)).not.toContain("LegsBridged");
+  });
+});
