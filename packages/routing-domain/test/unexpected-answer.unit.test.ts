@@ -21,4 +21,18 @@ describe("an answer nobody expects", () => {
     ]);
     expect(answered.events.map((e) => e.type)).not.toContain("LegsBridged");
   });
+
+  it("given an agent reserved for the call whose leg answers unexpected, when it is hung up, then the agent is released, not left reserved", () => {
+    const w = worldWith({ applets: connectToAnn() });
+    w.start("c1", CALLER, BUSINESS, sec(0));
+    const annLeg = w.legOf("c1", "ann");
+    const past = w.events("c1").filter((e) => e.type !== "RoutingDecided");
+
+    const answered = callSpec.given(past, w.ctx()).when({ type: "LegAnswered", legId: annLeg, now: sec(2) });
+
+    const ann = answered.result.agents.find((a) => a.agentId === "ann");
+    expect(ann?.events).toEqual([
+      { type: "AgentReleased", data: { callId: "c1", at: sec(2), reason: "notExpected" } },
+    ]);
+  });
 });

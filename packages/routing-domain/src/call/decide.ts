@@ -120,7 +120,10 @@ function handle(b: DecisionBuilder, command: CallCommand): void {
         { type: "LegAnswered", data: { legId: leg.legId, at: b.now } },
         { type: "LegHangupRequested", data: { legId: leg.legId, reason: "notExpected" } },
       );
-      freeAgentOf(b, leg, true, "notExpected");
+      // The agent was never told of an answer (no `Answer` went to them), so they are still reserved for this
+      // call: release them. `EndCall` would be ignored by a reserved agent, and the leg's end is skipped (it
+      // is being hung up), so the agent would stay reserved.
+      freeAgentOf(b, leg, false, "notExpected");
       return;
     }
     case "LegEnded":
