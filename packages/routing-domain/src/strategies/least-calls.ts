@@ -1,6 +1,6 @@
 // Least Calls: the available member with the fewest calls in the account's period (hour, day, week, month);
 // ties broken by the seeded hash.
-import { type Measure, selectBest, selectBestOfTied } from "./measured.js";
+import { leadingTies, type Measure, selectBest, selectBestOfTied } from "./measured.js";
 import { defineStrategy, type MemberSnapshot, stillAvailable } from "./strategy.js";
 
 const CALLS: Measure = {
@@ -17,12 +17,8 @@ export const leastCalls = defineStrategy({
   selectIndexed(input) {
     const tied: MemberSnapshot[] = [...stillAvailable(input, input.index.withoutCallsIn(input.periodKey))];
     // Stryker disable next-line ConditionalExpression: byCallsIn lists only members with calls (1 or more), which never tie with a member without any, so always looking there adds nobody
-    if (tied.length === 0) {
-      for (const m of stillAvailable(input, input.index.byCallsIn(input.periodKey))) {
-        if (tied.length > 0 && m.callsInPeriod !== tied[0]!.callsInPeriod) break;
-        tied.push(m);
-      }
-    }
+    if (tied.length === 0)
+      tied.push(...leadingTies(stillAvailable(input, input.index.byCallsIn(input.periodKey)), CALLS));
     return selectBestOfTied(input, tied, CALLS);
   },
 });

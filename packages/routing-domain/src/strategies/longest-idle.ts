@@ -1,6 +1,6 @@
 // Longest Idle: the available member idle the longest; ties broken by the seeded hash.
-import { type Measure, selectBest, selectBestOfTied } from "./measured.js";
-import { defineStrategy, type MemberSnapshot, stillAvailable } from "./strategy.js";
+import { leadingTies, type Measure, selectBest, selectBestOfTied } from "./measured.js";
+import { defineStrategy, stillAvailable } from "./strategy.js";
 
 const IDLE: Measure = {
   of: (m) => -m.idleMs,
@@ -13,12 +13,6 @@ const IDLE: Measure = {
 export const longestIdle = defineStrategy({
   name: "longestIdle",
   select: (input) => selectBest(input, IDLE),
-  selectIndexed(input) {
-    const tied: MemberSnapshot[] = [];
-    for (const m of stillAvailable(input, input.index.byIdle())) {
-      if (tied.length > 0 && m.idleMs !== tied[0]!.idleMs) break;
-      tied.push(m);
-    }
-    return selectBestOfTied(input, tied, IDLE);
-  },
+  selectIndexed: (input) =>
+    selectBestOfTied(input, leadingTies(stillAvailable(input, input.index.byIdle()), IDLE), IDLE),
 });

@@ -53,6 +53,19 @@ export function selectBest(input: SelectionInput, measure: Measure): Selection {
   };
 }
 
+/**
+ * The members at the head of an index ordered on the measure that tie with its first: read one past the ties
+ * and no further (the index may hold the whole group).
+ */
+export function leadingTies(ordered: Iterable<MemberSnapshot>, measure: Measure): MemberSnapshot[] {
+  const tied: MemberSnapshot[] = [];
+  for (const m of ordered) {
+    if (tied.length > 0 && measure.of(m) !== measure.of(tied[0]!)) break;
+    tied.push(m);
+  }
+  return tied;
+}
+
 /** From an index: `tied` are the available members sharing the best measure, found by the strategy. */
 export function selectBestOfTied(
   input: IndexedSelectionInput,
