@@ -17,6 +17,41 @@ import {
 const skip = skipSip(["drachtio", "freeswitch", "sipp"]);
 const CAP = 3;
 
+/** `size` agents answering on the sipp agent, a Longest Idle group of them, and a number whose flow connects to it. */
+async function answeringGroup(p: SipPlatform, agent: SippAgent, groupId: string, size: number) {
+  const ids = Array.from({ length: size }, (_, i) => `${groupId}_${i}`);
+  const flow = flowOnNumber(`${groupId}_flow`, "c", {
+    c: {
+      kind: "connect",
+      target: { kind: "group", groupId },
+      callerId: { kind: "caller" },
+      record: "off",
+      branches: { fallback: "bye" },
+    },
+    bye: hangup,
+  });
+  await defineConfig(p.e2e, [
+    ...ids.map((agentId) => ({
+      type: "DefineAgent" as const,
+      agentId,
+      name: agentId,
+      contact: { kind: "sip" as const, uri: agent.uri(agentId) },
+      wrapUpSec: 0,
+    })),
+    {
+      type: "DefineGroup",
+      groupId,
+      name: groupId,
+      strategy: "longestIdle",
+      members: ids,
+      ringTimeoutSec: 10,
+    },
+    ...flow.commands,
+  ]);
+  await signIn(p.e2e, ids);
+  return flow;
+}
+
 describe.skipIf(skip)("overload: admission control over real SIP", () => {
   let p: SipPlatform;
   let failed = false;
@@ -46,36 +81,7 @@ describe.skipIf(skip)("overload: admission control over real SIP", () => {
       name: "agents",
       behaviour: { kind: "answer", afterMs: 100 },
     });
-    const ids = Array.from({ length: 8 }, (_, i) => `ov_${i}`);
-    const flow = flowOnNumber("ov_flow", "c", {
-      c: {
-        kind: "connect",
-        target: { kind: "group", groupId: "ov" },
-        callerId: { kind: "caller" },
-        record: "off",
-        branches: { fallback: "bye" },
-      },
-      bye: hangup,
-    });
-    await defineConfig(p.e2e, [
-      ...ids.map((agentId) => ({
-        type: "DefineAgent" as const,
-        agentId,
-        name: agentId,
-        contact: { kind: "sip" as const, uri: agent!.uri(agentId) },
-        wrapUpSec: 0,
-      })),
-      {
-        type: "DefineGroup",
-        groupId: "ov",
-        name: "ov",
-        strategy: "longestIdle",
-        members: ids,
-        ringTimeoutSec: 10,
-      },
-      ...flow.commands,
-    ]);
-    await signIn(p.e2e, ids);
+    const flow = await answeringGroup(p, agent, "ov", 8);
 
     // 12 callers who stay 2 s, and at the same time 8 who hang up as soon as they are answered.
     const runs = await Promise.all([
@@ -186,36 +192,7 @@ describe.skipIf(skip)("overload: callers refused when FreeSWITCH endpoints fall 
       name: "agents",
       behaviour: { kind: "answer", afterMs: 50 },
     });
-    const ids = Array.from({ length: 20 }, (_, i) => `om_${i}`);
-    const flow = flowOnNumber("om_flow", "c", {
-      c: {
-        kind: "connect",
-        target: { kind: "group", groupId: "om" },
-        callerId: { kind: "caller" },
-        record: "off",
-        branches: { fallback: "bye" },
-      },
-      bye: hangup,
-    });
-    await defineConfig(p.e2e, [
-      ...ids.map((agentId) => ({
-        type: "DefineAgent" as const,
-        agentId,
-        name: agentId,
-        contact: { kind: "sip" as const, uri: agent!.uri(agentId) },
-        wrapUpSec: 0,
-      })),
-      {
-        type: "DefineGroup",
-        groupId: "om",
-        name: "om",
-        strategy: "longestIdle",
-        members: ids,
-        ringTimeoutSec: 10,
-      },
-      ...flow.commands,
-    ]);
-    await signIn(p.e2e, ids);
+    const flow = await answeringGroup(p, agent, "om", 20);
 
     // 20 INVITEs within about 0.1 s; an endpoint takes milliseconds to make, so a line forms at once.
     const run = await startSippCallers({
