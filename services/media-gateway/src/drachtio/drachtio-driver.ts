@@ -180,6 +180,9 @@ export interface DrachtioDriverOptions {
   ) => void;
 }
 
+/** The endpoint queue's priorities: answered agents go before new callers (their calls are already taken). */
+const CALLER_TURN = 0;
+const ANSWERED_AGENT_TURN = 1;
 /** How long one FreeSWITCH endpoint may take to be created before it counts as failed. */
 const ENDPOINT_TIMEOUT_MS = 15_000;
 
@@ -322,8 +325,6 @@ export class DrachtioDriver implements MediaDriver {
   /** Listen mode: drachtio-server's connections that carried INVITEs, ended once no leg is up. */
   readonly #sessions = new Set<unknown>();
   #orphans: OrphanReport = { found: 0, byesSent: 0, channelsKilled: 0 };
-  /** Callers whose endpoint waits for its turn (`admission.maxWaitingForMedia`). */
-  #callersWaitingForMedia = 0;
   readonly #admission = {
     admitted: 0,
     overCalls: 0,
@@ -712,10 +713,8 @@ export class DrachtioDriver implements MediaDriver {
   ): Promise<Mrf.Endpoint> {
     const queued = performance.now();
     const attributes = { [METRIC_ATTRS.kind]: kind };
-    if (kind === "caller") this.#callersWaitingForMedia++;
     return this.#endpointQueue.add(
       async () => {
-        if (kind === "caller") this.#callersWaitingForMedia--;
         const started = performance.now();
         record("mediaEndpointWait", (started - queued) / 1000, attributes);
         // A creation that hangs (FreeSWITCH never connects back) must not hold its turn for ever; if it
@@ -733,7 +732,7 @@ export class DrachtioDriver implements MediaDriver {
           throw err;
         }
       },
-      { priority: kind === "answered agent" ? 1 : 0 },
+      { priority: kind === "answered agent" ? ANSWERED_AGENT_TURN : CALLER_TURN },
     ) as Promise<Mrf.Endpoint>;
   }
 
@@ -970,7 +969,9 @@ export class DrachtioDriver implements MediaDriver {
     let up = 0;
     for (const leg of this.#legs.values()) if (leg.direction === "inbound") up++;
     if (up >= maxCalls) return "overCalls";
-    if (this.#callersWaitingForMedia >= (this.#o.admission?.maxWaitingForMedia ?? 100)) return "overMedia";
+    // Callers whose endpoint waits for its turn (the queue holds only those not started yet).
+    const waiting = this.#endpointQueue.sizeBy({ priority: CALLER_TURN });
+    if (waiting >= (this.#o.admission?.maxWaitingForMedia ?? 100)) return "overMedia";
     const rate = this.#o.admission?.maxCallsPerSec;
     if (rate === undefined) return undefined;
     const now = this.#now();
