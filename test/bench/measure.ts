@@ -1,5 +1,6 @@
 // Small measuring tools shared by the bench sections. Wall-clock readings are the point of a benchmark;
 // nothing here is used by a test's assertions.
+import { readFile } from "node:fs/promises";
 
 export const now = (): number => performance.now();
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -73,3 +74,19 @@ export const ratio = (a: number | null | undefined, b: number | null | undefined
 
 /** Every PostgreSQL schema and bus prefix the run created (all removed at the end of their section). */
 export const created: { schemas: string[]; prefixes: string[] } = { schemas: [], prefixes: [] };
+
+export const TICKS = 100; // USER_HZ on Linux
+
+/** utime + stime (ticks) of one process, or undefined when it is gone. */
+export async function ticksOf(pid: number): Promise<{ comm: string; ticks: number } | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const fields = stat.slice(close + 2).split(" ");
+    // After "pid (comm) ": state is field 0, utime field 11, stime field 12.
+    return { comm, ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}

@@ -5,11 +5,10 @@
 // creation latency, the FreeSWITCH CPU one creation costs, and the CPU the live endpoints cost while idle:
 // a call holds two endpoints (caller and answered agent) for its whole length.
 /// <reference path="../../services/media-gateway/src/drachtio/fsmrf.d.ts" />
-import { readFileSync } from "node:fs";
 import Mrf from "drachtio-fsmrf";
 import Srf from "drachtio-srf";
 import { missingTools, startTelephony } from "../sip/rig/index.js";
-import { fmt, percentile, round, sleep } from "./measure.js";
+import { fmt, percentile, round, sleep, TICKS, ticksOf } from "./measure.js";
 
 export interface MediaStep {
   /** Live endpoints before the step's creations. */
@@ -33,10 +32,11 @@ export interface MediaResult {
   readonly idleCpuMicrosPerEndpointPerSec: number | null;
 }
 
-/** CPU time (ms) a process used so far, user + system, from /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+/** CPU time (ms) a process used so far, user + system. */
+async function cpuMs(pid: number): Promise<number> {
+  const t = await ticksOf(pid);
+  if (!t) throw new Error(`process ${pid} is gone`);
+  return (t.ticks / TICKS) * 1000;
 }
 
 export async function measureMedia(options: {
@@ -77,7 +77,7 @@ export async function measureMedia(options: {
     for (let s = 0; s < options.steps; s++) {
       const liveBefore = live.length;
       const latencies: number[] = [];
-      const cpu0 = cpuMs(pid);
+      const cpu0 = await cpuMs(pid);
       const wall0 = performance.now();
       // One at a time, paced: the latency of a creation is not a queue's.
       for (let i = 0; i < options.perStep; i++) {
@@ -89,10 +89,10 @@ export async function measureMedia(options: {
       }
       // What the endpoints already up cost meanwhile (the previous step's idle rate) is not the creations'.
       const background = ((steps.at(-1)?.idleCpuPercentAfter ?? 0) / 100) * (performance.now() - wall0);
-      const perCreation = Math.max(0, cpuMs(pid) - cpu0 - background) / options.perStep;
-      const idle0 = cpuMs(pid);
+      const perCreation = Math.max(0, (await cpuMs(pid)) - cpu0 - background) / options.perStep;
+      const idle0 = await cpuMs(pid);
       await sleep(options.idleSeconds * 1000);
-      const idle = ((cpuMs(pid) - idle0) / (options.idleSeconds * 1000)) * 100;
+      const idle = (((await cpuMs(pid)) - idle0) / (options.idleSeconds * 1000)) * 100;
       latencies.sort((a, b) => a - b);
       const step: MediaStep = {
         liveBefore,

@@ -3,9 +3,9 @@
 // each phase (the router processes, PostgreSQL, nats-server, this process: the load generator and the
 // relay), read from /proc. On a machine whose cores are already busy with one router and its database, more
 // router processes cannot add throughput; what they must not do is lose any (fewer calls, more latency).
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { cpus } from "node:os";
-import { fmt, type Latencies, round } from "./measure.js";
+import { fmt, type Latencies, round, TICKS, ticksOf } from "./measure.js";
 import type { LoadResult, RoutingPlatform } from "./routing.js";
 
 /** CPU seconds used per process group during a phase, and the machine's busy share of all its cores. */
@@ -51,22 +51,6 @@ export interface ScalingResult {
   /** Best achieved calls/s per router count. */
   readonly bestAchieved: Readonly<Record<string, number>>;
   readonly conclusion: string;
-}
-
-const TICKS = 100; // USER_HZ on Linux
-
-/** utime + stime (ticks) of one process, or undefined when it is gone. */
-async function ticksOf(pid: number): Promise<{ comm: string; ticks: number } | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    const close = stat.lastIndexOf(")");
-    const comm = stat.slice(stat.indexOf("(") + 1, close);
-    const fields = stat.slice(close + 2).split(" ");
-    // After "pid (comm) ": state is field 0, utime field 11, stime field 12.
-    return { comm, ticks: Number(fields[11]) + Number(fields[12]) };
-  } catch {
-    return undefined;
-  }
 }
 
 /** Machine-wide busy and total jiffies over all cores. */
