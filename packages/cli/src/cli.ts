@@ -52,6 +52,8 @@ commands:
             [--variant FILE]... (YAML: groups: {sales: {strategy: longest-idle, addAgents: 2, ringTimeoutSec: 15}},
             agents: {...}, account: {...}) [--set groups.sales.strategy=longest-idle]... (all --set: one variant)
             [--html FILE] (self-contained report with charts) [--json-out FILE] [--progress]
+            [--store memory|pglite] (where the re-runs keep their events: this process's memory, the
+            default and fastest, or an in-memory PGlite database, to re-run on the SQL back end)
   help      this text
 
 options (flags win over environment, which wins over the --config YAML file):

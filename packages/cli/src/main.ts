@@ -66,6 +66,7 @@ function parse() {
         html: { type: "string" },
         "json-out": { type: "string" },
         progress: { type: "boolean" },
+        store: { type: "string" },
         help: { type: "boolean" },
         // admin-api and the admin commands
         "admin-listen": { type: "string" },

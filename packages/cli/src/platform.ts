@@ -25,7 +25,7 @@ import {
   type SipConfig,
   type Target,
 } from "@switchyard/config";
-import { type OpenedEventStore, openEventStore } from "@switchyard/event-store";
+import { type EventStoreHandle, openEventStore, openMemoryEventStore } from "@switchyard/event-store";
 import {
   DrachtioDriver,
   type DrainReport,
@@ -42,7 +42,7 @@ import { type Logger, serviceLog } from "@switchyard/telemetry";
 import { Disposer } from "./disposer.js";
 
 export interface Platform extends AsyncDisposable {
-  readonly eventStore: OpenedEventStore;
+  readonly eventStore: EventStoreHandle;
   readonly bus: Bus;
   readonly natsUrl: string;
   /** The one platform clock every service of this process runs on. */
@@ -84,6 +84,12 @@ export async function startPlatform(
      * logger's level, with the active trace id. Without it warnings and errors go to `log` as lines.
      */
     logger?: Logger;
+    /**
+     * Keep the events in this process's memory instead of the configured database (the in-memory back
+     * end): for throwaway runs that need no durability, such as what-if re-runs. Refused with a database URL
+     * or a data directory, which would then be silently unused.
+     */
+    memoryStore?: boolean;
   },
 ): Promise<Platform> {
   const { log } = options;
@@ -101,15 +107,21 @@ export async function startPlatform(
       embedded = stack.use(await startNatsServer());
       natsUrl = embedded.url();
     }
-    const eventStore = await starting(
-      log,
-      "event store (connect, migrate)",
-      openEventStore({
-        ...(config.databaseUrl === undefined ? {} : { url: config.databaseUrl }),
-        schema: config.databaseSchema,
-        ...(config.dataDir === undefined ? {} : { pglite: { dataDir: config.dataDir } }),
-      }),
-    );
+    if (options.memoryStore && (config.databaseUrl !== undefined || config.dataDir !== undefined))
+      throw new ConfigError("the in-memory event store takes no database url or data directory", [
+        { source: "flags", path: "--database-url/--data-dir", reason: "not used by the in-memory event store" },
+      ]);
+    const eventStore: EventStoreHandle = options.memoryStore
+      ? openMemoryEventStore({ schema: config.databaseSchema, now: () => new Date(clock.now()) })
+      : await starting(
+          log,
+          "event store (connect, migrate)",
+          openEventStore({
+            ...(config.databaseUrl === undefined ? {} : { url: config.databaseUrl }),
+            schema: config.databaseSchema,
+            ...(config.dataDir === undefined ? {} : { pglite: { dataDir: config.dataDir } }),
+          }),
+        );
     stack.defer(() => eventStore.close());
     // SWITCHYARD_STREAM_REPLICAS: 3 on a three-node JetStream cluster (the Helm chart's NATS sets it).
     const replicas = Number(options.env?.SWITCHYARD_STREAM_REPLICAS ?? "1");
@@ -306,7 +318,7 @@ export async function startPlatform(
       }
     }
     const describe = () => [
-      `event store: ${eventStore.backend === "pglite" ? `PGlite (embedded${config.dataDir ? `, ${config.dataDir}` : ", in memory"})` : `PostgreSQL ${redactUrl(config.databaseUrl ?? "")}`}, schema ${eventStore.schema}`,
+      `event store: ${describeStore(eventStore, config)}, schema ${eventStore.schema}`,
       `nats: ${embedded ? `private nats-server at ${natsUrl}` : redactUrl(natsUrl)}, prefix ${config.prefix}`,
       `services up: ${started.join(", ") || "none"}`,
       ...notes,
@@ -403,5 +415,20 @@ async function starting<T>(log: Log, what: string, step: Promise<T>): Promise<T>
     return await step;
   } finally {
     clearInterval(timer);
+  }
+}
+
+function describeStore(eventStore: EventStoreHandle, config: RuntimeConfig): string {
+  switch (eventStore.backend) {
+    case "pglite":
+      return `PGlite (embedded${config.dataDir ? `, ${config.dataDir}` : ", in memory"})`;
+    case "memory":
+      return "in this process's memory (nothing kept after the run)";
+    case "postgres":
+      return `PostgreSQL ${redactUrl(config.databaseUrl ?? "")}`;
+    default: {
+      const unreachable: never = eventStore.backend;
+      return unreachable;
+    }
   }
 }

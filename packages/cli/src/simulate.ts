@@ -23,7 +23,7 @@ import {
   presenceBucket,
   presenceKey,
 } from "@switchyard/contracts";
-import { type Checkpoint, type OpenedEventStore, START } from "@switchyard/event-store";
+import { type Checkpoint, type EventStoreHandle, START } from "@switchyard/event-store";
 import {
   EventStoreAudioLibrary,
   type MediaGateway,
@@ -224,6 +224,8 @@ export interface Scenario {
   /** Live progress lines at most once a real second (default true). */
   readonly progress?: boolean;
   readonly onProbeError?: (error: unknown) => void;
+  /** The events in this process's memory (no SQL at all), for runs nothing reads afterwards. */
+  readonly memoryStore?: boolean;
 }
 
 export interface ScenarioResult {
@@ -263,7 +265,9 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       });
   await using stack = new Disposer();
   if (isVirtualClock(clock)) stack.use(clock);
-  const platform = stack.use(await startPlatform(runtime, { log: out, clock }));
+  const platform = stack.use(
+    await startPlatform(runtime, { log: out, clock, ...(scenario.memoryStore ? { memoryStore: true } : {}) }),
+  );
   for (const line of platform.describe()) if (!line.startsWith("not in this build")) out(`  ${line}`);
   const driver = new SimulatedDriver({
     clock,
@@ -524,7 +528,7 @@ export interface StoredEvent extends LoggedEvent {
   readonly version: number;
 }
 
-async function readAllEvents(eventStore: OpenedEventStore, from: Checkpoint = START): Promise<StoredEvent[]> {
+async function readAllEvents(eventStore: EventStoreHandle, from: Checkpoint = START): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
   let after = from;
   for (;;) {
@@ -542,7 +546,7 @@ async function readAllEvents(eventStore: OpenedEventStore, from: Checkpoint = ST
   }
 }
 
-async function endOfLog(eventStore: OpenedEventStore): Promise<Checkpoint> {
+async function endOfLog(eventStore: EventStoreHandle): Promise<Checkpoint> {
   let after = START;
   for (;;) {
     const page = await eventStore.store.readAll(after, { limit: 5000 });

@@ -286,7 +286,12 @@ export async function runWhatIf(ctx: CliContext): Promise<number> {
   if (variants.length === 0) ctx.out("whatif: no --variant or --set given: only the baseline is re-run");
   const startAt = traffic.startAt === undefined ? Date.now() : Date.parse(traffic.startAt);
 
-  // Re-runs on embedded defaults whatever the recorded day came from: in-memory PGlite, a private nats-server.
+  // Re-runs on embedded defaults whatever the recorded day came from: a private nats-server, and the events
+  // kept in this process's memory (nothing reads them after the run; SQL would be most of its cost), or with
+  // `--store pglite` in an in-memory PGlite database.
+  const store = ctx.flags.store ?? "memory";
+  if (store !== "memory" && store !== "pglite")
+    throw new WhatIfUsageError(`--store must be memory or pglite, not ${String(store)}`);
   const env = { ...ctx.env };
   for (const k of ["DATABASE_URL", "NATS_URL", "SWITCHYARD_DATA_DIR", "SWITCHYARD_CONFIG", "DATABASE_SCHEMA"])
     delete env[k];
@@ -310,6 +315,7 @@ export async function runWhatIf(ctx: CliContext): Promise<number> {
       startAt,
       progress,
       onProbeError: (err) => ctx.err(`virtual clock: the platform could not be observed: ${String(err)}`),
+      memoryStore: store === "memory",
     });
     if (ctx.signal.aborted) {
       ctx.err("whatif: interrupted");

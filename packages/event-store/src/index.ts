@@ -14,6 +14,13 @@ export { LocalWrites } from "./local-writes.js";
 export { type EventLogReader, openEventLogReader, readCommittedLog } from "./log-reader.js";
 export { migrations } from "./migrations.js";
 export { appendChannel } from "./notifications.js";
-export { dropSchema, type OpenEventStoreOptions, type OpenedEventStore, openEventStore } from "./open.js";
+export {
+  dropSchema,
+  type EventStoreHandle,
+  type OpenEventStoreOptions,
+  type OpenedEventStore,
+  openEventStore,
+  openMemoryEventStore,
+} from "./open.js";
 export type { AppendOptions, SqlEventStoreApi } from "./sql-event-store.js";
 export * from "./types.js";

@@ -1,4 +1,3 @@
-import type { PGlite } from "@electric-sql/pglite";
 import { type Kysely, sql } from "kysely";
 import pg from "pg";
 import type { EventStoreDatabase } from "./database.js";
@@ -148,20 +147,21 @@ export class PgAppendNotifications implements AppendNotifications {
 }
 
 /**
- * Listening on PGlite: the database lives in this process and only this process appends to it, so a commit
- * is told to the listeners directly (`committed()`, from the store's CommitNotifier), without a NOTIFY
- * through the one session (a query per commit that waited for the session's mutex).
+ * Commit wake-ups delivered in process, for back ends that live in this process and that only this process
+ * appends to (the embedded PGlite, the in-memory store): a commit is told to the listeners directly
+ * (`committed()`, from the store's CommitNotifier), without a NOTIFY through PGlite's one session (a query
+ * per commit that waited for the session's mutex).
  */
-export class PGliteAppendNotifications implements AppendNotifications {
+export class InProcessAppendNotifications implements AppendNotifications {
   readonly #listeners = new Set<() => void>();
 
   constructor(
     readonly channel: string,
-    private readonly pglite: PGlite,
+    private readonly isClosed: () => boolean,
   ) {}
 
   async listen(onAppend: () => void): Promise<AppendSubscription> {
-    if (this.pglite.closed) throw new EventStoreError("PGlite is closed");
+    if (this.isClosed()) throw new EventStoreError("the event store is closed");
     // A distinct entry per subscription, so that one callback listening twice is told twice.
     const entry = () => onAppend();
     this.#listeners.add(entry);

@@ -9,11 +9,12 @@ import type { EventStoreDatabase } from "./database.js";
 import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFailure } from "./errors.js";
 import { AdvisoryLockLeadership, InProcessLeadership } from "./leadership.js";
 import { LocalWrites } from "./local-writes.js";
+import { MemoryBlobStore, MemoryCheckpointStore, MemoryEventStore } from "./memory-event-store.js";
 import { migrate } from "./migrations.js";
 import {
   appendChannel,
   CommitNotifier,
-  PGliteAppendNotifications,
+  InProcessAppendNotifications,
   PgAppendNotifications,
   pgNotifySender,
   snapshotHorizon,
@@ -38,16 +39,15 @@ export interface OpenEventStoreOptions {
   readonly extraMigrations?: Readonly<Record<string, Migration>>;
 }
 
-export interface OpenedEventStore {
-  readonly backend: "postgres" | "pglite";
+/** What every back end opens: the event store and what lives beside it in the same database. */
+export interface EventStoreHandle {
+  readonly backend: "postgres" | "pglite" | "memory";
   readonly schema: string;
   readonly store: SqlEventStoreApi;
   readonly checkpoints: CheckpointStore;
   readonly leadership: Leadership;
   /** Uploaded files (audio), in the same database. */
   readonly blobs: BlobStore;
-  /** The kysely instance over the same database (projections, ad-hoc queries). */
-  readonly db: Kysely<EventStoreDatabase>;
   /** Wake-ups when events are committed in this schema (LISTEN/NOTIFY on pg, in-process on PGlite). */
   readonly appends: AppendNotifications;
   /** This process's appends (a follower here can tell it has read them without asking the database). */
@@ -58,6 +58,13 @@ export interface OpenedEventStore {
   close(): Promise<void>;
 }
 
+/** A back end over SQL: PostgreSQL or the embedded PGlite. */
+export interface OpenedEventStore extends EventStoreHandle {
+  readonly backend: "postgres" | "pglite";
+  /** The kysely instance over the same database (projections, ad-hoc queries). */
+  readonly db: Kysely<EventStoreDatabase>;
+}
+
 /**
  * Opens the store and runs migrations. Throws DatabaseUnreachableError when PostgreSQL cannot be
  * reached and MigrationError when a migration fails; in both cases nothing stays open.
@@ -65,6 +72,42 @@ export interface OpenedEventStore {
 export async function openEventStore(options: OpenEventStoreOptions = {}): Promise<OpenedEventStore> {
   if (options.schema !== undefined) assertSchemaName(options.schema);
   return options.url ? openPostgres(options.url, options) : openPGlite(options);
+}
+
+/**
+ * The event store in this process's memory (see MemoryEventStore): nothing survives the process. For
+ * throwaway runs of the whole platform in one process, such as what-if re-runs; `now` stamps recorded_at
+ * (the platform's clock, so that a run on a virtual clock records simulated time).
+ */
+export function openMemoryEventStore(options: { schema?: string; now?: () => Date } = {}): EventStoreHandle {
+  if (options.schema !== undefined) assertSchemaName(options.schema);
+  const schema = options.schema ?? "public";
+  let closed = false;
+  const appends = new InProcessAppendNotifications(appendChannel(schema), () => closed);
+  const notifier = new CommitNotifier(() => appends.committed());
+  const writes = new LocalWrites(true);
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      closed = true;
+      await notifier.close();
+      await store.end();
+    })();
+    return closing;
+  };
+  const store = new MemoryEventStore(options.now ?? (() => new Date()), () => notifier.poke(), writes, close);
+  return {
+    backend: "memory",
+    schema,
+    store,
+    checkpoints: new MemoryCheckpointStore(),
+    blobs: new MemoryBlobStore(),
+    leadership: new InProcessLeadership(),
+    appends,
+    writes,
+    horizon: async () => ({ xmin: store.horizon() }),
+    close,
+  };
 }
 
 async function openPostgres(url: string, options: OpenEventStoreOptions): Promise<OpenedEventStore> {
@@ -143,7 +186,7 @@ async function openPGlite(options: OpenEventStoreOptions): Promise<OpenedEventSt
   });
   const target = `PGlite ${options.pglite?.dataDir ?? "(in memory)"}`;
   const channel = appendChannel(options.schema ?? "public");
-  const appends = new PGliteAppendNotifications(channel, pglite);
+  const appends = new InProcessAppendNotifications(channel, () => pglite.closed);
   const notifier = new CommitNotifier(() => appends.committed());
   return finishOpen(
     db,

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
 import { expect } from "vitest";
-import type { Checkpoint, OpenedEventStore, RecordedEvent, StreamAppend } from "../src/index.js";
+import type { Checkpoint, EventStoreHandle, RecordedEvent, StreamAppend } from "../src/index.js";
 import { events } from "./support.js";
 
-export async function head(opened: OpenedEventStore): Promise<Checkpoint> {
+export async function head(opened: EventStoreHandle): Promise<Checkpoint> {
   let checkpoint: Checkpoint = { transactionId: 0n, position: 0n };
   for (;;) {
     const page = await opened.store.readAll(checkpoint, { limit: 1000 });
@@ -20,7 +20,7 @@ export async function head(opened: OpenedEventStore): Promise<Checkpoint> {
  * event exactly once, per stream in version order, a transaction that finished before another began
  * before that other, and nothing rolled back.
  */
-export async function followerProperty(opened: OpenedEventStore, numRuns: number): Promise<void> {
+export async function followerProperty(opened: EventStoreHandle, numRuns: number): Promise<void> {
   const writer = fc.record({
     stream: fc.integer({ min: 0, max: 3 }),
     count: fc.integer({ min: 1, max: 3 }),

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { dropSchema, type NewEvent, type OpenedEventStore, openEventStore } from "../src/index.js";
+import {
+  dropSchema,
+  type EventStoreHandle,
+  type NewEvent,
+  type OpenedEventStore,
+  openEventStore,
+  openMemoryEventStore,
+} from "../src/index.js";
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -16,9 +23,9 @@ export function events(n: number, type = "Something"): NewEvent[] {
 }
 
 /** Opens a store for one suite and cleans it up afterwards. */
-export interface StoreFactory {
+export interface StoreFactory<T extends EventStoreHandle = OpenedEventStore> {
   readonly name: string;
-  open(): Promise<OpenedEventStore>;
+  open(): Promise<T>;
   cleanup(): Promise<void>;
 }
 
@@ -45,6 +52,21 @@ export function pgliteFactory(): StoreFactory {
     name: "pglite",
     async open() {
       const store = await openEventStore({ schema: randomSchema() });
+      opened.push(store);
+      return store;
+    },
+    async cleanup() {
+      await Promise.all(opened.map((o) => o.close()));
+    },
+  };
+}
+
+export function memoryFactory(): StoreFactory<EventStoreHandle> {
+  const opened: EventStoreHandle[] = [];
+  return {
+    name: "memory",
+    async open() {
+      const store = openMemoryEventStore({ schema: randomSchema() });
       opened.push(store);
       return store;
     },
