@@ -188,3 +188,18 @@ it("the HTML report renders in headless Chromium without console errors; a scree
     await rm(profile, { recursive: true, force: true });
   }
 });
+
+it("a re-run decides the same on the in-memory event store (the default) as on PGlite, call by call", async () => {
+  const pgliteJson = join(dir, "report-pglite.json");
+  const onPglite = await cli(["whatif", "--traffic", dayFile, "--store", "pglite", "--json-out", pgliteJson]);
+  expect(onPglite.stderr).toBe("");
+  expect(onPglite.code).toBe(0);
+  type Runs = { runs: Array<{ name: string; calls?: unknown; overall: unknown; groups: unknown }> };
+  const memory = (JSON.parse(await readFile(json, "utf8")) as Runs).runs.find((r) => r.name === "baseline");
+  const pglite = (JSON.parse(await readFile(pgliteJson, "utf8")) as Runs).runs.find(
+    (r) => r.name === "baseline",
+  );
+  expect(memory?.overall).toBeDefined();
+  // The whole baseline: figures per group and overall, and each call's outcome where the report keeps them.
+  expect(pglite).toEqual(memory);
+});

@@ -109,7 +109,11 @@ export async function startPlatform(
     }
     if (options.memoryStore && (config.databaseUrl !== undefined || config.dataDir !== undefined))
       throw new ConfigError("the in-memory event store takes no database url or data directory", [
-        { source: "flags", path: "--database-url/--data-dir", reason: "not used by the in-memory event store" },
+        {
+          source: "flags",
+          path: "--database-url/--data-dir",
+          reason: "not used by the in-memory event store",
+        },
       ]);
     const eventStore: EventStoreHandle = options.memoryStore
       ? openMemoryEventStore({ schema: config.databaseSchema, now: () => new Date(clock.now()) })
