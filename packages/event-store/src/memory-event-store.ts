@@ -59,11 +59,6 @@ export class MemoryEventStore implements SqlEventStoreApi {
     private readonly onClose: () => Promise<void>,
   ) {}
 
-  /** Events in the log. */
-  get size(): number {
-    return this.#log.length;
-  }
-
   async append(streams: readonly StreamAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     const [result] = await this.#commit([streams], options, true);
     if (result instanceof Error) throw result;
