@@ -6,8 +6,15 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
-import { allCalls, type SipPlatform, startSipPlatform, stateOf } from "./platform.js";
+import { defineConfig, flowOnNumber, hangup } from "../e2e/harness.js";
+import {
+  allCalls,
+  CALLER_ID_PASSED,
+  type SipPlatform,
+  sippGroup,
+  startSipPlatform,
+  stateOf,
+} from "./platform.js";
 import {
   type SippAgent,
   type SippMessage,
@@ -98,37 +105,12 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
       name: "agent",
       behaviour: { kind: "answer", afterMs: 100, holdMs: 1_000 },
     });
-    const connect = flowOnNumber("acc_flow", "c", {
-      c: {
-        kind: "connect",
-        target: { kind: "group", groupId: "acc" },
-        callerId: { kind: "caller" },
-        record: "off",
-        branches: { fallback: "bye" },
-      },
-      bye: hangup,
+    await defineConfig(p.e2e, [{ type: "ConfigureAccount", callerIdPassThrough: true }]);
+    connectNumber = await sippGroup(p, agent, {
+      groupId: "acc",
+      agentIds: AGENTS,
+      connect: CALLER_ID_PASSED,
     });
-    connectNumber = connect.number;
-    await defineConfig(p.e2e, [
-      { type: "ConfigureAccount", callerIdPassThrough: true },
-      ...AGENTS.map((agentId) => ({
-        type: "DefineAgent" as const,
-        agentId,
-        name: agentId,
-        contact: { kind: "sip" as const, uri: agent!.uri(agentId) },
-        wrapUpSec: 0,
-      })),
-      {
-        type: "DefineGroup",
-        groupId: "acc",
-        name: "acc",
-        strategy: "longestIdle",
-        members: AGENTS,
-        ringTimeoutSec: 10,
-      },
-      ...connect.commands,
-    ]);
-    await signIn(p.e2e, AGENTS);
   });
 
   beforeEach((ctx) => {
@@ -321,34 +303,11 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
       behaviour: { kind: "never-answer" },
     });
     try {
-      const flow = flowOnNumber("acc_hold_flow", "c", {
-        c: {
-          kind: "connect",
-          target: { kind: "group", groupId: "acc_ringers" },
-          record: "off",
-          branches: { fallback: "bye" },
-        },
-        bye: hangup,
+      const number = await sippGroup(p, ringer, {
+        groupId: "acc_ringers",
+        agentIds: RINGERS,
+        connect: { record: "off" },
       });
-      await defineConfig(p.e2e, [
-        ...RINGERS.map((agentId) => ({
-          type: "DefineAgent" as const,
-          agentId,
-          name: agentId,
-          contact: { kind: "sip" as const, uri: ringer.uri(agentId) },
-          wrapUpSec: 0,
-        })),
-        {
-          type: "DefineGroup",
-          groupId: "acc_ringers",
-          name: "acc_ringers",
-          strategy: "longestIdle",
-          members: RINGERS,
-          ringTimeoutSec: 10,
-        },
-        ...flow.commands,
-      ]);
-      await signIn(p.e2e, RINGERS);
       const before = p.driver.admissionStats();
       // 5 callers, one a second (under the rate cap), each staying 6 s: the 4th and 5th find 3 calls up.
       const run = await startSippCallers({
@@ -356,7 +315,7 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
         name: "holder",
         localIp: HOLDER,
         target: p.sip,
-        service: flow.number,
+        service: number,
         plan: { holdMs: 6_000, fromUser: "+1555600[call_number]" },
         calls: 5,
         rate: 1,
@@ -381,7 +340,7 @@ describe.skipIf(skip)("SIP access control: trunks, digest phones, per-source cap
         name: "holder-again",
         localIp: HOLDER,
         target: p.sip,
-        service: flow.number,
+        service: number,
         plan: { holdMs: 0, fromUser: "+1555700[call_number]" },
         calls: 1,
         timeoutSec: 20,

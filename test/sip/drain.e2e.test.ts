@@ -3,8 +3,15 @@
 // callers who hang up by themselves during the drain are left to; the third is still up at the deadline and
 // the platform hangs it up (BYE), so the router ends it. Every call taken ends in PostgreSQL once.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
-import { allCalls, type SipPlatform, startSipPlatform, stateOf } from "./platform.js";
+import { defineConfig } from "../e2e/harness.js";
+import {
+  allCalls,
+  CALLER_ID_PASSED,
+  type SipPlatform,
+  sippGroup,
+  startSipPlatform,
+  stateOf,
+} from "./platform.js";
 import {
   type SippAgent,
   type SippMessage,
@@ -54,43 +61,18 @@ describe.skipIf(skip)("media gateway drain over real SIP", () => {
       name: "agents",
       behaviour: { kind: "answer", afterMs: 100 },
     });
-    const ids = ["dr_1", "dr_2", "dr_3"];
-    const flow = flowOnNumber("dr_flow", "c", {
-      c: {
-        kind: "connect",
-        target: { kind: "group", groupId: "dr" },
-        callerId: { kind: "caller" },
-        record: "off",
-        branches: { fallback: "bye" },
-      },
-      bye: hangup,
+    const number = await sippGroup(p, agent, {
+      groupId: "dr",
+      agentIds: ["dr_1", "dr_2", "dr_3"],
+      connect: CALLER_ID_PASSED,
     });
-    await defineConfig(p.e2e, [
-      ...ids.map((agentId) => ({
-        type: "DefineAgent" as const,
-        agentId,
-        name: agentId,
-        contact: { kind: "sip" as const, uri: agent!.uri(agentId) },
-        wrapUpSec: 0,
-      })),
-      {
-        type: "DefineGroup",
-        groupId: "dr",
-        name: "dr",
-        strategy: "longestIdle",
-        members: ids,
-        ringTimeoutSec: 10,
-      },
-      ...flow.commands,
-    ]);
-    await signIn(p.e2e, ids);
 
     // Two callers who hang up 6 s after the answer, one who would stay two minutes.
     const short = await startSippCallers({
       dir: p.tel.dir,
       name: "short",
       target: p.sip,
-      service: flow.number,
+      service: number,
       plan: { holdMs: 6_000, fromUser: "+1555300[call_number]" },
       calls: 2,
       rate: 2,
@@ -101,7 +83,7 @@ describe.skipIf(skip)("media gateway drain over real SIP", () => {
       dir: p.tel.dir,
       name: "long",
       target: p.sip,
-      service: flow.number,
+      service: number,
       plan: { holdMs: 120_000, fromUser: "+15554000001" },
       calls: 1,
       timeoutSec: 90,
@@ -122,7 +104,7 @@ describe.skipIf(skip)("media gateway drain over real SIP", () => {
       dir: p.tel.dir,
       name: "late",
       target: p.sip,
-      service: flow.number,
+      service: number,
       plan: { holdMs: 1_000, fromUser: "+1555500[call_number]" },
       calls: 2,
       rate: 2,

@@ -6,8 +6,16 @@
 // (SWITCHYARD_SIP_LOAD_CPS / _SEC / _AGENTS change the load; _ENDPOINTS the FreeSWITCH endpoints the gateway
 // creates at once).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
-import { allCalls, type SipPlatform, startSipPlatform, stateOf } from "./platform.js";
+import { defineConfig } from "../e2e/harness.js";
+import {
+  agentIdsOf,
+  allCalls,
+  CALLER_ID_PASSED,
+  type SipPlatform,
+  sippGroup,
+  startSipPlatform,
+  stateOf,
+} from "./platform.js";
 import {
   type SippAgent,
   type SippMessage,
@@ -68,43 +76,19 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       name: "agents",
       behaviour: { kind: "answer", afterMs: 100 },
     });
-    const ids = Array.from({ length: AGENTS }, (_, i) => `ld_${i}`);
-    const flow = flowOnNumber("ld_flow", "c", {
-      c: {
-        kind: "connect",
-        target: { kind: "group", groupId: "ld" },
-        callerId: { kind: "caller" },
-        record: "off",
-        branches: { fallback: "bye" },
-      },
-      bye: hangup,
+    const number = await sippGroup(p, agent, {
+      groupId: "ld",
+      agentIds: agentIdsOf("ld", AGENTS),
+      ringTimeoutSec: 20,
+      connect: CALLER_ID_PASSED,
     });
-    await defineConfig(p.e2e, [
-      ...ids.map((agentId) => ({
-        type: "DefineAgent" as const,
-        agentId,
-        name: agentId,
-        contact: { kind: "sip" as const, uri: agent!.uri(agentId) },
-        wrapUpSec: 0,
-      })),
-      {
-        type: "DefineGroup",
-        groupId: "ld",
-        name: "ld",
-        strategy: "longestIdle",
-        members: ids,
-        ringTimeoutSec: 20,
-      },
-      ...flow.commands,
-    ]);
-    await signIn(p.e2e, ids);
 
     // Each caller stays 6 s after the platform answers (agent rings 0.1 s, bridge, talk), then hangs up.
     const run = await startSippCallers({
       dir: p.tel.dir,
       name: "callers",
       target: p.sip,
-      service: flow.number,
+      service: number,
       plan: { holdMs: 6_000, fromUser: "+1666000[call_number]" },
       calls: CALLS,
       rate: CPS,

@@ -3,8 +3,16 @@
 // exactly one CallEnded — including callers who hang up the moment they are answered (their BYE can reach
 // the gateway before the router has started the call).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
-import { allCalls, type SipPlatform, startSipPlatform, stateOf } from "./platform.js";
+import { defineConfig } from "../e2e/harness.js";
+import {
+  agentIdsOf,
+  allCalls,
+  CALLER_ID_PASSED,
+  type SipPlatform,
+  sippGroup,
+  startSipPlatform,
+  stateOf,
+} from "./platform.js";
 import {
   type SippAgent,
   type SippMessage,
@@ -16,41 +24,6 @@ import {
 
 const skip = skipSip(["drachtio", "freeswitch", "sipp"]);
 const CAP = 3;
-
-/** `size` agents answering on the sipp agent, a Longest Idle group of them, and a number whose flow connects to it. */
-async function answeringGroup(p: SipPlatform, agent: SippAgent, groupId: string, size: number) {
-  const ids = Array.from({ length: size }, (_, i) => `${groupId}_${i}`);
-  const flow = flowOnNumber(`${groupId}_flow`, "c", {
-    c: {
-      kind: "connect",
-      target: { kind: "group", groupId },
-      callerId: { kind: "caller" },
-      record: "off",
-      branches: { fallback: "bye" },
-    },
-    bye: hangup,
-  });
-  await defineConfig(p.e2e, [
-    ...ids.map((agentId) => ({
-      type: "DefineAgent" as const,
-      agentId,
-      name: agentId,
-      contact: { kind: "sip" as const, uri: agent.uri(agentId) },
-      wrapUpSec: 0,
-    })),
-    {
-      type: "DefineGroup",
-      groupId,
-      name: groupId,
-      strategy: "longestIdle",
-      members: ids,
-      ringTimeoutSec: 10,
-    },
-    ...flow.commands,
-  ]);
-  await signIn(p.e2e, ids);
-  return flow;
-}
 
 describe.skipIf(skip)("overload: admission control over real SIP", () => {
   let p: SipPlatform;
@@ -81,7 +54,11 @@ describe.skipIf(skip)("overload: admission control over real SIP", () => {
       name: "agents",
       behaviour: { kind: "answer", afterMs: 100 },
     });
-    const flow = await answeringGroup(p, agent, "ov", 8);
+    const number = await sippGroup(p, agent, {
+      groupId: "ov",
+      agentIds: agentIdsOf("ov", 8),
+      connect: CALLER_ID_PASSED,
+    });
 
     // 12 callers who stay 2 s, and at the same time 8 who hang up as soon as they are answered.
     const runs = await Promise.all([
@@ -89,7 +66,7 @@ describe.skipIf(skip)("overload: admission control over real SIP", () => {
         dir: p.tel.dir,
         name: "stay",
         target: p.sip,
-        service: flow.number,
+        service: number,
         plan: { holdMs: 2_000, fromUser: "+1555100[call_number]" },
         calls: 12,
         rate: 6,
@@ -100,7 +77,7 @@ describe.skipIf(skip)("overload: admission control over real SIP", () => {
         dir: p.tel.dir,
         name: "leave",
         target: p.sip,
-        service: flow.number,
+        service: number,
         plan: { holdMs: 0, fromUser: "+1555200[call_number]" },
         calls: 8,
         rate: 4,
@@ -192,14 +169,18 @@ describe.skipIf(skip)("overload: callers refused when FreeSWITCH endpoints fall 
       name: "agents",
       behaviour: { kind: "answer", afterMs: 50 },
     });
-    const flow = await answeringGroup(p, agent, "om", 20);
+    const number = await sippGroup(p, agent, {
+      groupId: "om",
+      agentIds: agentIdsOf("om", 20),
+      connect: CALLER_ID_PASSED,
+    });
 
     // 20 INVITEs within about 0.1 s; an endpoint takes milliseconds to make, so a line forms at once.
     const run = await startSippCallers({
       dir: p.tel.dir,
       name: "burst",
       target: p.sip,
-      service: flow.number,
+      service: number,
       plan: { holdMs: 1_000, fromUser: "+1555300[call_number]" },
       calls: 20,
       rate: 200,

@@ -17,12 +17,22 @@ import {
 } from "@switchyard/media-gateway";
 import { start as startRelay } from "@switchyard/relay";
 import { type Router, type RouterConfig, start as startRouter } from "@switchyard/router";
-import type { CallEvent, CallState } from "@switchyard/routing-domain";
+import type { CallEvent, CallState, ConnectApplet } from "@switchyard/routing-domain";
 import { foldCall } from "@switchyard/routing-domain";
-import { checkTerminal, DATABASE_URL, type E2EPlatform, type EndedCall, NATS_URL } from "../e2e/harness.js";
+import {
+  checkTerminal,
+  DATABASE_URL,
+  defineConfig,
+  type E2EPlatform,
+  type EndedCall,
+  flowOnNumber,
+  hangup,
+  NATS_URL,
+  signIn,
+} from "../e2e/harness.js";
 import { startPlatformBuses } from "../support/secured-bus.js";
 import type { GatewayProcessConfig } from "./gateway-process.js";
-import { ManagedProcess, startTelephony, type Telephony, waitFor } from "./rig/index.js";
+import { ManagedProcess, type SippAgent, startTelephony, type Telephony, waitFor } from "./rig/index.js";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const GATEWAY_MAIN = resolve(import.meta.dirname, "gateway-process.ts");
@@ -298,4 +308,58 @@ export async function terminalCall(p: SipPlatform, callId: string, tries = 600):
     { tries, everyMs: 100 },
   );
   return checkTerminal(callId, events);
+}
+
+/** Connect settings of the SIP tests that check what the caller's line shows: its own number, no recording. */
+export const CALLER_ID_PASSED = { callerId: { kind: "caller" }, record: "off" } as const;
+
+/**
+ * The set-up most SIP tests share: a Longest Idle group whose agents are lines of one sipp agent process, behind
+ * a Connect flow on a number of its own (fallback: hang up), defined and signed in. Returns the number to call.
+ */
+export async function sippGroup(
+  p: SipPlatform,
+  agent: SippAgent,
+  group: {
+    readonly groupId: string;
+    readonly agentIds: readonly string[];
+    readonly ringTimeoutSec?: number;
+    readonly connect?: Partial<Pick<ConnectApplet, "callerId" | "record">>;
+  },
+): Promise<string> {
+  const { groupId, agentIds } = group;
+  const flow = flowOnNumber(`${groupId}_flow`, "c", {
+    c: {
+      kind: "connect",
+      target: { kind: "group", groupId },
+      ...group.connect,
+      branches: { fallback: "bye" },
+    },
+    bye: hangup,
+  });
+  await defineConfig(p.e2e, [
+    ...agentIds.map((agentId) => ({
+      type: "DefineAgent" as const,
+      agentId,
+      name: agentId,
+      contact: { kind: "sip" as const, uri: agent.uri(agentId) },
+      wrapUpSec: 0,
+    })),
+    {
+      type: "DefineGroup",
+      groupId,
+      name: groupId,
+      strategy: "longestIdle",
+      members: [...agentIds],
+      ringTimeoutSec: group.ringTimeoutSec ?? 10,
+    },
+    ...flow.commands,
+  ]);
+  await signIn(p.e2e, [...agentIds]);
+  return flow.number;
+}
+
+/** `n` agent ids of a group: `<groupId>_0` … */
+export function agentIdsOf(groupId: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${groupId}_${i}`);
 }

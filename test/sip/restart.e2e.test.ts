@@ -2,8 +2,15 @@
 // and FreeSWITCH keep running, then a new gateway process starts with the same gateway id. What happens to
 // each call is reported; every call must be terminal in PostgreSQL (exactly one CallEnded), none left open.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { defineConfig, flowOnNumber, hangup, signIn } from "../e2e/harness.js";
-import { allCalls, type SipPlatform, startSipPlatform, stateOf, terminalCall } from "./platform.js";
+import {
+  agentIdsOf,
+  allCalls,
+  type SipPlatform,
+  sippGroup,
+  startSipPlatform,
+  stateOf,
+  terminalCall,
+} from "./platform.js";
 import {
   type SippAgent,
   type SippCallerRun,
@@ -45,36 +52,13 @@ describe.skipIf(skip)("media gateway restart during live SIP calls", () => {
       name: "agents",
       behaviour: { kind: "answer", afterMs: 200 },
     });
-    const ids = Array.from({ length: CALLS }, (_, i) => `rs_${i}`);
-    const flow = flowOnNumber("rs_flow", "c", {
-      c: { kind: "connect", target: { kind: "group", groupId: "rs" }, branches: { fallback: "bye" } },
-      bye: hangup,
-    });
-    await defineConfig(p.e2e, [
-      ...ids.map((agentId) => ({
-        type: "DefineAgent" as const,
-        agentId,
-        name: agentId,
-        contact: { kind: "sip" as const, uri: agent!.uri(agentId) },
-        wrapUpSec: 0,
-      })),
-      {
-        type: "DefineGroup",
-        groupId: "rs",
-        name: "rs",
-        strategy: "longestIdle",
-        members: ids,
-        ringTimeoutSec: 10,
-      },
-      ...flow.commands,
-    ]);
-    await signIn(p.e2e, ids);
+    const number = await sippGroup(p, agent, { groupId: "rs", agentIds: agentIdsOf("rs", CALLS) });
     // Callers stay on the line for 40 s unless the platform hangs up first (it should, right after the restart).
     callers = await startSippCallers({
       dir: p.tel.dir,
       name: "callers",
       target: p.sip,
-      service: flow.number,
+      service: number,
       plan: { holdMs: 40_000, fromUser: "+1888000[call_number]" },
       calls: CALLS,
       rate: 10,
