@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadContactCentre } from "@switchyard/contact-centre";
-import { type CallFigures, parseTraffic, planCalls } from "@switchyard/simulation";
+import type { CallFigures } from "@switchyard/simulation";
 import { chromium } from "playwright-core";
 import { afterAll, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runSwitchyard as cli } from "../support/switchyard-process.js";
+import { type ExtractedCall, expectReproduced, plannedCalls } from "../support/whatif-day.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/whatif-erlang.yaml", import.meta.url));
 /** Where the screenshot of the report is left for people to look at (.switchyard/ is not committed). */
@@ -66,23 +66,10 @@ it("extraction from a recorded simulated day gives back the arrival and talk tim
   expect(extracted.code).toBe(0);
 
   // What generated the day: the fixture's traffic planned as `simulate` planned it.
-  const cc = loadContactCentre(FIXTURE);
-  const model = parseTraffic(
-    { traffic: parse(await readFile(FIXTURE, "utf8")).traffic },
-    FIXTURE,
-    cc.snapshot,
-  );
-  const planned = planCalls({ ...model, durationSec: MINUTES * 60 }, cc.snapshot);
+  const planned = await plannedCalls(FIXTURE, MINUTES);
   const day = parse(await readFile(dayFile, "utf8"));
-  const calls = day.traffic.calls as Array<{ atSec: number; number: string; talkSec?: number }>;
   expect(planned.length).toBeGreaterThan(30);
-  expect(calls).toHaveLength(planned.length);
-  calls.forEach((c, i) => {
-    // Arrivals to the platform's millisecond; talk times exactly (planned to the tenth of a second).
-    expect(Math.abs(c.atSec - planned[i]!.atSec)).toBeLessThanOrEqual(0.001);
-    expect(c.number).toBe(planned[i]!.to);
-    expect(c.talkSec).toBe(planned[i]!.talkSec);
-  });
+  expectReproduced(day.traffic.calls as ExtractedCall[], planned);
   // The recorded configuration came out of the config stream.
   expect(day.recordedConfig.groups.support.members).toEqual(["a1", "a2", "a3"]);
 });

@@ -18,7 +18,7 @@ export * from "./load.js";
 // Flows and applets in the file's own words, for what-if variants that change a recorded configuration's flows.
 export {
   GROUP_FIELDS,
-  SECTIONS as CONTACT_CENTRE_SECTIONS,
   readApplet as readFlowApplet,
   readFlows as readFlowsSection,
+  SECTIONS as CONTACT_CENTRE_SECTIONS,
 } from "./schema.js";

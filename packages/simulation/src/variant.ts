@@ -200,7 +200,9 @@ function flowCommands(config: ConfigSnapshot, flows: unknown): ConfigCommand[] {
     if (!isFields(spec)) throw new VariantError(`${path}: must be a mapping`);
     const unknown = Object.keys(spec).filter((k) => !FLOW_KEYS.has(k));
     if (unknown.length > 0)
-      throw new VariantError(`${path}: unknown field(s) ${unknown.join(", ")} (${[...FLOW_KEYS].join(", ")})`);
+      throw new VariantError(
+        `${path}: unknown field(s) ${unknown.join(", ")} (${[...FLOW_KEYS].join(", ")})`,
+      );
     const applets: Record<string, Applet> = { ...current.applets };
     if (spec.applets !== undefined && !isFields(spec.applets))
       throw new VariantError(`${joinPath(path, "applets")}: must be a mapping of applet id to changes`);

@@ -196,16 +196,20 @@ describe("applyVariant: call flows", () => {
     const set = applyVariant(
       CC.snapshot,
       overlayFromSets(
-        ["flows.main.applets.sales.ringTimeoutSec=12", "flows.main.start=menu", "flows.main.applets.hello=null"],
+        [
+          "flows.main.applets.sales.ringTimeoutSec=12",
+          "flows.main.start=menu",
+          "flows.main.applets.hello=null",
+        ],
         yamlish,
       ),
     );
     expect(set.flows.main).toMatchObject({ start: "menu", applets: { sales: { ringTimeoutSec: 12 } } });
     expect(set.flows.main?.applets).not.toHaveProperty("hello");
     // Without removing the greeting, the new start leaves it unreachable: the decider refuses that.
-    expect(() =>
-      applyVariant(CC.snapshot, overlayFromSets(["flows.main.start=menu"], yamlish)),
-    ).toThrow(/not a valid configuration: flow main is invalid: \[hello\] applet "hello" cannot be reached/);
+    expect(() => applyVariant(CC.snapshot, overlayFromSets(["flows.main.start=menu"], yamlish))).toThrow(
+      /not a valid configuration: flow main is invalid: \[hello\] applet "hello" cannot be reached/,
+    );
   });
 
   it("replaces a whole flow written as the contact-centre file writes it", () => {
