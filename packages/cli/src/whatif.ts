@@ -162,13 +162,19 @@ export function dayFileText(day: ExtractedDay, recorded: RunFigures | undefined)
     "# traffic.calls: each caller (arrival second, number dialled, IVR digits, talk time if answered, patience",
     "# if they hung up unanswered, else waitedAtLeastSec: a lower bound on it). Edit freely; re-run with",
     "# switchyard whatif --traffic THIS_FILE [--variant FILE] [--set groups.ID.FIELD=VALUE].",
+    "# A call's transfer: after afterSec of talk the agent who answers transfers it (warm: consults consultSec",
+    "# first) to group:ID, agent:ID or a number, and the caller talks talkSec more. A call's callback: the caller",
+    "# takes the queue's callback offer (afterSec: when they did); answers: their phone's answer to each call back.",
     stringify({ traffic: head }, { lineWidth: 0 }).trimEnd(),
     "  # agentOffers: what each agent's phone did with each offer, in order (seconds to answer, noAnswer, busy,",
     '  # "reject S", "?" where the offer was taken back first); replayed, then the fitted behaviour is drawn from.',
     offers.length === 0 ? "  agentOffers: {}" : "  agentOffers:",
     ...offers,
     "  calls:",
-    ...(t.calls ?? []).map((c) => `    - ${JSON.stringify(c)}`),
+    ...(t.calls ?? []).map(
+      (c) =>
+        `    - ${JSON.stringify(c.callback ? { ...c, callback: { ...c.callback, answers: c.callback.answers.map(offerText) } } : c)}`,
+    ),
     stringify({ recordedConfig: day.config }, { lineWidth: 0 }).trimEnd(),
   ];
   if (recorded)

@@ -1,0 +1,93 @@
+// Transfers and callbacks through extract and whatif: a day whose callers are scripted to be transferred
+// (warm and blind) and to take a callback is recorded by `simulate`; `extract` gives back each call's
+// transfer and callback; the baseline re-run through the real platform makes as many of each.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Figures } from "@switchyard/simulation";
+import { afterAll, expect, it } from "vitest";
+import { parse } from "yaml";
+import { runSwitchyard as cli } from "../support/switchyard-process.js";
+
+const FIXTURE = fileURLToPath(new URL("./fixtures/whatif-handoffs.yaml", import.meta.url));
+const START = "2026-01-05T09:00:00Z";
+const TO = new Date(Date.parse(START) + 15 * 60_000).toISOString();
+
+const dir = await mkdtemp(join(tmpdir(), "switchyard-whatif-handoffs-"));
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+it("a recorded day's transfers and callbacks are extracted per call and replayed by the baseline", async () => {
+  const recorded = await cli([
+    "simulate",
+    "--config",
+    FIXTURE,
+    "--start-at",
+    START,
+    "--data-dir",
+    join(dir, "recorded"),
+  ]);
+  expect(recorded.stdout).toContain("switchyard simulate: ok");
+  const dayFile = join(dir, "day.yaml");
+  const extracted = await cli([
+    "extract",
+    "--from",
+    START,
+    "--to",
+    TO,
+    "--data-dir",
+    join(dir, "recorded"),
+    "--out",
+    dayFile,
+  ]);
+  expect(extracted.stderr).toBe("");
+  expect(extracted.code).toBe(0);
+
+  const calls = parse(await readFile(dayFile, "utf8")).traffic.calls as Array<Record<string, unknown>>;
+  expect(calls.map((c) => c.from)).toEqual([
+    "+15550100001",
+    "+15550100002",
+    "+15550100003",
+    "+15550100004",
+    "+15550100005",
+  ]);
+  // As scripted, to the tenth of a second.
+  expect(calls[0]!.transfer).toEqual({
+    afterSec: 30,
+    mode: "warm",
+    to: "group:sales",
+    consultSec: 10,
+    talkSec: 40,
+  });
+  expect(calls[1]!.transfer).toEqual({ afterSec: 20, mode: "blind", to: "group:sales", talkSec: 30 });
+  expect(calls[4]!.callback).toMatchObject({ answers: [3] });
+  expect(calls[4]!.talkSec).toBe(45);
+  // Offered after 20 s in the queue; then the prompts and two key presses.
+  expect(calls[4]!.waitedAtLeastSec).toBeGreaterThan(20);
+  expect(calls.filter((c) => c.transfer || c.callback)).toHaveLength(3);
+
+  const json = join(dir, "runs.json");
+  const whatif = await cli(["whatif", "--traffic", dayFile, "--json-out", json]);
+  expect(whatif.stderr).toBe("");
+  expect(whatif.code).toBe(0);
+  const { runs } = JSON.parse(await readFile(json, "utf8")) as {
+    runs: Array<{ name: string; overall: Figures }>;
+  };
+  const [day, baseline] = runs.map((r) => r.overall);
+  const handoffs = (f: Figures) => ({
+    transfersRequested: f.transfersRequested,
+    transfersCompleted: f.transfersCompleted,
+    callbacksRequested: f.callbacksRequested,
+    callbacksCompleted: f.callbacksCompleted,
+  });
+  expect(handoffs(day!)).toEqual({
+    transfersRequested: 2,
+    transfersCompleted: 2,
+    callbacksRequested: 1,
+    callbacksCompleted: 1,
+  });
+  expect(handoffs(baseline!)).toEqual(handoffs(day!));
+  expect(whatif.stdout).toMatch(/transfers completed +2 +2/);
+});
