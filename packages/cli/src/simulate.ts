@@ -520,7 +520,9 @@ async function placeCalls(
         voicemailSec: call.voicemailSec,
         ...(call.patienceSec === undefined ? {} : { patienceSec: call.patienceSec }),
         ...(call.agentTransfer === undefined ? {} : { agentTransfer: call.agentTransfer }),
-        ...(call.talkAfterTransferSec === undefined ? {} : { talkAfterTransferSec: call.talkAfterTransferSec }),
+        ...(call.talkAfterTransferSec === undefined
+          ? {}
+          : { talkAfterTransferSec: call.talkAfterTransferSec }),
       }),
     );
     placed += 1;
