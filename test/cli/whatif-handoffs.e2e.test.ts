@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Figures } from "@switchyard/simulation";
 import { afterAll, expect, it } from "vitest";
-import { parse } from "yaml";
 import { runSwitchyard as cli } from "../support/switchyard-process.js";
+import { extractDayFile, recordDay } from "../support/whatif-day.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/whatif-handoffs.yaml", import.meta.url));
 const START = "2026-01-05T09:00:00Z";
@@ -20,32 +20,10 @@ afterAll(async () => {
 });
 
 it("a recorded day's transfers and callbacks are extracted per call and replayed by the baseline", async () => {
-  const recorded = await cli([
-    "simulate",
-    "--config",
-    FIXTURE,
-    "--start-at",
-    START,
-    "--data-dir",
-    join(dir, "recorded"),
-  ]);
-  expect(recorded.stdout).toContain("switchyard simulate: ok");
-  const dayFile = join(dir, "day.yaml");
-  const extracted = await cli([
-    "extract",
-    "--from",
-    START,
-    "--to",
-    TO,
-    "--data-dir",
-    join(dir, "recorded"),
-    "--out",
-    dayFile,
-  ]);
-  expect(extracted.stderr).toBe("");
-  expect(extracted.code).toBe(0);
-
-  const calls = parse(await readFile(dayFile, "utf8")).traffic.calls as Array<Record<string, unknown>>;
+  const store = ["--data-dir", join(dir, "recorded")];
+  await recordDay(FIXTURE, START, store);
+  const { day } = await extractDayFile(START, TO, store, join(dir, "day.yaml"));
+  const calls = day.traffic.calls;
   expect(calls.map((c) => c.from)).toEqual([
     "+15550100001",
     "+15550100002",
@@ -69,25 +47,25 @@ it("a recorded day's transfers and callbacks are extracted per call and replayed
   expect(calls.filter((c) => c.transfer || c.callback)).toHaveLength(3);
 
   const json = join(dir, "runs.json");
-  const whatif = await cli(["whatif", "--traffic", dayFile, "--json-out", json]);
+  const whatif = await cli(["whatif", "--traffic", join(dir, "day.yaml"), "--json-out", json]);
   expect(whatif.stderr).toBe("");
   expect(whatif.code).toBe(0);
   const { runs } = JSON.parse(await readFile(json, "utf8")) as {
     runs: Array<{ name: string; overall: Figures }>;
   };
-  const [day, baseline] = runs.map((r) => r.overall);
+  const [recorded, baseline] = runs.map((r) => r.overall);
   const handoffs = (f: Figures) => ({
     transfersRequested: f.transfersRequested,
     transfersCompleted: f.transfersCompleted,
     callbacksRequested: f.callbacksRequested,
     callbacksCompleted: f.callbacksCompleted,
   });
-  expect(handoffs(day!)).toEqual({
+  expect(handoffs(recorded!)).toEqual({
     transfersRequested: 2,
     transfersCompleted: 2,
     callbacksRequested: 1,
     callbacksCompleted: 1,
   });
-  expect(handoffs(baseline!)).toEqual(handoffs(day!));
+  expect(handoffs(baseline!)).toEqual(handoffs(recorded!));
   expect(whatif.stdout).toMatch(/transfers completed +2 +2/);
 });

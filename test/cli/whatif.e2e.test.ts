@@ -6,9 +6,8 @@ import { fileURLToPath } from "node:url";
 import type { CallFigures } from "@switchyard/simulation";
 import { chromium } from "playwright-core";
 import { afterAll, expect, it } from "vitest";
-import { parse } from "yaml";
 import { runSwitchyard as cli } from "../support/switchyard-process.js";
-import { type ExtractedCall, expectReproduced, plannedCalls } from "../support/whatif-day.js";
+import { expectReproduced, extractDayFile, plannedCalls, recordDay } from "../support/whatif-day.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/whatif-erlang.yaml", import.meta.url));
 /** Where the screenshot of the report is left for people to look at (.switchyard/ is not committed). */
@@ -39,39 +38,16 @@ const html = join(dir, "report.html");
 const json = join(dir, "report.json");
 
 it("extraction from a recorded simulated day gives back the arrival and talk times that generated it", async () => {
-  const recorded = await cli([
-    "simulate",
-    "--config",
-    FIXTURE,
-    "--minutes",
-    String(MINUTES),
-    "--start-at",
-    START,
-    "--data-dir",
-    join(dir, "recorded"),
-  ]);
-  expect(recorded.stdout).toContain("switchyard simulate: ok");
-  const extracted = await cli([
-    "extract",
-    "--from",
-    START,
-    "--to",
-    TO,
-    "--data-dir",
-    join(dir, "recorded"),
-    "--out",
-    dayFile,
-  ]);
-  expect(extracted.stderr).toBe("");
-  expect(extracted.code).toBe(0);
+  const store = ["--data-dir", join(dir, "recorded")];
+  await recordDay(FIXTURE, START, store, ["--minutes", String(MINUTES)]);
+  const { day } = await extractDayFile(START, TO, store, dayFile);
 
   // What generated the day: the fixture's traffic planned as `simulate` planned it.
   const planned = await plannedCalls(FIXTURE, MINUTES);
-  const day = parse(await readFile(dayFile, "utf8"));
   expect(planned.length).toBeGreaterThan(30);
-  expectReproduced(day.traffic.calls as ExtractedCall[], planned);
+  expectReproduced(day.traffic.calls, planned);
   // The recorded configuration came out of the config stream.
-  expect(day.recordedConfig.groups.support.members).toEqual(["a1", "a2", "a3"]);
+  expect(day.recordedConfig.groups.support!.members).toEqual(["a1", "a2", "a3"]);
 });
 
 it("the baseline re-run matches the recorded day; one more agent lowers ASA and P(wait) as Erlang C says", async () => {

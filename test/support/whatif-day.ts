@@ -5,6 +5,7 @@ import { loadContactCentre } from "@switchyard/contact-centre";
 import { parseTraffic, planCalls, type SimulatedCall } from "@switchyard/simulation";
 import { expect } from "vitest";
 import { parse } from "yaml";
+import { runSwitchyard } from "./switchyard-process.js";
 
 /** The callers of `minutes` of the file's traffic, planned as `simulate` planned them. */
 export async function plannedCalls(fixture: string, minutes: number): Promise<SimulatedCall[]> {
@@ -32,4 +33,34 @@ export function expectReproduced(calls: readonly ExtractedCall[], planned: reado
     // Planned to the tenth of a second.
     expect(c.talkSec).toBe(planned[i]!.talkSec);
   });
+}
+
+/** `switchyard simulate` of a contact-centre file from `start`, recorded into the database `store` names. */
+export async function recordDay(
+  fixture: string,
+  start: string,
+  store: readonly string[],
+  extra: readonly string[] = [],
+): Promise<void> {
+  const run = await runSwitchyard(["simulate", "--config", fixture, "--start-at", start, ...extra, ...store]);
+  expect(run.stdout).toContain("switchyard simulate: ok");
+}
+
+/** `switchyard extract` of [from, to) out of the database `store` names into `out`: the day file, parsed. */
+export async function extractDayFile(
+  from: string,
+  to: string,
+  store: readonly string[],
+  out: string,
+): Promise<{ readonly day: DayFile; readonly stdout: string }> {
+  const run = await runSwitchyard(["extract", "--from", from, "--to", to, ...store, "--out", out]);
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  return { day: parse(await readFile(out, "utf8")) as DayFile, stdout: run.stdout };
+}
+
+/** The parts of a day file the tests read. */
+export interface DayFile {
+  readonly traffic: { readonly calls: Array<ExtractedCall & Record<string, unknown>> };
+  readonly recordedConfig: { readonly groups: Record<string, { readonly members: string[] }> };
 }

@@ -411,22 +411,12 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
           }
         : {}),
     };
-    if (c.callback) {
-      // Called back: they waited until they asked (patience at least that); the talk is the call back's.
-      const waited = sec(c.callback.at - c.at);
+    if (c.callback || c.answeredAt !== undefined) {
+      // Answered: patience at least the wait. Called back: they waited until they asked; the talk is the
+      // call back's (absent: never called back).
+      const waited = sec((c.callback?.at ?? c.answeredAt!) - c.at);
       exposure += waited;
       const talkSec = end && c.answeredAt !== undefined ? sec(end.at - c.answeredAt) : undefined;
-      if (talkSec !== undefined) talks.push(talkSec);
-      recorded.push({
-        ...base,
-        waitedAtLeastSec: waited,
-        ...(talkSec === undefined ? {} : { talkSec }),
-        ...handoffs,
-      });
-    } else if (c.answeredAt !== undefined) {
-      const waited = sec(c.answeredAt - c.at);
-      exposure += waited;
-      const talkSec = end ? sec(end.at - c.answeredAt) : undefined;
       if (talkSec !== undefined) talks.push(talkSec);
       recorded.push({
         ...base,

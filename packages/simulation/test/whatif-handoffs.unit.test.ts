@@ -4,6 +4,7 @@ import { parseContactCentre } from "@switchyard/contact-centre";
 import type { ConfigSnapshot } from "@switchyard/routing-domain";
 import { describe, expect, it } from "vitest";
 import { extractDay, type LoggedEvent, parseTraffic, planCalls, planPhones } from "../src/index.js";
+import { at, NUMBER, recordedLog, T0 } from "./support/recorded-log.js";
 
 const CC = parseContactCentre(
   `
@@ -29,27 +30,19 @@ flows:
 `,
   "cc.yaml",
 );
-const T0 = Date.parse("2026-01-05T09:00:00Z");
-const at = (sec: number) => T0 + sec * 1000;
-const NUMBER = "+442071234567";
-
 function log(): LoggedEvent[] {
-  const config = CC.events.map((e) => ({ streamId: "config", type: e.type, data: e.data }));
-  const call = (id: string, type: string, data: Record<string, unknown> = {}) => ({
-    streamId: `call-${id}`,
-    type,
-    data,
-  });
-  const started = (id: string, sec: number, from: string) =>
-    call(id, "CallStarted", {
-      callId: id,
-      from,
-      to: NUMBER,
-      flowId: "main",
-      callerLegId: "l0",
-      configVersion: CC.snapshot.version,
-      at: at(sec),
-    });
+  const { config, call, started } = recordedLog(CC);
+  /** A call back dialled at `sec` (its ring timer, 20 s, dates it), after the agent's leg answered. */
+  const dialled = (id: string, legId: string, sec: number) => [
+    call(id, "LegAnswered", { legId: `agent-${legId}`, at: at(sec - 1) }),
+    call(id, "LegOriginateRequested", {
+      legId,
+      role: "customer",
+      to: { kind: "phone", number: "+15551000009" },
+      timeoutSec: 20,
+    }),
+    call(id, "TimerScheduled", { timerId: `x-${legId}`, kind: "callbackRingTimeout", dueAt: at(sec + 20) }),
+  ];
   return [
     ...config,
     // c1: answered at 5 s; at 35 s the agent starts a warm transfer to sales (its ring timer, 20 s, dates
@@ -75,27 +68,13 @@ function log(): LoggedEvent[] {
     started("c2", 100, "+15551000009"),
     call("c2", "AppletEntered", { appletId: "support", kind: "connect", at: at(102) }),
     call("c2", "CallbackRequested", { number: "+15551000009", at: at(128) }),
-    call("c2", "LegAnswered", { legId: "la1", at: at(299) }),
-    call("c2", "LegOriginateRequested", {
-      legId: "lc1",
-      role: "customer",
-      to: { kind: "phone", number: "+15551000009" },
-      timeoutSec: 20,
-    }),
-    call("c2", "TimerScheduled", { timerId: "x2", kind: "callbackRingTimeout", dueAt: at(320) }),
+    ...dialled("c2", "lc1", 300),
     call("c2", "LegRinging", { legId: "lc1", at: at(300.1) }),
     call("c2", "LegCancelRequested", { legId: "lc1", reason: "callbackFailed" }),
     call("c2", "LegEnded", { legId: "lc1", reason: "cancelled", at: at(320) }),
-    call("c2", "LegAnswered", { legId: "la2", at: at(399) }),
-    call("c2", "LegOriginateRequested", {
-      legId: "lc2",
-      role: "customer",
-      to: { kind: "phone", number: "+15551000009" },
-      timeoutSec: 20,
-    }),
-    call("c2", "TimerScheduled", { timerId: "x3", kind: "callbackRingTimeout", dueAt: at(420) }),
+    ...dialled("c2", "lc2", 400),
     call("c2", "LegAnswered", { legId: "lc2", at: at(403.5) }),
-    call("c2", "LegsBridged", { legIds: ["la2", "lc2"], at: at(403.5) }),
+    call("c2", "LegsBridged", { legIds: ["agent-lc2", "lc2"], at: at(403.5) }),
     call("c2", "CallEnded", { reason: "completed", at: at(463.5) }),
   ];
 }

@@ -11,6 +11,7 @@ import {
   planPhones,
   VariantError,
 } from "../src/index.js";
+import { at, recordedLog, T0 } from "./support/recorded-log.js";
 
 const CC = parseContactCentre(
   `
@@ -32,32 +33,9 @@ flows:
 `,
   "cc.yaml",
 );
-const T0 = Date.parse("2026-01-05T09:00:00Z");
-const at = (sec: number) => T0 + sec * 1000;
-
 /** The config stream as the contact centre's commands write it, then a recorded period's events. */
 function log(): LoggedEvent[] {
-  const config = CC.events.map((e) => ({ streamId: "config", type: e.type, data: e.data }));
-  const call = (id: string, type: string, data: Record<string, unknown>) => ({
-    streamId: `call-${id}`,
-    type,
-    data,
-  });
-  const agent = (id: string, type: string, data: Record<string, unknown>) => ({
-    streamId: `agent-${id}`,
-    type,
-    data,
-  });
-  const started = (id: string, sec: number, from: string) =>
-    call(id, "CallStarted", {
-      callId: id,
-      from,
-      to: "+442071234567",
-      flowId: "main",
-      callerLegId: "l0",
-      configVersion: CC.snapshot.version,
-      at: at(sec),
-    });
+  const { config, call, agent, started } = recordedLog(CC);
   return [
     ...config,
     agent("alice", "AgentSignedIn", { at: at(-60) }),
