@@ -67,5 +67,7 @@ it("a recorded day's transfers and callbacks are extracted per call and replayed
     callbacksCompleted: 1,
   });
   expect(handoffs(baseline!)).toEqual(handoffs(recorded!));
+  // Over the same window (the period, or until its last call ended): the same talk over the same signed-in time.
+  expect(Math.abs(baseline!.occupancy - recorded!.occupancy)).toBeLessThanOrEqual(0.01);
   expect(whatif.stdout).toMatch(/transfers completed +2 +2/);
 });
