@@ -3,12 +3,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadContactCentre } from "@switchyard/contact-centre";
-import { type CallFigures, parseTraffic, planCalls } from "@switchyard/simulation";
+import type { CallFigures } from "@switchyard/simulation";
 import { chromium } from "playwright-core";
 import { afterAll, expect, it } from "vitest";
-import { parse } from "yaml";
 import { runSwitchyard as cli } from "../support/switchyard-process.js";
+import { expectReproduced, extractDayFile, plannedCalls, recordDay } from "../support/whatif-day.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/whatif-erlang.yaml", import.meta.url));
 /** Where the screenshot of the report is left for people to look at (.switchyard/ is not committed). */
@@ -39,52 +38,16 @@ const html = join(dir, "report.html");
 const json = join(dir, "report.json");
 
 it("extraction from a recorded simulated day gives back the arrival and talk times that generated it", async () => {
-  const recorded = await cli([
-    "simulate",
-    "--config",
-    FIXTURE,
-    "--minutes",
-    String(MINUTES),
-    "--start-at",
-    START,
-    "--data-dir",
-    join(dir, "recorded"),
-  ]);
-  expect(recorded.stdout).toContain("switchyard simulate: ok");
-  const extracted = await cli([
-    "extract",
-    "--from",
-    START,
-    "--to",
-    TO,
-    "--data-dir",
-    join(dir, "recorded"),
-    "--out",
-    dayFile,
-  ]);
-  expect(extracted.stderr).toBe("");
-  expect(extracted.code).toBe(0);
+  const store = ["--data-dir", join(dir, "recorded")];
+  await recordDay(FIXTURE, START, store, ["--minutes", String(MINUTES)]);
+  const { day } = await extractDayFile(START, TO, store, dayFile);
 
   // What generated the day: the fixture's traffic planned as `simulate` planned it.
-  const cc = loadContactCentre(FIXTURE);
-  const model = parseTraffic(
-    { traffic: parse(await readFile(FIXTURE, "utf8")).traffic },
-    FIXTURE,
-    cc.snapshot,
-  );
-  const planned = planCalls({ ...model, durationSec: MINUTES * 60 }, cc.snapshot);
-  const day = parse(await readFile(dayFile, "utf8"));
-  const calls = day.traffic.calls as Array<{ atSec: number; number: string; talkSec?: number }>;
+  const planned = await plannedCalls(FIXTURE, MINUTES);
   expect(planned.length).toBeGreaterThan(30);
-  expect(calls).toHaveLength(planned.length);
-  calls.forEach((c, i) => {
-    // Arrivals to the platform's millisecond; talk times exactly (planned to the tenth of a second).
-    expect(Math.abs(c.atSec - planned[i]!.atSec)).toBeLessThanOrEqual(0.001);
-    expect(c.number).toBe(planned[i]!.to);
-    expect(c.talkSec).toBe(planned[i]!.talkSec);
-  });
+  expectReproduced(day.traffic.calls, planned);
   // The recorded configuration came out of the config stream.
-  expect(day.recordedConfig.groups.support.members).toEqual(["a1", "a2", "a3"]);
+  expect(day.recordedConfig.groups.support!.members).toEqual(["a1", "a2", "a3"]);
 });
 
 it("the baseline re-run matches the recorded day; one more agent lowers ASA and P(wait) as Erlang C says", async () => {

@@ -50,7 +50,9 @@ commands:
   whatif    re-run a recorded period on embedded defaults under the recorded configuration (baseline) and
             under variants, and compare: (--traffic DAY.yaml | --from ISO --to ISO (--database-url | --data-dir))
             [--variant FILE]... (YAML: groups: {sales: {strategy: longest-idle, addAgents: 2, ringTimeoutSec: 15}},
-            agents: {...}, account: {...}) [--set groups.sales.strategy=longest-idle]... (all --set: one variant)
+            agents: {...}, account: {...}, flows: {main: {applets: {sales: {ringTimeoutSec: 15, branches: {...}}}}}
+            or flows: [whole flows, as in the contact-centre file]) [--set groups.sales.strategy=longest-idle]...
+            [--set flows.main.applets.sales.ringTimeoutSec=15]... (all --set: one variant)
             [--html FILE] (self-contained report with charts) [--json-out FILE] [--progress]
             [--store memory|pglite] (where the re-runs keep their events: this process's memory, the
             default and fastest, or an in-memory PGlite database, to re-run on the SQL back end)

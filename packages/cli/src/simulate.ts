@@ -46,6 +46,7 @@ import {
   StatisticsBuilder,
   TrafficConfigError,
   type TrafficModel,
+  transferCodes,
 } from "@switchyard/simulation";
 import {
   formatTraceSummary,
@@ -289,6 +290,8 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       // Call ids seed the routing tie-breaks (the domain's decision seed is the call id): numbered from the
       // traffic seed and the start time, the same run gives the same ids, hence the same decisions.
       newCallId: callIds(traffic.seed, clock.now()),
+      // The transfers a recorded day's agents made, dialled as `group:<id>` / `agent:<id>` from their phones.
+      transferTargets: transferCodes(cc.snapshot),
       log: (level, message) => {
         if (level === "error") out(`media-gateway ${level}: ${message}`);
       },
@@ -516,6 +519,10 @@ async function placeCalls(
         talkSec: call.talkSec,
         voicemailSec: call.voicemailSec,
         ...(call.patienceSec === undefined ? {} : { patienceSec: call.patienceSec }),
+        ...(call.agentTransfer === undefined ? {} : { agentTransfer: call.agentTransfer }),
+        ...(call.talkAfterTransferSec === undefined
+          ? {}
+          : { talkAfterTransferSec: call.talkAfterTransferSec }),
       }),
     );
     placed += 1;

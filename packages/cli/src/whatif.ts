@@ -162,13 +162,19 @@ export function dayFileText(day: ExtractedDay, recorded: RunFigures | undefined)
     "# traffic.calls: each caller (arrival second, number dialled, IVR digits, talk time if answered, patience",
     "# if they hung up unanswered, else waitedAtLeastSec: a lower bound on it). Edit freely; re-run with",
     "# switchyard whatif --traffic THIS_FILE [--variant FILE] [--set groups.ID.FIELD=VALUE].",
+    "# A call's transfer: after afterSec of talk the agent who answers transfers it (warm: consults consultSec",
+    "# first) to group:ID, agent:ID or a number, and the caller talks talkSec more. A call's callback: the caller",
+    "# takes the queue's callback offer (afterSec: when they did); answers: their phone's answer to each call back.",
     stringify({ traffic: head }, { lineWidth: 0 }).trimEnd(),
     "  # agentOffers: what each agent's phone did with each offer, in order (seconds to answer, noAnswer, busy,",
     '  # "reject S", "?" where the offer was taken back first); replayed, then the fitted behaviour is drawn from.',
     offers.length === 0 ? "  agentOffers: {}" : "  agentOffers:",
     ...offers,
     "  calls:",
-    ...(t.calls ?? []).map((c) => `    - ${JSON.stringify(c)}`),
+    ...(t.calls ?? []).map(
+      (c) =>
+        `    - ${JSON.stringify(c.callback ? { ...c, callback: { ...c.callback, answers: c.callback.answers.map(offerText) } } : c)}`,
+    ),
     stringify({ recordedConfig: day.config }, { lineWidth: 0 }).trimEnd(),
   ];
   if (recorded)
@@ -218,13 +224,35 @@ export function contactCentreOf(config: ConfigSnapshot, file: string): ContactCe
   };
 }
 
-const recordedFigures = (day: ExtractedDay, events: readonly TimedEvent[], from: number): RunFigures =>
-  runFigures("recorded", events, day.config, { since: from, serviceLevelSec: day.traffic.serviceLevelSec });
+/**
+ * The recorded figures over the window a re-run covers: the period, or until its last call ended if later
+ * (signed-in time, hence occupancy, is counted up to there; the log's later events are another day's).
+ */
+function recordedFigures(
+  day: ExtractedDay,
+  events: readonly TimedEvent[],
+  from: number,
+  to: number,
+): RunFigures {
+  const ours = new Set<string>();
+  let until = to;
+  for (const e of events) {
+    const at = (e.data as { at?: unknown } | undefined)?.at;
+    if (typeof at !== "number") continue;
+    if (e.type === "CallStarted" && at >= from && at < to) ours.add(e.streamId);
+    else if (e.type === "CallEnded" && ours.has(e.streamId)) until = Math.max(until, at);
+  }
+  return runFigures("recorded", events, day.config, {
+    since: from,
+    until,
+    serviceLevelSec: day.traffic.serviceLevelSec,
+  });
+}
 
 /** `switchyard extract --from ISO --to ISO (--database-url URL | --data-dir DIR) [--out FILE]`. */
 export async function runExtract(ctx: CliContext): Promise<number> {
   const { day, events } = await extractFromDatabase(ctx);
-  const recorded = recordedFigures(day, events, dateFlag(ctx, "from"));
+  const recorded = recordedFigures(day, events, dateFlag(ctx, "from"), dateFlag(ctx, "to"));
   const text = dayFileText(day, recorded);
   const out = typeof ctx.flags.out === "string" ? ctx.flags.out : undefined;
   const s = day.summary;
@@ -259,7 +287,7 @@ export async function runWhatIf(ctx: CliContext): Promise<number> {
     const { day, events } = await extractFromDatabase(ctx);
     traffic = day.traffic;
     config = day.config;
-    recorded = recordedFigures(day, events, dateFlag(ctx, "from"));
+    recorded = recordedFigures(day, events, dateFlag(ctx, "from"), dateFlag(ctx, "to"));
     source = `${String(ctx.flags.from)} to ${String(ctx.flags.to)}`;
   }
   const variants: Array<{ name: string; config: ConfigSnapshot }> = [];

@@ -15,4 +15,10 @@ export {
   text,
 } from "./fields.js";
 export * from "./load.js";
-export { GROUP_FIELDS, SECTIONS as CONTACT_CENTRE_SECTIONS } from "./schema.js";
+// Flows and applets in the file's own words, for what-if variants that change a recorded configuration's flows.
+export {
+  GROUP_FIELDS,
+  readApplet as readFlowApplet,
+  readFlows as readFlowsSection,
+  SECTIONS as CONTACT_CENTRE_SECTIONS,
+} from "./schema.js";

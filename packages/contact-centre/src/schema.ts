@@ -359,7 +359,7 @@ const appletType = z.looseObject(
  * the domain's `validateFlow`; here only shapes and types. A field of the wrong type is reported and
  * replaced by a harmless value so the domain's pass does not report it a second time.
  */
-function readApplet(value: unknown, path: string, problems: Problem[]): Applet {
+export function readApplet(value: unknown, path: string, problems: Problem[]): Applet {
   const kind = read(appletType, value, path, problems)?.type;
   switch (kind) {
     case undefined:
@@ -622,7 +622,10 @@ function readNumbers(
   }
 }
 
-function readFlows(value: unknown, problems: Problem[]): Array<{ index: number; flow: Flow; path: string }> {
+export function readFlows(
+  value: unknown,
+  problems: Problem[],
+): Array<{ index: number; flow: Flow; path: string }> {
   const flows: Array<{ index: number; flow: Flow; path: string }> = [];
   const ids = new Set<string>();
   section(value, "flows", problems).forEach((item, index) => {

@@ -11,6 +11,11 @@ export interface Figures extends CallFigures {
   readonly gini: number;
   /** Calls whose outcome differs from the baseline's (variants only). */
   readonly changedOutcome?: number;
+  /** Overall only: transfers agents started and completed, callbacks callers asked for and got. */
+  readonly transfersRequested?: number;
+  readonly transfersCompleted?: number;
+  readonly callbacksRequested?: number;
+  readonly callbacksCompleted?: number;
 }
 
 export interface CallOutcome {
@@ -64,12 +69,38 @@ export function runFigures(
   for (const g of stats.groups) groups[g.key] = { ...g, ...extra(config.groups[g.key] ? g.key : "-") };
   return {
     name,
-    overall: { ...stats.calls, ...extra() },
+    overall: {
+      ...stats.calls,
+      ...extra(),
+      ...transferCounts(events, options.since),
+      callbacksRequested: stats.callbacks.accepted,
+      callbacksCompleted: stats.callbacks.completed,
+    },
     groups,
     agents: stats.agents.map((a) => ({ agentId: a.agentId, handled: a.handled, utilisation: a.utilisation })),
     calls,
     queueLength: queueSeries(events, options.since, stats),
   };
+}
+
+/** Transfers requested and completed on the calls that started at `since` or later. */
+function transferCounts(
+  events: readonly LoggedEvent[],
+  since: number,
+): { transfersRequested: number; transfersCompleted: number } {
+  const ours = new Set<string>();
+  let transfersRequested = 0;
+  let transfersCompleted = 0;
+  for (const e of events) {
+    if (e.type === "CallStarted") {
+      const at = (e.data as Data | undefined)?.at;
+      if (typeof at === "number" && at >= since) ours.add(e.streamId);
+    } else if (ours.has(e.streamId)) {
+      if (e.type === "TransferRequested") transfersRequested += 1;
+      else if (e.type === "TransferCompleted") transfersCompleted += 1;
+    }
+  }
+  return { transfersRequested, transfersCompleted };
 }
 
 /** Marks in each variant the calls whose outcome differs from the baseline's, overall and per first group. */
@@ -235,6 +266,10 @@ const METRICS: ReadonlyArray<{
   { label: "occupancy", get: (f) => f.occupancy, fmt: pct },
   { label: "Gini calls/agent", get: (f) => f.gini, fmt: (x) => x.toFixed(2) },
   { label: "changed outcome", get: (f) => f.changedOutcome, fmt: (x) => String(x) },
+  { label: "transfers started", get: (f) => f.transfersRequested, fmt: (x) => String(x) },
+  { label: "transfers completed", get: (f) => f.transfersCompleted, fmt: (x) => String(x) },
+  { label: "callbacks requested", get: (f) => f.callbacksRequested, fmt: (x) => String(x) },
+  { label: "callbacks completed", get: (f) => f.callbacksCompleted, fmt: (x) => String(x) },
 ];
 
 function pct(x: number): string {
@@ -253,7 +288,8 @@ function sections(runs: readonly RunFigures[]): Array<{ title: string; rows: str
         const v = f === undefined ? undefined : m.get(f);
         return v === undefined ? "" : m.fmt(v);
       }),
-    ]),
+      // A metric no run has here (the overall-only counts in a group's table) is left out.
+    ]).filter((row) => row.slice(1).some((cell) => cell !== "")),
   });
   return [
     section("overall", (r) => r.overall),

@@ -1,6 +1,8 @@
 // A recorded day, from the event log: the traffic that produced it (arrivals, what callers pressed, talk
 // times, patience) and the behaviour of the agents (sign-in timeline, answer delays, misses), as a traffic
 // model the simulator can run again under the recorded configuration or another one.
+
+import type { TransferTarget } from "@switchyard/routing-domain";
 import {
   CONFIG_STREAM,
   type ConfigEvent,
@@ -17,8 +19,10 @@ import {
   DEFAULT_CALLER,
   type PhoneAction,
   type RecordedCall,
+  type RecordedTransfer,
   type TimelineEntry,
   type TrafficModel,
+  transferTargetText,
 } from "./traffic.js";
 
 export interface ExtractOptions {
@@ -58,6 +62,8 @@ interface CallTrack {
   readonly from: string;
   readonly to: string;
   readonly configVersion: number;
+  readonly callId: string;
+  readonly callerLegId: string;
   readonly digits: string[];
   /** The latest time seen on the call (events without their own time happened then). */
   lastAt: number;
@@ -65,6 +71,22 @@ interface CallTrack {
   answeredAt?: number;
   voicemailAt?: number;
   ended?: { readonly at: number; readonly reason: string };
+  /** The first transfer of the call (a re-run replays one). */
+  transfer?: {
+    readonly mode: "warm" | "blind";
+    readonly to: string;
+    /** The transfer's ring time (its decision's), to date the request by its ring timer. */
+    ringTimeoutSec?: number;
+    requestedAt: number;
+    dated?: boolean;
+    /** The agent and the target bridged for a consult (warm). */
+    consultAt?: number;
+    /** The caller bridged again: to the target, or back to the agent. */
+    throughAt?: number;
+  };
+  callback?: { readonly at: number; readonly number: string };
+  /** The call back being dialled, until its ring timer dates it. */
+  customerLeg?: DirectLeg;
 }
 
 interface Offer {
@@ -78,7 +100,9 @@ interface Offer {
 interface DirectLeg {
   readonly key: string;
   readonly index: number;
-  readonly at: number;
+  /** When it was dialled. */
+  at: number;
+  readonly timeoutSec?: number;
   ringingAt?: number;
   /** The platform cancelled it at its ring timeout. */
   ringTimeout?: boolean;
@@ -219,6 +243,8 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
         from: String(d.from),
         to: String(d.to),
         configVersion: num(d, "configVersion") ?? 0,
+        callId,
+        callerLegId: String(d.callerLegId),
         digits: [],
         lastAt: at,
         inConnect: false,
@@ -228,14 +254,41 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
     const call = calls.get(callId);
     if (!call) continue;
     // Numbers and SIP addresses a Connect rings directly (no agent stream): their phones' answers, in order.
-    if (e.type === "LegOriginateRequested" && d.role === "target" && d.agentId === undefined) {
+    if (
+      e.type === "LegOriginateRequested" &&
+      (d.role === "target" || d.role === "customer") &&
+      d.agentId === undefined
+    ) {
       const to = (d.to ?? {}) as Data;
-      const key = to.kind === "sip" ? `sip:${String(to.uri)}` : `number:${String(to.number)}`;
+      // A called-back customer's answers belong to their call (replayed by their phone), not to a number.
+      const key =
+        d.role === "customer"
+          ? `${CUSTOMER}${callId}`
+          : to.kind === "sip"
+            ? `sip:${String(to.uri)}`
+            : `number:${String(to.number)}`;
       const seq = sequences.get(key) ?? [];
       sequences.set(key, seq);
-      directLegs.set(`${callId}/${String(d.legId)}`, { key, index: seq.length, at: call.lastAt });
+      const leg: DirectLeg = {
+        key,
+        index: seq.length,
+        at: call.lastAt,
+        ...(typeof d.timeoutSec === "number" ? { timeoutSec: d.timeoutSec } : {}),
+      };
+      directLegs.set(`${callId}/${String(d.legId)}`, leg);
+      if (d.role === "customer") call.customerLeg = leg;
       seq.push(null);
-    } else if (e.type === "LegCancelRequested" && d.reason === "ringTimeout") {
+    } else if (e.type === "TimerScheduled" && d.kind === "callbackRingTimeout" && call.customerLeg) {
+      // The call back is dialled after the agent's whisper, an event without a time: its ring timer,
+      // due a ring time after the dial, dates it.
+      const leg = call.customerLeg;
+      const dueAt = num(d, "dueAt");
+      if (dueAt !== undefined && leg.timeoutSec !== undefined) leg.at = dueAt - leg.timeoutSec * 1000;
+      delete call.customerLeg;
+    } else if (
+      e.type === "LegCancelRequested" &&
+      (d.reason === "ringTimeout" || d.reason === "callbackFailed")
+    ) {
       const leg = directLegs.get(`${callId}/${String(d.legId)}`);
       if (leg) leg.ringTimeout = true;
     } else if (e.type === "LegRinging" || e.type === "LegAnswered" || e.type === "LegEnded") {
@@ -265,9 +318,46 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
       case "AppletEntered":
         call.inConnect = d.kind === "connect";
         break;
-      case "LegsBridged":
+      case "LegsBridged": {
         // The first bridge in a Connect is the answer (later ones are transfers).
         if (call.answeredAt === undefined && call.inConnect) call.answeredAt = num(d, "at");
+        const t = call.transfer;
+        const legIds = Array.isArray(d.legIds) ? d.legIds : [];
+        if (t && t.throughAt === undefined) {
+          if (legIds.includes(call.callerLegId)) t.throughAt = num(d, "at");
+          else t.consultAt ??= num(d, "at");
+        }
+        break;
+      }
+      case "RoutingDecided":
+        if (call.transfer && d.purpose === "transfer" && typeof d.ringTimeoutSec === "number")
+          call.transfer.ringTimeoutSec ??= d.ringTimeoutSec;
+        break;
+      case "TimerScheduled": {
+        // The request itself carries no time: its first ring timer, due a ring time after it, dates it.
+        const t = call.transfer;
+        const dueAt = num(d, "dueAt");
+        if (
+          t &&
+          !t.dated &&
+          d.kind === "transferRingTimeout" &&
+          t.ringTimeoutSec !== undefined &&
+          dueAt !== undefined
+        ) {
+          t.requestedAt = dueAt - t.ringTimeoutSec * 1000;
+          t.dated = true;
+        }
+        break;
+      }
+      case "TransferRequested":
+        call.transfer ??= {
+          mode: d.mode === "blind" ? "blind" : "warm",
+          to: transferTargetText(d.target as TransferTarget),
+          requestedAt: call.lastAt,
+        };
+        break;
+      case "CallbackRequested":
+        call.callback ??= { at: num(d, "at") ?? call.lastAt, number: String(d.number) };
         break;
       case "VoicemailRecordingStarted":
         call.voicemailAt ??= num(d, "at") ?? undefined;
@@ -307,12 +397,33 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
       ...(c.digits.length > 0 ? { digits: c.digits } : {}),
     };
     const end = c.ended;
-    if (c.answeredAt !== undefined) {
-      const waited = sec(c.answeredAt - c.at);
+    const handoffs = {
+      ...(c.transfer && c.answeredAt !== undefined
+        ? { transfer: recordedTransfer(c.transfer, c.answeredAt, end?.at) }
+        : {}),
+      ...(c.callback
+        ? {
+            callback: {
+              afterSec: sec(c.callback.at - c.at),
+              ...(c.callback.number === c.from ? {} : { number: c.callback.number }),
+              answers: sequences.get(`${CUSTOMER}${c.callId}`) ?? [],
+            },
+          }
+        : {}),
+    };
+    if (c.callback || c.answeredAt !== undefined) {
+      // Answered: patience at least the wait. Called back: they waited until they asked; the talk is the
+      // call back's (absent: never called back).
+      const waited = sec((c.callback?.at ?? c.answeredAt!) - c.at);
       exposure += waited;
-      const talkSec = end ? sec(end.at - c.answeredAt) : undefined;
+      const talkSec = end && c.answeredAt !== undefined ? sec(end.at - c.answeredAt) : undefined;
       if (talkSec !== undefined) talks.push(talkSec);
-      recorded.push({ ...base, waitedAtLeastSec: waited, ...(talkSec === undefined ? {} : { talkSec }) });
+      recorded.push({
+        ...base,
+        waitedAtLeastSec: waited,
+        ...(talkSec === undefined ? {} : { talkSec }),
+        ...handoffs,
+      });
     } else if (c.voicemailAt !== undefined) {
       const waited = sec(c.voicemailAt - c.at);
       exposure += waited;
@@ -388,7 +499,7 @@ export function extractDay(events: Iterable<LoggedEvent>, options: ExtractOption
       agentTimeline,
       agentOffers: Object.fromEntries(
         [...sequences.entries()]
-          .filter(([id]) => config.agents[id] || id.includes(":"))
+          .filter(([id]) => !id.startsWith(CUSTOMER) && (config.agents[id] || id.includes(":")))
           .sort(([a], [b]) => a.localeCompare(b)),
       ),
       callers: {
@@ -427,6 +538,26 @@ function behaviourOf(f: AgentFit, fallback: AgentBehaviour): AgentBehaviour {
     noAnswer: round3(f.noAnswer / decided),
     busy: round3(f.busy / decided),
     reject: round3(f.reject / decided),
+  };
+}
+
+/** The key of a called-back customer's answers among the phones' sequences (their call's id follows). */
+const CUSTOMER = "customer:";
+
+/** A call's first transfer: when the answering agent started it, where to, and the talk that followed. */
+function recordedTransfer(
+  t: NonNullable<CallTrack["transfer"]>,
+  answeredAt: number,
+  endAt: number | undefined,
+): RecordedTransfer {
+  return {
+    afterSec: sec(t.requestedAt - answeredAt),
+    mode: t.mode,
+    to: t.to,
+    ...(t.mode === "warm" && t.consultAt !== undefined && t.throughAt !== undefined
+      ? { consultSec: sec(t.throughAt - t.consultAt) }
+      : {}),
+    ...(t.throughAt !== undefined && endAt !== undefined ? { talkSec: sec(endAt - t.throughAt) } : {}),
   };
 }
 

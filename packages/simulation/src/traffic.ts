@@ -13,7 +13,13 @@ import {
   readItem,
   text,
 } from "@switchyard/contact-centre";
-import type { ConfigSnapshot, Contact, Flow } from "@switchyard/routing-domain";
+import {
+  type ConfigSnapshot,
+  type Contact,
+  type Flow,
+  isE164,
+  type TransferTarget,
+} from "@switchyard/routing-domain";
 import { z } from "zod";
 import { type Distribution, poissonArrivals, sample } from "./distributions.js";
 
@@ -64,6 +70,51 @@ export interface RecordedCall {
   /** The caller was answered (or left the flow) after this long: their patience was at least this (censored). */
   readonly waitedAtLeastSec?: number;
   readonly voicemailSec?: number;
+  /** The agent who answered transferred the call. */
+  readonly transfer?: RecordedTransfer;
+  /** The caller asked to be called back when offered (their `talkSec` is then the call back's). */
+  readonly callback?: RecordedCallback;
+}
+
+/**
+ * A transfer of a recorded call, replayed by the phone of whichever agent answers the caller in the re-run
+ * (so a variant that routes the call elsewhere still transfers it, to the same place).
+ */
+export interface RecordedTransfer {
+  /** Seconds of talk with the answering agent before they started the transfer. */
+  readonly afterSec: number;
+  readonly mode: "warm" | "blind";
+  /** `group:<id>`, `agent:<id>` or a number (E.164). */
+  readonly to: string;
+  /** Warm: seconds the agent talked with the target before completing (dropping out). */
+  readonly consultSec?: number;
+  /** Seconds the caller talked once put through again (to the target, or back to the agent if it failed). */
+  readonly talkSec?: number;
+}
+
+/** A caller who took the queue's callback offer; re-run, they take it whenever it is offered. */
+export interface RecordedCallback {
+  /** Seconds from arrival to the request, as recorded (for reading: the re-run's offer comes when it comes). */
+  readonly afterSec?: number;
+  /** The number to call back, when not the caller's own (they entered it). */
+  readonly number?: string;
+  /** What their phone did with each call back, in order (as `agentOffers`); the last one repeats. */
+  readonly answers: readonly (PhoneAction | null)[];
+}
+
+/** `group:sales`, `agent:alice`: how transfers name their targets in a traffic file and to the gateway. */
+export function transferTargetText(target: TransferTarget): string {
+  if (target.kind === "group") return `group:${target.groupId}`;
+  if (target.kind === "agent") return `agent:${target.agentId}`;
+  return target.number;
+}
+
+/** The transfer codes the simulated agents' phones dial: `group:<id>` and `agent:<id>` for each of `config`'s. */
+export function transferCodes(config: ConfigSnapshot): Record<string, TransferTarget> {
+  const codes: Record<string, TransferTarget> = {};
+  for (const groupId of Object.keys(config.groups)) codes[`group:${groupId}`] = { kind: "group", groupId };
+  for (const agentId of Object.keys(config.agents)) codes[`agent:${agentId}`] = { kind: "agent", agentId };
+  return codes;
 }
 
 /** An agent's recorded sign-in, break and sign-out times, replayed as the agent's own inputs. */
@@ -352,7 +403,36 @@ const recordedCall = (config: ConfigSnapshot) =>
     patienceSec: count({ min: 0 }).nullish(),
     waitedAtLeastSec: count({ min: 0 }).nullish(),
     voicemailSec: count({ min: 0 }).nullish(),
+    transfer: recordedTransfer(config).optional(),
+    callback: recordedCallback.optional(),
   });
+
+const recordedTransfer = (config: ConfigSnapshot) =>
+  mapping({
+    afterSec: count({ min: 0 }),
+    mode: z.enum(["warm", "blind"], { error: (i) => `must be warm or blind, got ${describe(i.input)}` }),
+    to: text().refine(
+      (to) =>
+        to.startsWith("group:")
+          ? Boolean(config.groups[to.slice(6)])
+          : to.startsWith("agent:")
+            ? Boolean(config.agents[to.slice(6)])
+            : isE164(to),
+      {
+        error: (i) => `${i.input} is not group:<id> or agent:<id> of the contact centre, nor an E.164 number`,
+      },
+    ),
+    consultSec: count({ min: 0 }).nullish(),
+    talkSec: count({ min: 0 }).nullish(),
+  });
+
+const recordedCallback = mapping({
+  afterSec: count({ min: 0 }).nullish(),
+  number: text()
+    .refine(isE164, { error: (i) => `must be an E.164 number, got ${describe(i.input)}` })
+    .nullish(),
+  answers: z.lazy(() => offers),
+});
 
 /** The keys pressed, read as text: `digits: 12` is the keys 1 then 2. */
 const digitsSchema = z
@@ -388,12 +468,19 @@ function readCalls(
     }
     const digits = read(digitsSchema, f.digits, join(p, "digits"), problems);
     if (number === undefined || nums.atSec === undefined) return;
+    const { transfer, callback } = f;
     calls.push({
       ...nums,
       atSec: nums.atSec,
       number,
       ...(typeof from === "string" ? { from } : {}),
       ...(digits === undefined ? {} : { digits }),
+      ...(transfer?.afterSec === undefined || !transfer.mode || !transfer.to
+        ? {}
+        : { transfer: definedFields(transfer) as unknown as RecordedTransfer }),
+      ...(callback?.answers === undefined
+        ? {}
+        : { callback: definedFields(callback) as unknown as RecordedCallback }),
     });
   });
   return calls.sort((a, b) => a.atSec - b.atSec);
@@ -602,11 +689,21 @@ export interface SimulatedCall {
   readonly patienceSec?: number;
   readonly talkSec: number;
   readonly voicemailSec: number;
+  /** What the agent who answers the caller does: a recorded transfer (the gateway's `ScriptedTransfer`). */
+  readonly agentTransfer?: {
+    readonly afterSec: number;
+    readonly mode: "warm" | "blind";
+    readonly target: string;
+    readonly consultSec?: number;
+  };
+  /** Talk time once put through again after a transfer's hold. */
+  readonly talkAfterTransferSec?: number;
 }
 
 /** What an agent's phone does with one offered call, in the shape of the gateway's `PhoneBehaviour`. */
 export type PhoneAction =
-  | { readonly kind: "answer"; readonly afterSec: number }
+  /** `talkSec`: hangs up that long after being bridged (a called-back customer); absent: the caller does. */
+  | { readonly kind: "answer"; readonly afterSec: number; readonly talkSec?: number }
   | { readonly kind: "noAnswer" }
   | { readonly kind: "busy" }
   | { readonly kind: "reject"; readonly afterSec: number };
@@ -671,17 +768,52 @@ export function planCalls(model: TrafficModel, config: ConfigSnapshot): Simulate
       recorded.patienceSec ??
       (patience === undefined ? undefined : round((recorded.waitedAtLeastSec ?? 0) + sample(patience, rng)));
     const digits = [...(recorded.digits ?? [])];
+    const from = recorded.from ?? callerNumber(index);
+    const walk = flow ? walkPrompts(flow, () => digits.shift()) : { steps: [] };
+    const t = recorded.transfer;
     return {
       index,
       atSec,
-      from: recorded.from ?? callerNumber(index),
+      from,
       to: number,
-      dtmf: flow ? promptPath(flow, () => digits.shift()) : [],
+      dtmf: [...walk.steps, ...callbackKeys(recorded, from, config, flow, walk.stoppedAt)],
       talkSec: recorded.talkSec ?? talkSec,
       voicemailSec: recorded.voicemailSec ?? voicemailSec,
       ...(patienceSec === undefined ? {} : { patienceSec }),
+      ...(t === undefined
+        ? {}
+        : {
+            agentTransfer: {
+              afterSec: t.afterSec,
+              mode: t.mode,
+              target: t.to,
+              ...(t.consultSec === undefined ? {} : { consultSec: t.consultSec }),
+            },
+            talkAfterTransferSec: t.talkSec ?? talkSec,
+          }),
     };
   });
+}
+
+/**
+ * A caller who took the callback offer: the keys they press once queued, when this configuration's queue
+ * offers it (its key, then 1 to confirm their own number, or 2 and the number they entered). A queue
+ * without callbacks offers nothing: they wait, as anyone would.
+ */
+function callbackKeys(
+  recorded: RecordedCall,
+  from: string,
+  config: ConfigSnapshot,
+  flow: Flow | undefined,
+  reached: string | undefined,
+): PromptedDigits[] {
+  const applet = reached === undefined ? undefined : flow?.applets[reached];
+  if (!recorded.callback || applet?.kind !== "connect" || applet.target.kind !== "group") return [];
+  const key = config.groups[applet.target.groupId]?.queue.callback?.key;
+  if (key === undefined) return [];
+  const other = recorded.callback.number;
+  const keys = other === undefined || other === from ? [key, "1"] : [key, "2", `${other.slice(1)}#`];
+  return keys.map((digits) => ({ digits, whenPrompted: true }));
 }
 
 /**
@@ -713,6 +845,27 @@ export function planPhones(model: TrafficModel, config: ConfigSnapshot): PhonePl
       const recorded = [...(model.agentOffers?.[agentId] ?? [])];
       plans.push({ agentId, key, next: () => recorded.shift() ?? drawAction(model.agents.default, rng) });
     }
+  }
+  // The phones of callers who asked to be called back: each call back answered as recorded, the customer
+  // then talking the call's talk time (drawn where it was not recorded).
+  const customers = new Map<string, PhoneAction[]>();
+  (model.calls ?? []).forEach((call, i) => {
+    const key = call.callback?.number ?? call.from;
+    if (!call.callback || key === undefined || keys.has(key)) return;
+    const talkSec =
+      call.talkSec ?? round(sample(model.callers.talkTime, seededRandom(`${model.seed}:callback:${i}`)));
+    const answers = call.callback.answers.map(
+      (a): PhoneAction => (a === null ? { kind: "noAnswer" } : a.kind === "answer" ? { ...a, talkSec } : a),
+    );
+    customers.set(key, [...(customers.get(key) ?? []), ...answers]);
+  });
+  for (const [key, answers] of customers) {
+    if (answers.length === 0) continue;
+    plans.push({
+      agentId: `callback:${key}`,
+      key,
+      next: () => (answers.length > 1 ? answers.shift()! : answers[0]!),
+    });
   }
   return plans;
 }
@@ -755,6 +908,14 @@ export function promptPath(
   flow: Flow,
   choose: (menuId: string, branches: readonly string[]) => string | undefined,
 ): PromptedDigits[] {
+  return walkPrompts(flow, choose).steps;
+}
+
+/** `promptPath`, and the applet the walk stopped at (absent: a menu where nothing was pressed). */
+function walkPrompts(
+  flow: Flow,
+  choose: (menuId: string, branches: readonly string[]) => string | undefined,
+): { steps: PromptedDigits[]; stoppedAt?: string } {
   const steps: PromptedDigits[] = [];
   let id: string | undefined = flow.start;
   for (let hops = 0; id !== undefined && hops < 32; hops++) {
@@ -765,14 +926,14 @@ export function promptPath(
       id = applet.next;
     } else if (applet.kind === "ivrMenu") {
       const chosen = choose(id, Object.keys(applet.branches));
-      if (chosen === undefined) break; // presses nothing: the menu's timeout path
+      if (chosen === undefined) return { steps }; // presses nothing: the menu's timeout path
       steps.push({ digits: chosen, whenPrompted: true });
       id = applet.branches[chosen];
     } else {
-      break;
+      return { steps, stoppedAt: id };
     }
   }
-  return steps;
+  return { steps };
 }
 
 /** Distinct, valid E.164 caller numbers (+1 555 01xx xxxx is reserved for fiction). */
@@ -781,3 +942,6 @@ export const callerNumber = (index: number): string =>
 
 const contactKey = (contact: Contact): string => (contact.kind === "phone" ? contact.number : contact.uri);
 const round = (sec: number): number => Math.round(sec * 10) / 10;
+/** Without the fields read as absent (an empty YAML value). */
+const definedFields = (o: object): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));

@@ -1,10 +1,18 @@
 // What-if variants: a recorded configuration changed by an overlay (a YAML file) or `--set path=value`
 // overrides, checked by the config decider exactly as a change through the admin API would be.
-import { GROUP_FIELDS } from "@switchyard/contact-centre";
 import {
+  GROUP_FIELDS,
+  joinPath,
+  type Problem,
+  readFlowApplet,
+  readFlowsSection,
+} from "@switchyard/contact-centre";
+import {
+  type Applet,
   buildConfig,
   type ConfigCommand,
   type ConfigSnapshot,
+  type Flow,
   type GroupConfig,
   kebabCase,
   STRATEGIES,
@@ -61,13 +69,19 @@ const GROUP_KEYS = new Set([...GROUP_FIELDS.filter((k) => k !== "id"), "addAgent
  * The configuration with the overlay applied: `groups.<id>` fields replace the group's (`queue` merged
  * field by field; `addAgents: N` adds N new agents to the group; `removeAgents: N` takes its last N members
  * out); `agents.<id>` adds or changes an agent (`name`, `phone` or `sip`, `wrapUpSec`); `account` fields
- * replace the account's. Every change goes through the config decider; what it rejects is a VariantError.
+ * replace the account's; `flows` changes call flows (see `flowCommands`). Every change goes through the
+ * config decider; what it rejects is a VariantError.
  */
 export function applyVariant(config: ConfigSnapshot, overlay: unknown): ConfigSnapshot {
-  if (!isFields(overlay)) throw new VariantError("a variant must be a mapping (groups, agents, account)");
-  const unknownTop = Object.keys(overlay).filter((k) => !["name", "groups", "agents", "account"].includes(k));
+  if (!isFields(overlay))
+    throw new VariantError("a variant must be a mapping (groups, agents, account, flows)");
+  const unknownTop = Object.keys(overlay).filter(
+    (k) => !["name", "groups", "agents", "account", "flows"].includes(k),
+  );
   if (unknownTop.length > 0)
-    throw new VariantError(`unknown variant section(s) ${unknownTop.join(", ")} (groups, agents, account)`);
+    throw new VariantError(
+      `unknown variant section(s) ${unknownTop.join(", ")} (groups, agents, account, flows)`,
+    );
   const commands: ConfigCommand[] = [];
   let extra = 0;
   const agents = overlay.agents === undefined ? {} : overlay.agents;
@@ -139,6 +153,8 @@ export function applyVariant(config: ConfigSnapshot, overlay: unknown): ConfigSn
     if (!isFields(overlay.account)) throw new VariantError("account: must be a mapping");
     commands.push({ type: "ConfigureAccount", ...config.account, ...(overlay.account as object) });
   }
+  // After agents and groups: a changed flow may ring a group the same variant adds to.
+  if (overlay.flows !== undefined) commands.push(...flowCommands(config, overlay.flows));
   try {
     return buildConfig(commands, config);
   } catch (cause) {
@@ -146,6 +162,107 @@ export function applyVariant(config: ConfigSnapshot, overlay: unknown): ConfigSn
       cause,
     });
   }
+}
+
+const FLOW_KEYS = new Set(["name", "start", "recordCalls", "applets"]);
+
+const problemText = (problems: readonly Problem[]): string =>
+  problems.map((p) => `${p.path}: ${p.reason}`).join("; ");
+
+/**
+ * A variant's flow changes, in the contact-centre file's own words:
+ * - a list: whole flows as the file's `flows` section writes them, each replacing the flow with its id (or
+ *   added, for a number a later change routes to it);
+ * - a mapping by flow id: `name`, `start`, `recordCalls` replaced, and `applets.<id>` either a whole applet
+ *   (it has a `type`: replaces or adds that applet), some of an applet's fields (`ringTimeoutSec`,
+ *   `branches` merged branch by branch, `target: { group: sales }`, ...; a field given empty is removed), or
+ *   null (the applet is removed).
+ * The flow is judged as a whole by the config decider's DefineFlow (branches lead somewhere, targets exist).
+ */
+function flowCommands(config: ConfigSnapshot, flows: unknown): ConfigCommand[] {
+  if (Array.isArray(flows)) {
+    const problems: Problem[] = [];
+    const read = readFlowsSection(flows, problems);
+    if (problems.length > 0) throw new VariantError(problemText(problems));
+    return read.map(({ flow }): ConfigCommand => ({ type: "DefineFlow", flow }));
+  }
+  if (!isFields(flows))
+    throw new VariantError("flows: must be a mapping of flow id to changes, or a list of whole flows");
+  const commands: ConfigCommand[] = [];
+  for (const [flowId, spec] of Object.entries(flows)) {
+    const path = joinPath("flows", flowId);
+    const current = config.flows[flowId];
+    if (!current)
+      throw new VariantError(
+        `${path}: no such flow (the recorded configuration has ${Object.keys(config.flows).join(", ")}); ` +
+          "a new flow is given whole, as an item of a flows list",
+      );
+    if (!isFields(spec)) throw new VariantError(`${path}: must be a mapping`);
+    const unknown = Object.keys(spec).filter((k) => !FLOW_KEYS.has(k));
+    if (unknown.length > 0)
+      throw new VariantError(
+        `${path}: unknown field(s) ${unknown.join(", ")} (${[...FLOW_KEYS].join(", ")})`,
+      );
+    const applets: Record<string, Applet> = { ...current.applets };
+    if (spec.applets !== undefined && !isFields(spec.applets))
+      throw new VariantError(`${joinPath(path, "applets")}: must be a mapping of applet id to changes`);
+    for (const [appletId, change] of Object.entries(spec.applets ?? {})) {
+      const at = joinPath(joinPath(path, "applets"), appletId);
+      if (change === null) {
+        delete applets[appletId];
+        continue;
+      }
+      applets[appletId] = changedApplet(applets[appletId], change, at);
+    }
+    const text = (v: unknown, field: string): string => {
+      if (typeof v === "string" && v !== "") return v;
+      throw new VariantError(`${joinPath(path, field)}: must be a non-empty string`);
+    };
+    const flow: Flow = {
+      ...current,
+      ...(spec.name === undefined ? {} : { name: text(spec.name, "name") }),
+      ...(spec.start === undefined ? {} : { start: text(spec.start, "start") }),
+      ...(typeof spec.recordCalls === "boolean" ? { recordCalls: spec.recordCalls } : {}),
+      applets,
+    };
+    commands.push({ type: "DefineFlow", flow });
+  }
+  return commands;
+}
+
+/** An applet replaced (a whole one, with `type`) or some of its fields changed, read as the file reads it. */
+function changedApplet(was: Applet | undefined, change: unknown, path: string): Applet {
+  if (!isFields(change)) throw new VariantError(`${path}: must be a mapping (or null to remove the applet)`);
+  const problems: Problem[] = [];
+  if (change.type !== undefined) {
+    const whole = readFlowApplet(change, path, problems);
+    if (problems.length > 0) throw new VariantError(problemText(problems));
+    return whole;
+  }
+  if (!was) throw new VariantError(`${path}: no such applet in the flow (give its type to add one)`);
+  // Read with the applet's own type, as the file would be; only the given fields' problems are the change's
+  // (a field not given, such as a required target, is kept from the recorded applet).
+  const given = Object.keys(change);
+  const read = readFlowApplet({ ...change, type: was.kind }, path, problems) as unknown as Record<
+    string,
+    unknown
+  >;
+  const own = problems.filter((p) =>
+    given.some((k) => {
+      const field = joinPath(path, k);
+      return p.path === field || p.path.startsWith(`${field}.`) || p.path.startsWith(`${field}[`);
+    }),
+  );
+  if (own.length > 0) throw new VariantError(problemText(own));
+  const next: Record<string, unknown> = { ...was };
+  for (const key of given) {
+    const value = read[key];
+    if (value === undefined) delete next[key];
+    else if (key === "branches" && isFields(value))
+      next[key] = { ...(was as { branches?: object }).branches, ...value };
+    else next[key] = value;
+  }
+  return next as unknown as Applet;
 }
 
 /** The commands that build `config` on an empty config stream (account, agents, groups, flows, numbers). */

@@ -11,6 +11,7 @@ import {
   planPhones,
   VariantError,
 } from "../src/index.js";
+import { at, recordedLog, T0 } from "./support/recorded-log.js";
 
 const CC = parseContactCentre(
   `
@@ -32,32 +33,9 @@ flows:
 `,
   "cc.yaml",
 );
-const T0 = Date.parse("2026-01-05T09:00:00Z");
-const at = (sec: number) => T0 + sec * 1000;
-
 /** The config stream as the contact centre's commands write it, then a recorded period's events. */
 function log(): LoggedEvent[] {
-  const config = CC.events.map((e) => ({ streamId: "config", type: e.type, data: e.data }));
-  const call = (id: string, type: string, data: Record<string, unknown>) => ({
-    streamId: `call-${id}`,
-    type,
-    data,
-  });
-  const agent = (id: string, type: string, data: Record<string, unknown>) => ({
-    streamId: `agent-${id}`,
-    type,
-    data,
-  });
-  const started = (id: string, sec: number, from: string) =>
-    call(id, "CallStarted", {
-      callId: id,
-      from,
-      to: "+442071234567",
-      flowId: "main",
-      callerLegId: "l0",
-      configVersion: CC.snapshot.version,
-      at: at(sec),
-    });
+  const { config, call, agent, started } = recordedLog(CC);
   return [
     ...config,
     agent("alice", "AgentSignedIn", { at: at(-60) }),
@@ -164,6 +142,93 @@ describe("applyVariant", () => {
       /unknown strategy "coin-toss"/,
     );
     expect(() => applyVariant(CC.snapshot, { groups: { sales: { colour: "red" } } })).toThrow(/colour/);
+  });
+});
+
+describe("applyVariant: call flows", () => {
+  const yamlish = (v: string) => (v === "null" ? null : /^\d+$/.test(v) ? Number(v) : v);
+
+  it("changes a Connect's ring timeout and fallback, adding a voicemail applet, through the config decider", () => {
+    const v = applyVariant(CC.snapshot, {
+      ...overlayFromSets(["flows.main.applets.sales.ringTimeoutSec=15"], yamlish),
+      flows: {
+        main: {
+          applets: {
+            sales: { ringTimeoutSec: 15, branches: { noAnswer: "vm" } },
+            vm: { type: "voicemail", maxLengthSec: 60, next: "bye" },
+          },
+        },
+      },
+    });
+    expect(v.flows.main?.applets.sales).toEqual({
+      kind: "connect",
+      target: { kind: "group", groupId: "sales" },
+      ringTimeoutSec: 15,
+      branches: { fallback: "bye", noAnswer: "vm" },
+    });
+    expect(v.flows.main?.applets.vm).toEqual({ kind: "voicemail", maxLengthSec: 60, next: "bye" });
+    expect(v.version).toBeGreaterThan(CC.snapshot.version);
+    // The recorded configuration is left as it was.
+    expect(CC.snapshot.flows.main?.applets.sales).not.toHaveProperty("ringTimeoutSec");
+    // --set addressing reaches the same field.
+    const set = applyVariant(
+      CC.snapshot,
+      overlayFromSets(
+        [
+          "flows.main.applets.sales.ringTimeoutSec=12",
+          "flows.main.start=menu",
+          "flows.main.applets.hello=null",
+        ],
+        yamlish,
+      ),
+    );
+    expect(set.flows.main).toMatchObject({ start: "menu", applets: { sales: { ringTimeoutSec: 12 } } });
+    expect(set.flows.main?.applets).not.toHaveProperty("hello");
+    // Without removing the greeting, the new start leaves it unreachable: the decider refuses that.
+    expect(() => applyVariant(CC.snapshot, overlayFromSets(["flows.main.start=menu"], yamlish))).toThrow(
+      /not a valid configuration: flow main is invalid: \[hello\] applet "hello" cannot be reached/,
+    );
+  });
+
+  it("replaces a whole flow written as the contact-centre file writes it", () => {
+    const v = applyVariant(CC.snapshot, {
+      flows: [
+        {
+          id: "main",
+          start: "sales",
+          applets: {
+            sales: { type: "connect", target: { agent: "alice" }, branches: { fallback: "bye" } },
+            bye: { type: "hangup" },
+          },
+        },
+      ],
+    });
+    expect(Object.keys(v.flows.main!.applets)).toEqual(["sales", "bye"]);
+    expect(v.flows.main).toMatchObject({ start: "sales", name: "main" });
+    expect(v.flows.main!.applets.sales).toMatchObject({ target: { kind: "agent", agentId: "alice" } });
+  });
+
+  it("refuses an invalid flow variant with a message that says where and why", () => {
+    const variant = (flows: unknown) => () => applyVariant(CC.snapshot, { flows });
+    // The config decider's own flow validation: a branch that leads nowhere.
+    expect(variant({ main: { applets: { sales: { branches: { fallback: "nowhere" } } } } })).toThrow(
+      /not a valid configuration.*nowhere/,
+    );
+    expect(variant({ main: { applets: { bye: null } } })).toThrow(VariantError);
+    expect(variant({ main: { applets: { sales: { ringTimeoutSec: "soon" } } } })).toThrow(
+      /flows\.main\.applets\.sales\.ringTimeoutSec: must be a number, got string "soon"/,
+    );
+    expect(variant({ main: { applets: { sales: { ringTimeout: 15 } } } })).toThrow(
+      /flows\.main\.applets\.sales\.ringTimeout: unknown field/,
+    );
+    expect(variant({ main: { applets: { sales: { target: { group: "support" } } } } })).toThrow(
+      /group "support" is not configured/,
+    );
+    expect(variant({ side: { start: "x" } })).toThrow(/flows\.side: no such flow/);
+    expect(variant({ main: { applets: { extra: { next: "bye" } } } })).toThrow(/give its type to add one/);
+    expect(variant([{ id: "main", start: "a", applets: { a: { type: "teleport" } } }])).toThrow(
+      /flows\[0\]\.applets\.a\.type: unknown applet type "teleport"/,
+    );
   });
 });
 

@@ -68,6 +68,28 @@ export interface InboundCallScript {
   readonly hangUpAfterSec?: number;
   /** When asked to leave a voicemail, speaks this long and hangs up (default: until the maximum length). */
   readonly voicemailSec?: number;
+  /**
+   * What the agent who first answers this caller does: transfers them, from their phone, after talking this
+   * long (as a REFER or the DTMF transfer codes would). The caller's talk time then starts again when they are
+   * put through to someone (`talkAfterTransferSec`).
+   */
+  readonly agentTransfer?: ScriptedTransfer;
+  /**
+   * Once put on hold by a transfer, the caller's talk time is this, from being bridged again (to the
+   * transfer's target, or back to the first agent when it failed).
+   */
+  readonly talkAfterTransferSec?: number;
+}
+
+/** A transfer an answering agent's phone starts (see `InboundCallScript.agentTransfer`). */
+export interface ScriptedTransfer {
+  /** Seconds after the agent was bridged to the caller. */
+  readonly afterSec: number;
+  readonly mode: "warm" | "blind";
+  /** As the phone names it (the gateway's transfer codes, else a number). */
+  readonly target: string;
+  /** Warm: the agent completes this long after the target answered and was bridged to them (default 0). */
+  readonly consultSec?: number;
 }
 
 /** Contact → the key phones are scripted under: the number, or the SIP URI. */
@@ -119,6 +141,7 @@ export type MediaLogKind =
   | "voicemailStarted"
   | "voicemailFinished"
   | "dtmf"
+  | "transferRequested"
   | "ignored";
 
 /** One line of what happened on a channel, in the order it happened (`seq` is global to the driver). */

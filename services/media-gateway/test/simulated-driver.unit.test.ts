@@ -280,6 +280,74 @@ describe("simulated driver: inbound callers", () => {
     });
   });
 
+  it("the agent who answers transfers the caller as scripted (warm: completes after the consult); the caller's talk restarts when put through", async () => {
+    const { driver, events, seconds, timeline } = setup();
+    driver.setPhone("+1555", { kind: "answer", afterSec: 1 });
+    driver.setPhone("+1666", { kind: "answer", afterSec: 2 });
+    const caller = driver.placeInboundCall({
+      from: "+4411",
+      to: "+1800",
+      talkSec: 200,
+      talkAfterTransferSec: 60,
+      agentTransfer: { afterSec: 30, mode: "warm", target: "group:sales", consultSec: 5 },
+    });
+    await originate(driver, "a", "+1555");
+    await seconds(10);
+    await driver.bridge(caller, "a");
+    await seconds(30);
+    const transfers = () => events.filter((e) => e.type === "agentTransfer");
+    expect(transfers()).toEqual([
+      {
+        type: "agentTransfer",
+        channelId: "a",
+        action: "start",
+        mode: "warm",
+        target: "group:sales",
+        at: T0 + 40_000,
+      },
+    ]);
+    // The router's part: the caller on hold, the target rung and bridged to the agent for the consult.
+    await driver.unbridge(caller, "a");
+    await originate(driver, "b", "+1666");
+    await seconds(2);
+    await driver.bridge("a", "b");
+    await seconds(5);
+    expect(transfers().at(-1)).toEqual({
+      type: "agentTransfer",
+      channelId: "a",
+      action: "complete",
+      at: T0 + 47_000,
+    });
+    await driver.hangup("a", "transferCompleted");
+    await driver.bridge(caller, "b");
+    await seconds(200);
+    // 60 s after being put through to b, not 200 s after the first answer.
+    expect(timeline(caller)).toEqual(["inboundCall@0", "ended:hungUp@107"]);
+  });
+
+  it("a transfer that cannot start leaves the caller's first talk time; only the first agent transfers", async () => {
+    const { driver, events, seconds, timeline } = setup();
+    driver.setPhone("+1555", { kind: "answer", afterSec: 1 });
+    const caller = driver.placeInboundCall({
+      from: "+4411",
+      to: "+1800",
+      talkSec: 50,
+      talkAfterTransferSec: 60,
+      agentTransfer: { afterSec: 20, mode: "blind", target: "+4477" },
+    });
+    await originate(driver, "a", "+1555");
+    await seconds(10);
+    await driver.bridge(caller, "a");
+    await seconds(20);
+    expect(events.filter((e) => e.type === "agentTransfer")).toMatchObject([
+      { channelId: "a", mode: "blind" },
+    ]);
+    // Nobody to transfer to: the router leaves the caller with the agent, who talks on.
+    await seconds(60);
+    expect(timeline(caller)).toEqual(["inboundCall@0", "ended:hungUp@60"]);
+    expect(events.filter((e) => e.type === "agentTransfer")).toHaveLength(1);
+  });
+
   it("hangs up unconditionally after hangUpAfterSec, even mid-greeting", async () => {
     const { driver, seconds, timeline } = setup();
     const ch = driver.placeInboundCall({ from: "+4411", to: "+1800", hangUpAfterSec: 1 });

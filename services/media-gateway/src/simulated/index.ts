@@ -7,6 +7,7 @@ export {
   type PhoneBehaviour,
   type PhoneScript,
   type PlaybackDuration,
+  type ScriptedTransfer,
 } from "../simulation-controls.js";
 export {
   CallRefusedError,

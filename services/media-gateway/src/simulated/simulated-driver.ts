@@ -13,6 +13,7 @@ import {
   type PhoneBehaviour,
   type PhoneScript,
   type PlaybackDuration,
+  type ScriptedTransfer,
   type SimulationControls,
 } from "../simulation-controls.js";
 import type { StoredAudioFile, StoredAudioSource } from "../stored-audio.js";
@@ -64,6 +65,13 @@ interface Channel {
   talkSec?: number;
   patience?: AbortController;
   voicemailSec?: number;
+  /** The running talk timer (a caller whose talk restarts after a transfer cancels it on hold). */
+  talk?: AbortController;
+  talkAfterTransferSec?: number;
+  /** A caller's: what the agent who first answers them does. */
+  agentTransfer?: ScriptedTransfer;
+  /** An agent's, once they started a warm transfer: complete it this long after the consult bridge. */
+  consultSec?: number;
 }
 
 /** The simulated media driver: scripted phones and callers, everything timed by the injected clock. */
@@ -122,6 +130,8 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
     ch.status = "answered";
     ch.talkSec = script.talkSec;
     ch.voicemailSec = script.voicemailSec;
+    ch.talkAfterTransferSec = script.talkAfterTransferSec;
+    ch.agentTransfer = script.agentTransfer;
     this.#record(ch.id, "inbound", { detail: `${script.from} → ${script.to}` });
     this.#emit({ type: "inboundCall", channelId: ch.id, from: script.from, to: script.to, at: this.#now() });
     this.#scheduleDtmf(ch, script.dtmf ?? []);
@@ -381,13 +391,58 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
     this.#record(x.id, "bridged", { peer: y.id });
     this.#record(y.id, "bridged", { peer: x.id });
     for (const ch of [x, y]) {
-      if (ch.everBridged) continue;
+      const peer = ch === x ? y : x;
+      if (ch.everBridged) {
+        // Put through again after a transfer's hold: the caller's talk starts over.
+        if (ch.talkAfterTransferSec !== undefined && !ch.talk) this.#talk(ch, ch.talkAfterTransferSec);
+        // An agent who started a warm transfer, now consulting its target: completes after the consult.
+        if (ch.consultSec !== undefined && peer.direction === "outbound") {
+          const consultSec = ch.consultSec;
+          delete ch.consultSec;
+          this.#after(ch, consultSec * 1000, () => this.#agentTransfer(ch, "complete"));
+        }
+        continue;
+      }
       ch.everBridged = true;
       ch.patience?.abort();
-      if (ch.talkSec !== undefined) {
-        this.#after(ch, ch.talkSec * 1000, () => this.#remoteHangup(ch, "talk finished"));
+      if (ch.talkSec !== undefined) this.#talk(ch, ch.talkSec);
+      // The caller's scripted transfer is done by the agent phone that first answers them.
+      const transfer = ch.agentTransfer;
+      if (transfer && ch.direction === "inbound" && peer.direction === "outbound") {
+        delete ch.agentTransfer;
+        this.#after(peer, transfer.afterSec * 1000, () => {
+          if (peer.bridgedTo !== ch.id) return;
+          if (transfer.mode === "warm") peer.consultSec = transfer.consultSec ?? 0;
+          this.#agentTransfer(peer, "start", transfer);
+        });
       }
     }
+  }
+
+  /** The party hangs up after talking `sec` (cancelled if a transfer puts them on hold first). */
+  #talk(ch: Channel, sec: number): void {
+    ch.talk = this.#after(ch, sec * 1000, () => this.#remoteHangup(ch, "talk finished"));
+  }
+
+  /** The agent's phone asks for a transfer (as a REFER or the DTMF codes would). */
+  #agentTransfer(ch: Channel, action: "start" | "complete", transfer?: ScriptedTransfer): void {
+    if (ch.status !== "answered") return;
+    this.#record(ch.id, "transferRequested", {
+      detail: transfer ? `${transfer.mode} to ${transfer.target}` : action,
+    });
+    const at = this.#now();
+    this.#emit(
+      action === "start" && transfer
+        ? {
+            type: "agentTransfer",
+            channelId: ch.id,
+            action,
+            mode: transfer.mode,
+            target: transfer.target,
+            at,
+          }
+        : { type: "agentTransfer", channelId: ch.id, action: "complete", at },
+    );
   }
 
   async unbridge(a: string, b: string): Promise<void> {
@@ -565,6 +620,13 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
   #unbridge(ch: Channel, reason: string): void {
     const peer = ch.bridgedTo === undefined ? undefined : this.#channels.get(ch.bridgedTo);
     delete ch.bridgedTo;
+    // On hold for a transfer: a caller whose talk restarts afterwards stops the clock on it.
+    for (const held of [ch, peer]) {
+      if (held?.talkAfterTransferSec === undefined || !held.talk) continue;
+      held.talk.abort();
+      held.timers.delete(held.talk);
+      delete held.talk;
+    }
     this.#record(ch.id, "unbridged", { peer: peer?.id, reason });
     if (peer?.bridgedTo === ch.id) {
       delete peer.bridgedTo;
