@@ -113,4 +113,17 @@ describe("the virtual clock over the bus", () => {
     }
     await handle.stop();
   });
+
+  it("given a bucket's keys listed (nats.js leaves an ephemeral consumer nobody listens to) and a key written after, then the clock moves at once", async () => {
+    const { bus, clock } = await setUp();
+    const kv = await bus.keyValue<{ n: number }>(`${bus.names.prefix}_gw_listed`);
+    await kv.put("in.a", { n: 1 });
+    expect(await kv.keys("in.>")).toEqual(["in.a"]);
+    // Pending on the abandoned consumer until the server drops it after its 5 s of inactivity; nothing will
+    // ever be delivered there, so it is not work in flight.
+    await kv.put("in.b", { n: 2 });
+    expect(await bus.quiescent()).toBe(true);
+    await clock.sleep(1_000);
+    expect(clock.now()).toBe(1_000);
+  });
 });
