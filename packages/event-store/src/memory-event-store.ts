@@ -8,7 +8,7 @@ import { batchKeys, planAppends } from "./append-plan.js";
 import { BlobExistsError, type BlobInfo, type BlobStore } from "./blob-store.js";
 import { EventStoreError } from "./errors.js";
 import type { LocalWrites } from "./local-writes.js";
-import type { AppendOptions, SqlEventStoreApi } from "./sql-event-store.js";
+import { type AppendOptions, BatchCommitStore, type SqlEventStoreApi } from "./sql-event-store.js";
 import {
   type AppendResult,
   type Checkpoint,
@@ -40,7 +40,7 @@ class Staged {
   readonly rows: PlannedRow[] = [];
 }
 
-export class MemoryEventStore implements SqlEventStoreApi {
+export class MemoryEventStore extends BatchCommitStore implements SqlEventStoreApi {
   readonly #log: RecordedEvent[] = [];
   readonly #streams = new Map<string, RecordedEvent[]>();
   readonly #ids = new Set<string>();
@@ -54,39 +54,21 @@ export class MemoryEventStore implements SqlEventStoreApi {
     /** recorded_at of the events of one append (the database's transaction time on the SQL back ends). */
     private readonly now: () => Date,
     private readonly onCommitted: () => void,
-    readonly writes: LocalWrites,
+    writes: LocalWrites,
     /** Closes what the store was opened with (its opener's close, which calls end()). */
     private readonly onClose: () => Promise<void>,
-  ) {}
-
-  async append(streams: readonly StreamAppend[], options: AppendOptions = {}): Promise<AppendResult> {
-    const [result] = await this.#commit([streams], options, true);
-    if (result instanceof Error) throw result;
-    if (!result) throw new EventStoreError("append produced no result");
-    return result;
+  ) {
+    super(writes);
   }
 
-  async appendMany(
-    appends: ReadonlyArray<readonly StreamAppend[]>,
-    options: AppendOptions = {},
-  ): Promise<ReadonlyArray<AppendResult | Error>> {
-    if (appends.length === 0) return [];
-    return this.#commit(appends, options, false);
-  }
-
-  #commit(
+  protected commitBatch(
     appends: ReadonlyArray<readonly StreamAppend[]>,
     options: AppendOptions,
-    throwFirstError: boolean,
+    mode: { throwFirstError: boolean },
   ): Promise<ReadonlyArray<AppendResult | Error>> {
-    return this.writes.track(
-      () => {
-        const run = this.#tail.then(() => this.#transaction(appends, options, throwFirstError));
-        this.#tail = run.catch(() => undefined);
-        return run;
-      },
-      (results) => results.some((r) => !(r instanceof Error) && r.written > 0),
-    );
+    const run = this.#tail.then(() => this.#transaction(appends, options, mode.throwFirstError));
+    this.#tail = run.catch(() => undefined);
+    return run;
   }
 
   async #transaction(

@@ -61,26 +61,18 @@ const EVENT_COLUMNS = sql.raw(
     "e.metadata, e.recorded_at, e.transaction_id::text as transaction_id",
 );
 
-export class SqlEventStore implements SqlEventStoreApi {
-  constructor(
-    private readonly db: Db,
-    private readonly onClose: () => Promise<void>,
-    /** host:port/database (or "PGlite"), for DatabaseUnreachableError messages. */
-    private readonly target: string,
-    /** Called after each commit that wrote events (wakes log followers; see CommitNotifier). */
-    private readonly onCommitted: () => void = () => undefined,
-    /** This process's appends (see LocalWrites); not exclusive unless the opener says so. */
-    readonly writes: LocalWrites = new LocalWrites(false),
-  ) {}
+/**
+ * append and appendMany over one batch commit (each back end's transaction), counted in this process's
+ * writes while in flight. `append` is a batch of one that throws its failure and commits nothing.
+ */
+export abstract class BatchCommitStore {
+  constructor(readonly writes: LocalWrites) {}
 
-  #committed(results: ReadonlyArray<AppendResult | Error>): ReadonlyArray<AppendResult | Error> {
-    if (results.some((r) => !(r instanceof Error) && r.written > 0)) this.onCommitted();
-    return results;
-  }
-
-  private wrap(error: unknown, message: string): Error {
-    return wrap(error, message, this.target);
-  }
+  protected abstract commitBatch(
+    appends: ReadonlyArray<readonly StreamAppend[]>,
+    options: AppendOptions,
+    mode: { throwFirstError: boolean },
+  ): Promise<ReadonlyArray<AppendResult | Error>>;
 
   async append(streams: readonly StreamAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     const [result] = await this.#commit([streams], options, { throwFirstError: true });
@@ -103,9 +95,41 @@ export class SqlEventStore implements SqlEventStoreApi {
     mode: { throwFirstError: boolean },
   ): Promise<ReadonlyArray<AppendResult | Error>> {
     return this.writes.track(
-      () => this.#commitTracked(appends, options, mode),
+      () => this.commitBatch(appends, options, mode),
       (results) => results.some((r) => !(r instanceof Error) && r.written > 0),
     );
+  }
+}
+
+export class SqlEventStore extends BatchCommitStore implements SqlEventStoreApi {
+  constructor(
+    private readonly db: Db,
+    private readonly onClose: () => Promise<void>,
+    /** host:port/database (or "PGlite"), for DatabaseUnreachableError messages. */
+    private readonly target: string,
+    /** Called after each commit that wrote events (wakes log followers; see CommitNotifier). */
+    private readonly onCommitted: () => void = () => undefined,
+    /** This process's appends (see LocalWrites); not exclusive unless the opener says so. */
+    writes: LocalWrites = new LocalWrites(false),
+  ) {
+    super(writes);
+  }
+
+  #committed(results: ReadonlyArray<AppendResult | Error>): ReadonlyArray<AppendResult | Error> {
+    if (results.some((r) => !(r instanceof Error) && r.written > 0)) this.onCommitted();
+    return results;
+  }
+
+  private wrap(error: unknown, message: string): Error {
+    return wrap(error, message, this.target);
+  }
+
+  protected commitBatch(
+    appends: ReadonlyArray<readonly StreamAppend[]>,
+    options: AppendOptions,
+    mode: { throwFirstError: boolean },
+  ): Promise<ReadonlyArray<AppendResult | Error>> {
+    return this.#commitTracked(appends, options, mode);
   }
 
   async #commitTracked(
