@@ -51,7 +51,8 @@ commands:
             under variants, and compare: (--traffic DAY.yaml | --from ISO --to ISO (--database-url | --data-dir))
             [--variant FILE]... (YAML: groups: {sales: {strategy: longest-idle, addAgents: 2, ringTimeoutSec: 15}},
             agents: {...}, account: {...}, flows: {main: {applets: {sales: {ringTimeoutSec: 15, branches: {...}}}}}
-            or flows: [whole flows, as in the contact-centre file]) [--set groups.sales.strategy=longest-idle]...
+            or flows: [whole flows, as in the contact-centre file], numbers: {"+4420...": flow-id})
+            [--set groups.sales.strategy=longest-idle]...
             [--set flows.main.applets.sales.ringTimeoutSec=15]... (all --set: one variant)
             [--html FILE] (self-contained report with charts) [--json-out FILE] [--progress]
             [--store memory|pglite] (where the re-runs keep their events: this process's memory, the

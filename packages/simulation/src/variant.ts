@@ -69,18 +69,19 @@ const GROUP_KEYS = new Set([...GROUP_FIELDS.filter((k) => k !== "id"), "addAgent
  * The configuration with the overlay applied: `groups.<id>` fields replace the group's (`queue` merged
  * field by field; `addAgents: N` adds N new agents to the group; `removeAgents: N` takes its last N members
  * out); `agents.<id>` adds or changes an agent (`name`, `phone` or `sip`, `wrapUpSec`); `account` fields
- * replace the account's; `flows` changes call flows (see `flowCommands`). Every change goes through the
+ * replace the account's; `flows` changes call flows (see `flowCommands`); `numbers` sends a number's calls to
+ * another flow (see `numberCommands`). Every change goes through the
  * config decider; what it rejects is a VariantError.
  */
 export function applyVariant(config: ConfigSnapshot, overlay: unknown): ConfigSnapshot {
   if (!isFields(overlay))
-    throw new VariantError("a variant must be a mapping (groups, agents, account, flows)");
+    throw new VariantError("a variant must be a mapping (groups, agents, account, flows, numbers)");
   const unknownTop = Object.keys(overlay).filter(
-    (k) => !["name", "groups", "agents", "account", "flows"].includes(k),
+    (k) => !["name", "groups", "agents", "account", "flows", "numbers"].includes(k),
   );
   if (unknownTop.length > 0)
     throw new VariantError(
-      `unknown variant section(s) ${unknownTop.join(", ")} (groups, agents, account, flows)`,
+      `unknown variant section(s) ${unknownTop.join(", ")} (groups, agents, account, flows, numbers)`,
     );
   const commands: ConfigCommand[] = [];
   let extra = 0;
@@ -155,6 +156,8 @@ export function applyVariant(config: ConfigSnapshot, overlay: unknown): ConfigSn
   }
   // After agents and groups: a changed flow may ring a group the same variant adds to.
   if (overlay.flows !== undefined) commands.push(...flowCommands(config, overlay.flows));
+  // Last: a number may be sent to a flow the same variant adds.
+  if (overlay.numbers !== undefined) commands.push(...numberCommands(config, overlay.numbers));
   try {
     return buildConfig(commands, config);
   } catch (cause) {
@@ -162,6 +165,25 @@ export function applyVariant(config: ConfigSnapshot, overlay: unknown): ConfigSn
       cause,
     });
   }
+}
+
+/**
+ * `numbers.<number>: <flow id>`: the recorded day's calls to that number start in another flow (one the
+ * recorded configuration has, or one the variant's `flows` list adds). Only numbers the day was called on:
+ * a new number would get no recorded calls.
+ */
+function numberCommands(config: ConfigSnapshot, numbers: unknown): ConfigCommand[] {
+  if (!isFields(numbers)) throw new VariantError("numbers: must be a mapping of phone number to flow id");
+  return Object.entries(numbers).map(([number, flowId]): ConfigCommand => {
+    const path = joinPath("numbers", number);
+    if (!config.numbers[number])
+      throw new VariantError(
+        `${path}: no such number in the recorded configuration (it has ${Object.keys(config.numbers).join(", ")})`,
+      );
+    if (typeof flowId !== "string" || flowId === "")
+      throw new VariantError(`${path}: must be the id of a flow`);
+    return { type: "DefineNumber", number, flowId };
+  });
 }
 
 const FLOW_KEYS = new Set(["name", "start", "recordCalls", "applets"]);

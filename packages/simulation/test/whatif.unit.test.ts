@@ -208,6 +208,30 @@ describe("applyVariant: call flows", () => {
     expect(v.flows.main!.applets.sales).toMatchObject({ target: { kind: "agent", agentId: "alice" } });
   });
 
+  it("sends a number's calls to a flow the variant adds, and refuses a number or flow that does not exist", () => {
+    const v = applyVariant(CC.snapshot, {
+      flows: [
+        {
+          id: "direct",
+          start: "sales",
+          applets: {
+            sales: { type: "connect", target: { group: "sales" }, branches: { fallback: "bye" } },
+            bye: { type: "hangup" },
+          },
+        },
+      ],
+      numbers: { "+442071234567": "direct" },
+    });
+    expect(v.numbers["+442071234567"]).toMatchObject({ flowId: "direct" });
+    expect(CC.snapshot.numbers["+442071234567"]).toMatchObject({ flowId: "main" });
+    expect(() => applyVariant(CC.snapshot, { numbers: { "+15550009999": "main" } })).toThrow(
+      /numbers\["\+15550009999"\]: no such number in the recorded configuration/,
+    );
+    expect(() => applyVariant(CC.snapshot, { numbers: { "+442071234567": "nowhere" } })).toThrow(
+      /not a valid configuration.*nowhere/,
+    );
+  });
+
   it("refuses an invalid flow variant with a message that says where and why", () => {
     const variant = (flows: unknown) => () => applyVariant(CC.snapshot, { flows });
     // The config decider's own flow validation: a branch that leads nowhere.
