@@ -294,11 +294,15 @@ export async function startE2E(
         virtual = undefined;
         await vclock[Symbol.asyncDispose]();
       }
-      await gateway[Symbol.asyncDispose]();
+      // Together: each service stops by letting its consumers' current pulls end (up to 1 s each), and
+      // nothing of a test is left to hand from one to the other.
+      await Promise.all([
+        gateway[Symbol.asyncDispose](),
+        router?.[Symbol.asyncDispose](),
+        presence[Symbol.asyncDispose](),
+        relay[Symbol.asyncDispose](),
+      ]);
       await driver.close();
-      await router?.[Symbol.asyncDispose]();
-      await presence[Symbol.asyncDispose]();
-      await relay[Symbol.asyncDispose]();
       await buses.close();
       await eventStore.close();
       await dropSchema(DATABASE_URL, schema);
