@@ -25,3 +25,24 @@ export class Disposer implements AsyncDisposable {
     if (errors.length > 1) throw new AggregateError(errors, "several clean-ups failed");
   }
 }
+
+/**
+ * Clean-ups run at the same time (each may itself be a Disposer run in order): for services that stop
+ * independently and each wait on their own (a consumer lets its current pull end, up to a second).
+ */
+export class Together implements AsyncDisposable {
+  readonly #steps: Array<() => PromiseLike<void> | void> = [];
+
+  use<T extends AsyncDisposable>(resource: T): T {
+    this.#steps.push(() => resource[Symbol.asyncDispose]());
+    return resource;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    const steps = this.#steps.splice(0);
+    const results = await Promise.allSettled(steps.map(async (step) => step()));
+    const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, "several clean-ups failed");
+  }
+}

@@ -39,7 +39,7 @@ import { start as startRelay } from "@switchyard/relay";
 import { start as startRouter } from "@switchyard/router";
 import type { TransferTarget } from "@switchyard/routing-domain";
 import { type Logger, serviceLog } from "@switchyard/telemetry";
-import { Disposer } from "./disposer.js";
+import { Disposer, Together } from "./disposer.js";
 
 export interface Platform extends AsyncDisposable {
   readonly eventStore: EventStoreHandle;
@@ -154,6 +154,8 @@ export async function startPlatform(
       confirm: () => bus.quiescent(),
     });
 
+    // The services stop together (each on its own, none waiting for another), then the bus and the store.
+    const services = stack.use(new Together());
     let gateway: MediaGateway | undefined;
     const started: Target[] = [];
     const missing: Target[] = [];
@@ -161,7 +163,7 @@ export async function startPlatform(
     for (const target of config.targets) {
       switch (target) {
         case "relay": {
-          const relay = stack.use(
+          const relay = services.use(
             await starting(
               log,
               "relay",
@@ -188,7 +190,7 @@ export async function startPlatform(
           break;
         }
         case "router":
-          stack.use(
+          services.use(
             await starting(
               log,
               "router",
@@ -210,7 +212,7 @@ export async function startPlatform(
           started.push(target);
           break;
         case "agent-presence":
-          stack.use(
+          services.use(
             await starting(
               log,
               "agent-presence",
@@ -248,8 +250,10 @@ export async function startPlatform(
               storedAudio(join(config.sip.mediaDir, "cache", "stored")),
             );
             await driver.start();
-            stack.defer(() => driver.close());
-            gateway = stack.use(
+            // The gateway first, then its driver.
+            const own = services.use(new Disposer());
+            own.defer(() => driver.close());
+            gateway = own.use(
               await startGateway({
                 bus,
                 clock,
@@ -274,8 +278,9 @@ export async function startPlatform(
                   : join(tmpdir(), `switchyard-audio-${eventStore.schema}`),
               ),
             });
-            stack.defer(() => driver.close());
-            gateway = stack.use(await startGateway({ bus, clock, driver, gatewayId, log: gatewayLog }));
+            const own = services.use(new Disposer());
+            own.defer(() => driver.close());
+            gateway = own.use(await startGateway({ bus, clock, driver, gatewayId, log: gatewayLog }));
             notes.push(
               `media-gateway "${gatewayId}" runs the SIMULATED driver (phones answer after 2 s); configure the sip section or --drachtio for the SIP driver`,
             );
@@ -291,7 +296,7 @@ export async function startPlatform(
             flags: options.flags ?? {},
             env: options.env ?? {},
           });
-          const api = stack.use(
+          const api = services.use(
             await starting(
               log,
               "admin-api",

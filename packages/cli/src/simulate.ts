@@ -56,7 +56,7 @@ import {
 } from "@switchyard/telemetry";
 import { parseDocument } from "yaml";
 import type { CliContext } from "./context.js";
-import { Disposer } from "./disposer.js";
+import { Disposer, Together } from "./disposer.js";
 import { startPlatform } from "./platform.js";
 
 export interface SimulationOptions {
@@ -280,8 +280,16 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       cacheDir: join(tmpdir(), `switchyard-audio-${platform.eventStore.schema}`),
     }),
   });
-  stack.defer(() => driver.close());
-  const gateway = stack.use(
+  const durable = `simulation_${randomUUID().slice(0, 8)}`;
+  // A consumer of this run only: removed afterwards (once it has stopped) so a shared NATS is not left with it.
+  stack.defer(async () => {
+    await platform.bus.deleteConsumer(EVENTS_STREAM, durable).catch(() => undefined);
+  });
+  // The run's gateway and its consumer of events stop together, each waiting on its own.
+  const parts = stack.use(new Together());
+  const own = parts.use(new Disposer());
+  own.defer(() => driver.close());
+  const gateway = own.use(
     await startGateway({
       bus: platform.bus,
       clock,
@@ -311,11 +319,6 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     since: runStart,
   });
   const relayCheck = new RelayCheck();
-  const durable = `simulation_${randomUUID().slice(0, 8)}`;
-  // A consumer of this run only: removed afterwards so a shared NATS is not left with it.
-  stack.defer(async () => {
-    await platform.bus.deleteConsumer(EVENTS_STREAM, durable).catch(() => undefined);
-  });
   // Ends the simulated agents' pending returns from breaks when the run stops.
   const stopping = new AbortController();
   stack.defer(() => stopping.abort());
@@ -349,7 +352,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       }
     },
   });
-  stack.defer(() => consumer.stop());
+  parts.use({ [Symbol.asyncDispose]: () => consumer.stop() });
 
   // What each phone was scripted to do, per agent: the misses the traffic file asked for, to set against the
   // misses the platform counted.
