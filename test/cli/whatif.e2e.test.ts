@@ -65,6 +65,11 @@ it("the baseline re-run matches the recorded day; one more agent lowers ASA and 
   expect(whatif.stderr).toBe("");
   expect(whatif.code).toBe(0);
   expect(whatif.stdout).toContain("whatif comparison");
+  // The report says how closely the baseline reproduced the recording, overall and for the group.
+  expect(whatif.stdout).toMatch(
+    /how closely the baseline reproduced the recorded day[^\n]*\n {2}overall: (\d+) → \1 calls; answer rate .* points\)/,
+  );
+  expect(whatif.stdout).toMatch(/\n {2}Support \(support\): \d+ → \d+ calls; answer rate/);
   const { runs } = JSON.parse(await readFile(json, "utf8")) as {
     runs: Array<{ name: string; groups: Record<string, CallFigures> }>;
   };

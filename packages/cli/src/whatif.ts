@@ -14,6 +14,7 @@ import {
 } from "@switchyard/routing-domain";
 import {
   applyVariant,
+  baselineFidelity,
   commandsFor,
   comparisonHtml,
   type Distribution,
@@ -371,11 +372,17 @@ export async function runWhatIf(ctx: CliContext): Promise<number> {
   const all = recorded ? [recorded, ...runs] : runs;
   ctx.out("whatif comparison (recorded day, baseline re-run under the recorded configuration, variants):");
   for (const line of formatComparison(all)) ctx.out(line);
+  const fidelity = recorded && runs[0] ? baselineFidelity(recorded, runs[0]) : [];
+  if (fidelity.length > 0) {
+    ctx.out("how closely the baseline reproduced the recorded day (recorded → baseline):");
+    for (const line of fidelity) ctx.out(`  ${line}`);
+  }
   const notes = [
     `recorded period: ${source}, ${traffic.calls?.length ?? 0} recorded calls from ${traffic.startAt ?? "now"}`,
     "baseline: the recorded traffic re-run under the recorded configuration; variants: the same callers under another configuration",
     "changed outcome: calls (same arrival, same caller) answered, abandoned, sent to voicemail... differently from the baseline",
     `re-run times (real): ${wall.join("; ")}`,
+    ...fidelity.map((line) => `baseline against the recording, ${line}`),
   ];
   if (typeof ctx.flags.html === "string") {
     writeFileSync(ctx.flags.html, comparisonHtml(all, { title: `What-if: ${source}`, notes }));

@@ -316,6 +316,32 @@ export function formatComparison(runs: readonly RunFigures[]): string[] {
   return lines;
 }
 
+/**
+ * How closely the baseline re-run reproduced the recording, overall and per group: each figure recorded →
+ * re-run, with the difference (percentage points for shares, seconds for ASA). Groups with no recorded calls
+ * are left out.
+ */
+export function baselineFidelity(recorded: RunFigures, baseline: RunFigures): string[] {
+  // Differences of the figures as shown (to a tenth), so that the two sides and the difference agree.
+  const tenth = (x: number) => Math.round(x * 10) / 10;
+  const change = (a: number, b: number) => {
+    const d = tenth(tenth(b) - tenth(a));
+    return `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(1)}`;
+  };
+  const points = (a: number, b: number) => `${pct(a)} → ${pct(b)} (${change(a * 100, b * 100)} points)`;
+  const line = (title: string, r: Figures, b: Figures) =>
+    `${title}: ${r.offered} → ${b.offered} calls; answer rate ${points(r.answerRate, b.answerRate)}; ` +
+    `ASA ${r.averageSpeedOfAnswerSec.toFixed(1)} → ${b.averageSpeedOfAnswerSec.toFixed(1)} s ` +
+    `(${change(r.averageSpeedOfAnswerSec, b.averageSpeedOfAnswerSec)} s); P(wait) ${points(r.waitedShare, b.waitedShare)}; ` +
+    `abandoned ${points(r.abandonmentRate, b.abandonmentRate)}; occupancy ${points(r.occupancy, b.occupancy)}`;
+  const lines = [line("overall", recorded.overall, baseline.overall)];
+  for (const [key, r] of Object.entries(recorded.groups)) {
+    const b = baseline.groups[key];
+    if (b && r.offered > 0) lines.push(line(r.label, r, b));
+  }
+  return lines;
+}
+
 const COLOURS = ["#555555", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
 const esc = (s: string): string =>
