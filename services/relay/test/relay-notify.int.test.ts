@@ -93,6 +93,9 @@ describe("relay on PostgreSQL notifications", () => {
       await eventually(allOf(first), "the first 500 events");
       expect(maxInFlight).toBe(500);
       await eventually(() => (relay.stats().listening ? true : undefined), "listening");
+      // Caught up and waiting: appended any earlier, the events could be found by the read after the first
+      // batch's checkpoint (no wake-up needed), which a loaded machine made happen.
+      await eventually(() => (relay.busyHere() ? undefined : true), "waiting for a commit");
       const polledBefore = relay.stats().wakeups.polled;
       const second = await append(store, `call-ntf-${id}`, 3);
       await eventually(allOf(second), "the events appended while it waits");
