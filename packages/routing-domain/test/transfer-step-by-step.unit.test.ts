@@ -24,7 +24,8 @@ const transferTo = (
   mode: "warm" | "blind",
   target: Extract<CallCommand, { type: "RequestTransfer" }>["target"],
   now = sec(60),
-): CallCommand => ({ type: "RequestTransfer", transferId: "t1", mode, target, now });
+  transferId = "t1",
+): CallCommand => ({ type: "RequestTransfer", transferId, mode, target, now });
 
 /** Names a leg by who is on it: the caller, the agent it rings, or the number it dials. */
 function namer(w: World): (legId: string | undefined) => string {
@@ -309,15 +310,12 @@ describe("transfers, step by step", () => {
 
   it("a transfer to a Round-robin group with nobody available moves no rotation (the group's history is untouched)", () => {
     const w = connected([group("rr", "roundRobin", ["bob", "cid"])]);
-    // bob answers a first transfer, so the rotation points at bob; then both are on break.
+    // A first transfer rings bob (the rotation now points at him) and is cancelled; then both go on break.
     w.run("c1", transferTo("warm", { kind: "group", groupId: "rr" }));
     w.run("c1", { type: "CancelTransfer", transferId: "t1", now: sec(61) });
     w.agent("bob", { type: "StartBreak", now: sec(62) });
     w.agent("cid", { type: "StartBreak", now: sec(62) });
-    const d = w.run("c1", {
-      ...transferTo("warm", { kind: "group", groupId: "rr" }, sec(63)),
-      transferId: "t2",
-    });
+    const d = w.run("c1", transferTo("warm", { kind: "group", groupId: "rr" }, sec(63), "t2"));
     expect(story(w, d.call.events)).toEqual([
       "TransferRequested warm",
       "RoutingDecided [] no agent available; recording off",
