@@ -71,7 +71,7 @@ describe("config refusals: what the admin reads", () => {
     ],
     [
       "a strategy that does not exist",
-      { ...group("g2", "sequential", ["ann"]), strategy: "loudest" as never },
+      { type: "DefineGroup", groupId: "g2", name: "g2", strategy: "loudest" as never, members: ["ann"] },
       'InvalidSettingError: strategy: unknown "loudest"',
     ],
     [
