@@ -16,14 +16,16 @@ import {
 
 describe("a refused call command is named after its kind in the router's log", () => {
   it.each([
-    [CallAlreadyStartedError, new CallAlreadyStartedError("c1")],
-    [CallNotFoundError, new CallNotFoundError("RequestTransfer")],
-    [CallNotQueuedError, new CallNotQueuedError("c1")],
-    [NoConnectedAgentError, new NoConnectedAgentError("c1")],
-    [TransferInProgressError, new TransferInProgressError("t1")],
-    [TransferNotFoundError, new TransferNotFoundError("t1")],
-    [NoAgentForQueueOfferError, new NoAgentForQueueOfferError("c1", "ann")],
-  ] as const)("%o", (kind, error) => {
+    [CallAlreadyStartedError, () => new CallAlreadyStartedError("c1")],
+    [CallNotFoundError, () => new CallNotFoundError("RequestTransfer")],
+    [CallNotQueuedError, () => new CallNotQueuedError("c1")],
+    [NoConnectedAgentError, () => new NoConnectedAgentError("c1")],
+    [TransferInProgressError, () => new TransferInProgressError("t1")],
+    [TransferNotFoundError, () => new TransferNotFoundError("t1")],
+    [NoAgentForQueueOfferError, () => new NoAgentForQueueOfferError("c1", "ann")],
+  ] as const)("%o", (kind, make) => {
+    // Built inside the test: StrykerJS switches a mutant on per test, after the file's top level has run.
+    const error = make();
     expect(`${error.name}: ${error.message}`).toBe(`${kind.name}: ${error.message}`);
   });
 });
