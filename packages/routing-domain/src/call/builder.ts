@@ -105,18 +105,17 @@ export class DecisionBuilder {
 
   /**
    * Under capped dialling, an external leg stops counting when it ends, and every one of the call's when the
-   * call ends: here, where every leg and call end passes, so no path can leave a slot taken.
+   * call ends: here, where every leg and call end passes, so no path can leave a slot taken. No check before
+   * the decider: LegEnded is emitted once per leg (legEnded() and afterEnd() skip a leg already ended), and the
+   * decider ends only the legs it counts, so an uncapped account, a SIP leg or a call with no leg to a number
+   * changes nothing.
    */
   #countExternalLegEnd(before: CallState, e: CallEvent): void {
-    if (!this.ctx.externalLegs) return;
     if (e.type === "LegEnded") {
       const number = before.legs[e.data.legId]?.phoneNumber;
-      if (number !== undefined && before.legs[e.data.legId]?.status !== "ended")
+      if (number !== undefined)
         this.externalLegsCommand({ type: "EndExternalLeg", callId: before.callId, number, now: this.now });
-    } else if (
-      e.type === "CallEnded" &&
-      Object.values(before.legs).some((l) => l.phoneNumber !== undefined)
-    ) {
+    } else if (e.type === "CallEnded") {
       this.externalLegsCommand({ type: "EndCallExternalLegs", callId: before.callId, now: this.now });
     }
   }

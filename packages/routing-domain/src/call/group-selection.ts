@@ -1,6 +1,6 @@
 // One group-selection function for every way a call rings a group (a Connect and a transfer): the group's
 // strategy over its members as this decision sees them.
-import { inCooldown } from "../agent/agent.js";
+import type { PresenceEntry, PresenceView } from "../agent/agent.js";
 import type { GroupConfig } from "../config/snapshot.js";
 import { selectIndexed } from "../strategies/indexed.js";
 import { strategyModule } from "../strategies/registry.js";
@@ -22,8 +22,8 @@ export interface GroupChoice {
 }
 
 /**
- * The group's strategy over its members as this decision sees them: agents reserved, paused or cooling down
- * after a missed offer earlier in the same decision are not available any more. A large group is chosen from
+ * The group's strategy over its members as this decision sees them: agents reserved, released, paused or
+ * cooling down after a missed offer earlier in the same decision are seen as they are now. A large group is chosen from
  * its ordered indexes (unless members are excluded: then from the list).
  */
 export function chooseGroupMembers(
@@ -31,20 +31,12 @@ export function chooseGroupMembers(
   group: GroupConfig,
   choice: GroupChoice,
 ): StrategyResult {
-  // For a Connect no decision yet changes a member who is available in the presence view before it chooses:
-  // ring() reserves last, and an agent released or cooled down in this decision was ringing for this call, so
-  // not available in the view. A transfer's decision may have reserved or released agents already.
-  const adjust = (m: MemberSnapshot): MemberSnapshot => {
-    // Only a member available in the view can have been made unavailable earlier in this decision.
-    if (m.status !== "available") return m;
-    const working = b.agentState(m.agentId);
-    if (working.status !== "available") return { ...m, status: working.status };
-    // A member cooling down in the view cannot be reserved, so no decision has changed its cooldown.
-    if (m.cooldownUntil === undefined && inCooldown(working, b.now)) {
-      return { ...m, cooldownUntil: working.cooldownUntil as number };
-    }
-    return m;
-  };
+  // The members as this decision sees them: the presence view, with the agents this decision has already
+  // changed in their working state. Not only agents available in the view: a Sequential group's agent whose
+  // ring timed out is still ringing for this call in the view, and is released (available, cooling down, or
+  // paused after too many misses) before the next member is chosen in the same decision.
+  const seen = (agentIds: readonly string[]): MemberSnapshot[] =>
+    memberSnapshots(agentIds, workingView(b, agentIds), b.now, b.periodKey);
   const cursor = b.groupState(group.groupId).cursor;
   const common = {
     strategy: group.strategy,
@@ -61,18 +53,22 @@ export function chooseGroupMembers(
         ...common,
         index,
         periodKey: b.periodKey,
-        snapshot: (agentId) =>
-          adjust(memberSnapshots([agentId], b.ctx.presence, b.now, b.periodKey)[0] as MemberSnapshot),
+        snapshot: (agentId) => seen([agentId])[0] as MemberSnapshot,
       })
     : selectAgents({
         ...common,
-        members: memberSnapshots(
-          group.members.filter((agentId) => !exclude.includes(agentId)),
-          b.ctx.presence,
-          b.now,
-          b.periodKey,
-        ).map(adjust),
+        members: seen(group.members.filter((agentId) => !exclude.includes(agentId))),
       });
+}
+
+/** The presence entries of `agentIds` with the decision's working state; an agent without presence stays unknown. */
+function workingView(b: DecisionBuilder, agentIds: readonly string[]): PresenceView {
+  const view: Record<string, PresenceEntry> = {};
+  for (const agentId of agentIds) {
+    const entry = b.ctx.presence[agentId];
+    if (entry) view[agentId] = { ...entry, state: b.agentState(agentId) };
+  }
+  return view;
 }
 
 /** A cursor-keeping strategy's (Round-robin's) cursor moves past the agent chosen last. */

