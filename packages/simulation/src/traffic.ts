@@ -407,24 +407,18 @@ const recordedCall = (config: ConfigSnapshot) =>
     callback: recordedCallback.optional(),
   });
 
-const recordedTransfer = (config: ConfigSnapshot) =>
-  mapping({
+const recordedTransfer = (config: ConfigSnapshot) => {
+  const codes = transferCodes(config);
+  return mapping({
     afterSec: count({ min: 0 }),
     mode: z.enum(["warm", "blind"], { error: (i) => `must be warm or blind, got ${describe(i.input)}` }),
-    to: text().refine(
-      (to) =>
-        to.startsWith("group:")
-          ? Boolean(config.groups[to.slice(6)])
-          : to.startsWith("agent:")
-            ? Boolean(config.agents[to.slice(6)])
-            : isE164(to),
-      {
-        error: (i) => `${i.input} is not group:<id> or agent:<id> of the contact centre, nor an E.164 number`,
-      },
-    ),
+    to: text().refine((to) => Object.hasOwn(codes, to) || isE164(to), {
+      error: (i) => `${i.input} is not group:<id> or agent:<id> of the contact centre, nor an E.164 number`,
+    }),
     consultSec: count({ min: 0 }).nullish(),
     talkSec: count({ min: 0 }).nullish(),
   });
+};
 
 const recordedCallback = mapping({
   afterSec: count({ min: 0 }).nullish(),
