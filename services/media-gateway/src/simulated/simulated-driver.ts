@@ -324,8 +324,7 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
     const timer = ch?.playbacks.get(playbackId);
     if (!ch || !timer) return;
     // Aborting the timer is what keeps the stopped playback from ever reporting playbackFinished.
-    timer.abort();
-    ch.timers.delete(timer);
+    this.#cancel(ch, timer);
     ch.playbacks.delete(playbackId);
     this.#record(ch.id, "playbackStopped", { playbackId, reason: "stopped" });
   }
@@ -571,6 +570,12 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
     return ac;
   }
 
+  /** Stops a timer of `#after` before it fires (it leaves the channel's timers at once). */
+  #cancel(ch: Channel, timer: AbortController): void {
+    timer.abort();
+    ch.timers.delete(timer);
+  }
+
   #ringAfter(ch: Channel, ringingAfterSec: number | undefined, beforeMs: number): void {
     const ms = (ringingAfterSec ?? 0.1) * 1000;
     if (ms >= beforeMs) return;
@@ -623,8 +628,7 @@ export class SimulatedDriver implements MediaDriver, SimulationControls {
     // On hold for a transfer: a caller whose talk restarts afterwards stops the clock on it.
     for (const held of [ch, peer]) {
       if (held?.talkAfterTransferSec === undefined || !held.talk) continue;
-      held.talk.abort();
-      held.timers.delete(held.talk);
+      this.#cancel(held, held.talk);
       delete held.talk;
     }
     this.#record(ch.id, "unbridged", { peer: peer?.id, reason });
