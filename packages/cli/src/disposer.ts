@@ -21,8 +21,7 @@ export class Disposer implements AsyncDisposable {
         errors.push(error);
       }
     }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, "several clean-ups failed");
+    rethrow(errors);
   }
 }
 
@@ -42,7 +41,12 @@ export class Together implements AsyncDisposable {
     const steps = this.#steps.splice(0);
     const results = await Promise.allSettled(steps.map(async (step) => step()));
     const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, "several clean-ups failed");
+    rethrow(errors);
   }
+}
+
+/** The clean-ups' errors: the one as it was thrown, several together. */
+function rethrow(errors: readonly unknown[]): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, "several clean-ups failed");
 }
