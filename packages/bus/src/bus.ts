@@ -34,6 +34,7 @@ import { BusConfigConflictError, BusUnreachableError } from "./errors.js";
 import { type KeyValue, type KvOptions, natsKeyValue } from "./key-value.js";
 import { assertLogicalSubject, type BusNames, busNames } from "./naming.js";
 import { inboxPrefixOf } from "./permissions.js";
+import { PipelinedPublisher } from "./publisher.js";
 import type { ConsumerSpec, StreamSpec } from "./specs.js";
 import { injectTrace } from "./trace.js";
 
@@ -164,8 +165,14 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     throw new BusUnreachableError(shownUrl, reasonOf(err), { cause: err });
   }
   const jsm = await nc.jetstreamManager();
-  const js = nc.jetstream({ timeout: options.publishTimeoutMs ?? 5_000 });
-  return new NatsBus(names, servers, nc, js, jsm, options.replicas ?? 1);
+  const timeoutMs = options.publishTimeoutMs ?? 5_000;
+  const js = nc.jetstream({ timeout: timeoutMs });
+  const publisher = new PipelinedPublisher(
+    nc,
+    timeoutMs,
+    user === undefined ? undefined : inboxPrefixOf(user),
+  );
+  return new NatsBus(names, servers, nc, js, jsm, publisher, options.replicas ?? 1);
 }
 
 function splitCredentials(url: string): { servers: string; user?: string; pass?: string } {
@@ -195,6 +202,7 @@ class NatsBus implements Bus {
     readonly connection: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly publisher: PipelinedPublisher,
     private readonly replicas: number,
   ) {}
 
@@ -319,23 +327,18 @@ class NatsBus implements Bus {
       },
       options.context,
     );
+    if (options.expectLastSubjectSequence !== undefined)
+      h.set("Nats-Expected-Last-Subject-Sequence", String(options.expectLastSubjectSequence));
+    h.set("Nats-Msg-Id", options.msgId);
     const data = this.#encoder.encode(JSON.stringify(payload));
     const full = this.names.subject(subject);
     return trackPublish(() =>
-      this.js
-        .publish(full, data, {
-          msgID: options.msgId,
-          headers: h,
-          ...(options.expectLastSubjectSequence === undefined
-            ? {}
-            : { expect: { lastSubjectSequence: options.expectLastSubjectSequence } }),
-        })
-        .then((ack) => {
-          // Inside the tracked publish: the consumers here expect it before the publish counts as done.
-          published(`${this.server} ${ack.stream}`, full, ack.seq, ack.duplicate);
-          return ack;
-        }),
-    ).then((ack) => ({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate }));
+      this.publisher.publish(full, data, h).then((ack) => {
+        // Inside the tracked publish: the consumers here expect it before the publish counts as done.
+        published(`${this.server} ${ack.stream}`, full, ack.seq, ack.duplicate);
+        return ack;
+      }),
+    );
   }
 
   async consume<T = unknown>(options: ConsumeOptions<T>): Promise<ConsumerHandle> {

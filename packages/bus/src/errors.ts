@@ -45,3 +45,42 @@ export class PoisonMessageError extends Error {
     super(message, options);
   }
 }
+
+/** JetStream (or the server) refused a publish: no stream for the subject, a failed expectation, a permission. */
+export class PublishRefusedError extends Error {
+  override readonly name = "PublishRefusedError";
+  /** JetStream's API error (`err_code`, e.g. 10071 wrong last sequence) and HTTP-like `code`, when it gave one. */
+  readonly errCode: number | undefined;
+  readonly code: number | undefined;
+  constructor(
+    readonly subject: string,
+    readonly reason: string,
+    options?: { cause?: unknown; code?: number | undefined; errCode?: number | undefined },
+  ) {
+    super(
+      `publish to ${subject} refused: ${reason}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.code = options?.code;
+    this.errCode = options?.errCode;
+  }
+}
+
+/** No acknowledgement of a publish within the bus's publish timeout (the message may still be stored). */
+export class PublishTimeoutError extends Error {
+  override readonly name = "PublishTimeoutError";
+  constructor(
+    readonly subject: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`publish to ${subject}: no acknowledgement within ${timeoutMs} ms`);
+  }
+}
+
+/** The connection closed with publishes still waiting for their acknowledgement. */
+export class BusClosedError extends Error {
+  override readonly name = "BusClosedError";
+  constructor() {
+    super("the NATS connection closed before the publish was acknowledged");
+  }
+}

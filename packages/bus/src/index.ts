@@ -25,10 +25,13 @@ export {
   setBusObserver,
 } from "./consume.js";
 export {
+  BusClosedError,
   BusConfigConflictError,
   BusUnreachableError,
   InvalidBusNameError,
   PoisonMessageError,
+  PublishRefusedError,
+  PublishTimeoutError,
   TransientError,
 } from "./errors.js";
 export {
