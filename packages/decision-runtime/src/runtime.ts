@@ -38,6 +38,8 @@ export interface Effect {
 /** What a committed decision wrote, with the event ids the runtime gave its events. */
 export interface Committed {
   events(streamId: string): readonly StoredEvent[];
+  /** A written stream's projected state after the decision (cached streams only): no need to fold it again. */
+  state<S>(streamId: string): S | undefined;
 }
 
 export type Decision =
@@ -447,7 +449,10 @@ export class DecisionRuntime<I> {
     switch (d.kind) {
       case "write": {
         this.#stats.decisions++;
-        const committed: Committed = { events: (streamId) => p.stored.get(streamId) ?? [] };
+        const committed: Committed = {
+          events: (streamId) => p.stored.get(streamId) ?? [],
+          state: <S>(streamId: string) => p.after.get(streamId)?.state as S | undefined,
+        };
         return { kind: "done", outcome: undefined, effects: d.effects?.(committed) ?? [] };
       }
       case "noop":

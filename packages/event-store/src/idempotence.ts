@@ -1,8 +1,9 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** A name-based (v5-style, SHA-1) uuid: the same name always gives the same id, so a retried append is a no-op. */
 export function uuidFrom(name: string): string {
-  const h = createHash("sha1").update(name).digest();
+  // One-shot hash: no Hash object per id (a router derives ~6 ids per decision).
+  const h = hash("sha1", name, "buffer");
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString("hex");

@@ -185,7 +185,9 @@ export function callDecider(deps: {
         writes: out,
         effects: (committed) => {
           const ids = committed.events(streamId).map((e) => e.eventId);
-          const after = callEvents.reduce<CallState>(evolveCall, callView.call);
+          const after =
+            committed.state<CallView>(streamId)?.call ??
+            callEvents.reduce<CallState>(evolveCall, callView.call);
           return callEffects(
             clock,
             { ...address(after), gatewayId: gatewayId ?? defaultGateway },
