@@ -51,8 +51,28 @@ it("runs a tiny configuration of every section and writes the report as JSON, cl
   expect(report.raw.pglite.backend).toBe("pglite");
   expect(report.raw.jetstream.commandPublishesPerSec).toBeGreaterThan(0);
   expect(report.events.relay[0].lagMs).toMatchObject(latencyShape);
-  expect(report.domain.groups.map((g: { agents: number }) => g.agents)).toEqual([10, 10, 10, 100, 100, 100]);
-  expect(report.domain.queue).toMatchObject({ waiting: 100, announcementMessagesPerChange: 99 });
+  expect(report.domain.groups.map((g: { agents: number; path: string }) => `${g.agents} ${g.path}`)).toEqual([
+    "10 scan",
+    "10 scan",
+    "10 scan",
+    "100 indexed",
+    "100 indexed",
+    "100 indexed",
+  ]);
+  expect(report.domain.queue).toMatchObject({ waiting: 100, enqueueUs: expect.any(Object) });
+  const windowShape = {
+    seconds: expect.any(Number),
+    changesPerSec: expect.any(Number),
+    routerInputsPerSec: expect.any(Number),
+    announcementsPerSec: expect.any(Number),
+  };
+  // Every caller reached the queue (their hold music was commanded); the counts themselves are rates.
+  expect(report.queue).toMatchObject({
+    callers: 50,
+    enqueued: 50,
+    still: windowShape,
+    changing: windowShape,
+  });
   expect(report.memory.liveCalls).toBeGreaterThan(0);
   const cpuShape = { cores: expect.any(Number), machineBusyPercent: expect.any(Number) };
   expect(report.scaling).toMatchObject({

@@ -1,6 +1,10 @@
 // Pure domain costs, no IO: one routing decision (StartCall into a Connect to a group) against groups of
-// 10 to 100,000 available agents, and one queue with 10,000 waiting callers (enqueue, dequeue, and what
-// position announcements cost under the router's current policy).
+// 10 to 100,000 available agents, decided as the router decides it (a group of INDEXED_GROUP_SIZE members or
+// more from the ordered member index its presence view keeps, a smaller one by a scan of its members), and
+// one queue with 10,000 waiting callers (enqueue, dequeue). What announcements cost is measured with a
+// router (routing.ts, `measureAnnouncements`).
+
+import { GroupMemberIndex, INDEXED_GROUP_SIZE } from "@switchyard/router";
 import {
   type CallCommand,
   type ConfigCommand,
@@ -83,9 +87,18 @@ function presenceFor(n: number): Record<string, PresenceEntry> {
   return view;
 }
 
+function indexOf(config: ConfigSnapshot, presence: Record<string, PresenceEntry>): GroupMemberIndex {
+  const members = config.groups.g!.members;
+  const index = new GroupMemberIndex(members);
+  for (const a of members) index.update(a, presence[a]?.state);
+  return index;
+}
+
 export interface GroupCost {
   readonly agents: number;
   readonly strategy: Strategy;
+  /** How the router chooses in a group of this size: a scan of every member, or its ordered member index. */
+  readonly path: "scan" | "indexed";
   /** One StartCall decision (flow → Connect → strategy → reservation), µs. */
   readonly decisionUs: { readonly p50: number | null; readonly p99: number | null };
   readonly samples: number;
@@ -113,11 +126,16 @@ export async function measureGroups(options: {
         gc();
         memoryBytesPerAgent = round((process.memoryUsage().heapUsed - before) / n);
       }
+      // The router's path: a large group's index is built once and kept current by the presence view (its
+      // upkeep is a cost per presence change, not per decision); a small group is scanned.
+      const path = n >= INDEXED_GROUP_SIZE ? "indexed" : "scan";
+      const index = path === "indexed" ? indexOf(config, presence) : undefined;
       const ctx: DecisionContext = {
         config,
         presence,
         queues: {},
         groups: { g: { state: {}, version: 0 } } as DecisionContext["groups"],
+        ...(index ? { memberIndex: (groupId: string) => (groupId === "g" ? index : undefined) } : {}),
       };
       // Skip what would take minutes: extrapolate quadratically from the previous size (large groups only,
       // so that one stall of a loaded machine on a small group cannot skip the rest).
@@ -129,6 +147,7 @@ export async function measureGroups(options: {
         out.push({
           agents: n,
           strategy,
+          path,
           decisionUs: { p50: null, p99: null },
           samples: 0,
           skippedEstimateMs: round(estimateMs),
@@ -157,9 +176,15 @@ export async function measureGroups(options: {
         if (now() > until && samples.length >= (n >= 10_000 ? 1 : 5)) break;
       }
       const l = latencies(samples);
-      out.push({ agents: n, strategy, decisionUs: { p50: l.p50, p99: l.p99 }, samples: samples.length });
+      out.push({
+        agents: n,
+        strategy,
+        path,
+        decisionUs: { p50: l.p50, p99: l.p99 },
+        samples: samples.length,
+      });
       options.log(
-        `  ${strategy} over ${n} agents: p50 ${l.p50} µs, p99 ${l.p99} µs (${samples.length} decisions)`,
+        `  ${strategy} over ${n} agents (${path}): p50 ${l.p50} µs, p99 ${l.p99} µs (${samples.length} decisions)`,
       );
     }
   }
@@ -170,12 +195,8 @@ export interface QueueCost {
   readonly waiting: number;
   readonly enqueueUs: { readonly p50: number | null; readonly p99: number | null };
   readonly dequeueUs: { readonly p50: number | null; readonly p99: number | null };
-  /** Every caller's position once (what announcing to all waiting callers after one change computes), ms. */
+  /** Every caller's position once (what one round of position announcements computes), ms. */
   readonly allPositionsMs: number;
-  /** Under the current router: QueueChanged messages per queue change (one per other waiting caller). */
-  readonly announcementMessagesPerChange: number;
-  /** Under the current router: messages to fill the queue to `waiting` and drain it, n(n-1). */
-  readonly announcementMessagesFillAndDrain: number;
 }
 
 export function measureQueue(options: {
@@ -224,8 +245,6 @@ export function measureQueue(options: {
     enqueueUs: { p50: enq.p50, p99: enq.p99 },
     dequeueUs: { p50: deq.p50, p99: deq.p99 },
     allPositionsMs,
-    announcementMessagesPerChange: n - 1,
-    announcementMessagesFillAndDrain: n * (n - 1),
   };
   options.log(
     `  queue of ${n}: enqueue p50 ${enq.p50} µs p99 ${enq.p99} µs; dequeue p50 ${deq.p50} µs p99 ${deq.p99} µs; all positions ${allPositionsMs} ms`,

@@ -24,6 +24,7 @@ import { type GroupCost, measureGroups, measureQueue, type QueueCost } from "./d
 import { type EventsResult, measureEvents } from "./events.js";
 import { created, fmt, type Latencies, ratio, round } from "./measure.js";
 import { type MediaResult, measureMedia } from "./media.js";
+import { type AnnouncementCost, measureAnnouncements } from "./queue-load.js";
 import { measureJetStream, measurePg, type RawJetStream, type RawPg } from "./raw.js";
 import {
   type LoadResult,
@@ -35,7 +36,17 @@ import {
 } from "./routing.js";
 import { measureScaling, type ScalingResult } from "./scaling.js";
 
-const SECTIONS = ["raw", "routing", "scaling", "memory", "events", "domain", "pglite", "media"] as const;
+const SECTIONS = [
+  "raw",
+  "routing",
+  "scaling",
+  "memory",
+  "events",
+  "domain",
+  "queue",
+  "pglite",
+  "media",
+] as const;
 /** What a run without --only measures. */
 const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "media");
 type Section = (typeof SECTIONS)[number];
@@ -98,6 +109,7 @@ interface Report {
   scaling?: ScalingResult;
   events?: EventsResult;
   domain?: { groups: GroupCost[]; memoryBytesPerAgent: number | null; queue: QueueCost };
+  queue?: AnnouncementCost;
   pglite?: { routing: LoadResult[]; events?: EventsResult };
   media?: MediaResult;
 }
@@ -326,6 +338,27 @@ async function main(): Promise<void> {
     const queue = measureQueue({ waiting: tiny ? 100 : 10_000, samples: tiny ? 20 : 200, log });
     report.domain = { ...groups, queue };
   });
+  await section("queue", async () => {
+    log("\n== one queue of many waiting callers: what position announcements cost (PostgreSQL, 1 router)");
+    const platform = await startRoutingPlatform({
+      backend: "postgres",
+      databaseUrl: DATABASE_URL,
+      natsUrl: NATS_URL,
+    });
+    try {
+      await platform.setRouters(1);
+      report.queue = await measureAnnouncements(platform, {
+        callers: tiny ? 50 : 10_000,
+        announceEverySec: tiny ? 1 : 20,
+        windowSec: tiny ? 2 : 20,
+        changesPerSec: tiny ? 5 : 25,
+        enqueuePerSec: tiny ? 200 : 1_000,
+        log,
+      });
+    } finally {
+      await platform.close();
+    }
+  });
   await section("pglite", async () => {
     log(
       "\n== the same on PGlite (embedded PostgreSQL in this process; router, relay and bench share one thread)",
@@ -488,7 +521,7 @@ function printTable(): void {
         (x) => x.strategy === g.strategy && x.agents === Math.min(...dom.groups.map((y) => y.agents)),
       );
       rows.push([
-        `decision, ${g.strategy}, ${fmt(g.agents)} agents`,
+        `decision, ${g.strategy}, ${fmt(g.agents)} agents (${g.path})`,
         `p50 ${fmt(g.decisionUs.p50, 1)} µs, p99 ${fmt(g.decisionUs.p99, 1)} µs`,
         `${fmt(base?.agents)} agents`,
         base?.decisionUs.p50 ? `${fmt((g.decisionUs.p50 ?? 0) / base.decisionUs.p50, 1)}×` : "",
@@ -503,11 +536,18 @@ function printTable(): void {
       "pure domain",
       "",
     ]);
+  }
+  const qa = report.queue;
+  if (qa) {
+    // Callers × time: one position timer per waiting caller per period, and an announcement when it moved.
+    const callersPerPeriod = qa.enqueued / qa.announceEverySec;
+    const total = (w: typeof qa.still) => w.routerInputsPerSec + w.announcementsPerSec;
     rows.push([
-      `queue of ${fmt(q.waiting)}: announcements (current policy)`,
-      `${fmt(q.announcementMessagesPerChange)} msgs per change; ${fmt(q.announcementMessagesFillAndDrain)} to fill and drain`,
-      `all positions once: ${fmt(q.allPositionsMs, 1)} ms`,
-      "",
+      `queue of ${fmt(qa.enqueued)}: announcement messages`,
+      `still ${fmt(total(qa.still), 1)}/s; ${fmt(qa.changing.changesPerSec, 1)} leaving/s: ${fmt(total(qa.changing), 1)}/s ` +
+        `(${fmt(qa.perCallerPerPeriod.changing, 2)} per caller per ${qa.announceEverySec} s)`,
+      `callers / ${qa.announceEverySec} s = ${fmt(callersPerPeriod, 1)}/s; every caller of every change: ${fmt(qa.tellEveryonePerSec)}/s`,
+      ratio(total(qa.changing), callersPerPeriod),
     ]);
   }
   const lite = report.pglite;
