@@ -141,9 +141,15 @@ export class DecisionBuilder {
     return `${callId}:${kind}-${this.baseVersion}.${this.counter}`;
   }
 
+  #periodKey: string | undefined;
+
+  /** The account's calls period at this decision's instant (read once: a strategy asks per member). */
   get periodKey(): string {
-    const { timeZone, callsPeriod } = this.ctx.config.account;
-    return periodKey(this.now, timeZone, callsPeriod);
+    if (this.#periodKey === undefined) {
+      const { timeZone, callsPeriod } = this.ctx.config.account;
+      this.#periodKey = periodKey(this.now, timeZone, callsPeriod);
+    }
+    return this.#periodKey;
   }
 
   agentState(agentId: string): AgentState {
