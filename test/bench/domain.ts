@@ -102,6 +102,8 @@ export interface GroupCost {
   /** One StartCall decision (flow → Connect → strategy → reservation), µs. */
   readonly decisionUs: { readonly p50: number | null; readonly p99: number | null };
   readonly samples: number;
+  /** The largest event of the first decision, as JSON (the relay publishes each event as one message). */
+  readonly largestEventBytes?: number;
   /** Not measured: the extrapolated cost of one decision was above maxDecisionMs. */
   readonly skippedEstimateMs?: number;
 }
@@ -158,6 +160,7 @@ export async function measureGroups(options: {
         continue;
       }
       const samples: number[] = [];
+      let eventBytes = 0;
       const until = now() + options.budgetMs;
       for (let i = 0; i < 2_000; i++) {
         const callId = `call-${n}-${strategy}-${i}`;
@@ -169,8 +172,10 @@ export async function measureGroups(options: {
           now: AT,
         };
         const t = now();
-        decideCall(command, INITIAL_CALL, ctx);
+        const decision = decideCall(command, INITIAL_CALL, ctx);
         const us = (now() - t) * 1000;
+        // What the decision stores and the relay publishes (one event must fit in a JetStream message).
+        if (i === 0) eventBytes = Math.max(...decision.call.events.map((e) => JSON.stringify(e).length));
         // The first two warm the JIT, except in large groups where one decision takes long anyway.
         if (i >= 2 || n >= 10_000) samples.push(us);
         if (now() > until && samples.length >= (n >= 10_000 ? 1 : 5)) break;
@@ -184,7 +189,7 @@ export async function measureGroups(options: {
         samples: samples.length,
       });
       options.log(
-        `  ${strategy} over ${n} agents (${path}): p50 ${l.p50} µs, p99 ${l.p99} µs (${samples.length} decisions)`,
+        `  ${strategy} over ${n} agents (${path}): p50 ${l.p50} µs, p99 ${l.p99} µs (${samples.length} decisions), largest event ${eventBytes} B`,
       );
     }
   }

@@ -312,6 +312,7 @@ async function callsCommand(
             ctx.out(
               `    ${k.chosen ? "*" : " "} ${short(k.agent)} ${k.status} idle ${k.idleSeconds}s calls ${k.callsInPeriod}: ${k.reason}`,
             );
+          if (d.candidatesOmitted > 0) ctx.out(`    … and ${d.candidatesOmitted} more members, not listed`);
         }
         for (const e of c.events) ctx.out(`  ${e.streamVersion}. ${e.type} ${JSON.stringify(e.data)}`);
       }

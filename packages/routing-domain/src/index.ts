@@ -267,6 +267,7 @@ export {
   type StrategyInput,
   type StrategyResult,
   selectAgents,
+  TIE_RANKED_LIMIT,
   type TieBreak,
 } from "./strategies/strategies.js";
 export {

@@ -200,6 +200,7 @@ function decisionPb(d: RoutingDecision): RoutingDecisionPb {
     })),
     chosen: d.chosen.map((a) => nameOf("agents", a)),
     reason: d.reason,
+    candidatesOmitted: d.candidatesOmitted ?? 0,
   });
 }
 

@@ -48,7 +48,7 @@ export function chooseGroupMembers(
   };
   const exclude = choice.exclude ?? [];
   const index = exclude.length === 0 ? b.ctx.memberIndex?.(group.groupId) : undefined;
-  return index
+  const result = index
     ? selectIndexed({
         ...common,
         index,
@@ -59,6 +59,23 @@ export function chooseGroupMembers(
         ...common,
         members: seen(group.members.filter((agentId) => !exclude.includes(agentId))),
       });
+  return bounded(result);
+}
+
+/**
+ * At most this many members are listed in a decision's record. The record is one event, which the relay
+ * publishes as one JetStream message (1 MB at most by default); a full scan of a large group (a transfer to it,
+ * which excludes the agents already rung) lists every member, ~100 bytes each.
+ */
+export const MAX_CANDIDATES_RECORDED = 100;
+
+/** Every chosen member and, in the strategy's order, the others up to the limit; the rest only counted. */
+function bounded(result: StrategyResult): StrategyResult {
+  if (result.candidates.length <= MAX_CANDIDATES_RECORDED) return result;
+  const chosen = result.candidates.filter((c) => c.chosen).length;
+  let others = MAX_CANDIDATES_RECORDED - chosen;
+  const candidates = result.candidates.filter((c) => c.chosen || others-- > 0);
+  return { ...result, candidates, candidatesOmitted: result.candidates.length - candidates.length };
 }
 
 /** The presence entries of `agentIds` with the decision's working state; an agent without presence stays unknown. */

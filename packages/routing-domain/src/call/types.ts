@@ -48,6 +48,8 @@ export interface RoutingDecision {
   readonly configVersion: number;
   readonly seed: string;
   readonly candidates: readonly CandidateReport[];
+  /** Members looked at but not listed in `candidates` (a large group's record is kept small). */
+  readonly candidatesOmitted?: number;
   readonly chosen: readonly string[];
   readonly reason: string;
   readonly tieBreak?: TieBreak;

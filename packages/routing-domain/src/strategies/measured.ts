@@ -11,6 +11,8 @@ import {
   report,
   type Selection,
   type SelectionInput,
+  TIE_RANKED_LIMIT,
+  type TieBreak,
 } from "./strategy.js";
 
 export interface Measure {
@@ -28,7 +30,9 @@ export interface Measure {
 
 const reasonFor = (measure: Measure, winner: string, tied: readonly string[], tieBroken: boolean): string =>
   `${winner} has the ${measure.reason}` +
-  (tieBroken ? ` (tie among ${tied.join(", ")} broken by seeded hash)` : "");
+  (tieBroken
+    ? ` (tie among ${tied.length > TIE_RANKED_LIMIT ? `${tied.length} agents` : tied.join(", ")} broken by seeded hash)`
+    : "");
 
 /** Over every member: the available ones with the best measure, then the seeded tie-break. */
 export function selectBest(input: SelectionInput, measure: Measure): Selection {
@@ -73,19 +77,31 @@ export function selectBestOfTied(
   measure: Measure,
 ): Selection {
   if (tied.length === 0) return noneIndexed(input);
-  // The full scan lists ties in member order; the tie-break ranks them by seeded hash then agent id.
-  tied.sort((a, b) => input.index.positionOf(a.agentId) - input.index.positionOf(b.agentId));
-  const ids = tied.map((m) => m.agentId);
-  const tieBreak = ids.length > 1 ? rankTies(input.seed, ids) : undefined;
-  const winner = tieBreak ? tieBreak.ranked[0]!.agentId : ids[0]!;
+  const tieBreak =
+    tied.length > 1
+      ? rankTies(
+          input.seed,
+          tied.map((m) => m.agentId),
+        )
+      : undefined;
+  const winner = tieBreak ? tieBreak.ranked[0]!.agentId : tied[0]!.agentId;
+  // The report lists the tie in member order, as the full scan does: all of it, or its best ranked when large.
+  const listed = tieBreak?.tied === undefined ? tied : rankedOnly(tied, tieBreak);
+  listed.sort((a, b) => input.index.positionOf(a.agentId) - input.index.positionOf(b.agentId));
+  const ids = tieBreak?.tied === undefined ? listed.map((m) => m.agentId) : tied.map((m) => m.agentId);
   return {
     chosen: [winner],
     ...(tieBreak ? { tieBreak } : {}),
-    candidates: tied.map((m) =>
+    candidates: listed.map((m) =>
       m.agentId === winner
         ? candidate(m, true, `${measure.label(m)}: ${measure.best}`)
         : candidate(m, false, `${measure.label(m)}: tied, lost the seeded tie-break`),
     ),
     reason: reasonFor(measure, winner, ids, tieBreak !== undefined),
   };
+}
+
+function rankedOnly(tied: readonly MemberSnapshot[], tieBreak: TieBreak): MemberSnapshot[] {
+  const ranked = new Set(tieBreak.ranked.map((r) => r.agentId));
+  return tied.filter((m) => ranked.has(m.agentId));
 }

@@ -9,6 +9,7 @@ export {
   type MemberSnapshot,
   rankTies,
   type SequentialProgress,
+  TIE_RANKED_LIMIT,
   type TieBreak,
 } from "./strategy.js";
 

@@ -32,10 +32,19 @@ export interface CandidateReport {
   readonly reason: string;
 }
 
+/**
+ * At most this many agents of a tie are ranked in a decision's record (and named in its reason); the others are
+ * counted. The record is one event, which the relay publishes as one JetStream message (1 MB at most by
+ * default): a Least Calls group of 10,000 agents with no calls yet, all tied, made a 2 MB RoutingDecided.
+ */
+export const TIE_RANKED_LIMIT = 20;
+
 export interface TieBreak {
   readonly seed: string;
-  /** The agents that tied on the strategy's measure, in the order the tie-break ranked them. */
+  /** The agents that tied on the strategy's measure, in the order the tie-break ranked them (the first TIE_RANKED_LIMIT). */
   readonly ranked: ReadonlyArray<{ readonly agentId: string; readonly hash: number }>;
+  /** How many agents tied, when more than were ranked. */
+  readonly tied?: number;
 }
 
 /** What a strategy is given to choose over every member of the group. */
@@ -54,6 +63,8 @@ export interface SelectionInput {
 /** A strategy's choice (`selectAgents` adds the strategy's name). */
 export interface Selection {
   readonly candidates: readonly CandidateReport[];
+  /** Members looked at but left out of `candidates` to keep the record small (see MAX_CANDIDATES_RECORDED). */
+  readonly candidatesOmitted?: number;
   /** Agents to ring now (several only for Simultaneous Ring). Empty: nobody can be offered the call. */
   readonly chosen: readonly string[];
   readonly reason: string;
@@ -151,13 +162,24 @@ const skipReason = (m: MemberSnapshot): string => {
 
 /** Seeded hash first, then agent id: deterministic for a given seed, yet not always favouring the same id. */
 export function rankTies(seed: string, agentIds: readonly string[]): TieBreak {
-  const ranked = agentIds
-    .map((agentId) => ({ agentId, hash: tieBreakHash(seed, agentId) }))
-    // A group lists an agent once, so ids never tie.
-    // Stryker disable next-line EqualityOperator: with distinct ids < and <= agree (>=, which reverses the order, is killed by the hash-collision test)
-    .sort((a, b) => a.hash - b.hash || (a.agentId < b.agentId ? -1 : 1));
-  return { seed, ranked };
+  const hashed = agentIds.map((agentId) => ({ agentId, hash: tieBreakHash(seed, agentId) }));
+  if (hashed.length <= TIE_RANKED_LIMIT) return { seed, ranked: hashed.sort(byRank) };
+  // The best TIE_RANKED_LIMIT without sorting the whole tie: the winner is the same as over a full sort.
+  const top: Array<{ agentId: string; hash: number }> = [];
+  for (const h of hashed) {
+    if (top.length === TIE_RANKED_LIMIT && byRank(h, top[TIE_RANKED_LIMIT - 1]!) >= 0) continue;
+    let i = top.length;
+    while (i > 0 && byRank(h, top[i - 1]!) < 0) i--;
+    top.splice(i, 0, h);
+    if (top.length > TIE_RANKED_LIMIT) top.pop();
+  }
+  return { seed, ranked: top, tied: hashed.length };
 }
+
+// A group lists an agent once, so ids never tie.
+// Stryker disable next-line EqualityOperator: with distinct ids < and <= agree (>=, which reverses the order, is killed by the hash-collision test)
+const byRank = (a: { agentId: string; hash: number }, b: { agentId: string; hash: number }): number =>
+  a.hash - b.hash || (a.agentId < b.agentId ? -1 : 1);
 
 /** Every member's line of the report: the strategy's `why` for an available one, the skip reason otherwise. */
 export function report(
