@@ -8,15 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { natsConnectionOf } from "@switchyard/bus/testing";
 import { type CallInputMessage, callInputSubject, legCommandSubject } from "@switchyard/contracts";
-import {
-  CONFIG_STREAM,
-  type ConfigCommand,
-  type ConfigEvent,
-  type ConfigSnapshot,
-  decideConfig,
-  EMPTY_CONFIG,
-  evolveConfig,
-} from "@switchyard/routing-domain";
+import { defineConfig } from "../e2e/harness.js";
 import { now, round, sleep } from "./measure.js";
 import { GATEWAY, type RoutingPlatform } from "./routing.js";
 
@@ -50,27 +42,6 @@ export interface AnnouncementCost {
   readonly tellEveryonePerSec: number;
 }
 
-async function addConfig(platform: RoutingPlatform, commands: readonly ConfigCommand[]): Promise<void> {
-  const { store } = platform.eventStore;
-  const recorded = await store.readStream(CONFIG_STREAM);
-  let state: ConfigSnapshot = EMPTY_CONFIG;
-  for (const e of recorded) state = evolveConfig(state, e as unknown as ConfigEvent);
-  const events: ConfigEvent[] = [];
-  for (const c of commands) {
-    for (const e of decideConfig(c, state)) {
-      events.push(e);
-      state = evolveConfig(state, e);
-    }
-  }
-  await store.append([
-    {
-      streamId: CONFIG_STREAM,
-      expectedVersion: recorded.length,
-      events: events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data })),
-    },
-  ]);
-}
-
 export async function measureAnnouncements(
   platform: RoutingPlatform,
   options: {
@@ -84,7 +55,7 @@ export async function measureAnnouncements(
 ): Promise<AnnouncementCost> {
   const { callers, announceEverySec, windowSec, changesPerSec } = options;
   // One member who never signs in: nobody serves the queue, so it only grows and shrinks as callers come and go.
-  await addConfig(platform, [
+  await defineConfig(platform, [
     { type: "DefineAgent", agentId: "qa", name: "qa", contact: { kind: "phone", number: "+14155550108" } },
     {
       type: "DefineGroup",

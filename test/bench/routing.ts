@@ -24,16 +24,9 @@ import {
 import { dropSchema, type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import { start as startRelay } from "@switchyard/relay";
 import { type Router, start as startRouter } from "@switchyard/router";
-import {
-  CONFIG_STREAM,
-  type ConfigCommand,
-  type ConfigEvent,
-  decideConfig,
-  EMPTY_CONFIG,
-  evolveConfig,
-  INITIAL_AGENT,
-} from "@switchyard/routing-domain";
+import { INITIAL_AGENT } from "@switchyard/routing-domain";
 import pg from "pg";
+import { defineConfig } from "../e2e/harness.js";
 import { created, type Latencies, latencies, now, round, sleep } from "./measure.js";
 
 export const GATEWAY = "bench";
@@ -79,24 +72,6 @@ export interface RoutingPlatform {
   close(): Promise<void>;
 }
 
-async function defineConfig(store: OpenedEventStore, commands: readonly ConfigCommand[]): Promise<void> {
-  let state = EMPTY_CONFIG;
-  const events: ConfigEvent[] = [];
-  for (const c of commands) {
-    for (const e of decideConfig(c, state)) {
-      events.push(e);
-      state = evolveConfig(state, e);
-    }
-  }
-  await store.store.append([
-    {
-      streamId: CONFIG_STREAM,
-      expectedVersion: "no_stream",
-      events: events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data })),
-    },
-  ]);
-}
-
 interface Child {
   readonly proc: ChildProcess;
   readonly id: string;
@@ -121,7 +96,7 @@ export async function startRoutingPlatform(options: {
   await bus.ensureStreams(workStreams());
   const relay = await startRelay({ eventStore, bus, log: () => {} });
   const to = "+14155550100";
-  await defineConfig(eventStore, [
+  await defineConfig({ eventStore }, [
     {
       type: "DefineFlow",
       flow: {

@@ -132,6 +132,20 @@ const report: Report = {
   },
 };
 
+/** A routing platform on PostgreSQL for one section, closed after it. */
+async function onPostgres(use: (platform: RoutingPlatform) => Promise<void>): Promise<void> {
+  const platform = await startRoutingPlatform({
+    backend: "postgres",
+    databaseUrl: DATABASE_URL,
+    natsUrl: NATS_URL,
+  });
+  try {
+    await use(platform);
+  } finally {
+    await platform.close();
+  }
+}
+
 const sustained = (results: readonly LoadResult[]): number =>
   Math.max(
     0,
@@ -232,12 +246,7 @@ async function main(): Promise<void> {
   });
   await section("routing", async () => {
     log(`\n== routing decisions end to end (PostgreSQL; ${seconds} s per offered load, ${grace} s grace)`);
-    const platform = await startRoutingPlatform({
-      backend: "postgres",
-      databaseUrl: DATABASE_URL,
-      natsUrl: NATS_URL,
-    });
-    try {
+    await onPostgres(async (platform) => {
       const r = await runRouting(platform, routerCounts, loads);
       const one = r.byRouters["1"] ?? [];
       report.routing = {
@@ -257,20 +266,13 @@ async function main(): Promise<void> {
         );
         for (const f of r.profile.functions.slice(0, 10)) log(`    ${f.share}%  ${f.name}`);
       }
-    } finally {
-      await platform.close();
-    }
+    });
   });
   await section("scaling", async () => {
     log(
       `\n== router scaling: the same offered loads with ${scalingCounts.join(", ")} router processes (PostgreSQL; ${seconds} s per load, ${grace} s grace)`,
     );
-    const platform = await startRoutingPlatform({
-      backend: "postgres",
-      databaseUrl: DATABASE_URL,
-      natsUrl: NATS_URL,
-    });
-    try {
+    await onPostgres(async (platform) => {
       report.scaling = await measureScaling({
         platform,
         routerPids: () => platform.routerPids(),
@@ -280,18 +282,11 @@ async function main(): Promise<void> {
         grace,
         log,
       });
-    } finally {
-      await platform.close();
-    }
+    });
   });
   await section("memory", async () => {
     log("\n== memory (one router process, heap after gc)");
-    const platform = await startRoutingPlatform({
-      backend: "postgres",
-      databaseUrl: DATABASE_URL,
-      natsUrl: NATS_URL,
-    });
-    try {
+    await onPostgres(async (platform) => {
       await platform.setRouters(1);
       const [base] = await platform.routerMemory();
       const load = await platform.runLoad(tiny ? 50 : 500, tiny ? 1 : 4, grace);
@@ -311,9 +306,7 @@ async function main(): Promise<void> {
         `  ${liveCalls} live calls (${load.completed} timed): ${fmt(report.memory.bytesPerLiveCall)} B each; ` +
           `${agents} agents in the presence view: ${fmt(report.memory.bytesPerAgentInRouter)} B each`,
       );
-    } finally {
-      await platform.close();
-    }
+    });
   });
   await section("events", async () => {
     log("\n== events persisted and relay lag (PostgreSQL)");
@@ -340,12 +333,7 @@ async function main(): Promise<void> {
   });
   await section("queue", async () => {
     log("\n== one queue of many waiting callers: what position announcements cost (PostgreSQL, 1 router)");
-    const platform = await startRoutingPlatform({
-      backend: "postgres",
-      databaseUrl: DATABASE_URL,
-      natsUrl: NATS_URL,
-    });
-    try {
+    await onPostgres(async (platform) => {
       await platform.setRouters(1);
       report.queue = await measureAnnouncements(platform, {
         callers: tiny ? 50 : 10_000,
@@ -355,9 +343,7 @@ async function main(): Promise<void> {
         enqueuePerSec: tiny ? 200 : 1_000,
         log,
       });
-    } finally {
-      await platform.close();
-    }
+    });
   });
   await section("pglite", async () => {
     log(

@@ -311,8 +311,11 @@ export async function startE2E(
   };
 }
 
-/** Appends config commands through the config decider, as the admin API would. */
-export async function defineConfig(p: E2EPlatform, commands: readonly ConfigCommand[]): Promise<void> {
+/** Appends config commands through the config decider, as the admin API would (on top of what is defined). */
+export async function defineConfig(
+  p: Pick<E2EPlatform, "eventStore">,
+  commands: readonly ConfigCommand[],
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const existing = await p.eventStore.store.readStream(CONFIG_STREAM);
     let state = existing.reduce((s, e) => evolveConfig(s, e as unknown as ConfigEvent), EMPTY_CONFIG);
