@@ -4,7 +4,7 @@
 // Heavy (900 calls, ~2 min on 2 cores): outside the default suite; run it with
 //   SWITCHYARD_SIP_LOAD=1 pnpm exec vitest run test/sip/load.e2e.test.ts
 // (SWITCHYARD_SIP_LOAD_CPS / _SEC / _AGENTS change the load; _ENDPOINTS the FreeSWITCH endpoints the gateway
-// creates at once).
+// creates at once; SWITCHYARD_SIP_GATEWAY_CPU_PROF=<dir> writes a CPU profile of the gateway process there).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defineConfig } from "../e2e/harness.js";
 import {
