@@ -75,6 +75,9 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       dir: p.tel.dir,
       name: "agents",
       behaviour: { kind: "answer", afterMs: 100 },
+      // No per-call events file: each event would fork a shell and `date` from sipp (a few per call, on the
+      // cores the platform under test needs); the setup times below come from the message log.
+      events: false,
     });
     const number = await sippGroup(p, agent, {
       groupId: "ld",
