@@ -4,7 +4,7 @@
 // Heavy (900 calls, ~2 min on 2 cores): outside the default suite; run it with
 //   SWITCHYARD_SIP_LOAD=1 pnpm exec vitest run test/sip/load.e2e.test.ts
 // (SWITCHYARD_SIP_LOAD_CPS / _SEC / _AGENTS change the load; _ENDPOINTS the FreeSWITCH endpoints the gateway
-// creates at once).
+// creates at once; SWITCHYARD_SIP_GATEWAY_CPU_PROF=<dir> writes a CPU profile of the gateway process there).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defineConfig } from "../e2e/harness.js";
 import {
@@ -75,6 +75,9 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       dir: p.tel.dir,
       name: "agents",
       behaviour: { kind: "answer", afterMs: 100 },
+      // No per-call events file: each event would fork a shell and `date` from sipp (a few per call, on the
+      // cores the platform under test needs); the setup times below come from the message log.
+      events: false,
     });
     const number = await sippGroup(p, agent, {
       groupId: "ld",

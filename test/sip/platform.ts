@@ -184,7 +184,17 @@ export async function startSipPlatform(
         const proc = new ManagedProcess({
           name: "gateway",
           command: process.execPath,
-          args: ["--import", "tsx", GATEWAY_MAIN, JSON.stringify(config)],
+          args: [
+            // SWITCHYARD_SIP_GATEWAY_CPU_PROF=<dir>: a V8 CPU profile of the gateway process, written when it
+            // stops (where its time goes under the load test).
+            ...(process.env.SWITCHYARD_SIP_GATEWAY_CPU_PROF
+              ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SWITCHYARD_SIP_GATEWAY_CPU_PROF}`]
+              : []),
+            "--import",
+            "tsx",
+            GATEWAY_MAIN,
+            JSON.stringify(config),
+          ],
           cwd: REPO_ROOT,
           logFile,
         });

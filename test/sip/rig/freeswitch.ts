@@ -3,7 +3,7 @@
 // writable directory (log, run, db, temp, recordings, storage, cache) points into the run's directory too, so
 // several instances run side by side. `-nf` keeps FreeSWITCH in the foreground: the spawned pid is the server.
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, freeRange, type PortRange } from "./ports.js";
@@ -61,6 +61,14 @@ export async function startFreeSwitch(options: {
   const dirs = Object.fromEntries(
     ["log", "run", "db", "temp", "recordings", "storage", "cache"].map((d) => [d, join(dir, d)]),
   ) as Record<"log" | "run" | "db" | "temp" | "recordings" | "storage" | "cache", string>;
+  // FreeSWITCH writes every channel's create, state changes and hangup into its core SQLite database (and
+  // sofia's) from a single SQL thread: on a disk those writes cost system time at every call set up, so the
+  // database lives on tmpfs (/dev/shm) when there is one, as FreeSWITCH's performance advice says. It is a
+  // scoreboard rebuilt at start, nothing a post-mortem needs: stop() removes it with the process.
+  const shm = "/dev/shm";
+  if (existsSync(shm)) dirs.db = mkdtempSync(join(shm, "switchyard-freeswitch-db-"));
+  const removeDb = () => rmSync(dirs.db, { recursive: true, force: true });
+  process.once("exit", removeDb);
   cpSync(FREESWITCH_CONF, conf, { recursive: true });
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   rewrite(join(conf, "vars.xml"), [
@@ -141,6 +149,8 @@ export async function startFreeSwitch(options: {
     );
   } catch (err) {
     await proc.stop("SIGKILL", 2_000);
+    process.off("exit", removeDb);
+    removeDb();
     throw err;
   }
   return {
@@ -157,6 +167,8 @@ export async function startFreeSwitch(options: {
     async stop() {
       // FreeSWITCH takes a few seconds on SIGTERM to close its sessions; SIGKILL after 8 s.
       await proc.stop("SIGTERM", 8_000);
+      process.off("exit", removeDb);
+      removeDb();
     },
   };
 }

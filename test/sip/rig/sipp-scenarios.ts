@@ -67,8 +67,9 @@ printf '%s\\t%s\\t%s\\t%s\\n' "$(date +%s%3N)" "$2" "$3" "$4" >> "$1"
  */
 function act(eventsFile: string | undefined, name: string, detail = ""): string {
   // Without an events file (load runs: a shell per event is too dear at 30 calls/s) the step only logs
-  // (written with -trace_logs alone); timings then come from the message log.
-  if (eventsFile === undefined) return `<log message="[call_id] ${name}"/>`;
+  // (written with -trace_logs alone); timings then come from the message log. The detail stays in the log
+  // line: sipp refuses a scenario whose variables (the agent's $pai, $ruri) are assigned and never used.
+  if (eventsFile === undefined) return `<log message="[call_id] ${name} ${detail}"/>`;
   const safe = detail.replace(/'/g, "");
   const script = eventsFile.replace(/[^/]+$/, "event.sh");
   return `<exec command="sh ${script} ${eventsFile} '[call_id]' '${name}' '${safe}'"/>`;

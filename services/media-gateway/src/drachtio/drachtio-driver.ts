@@ -239,6 +239,7 @@ interface LateOfferAnswer {
 
 /** What the driver uses of a modesl outbound (per channel) event-socket connection. */
 interface EslOutboundConnection {
+  readonly socket?: { setNoDelay(noDelay: boolean): unknown } | null;
   getInfo(): { getHeader(name: string): string | undefined };
   execute(app: string, arg?: string): unknown;
 }
@@ -480,14 +481,15 @@ export class DrachtioDriver implements MediaDriver {
       // is answered by FreeSWITCH itself).
       const server = (ms as unknown as { _server?: { on?: unknown } })._server;
       if (server && typeof server.on === "function") {
-        (server as { on(event: string, listener: (conn: EslOutboundConnection) => void): void }).on(
-          "connection::ready",
-          (conn) => {
-            const info = conn.getInfo();
-            if (info.getHeader("Answer-State") !== "answered" && info.getHeader("variable_switch_r_sdp"))
-              conn.execute("answer");
-          },
-        );
+        const esl = server as { on(event: string, listener: (conn: EslOutboundConnection) => void): void };
+        // modesl writes each line of a command in a write of its own and leaves Nagle on: every line after
+        // the first would wait for FreeSWITCH's (delayed) ACK of the first.
+        esl.on("connection::open", (conn) => conn.socket?.setNoDelay(true));
+        esl.on("connection::ready", (conn) => {
+          const info = conn.getInfo();
+          if (info.getHeader("Answer-State") !== "answered" && info.getHeader("variable_switch_r_sdp"))
+            conn.execute("answer");
+        });
       } else {
         ms.on("channel::open", ({ uuid }: { uuid?: string }) => {
           if (uuid) void ms.api(`uuid_answer ${uuid}`).catch(() => undefined);
@@ -1172,6 +1174,7 @@ export class DrachtioDriver implements MediaDriver {
     // The survivor of a bridge whose other party hung up stays up, parked, for the router to decide.
     // One event-socket round trip (multiset) for both.
     void ep.set({ park_after_bridge: "true", hangup_after_bridge: "false" }).catch(() => undefined);
+    dropUnreadEvents(ep);
     ep.on("dtmf", ({ dtmf }) => this.#digit(leg, dtmf));
     // A uuid_break sent while FreeSWITCH had not started the playback yet (its execute still queued) breaks
     // nothing: when that playback starts and is no longer wanted, break it again.
@@ -1622,6 +1625,22 @@ function serveRoute(host: string, port: number, appPort: number): Promise<Server
  */
 function localSdp(ep: Mrf.Endpoint): string {
   return neutralSdp(ep.local.sdp || ep.dialog.remote.sdp);
+}
+
+/**
+ * Events drachtio-fsmrf 4.1.2 subscribes each endpoint's event socket to that neither it nor this driver
+ * reads: it waits on CHANNEL_EXECUTE_COMPLETE (kept), never on CHANNEL_EXECUTE, and handles CHANNEL_CALLSTATE
+ * only for DTLS media (none here). Each is a JSON event carrying every channel variable (~10 kB) that
+ * FreeSWITCH serialises and the gateway parses, several per call: under load a good share of both processes'
+ * CPU, and the gateway's slowness there is what keeps new channels of FreeSWITCH waiting (in a 1 ms sleep
+ * loop) for their event socket's `connect`.
+ */
+const UNREAD_EVENTS = "CHANNEL_EXECUTE CHANNEL_CALLSTATE CHANNEL_ANSWER CHANNEL_PROGRESS_MEDIA";
+
+function dropUnreadEvents(ep: Mrf.Endpoint): void {
+  // The endpoint's modesl connection (`conn`, not in the declarations); `nixevent` undoes part of `event`.
+  const conn = (ep as unknown as { conn?: { sendRecv?(command: string): void } }).conn;
+  conn?.sendRecv?.(`nixevent ${UNREAD_EVENTS}`);
 }
 
 /** drachtio-server's id of a dialog (drachtio-srf's Dialog#id, not in its type declarations). */
