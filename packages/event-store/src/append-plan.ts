@@ -1,9 +1,12 @@
 import { EventStoreError, WrongExpectedVersionError } from "./errors.js";
-import type { AppendResult, ExpectedVersion, StreamAppend } from "./types.js";
+import type { AppendResult, ExpectedVersion, NewEvent, StreamAppend } from "./types.js";
 
 /**
  * Deciding a batch of appends, given the locked stream versions and the event ids already stored.
- * Pure: the SQL side locks the streams, asks for this plan, then writes `rows` and `versions` in one go.
+ * Pure: the caller locks the streams, asks for this plan, then writes `rows` and `versions` in one go.
+ * The in-memory back end and the SQL back end's transaction path (test hook, savepoint fallback) use it;
+ * the SQL back end's one-statement path applies the same rules in the database (event_store_append in
+ * migrations.ts), and its tests compare the two.
  *
  * Rules (per append, in batch order, each seeing the effect of the earlier ones):
  * - An append whose events are ALL already stored (by an earlier commit or an earlier append of the same
@@ -121,10 +124,7 @@ export function planAppends(
             }),
           );
         } catch (error) {
-          serialisationError = new EventStoreError(
-            `event ${event.eventId} of stream ${stream.streamId} cannot be serialised to JSON`,
-            { cause: error },
-          );
+          serialisationError = unserialisable(event, stream, error);
           break;
         }
       }
@@ -145,7 +145,17 @@ export function planAppends(
   return { results, rows, versions };
 }
 
-function validate(append: readonly StreamAppend[]): EventStoreError | undefined {
+export function unserialisable(event: NewEvent, stream: StreamAppend, cause: unknown): EventStoreError {
+  return new EventStoreError(
+    `event ${event.eventId} of stream ${stream.streamId} cannot be serialised to JSON`,
+    {
+      cause,
+    },
+  );
+}
+
+/** Why an append is invalid input (it then fails alone, before any SQL), or undefined. */
+export function validate(append: readonly StreamAppend[]): EventStoreError | undefined {
   if (!Array.isArray(append)) return new EventStoreError("an append must be an array of stream appends");
   const seen = new Set<string>();
   for (const stream of append) {

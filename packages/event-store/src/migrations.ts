@@ -124,6 +124,130 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         )`.execute(db);
     },
   },
+  "2026-12-01T1700-create-append-function": {
+    async up(db: Kysely<unknown>) {
+      // A whole batch of appends in one statement, so that the common case (a batch of one, in autocommit)
+      // is one round trip instead of BEGIN, lock-and-read, insert and COMMIT. The argument is built by
+      // appendStatement (append-statement.ts), which documents its layout; the rules are planAppends'
+      // (append-plan.ts), applied per append in batch order, each seeing the earlier ones' effects.
+      //
+      // The streams' advisory locks come first, with the same keys and in the same order as
+      // event_store_lock_and_read: no write before them, so the transaction id is assigned after every lock
+      // is held and per stream xid order is version order (see writeBatch in sql-event-store.ts). VOLATILE,
+      // so the reads after the locks take a fresh snapshot and see what the previous holder committed.
+      // Versions and stored ids are looked up by correlated subqueries, which are index probes whatever
+      // the planner knows about the tables (PGlite never analyzes).
+      await sql`
+        create function event_store_append(appends jsonb)
+        returns table (append_no integer, written integer, versions integer[], mismatch integer)
+        language plpgsql volatile as $fn$
+        declare
+          stream_ids text[];
+          stream_versions integer[];
+          initial_versions integer[];
+          event_ids uuid[] := translate(appends->>'i', '[]', '{}')::uuid[];
+          stored boolean[];
+          entry_append integer[] := translate(appends->>'a', '[]', '{}')::integer[];
+          entry_stream integer[] := translate(appends->>'k', '[]', '{}')::integer[];
+          entry_expected bigint[] := translate(appends->>'x', '[]', '{}')::bigint[];
+          event_entry integer[] := translate(appends->>'n', '[]', '{}')::integer[];
+          event_id_no integer[] := translate(appends->>'j', '[]', '{}')::integer[];
+          event_version integer[] := array_fill(null::integer, array[cardinality(event_entry)]);
+          entries integer := cardinality(entry_append);
+          events_total integer := cardinality(event_entry);
+          next_entry integer := 1;
+          next_event integer := 1;
+          first_entry integer;
+          first_event integer;
+          retry boolean;
+          expected bigint;
+          actual integer;
+          s integer;
+          total integer := 0;
+        begin
+          perform count(pg_advisory_xact_lock(hashtext(current_schema()), k.key))
+          from (
+            select distinct hashtext(x) as key from jsonb_array_elements_text(appends->'s') as x order by key
+          ) as k;
+
+          select array_agg(x.id order by x.o),
+                 array_agg(coalesce((select st.version from streams as st where st.stream_id = x.id), 0) order by x.o)
+            into stream_ids, stream_versions
+          from jsonb_array_elements_text(appends->'s') with ordinality as x (id, o);
+          initial_versions := stream_versions;
+          select array_agg(exists (select 1 from events as ev where ev.event_id = x.id) order by x.o)
+            into stored
+          from unnest(event_ids) with ordinality as x (id, o);
+
+          for a in 1..coalesce(entry_append[entries], 0) loop
+            first_entry := next_entry;
+            while next_entry <= entries and entry_append[next_entry] = a loop
+              next_entry := next_entry + 1;
+            end loop;
+            first_event := next_event;
+            while next_event <= events_total and event_entry[next_event] < next_entry loop
+              next_event := next_event + 1;
+            end loop;
+            append_no := a;
+            mismatch := null;
+
+            -- All events already stored: a retry, whatever the expected versions say.
+            retry := next_event > first_event;
+            for i in first_event..next_event - 1 loop
+              if not stored[event_id_no[i]] then
+                retry := false;
+                exit;
+              end if;
+            end loop;
+            if not retry then
+              for i in first_entry..next_entry - 1 loop
+                expected := entry_expected[i];
+                actual := stream_versions[entry_stream[i]];
+                if not (expected = -1 or (expected = -2 and actual = 0) or (expected = -3 and actual > 0)
+                        or expected = actual) then
+                  mismatch := i - first_entry;
+                  exit;
+                end if;
+              end loop;
+            end if;
+
+            written := case when retry then 0 when mismatch is null then 0 end;
+            if not retry and mismatch is null then
+              for i in first_event..next_event - 1 loop
+                if not stored[event_id_no[i]] then
+                  stored[event_id_no[i]] := true;
+                  s := entry_stream[event_entry[i]];
+                  stream_versions[s] := stream_versions[s] + 1;
+                  event_version[i] := stream_versions[s];
+                  written := written + 1;
+                end if;
+              end loop;
+              total := total + written;
+            end if;
+            versions := '{}';
+            for i in first_entry..next_entry - 1 loop
+              versions := versions || stream_versions[entry_stream[i]];
+            end loop;
+            return next;
+          end loop;
+
+          if total > 0 then
+            insert into streams (stream_id, version)
+            select stream_ids[i], stream_versions[i]
+            from generate_subscripts(stream_ids, 1) as i
+            where stream_versions[i] <> initial_versions[i]
+            on conflict (stream_id) do update set version = excluded.version;
+            insert into events (stream_id, stream_version, event_id, type, data, metadata)
+            select stream_ids[entry_stream[event_entry[r.o]]], event_version[r.o], event_ids[event_id_no[r.o]],
+                   r.t, coalesce(r.d, 'null'::jsonb), coalesce(r.m, '{}'::jsonb)
+            from rows from (jsonb_to_recordset(appends->'e') as (t text, d jsonb, m jsonb)) with ordinality as r (t, d, m, o)
+            where event_version[r.o] is not null
+            order by r.o;
+          end if;
+        end
+        $fn$`.execute(db);
+    },
+  },
 });
 
 class FrozenMigrationProvider implements MigrationProvider {

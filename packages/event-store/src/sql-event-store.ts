@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import { batchKeys, planAppends } from "./append-plan.js";
+import { type AppendRow, type AppendStatement, appendStatement } from "./append-statement.js";
 import type { EventStoreDatabase } from "./database.js";
 import { DatabaseUnreachableError, describeError, EventStoreError, isConnectFailure } from "./errors.js";
 import { LocalWrites } from "./local-writes.js";
@@ -137,17 +138,17 @@ export class SqlEventStore extends BatchCommitStore implements SqlEventStoreApi 
     options: AppendOptions,
     mode: { throwFirstError: boolean },
   ): Promise<ReadonlyArray<AppendResult | Error>> {
+    // The test hook needs a transaction to run in; everything else is one autocommit statement.
+    const statement = options.inTransaction ? undefined : appendStatement(appends);
     for (let attempt = 1; ; attempt++) {
       const hook = new HookRunner(options);
       try {
-        const results = await this.db.transaction().execute(async (trx) => {
-          const results = await writeBatch(trx, appends);
-          const failure = results.find((r) => r instanceof Error);
-          // A single append that failed writes nothing: roll back rather than commit the lock-only work.
-          if (mode.throwFirstError && failure) throw failure;
-          await hook.run();
-          return results;
-        });
+        const results = statement
+          ? await this.#appendStatement(statement)
+          : await this.#appendTransaction(appends, hook, mode);
+        // A failed single append wrote nothing (in the transaction path it was rolled back).
+        const failure = mode.throwFirstError ? results.find((r) => r instanceof Error) : undefined;
+        if (failure) throw failure;
         return this.#committed(results);
       } catch (error) {
         if (hook.failed || error instanceof EventStoreError) throw error;
@@ -158,6 +159,30 @@ export class SqlEventStore extends BatchCommitStore implements SqlEventStoreApi 
         throw this.wrap(error, "append failed");
       }
     }
+  }
+
+  /** The batch in one round trip: event_store_append locks, reads, decides and writes (migrations.ts). */
+  async #appendStatement(statement: AppendStatement): Promise<ReadonlyArray<AppendResult | Error>> {
+    if (statement.payload === undefined) return statement.results([]);
+    const { rows } = await sql<AppendRow>`${prepare}
+      select append_no, written, versions, mismatch
+      from event_store_append(${statement.payload}::text::jsonb)`.execute(this.db);
+    return statement.results(rows);
+  }
+
+  #appendTransaction(
+    appends: ReadonlyArray<readonly StreamAppend[]>,
+    hook: HookRunner,
+    mode: { throwFirstError: boolean },
+  ): Promise<ReadonlyArray<AppendResult | Error>> {
+    return this.db.transaction().execute(async (trx) => {
+      const results = await writeBatch(trx, appends);
+      const failure = results.find((r) => r instanceof Error);
+      // A single append that failed writes nothing: roll back rather than commit the lock-only work.
+      if (mode.throwFirstError && failure) throw failure;
+      await hook.run();
+      return results;
+    });
   }
 
   async #commitIsolated(
@@ -263,7 +288,8 @@ export class SqlEventStore extends BatchCommitStore implements SqlEventStoreApi 
 /**
  * One batch inside an open transaction: lock every touched stream and read versions and already-stored
  * event ids (one round trip), decide each append in JS, then write all events and versions with one
- * statement.
+ * statement. The path of the test hook and of the savepoint fallback; appends without either go through
+ * event_store_append, which does the same in one statement.
  *
  * Why advisory locks and not row locks on `streams`: a row lock needs a transaction id, so a writer
  * that is still waiting for its second stream would already hold an xid older than the writer it waits
