@@ -101,12 +101,17 @@ async function failure(promise: Promise<unknown>): Promise<ServiceError> {
 
 /** A watch stream collecting every response until `until` says stop (then cancelled: a disconnect). */
 function watch(
-  request: { resumeToken?: string; call?: string },
+  request: { resumeToken?: string; call?: string; fromStart?: boolean },
   until: (r: WatchEventsResponse) => boolean,
 ): Promise<WatchEventsResponse[]> {
   const seen: WatchEventsResponse[] = [];
   const stream = calls.watchEvents(
-    { resumeToken: request.resumeToken ?? "", fromStart: false, categories: [], call: request.call ?? "" },
+    {
+      resumeToken: request.resumeToken ?? "",
+      fromStart: request.fromStart ?? false,
+      categories: [],
+      call: request.call ?? "",
+    },
     bearer(TOKENS.boss),
   );
   return new Promise((resolve, reject) => {
@@ -137,7 +142,12 @@ describe("admin API on the platform", () => {
 
     // Every event from now on, live, until this call ends.
     let callId = "";
-    const watching = watch({}, (r) => r.event?.stream === `call-${callId}` && r.event.type === "CallEnded");
+    // From the log's start: a watch "from now" fixes its starting point when the server has read the log to its
+    // end, which can come after the call's first decision is committed (the call placed right after the request).
+    const watching = watch(
+      { fromStart: true },
+      (r) => r.event?.stream === `call-${callId}` && r.event.type === "CallEnded",
+    );
     callId = await placeCall(p, { from: "+14155550199", to: flow.number });
     const name = `calls/${callId}`;
     await eventually(async () => {
