@@ -1,10 +1,14 @@
 // `pnpm bench --only media`: the media server's own limits on this machine, the raw figures beside which the
 // SIP load test's calls per second are read. FreeSWITCH (the rig's build and configuration) and drachtio-server
-// are started here; endpoints are created through drachtio-fsmrf exactly as the drachtio driver creates them
-// (an INVITE to FreeSWITCH, its outbound event socket back). For each step of live endpoints it reports the
-// creation latency, the FreeSWITCH CPU one creation costs, and the CPU the live endpoints cost while idle:
-// a call holds two endpoints (caller and answered agent) for its whole length.
+// are started here; endpoints are created the two ways the drachtio driver can (`sip.freeswitch.control`):
+// `parked` (default: an INVITE with a phone's offer, FreeSWITCH's dialplan answers and parks it, driven over one
+// event-socket connection) and `outbound` (drachtio-fsmrf's own: a 3pcc INVITE, FreeSWITCH's outbound event
+// socket back per channel). For each step of live endpoints it reports the creation latency, the FreeSWITCH
+// CPU one creation costs, and the CPU the live endpoints cost while idle: a call holds two endpoints (caller
+// and answered agent) for its whole length.
 /// <reference path="../../services/media-gateway/src/drachtio/fsmrf.d.ts" />
+
+import { ParkedEndpoints } from "@switchyard/media-gateway";
 import Mrf from "drachtio-fsmrf";
 import Srf from "drachtio-srf";
 import { missingTools, startTelephony } from "../sip/rig/index.js";
@@ -26,6 +30,7 @@ export interface MediaStep {
 }
 
 export interface MediaResult {
+  readonly control: "parked" | "outbound";
   readonly skipped?: string;
   readonly steps: MediaStep[];
   /** Idle CPU per live endpoint (µs of CPU per second), from the last step. */
@@ -40,6 +45,7 @@ async function cpuMs(pid: number): Promise<number> {
 }
 
 export async function measureMedia(options: {
+  readonly control: "parked" | "outbound";
   /** Endpoints created per step (the live count grows by this much each step). */
   readonly perStep: number;
   readonly steps: number;
@@ -52,14 +58,14 @@ export async function measureMedia(options: {
   const missing = missingTools(["drachtio", "freeswitch"]);
   if (missing) {
     log(`  skipped: ${missing}`);
-    return { skipped: missing, steps: [], idleCpuMicrosPerEndpointPerSec: null };
+    return { control: options.control, skipped: missing, steps: [], idleCpuMicrosPerEndpointPerSec: null };
   }
   const tel = await startTelephony({
     name: "bench-media",
     freeswitch: { rtpPorts: 2_000, logLevel: "warning" },
   });
   const srf = new Srf();
-  const live: Mrf.Endpoint[] = [];
+  const live: Array<{ destroy(): Promise<void> }> = [];
   let media: Mrf.MediaServer | undefined;
   try {
     srf.connect({ host: tel.drachtio.host, port: tel.drachtio.port, secret: tel.drachtio.secret });
@@ -71,6 +77,16 @@ export async function measureMedia(options: {
       listenAddress: "127.0.0.1",
     });
     media = ms;
+    const parked = options.control === "parked" ? new ParkedEndpoints(srf, ms) : undefined;
+    let rtpPort = 40_000;
+    // A phone's offer (a port nobody listens on: FreeSWITCH sends its RTP there all the same).
+    const offer = () => {
+      rtpPort += 2;
+      return (
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+        `m=audio ${rtpPort} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n`
+      );
+    };
     const pid = tel.freeswitch.process.pid;
     if (pid === undefined) throw new Error("FreeSWITCH has no pid");
     const steps: MediaStep[] = [];
@@ -82,7 +98,7 @@ export async function measureMedia(options: {
       // One at a time, paced: the latency of a creation is not a queue's.
       for (let i = 0; i < options.perStep; i++) {
         const t = performance.now();
-        live.push(await ms.createEndpoint({}));
+        live.push(parked ? await parked.create({ remoteSdp: offer() }) : await ms.createEndpoint({}));
         const took = performance.now() - t;
         latencies.push(took);
         await sleep(Math.max(0, 1000 / options.maxPerSec - took));
@@ -116,7 +132,8 @@ export async function measureMedia(options: {
       `  idle cost of a live endpoint: ${fmt(perEndpoint)} µs of FreeSWITCH CPU per second ` +
         `(a call holds two: caller and answered agent)`,
     );
-    return { steps, idleCpuMicrosPerEndpointPerSec: perEndpoint };
+    parked?.close();
+    return { control: options.control, steps, idleCpuMicrosPerEndpointPerSec: perEndpoint };
   } finally {
     for (const ep of live.splice(0)) await ep.destroy().catch(() => undefined);
     media?.disconnect();

@@ -111,7 +111,7 @@ interface Report {
   domain?: { groups: GroupCost[]; memoryBytesPerAgent: number | null; queue: QueueCost };
   queue?: AnnouncementCost;
   pglite?: { routing: LoadResult[]; events?: EventsResult };
-  media?: MediaResult;
+  media?: MediaResult[];
 }
 
 const startedAt = new Date();
@@ -372,14 +372,22 @@ async function main(): Promise<void> {
     });
   });
   await section("media", async () => {
-    log("\n== media server limits (FreeSWITCH through drachtio-fsmrf, as the drachtio driver uses it)");
-    report.media = await measureMedia({
-      perStep: tiny ? 20 : 200,
-      steps: tiny ? 2 : 4,
-      maxPerSec: 50,
-      idleSeconds: tiny ? 1 : 5,
-      log,
-    });
+    report.media = [];
+    for (const control of ["parked", "outbound"] as const) {
+      log(
+        `\n== media server limits: FreeSWITCH endpoints, control ${control} (as the drachtio driver makes them)`,
+      );
+      report.media.push(
+        await measureMedia({
+          control,
+          perStep: tiny ? 20 : 200,
+          steps: tiny ? 2 : 4,
+          maxPerSec: 50,
+          idleSeconds: tiny ? 1 : 5,
+          log,
+        }),
+      );
+    }
   });
   report.meta.finishedAt = new Date().toISOString();
   report.meta.loadAverageAtEnd = loadavg().map((x) => round(x, 2));

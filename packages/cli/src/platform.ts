@@ -378,6 +378,7 @@ export function drachtioDriver(
       port: sip.freeswitch.port,
       secret: sip.freeswitch.password,
       listenAddress: sip.freeswitch.listenAddress,
+      control: sip.freeswitch.control,
     },
     sipDomain: sip.domain,
     callerIdHeaders: sip.callerIdHeaders,

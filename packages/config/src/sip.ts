@@ -23,6 +23,12 @@ export interface SipConfig {
     readonly password: string;
     /** Where FreeSWITCH's outbound event-socket connections reach this process (default 127.0.0.1). */
     readonly listenAddress: string;
+    /**
+     * `parked` (default): FreeSWITCH's dialplan parks the gateway's endpoints (the `switchyard_endpoint`
+     * extension) and they are driven over one event-socket connection; `outbound`: drachtio-fsmrf's
+     * per-channel `socket` connections (a stock drachtio-fsmrf dialplan, several times FreeSWITCH's CPU).
+     */
+    readonly control: "parked" | "outbound";
   };
   /** Domain of the caller-id URIs presented to agents. */
   readonly domain: string;
@@ -381,6 +387,10 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
   // Read even when something else is wrong, so that every problem is listed at once.
   const listenAddress =
     drachtio && fsHp ? text(f, "listenAddress", "sip.freeswitch.listenAddress") : undefined;
+  const control =
+    drachtio && fsHp
+      ? read(choice(["parked", "outbound"], "parked or outbound"), f.control, "sip.freeswitch.control")
+      : undefined;
   const domain =
     drachtio && fsHp
       ? (flag("sip-domain") ?? env.SWITCHYARD_SIP_DOMAIN ?? text(file, "domain", "sip.domain"))
@@ -395,6 +405,7 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
       port: fsHp.port,
       password,
       listenAddress: listenAddress ?? "127.0.0.1",
+      control: control ?? "parked",
     },
     domain: domain ?? "127.0.0.1",
     callerIdHeaders: given.callerIdHeaders ?? "both",

@@ -25,6 +25,10 @@ sip:
 const files: Record<string, string> = {
   "sip.yaml": SIP,
   "listen.yaml": "sip:\n  drachtio: { listenPort: 3001, routeHandlerPort: 3002 }\n",
+  "outbound.yaml":
+    "sip:\n  drachtio: { host: h, port: 9022 }\n  freeswitch: { control: outbound }\n  allowAnySource: true\n",
+  "badcontrol.yaml":
+    "sip:\n  drachtio: { host: h, port: 9022 }\n  freeswitch: { control: sometimes }\n  allowAnySource: true\n",
   "bad.yaml":
     "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip], perSource: { maxCallsPerSec: 0 } }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots, maxWaitingForMedia: -2, perSource: { maxCalls: -1 } }\n  agentOffer: sometimes\n  phones: [{ username: 'a b', password: p }, { username: c, passwordEnv: UNSET_PW_VAR }, { username: d }]\n  digest: { algorithm: SHA-512 }\n",
   "nodrachtio.yaml": "sip:\n  domain: x\n",
@@ -44,7 +48,13 @@ describe("sip configuration", () => {
     });
     expect(c.sip).toEqual({
       drachtio: { mode: "connect", host: "10.0.0.5", port: 9022, secret: "s3cret" },
-      freeswitch: { address: "10.0.0.6", port: 8021, password: "pw", listenAddress: "127.0.0.1" },
+      freeswitch: {
+        address: "10.0.0.6",
+        port: 8021,
+        password: "pw",
+        listenAddress: "127.0.0.1",
+        control: "parked",
+      },
       domain: "calls.example.com",
       callerIdHeaders: "both",
       trunks: [
@@ -140,6 +150,16 @@ describe("sip configuration", () => {
           p === "odd.yaml" ? "sip:\n  drachtio: { host: h, port: 9022 }\n  allowAnySource: yes-please\n" : "",
       }),
     ).toThrow(/sip\.allowAnySource/);
+  });
+
+  it("FreeSWITCH endpoints are parked by default; `control: outbound` keeps drachtio-fsmrf's own way", () => {
+    const parked = loadRuntimeConfig({ flags: { config: "listen.yaml" }, env: {}, readFile });
+    expect(parked.sip?.freeswitch.control).toBe("parked");
+    const outbound = loadRuntimeConfig({ flags: { config: "outbound.yaml" }, env: {}, readFile });
+    expect(outbound.sip?.freeswitch.control).toBe("outbound");
+    expect(() => loadRuntimeConfig({ flags: { config: "badcontrol.yaml" }, env: {}, readFile })).toThrow(
+      /sip\.freeswitch\.control.*parked or outbound/s,
+    );
   });
 
   it("lists every problem of the section", () => {

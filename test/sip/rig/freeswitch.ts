@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { PARK_EXTENSION } from "@switchyard/media-gateway";
 import { freePort, freeRange, type PortRange } from "./ports.js";
 import { ManagedProcess, waitFor } from "./processes.js";
 import { FREESWITCH_BIN, FREESWITCH_CONF, FS_CLI_BIN } from "./tools.js";
@@ -48,6 +49,8 @@ export async function startFreeSwitch(options: {
   rtpPorts?: number;
   /** `<extension>` elements placed first in context `public` (before the drachtio-fsmrf socket extension). */
   dialplan?: string;
+  /** The media gateway's `switchyard_endpoint` extension (default true; false: a stock drachtio-fsmrf dialplan). */
+  parkExtension?: boolean;
   /** Core log level (default info; "warning" spares CPU under load). */
   logLevel?: "debug" | "info" | "notice" | "warning" | "err";
 }): Promise<FreeSwitch> {
@@ -94,17 +97,21 @@ export async function startFreeSwitch(options: {
       `<param name="dtmf-type" value="rfc2833"/>\n    <param name="liberal-dtmf" value="true"/>`,
     ],
   ]);
-  if (options.dialplan !== undefined) {
-    rewrite(join(conf, "dialplan/public.xml"), [
-      [/<context name="public">/, `<context name="public">\n${options.dialplan}`],
-    ]);
-  }
+  // First in context public: the tests' own extensions, then the gateway's parked endpoints (the
+  // `switchyard_endpoint` extension its README tells a deployment to add).
+  rewrite(join(conf, "dialplan/public.xml"), [
+    [
+      /<context name="public">/,
+      `<context name="public">\n${options.dialplan ?? ""}\n${options.parkExtension === false ? "" : PARK_EXTENSION}`,
+    ],
+  ]);
   const logFile = join(dirs.log, "freeswitch.log");
   const proc = new ManagedProcess({
     name: "freeswitch",
     command: FREESWITCH_BIN,
     args: [
       "-nonat",
+      "-np",
       "-nf",
       "-nc",
       "-conf",

@@ -17,6 +17,7 @@ import {
   DtmfCodeMatcher,
   type DtmfTransferCodes,
 } from "./dtmf-codes.js";
+import { type MediaEndpoint, ParkedEndpoints } from "./parked-endpoints.js";
 import {
   callerIdUri,
   contactUri,
@@ -71,6 +72,14 @@ export interface FreeswitchConfig {
   readonly listenPort?: number;
   /** The SIP profile drachtio-fsmrf sends endpoints to (default drachtio_mrf). */
   readonly profile?: string;
+  /**
+   * How FreeSWITCH endpoints are driven. `parked` (default): FreeSWITCH's dialplan answers and parks the
+   * endpoint's call (the `switchyard_endpoint` extension, see the README) and the gateway drives every channel
+   * over its one inbound event-socket connection. `outbound`: drachtio-fsmrf's own way, a `socket` application
+   * connecting each channel back to the gateway; it works with a stock drachtio-fsmrf dialplan but costs
+   * FreeSWITCH several times the CPU per call (each connection is a thread that sees every event).
+   */
+  readonly control?: "parked" | "outbound";
 }
 
 export interface DrachtioDriverOptions {
@@ -137,10 +146,12 @@ export interface DrachtioDriverOptions {
    */
   readonly recordingStereo?: boolean;
   /**
-   * FreeSWITCH endpoints being created at once (default 16); the others wait their turn in this process. While
-   * an endpoint is being created its FreeSWITCH channel waits for this process's event-socket handshake in a
-   * 1 ms sleep loop: hundreds of those at once starve the machine (seen at 30 calls/s on 2 cores: FreeSWITCH
-   * at 160% CPU in clock_nanosleep, every call slower, more channels waiting — a collapse).
+   * FreeSWITCH endpoints being created at once (default 16); the others wait their turn in this process. With
+   * `freeswitch.control: outbound` an endpoint being created has its FreeSWITCH channel wait for this
+   * process's event-socket handshake in a 1 ms sleep loop: hundreds of those at once starve the machine (seen
+   * at 30 calls/s on 2 cores: FreeSWITCH at 160% CPU in clock_nanosleep, every call slower, more channels
+   * waiting — a collapse). Parked endpoints do not wait so, but FreeSWITCH's work per creation still bounds
+   * how many are worth starting at once.
    */
   readonly endpointsInFlight?: number;
   /**
@@ -207,7 +218,7 @@ interface Leg {
   readonly id: string;
   readonly direction: "inbound" | "outbound";
   status: LegStatus;
-  ep?: Mrf.Endpoint;
+  ep?: MediaEndpoint;
   dialog?: Srf.Dialog;
   invite?: Srf.SrfRequest;
   /** Set when the router (or the guard timer) abandoned the leg before its INVITE's outcome. */
@@ -312,6 +323,8 @@ export class DrachtioDriver implements MediaDriver {
   readonly #srf = new Srf();
   readonly #endpointQueue: PQueue;
   #ms: Mrf.MediaServer | undefined;
+  /** `freeswitch.control: parked`: endpoints driven over the media server's one event-socket connection. */
+  #parked: ParkedEndpoints | undefined;
   #routeServer: Server | undefined;
   #closed = false;
   /** Gone as a killed process is: nothing more is done, not even local bookkeeping. */
@@ -475,6 +488,15 @@ export class DrachtioDriver implements MediaDriver {
       // `answer` before `socket`; many configurations (the one shipped here) do not. Answering from here works
       // with both (a no-op for an answered channel).
       const ms = this.#ms;
+      if (f.control !== "outbound") {
+        this.#parked = new ParkedEndpoints(srf, ms);
+        // A dialplan without the extension would leave every call unanswered: say so now, not per call. In
+        // listen mode nothing can be sent before drachtio-server connects (with a call): the first call says.
+        if (d.mode === "connect") {
+          const probe = await this.#parked.create();
+          await probe.destroy();
+        } else await this.#parked.ready();
+      }
       // drachtio-fsmrf 4.1.2's event-socket server (`_server`, modesl): each new channel's own connection, so
       // the answer goes on it (an `answer` run by the channel) rather than one `uuid_answer` per call queued on
       // the single inbound connection every `api` shares; only an offer's endpoint needs it (a 3pcc endpoint
@@ -592,7 +614,7 @@ export class DrachtioDriver implements MediaDriver {
       void answer.destroy().catch(() => undefined);
       return;
     }
-    let ep: Mrf.Endpoint;
+    let ep: MediaEndpoint;
     try {
       ep = await this.#endpoint(ms, { remoteSdp: answer.sdp }, "answered agent");
     } catch (err) {
@@ -639,7 +661,7 @@ export class DrachtioDriver implements MediaDriver {
     uri: string,
     request: OriginateRequest,
   ): Promise<void> {
-    let ep: Mrf.Endpoint;
+    let ep: MediaEndpoint;
     try {
       ep = await this.#endpoint(ms, {}, "answered agent");
     } catch (err) {
@@ -712,7 +734,7 @@ export class DrachtioDriver implements MediaDriver {
     ms: Mrf.MediaServer,
     opts: { remoteSdp?: string },
     kind: "answered agent" | "caller",
-  ): Promise<Mrf.Endpoint> {
+  ): Promise<MediaEndpoint> {
     const queued = performance.now();
     const attributes = { [METRIC_ATTRS.kind]: kind };
     return this.#endpointQueue.add(
@@ -721,7 +743,9 @@ export class DrachtioDriver implements MediaDriver {
         record("mediaEndpointWait", (started - queued) / 1000, attributes);
         // A creation that hangs (FreeSWITCH never connects back) must not hold its turn for ever; if it
         // completes after all, the endpoint is not wanted any more.
-        const creation = ms.createEndpoint(opts);
+        const creation: Promise<MediaEndpoint> = this.#parked
+          ? this.#parked.create(opts)
+          : ms.createEndpoint(opts);
         try {
           const ep = await withTimeout(creation, ENDPOINT_TIMEOUT_MS, "FreeSWITCH endpoint");
           record("mediaEndpointCreate", (performance.now() - started) / 1000, attributes);
@@ -735,7 +759,7 @@ export class DrachtioDriver implements MediaDriver {
         }
       },
       { priority: kind === "answered agent" ? ANSWERED_AGENT_TURN : CALLER_TURN },
-    ) as Promise<Mrf.Endpoint>;
+    ) as Promise<MediaEndpoint>;
   }
 
   async cancel(channelId: string, reason: string): Promise<void> {
@@ -832,7 +856,7 @@ export class DrachtioDriver implements MediaDriver {
     }
     x.bridgedTo = y.id;
     y.bridgedTo = x.id;
-    await x.ep.bridge(y.ep).catch((err: unknown) => {
+    await x.ep.bridge(y.ep.uuid).catch((err: unknown) => {
       this.#log("warn", "uuid_bridge failed", { a, b, error: describe(err) });
     });
     // A party left by this bridge (parked by FreeSWITCH) plays what it was asked to, e.g. hold music.
@@ -1094,7 +1118,7 @@ export class DrachtioDriver implements MediaDriver {
       this.#dropLeg(leg);
       void leg.ep?.destroy().catch(() => undefined);
     });
-    let ep: Mrf.Endpoint | undefined;
+    let ep: MediaEndpoint | undefined;
     try {
       // An INVITE without SDP (late offer): FreeSWITCH's offer goes in our 200 OK, the caller's answer
       // comes in the ACK and is given to the endpoint.
@@ -1169,7 +1193,7 @@ export class DrachtioDriver implements MediaDriver {
     return leg;
   }
 
-  #attachEndpoint(leg: Leg, ep: Mrf.Endpoint): void {
+  #attachEndpoint(leg: Leg, ep: MediaEndpoint): void {
     leg.ep = ep;
     // The survivor of a bridge whose other party hung up stays up, parked, for the router to decide.
     // One event-socket round trip (multiset) for both.
@@ -1509,7 +1533,7 @@ export class DrachtioDriver implements MediaDriver {
     }
   }
 
-  async #runJob(leg: Leg, ep: Mrf.Endpoint, job: Job): Promise<void> {
+  async #runJob(leg: Leg, ep: MediaEndpoint, job: Job): Promise<void> {
     if (job.kind === "play") {
       try {
         const arg = await job.arg;
@@ -1593,6 +1617,7 @@ export class DrachtioDriver implements MediaDriver {
   }
 
   #disconnect(): void {
+    this.#parked?.close();
     try {
       this.#ms?.disconnect();
     } catch {
@@ -1623,7 +1648,7 @@ function serveRoute(host: string, port: number, appPort: number): Promise<Server
  * FreeSWITCH's SDP for the endpoint: drachtio-fsmrf reads it from the channel when the event socket connects,
  * which for an offer answered later (our `uuid_answer`) is still empty; the 200 OK FreeSWITCH sent has it.
  */
-function localSdp(ep: Mrf.Endpoint): string {
+function localSdp(ep: MediaEndpoint): string {
   return neutralSdp(ep.local.sdp || ep.dialog.remote.sdp);
 }
 
@@ -1637,7 +1662,7 @@ function localSdp(ep: Mrf.Endpoint): string {
  */
 const UNREAD_EVENTS = "CHANNEL_EXECUTE CHANNEL_CALLSTATE CHANNEL_ANSWER CHANNEL_PROGRESS_MEDIA";
 
-function dropUnreadEvents(ep: Mrf.Endpoint): void {
+function dropUnreadEvents(ep: MediaEndpoint): void {
   // The endpoint's modesl connection (`conn`, not in the declarations); `nixevent` undoes part of `event`.
   const conn = (ep as unknown as { conn?: { sendRecv?(command: string): void } }).conn;
   conn?.sendRecv?.(`nixevent ${UNREAD_EVENTS}`);

@@ -23,6 +23,16 @@ export {
   InvalidDtmfCodesError,
 } from "./dtmf-codes.js";
 export {
+  ENDPOINT_HEADER,
+  EndpointGoneError,
+  EndpointNotParkedError,
+  FreeswitchCommandError,
+  type MediaEndpoint,
+  PARK_EXTENSION,
+  ParkedEndpoint,
+  ParkedEndpoints,
+} from "./parked-endpoints.js";
+export {
   callerIdUri,
   contactUri,
   dtmfFromInfo,

@@ -1,0 +1,168 @@
+// Parked FreeSWITCH endpoints driven over one event-socket connection (the drachtio driver's default), on the
+// rig's real drachtio-server and FreeSWITCH: creation for an offer and for 3pcc, applications completing,
+// DTMF and playback events dispatched to their endpoint, bridge and unbridge, both ways of ending, and a
+// FreeSWITCH whose dialplan lacks the extension.
+/// <reference path="../../services/media-gateway/src/drachtio/fsmrf.d.ts" />
+import {
+  EndpointGoneError,
+  EndpointNotParkedError,
+  type ParkedEndpoint,
+  ParkedEndpoints,
+} from "@switchyard/media-gateway";
+import Mrf from "drachtio-fsmrf";
+import Srf from "drachtio-srf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipSip, startTelephony, type Telephony, waitFor } from "../sip/rig/index.js";
+
+const skip = skipSip(["drachtio", "freeswitch"]);
+
+/** An offer of a phone that never sends: FreeSWITCH answers it all the same. */
+const offer = (port: number) =>
+  "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+  `m=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n`;
+
+async function connect(tel: Telephony): Promise<{ srf: Srf; ms: Mrf.MediaServer }> {
+  const srf = new Srf();
+  srf.connect({ host: tel.drachtio.host, port: tel.drachtio.port, secret: tel.drachtio.secret });
+  await new Promise((resolve) => srf.once("connect", resolve));
+  const ms = await new Mrf(srf).connect({
+    address: tel.freeswitch.address,
+    port: tel.freeswitch.port,
+    secret: tel.freeswitch.secret,
+    listenAddress: "127.0.0.1",
+  });
+  return { srf, ms };
+}
+
+describe.skipIf(skip)("parked FreeSWITCH endpoints over one event socket", () => {
+  let tel: Telephony;
+  let srf: Srf;
+  let ms: Mrf.MediaServer;
+  let parked: ParkedEndpoints;
+  const exists = async (uuid: string) => (await ms.api(`uuid_exists ${uuid}`)).trim() === "true";
+
+  beforeAll(async () => {
+    tel = await startTelephony({ name: "parked", freeswitch: { rtpPorts: 200, logLevel: "warning" } });
+    ({ srf, ms } = await connect(tel));
+    parked = new ParkedEndpoints(srf, ms);
+    await parked.ready();
+  }, 60_000);
+
+  afterAll(async () => {
+    parked?.close();
+    ms?.disconnect();
+    srf?.disconnect();
+    await tel?.stop();
+  });
+
+  it("answers a phone's offer: the channel is up, FreeSWITCH's answer is the endpoint's SDP", async () => {
+    const ep = await parked.create({ remoteSdp: offer(41_000) });
+    expect(await exists(ep.uuid)).toBe(true);
+    expect(ep.local.sdp).toMatch(/^m=audio \d+ RTP\/AVP 0/m);
+    expect((await ms.api(`uuid_getvar ${ep.uuid} remote_media_port`)).trim()).toBe("41000");
+    await ep.destroy();
+    await waitFor("the channel gone", async () => ((await exists(ep.uuid)) ? undefined : true));
+  });
+
+  it("3pcc: FreeSWITCH offers, and takes the phone's answer through modify", async () => {
+    const ep = await parked.create();
+    expect(ep.local.sdp).toMatch(/^m=audio \d+ RTP\/AVP/m);
+    const answer = await ep.modify(offer(41_010));
+    expect(answer).toMatch(/^m=audio \d+ RTP\/AVP 0/m);
+    expect((await ms.api(`uuid_getvar ${ep.uuid} remote_media_port`)).trim()).toBe("41010");
+    await ep.destroy();
+  });
+
+  it("plays to the end (PLAYBACK_START dispatched to it, not to another endpoint) and records", async () => {
+    const [a, b] = [
+      await parked.create({ remoteSdp: offer(41_020) }),
+      await parked.create({ remoteSdp: offer(41_030) }),
+    ];
+    const started: string[] = [];
+    a.on("playback-start", () => started.push("a"));
+    b.on("playback-start", () => started.push("b"));
+    const t0 = performance.now();
+    const result = await a.play("tone_stream://%(400,0,440)");
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(350);
+    expect(result).toMatchObject({ playbackMilliseconds: expect.stringMatching(/^\d+$/) });
+    expect(started).toEqual(["a"]);
+    await expect(a.play("/no/such/file.wav")).rejects.toThrow(/file not found/);
+    const path = `${tel.dir}/parked-record.wav`;
+    const rec = await b.record(path, { timeLimitSecs: 1 });
+    expect(rec).toBeDefined();
+    await a.destroy();
+    await b.destroy();
+  });
+
+  it("DTMF reaches the endpoint it was received on", async () => {
+    const [a, b] = [
+      await parked.create({ remoteSdp: offer(41_040) }),
+      await parked.create({ remoteSdp: offer(41_050) }),
+    ];
+    const digits: string[] = [];
+    a.on("dtmf", ({ dtmf }) => digits.push(`a${dtmf}`));
+    b.on("dtmf", ({ dtmf }) => digits.push(`b${dtmf}`));
+    await ms.api(`uuid_recv_dtmf ${b.uuid} 7`);
+    await waitFor("the digit", async () => (digits.length > 0 ? true : undefined));
+    expect(digits).toEqual(["b7"]);
+    await a.destroy();
+    await b.destroy();
+  });
+
+  it("bridges two endpoints and parks them again; channel variables in one command", async () => {
+    const [a, b] = [
+      await parked.create({ remoteSdp: offer(41_060) }),
+      await parked.create({ remoteSdp: offer(41_070) }),
+    ];
+    await a.set({ park_after_bridge: "true", hangup_after_bridge: "false" });
+    expect((await ms.api(`uuid_getvar ${a.uuid} park_after_bridge`)).trim()).toBe("true");
+    await a.bridge(b.uuid);
+    await waitFor("bridged", async () =>
+      (await ms.api(`uuid_getvar ${a.uuid} signal_bond`)).trim() === b.uuid ? true : undefined,
+    );
+    await a.unbridge();
+    expect(await exists(a.uuid)).toBe(true);
+    expect(await exists(b.uuid)).toBe(true);
+    await expect(a.bridge("00000000-0000-0000-0000-000000000000")).rejects.toThrow(/uuid_bridge/);
+    await a.destroy();
+    await b.destroy();
+  });
+
+  it("a channel FreeSWITCH ends is reported once (destroy), and nothing more runs on it", async () => {
+    const before = parked.size;
+    const ep: ParkedEndpoint = await parked.create({ remoteSdp: offer(41_080) });
+    let destroyed = 0;
+    ep.on("destroy", () => destroyed++);
+    await ms.api(`uuid_kill ${ep.uuid}`);
+    await waitFor("destroy", async () => (destroyed > 0 ? true : undefined));
+    expect(destroyed).toBe(1);
+    expect(parked.size).toBe(before);
+    await expect(ep.play("tone_stream://%(100,0,440)")).rejects.toBeInstanceOf(EndpointGoneError);
+    await ep.destroy();
+    expect(destroyed).toBe(1);
+  });
+});
+
+describe.skipIf(skip)("a FreeSWITCH whose dialplan does not park the gateway's endpoints", () => {
+  it("refuses the creation with a reason, and leaves no call behind", async () => {
+    const tel = await startTelephony({
+      name: "unparked",
+      freeswitch: { rtpPorts: 20, logLevel: "warning", parkExtension: false },
+    });
+    const { srf, ms } = await connect(tel);
+    try {
+      const parked = new ParkedEndpoints(srf, ms, { timeoutMs: 1_500 });
+      const err = await parked.create({ remoteSdp: offer(41_100) }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EndpointNotParkedError);
+      expect(String(err)).toMatch(/X-Switchyard-Endpoint extension/);
+      await waitFor("no channel left", async () =>
+        (await ms.api("show channels count")).includes("0 total") ? true : undefined,
+      );
+      parked.close();
+    } finally {
+      ms.disconnect();
+      srf.disconnect();
+      await tel.stop();
+    }
+  }, 60_000);
+});
