@@ -6,13 +6,14 @@
 import {
   EndpointGoneError,
   EndpointNotParkedError,
+  EventSocketLostError,
   type ParkedEndpoint,
   ParkedEndpoints,
 } from "@switchyard/media-gateway";
 import Mrf from "drachtio-fsmrf";
 import Srf from "drachtio-srf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { skipSip, startTelephony, type Telephony, waitFor } from "../sip/rig/index.js";
+import { skipSip, sleep, startTelephony, type Telephony, waitFor } from "../sip/rig/index.js";
 
 const skip = skipSip(["drachtio", "freeswitch"]);
 
@@ -126,6 +127,25 @@ describe.skipIf(skip)("parked FreeSWITCH endpoints over one event socket", () =>
     await expect(a.bridge("00000000-0000-0000-0000-000000000000")).rejects.toThrow(/uuid_bridge/);
     await a.destroy();
     await b.destroy();
+  });
+
+  it("a lost event socket fails what was in flight; after modesl reconnects, endpoints work again", async () => {
+    const ep = await parked.create({ remoteSdp: offer(41_090) });
+    const playing = ep.play("tone_stream://%(10000,0,440)");
+    await sleep(300);
+    const conn = (
+      ms as unknown as { conn: { socket: { destroy(): void }; once(e: string, f: () => void): void } }
+    ).conn;
+    const ready = new Promise<void>((resolve) => conn.once("esl::ready", resolve));
+    conn.socket.destroy();
+    await expect(playing).rejects.toBeInstanceOf(EventSocketLostError);
+    await ready;
+    // Replies go to their own commands again (modesl's queues were emptied), and the events come back.
+    expect(await exists(ep.uuid)).toBe(true);
+    const again = await parked.create({ remoteSdp: offer(41_092) });
+    await again.play("tone_stream://%(200,0,440)");
+    await ep.destroy();
+    await again.destroy();
   });
 
   it("a channel FreeSWITCH ends is reported once (destroy), and nothing more runs on it", async () => {

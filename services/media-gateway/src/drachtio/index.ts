@@ -26,6 +26,7 @@ export {
   ENDPOINT_HEADER,
   EndpointGoneError,
   EndpointNotParkedError,
+  EventSocketLostError,
   FreeswitchCommandError,
   type MediaEndpoint,
   PARK_EXTENSION,

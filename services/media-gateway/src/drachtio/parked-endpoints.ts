@@ -64,6 +64,11 @@ export class EndpointGoneError extends Error {
   override readonly name = "EndpointGoneError";
 }
 
+/** The event-socket connection to FreeSWITCH closed with this command in flight (it may or may not have run). */
+export class EventSocketLostError extends Error {
+  override readonly name = "EventSocketLostError";
+}
+
 /** An event-socket command FreeSWITCH answered with `-ERR`. */
 export class FreeswitchCommandError extends Error {
   override readonly name = "FreeswitchCommandError";
@@ -76,6 +81,9 @@ interface EslEvent {
 
 interface EslConnection {
   on(event: string, listener: (evt: EslEvent) => void): unknown;
+  /** modesl's callbacks of commands sent and not answered yet, in order. */
+  cmdCallbackQueue?: unknown[];
+  apiCallbackQueue?: unknown[];
   removeListener(event: string, listener: (evt: EslEvent) => void): unknown;
   subscribe(events: string[], cb?: () => void): void;
   api(command: string, cb: (evt: EslEvent) => void): void;
@@ -88,8 +96,14 @@ const EVENTS = ["CHANNEL_PARK", "CHANNEL_EXECUTE_COMPLETE", "DTMF", "PLAYBACK_ST
 /** How long a pending application may outlive its channel before it is failed (FreeSWITCH normally ends it). */
 const GONE_GRACE_MS = 2_000;
 
+/** The commands an endpoint sends, over the shared connection. */
+interface EslPort {
+  api(command: string): Promise<EslEvent>;
+  execute(uuid: string, app: string, arg: string): Promise<EslEvent>;
+}
+
 /** Creates and drives parked endpoints on one media server. */
-export class ParkedEndpoints {
+export class ParkedEndpoints implements EslPort {
   readonly #srf: Srf;
   readonly #conn: EslConnection;
   readonly #sipAddress: () => string;
@@ -99,6 +113,8 @@ export class ParkedEndpoints {
   readonly #live = new Map<string, ParkedEndpoint>();
   readonly #off: Array<() => void> = [];
   readonly #subscribed: Promise<void>;
+  /** Commands sent and not answered: failed if the connection closes (FreeSWITCH will never answer them). */
+  readonly #inflight = new Set<(err: Error) => void>();
 
   constructor(srf: Srf, ms: Mrf.MediaServer, options: { timeoutMs?: number } = {}) {
     this.#srf = srf;
@@ -137,6 +153,36 @@ export class ParkedEndpoints {
     // A reconnected event socket (modesl reconnects by itself) starts with no subscriptions.
     conn.on("esl::ready", subscribe);
     this.#off.push(() => conn.removeListener("esl::ready", subscribe));
+    const lost = () => {
+      // modesl matches replies to the callbacks of its queues in order and does not empty them when the
+      // socket closes: after its reconnection every reply would go to an older command's callback.
+      conn.cmdCallbackQueue?.splice(0);
+      conn.apiCallbackQueue?.splice(0);
+      const fail = [...this.#inflight];
+      this.#inflight.clear();
+      for (const reject of fail)
+        reject(new EventSocketLostError("the event-socket connection to FreeSWITCH closed"));
+    };
+    conn.on("esl::end", lost);
+    this.#off.push(() => conn.removeListener("esl::end", lost));
+  }
+
+  api(command: string): Promise<EslEvent> {
+    return this.#send((done) => this.#conn.api(command, done));
+  }
+
+  execute(uuid: string, app: string, arg: string): Promise<EslEvent> {
+    return this.#send((done) => this.#conn.execute(app, arg, uuid, done));
+  }
+
+  #send(command: (done: (evt: EslEvent) => void) => void): Promise<EslEvent> {
+    return new Promise<EslEvent>((resolve, reject) => {
+      this.#inflight.add(reject);
+      command((evt) => {
+        this.#inflight.delete(reject);
+        resolve(evt);
+      });
+    });
   }
 
   /** Resolves once FreeSWITCH sends this connection the events (a creation before would miss its park). */
@@ -193,7 +239,7 @@ export class ParkedEndpoints {
       });
     try {
       const [uuid, d] = await Promise.all([parked, invite]);
-      const ep = new ParkedEndpoint(uuid, d, this.#conn, () => this.#live.delete(uuid));
+      const ep = new ParkedEndpoint(uuid, d, this, () => this.#live.delete(uuid));
       this.#live.set(uuid, ep);
       return ep;
     } catch (err) {
@@ -231,18 +277,18 @@ export class ParkedEndpoint extends EventEmitter implements MediaEndpoint {
   readonly uuid: string;
   readonly local: { sdp: string };
   readonly dialog: Srf.Dialog;
-  readonly #conn: EslConnection;
+  readonly #port: EslPort;
   readonly #forget: () => void;
   #gone = false;
   /** Applications sent and not completed: failed if the channel goes without completing them. */
   readonly #running = new Set<(err: Error) => void>();
 
-  constructor(uuid: string, dialog: Srf.Dialog, conn: EslConnection, forget: () => void) {
+  constructor(uuid: string, dialog: Srf.Dialog, port: EslPort, forget: () => void) {
     super();
     this.uuid = uuid;
     this.dialog = dialog;
     this.local = { sdp: dialog.remote.sdp };
-    this.#conn = conn;
+    this.#port = port;
     this.#forget = forget;
     dialog.on("destroy", () => {
       // FreeSWITCH hung the channel up (a uuid_kill, its own timeout): ours to report.
@@ -299,10 +345,16 @@ export class ParkedEndpoint extends EventEmitter implements MediaEndpoint {
     if (this.#gone) return Promise.reject(new EndpointGoneError(`endpoint ${this.uuid} is gone`));
     return new Promise<EslEvent>((resolve, reject) => {
       this.#running.add(reject);
-      this.#conn.execute(app, arg, this.uuid, (evt) => {
-        this.#running.delete(reject);
-        resolve(evt);
-      });
+      this.#port.execute(this.uuid, app, arg).then(
+        (evt) => {
+          this.#running.delete(reject);
+          resolve(evt);
+        },
+        (err: unknown) => {
+          this.#running.delete(reject);
+          reject(err);
+        },
+      );
     });
   }
 
@@ -325,7 +377,7 @@ export class ParkedEndpoint extends EventEmitter implements MediaEndpoint {
   }
 
   #api(command: string): Promise<EslEvent> {
-    return new Promise((resolve) => this.#conn.api(command, resolve));
+    return this.#port.api(command);
   }
 
   async #ok(command: string): Promise<void> {
