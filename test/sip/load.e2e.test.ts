@@ -15,6 +15,7 @@ import {
   sippGroup,
   startSipPlatform,
   stateOf,
+  storeFootprint,
 } from "./platform.js";
 import {
   type SippAgent,
@@ -204,12 +205,15 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
     );
     const reasons: Record<string, number> = {};
     for (const r of ends) reasons[r] = (reasons[r] ?? 0) + 1;
+    const footprint = await storeFootprint(p);
+    const perCall = (n: number) => (n / Math.max(1, calls.size)).toFixed(1);
     console.log(
       [
         `sipp: ${result.stats?.created} calls created, ${result.stats?.successful} successful, ${result.stats?.failed} failed, exit ${result.exitCode}`,
         `offered rate: ${(invites.length / Math.max(span, 1e-9)).toFixed(1)} calls/s over ${span.toFixed(1)} s (target ${CPS}/s)`,
         `platform: ${answeredByPlatform} callers answered (200 OK), ${refused} refused with 503 (admission control), ${CALLS - answeredByPlatform - refused} without a final response`,
         `PostgreSQL: ${calls.size} calls started, ${calls.size - open} terminal, ${open} open; CallEnded reasons ${JSON.stringify(reasons)}`,
+        `PostgreSQL: ${footprint.events} events in ${footprint.transactions} transactions, ${perCall(footprint.events)} events and ${perCall(footprint.transactions)} transactions per call; events by stream ${JSON.stringify(footprint.byCategory)}`,
         `caller INVITE → caller 200 OK (platform answers into FreeSWITCH): ${percentiles(toCallerAnswer)}`,
         `caller INVITE → agent INVITE: ${percentiles(toAgentInvite)}`,
         `caller INVITE → agent 200 OK (agent rings 100 ms): ${percentiles(toAgentAnswer)}`,

@@ -252,6 +252,29 @@ export async function startSipPlatform(
  * Every call stream in the platform's schema, read from PostgreSQL now. (Not `readAll`: a log follower only
  * reads below the cluster-wide snapshot xmin, which other suites' open transactions hold back.)
  */
+/**
+ * What the platform wrote: events and transactions (one per decision committed, or per batch of decisions
+ * appended together), and events by stream category (`call`, `agent`, ...).
+ */
+export async function storeFootprint(
+  p: SipPlatform,
+): Promise<{ events: number; transactions: number; byCategory: Record<string, number> }> {
+  const rows = await p.e2e.eventStore.db
+    .selectFrom("events")
+    .select(["stream_id", "transaction_id"])
+    .execute();
+  const byCategory: Record<string, number> = {};
+  for (const r of rows) {
+    const category = r.stream_id.split("-")[0] ?? r.stream_id;
+    byCategory[category] = (byCategory[category] ?? 0) + 1;
+  }
+  return {
+    events: rows.length,
+    transactions: new Set(rows.map((r) => String(r.transaction_id))).size,
+    byCategory,
+  };
+}
+
 export async function allCalls(p: SipPlatform): Promise<Map<string, RecordedEvent[]>> {
   const rows = await p.e2e.eventStore.db
     .selectFrom("events")
