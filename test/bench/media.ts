@@ -32,6 +32,8 @@ export interface MediaStep {
 export interface MediaResult {
   readonly control: "parked" | "outbound";
   readonly skipped?: string;
+  /** The creation that failed, ending the measurement (the steps before it stand). */
+  readonly failed?: string;
   readonly steps: MediaStep[];
   /** Idle CPU per live endpoint (µs of CPU per second), from the last step. */
   readonly idleCpuMicrosPerEndpointPerSec: number | null;
@@ -90,7 +92,8 @@ export async function measureMedia(options: {
     const pid = tel.freeswitch.process.pid;
     if (pid === undefined) throw new Error("FreeSWITCH has no pid");
     const steps: MediaStep[] = [];
-    for (let s = 0; s < options.steps; s++) {
+    let failed: string | undefined;
+    for (let s = 0; s < options.steps && failed === undefined; s++) {
       const liveBefore = live.length;
       const latencies: number[] = [];
       const cpu0 = await cpuMs(pid);
@@ -98,11 +101,19 @@ export async function measureMedia(options: {
       // One at a time, paced: the latency of a creation is not a queue's.
       for (let i = 0; i < options.perStep; i++) {
         const t = performance.now();
-        live.push(parked ? await parked.create({ remoteSdp: offer() }) : await ms.createEndpoint({}));
+        try {
+          live.push(parked ? await parked.create({ remoteSdp: offer() }) : await ms.createEndpoint({}));
+        } catch (err) {
+          // The media server gave up (drachtio-fsmrf's 4 s wait for a channel's connection): the step's figure.
+          failed = `creation ${live.length + 1} failed: ${err instanceof Error ? err.message : String(err)}`;
+          log(`  ${fmt(liveBefore)} → ${fmt(liveBefore + options.perStep)} live endpoints: ${failed}`);
+          break;
+        }
         const took = performance.now() - t;
         latencies.push(took);
         await sleep(Math.max(0, 1000 / options.maxPerSec - took));
       }
+      if (failed !== undefined) break;
       // What the endpoints already up cost meanwhile (the previous step's idle rate) is not the creations'.
       const background = ((steps.at(-1)?.idleCpuPercentAfter ?? 0) / 100) * (performance.now() - wall0);
       const perCreation = Math.max(0, (await cpuMs(pid)) - cpu0 - background) / options.perStep;
@@ -133,7 +144,12 @@ export async function measureMedia(options: {
         `(a call holds two: caller and answered agent)`,
     );
     parked?.close();
-    return { control: options.control, steps, idleCpuMicrosPerEndpointPerSec: perEndpoint };
+    return {
+      control: options.control,
+      steps,
+      idleCpuMicrosPerEndpointPerSec: perEndpoint,
+      ...(failed === undefined ? {} : { failed }),
+    };
   } finally {
     for (const ep of live.splice(0)) await ep.destroy().catch(() => undefined);
     media?.disconnect();

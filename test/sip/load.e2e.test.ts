@@ -4,7 +4,11 @@
 // Heavy (900 calls, ~2 min on 2 cores): outside the default suite; run it with
 //   SWITCHYARD_SIP_LOAD=1 pnpm exec vitest run test/sip/load.e2e.test.ts
 // (SWITCHYARD_SIP_LOAD_CPS / _SEC / _AGENTS change the load; _ENDPOINTS the FreeSWITCH endpoints the gateway
-// creates at once; SWITCHYARD_SIP_GATEWAY_CPU_PROF=<dir> writes a CPU profile of the gateway process there).
+// creates at once; SWITCHYARD_SIP_GATEWAY_CPU_PROF=<dir> writes a CPU profile of the gateway process there,
+// SWITCHYARD_SIP_PLATFORM_CPU_PROF=<dir> one of the test's process: router, agent-presence, relay).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defineConfig } from "../e2e/harness.js";
 import {
@@ -33,6 +37,22 @@ const CPS = Number(process.env.SWITCHYARD_SIP_LOAD_CPS ?? 30);
 const SECONDS = Number(process.env.SWITCHYARD_SIP_LOAD_SEC ?? 30);
 const AGENTS = Number(process.env.SWITCHYARD_SIP_LOAD_AGENTS ?? 300);
 const CALLS = CPS * SECONDS;
+
+async function startProfile(dir: string | undefined): Promise<{ stop(): Promise<void> } | undefined> {
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await session.post("Profiler.stop");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `platform-${process.pid}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 
 function percentiles(values: number[]): string {
   const v = [...values].sort((a, b) => a - b);
@@ -72,6 +92,9 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
   });
 
   it(`${CALLS} calls complete, every one terminal in PostgreSQL`, { timeout: 900_000 }, async () => {
+    // SWITCHYARD_SIP_PLATFORM_CPU_PROF=<dir>: a V8 CPU profile of this process (router, agent-presence, relay)
+    // for the calls' time, as the gateway's option does for the gateway.
+    const profile = await startProfile(process.env.SWITCHYARD_SIP_PLATFORM_CPU_PROF);
     agent = await startSippAgent({
       dir: p.tel.dir,
       name: "agents",
@@ -101,6 +124,7 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       events: false,
     });
     const result = await run.done;
+    await profile?.stop();
     // Callers the platform answered (200 OK) and refused (503: admission control) — the ones answered must
     // all be started and terminal in PostgreSQL; every one of the CALLS should have been answered.
     const finalStatus = new Map<string, number>();

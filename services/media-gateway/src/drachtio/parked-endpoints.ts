@@ -5,11 +5,10 @@
 // Why: with fsmrf's way each new channel runs the `socket` application, which waits for the gateway's
 // handshake in a 1 ms sleep loop, and each connection then has a listener thread in FreeSWITCH that wakes
 // every few tens of milliseconds and sees every event of the switch to filter it (mod_event_socket checks each
-// event against each listener). The cost of a creation grows with the channels already up. Measured on this
-// 2-core machine, FreeSWITCH CPU per creation, 0 → 200 → 400 endpoints, one every 20 ms
-// (`node --import tsx test/bench/media.ts`-style runs, see the media-gateway README): outbound sockets 24.6 →
-// 117 ms, idle 61 → 150% of a core with 400 up; parked channels driven from one connection 9.2 → 15.9 ms,
-// idle 26 → 61%.
+// event against each listener). The cost of a creation grows with the channels already up. `pnpm bench --only
+// media` on this 2-core machine, FreeSWITCH CPU per creation with 0 / 200 / 400 endpoints up: outbound sockets
+// 19.7 / 58.9 / 444 ms (and a creation timing out before 800), parked channels driven from one connection
+// 10.9 / 13.2 / 22.8 ms.
 //
 // How: the INVITE to FreeSWITCH carries `X-Switchyard-Endpoint: <token>`; FreeSWITCH's dialplan answers and
 // parks such calls (the `switchyard_endpoint` extension in the README). The channel's CHANNEL_PARK event,
