@@ -6,12 +6,15 @@
 // socket back per channel). For each step of live endpoints it reports the creation latency, the FreeSWITCH
 // CPU one creation costs, and the CPU the live endpoints cost while idle: a call holds two endpoints (caller
 // and answered agent) for its whole length.
-/// <reference path="../../services/media-gateway/src/drachtio/fsmrf.d.ts" />
 
 import { ParkedEndpoints } from "@switchyard/media-gateway";
-import Mrf from "drachtio-fsmrf";
-import Srf from "drachtio-srf";
-import { missingTools, startTelephony } from "../sip/rig/index.js";
+import {
+  connectMedia,
+  type MediaConnection,
+  missingTools,
+  silentPhoneOffer,
+  startTelephony,
+} from "../sip/rig/index.js";
 import { fmt, percentile, round, sleep, TICKS, ticksOf } from "./measure.js";
 
 export interface MediaStep {
@@ -66,28 +69,16 @@ export async function measureMedia(options: {
     name: "bench-media",
     freeswitch: { rtpPorts: 2_000, logLevel: "warning" },
   });
-  const srf = new Srf();
   const live: Array<{ destroy(): Promise<void> }> = [];
-  let media: Mrf.MediaServer | undefined;
+  let media: MediaConnection | undefined;
   try {
-    srf.connect({ host: tel.drachtio.host, port: tel.drachtio.port, secret: tel.drachtio.secret });
-    await new Promise((resolve) => srf.once("connect", resolve));
-    const ms = await new Mrf(srf).connect({
-      address: tel.freeswitch.address,
-      port: tel.freeswitch.port,
-      secret: tel.freeswitch.secret,
-      listenAddress: "127.0.0.1",
-    });
-    media = ms;
+    media = await connectMedia(tel);
+    const { srf, ms } = media;
     const parked = options.control === "parked" ? new ParkedEndpoints(srf, ms) : undefined;
     let rtpPort = 40_000;
-    // A phone's offer (a port nobody listens on: FreeSWITCH sends its RTP there all the same).
     const offer = () => {
       rtpPort += 2;
-      return (
-        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
-        `m=audio ${rtpPort} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n`
-      );
+      return silentPhoneOffer(rtpPort);
     };
     const pid = tel.freeswitch.process.pid;
     if (pid === undefined) throw new Error("FreeSWITCH has no pid");
@@ -152,8 +143,7 @@ export async function measureMedia(options: {
     };
   } finally {
     for (const ep of live.splice(0)) await ep.destroy().catch(() => undefined);
-    media?.disconnect();
-    srf.disconnect();
+    media?.close();
     await tel.stop();
   }
 }

@@ -10,49 +10,41 @@ import {
   type ParkedEndpoint,
   ParkedEndpoints,
 } from "@switchyard/media-gateway";
-import Mrf from "drachtio-fsmrf";
-import Srf from "drachtio-srf";
+import type Mrf from "drachtio-fsmrf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { skipSip, sleep, startTelephony, type Telephony, waitFor } from "../sip/rig/index.js";
+import {
+  connectMedia,
+  type MediaConnection,
+  silentPhoneOffer,
+  skipSip,
+  sleep,
+  startTelephony,
+  type Telephony,
+  waitFor,
+} from "../sip/rig/index.js";
 
 const skip = skipSip(["drachtio", "freeswitch"]);
 
-/** An offer of a phone that never sends: FreeSWITCH answers it all the same. */
-const offer = (port: number) =>
-  "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
-  `m=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n`;
-
-async function connect(tel: Telephony): Promise<{ srf: Srf; ms: Mrf.MediaServer }> {
-  const srf = new Srf();
-  srf.connect({ host: tel.drachtio.host, port: tel.drachtio.port, secret: tel.drachtio.secret });
-  await new Promise((resolve) => srf.once("connect", resolve));
-  const ms = await new Mrf(srf).connect({
-    address: tel.freeswitch.address,
-    port: tel.freeswitch.port,
-    secret: tel.freeswitch.secret,
-    listenAddress: "127.0.0.1",
-  });
-  return { srf, ms };
-}
+const offer = silentPhoneOffer;
 
 describe.skipIf(skip)("parked FreeSWITCH endpoints over one event socket", () => {
   let tel: Telephony;
-  let srf: Srf;
+  let media: MediaConnection;
   let ms: Mrf.MediaServer;
   let parked: ParkedEndpoints;
   const exists = async (uuid: string) => (await ms.api(`uuid_exists ${uuid}`)).trim() === "true";
 
   beforeAll(async () => {
     tel = await startTelephony({ name: "parked", freeswitch: { rtpPorts: 200, logLevel: "warning" } });
-    ({ srf, ms } = await connect(tel));
-    parked = new ParkedEndpoints(srf, ms);
+    media = await connectMedia(tel);
+    ms = media.ms;
+    parked = new ParkedEndpoints(media.srf, ms);
     await parked.ready();
   }, 60_000);
 
   afterAll(async () => {
     parked?.close();
-    ms?.disconnect();
-    srf?.disconnect();
+    media?.close();
     await tel?.stop();
   });
 
@@ -169,7 +161,7 @@ describe.skipIf(skip)("a FreeSWITCH whose dialplan does not park the gateway's e
       name: "unparked",
       freeswitch: { rtpPorts: 20, logLevel: "warning", parkExtension: false },
     });
-    const { srf, ms } = await connect(tel);
+    const { srf, ms, close } = await connectMedia(tel);
     try {
       const parked = new ParkedEndpoints(srf, ms, { timeoutMs: 1_500 });
       const err = await parked.create({ remoteSdp: offer(41_100) }).catch((e: unknown) => e);
@@ -180,8 +172,7 @@ describe.skipIf(skip)("a FreeSWITCH whose dialplan does not park the gateway's e
       );
       parked.close();
     } finally {
-      ms.disconnect();
-      srf.disconnect();
+      close();
       await tel.stop();
     }
   }, 60_000);

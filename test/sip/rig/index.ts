@@ -3,6 +3,7 @@ export * from "./audio.js";
 export * from "./baresip.js";
 export * from "./drachtio.js";
 export * from "./freeswitch.js";
+export * from "./media-server.js";
 export * from "./ports.js";
 export * from "./processes.js";
 export * from "./sipp.js";
