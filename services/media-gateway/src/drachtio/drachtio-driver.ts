@@ -484,11 +484,9 @@ export class DrachtioDriver implements MediaDriver {
       this.#ms.on("error", (err: Error) =>
         this.#log("warn", "FreeSWITCH connection error", { error: err.message }),
       );
-      // An endpoint for an offer (the caller's INVITE) is answered by FreeSWITCH only when its dialplan runs
-      // `answer` before `socket`; many configurations (the one shipped here) do not. Answering from here works
-      // with both (a no-op for an answered channel).
       const ms = this.#ms;
-      if (f.control !== "outbound") {
+      if (f.control === "outbound") this.#answerOutboundChannels(ms);
+      else {
         this.#parked = new ParkedEndpoints(srf, ms);
         // A dialplan without the extension would leave every call unanswered: say so now, not per call. In
         // listen mode nothing can be sent before drachtio-server connects (with a call): the first call says.
@@ -497,32 +495,40 @@ export class DrachtioDriver implements MediaDriver {
           await probe.destroy();
         } else await this.#parked.ready();
       }
-      // drachtio-fsmrf 4.1.2's event-socket server (`_server`, modesl): each new channel's own connection, so
-      // the answer goes on it (an `answer` run by the channel) rather than one `uuid_answer` per call queued on
-      // the single inbound connection every `api` shares; only an offer's endpoint needs it (a 3pcc endpoint
-      // is answered by FreeSWITCH itself).
-      const server = (ms as unknown as { _server?: { on?: unknown } })._server;
-      if (server && typeof server.on === "function") {
-        const esl = server as { on(event: string, listener: (conn: EslOutboundConnection) => void): void };
-        // modesl writes each line of a command in a write of its own and leaves Nagle on: every line after
-        // the first would wait for FreeSWITCH's (delayed) ACK of the first.
-        esl.on("connection::open", (conn) => conn.socket?.setNoDelay(true));
-        esl.on("connection::ready", (conn) => {
-          const info = conn.getInfo();
-          if (info.getHeader("Answer-State") !== "answered" && info.getHeader("variable_switch_r_sdp"))
-            conn.execute("answer");
-        });
-      } else {
-        ms.on("channel::open", ({ uuid }: { uuid?: string }) => {
-          if (uuid) void ms.api(`uuid_answer ${uuid}`).catch(() => undefined);
-        });
-      }
     } catch (err) {
       srf.disconnect();
       throw new TelephonyConnectError(`cannot reach FreeSWITCH: ${describe(err)}`, { cause: err });
     }
     this.#orphans = await this.#endOrphans();
     this.#log("info", "started", { describe: this.describe(), orphans: this.#orphans });
+  }
+
+  /**
+   * `freeswitch.control: outbound`: an endpoint for an offer (the caller's INVITE) is answered by FreeSWITCH
+   * only when its dialplan runs `answer` before `socket`; many configurations (the one shipped here) do not.
+   * Answering from here works with both (a no-op for an answered channel).
+   */
+  #answerOutboundChannels(ms: Mrf.MediaServer): void {
+    // drachtio-fsmrf 4.1.2's event-socket server (`_server`, modesl): each new channel's own connection, so
+    // the answer goes on it (an `answer` run by the channel) rather than one `uuid_answer` per call queued on
+    // the single inbound connection every `api` shares; only an offer's endpoint needs it (a 3pcc endpoint
+    // is answered by FreeSWITCH itself).
+    const server = (ms as unknown as { _server?: { on?: unknown } })._server;
+    if (server && typeof server.on === "function") {
+      const esl = server as { on(event: string, listener: (conn: EslOutboundConnection) => void): void };
+      // modesl writes each line of a command in a write of its own and leaves Nagle on: every line after
+      // the first would wait for FreeSWITCH's (delayed) ACK of the first.
+      esl.on("connection::open", (conn) => conn.socket?.setNoDelay(true));
+      esl.on("connection::ready", (conn) => {
+        const info = conn.getInfo();
+        if (info.getHeader("Answer-State") !== "answered" && info.getHeader("variable_switch_r_sdp"))
+          conn.execute("answer");
+      });
+    } else {
+      ms.on("channel::open", ({ uuid }: { uuid?: string }) => {
+        if (uuid) void ms.api(`uuid_answer ${uuid}`).catch(() => undefined);
+      });
+    }
   }
 
   // ---- MediaDriver ----

@@ -297,10 +297,6 @@ export class ParkedEndpoint extends EventEmitter implements MediaEndpoint {
     });
   }
 
-  get connected(): boolean {
-    return !this.#gone;
-  }
-
   async play(file: string): Promise<{ playbackMilliseconds?: string }> {
     const evt = await this.execute("playback", file);
     if (evt.getHeader("Application-Response") === "FILE NOT FOUND")
