@@ -104,6 +104,11 @@ export interface GroupCost {
   readonly samples: number;
   /** The largest event of the first decision, as JSON (the relay publishes each event as one message). */
   readonly largestEventBytes?: number;
+  /**
+   * The first decision over the index, not in `decisionUs`: it also keys Least Calls' order for the period
+   * (once per group and period: the order counts calls in the period, and a new period counts from 0).
+   */
+  readonly firstDecisionUs?: number;
   /** Not measured: the extrapolated cost of one decision was above maxDecisionMs. */
   readonly skippedEstimateMs?: number;
 }
@@ -159,6 +164,22 @@ export async function measureGroups(options: {
         );
         continue;
       }
+      let firstDecisionUs: number | undefined;
+      if (index) {
+        const t = now();
+        decideCall(
+          {
+            type: "StartCall",
+            callId: `call-${n}-${strategy}-first`,
+            from: "+14155550111",
+            to: "+14155559999",
+            now: AT,
+          },
+          INITIAL_CALL,
+          ctx,
+        );
+        firstDecisionUs = round((now() - t) * 1000);
+      }
       const samples: number[] = [];
       let eventBytes = 0;
       const until = now() + options.budgetMs;
@@ -187,9 +208,11 @@ export async function measureGroups(options: {
         path,
         decisionUs: { p50: l.p50, p99: l.p99 },
         samples: samples.length,
+        ...(firstDecisionUs !== undefined ? { firstDecisionUs } : {}),
       });
       options.log(
-        `  ${strategy} over ${n} agents (${path}): p50 ${l.p50} µs, p99 ${l.p99} µs (${samples.length} decisions), largest event ${eventBytes} B`,
+        `  ${strategy} over ${n} agents (${path}): p50 ${l.p50} µs, p99 ${l.p99} µs (${samples.length} decisions), largest event ${eventBytes} B` +
+          (firstDecisionUs !== undefined ? `; first decision ${firstDecisionUs} µs` : ""),
       );
     }
   }

@@ -516,7 +516,8 @@ function printTable(): void {
       );
       rows.push([
         `decision, ${g.strategy}, ${fmt(g.agents)} agents (${g.path})`,
-        `p50 ${fmt(g.decisionUs.p50, 1)} µs, p99 ${fmt(g.decisionUs.p99, 1)} µs`,
+        `p50 ${fmt(g.decisionUs.p50, 1)} µs, p99 ${fmt(g.decisionUs.p99, 1)} µs` +
+          (g.firstDecisionUs !== undefined ? `; first ${fmt(g.firstDecisionUs / 1000, 1)} ms` : ""),
         `${fmt(base?.agents)} agents`,
         base?.decisionUs.p50 ? `${fmt((g.decisionUs.p50 ?? 0) / base.decisionUs.p50, 1)}×` : "",
       ]);

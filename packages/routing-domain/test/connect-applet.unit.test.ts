@@ -206,6 +206,48 @@ describe("Distribution strategies", () => {
         }),
       ]);
   });
+
+  it("Distribution strategies › Least Calls: of the agents with as few calls, the one idle the longest; the decision says so", () => {
+    const w = strategyWorld("leastCalls");
+    w.signIn(["ann", "bob", "cid"], sec(0));
+    const handle = (agent: string, callId: string, at: number) => {
+      w.agent(agent, { type: "Reserve", callId, legId: "x", now: sec(at) });
+      w.agent(agent, { type: "Answer", callId, now: sec(at), periodKey: "2026-11-24" });
+      w.agent(agent, { type: "EndCall", callId, now: sec(at + 1), wrapUpSec: 0 });
+    };
+    // One call each; bob's ended first, so bob has been idle the longest of the three.
+    handle("ann", "p1", 20);
+    handle("bob", "p2", 5);
+    handle("cid", "p3", 30);
+    handle("cid", "p4", 40);
+    callSpec
+      .given([], w.ctx())
+      .when({ type: "StartCall", callId: "c1", from: CALLER, to: BUSINESS, now: sec(60) })
+      .thenIncludes([
+        ev("RoutingDecided", {
+          chosen: ["bob"],
+          reason: "bob has the fewest calls in the period and, of those with as few, the longest idle time",
+          candidates: [
+            {
+              agentId: "ann",
+              callsInPeriod: 1,
+              reason: "1 calls in period, idle 39s: as few calls as bob, idle less (idle 54s)",
+            },
+            {
+              agentId: "bob",
+              callsInPeriod: 1,
+              chosen: true,
+              reason: "1 calls in period, idle 54s: fewest calls, idle longest",
+            },
+            {
+              agentId: "cid",
+              callsInPeriod: 2,
+              reason: "2 calls in period: more calls than bob (1 calls in period)",
+            },
+          ],
+        }),
+      ]);
+  });
 });
 
 describe("Configuration options", () => {

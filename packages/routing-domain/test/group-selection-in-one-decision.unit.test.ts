@@ -58,8 +58,7 @@ function listIndex(ids: readonly string[]): MemberIndex {
     size: ids.length,
     positionOf: (id) => ids.indexOf(id),
     byIdle: () => [...ids],
-    withoutCallsIn: () => [...ids],
-    byCallsIn: () => [],
+    byCallsIn: () => [...ids],
     from: (i) => ids.slice(i),
   };
 }

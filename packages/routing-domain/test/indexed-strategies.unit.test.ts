@@ -53,11 +53,13 @@ function naiveIndex(ids: readonly string[], states: ReadonlyMap<string, AgentSta
     size: ids.length,
     positionOf: (id) => pos.get(id) ?? -1,
     byIdle: () => [...ids].sort((a, b) => idle(a) - idle(b) || byPos(a, b)),
-    withoutCallsIn: (p) => ids.filter((id) => states.get(id)?.calls.periodKey !== p),
-    byCallsIn: (p) =>
-      ids
-        .filter((id) => states.get(id)?.calls.periodKey === p)
-        .sort((a, b) => states.get(a)!.calls.count - states.get(b)!.calls.count || byPos(a, b)),
+    byCallsIn: (p) => {
+      const calls = (id: string) => {
+        const s = states.get(id);
+        return s?.calls.periodKey === p ? s.calls.count : 0;
+      };
+      return [...ids].sort((a, b) => calls(a) - calls(b) || idle(a) - idle(b) || byPos(a, b));
+    },
     from: (i) => ids.slice(i),
   };
 }

@@ -47,8 +47,7 @@ function indexOf(agentIds: readonly string[]): MemberIndex {
     size: agentIds.length,
     positionOf: (id) => agentIds.indexOf(id),
     byIdle: () => agentIds,
-    withoutCallsIn: () => agentIds,
-    byCallsIn: () => [],
+    byCallsIn: () => agentIds,
     from: (i) => agentIds.slice(i),
   };
 }

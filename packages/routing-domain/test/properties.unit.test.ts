@@ -147,7 +147,7 @@ describe("strategy properties", () => {
     );
   });
 
-  it("least calls always picks an agent with the minimum count", () => {
+  it("least calls always picks an agent with the minimum count and, among those, the longest idle", () => {
     fc.assert(
       fc.property(membersArb, fc.string(), (members, seed) => {
         const result = selectAgents({ strategy: "leastCalls", members, seed, maxRingAttempts: 1 });
@@ -159,6 +159,10 @@ describe("strategy properties", () => {
         const chosen = members.find((m) => m.agentId === result.chosen[0])!;
         expect(chosen.status).toBe("available");
         expect(chosen.callsInPeriod).toBe(Math.min(...available.map((m) => m.callsInPeriod)));
+        const asFew = available.filter((m) => m.callsInPeriod === chosen.callsInPeriod);
+        expect(chosen.idleMs).toBe(Math.max(...asFew.map((m) => m.idleMs)));
+        const tied = asFew.filter((m) => m.idleMs === chosen.idleMs).length;
+        expect(result.tieBreak !== undefined).toBe(tied > 1);
       }),
     );
   });

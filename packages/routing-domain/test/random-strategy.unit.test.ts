@@ -95,8 +95,7 @@ describe("the Random strategy", () => {
       size: ids.length,
       positionOf: (id) => ids.indexOf(id),
       byIdle: () => ids,
-      withoutCallsIn: () => ids,
-      byCallsIn: () => [],
+      byCallsIn: () => ids,
       from: (i) => ids.slice(i),
     };
     for (const seed of ["s1", "s2", "s3", "s4"]) {

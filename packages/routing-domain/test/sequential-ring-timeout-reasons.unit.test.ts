@@ -96,8 +96,7 @@ describe("Sequential from a large group's member index: the agent released in th
       size: 1,
       positionOf: () => 0,
       byIdle: () => ["ann"],
-      withoutCallsIn: () => ["ann"],
-      byCallsIn: () => [],
+      byCallsIn: () => ["ann"],
       from: (i) => ["ann"].slice(i),
     };
     const ctx: DecisionContext = {

@@ -61,6 +61,10 @@ const skip = (m: MemberSnapshot) =>
 const COVERED = ["simultaneous", "roundRobin", "longestIdle", "leastCalls", "sequential"] as const;
 type Covered = (typeof COVERED)[number] & Strategy;
 
+/** Least Calls: another offerable member had as few calls as the winner but had idled less. */
+const leastCallsIdleDecided = (members: MemberSnapshot[], w: MemberSnapshot): boolean =>
+  members.some((m) => offerable(m) && m.callsInPeriod === w.callsInPeriod && m.idleMs !== w.idleMs);
+
 /** The reason each candidate should carry, given who won. */
 function expectedReasons(strategy: Covered, members: MemberSnapshot[], r: StrategyResult): string[] {
   const winner = r.chosen[0];
@@ -81,11 +85,20 @@ function expectedReasons(strategy: Covered, members: MemberSnapshot[], r: Strate
           ? "next available after the previous call's agent"
           : "available, later in rotation";
       case "longestIdle":
-      case "leastCalls":
-        if (m.agentId === winner)
-          return `${label(m)}: ${strategy === "longestIdle" ? "longest idle" : "fewest calls"}`;
+        if (m.agentId === winner) return `${label(m)}: longest idle`;
         if (tied.includes(m.agentId)) return `${label(m)}: tied, lost the seeded tie-break`;
-        return `${label(m)}: ${strategy === "longestIdle" ? "idle less than" : "more calls than"} ${winner} (${label(w!)})`;
+        return `${label(m)}: idle less than ${winner} (${label(w!)})`;
+      case "leastCalls": {
+        // Fewest calls, then idle the longest; the label shows idle time when it decided.
+        if (m.callsInPeriod !== w!.callsInPeriod)
+          return `${label(m)}: more calls than ${winner} (${label(w!)})`;
+        const idleDecided = leastCallsIdleDecided(members, w!);
+        const idle = (x: MemberSnapshot) => `idle ${Math.floor(x.idleMs / 1000)}s`;
+        const shown = idleDecided ? `${label(m)}, ${idle(m)}` : label(m);
+        if (m.agentId === winner) return `${shown}: fewest calls${idleDecided ? ", idle longest" : ""}`;
+        if (m.idleMs === w!.idleMs) return `${shown}: tied, lost the seeded tie-break`;
+        return `${shown}: as few calls as ${winner}, idle less (${idle(w!)})`;
+      }
       default:
         if (winner === undefined) return "available, but every pass is used up";
         if (m.agentId === winner) return `position ${i + 1} in the order, pass ${r.sequential!.pass}`;
@@ -112,6 +125,10 @@ function expectedDecisionReason(
     case "leastCalls":
       return (
         `${winner} has the ${strategy === "longestIdle" ? "longest idle time" : "fewest calls in the period"}` +
+        (strategy === "leastCalls" &&
+        leastCallsIdleDecided(members, members.find((m) => m.agentId === winner)!)
+          ? " and, of those with as few, the longest idle time"
+          : "") +
         (r.tieBreak
           ? ` (tie among ${r.tieBreak.ranked
               .map((t) => t.agentId)

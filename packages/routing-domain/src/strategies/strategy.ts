@@ -88,9 +88,10 @@ export interface MemberIndex {
   positionOf(agentId: string): number;
   /** By idle-since ascending (longest idle first); members without idle-since last. */
   byIdle(): Iterable<string>;
-  /** Those with no call in `periodKey` (their calls-in-period is 0), in member order. */
-  withoutCallsIn(periodKey: string): Iterable<string>;
-  /** Those with calls in `periodKey`, by count ascending. */
+  /**
+   * By calls in `periodKey` ascending (0 for a member whose calls were counted in another period), then by
+   * idle-since ascending (members without idle-since last): Least Calls' order.
+   */
   byCallsIn(periodKey: string): Iterable<string>;
   /** At member positions ≥ `position`, in member order. */
   from(position: number): Iterable<string>;
