@@ -156,6 +156,14 @@ export function agentScenario(behaviour: AgentBehaviour, eventsFile: string | un
       Content-Length: 0
 
     ]]></send>`;
+  // The platform's INVITE again (its retransmission): sipp, starved on a loaded machine, answered it after the
+  // INVITE client transaction's timer (T1, 500 ms) had fired, and the copy reaches the scenario later, while it
+  // rings or waits for the ACK. A phone absorbs a retransmission; sipp aborted the call as "unexpected" and the
+  // leg never connected. This optional step takes it (and, as the step just before the wait, any further
+  // copy) and goes on waiting. It does not jump back to resend the response: a jump leaves the call on a send
+  // step until sipp runs it again, and the ACK arriving in between was "unexpected" in its turn. sipp arms
+  // the timeout of the step it waits at, which is this one: it carries the timeout of the step after it.
+  const retransmitted = (timeout: string) => `<recv request="INVITE" optional="true" ${timeout}/>`;
   const ringing = `<send><![CDATA[
 
       SIP/2.0 180 Ringing
@@ -208,6 +216,7 @@ export function agentScenario(behaviour: AgentBehaviour, eventsFile: string | un
   </recv>`;
       return `${head}
   ${ringing}
+  ${retransmitted(`timeout="${Math.max(1, behaviour.afterMs)}" ontimeout="answer"`)}
   <recv request="CANCEL" timeout="${Math.max(1, behaviour.afterMs)}" ontimeout="answer" next="cancelled">
     <action>${on("cancel")}</action>
   </recv>
@@ -228,6 +237,7 @@ export function agentScenario(behaviour: AgentBehaviour, eventsFile: string | un
       ${SDP}
 
     ]]></send>
+  ${retransmitted('timeout="32000" ontimeout="end"')}
   <recv request="ACK" timeout="32000" ontimeout="end">
     <action>${on("answered")}</action>
   </recv>
@@ -269,6 +279,7 @@ export function agentScenario(behaviour: AgentBehaviour, eventsFile: string | un
         behaviour.afterMs === undefined || behaviour.afterMs <= 0
           ? ""
           : `${ringing}
+  ${retransmitted(`timeout="${behaviour.afterMs}" ontimeout="reject"`)}
   <recv request="CANCEL" timeout="${behaviour.afterMs}" ontimeout="reject" next="cancelled">
     <action>${on("cancel")}</action>
   </recv>
@@ -287,6 +298,7 @@ export function agentScenario(behaviour: AgentBehaviour, eventsFile: string | un
       Content-Length: 0
 
     ]]></send>
+  ${retransmitted('timeout="10000" ontimeout="end"')}
   <recv request="ACK" timeout="10000" ontimeout="end">
     <action>${on("rejected", String(behaviour.status))}</action>
   </recv>
@@ -295,6 +307,7 @@ export function agentScenario(behaviour: AgentBehaviour, eventsFile: string | un
     case "never-answer":
       return `${head}
   ${ringing}
+  ${retransmitted('timeout="600000" ontimeout="end"')}
   <recv request="CANCEL" timeout="600000" ontimeout="end" next="cancelled">
     <action>${on("cancel")}</action>
   </recv>
