@@ -51,7 +51,9 @@ export async function startTelephony(
     drachtio: drachtio.value,
     freeswitch: freeswitch.value,
     async stop({ keep = false } = {}) {
-      await Promise.all([drachtio.value.stop(), freeswitch.value.stop()]);
+      // A run whose files are kept (a failed test) gets FreeSWITCH's orderly shutdown and its full logs; the
+      // others are ended at once: ~4 s less per SIP test file, and nothing of FreeSWITCH outlives its run dir.
+      await Promise.all([drachtio.value.stop(), freeswitch.value.stop({ graceful: keep })]);
       if (!keep && process.env.SWITCHYARD_SIP_KEEP !== "1") rmSync(dir, { recursive: true, force: true });
     },
   };
