@@ -94,6 +94,12 @@ describe("Routing targets", () => {
 });
 
 describe("Distribution strategies", () => {
+  /** The agent takes a call at `at` (seconds) and hangs up a second later, without wrap-up. */
+  const handled = (w: ReturnType<typeof strategyWorld>, agent: string, callId: string, at: number) => {
+    w.agent(agent, { type: "Reserve", callId, legId: "x", now: sec(at) });
+    w.agent(agent, { type: "Answer", callId, now: sec(at), periodKey: "2026-11-24" });
+    w.agent(agent, { type: "EndCall", callId, now: sec(at + 1), wrapUpSec: 0 });
+  };
   const strategyWorld = (strategy: Parameters<typeof group>[1], extra = {}) =>
     worldWith({
       applets: connectTo({ kind: "group", groupId: "g" }),
@@ -182,11 +188,7 @@ describe("Distribution strategies", () => {
   it("Distribution strategies › Least Calls: call goes to the agent who has handled the fewest calls in the period", () => {
     const w = strategyWorld("leastCalls");
     w.signIn(["ann", "bob", "cid"], sec(0));
-    const handle = (agent: string, callId: string, at: number) => {
-      w.agent(agent, { type: "Reserve", callId, legId: "x", now: sec(at) });
-      w.agent(agent, { type: "Answer", callId, now: sec(at), periodKey: "2026-11-24" });
-      w.agent(agent, { type: "EndCall", callId, now: sec(at + 1), wrapUpSec: 0 });
-    };
+    const handle = (agent: string, callId: string, at: number) => handled(w, agent, callId, at);
     handle("ann", "p1", 1);
     handle("ann", "p2", 3);
     handle("cid", "p3", 5);
@@ -210,11 +212,7 @@ describe("Distribution strategies", () => {
   it("Distribution strategies › Least Calls: of the agents with as few calls, the one idle the longest; the decision says so", () => {
     const w = strategyWorld("leastCalls");
     w.signIn(["ann", "bob", "cid"], sec(0));
-    const handle = (agent: string, callId: string, at: number) => {
-      w.agent(agent, { type: "Reserve", callId, legId: "x", now: sec(at) });
-      w.agent(agent, { type: "Answer", callId, now: sec(at), periodKey: "2026-11-24" });
-      w.agent(agent, { type: "EndCall", callId, now: sec(at + 1), wrapUpSec: 0 });
-    };
+    const handle = (agent: string, callId: string, at: number) => handled(w, agent, callId, at);
     // One call each; bob's ended first, so bob has been idle the longest of the three.
     handle("ann", "p1", 20);
     handle("bob", "p2", 5);
