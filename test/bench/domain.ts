@@ -76,6 +76,15 @@ function configWith(n: number, strategy: Strategy): ConfigSnapshot {
   ]);
 }
 
+/** A call to the group's number, as every measured decision starts. */
+const startCall = (callId: string): CallCommand => ({
+  type: "StartCall",
+  callId,
+  from: "+14155550111",
+  to: "+14155559999",
+  now: AT,
+});
+
 function presenceFor(n: number): Record<string, PresenceEntry> {
   const view: Record<string, PresenceEntry> = {};
   for (let i = 0; i < n; i++) {
@@ -167,31 +176,14 @@ export async function measureGroups(options: {
       let firstDecisionUs: number | undefined;
       if (index) {
         const t = now();
-        decideCall(
-          {
-            type: "StartCall",
-            callId: `call-${n}-${strategy}-first`,
-            from: "+14155550111",
-            to: "+14155559999",
-            now: AT,
-          },
-          INITIAL_CALL,
-          ctx,
-        );
+        decideCall(startCall(`call-${n}-${strategy}-first`), INITIAL_CALL, ctx);
         firstDecisionUs = round((now() - t) * 1000);
       }
       const samples: number[] = [];
       let eventBytes = 0;
       const until = now() + options.budgetMs;
       for (let i = 0; i < 2_000; i++) {
-        const callId = `call-${n}-${strategy}-${i}`;
-        const command: CallCommand = {
-          type: "StartCall",
-          callId,
-          from: "+14155550111",
-          to: "+14155559999",
-          now: AT,
-        };
+        const command = startCall(`call-${n}-${strategy}-${i}`);
         const t = now();
         const decision = decideCall(command, INITIAL_CALL, ctx);
         const us = (now() - t) * 1000;

@@ -32,10 +32,11 @@ describe.skipIf(skip).each(["parked", "outbound"] as const)(
       waitFor(what, async () => ((await check()) ? true : undefined), { tries: 200, everyMs: 100 });
 
     const newDriver = () => {
+      const endpoints = driverEndpoints(tel);
       const d = new DrachtioDriver({
         clock: scaledClock({ speed: 1 }),
-        ...driverEndpoints(tel),
-        freeswitch: { ...driverEndpoints(tel).freeswitch, control },
+        ...endpoints,
+        freeswitch: { ...endpoints.freeswitch, control },
         trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
         mediaDir: join(tel.dir, "media"),
         log: () => {},

@@ -188,12 +188,11 @@ describe("Distribution strategies", () => {
   it("Distribution strategies › Least Calls: call goes to the agent who has handled the fewest calls in the period", () => {
     const w = strategyWorld("leastCalls");
     w.signIn(["ann", "bob", "cid"], sec(0));
-    const handle = (agent: string, callId: string, at: number) => handled(w, agent, callId, at);
-    handle("ann", "p1", 1);
-    handle("ann", "p2", 3);
-    handle("cid", "p3", 5);
-    handle("bob", "p4", 7);
-    handle("bob", "p5", 9);
+    handled(w, "ann", "p1", 1);
+    handled(w, "ann", "p2", 3);
+    handled(w, "cid", "p3", 5);
+    handled(w, "bob", "p4", 7);
+    handled(w, "bob", "p5", 9);
     callSpec
       .given([], w.ctx())
       .when({ type: "StartCall", callId: "c1", from: CALLER, to: BUSINESS, now: sec(60) })
@@ -212,12 +211,11 @@ describe("Distribution strategies", () => {
   it("Distribution strategies › Least Calls: of the agents with as few calls, the one idle the longest; the decision says so", () => {
     const w = strategyWorld("leastCalls");
     w.signIn(["ann", "bob", "cid"], sec(0));
-    const handle = (agent: string, callId: string, at: number) => handled(w, agent, callId, at);
     // One call each; bob's ended first, so bob has been idle the longest of the three.
-    handle("ann", "p1", 20);
-    handle("bob", "p2", 5);
-    handle("cid", "p3", 30);
-    handle("cid", "p4", 40);
+    handled(w, "ann", "p1", 20);
+    handled(w, "bob", "p2", 5);
+    handled(w, "cid", "p3", 30);
+    handled(w, "cid", "p4", 40);
     callSpec
       .given([], w.ctx())
       .when({ type: "StartCall", callId: "c1", from: CALLER, to: BUSINESS, now: sec(60) })

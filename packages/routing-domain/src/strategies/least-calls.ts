@@ -12,13 +12,14 @@ import {
   type MemberSnapshot,
   noneAvailable,
   noneIndexed,
+  rankedOnly,
   rankTies,
   report,
   type Selection,
   type SelectionInput,
   stillAvailable,
-  TIE_RANKED_LIMIT,
   type TieBreak,
+  tieClause,
 } from "./strategy.js";
 
 /** Negative when `a` is the better choice: fewer calls, then idle longer. */
@@ -56,13 +57,10 @@ function line(o: Outcome, m: MemberSnapshot): string {
 }
 
 function reason(o: Outcome): string {
-  const { tieBreak, tied } = o;
   return (
     `${o.winner.agentId} has the fewest calls in the period` +
     (o.idleDecided ? " and, of those with as few, the longest idle time" : "") +
-    (tieBreak
-      ? ` (tie among ${tied.length > TIE_RANKED_LIMIT ? `${tied.length} agents` : tied.join(", ")} broken by seeded hash)`
-      : "")
+    tieClause(o.tied, o.tieBreak !== undefined)
   );
 }
 
@@ -110,8 +108,7 @@ export const leastCalls = defineStrategy({
     best.sort((a, b) => input.index.positionOf(a.agentId) - input.index.positionOf(b.agentId));
     const o = outcome(best, input.seed, idleDecided);
     // The report lists the tie: all of it, or its best ranked when large.
-    const ranked = new Set(o.tieBreak?.ranked.map((r) => r.agentId));
-    const listed = o.tieBreak?.tied === undefined ? best : best.filter((m) => ranked.has(m.agentId));
+    const listed = o.tieBreak?.tied === undefined ? best : rankedOnly(best, o.tieBreak);
     return selection(
       o,
       listed.map((m) => candidate(m, m.agentId === o.winner.agentId, line(o, m))),

@@ -7,12 +7,12 @@ import {
   type MemberSnapshot,
   noneAvailable,
   noneIndexed,
+  rankedOnly,
   rankTies,
   report,
   type Selection,
   type SelectionInput,
-  TIE_RANKED_LIMIT,
-  type TieBreak,
+  tieClause,
 } from "./strategy.js";
 
 export interface Measure {
@@ -29,10 +29,7 @@ export interface Measure {
 }
 
 const reasonFor = (measure: Measure, winner: string, tied: readonly string[], tieBroken: boolean): string =>
-  `${winner} has the ${measure.reason}` +
-  (tieBroken
-    ? ` (tie among ${tied.length > TIE_RANKED_LIMIT ? `${tied.length} agents` : tied.join(", ")} broken by seeded hash)`
-    : "");
+  `${winner} has the ${measure.reason}${tieClause(tied, tieBroken)}`;
 
 /** Over every member: the available ones with the best measure, then the seeded tie-break. */
 export function selectBest(input: SelectionInput, measure: Measure): Selection {
@@ -99,9 +96,4 @@ export function selectBestOfTied(
     ),
     reason: reasonFor(measure, winner, ids, tieBreak !== undefined),
   };
-}
-
-function rankedOnly(tied: readonly MemberSnapshot[], tieBreak: TieBreak): MemberSnapshot[] {
-  const ranked = new Set(tieBreak.ranked.map((r) => r.agentId));
-  return tied.filter((m) => ranked.has(m.agentId));
 }

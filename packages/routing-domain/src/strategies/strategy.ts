@@ -177,6 +177,18 @@ export function rankTies(seed: string, agentIds: readonly string[]): TieBreak {
   return { seed, ranked: top, tied: hashed.length };
 }
 
+/** The reason's words for a tie broken by the seeded hash (nothing when there was none): the tied, or their count. */
+export const tieClause = (tied: readonly string[], tieBroken: boolean): string =>
+  tieBroken
+    ? ` (tie among ${tied.length > TIE_RANKED_LIMIT ? `${tied.length} agents` : tied.join(", ")} broken by seeded hash)`
+    : "";
+
+/** Of a tie too large to rank whole, the members the tie-break ranked (the report lists only those). */
+export function rankedOnly(tied: readonly MemberSnapshot[], tieBreak: TieBreak): MemberSnapshot[] {
+  const ranked = new Set(tieBreak.ranked.map((r) => r.agentId));
+  return tied.filter((m) => ranked.has(m.agentId));
+}
+
 // A group lists an agent once, so ids never tie.
 // Stryker disable next-line EqualityOperator: with distinct ids < and <= agree (>=, which reverses the order, is killed by the hash-collision test)
 const byRank = (a: { agentId: string; hash: number }, b: { agentId: string; hash: number }): number =>
