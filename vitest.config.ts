@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects: unit tests are pure and fast; integration tests talk to the real PostgreSQL and NATS
-// (infra/ensure-services.sh makes sure they exist); end-to-end tests run whole services.
+// Unit tests are pure and fast; integration tests talk to the real PostgreSQL and NATS (infra/ensure-services.sh
+// makes sure they exist); end-to-end tests run whole services. Each kind has an `-isolated` companion project
+// for its files that leave process-wide state behind.
 // Every project: fast-check properties run from one printed seed, `FC_SEED=<seed>` replays it.
 const fastCheckSeed = {
   globalSetup: ["test/setup/fast-check-seed.global.ts"],
@@ -18,6 +19,47 @@ const UNIT_WITH_GLOBALS = [
   "test/deploy/grafana.unit.test.ts",
   "test/architecture/architecture.unit.test.ts",
 ];
+
+/** Integration and end-to-end files that install OpenTelemetry's global providers (see UNIT_WITH_GLOBALS). */
+const INT_WITH_GLOBALS = ["packages/bus/test/bus.int.test.ts"];
+const E2E_WITH_GLOBALS = ["test/e2e/telemetry.e2e.test.ts", "test/cli/otel-instrumentation.e2e.test.ts"];
+
+/**
+ * Integration and end-to-end suites run after each other, never at once: a log follower only reads below the
+ * cluster-wide snapshot xmin, so one suite's open transactions would stall another's. On two cores they
+ * share the machine's PostgreSQL and NATS, so files run one at a time too (the timing-sensitive relay and
+ * kill tests are not starved). One worker runs every file of a project, importing the platform's packages
+ * once instead of once per file (about 1.5 s a file); files that leave process-wide state behind (the
+ * OpenTelemetry globals) run after the others, each in a fresh worker: the group after `order`.
+ */
+function serial(
+  name: string,
+  order: number,
+  withGlobals: readonly string[],
+  options: { include: string[]; testTimeout: number; hookTimeout: number },
+) {
+  const common = { ...fastCheckSeed, fileParallelism: false, ...options };
+  return [
+    {
+      test: {
+        ...common,
+        name,
+        sequence: { groupOrder: order },
+        exclude: ["**/node_modules/**", ...withGlobals],
+        isolate: false,
+      },
+    },
+    {
+      test: {
+        ...common,
+        name: `${name}-isolated`,
+        sequence: { groupOrder: order + 1 },
+        include: [...withGlobals],
+        exclude: ["**/node_modules/**"],
+      },
+    },
+  ];
+}
 
 export default defineConfig({
   test: {
@@ -47,34 +89,16 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
-      {
-        test: {
-          ...fastCheckSeed,
-          name: "int",
-          // Integration and end-to-end suites run after each other, never at once: a log follower only
-          // reads below the cluster-wide snapshot xmin, so one suite's open transactions would stall another's.
-          sequence: { groupOrder: 1 },
-          include: ["{packages,services,test}/**/*.int.test.ts"],
-          exclude: ["**/node_modules/**"],
-          testTimeout: 120_000,
-          hookTimeout: 60_000,
-          // Two cores: integration suites share the machine's PostgreSQL and NATS; run files one at a
-          // time so the timing-sensitive relay/kill tests are not starved.
-          fileParallelism: false,
-        },
-      },
-      {
-        test: {
-          ...fastCheckSeed,
-          name: "e2e",
-          sequence: { groupOrder: 2 },
-          include: ["{packages,services,test}/**/*.e2e.test.ts"],
-          exclude: ["**/node_modules/**"],
-          testTimeout: 300_000,
-          hookTimeout: 120_000,
-          fileParallelism: false,
-        },
-      },
+      ...serial("int", 1, INT_WITH_GLOBALS, {
+        include: ["{packages,services,test}/**/*.int.test.ts"],
+        testTimeout: 120_000,
+        hookTimeout: 60_000,
+      }),
+      ...serial("e2e", 3, E2E_WITH_GLOBALS, {
+        include: ["{packages,services,test}/**/*.e2e.test.ts"],
+        testTimeout: 300_000,
+        hookTimeout: 120_000,
+      }),
     ],
   },
 });
