@@ -23,6 +23,7 @@ import {
 import { systemClock } from "@switchyard/clock";
 import { parse as parseYaml } from "yaml";
 import type { CliContext } from "./context.js";
+import { UsageError } from "./usage-error.js";
 
 export interface AdminClients {
   readonly account: AccountServiceClient;
@@ -38,10 +39,7 @@ export interface AdminClients {
   close(): void;
 }
 
-/** A command used wrongly (exit status 2). */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+export { UsageError };
 
 /** An admin API call that failed: its status code and message, for one line on stderr. */
 export class AdminCallError extends Error {

@@ -2,8 +2,8 @@
 // read-only session; JetStream EVENTS through a temporary consumer it removes). Exit 1 on any violation.
 import { checkDeployment, formatReport } from "@switchyard/chaos";
 import { loadRuntimeConfig } from "@switchyard/config";
-import { UsageError } from "./admin-commands.js";
 import type { CliContext } from "./context.js";
+import { UsageError } from "./usage-error.js";
 
 export async function runCheck(ctx: CliContext): Promise<number> {
   const config = loadRuntimeConfig({ flags: ctx.flags, env: ctx.env });

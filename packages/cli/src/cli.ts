@@ -1,23 +1,8 @@
-import { setBusObserver } from "@switchyard/bus";
-import { ChaosOptionsError } from "@switchyard/chaos";
-import { ConfigError, loadRuntimeConfig } from "@switchyard/config";
-import {
-  appendContactCentre,
-  CONTACT_CENTRE_SECTIONS,
-  ContactCentreConfigError,
-  loadContactCentre,
-} from "@switchyard/contact-centre";
-import { TrafficConfigError } from "@switchyard/simulation";
-import { busMetrics, createLogger, startTelemetry } from "@switchyard/telemetry";
-import { ADMIN_USAGE, isAdminCommand, runAdminCommand, UsageError } from "./admin-commands.js";
-import { runChaosCommand } from "./chaos.js";
-import { runCheck } from "./check.js";
+import { ADMIN_USAGE, isAdminCommand } from "./admin-usage.js";
 import type { CliContext } from "./context.js";
-import { MissingConfigFileError, runDemo, runSimulate } from "./demo.js";
-import { startHealthServer } from "./health.js";
-import { startPlatform } from "./platform.js";
-import { runNatsConfig, runSetup } from "./setup.js";
-import { isWhatIfError, runExtract, runWhatIf } from "./whatif.js";
+
+// Each command imports what it runs when it runs: the platform's packages take seconds to load (OpenTelemetry,
+// gRPC, drachtio, PGlite), which `help`, a configuration error or an admin command need none of.
 
 export type { CliContext } from "./context.js";
 
@@ -121,97 +106,34 @@ export async function runCli(ctx: CliContext): Promise<number> {
       case "--help":
         ctx.out(`${USAGE}\n\n${ADMIN_USAGE}`);
         return 0;
-      case "run": {
-        const config = loadRuntimeConfig({ flags: ctx.flags, env: ctx.env });
-        // Agents, groups, numbers and flows declared in the file are validated before anything starts.
-        const declared = CONTACT_CENTRE_SECTIONS.some((s) => config.document[s] !== undefined);
-        const contactCentre =
-          config.configFile !== undefined && declared ? loadContactCentre(config.configFile) : undefined;
-        for (const w of contactCentre?.warnings ?? []) ctx.err(`${w.file}:${w.path}: ${w.reason}`);
-        // Checked before anything starts: a bad value is a start-up error, not a shutdown one.
-        const timeoutMs = shutdownTimeoutMs(ctx);
-        const drainMs = drainTimeoutMs(ctx, timeoutMs);
-        // Telemetry first (so the services' instruments and spans are real), disposed last (flushes).
-        await using telemetry = startTelemetry({
-          serviceName: ctx.env.OTEL_SERVICE_NAME ?? serviceName(config.targets),
-          env: ctx.env,
-        });
-        setBusObserver(busMetrics());
-        const logger = logFormat(ctx) === "json" ? createLogger({ level: logLevel(ctx) }) : undefined;
-        await using platform = await startPlatform(config, {
-          log: ctx.out,
-          flags: ctx.flags,
-          env: ctx.env,
-          ...(logger ? { logger } : {}),
-        });
-        for (const line of platform.describe()) ctx.out(line);
-        ctx.out(telemetry.describe());
-        if (contactCentre) {
-          const written = await appendContactCentre(platform.eventStore.store, contactCentre, {
-            actor: "switchyard run",
-          });
-          ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
-        }
-        const listen = stringOption(ctx, "health-listen", "SWITCHYARD_HEALTH_LISTEN");
-        const health = listen ? await startHealthServer({ listen, ...platform }) : undefined;
-        try {
-          if (health) ctx.out(`health: http://${health.address}/livez and /readyz`);
-          ctx.out("switchyard: up; Ctrl-C to stop");
-          await abortion(ctx.signal);
-          // SIGTERM: not ready at once (no new work routed here), then the services stop pulling, finish
-          // or hand back what they hold, and close, within the shutdown timeout (below the pod's grace).
-          // A media gateway first refuses new calls and lets the calls up finish (drain timeout), the other
-          // services still running for them; then it hangs up what is left.
-          health?.drain();
-          ctx.out(`switchyard: stopping (at most ${timeoutMs / 1000} s)`);
-          const stopped = await Promise.race([
-            platform
-              .drain(drainMs)
-              .then((report) => {
-                if (report)
-                  ctx.out(
-                    `media-gateway drained: ${report.callsAtStart} calls up, ${report.finished} finished, ` +
-                      `${report.endedAtDeadline} hung up at the ${drainMs / 1000} s drain deadline`,
-                  );
-              })
-              .then(() => platform[Symbol.asyncDispose]())
-              .then(() => true),
-            new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref()),
-          ]);
-          if (!stopped) {
-            ctx.err(`switchyard: services did not stop within ${timeoutMs / 1000} s; exiting anyway`);
-            return 1;
-          }
-          return 0;
-        } finally {
-          await health?.[Symbol.asyncDispose]();
-        }
-      }
+      case "run":
+        return await (await import("./run-command.js")).runServices(ctx);
       case "setup":
-        return await runSetup(ctx);
+        return await (await import("./setup.js")).runSetup(ctx);
       case "nats-config":
-        return runNatsConfig(ctx);
+        return (await import("./setup.js")).runNatsConfig(ctx);
       case "demo":
-        return await runDemo(ctx);
+        return await (await import("./demo.js")).runDemo(ctx);
       case "chaos":
-        return await runChaosCommand(ctx);
+        return await (await import("./chaos.js")).runChaosCommand(ctx);
       case "check":
-        return await runCheck(ctx);
+        return await (await import("./check.js")).runCheck(ctx);
       case "simulate":
-        return await runSimulate(ctx);
+        return await (await import("./demo.js")).runSimulate(ctx);
       case "extract":
-        return await runExtract(ctx);
+        return await (await import("./whatif.js")).runExtract(ctx);
       case "whatif":
-        return await runWhatIf(ctx);
+        return await (await import("./whatif.js")).runWhatIf(ctx);
       default:
-        if (isAdminCommand(ctx.command)) return await runAdminCommand(ctx, ctx.args ?? []);
+        if (isAdminCommand(ctx.command))
+          return await (await import("./admin-commands.js")).runAdminCommand(ctx, ctx.args ?? []);
         ctx.err(`switchyard: unknown command "${ctx.command}" (try: switchyard help)`);
         return 2;
     }
   } catch (error) {
-    if (error instanceof ContactCentreConfigError || error instanceof TrafficConfigError) {
+    if (isConfigFileError(error)) {
       // Every problem on its own line, `file:path: reason`; nothing was started.
-      const what = error instanceof TrafficConfigError ? "traffic" : "contact centre";
+      const what = error.name === "TrafficConfigError" ? "traffic" : "contact centre";
       const n = error.issues.length;
       ctx.err(
         `switchyard: invalid ${what} configuration (${n} error${n === 1 ? "" : "s"}), nothing started:`,
@@ -221,14 +143,30 @@ export async function runCli(ctx: CliContext): Promise<number> {
     }
     ctx.err(`switchyard: ${oneLine(error)}`);
     if (ctx.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) ctx.err(error.stack);
-    return error instanceof ConfigError ||
-      error instanceof MissingConfigFileError ||
-      error instanceof ChaosOptionsError ||
-      error instanceof UsageError ||
-      isWhatIfError(error)
-      ? 2
-      : 1;
+    return error instanceof Error && USAGE_ERRORS.has(error.name) ? 2 : 1;
   }
+}
+
+/**
+ * Failures of what the user gave (exit status 2), by name: matching by class would load every package that
+ * defines one. Each is the error class of its package (config, chaos, the CLI's commands, what-if variants).
+ */
+const USAGE_ERRORS: ReadonlySet<string> = new Set([
+  "ConfigError",
+  "MissingConfigFileError",
+  "ChaosOptionsError",
+  "UsageError",
+  "WhatIfUsageError",
+  "VariantError",
+]);
+
+/** A contact-centre or traffic file with problems: ContactCentreConfigError, TrafficConfigError. */
+function isConfigFileError(error: unknown): error is Error & { readonly issues: readonly unknown[] } {
+  return (
+    error instanceof Error &&
+    (error.name === "ContactCentreConfigError" || error.name === "TrafficConfigError") &&
+    Array.isArray((error as { issues?: unknown }).issues)
+  );
 }
 
 /** The message a user needs, on one line: the error's own message, and its cause's when it adds to it. */
@@ -237,62 +175,4 @@ export function oneLine(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : "";
   const text = cause && !message.includes(cause) ? `${message}: ${cause}` : message;
   return text.replace(/\s*\n\s*/g, " ").trim();
-}
-
-/** `service.name` for the targets of this process: `switchyard-router`, or `switchyard` for several. */
-export function serviceName(targets: readonly string[]): string {
-  return targets.length === 1 ? `switchyard-${targets[0]}` : "switchyard";
-}
-
-function stringOption(ctx: CliContext, flag: string, env: string): string | undefined {
-  const v = ctx.flags[flag] ?? ctx.env[env];
-  return typeof v === "string" && v.trim() !== "" ? v : undefined;
-}
-
-/** `--shutdown-timeout SEC` (SWITCHYARD_SHUTDOWN_TIMEOUT), default 25: below Kubernetes' default 30 s grace. */
-function shutdownTimeoutMs(ctx: CliContext): number {
-  const v = stringOption(ctx, "shutdown-timeout", "SWITCHYARD_SHUTDOWN_TIMEOUT") ?? "25";
-  const sec = Number(v);
-  if (!Number.isFinite(sec) || sec <= 0)
-    throw new UsageError(`--shutdown-timeout must be seconds > 0, not ${v}`);
-  return sec * 1000;
-}
-
-/**
- * `--drain-timeout SEC` (SWITCHYARD_DRAIN_TIMEOUT): how long a media gateway lets its calls finish after
- * SIGTERM before it hangs them up. Default 5 s less than the shutdown timeout (20 s of the default 25, which
- * the chart keeps below its 30 s grace period), leaving time to end the rest and stop.
- */
-function drainTimeoutMs(ctx: CliContext, shutdownMs: number): number {
-  const v = stringOption(ctx, "drain-timeout", "SWITCHYARD_DRAIN_TIMEOUT");
-  if (v === undefined) return shutdownMs > 10_000 ? shutdownMs - 5_000 : shutdownMs / 2;
-  const sec = Number(v);
-  if (!Number.isFinite(sec) || sec <= 0 || sec * 1000 >= shutdownMs)
-    throw new UsageError(
-      `--drain-timeout must be seconds > 0 and below the shutdown timeout (${shutdownMs / 1000} s), not ${v}`,
-    );
-  return sec * 1000;
-}
-
-/** `--log-format json|text` (SWITCHYARD_LOG_FORMAT); text by default, json in the container image. */
-function logFormat(ctx: CliContext): "json" | "text" {
-  const v = ctx.flags["log-format"] ?? ctx.env.SWITCHYARD_LOG_FORMAT ?? "text";
-  if (v !== "json" && v !== "text")
-    throw new UsageError(`--log-format must be json or text, not ${String(v)}`);
-  return v;
-}
-
-const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
-
-/** `--log-level` (SWITCHYARD_LOG_LEVEL), default info; call state changes are at debug. */
-function logLevel(ctx: CliContext): (typeof LEVELS)[number] {
-  const v = ctx.flags["log-level"] ?? ctx.env.SWITCHYARD_LOG_LEVEL ?? "info";
-  const level = LEVELS.find((l) => l === v);
-  if (!level) throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}, not ${String(v)}`);
-  return level;
-}
-
-export function abortion(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }

@@ -1,7 +1,5 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { authenticator, loadAdminSettings, start as startAdminApi } from "@switchyard/admin-api";
-import { start as startAgentPresence } from "@switchyard/agent-presence";
 import {
   type Bus,
   connectBus,
@@ -26,17 +24,7 @@ import {
   type Target,
 } from "@switchyard/config";
 import { type EventStoreHandle, openEventStore, openMemoryEventStore } from "@switchyard/event-store";
-import {
-  DrachtioDriver,
-  type DrainReport,
-  EventStoreAudioLibrary,
-  type MediaGateway,
-  SimulatedDriver,
-  type StoredAudioSource,
-  start as startGateway,
-} from "@switchyard/media-gateway";
-import { start as startRelay } from "@switchyard/relay";
-import { start as startRouter } from "@switchyard/router";
+import type { DrachtioDriver, DrainReport, MediaGateway, StoredAudioSource } from "@switchyard/media-gateway";
 import type { TransferTarget } from "@switchyard/routing-domain";
 import { type Logger, serviceLog } from "@switchyard/telemetry";
 import { Disposer, Together } from "./disposer.js";
@@ -163,6 +151,9 @@ export async function startPlatform(
     for (const target of config.targets) {
       switch (target) {
         case "relay": {
+          // Each service's package is imported when this process runs it: a router does not load gRPC or
+          // drachtio (process start-up is mostly module loading; a restarted replica is back sooner).
+          const { start: startRelay } = await import("@switchyard/relay");
           const relay = services.use(
             await starting(
               log,
@@ -189,7 +180,8 @@ export async function startPlatform(
           started.push(target);
           break;
         }
-        case "router":
+        case "router": {
+          const { start: startRouter } = await import("@switchyard/router");
           services.use(
             await starting(
               log,
@@ -211,7 +203,9 @@ export async function startPlatform(
           );
           started.push(target);
           break;
-        case "agent-presence":
+        }
+        case "agent-presence": {
+          const { start: startAgentPresence } = await import("@switchyard/agent-presence");
           services.use(
             await starting(
               log,
@@ -231,7 +225,14 @@ export async function startPlatform(
           );
           started.push(target);
           break;
+        }
         case "media-gateway": {
+          const {
+            EventStoreAudioLibrary,
+            SimulatedDriver,
+            start: startGateway,
+            DrachtioDriver: Driver,
+          } = await import("@switchyard/media-gateway");
           const gatewayLog =
             json("media-gateway") ??
             ((level: string, message: string) => {
@@ -244,6 +245,7 @@ export async function startPlatform(
           if (config.sip) {
             // The SIP driver: calls arrive from drachtio-server, media runs in FreeSWITCH.
             const driver = drachtioDriver(
+              Driver,
               config.sip,
               clock,
               log,
@@ -291,6 +293,11 @@ export async function startPlatform(
         case "admin-api": {
           // Settings (listen address, tokens, TLS, anonymous access) from flags, environment and the file's
           // `admin` section; anonymous access is announced.
+          const {
+            authenticator,
+            loadAdminSettings,
+            start: startAdminApi,
+          } = await import("@switchyard/admin-api");
           const settings = loadAdminSettings({
             document: config.document,
             flags: options.flags ?? {},
@@ -354,13 +361,14 @@ export async function startPlatform(
 
 /** The configured SIP driver (not started). */
 export function drachtioDriver(
+  Driver: typeof DrachtioDriver,
   sip: SipConfig,
   clock: Clock,
   log: Log,
   storedAudio?: StoredAudioSource,
 ): DrachtioDriver {
   const d = sip.drachtio;
-  return new DrachtioDriver({
+  return new Driver({
     clock,
     ...(storedAudio === undefined ? {} : { storedAudio }),
     drachtio:
