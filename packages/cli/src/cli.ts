@@ -143,7 +143,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
     }
     ctx.err(`switchyard: ${oneLine(error)}`);
     if (ctx.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) ctx.err(error.stack);
-    return error instanceof Error && USAGE_ERRORS.has(error.name) ? 2 : 1;
+    return exitStatusOf(error);
   }
 }
 
@@ -159,6 +159,11 @@ const USAGE_ERRORS: ReadonlySet<string> = new Set([
   "WhatIfUsageError",
   "VariantError",
 ]);
+
+/** 2 for a failure of what the user gave (a usage error), 1 for anything else. */
+export function exitStatusOf(error: unknown): 1 | 2 {
+  return error instanceof Error && (USAGE_ERRORS.has(error.name) || isConfigFileError(error)) ? 2 : 1;
+}
 
 /** A contact-centre or traffic file with problems: ContactCentreConfigError, TrafficConfigError. */
 function isConfigFileError(error: unknown): error is Error & { readonly issues: readonly unknown[] } {
