@@ -12,8 +12,9 @@ import {
   type DownloadAudioResponse,
 } from "@switchyard/admin-proto";
 import { systemClock } from "@switchyard/clock";
-import { type AdminClients, adminCallError, rpc, UsageError } from "./admin-client.js";
+import { type AdminClients, adminCallError, rpc } from "./admin-client.js";
 import type { CliContext } from "./context.js";
+import { UsageError } from "./usage-error.js";
 
 /** Chunk size for uploads: well under the API's message limit. */
 const CHUNK_BYTES = 64 * 1024;

@@ -39,8 +39,6 @@ export interface AdminClients {
   close(): void;
 }
 
-export { UsageError };
-
 /** An admin API call that failed: its status code and message, for one line on stderr. */
 export class AdminCallError extends Error {
   override readonly name = "AdminCallError";

@@ -16,8 +16,9 @@ import {
 } from "@switchyard/admin-proto";
 import { applyContactCentre, exportContactCentre } from "./admin-apply.js";
 import { audioCommand } from "./admin-audio.js";
-import { type AdminClients, connectAdmin, listAll, rpc, UsageError } from "./admin-client.js";
+import { type AdminClients, connectAdmin, listAll, rpc } from "./admin-client.js";
 import type { CliContext } from "./context.js";
+import { UsageError } from "./usage-error.js";
 
 const table = (ctx: CliContext, header: string[], rows: string[][]) => {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -232,8 +233,6 @@ async function dispatch(ctx: CliContext, a: AdminClients, args: readonly string[
       return usage();
   }
 }
-
-export { UsageError };
 
 async function callsCommand(
   ctx: CliContext,

@@ -231,7 +231,7 @@ export async function startPlatform(
             EventStoreAudioLibrary,
             SimulatedDriver,
             start: startGateway,
-            DrachtioDriver: Driver,
+            DrachtioDriver,
           } = await import("@switchyard/media-gateway");
           const gatewayLog =
             json("media-gateway") ??
@@ -244,12 +244,13 @@ export async function startPlatform(
             new EventStoreAudioLibrary({ store: eventStore.store, blobs: eventStore.blobs, cacheDir });
           if (config.sip) {
             // The SIP driver: calls arrive from drachtio-server, media runs in FreeSWITCH.
-            const driver = drachtioDriver(
-              Driver,
-              config.sip,
-              clock,
-              log,
-              storedAudio(join(config.sip.mediaDir, "cache", "stored")),
+            const driver = new DrachtioDriver(
+              drachtioOptions(
+                config.sip,
+                clock,
+                log,
+                storedAudio(join(config.sip.mediaDir, "cache", "stored")),
+              ),
             );
             await driver.start();
             // The gateway first, then its driver.
@@ -359,16 +360,15 @@ export async function startPlatform(
   }
 }
 
-/** The configured SIP driver (not started). */
-export function drachtioDriver(
-  Driver: typeof DrachtioDriver,
+/** The SIP driver's options from the configuration's sip section. */
+function drachtioOptions(
   sip: SipConfig,
   clock: Clock,
   log: Log,
   storedAudio?: StoredAudioSource,
-): DrachtioDriver {
+): ConstructorParameters<typeof DrachtioDriver>[0] {
   const d = sip.drachtio;
-  return new Driver({
+  return {
     clock,
     ...(storedAudio === undefined ? {} : { storedAudio }),
     drachtio:
@@ -403,7 +403,7 @@ export function drachtioDriver(
     log: (level, message) => {
       if (level !== "info") log(`media-gateway ${level}: ${message}`);
     },
-  });
+  };
 }
 
 /** `"200": "group:support"` → the domain's transfer target. */

@@ -6,11 +6,11 @@ import { UsageError } from "./usage-error.js";
 export async function runServices(ctx: CliContext): Promise<number> {
   const config = loadRuntimeConfig({ flags: ctx.flags, env: ctx.env });
   // Agents, groups, numbers and flows declared in the file are validated before anything starts.
-  const cc = config.configFile === undefined ? undefined : await import("@switchyard/contact-centre");
-  const declared = cc?.CONTACT_CENTRE_SECTIONS.some((s) => config.document[s] !== undefined) ?? false;
-  const contactCentre =
-    cc && config.configFile !== undefined && declared ? cc.loadContactCentre(config.configFile) : undefined;
-  for (const w of contactCentre?.warnings ?? []) ctx.err(`${w.file}:${w.path}: ${w.reason}`);
+  const declared =
+    config.configFile === undefined
+      ? undefined
+      : await declaredContactCentre(config.configFile, config.document);
+  for (const w of declared?.centre.warnings ?? []) ctx.err(`${w.file}:${w.path}: ${w.reason}`);
   // Checked before anything starts: a bad value is a start-up error, not a shutdown one.
   const timeoutMs = shutdownTimeoutMs(ctx);
   const drainMs = drainTimeoutMs(ctx, timeoutMs);
@@ -43,8 +43,8 @@ export async function runServices(ctx: CliContext): Promise<number> {
   });
   for (const line of platform.describe()) ctx.out(line);
   ctx.out(telemetry.describe());
-  if (cc && contactCentre) {
-    const written = await cc.appendContactCentre(platform.eventStore.store, contactCentre, {
+  if (declared) {
+    const written = await declared.append(platform.eventStore.store, declared.centre, {
       actor: "switchyard run",
     });
     ctx.out(`configuration from ${config.configFile}: ${written} config events appended`);
@@ -83,6 +83,15 @@ export async function runServices(ctx: CliContext): Promise<number> {
   } finally {
     await health?.[Symbol.asyncDispose]();
   }
+}
+
+/** The contact centre a configuration file declares (agents, groups, numbers, flows), loaded and validated. */
+async function declaredContactCentre(file: string, document: Readonly<Record<string, unknown>>) {
+  const { CONTACT_CENTRE_SECTIONS, loadContactCentre, appendContactCentre } = await import(
+    "@switchyard/contact-centre"
+  );
+  if (!CONTACT_CENTRE_SECTIONS.some((s) => document[s] !== undefined)) return undefined;
+  return { centre: loadContactCentre(file), append: appendContactCentre };
 }
 
 /** `service.name` for the targets of this process: `switchyard-router`, or `switchyard` for several. */

@@ -2,7 +2,7 @@
 // (read-only) as a traffic file, and re-run on embedded defaults under the recorded configuration (the
 // baseline) and under variants, compared side by side in the terminal and as a self-contained HTML page.
 import { readFileSync, writeFileSync } from "node:fs";
-import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from "@switchyard/config";
+import { loadRuntimeConfig, type RuntimeConfig } from "@switchyard/config";
 import type { ContactCentre } from "@switchyard/contact-centre";
 import { openEventLogReader, openEventStore, START } from "@switchyard/event-store";
 import {
@@ -393,8 +393,4 @@ export async function runWhatIf(ctx: CliContext): Promise<number> {
     ctx.out(`whatif: figures written to ${ctx.flags["json-out"]}`);
   }
   return 0;
-}
-
-export function isWhatIfError(error: unknown): boolean {
-  return error instanceof WhatIfUsageError || error instanceof VariantError || error instanceof ConfigError;
 }
