@@ -25,35 +25,30 @@ const INT_WITH_GLOBALS = ["packages/bus/test/bus.int.test.ts"];
 const E2E_WITH_GLOBALS = ["test/e2e/telemetry.e2e.test.ts", "test/cli/otel-instrumentation.e2e.test.ts"];
 
 /**
- * Integration and end-to-end suites run after each other, never at once: a log follower only reads below the
- * cluster-wide snapshot xmin, so one suite's open transactions would stall another's. On two cores they
- * share the machine's PostgreSQL and NATS, so files run one at a time too (the timing-sensitive relay and
- * kill tests are not starved). One worker runs every file of a project, importing the platform's packages
- * once instead of once per file (about 1.5 s a file); files that leave process-wide state behind (the
- * OpenTelemetry globals) run after the others, each in a fresh worker: the group after `order`.
+ * A kind of test as two projects: its files in workers that import the packages once and run file after
+ * file (`isolate: false`), and `<name>-isolated` for the files that leave process-wide state behind (the
+ * OpenTelemetry globals), each in a fresh worker, in the group `isolatedOrder`.
  */
-function serial(
+function withIsolated(
   name: string,
-  order: number,
   withGlobals: readonly string[],
-  options: { include: string[]; testTimeout: number; hookTimeout: number },
+  isolatedOrder: number,
+  options: {
+    include: string[];
+    sequence: { groupOrder: number };
+    testTimeout: number;
+    hookTimeout?: number;
+    fileParallelism?: boolean;
+  },
 ) {
-  const common = { ...fastCheckSeed, fileParallelism: false, ...options };
+  const common = { ...fastCheckSeed, ...options };
   return [
-    {
-      test: {
-        ...common,
-        name,
-        sequence: { groupOrder: order },
-        exclude: ["**/node_modules/**", ...withGlobals],
-        isolate: false,
-      },
-    },
+    { test: { ...common, name, exclude: ["**/node_modules/**", ...withGlobals], isolate: false } },
     {
       test: {
         ...common,
         name: `${name}-isolated`,
-        sequence: { groupOrder: order + 1 },
+        sequence: { groupOrder: isolatedOrder },
         include: [...withGlobals],
         exclude: ["**/node_modules/**"],
       },
@@ -64,40 +59,32 @@ function serial(
 export default defineConfig({
   test: {
     projects: [
-      {
-        test: {
-          ...fastCheckSeed,
-          name: "unit",
-          sequence: { groupOrder: 0 },
-          include: ["{packages,services,test}/**/*.unit.test.ts"],
-          exclude: ["**/node_modules/**", ...UNIT_WITH_GLOBALS],
-          // Property tests run a thousand cases: well under a second on a quiet machine, several seconds
-          // when the two cores are shared. No test asserts on time, so the timeout only catches hangs.
-          testTimeout: 60_000,
-          // Unit tests are pure (no IO, no globals left changed): each worker imports the packages once
-          // instead of once per file, which was most of this project's time (90 s for 15 s of tests).
-          isolate: false,
-        },
-      },
-      {
-        test: {
-          ...fastCheckSeed,
-          name: "unit-isolated",
-          sequence: { groupOrder: 0 },
-          include: UNIT_WITH_GLOBALS,
-          exclude: ["**/node_modules/**"],
-          testTimeout: 60_000,
-        },
-      },
-      ...serial("int", 1, INT_WITH_GLOBALS, {
+      // Unit tests are pure (no IO, no globals left changed): sharing workers saved most of this project's
+      // time (90 s for 15 s of tests); their isolated companion runs beside them.
+      ...withIsolated("unit", UNIT_WITH_GLOBALS, 0, {
+        include: ["{packages,services,test}/**/*.unit.test.ts"],
+        sequence: { groupOrder: 0 },
+        // Property tests run a thousand cases: well under a second on a quiet machine, several seconds
+        // when the two cores are shared. No test asserts on time, so the timeout only catches hangs.
+        testTimeout: 60_000,
+      }),
+      // Integration and end-to-end suites run after each other, never at once: a log follower only reads below
+      // the cluster-wide snapshot xmin, so one suite's open transactions would stall another's. On two cores
+      // they share the machine's PostgreSQL and NATS, so files run one at a time too (the timing-sensitive
+      // relay and kill tests are not starved), in one worker; the isolated files after the others.
+      ...withIsolated("int", INT_WITH_GLOBALS, 2, {
         include: ["{packages,services,test}/**/*.int.test.ts"],
+        sequence: { groupOrder: 1 },
         testTimeout: 120_000,
         hookTimeout: 60_000,
+        fileParallelism: false,
       }),
-      ...serial("e2e", 3, E2E_WITH_GLOBALS, {
+      ...withIsolated("e2e", E2E_WITH_GLOBALS, 4, {
         include: ["{packages,services,test}/**/*.e2e.test.ts"],
+        sequence: { groupOrder: 3 },
         testTimeout: 300_000,
         hookTimeout: 120_000,
+        fileParallelism: false,
       }),
     ],
   },
