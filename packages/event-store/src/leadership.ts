@@ -14,6 +14,13 @@ export class AdvisoryLockLeadership implements Leadership {
     private readonly target: string,
     /** Namespace for lock keys, so test suites in different schemas do not contend. */
     private readonly namespace: string,
+    /**
+     * isHeld() asks the database at most this often (real ms, default 1 000); in between it answers from
+     * the connection's events. A dropped or terminated connection is seen at once either way; the query
+     * only adds a connection that stopped answering without closing. The relay calls isHeld() before every
+     * read, which at a low event rate was one extra round trip per commit.
+     */
+    private readonly verifyEveryMs = 1_000,
   ) {}
 
   async tryAcquire(name: string): Promise<LeaderLock | null> {
@@ -50,12 +57,16 @@ export class AdvisoryLockLeadership implements Leadership {
       return null;
     }
     let released = false;
+    let verifiedAt = performance.now();
+    const verifyEveryMs = this.verifyEveryMs;
     const open = this.#open;
     const lock: LeaderLock = {
       async isHeld() {
         if (lost || released) return false;
+        if (performance.now() - verifiedAt < verifyEveryMs) return true;
         try {
           await client.query("select 1");
+          verifiedAt = performance.now();
           return !lost;
         } catch {
           return false;

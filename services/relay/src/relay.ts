@@ -75,6 +75,14 @@ export interface RelayConfig {
    */
   readonly xminWarnAfterMs?: number;
   readonly horizonCheckMs?: number;
+  /**
+   * The checkpoint is saved after a batch when this long (real ms) has passed since the last save, else
+   * once the relay has had nothing to publish for the rest of that time, and when it stops (default 200;
+   * 0: after every batch). A new leader re-publishes what came after the saved checkpoint, and the EVENTS
+   * stream drops those repeats by msg id; saving less often spares the database a write per batch, which at
+   * a low event rate was one commit per commit relayed.
+   */
+  readonly checkpointEveryMs?: number;
   /** Wait between attempts to take leadership while another instance holds it (default 300 ms). */
   readonly standbyRetryMs?: number;
   /** First wait after an error; doubles up to 5 s (default 250 ms). */
@@ -151,8 +159,9 @@ const defaultLog: RelayLog = consoleLog();
 /**
  * Runs the outbox relay: one instance among all that share the database publishes (leader lock), the
  * others stand by. Publishes go out in log order on one connection with many acks in flight; the
- * checkpoint is saved only after every ack of the batch, so a crash re-publishes at most one batch, and
- * the EVENTS stream drops those repeats by msg id (= event id).
+ * checkpoint moves only past batches whose every ack came, and is saved at most every `checkpointEveryMs`,
+ * so a crash re-publishes what was published since the last save (at most that long, or one batch), and the
+ * EVENTS stream drops those repeats by msg id (= event id).
  */
 export async function start(config: RelayConfig): Promise<Relay> {
   const name = config.name ?? "relay";
@@ -165,6 +174,7 @@ export async function start(config: RelayConfig): Promise<Relay> {
   const xminWarnAfterMs = config.xminWarnAfterMs ?? 10_000;
   const horizonCheckMs = config.horizonCheckMs ?? 1_000;
   const standbyRetryMs = config.standbyRetryMs ?? 300;
+  const checkpointEveryMs = config.checkpointEveryMs ?? 200;
   const firstBackoff = config.errorBackoffMs ?? 250;
   const log = config.log ?? defaultLog;
   const { store, checkpoints, leadership } = config.eventStore;
@@ -428,6 +438,27 @@ export async function start(config: RelayConfig): Promise<Relay> {
     rebuilding: Array<Promise<void>>,
   ): Promise<void> {
     let checkpoint = await checkpoints.load(name);
+    let saved = checkpoint;
+    let savedAt = systemClock.now();
+    const save = async () => {
+      if (saved === checkpoint) return;
+      const at = checkpoint;
+      await checkpoints.save(name, at);
+      saved = at;
+      savedAt = systemClock.now();
+    };
+    /** Waits for the doorbell or `ms`; unsaved progress is saved when it falls due meanwhile. */
+    const rest = async (ms: number): Promise<"notified" | "timeout"> => {
+      if (saved !== checkpoint) {
+        const due = Math.max(0, savedAt + checkpointEveryMs - systemClock.now());
+        if (due < ms) {
+          if ((await waitForBell(due)) === "notified") return "notified";
+          await save();
+          return waitForBell(ms - due);
+        }
+      }
+      return waitForBell(ms);
+    };
     rebuilding.push(rebuildGauges(checkpoint, leading));
     while (!stopped.aborted) {
       if (!(await lock.isHeld())) throw new LeadershipLostError(name);
@@ -439,9 +470,7 @@ export async function start(config: RelayConfig): Promise<Relay> {
       if (events.length === 0) {
         idle = heldBack !== true;
         if (idle) changed();
-        const woke = await waitForBell(
-          heldBack ? heldBackPollMs : subscription ? fallbackPollMs : plainPollMs,
-        );
+        const woke = await rest(heldBack ? heldBackPollMs : subscription ? fallbackPollMs : plainPollMs);
         idle = false;
         if (heldBack && woke === "timeout") stats.wakeups.heldBack++;
         else if (woke === "timeout") stats.wakeups.polled++;
@@ -449,27 +478,31 @@ export async function start(config: RelayConfig): Promise<Relay> {
         continue;
       }
       await publishBatch(events);
-      await checkpoints.save(name, next);
       checkpoint = next;
+      if (systemClock.now() - savedAt >= checkpointEveryMs) await save();
       stats.published += events.length;
       stats.batches++;
-      // Nobody else appends (the embedded PGlite) and this process committed nothing since the read began:
-      // the log ends here, so wait for the next commit instead of reading to find nothing.
-      if (
-        writes?.exclusive === true &&
-        events.length < batchSize &&
-        !heldBack &&
-        writes.inFlight === 0 &&
-        writes.committed === readFromCommitted &&
-        !rung
-      ) {
+      // The log ends here when the read was not full, nothing was held back and no commit has been announced
+      // since the read began: wait for the next commit instead of reading to find nothing. Announced means
+      // this process committed (the embedded PGlite, where nobody else appends) or, while listening, a
+      // notification came: every commit is notified after it is visible, so one visible only after the
+      // read began rings the bell.
+      const quiet =
+        writes?.exclusive === true
+          ? writes.inFlight === 0 && writes.committed === readFromCommitted
+          : subscription !== undefined;
+      if (events.length < batchSize && !heldBack && quiet && !rung) {
         leadingAt = checkpoint;
         idle = true;
         changed();
-        await waitForBell(subscription ? fallbackPollMs : plainPollMs);
+        await rest(subscription ? fallbackPollMs : plainPollMs);
         idle = false;
       }
     }
+    // Stopping (not a lost lock): what was published is saved, so the next leader does not repeat it.
+    await save().catch((err: unknown) =>
+      log("warn", "relay could not save its checkpoint while stopping", { error: describe(err) }),
+    );
   }
 
   async function run(): Promise<void> {

@@ -33,8 +33,14 @@ function makeEvents(n: number): RecordedEvent[] {
 }
 
 class FakeStore implements Pick<EventStore, "readAll"> {
+  /** Where each read began (the gauges' rebuild reads too, from the start). */
+  readonly readsAfter: bigint[] = [];
   constructor(readonly events: RecordedEvent[]) {}
+  get reads(): number {
+    return this.readsAfter.length;
+  }
   async readAll(after: Checkpoint, options: { limit?: number } = {}) {
+    this.readsAfter.push(after.position);
     const events = this.events.filter((e) => e.position > after.position).slice(0, options.limit ?? 1000);
     const last = events.at(-1);
     return {
@@ -121,6 +127,8 @@ function config(parts: {
     eventStore: { store: parts.store, checkpoints: parts.checkpoints, leadership: parts.leadership },
     bus: parts.bus,
     batchSize: 4,
+    // After every batch (the throttled save has its own tests).
+    checkpointEveryMs: 0,
     pollIntervalMs: 1,
     standbyRetryMs: 1,
     errorBackoffMs: 1,
@@ -209,6 +217,111 @@ describe("relay (fakes)", () => {
     await relay[Symbol.asyncDispose]();
     expect(parts.bus.attempts).toEqual(["e1", "e2", "e3", "e4", "e5", "e6"]);
     expect(relay.stats().terms).toBe(2);
+  });
+
+  it("with checkpointEveryMs, saves the checkpoint once per interval: not per batch, and on stop", async () => {
+    const parts = {
+      store: new FakeStore(makeEvents(10)),
+      checkpoints: new FakeCheckpoints(),
+      leadership: new FakeLeadership(),
+      bus: new FakeBus(),
+    };
+    const relay = await start({ ...config(parts), checkpointEveryMs: 600_000 });
+    await until(() => parts.bus.stored.length === 10, "10 published");
+    await until(() => relay.stats().wakeups.polled >= 3, "idle a while");
+    expect(relay.stats().batches).toBe(3);
+    expect(parts.checkpoints.saved).toEqual([]);
+    await relay[Symbol.asyncDispose]();
+    expect(parts.checkpoints.saved.map((c) => c.position)).toEqual([10n]);
+  });
+
+  it("with checkpointEveryMs, saves what was published once the interval has passed, with nothing more to publish", async () => {
+    const parts = {
+      store: new FakeStore(makeEvents(6)),
+      checkpoints: new FakeCheckpoints(),
+      leadership: new FakeLeadership(),
+      bus: new FakeBus(),
+    };
+    const relay = await start({ ...config(parts), checkpointEveryMs: 30, pollIntervalMs: 60_000 });
+    await until(() => parts.checkpoints.saved.at(-1)?.position === 6n, "checkpoint at 6");
+    // Nothing was announced (no notifications here) and nothing polled yet: the save came due while waiting.
+    expect(relay.stats().wakeups.polled).toBe(0);
+    await relay[Symbol.asyncDispose]();
+    expect(parts.checkpoints.saved.map((c) => c.position)).toEqual([6n]);
+  });
+
+  it("while listening, a read that was not full and heard of no commit since is the log's end: no read until the next commit", async () => {
+    const parts = {
+      store: new FakeStore(makeEvents(6)),
+      checkpoints: new FakeCheckpoints(),
+      leadership: new FakeLeadership(),
+      bus: new FakeBus(),
+    };
+    let ring: (() => void) | undefined;
+    const appends = {
+      channel: "es_test",
+      async listen(onAppend: () => void) {
+        ring = onAppend;
+        return { close: async () => undefined };
+      },
+    };
+    const base = config(parts);
+    const relay = await start({
+      ...base,
+      eventStore: { ...base.eventStore, appends },
+      pollIntervalMs: 60_000,
+    });
+    await until(() => parts.bus.stored.length === 6, "6 published");
+    // Batches of 4 and 2: the second was not full, so no read after it to find nothing.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(parts.store.readsAfter.filter((p) => p >= 4n)).toEqual([4n]);
+    // A commit that lands while the relay waits is announced, read and published.
+    parts.store.events.push(...makeEvents(7).slice(6));
+    ring?.();
+    await until(() => parts.bus.stored.length === 7, "7th published");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(parts.store.readsAfter.filter((p) => p >= 4n)).toEqual([4n, 6n]);
+    expect(relay.stats().wakeups.polled).toBe(0);
+    await relay[Symbol.asyncDispose]();
+  });
+
+  it("while listening, a commit announced during a read is read at once", async () => {
+    const parts = {
+      store: new FakeStore(makeEvents(2)),
+      checkpoints: new FakeCheckpoints(),
+      leadership: new FakeLeadership(),
+      bus: new FakeBus(),
+    };
+    let ring: (() => void) | undefined;
+    const appends = {
+      channel: "es_test",
+      async listen(onAppend: () => void) {
+        ring = onAppend;
+        return { close: async () => undefined };
+      },
+    };
+    // The third event is committed (and announced) while the first read is under way, after its snapshot.
+    const read = parts.store.readAll.bind(parts.store);
+    let leaderReads = 0;
+    parts.store.readAll = async (after, options) => {
+      const page = await read(after, options);
+      // The leader's first read (the gauges' rebuild reads pages of another size).
+      if (options?.limit === 4 && ++leaderReads === 1) {
+        parts.store.events.push(...makeEvents(3).slice(2));
+        ring?.();
+      }
+      return page;
+    };
+    const base = config(parts);
+    const relay = await start({
+      ...base,
+      eventStore: { ...base.eventStore, appends },
+      pollIntervalMs: 60_000,
+    });
+    await until(() => parts.bus.stored.length === 3, "3 published");
+    expect(leaderReads).toBe(2);
+    expect(relay.stats().wakeups.polled).toBe(0);
+    await relay[Symbol.asyncDispose]();
   });
 });
 
