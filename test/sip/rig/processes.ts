@@ -2,7 +2,7 @@
 // group so that stopping it also stops anything it forked, and every one still alive when this Node process
 // exits (a failing test, an aborted run) is killed from the exit hook, so no run leaves orphans behind.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { appendFileSync, closeSync, openSync } from "node:fs";
 
 export class RigProcessError extends Error {
   override name = "RigProcessError";
@@ -43,35 +43,42 @@ export class ManagedProcess {
   /** Resolves with the exit code (or the signal name) once the process has exited. */
   readonly exited: Promise<number | string>;
   #exitCode: number | string | undefined;
-  readonly #log: WriteStream;
 
   constructor(options: SpawnOptions) {
     hookExit();
     this.name = options.name;
     this.logFile = options.logFile;
-    this.#log = createWriteStream(options.logFile, { flags: "a" });
-    this.child = spawn(options.command, [...options.args], {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      detached: true, // own process group: killGroup reaches its children too
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child.stdout?.pipe(this.#log, { end: false });
-    this.child.stderr?.pipe(this.#log, { end: false });
+    // The child writes its output to the file itself (O_APPEND, as `>>` would): piped through this process,
+    // drachtio-server's SIP log alone took thousands of writes a second from the test's event loop and thread
+    // pool under the SIP load test, CPU the platform under test needed.
+    const log = openSync(options.logFile, "a");
+    try {
+      this.child = spawn(options.command, [...options.args], {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        detached: true, // own process group: killGroup reaches its children too
+        // fd 3: a pipe nothing is written to. Whatever the child forks inherits it (a sipp `exec` action's
+        // shell appending to the events file), so "close" comes once those are done too, as it did when the
+        // output itself was piped.
+        stdio: ["ignore", log, log, "pipe"],
+      });
+    } finally {
+      closeSync(log); // the child holds its own copy
+    }
     alive.add(this);
     this.exited = new Promise((resolve) => {
       this.child.once("error", (err) => {
-        this.#log.write(`\n[rig] spawn error: ${err.message}\n`);
+        appendFileSync(options.logFile, `\n[rig] spawn error: ${err.message}\n`);
         alive.delete(this);
         this.#exitCode = `error: ${err.message}`;
         resolve(this.#exitCode);
       });
+      // The child wrote its log itself: it is in the file once the process and what it forked are done.
       this.child.once("close", (code, signal) => {
         alive.delete(this);
         const exitCode = code ?? signal ?? "unknown";
         this.#exitCode = exitCode;
-        // Resolved once the log is on disk: callers read it to tell why the process ended.
-        this.#log.end(() => resolve(exitCode));
+        resolve(exitCode);
       });
     });
   }

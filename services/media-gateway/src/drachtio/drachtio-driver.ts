@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Clock } from "@switchyard/clock";
@@ -17,6 +17,7 @@ import {
   DtmfCodeMatcher,
   type DtmfTransferCodes,
 } from "./dtmf-codes.js";
+import { LegJournal, leftBehind, removeFiles } from "./leg-journal.js";
 import { type MediaEndpoint, ParkedEndpoints } from "./parked-endpoints.js";
 import {
   callerIdUri,
@@ -236,8 +237,6 @@ interface Leg {
   readonly codes?: DtmfCodeMatcher;
   /** drachtio-server connection the leg's requests ride on (listen mode). */
   socket?: unknown;
-  /** The leg's record in `stateDir` was written (removed again when the leg ends). */
-  persisted?: Promise<void>;
 }
 
 /** drachtio-srf's `createUAC` with `noAck` and no local SDP: the phone's offer, and the ACK to send with ours. */
@@ -272,18 +271,6 @@ export interface AdmissionStats {
   readonly challenged: number;
   /** INVITEs refused with 503 because the gateway was draining (`refuseNewCalls()`). */
   readonly draining: number;
-}
-
-/** What a restarted gateway needs to end a leg a killed process left behind. */
-interface LegRecord {
-  readonly channelId: string;
-  /** drachtio-server's id of the phone's dialog (it outlives the app's connection). */
-  readonly dialogId: string;
-  readonly callId: string;
-  /** FreeSWITCH channel of the leg's endpoint. */
-  readonly endpointUuid: string;
-  readonly endpointDialogId: string;
-  readonly boot: string;
 }
 
 /** What `start()` did with the legs a previous process left (see `stateDir`). */
@@ -334,6 +321,7 @@ export class DrachtioDriver implements MediaDriver {
   readonly #boot = randomUUID().slice(0, 8);
   #inboundSeq = 0;
   readonly #stateDir: string;
+  readonly #journal: LegJournal;
   /** Ids of ended legs (bounded): a repeated originate of one is ignored; the Leg itself is dropped. */
   readonly #endedIds = new Set<string>();
   /** Listen mode: drachtio-server's connections that carried INVITEs, ended once no leg is up. */
@@ -404,6 +392,12 @@ export class DrachtioDriver implements MediaDriver {
     this.#tokensAt = options.clock.now();
     this.#endpointQueue = new PQueue({ concurrency: Math.max(1, options.endpointsInFlight ?? 16) });
     this.#stateDir = options.stateDir ?? join(options.mediaDir, "dialogs");
+    this.#journal = new LegJournal(this.#stateDir, this.#boot, (err, channelId) =>
+      this.#log("warn", "leg record not written: a crash would leave this leg up", {
+        channelId,
+        error: describe(err),
+      }),
+    );
     this.#log =
       options.log ??
       ((level, message, fields) => {
@@ -1032,6 +1026,7 @@ export class DrachtioDriver implements MediaDriver {
     }
     this.#closed = true;
     this.#listeners.clear();
+    this.#journal.close();
     // Let the BYEs and CANCELs leave before the connections close.
     if (live.length > 0) await new Promise((r) => setTimeout(r, 200));
     this.#disconnect();
@@ -1050,6 +1045,8 @@ export class DrachtioDriver implements MediaDriver {
       // FreeSWITCH's outbound event-socket connection of the endpoint, as a dying process drops it.
       (leg.ep as unknown as { conn?: { socket?: { destroy(): void } } } | undefined)?.conn?.socket?.destroy();
     }
+    // As a killed process leaves it: the next process ends the legs it records.
+    this.#journal.close();
     this.#disconnect();
   }
 
@@ -1413,28 +1410,18 @@ export class DrachtioDriver implements MediaDriver {
     const dialog = leg.dialog;
     const ep = leg.ep;
     if (!dialog || !ep) return;
-    const record: LegRecord = {
+    this.#journal.up({
       channelId: leg.id,
       dialogId: dialogId(dialog),
       callId: dialog.sip.callId,
       endpointUuid: ep.uuid,
       endpointDialogId: dialogId(ep.dialog),
       boot: this.#boot,
-    };
-    const file = join(this.#stateDir, `${safeName(leg.id)}.json`);
-    leg.persisted = writeFile(file, JSON.stringify(record)).catch((err: unknown) => {
-      this.#log("warn", "leg record not written: a crash would leave this leg up", {
-        channelId: leg.id,
-        error: describe(err),
-      });
     });
   }
 
   #forget(leg: Leg): void {
-    const written = leg.persisted;
-    if (!written) return;
-    const file = join(this.#stateDir, `${safeName(leg.id)}.json`);
-    void written.then(() => rm(file, { force: true })).catch(() => undefined);
+    this.#journal.down(leg.id);
   }
 
   /**
@@ -1443,18 +1430,10 @@ export class DrachtioDriver implements MediaDriver {
    * FreeSWITCH channel. Their calls are told by the gateway (`channelExists` is false: reported failed).
    */
   async #endOrphans(): Promise<OrphanReport> {
-    const files = (await readdir(this.#stateDir)).filter((f) => f.endsWith(".json"));
+    const { legs, files } = leftBehind(this.#stateDir, this.#journal.file);
     let byesSent = 0;
     let channelsKilled = 0;
-    for (const f of files) {
-      const path = join(this.#stateDir, f);
-      let record: LegRecord;
-      try {
-        record = JSON.parse(await readFile(path, "utf8")) as LegRecord;
-      } catch {
-        await rm(path, { force: true });
-        continue;
-      }
+    for (const record of legs) {
       // In-dialog (drachtio-server fills in the dialog's Call-ID, tags, CSeq and route), as Dialog#destroy does.
       const srf = this.#srf as unknown as { request(opts: Record<string, unknown>): Promise<unknown> };
       const bye = await srf
@@ -1472,9 +1451,9 @@ export class DrachtioDriver implements MediaDriver {
         );
       if (killed) channelsKilled++;
       this.#log("warn", "a leg left by a previous process was ended", { ...record, bye, killed });
-      await rm(path, { force: true });
     }
-    return { found: files.length, byesSent, channelsKilled };
+    removeFiles(files);
+    return { found: legs.length, byesSent, channelsKilled };
   }
 
   // ---- media jobs: one FreeSWITCH application at a time per endpoint ----
