@@ -71,7 +71,9 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
     // SWITCHYARD_SIP_LOAD_INPROCESS=1 keeps it in this process.
     p = await startSipPlatform({
       name: "load",
+      // Logs at warning level: at info each SIP message is logged by both servers (a few thousand lines a second).
       freeswitch: { rtpPorts: 2_000, logLevel: "warning" },
+      drachtio: { logLevel: "warning" },
       gatewayProcess: process.env.SWITCHYARD_SIP_LOAD_INPROCESS !== "1",
       ...(process.env.SWITCHYARD_SIP_LOAD_ENDPOINTS
         ? { endpointsInFlight: Number(process.env.SWITCHYARD_SIP_LOAD_ENDPOINTS) }

@@ -71,6 +71,7 @@ export async function startSipPlatform(
     dialplan?: string;
     gateway?: Pick<Parameters<typeof startGateway>[0], "transferTargets">;
     freeswitch?: { rtpPorts?: number; logLevel?: "debug" | "info" | "notice" | "warning" | "err" };
+    drachtio?: { logLevel?: "notice" | "error" | "warning" | "info" | "debug" };
     /** Run the media gateway (drachtio driver) in a child process, so a test can kill it. */
     gatewayProcess?: boolean;
     /** gatewayProcess only: FreeSWITCH endpoints the gateway creates at once (unset: the driver's default). */
@@ -85,6 +86,7 @@ export async function startSipPlatform(
     name: options.name ?? "platform",
     ...(options.dialplan ? { dialplan: options.dialplan } : {}),
     ...(options.freeswitch ? { freeswitch: options.freeswitch } : {}),
+    ...(options.drachtio ? { drachtio: options.drachtio } : {}),
   });
   const mediaDir = join(tel.dir, "media");
   mkdirSync(mediaDir, { recursive: true });
@@ -100,7 +102,8 @@ export async function startSipPlatform(
   const relay = await startRelay({
     eventStore,
     bus: await buses.busOf("relay"),
-    pollIntervalMs: 10,
+    // As deployed (`switchyard run --target relay`): woken by the commits' notifications, polling once a
+    // second as a fallback (a 10 ms poll was a hundred reads a second of PostgreSQL, under the SIP load too).
     log: () => {},
   });
   const presence = await startPresence({ eventStore, bus: await buses.busOf("agent-presence"), clock });
