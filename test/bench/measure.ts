@@ -57,6 +57,24 @@ export async function rate(seconds: number, workers: number, op: (worker: number
   return done / ((now() - start) / 1000);
 }
 
+/**
+ * Runs `op` one at a time, started `perSec` times a second (a late one starts the next at once), for
+ * `seconds`: the latency of each in ms. Below saturation, this is what one operation costs a caller when
+ * nothing queues in front of it: the floor under any latency built on it.
+ */
+export async function paced(seconds: number, perSec: number, op: () => Promise<unknown>): Promise<Latencies> {
+  const samples: number[] = [];
+  const start = now();
+  for (let i = 0; i < seconds * perSec; i++) {
+    const due = start + (i * 1000) / perSec;
+    if (now() < due) await sleep(due - now());
+    const t0 = now();
+    await op();
+    samples.push(now() - t0);
+  }
+  return latencies(samples);
+}
+
 /** A payload of about `bytes` bytes of JSON, shaped like the platform's messages. */
 export function payloadOf(bytes: number, seed: string): Record<string, unknown> {
   const base = { callId: seed, legId: `${seed}:leg-1`, at: 1_767_603_600_000, kind: "originate" };

@@ -6,13 +6,15 @@ import { randomUUID } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import { type Bus, connectBus, type StreamSpec } from "@switchyard/bus";
 import pg from "pg";
-import { created, now, payloadOf, rate, round } from "./measure.js";
+import { created, type Latencies, now, paced, payloadOf, rate, round } from "./measure.js";
 
 /** Bytes of JSON: a leg command / call input (~400 B) and a relayed event (~700 B) on this platform. */
 export const COMMAND_BYTES = 400;
 export const EVENT_BYTES = 700;
 /** Rows per transaction in the grouped-insert measurement (the event store's appendMany batches are ~200). */
 const GROUP = 200;
+/** Rate of the paced latency measurements: well below saturation, where a routing decision's p99 target lies. */
+export const PACED_PER_SEC = 250;
 
 export interface RawPg {
   readonly backend: "postgres" | "pglite";
@@ -27,6 +29,11 @@ export interface RawPg {
   readonly notifyCommitsPerSec8: number | null;
   /** 200 rows per transaction (jsonb_to_recordset, as the event store), 2 connections (1 on PGlite). */
   readonly groupedRowsPerSec: number;
+  /**
+   * One single-row commit at a time, PACED_PER_SEC a second: each commit's ms (a routing decision commits
+   * at least once, so its latency cannot be below this one's).
+   */
+  readonly commitLatencyMs: Latencies;
 }
 
 interface Session {
@@ -83,6 +90,12 @@ export async function measurePg(options: {
       return 1;
     });
     options.log(`  single-row commits, 1 connection: ${Math.round(single)}/s`);
+    const commitLatencyMs = await paced(options.seconds, PACED_PER_SEC, () =>
+      first.query(insert, [`call-${randomUUID()}`, randomUUID(), data]),
+    );
+    options.log(
+      `  single-row commit latency at ${PACED_PER_SEC}/s, one at a time: p50 ${commitLatencyMs.p50} / p99 ${commitLatencyMs.p99} / p99.9 ${commitLatencyMs.p999} ms`,
+    );
     let single8: number | null = null;
     if (sessions.length >= 8) {
       single8 = await rate(options.seconds, 8, async (w) => {
@@ -136,6 +149,7 @@ export async function measurePg(options: {
       notifyCommitsPerSec: round(notify),
       notifyCommitsPerSec8: notify8 === null ? null : round(notify8),
       groupedRowsPerSec: round(grouped),
+      commitLatencyMs,
     };
   } finally {
     if (sessions[0])
@@ -151,6 +165,8 @@ export interface RawJetStream {
   readonly eventPublishesPerSec: number;
   readonly commandBytes: number;
   readonly eventBytes: number;
+  /** One command-sized publish at a time, PACED_PER_SEC a second: ms from publish to its ack. */
+  readonly publishAckLatencyMs: Latencies;
 }
 
 /** JetStream R1 file storage, message ids on, 256 publishes in flight (a sliding window) from one connection. */
@@ -202,11 +218,21 @@ export async function measureJetStream(options: {
     options.log(`  JetStream publishes, 256 in flight, ${COMMAND_BYTES} B: ${Math.round(command)}/s`);
     const event = await run(EVENT_BYTES);
     options.log(`  JetStream publishes, 256 in flight, ${EVENT_BYTES} B: ${Math.round(event)}/s`);
+    const command1 = payloadOf(COMMAND_BYTES, "jetstream");
+    let n = 0;
+    const publishAckLatencyMs = await paced(options.seconds, PACED_PER_SEC, () => {
+      n++;
+      return bus.publish(`raw.${n % 64}`, command1, { msgId: `raw-paced-${n}-${options.prefix}` });
+    });
+    options.log(
+      `  JetStream publish → ack at ${PACED_PER_SEC}/s, one at a time: p50 ${publishAckLatencyMs.p50} / p99 ${publishAckLatencyMs.p99} / p99.9 ${publishAckLatencyMs.p999} ms`,
+    );
     return {
       commandPublishesPerSec: round(command),
       eventPublishesPerSec: round(event),
       commandBytes: COMMAND_BYTES,
       eventBytes: EVENT_BYTES,
+      publishAckLatencyMs,
     };
   } finally {
     await bus.deleteStreams().catch(() => undefined);

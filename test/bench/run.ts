@@ -25,7 +25,7 @@ import { type EventsResult, measureEvents } from "./events.js";
 import { created, fmt, type Latencies, ratio, round } from "./measure.js";
 import { type MediaResult, measureMedia } from "./media.js";
 import { type AnnouncementCost, measureAnnouncements } from "./queue-load.js";
-import { measureJetStream, measurePg, type RawJetStream, type RawPg } from "./raw.js";
+import { measureJetStream, measurePg, PACED_PER_SEC, type RawJetStream, type RawPg } from "./raw.js";
 import {
   type LoadResult,
   putPresence,
@@ -417,11 +417,25 @@ function printTable(): void {
       `${ratio(pgRaw.notifyCommitsPerSec, pgRaw.singleRowCommitsPerSec)} / ${ratio(pgRaw.notifyCommitsPerSec8, pgRaw.singleRowCommitsPerSec8)}`,
     ]);
     rows.push(["PostgreSQL grouped insert rows/s (200/commit)", fmt(pgRaw.groupedRowsPerSec), "raw", ""]);
+    if (pgRaw.commitLatencyMs)
+      rows.push([
+        `PostgreSQL single-row commit latency, ${PACED_PER_SEC}/s one at a time`,
+        latencyCells(pgRaw.commitLatencyMs),
+        `raw, synchronous_commit=${pgRaw.synchronousCommit}`,
+        "",
+      ]);
   }
   if (js)
     rows.push([
       `JetStream publishes/s, 256 in flight (${js.commandBytes} B / ${js.eventBytes} B)`,
       `${fmt(js.commandPublishesPerSec)} / ${fmt(js.eventPublishesPerSec)}`,
+      "raw",
+      "",
+    ]);
+  if (js?.publishAckLatencyMs)
+    rows.push([
+      `JetStream publish → ack latency, ${PACED_PER_SEC}/s one at a time (${js.commandBytes} B)`,
+      latencyCells(js.publishAckLatencyMs),
       "raw",
       "",
     ]);
@@ -453,6 +467,15 @@ function printTable(): void {
       "grouped rows/s",
       ratio(routing.sustainedDecisionsPerSec, pgRaw?.groupedRowsPerSec),
     ]);
+    // A decision commits once and its input and leg command each make a publish → ack: the floor under its p99.
+    const floor = [pgRaw?.commitLatencyMs?.p99, js?.publishAckLatencyMs?.p99];
+    if (floor.every((x) => typeof x === "number"))
+      rows.push([
+        "  floor under a decision's p99 (raw, unloaded)",
+        `${fmt(floor[0], 2)} + 2 × ${fmt(floor[1], 2)} = ${fmt(floor[0]! + 2 * floor[1]!, 2)} ms`,
+        "commit p99 + 2 publish → ack p99",
+        "",
+      ]);
     rows.push(["routing.p99MsAt5000", fmt(routing.p99MsAt5000, 1), "", ""]);
   }
   const scaling = report.scaling;
