@@ -103,6 +103,16 @@ describe("leg journal", () => {
     );
   });
 
+  it("once closed, nothing more is written: what was up stays recorded for the next process", () => {
+    const d = dir();
+    const j = new LegJournal(d, "b1", noError);
+    j.up(leg(1));
+    j.close();
+    j.down("leg-1");
+    j.up(leg(2));
+    expect(leftBehind(d, "x").legs).toEqual([leg(1)]);
+  });
+
   it("a write that fails is reported and the journal goes on", () => {
     const d = dir();
     const errors: string[] = [];

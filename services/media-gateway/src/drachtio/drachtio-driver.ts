@@ -124,9 +124,10 @@ export interface DrachtioDriverOptions {
   /** TTS cache, downloads, recordings (`recordings/`, `voicemail/`). */
   readonly mediaDir: string;
   /**
-   * Where each live leg's dialog and FreeSWITCH channel are written (one small JSON file per answered leg,
-   * removed when it ends), so that the next process of this gateway ends what a killed one left: BYE to the
-   * phone, `uuid_kill` of the endpoint. Default `<mediaDir>/dialogs`. One directory per gateway process.
+   * Where each live leg's dialog and FreeSWITCH channel are recorded (a journal per process, a line when an
+   * answered leg is up and one when it ends: see leg-journal.ts), so that the next process of this gateway
+   * ends what a killed one left: BYE to the phone, `uuid_kill` of the endpoint. Default `<mediaDir>/dialogs`.
+   * One directory per gateway process.
    */
   readonly stateDir?: string;
   /**

@@ -81,6 +81,7 @@ export class LegJournal {
   readonly #live = new Map<string, string>();
   #fd: number | undefined;
   #lines = 0;
+  #closed = false;
 
   constructor(dir: string, boot: string, onError: (error: unknown, channelId: string) => void) {
     this.file = `legs-${boot}.jsonl`;
@@ -105,13 +106,22 @@ export class LegJournal {
     return this.#live.size;
   }
 
-  /** Closes the file, leaving it as it is (the next process reads it). */
+  /**
+   * Closes the file, leaving it as it is for the next process; nothing is written after (a detached driver
+   * leaves its legs recorded as a killed process would, whatever still ends after).
+   */
   close(): void {
+    this.#closed = true;
+    this.#closeFile();
+  }
+
+  #closeFile(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
   }
 
   #write(line: string, channelId: string): boolean {
+    if (this.#closed) return false;
     try {
       this.#fd ??= openSync(this.#path, "a");
       writeSync(this.#fd, line);
@@ -129,7 +139,7 @@ export class LegJournal {
     try {
       writeFileSync(tmp, [...this.#live.values()].join(""));
       renameSync(tmp, this.#path);
-      this.close();
+      this.#closeFile();
       this.#lines = this.#live.size;
     } catch (err) {
       this.#onError(err, channelId);
