@@ -1,6 +1,8 @@
 import type { Bus, PublishAck, PublishOptions } from "@switchyard/bus";
 import type { EventMessage } from "@switchyard/contracts";
 import type {
+  AppendNotifications,
+  AppendSubscription,
   Checkpoint,
   CheckpointStore,
   EventStore,
@@ -57,6 +59,19 @@ class FakeCheckpoints implements CheckpointStore {
   }
   async save(_name: string, checkpoint: Checkpoint) {
     this.saved.push(checkpoint);
+  }
+}
+
+/** The store's commit notifications: the test rings the bell. */
+class FakeAppends implements AppendNotifications {
+  readonly channel = "es_test";
+  #onAppend: (() => void) | undefined;
+  async listen(onAppend: () => void): Promise<AppendSubscription> {
+    this.#onAppend = onAppend;
+    return { close: async () => undefined };
+  }
+  ring(): void {
+    this.#onAppend?.();
   }
 }
 
@@ -117,14 +132,20 @@ async function until(check: () => boolean, what: string): Promise<void> {
   throw new Error(`gave up waiting for ${what}`);
 }
 
-function config(parts: {
-  store: FakeStore;
-  checkpoints: FakeCheckpoints;
-  leadership: FakeLeadership;
-  bus: FakeBus;
-}): RelayConfig {
+type Parts = ReturnType<typeof fakeParts>;
+
+function fakeParts(events: RecordedEvent[], leadership = new FakeLeadership()) {
+  return { store: new FakeStore(events), checkpoints: new FakeCheckpoints(), leadership, bus: new FakeBus() };
+}
+
+function config(parts: Parts, appends?: FakeAppends): RelayConfig {
   return {
-    eventStore: { store: parts.store, checkpoints: parts.checkpoints, leadership: parts.leadership },
+    eventStore: {
+      store: parts.store,
+      checkpoints: parts.checkpoints,
+      leadership: parts.leadership,
+      ...(appends ? { appends } : {}),
+    },
     bus: parts.bus,
     batchSize: 4,
     // After every batch (the throttled save has its own tests).
@@ -138,12 +159,7 @@ function config(parts: {
 
 describe("relay (fakes)", () => {
   it("publishes in log order with msgId = event id, subject by category, and the checkpoint after each batch", async () => {
-    const parts = {
-      store: new FakeStore(makeEvents(10)),
-      checkpoints: new FakeCheckpoints(),
-      leadership: new FakeLeadership(),
-      bus: new FakeBus(),
-    };
+    const parts = fakeParts(makeEvents(10));
     parts.store.events[0] = {
       ...parts.store.events[0]!,
       metadata: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
@@ -163,12 +179,7 @@ describe("relay (fakes)", () => {
   });
 
   it("does not move the checkpoint past a batch with a failed publish, and republishes the whole batch", async () => {
-    const parts = {
-      store: new FakeStore(makeEvents(8)),
-      checkpoints: new FakeCheckpoints(),
-      leadership: new FakeLeadership(),
-      bus: new FakeBus(),
-    };
+    const parts = fakeParts(makeEvents(8));
     parts.bus.loseAckOf.add("e6");
     const relay = await start(config(parts));
     await until(() => parts.checkpoints.saved.at(-1)?.position === 8n, "checkpoint at 8");
@@ -194,12 +205,7 @@ describe("relay (fakes)", () => {
   });
 
   it("stops publishing when the lock is lost, and stands by while another holder has it", async () => {
-    const parts = {
-      store: new FakeStore(makeEvents(4)),
-      checkpoints: new FakeCheckpoints(),
-      leadership: new FakeLeadership(3),
-      bus: new FakeBus(),
-    };
+    const parts = fakeParts(makeEvents(4), new FakeLeadership(3));
     const relay = await start(config(parts));
     await until(() => parts.bus.stored.length === 4, "first 4");
     expect(relay.stats().standbyPolls).toBe(3);
@@ -220,12 +226,7 @@ describe("relay (fakes)", () => {
   });
 
   it("with checkpointEveryMs, saves the checkpoint once per interval: not per batch, and on stop", async () => {
-    const parts = {
-      store: new FakeStore(makeEvents(10)),
-      checkpoints: new FakeCheckpoints(),
-      leadership: new FakeLeadership(),
-      bus: new FakeBus(),
-    };
+    const parts = fakeParts(makeEvents(10));
     const relay = await start({ ...config(parts), checkpointEveryMs: 600_000 });
     await until(() => parts.bus.stored.length === 10, "10 published");
     await until(() => relay.stats().wakeups.polled >= 3, "idle a while");
@@ -236,12 +237,7 @@ describe("relay (fakes)", () => {
   });
 
   it("with checkpointEveryMs, saves what was published once the interval has passed, with nothing more to publish", async () => {
-    const parts = {
-      store: new FakeStore(makeEvents(6)),
-      checkpoints: new FakeCheckpoints(),
-      leadership: new FakeLeadership(),
-      bus: new FakeBus(),
-    };
+    const parts = fakeParts(makeEvents(6));
     const relay = await start({ ...config(parts), checkpointEveryMs: 30, pollIntervalMs: 60_000 });
     await until(() => parts.checkpoints.saved.at(-1)?.position === 6n, "checkpoint at 6");
     // Nothing was announced (no notifications here) and nothing polled yet: the save came due while waiting.
@@ -251,33 +247,16 @@ describe("relay (fakes)", () => {
   });
 
   it("while listening, a read that was not full and heard of no commit since is the log's end: no read until the next commit", async () => {
-    const parts = {
-      store: new FakeStore(makeEvents(6)),
-      checkpoints: new FakeCheckpoints(),
-      leadership: new FakeLeadership(),
-      bus: new FakeBus(),
-    };
-    let ring: (() => void) | undefined;
-    const appends = {
-      channel: "es_test",
-      async listen(onAppend: () => void) {
-        ring = onAppend;
-        return { close: async () => undefined };
-      },
-    };
-    const base = config(parts);
-    const relay = await start({
-      ...base,
-      eventStore: { ...base.eventStore, appends },
-      pollIntervalMs: 60_000,
-    });
+    const parts = fakeParts(makeEvents(6));
+    const appends = new FakeAppends();
+    const relay = await start({ ...config(parts, appends), pollIntervalMs: 60_000 });
     await until(() => parts.bus.stored.length === 6, "6 published");
     // Batches of 4 and 2: the second was not full, so no read after it to find nothing.
     await new Promise((r) => setTimeout(r, 50));
     expect(parts.store.readsAfter.filter((p) => p >= 4n)).toEqual([4n]);
     // A commit that lands while the relay waits is announced, read and published.
     parts.store.events.push(...makeEvents(7).slice(6));
-    ring?.();
+    appends.ring();
     await until(() => parts.bus.stored.length === 7, "7th published");
     await new Promise((r) => setTimeout(r, 50));
     expect(parts.store.readsAfter.filter((p) => p >= 4n)).toEqual([4n, 6n]);
@@ -286,20 +265,8 @@ describe("relay (fakes)", () => {
   });
 
   it("while listening, a commit announced during a read is read at once", async () => {
-    const parts = {
-      store: new FakeStore(makeEvents(2)),
-      checkpoints: new FakeCheckpoints(),
-      leadership: new FakeLeadership(),
-      bus: new FakeBus(),
-    };
-    let ring: (() => void) | undefined;
-    const appends = {
-      channel: "es_test",
-      async listen(onAppend: () => void) {
-        ring = onAppend;
-        return { close: async () => undefined };
-      },
-    };
+    const parts = fakeParts(makeEvents(2));
+    const appends = new FakeAppends();
     // The third event is committed (and announced) while the first read is under way, after its snapshot.
     const read = parts.store.readAll.bind(parts.store);
     let leaderReads = 0;
@@ -308,16 +275,11 @@ describe("relay (fakes)", () => {
       // The leader's first read (the gauges' rebuild reads pages of another size).
       if (options?.limit === 4 && ++leaderReads === 1) {
         parts.store.events.push(...makeEvents(3).slice(2));
-        ring?.();
+        appends.ring();
       }
       return page;
     };
-    const base = config(parts);
-    const relay = await start({
-      ...base,
-      eventStore: { ...base.eventStore, appends },
-      pollIntervalMs: 60_000,
-    });
+    const relay = await start({ ...config(parts, appends), pollIntervalMs: 60_000 });
     await until(() => parts.bus.stored.length === 3, "3 published");
     expect(leaderReads).toBe(2);
     expect(relay.stats().wakeups.polled).toBe(0);
@@ -357,19 +319,14 @@ describe("relay gauges across leadership (fakes)", () => {
 
   it("a new leader reports queues and agents as the whole log has them, and counts nothing twice", async () => {
     const q = "relay-q";
-    const parts = {
-      store: new FakeStore([
-        ev("agent-a1", "AgentSignedIn", {}),
-        ev("agent-a2", "AgentSignedIn", {}),
-        ev("call-c1", "CallStarted", { at: T0 }),
-        ev("call-c1", "CallerEnqueued", { groupId: q, enqueuedAt: T0 }),
-        ev("call-c2", "CallStarted", { at: T0 }),
-        ev("call-c2", "CallerEnqueued", { groupId: q, enqueuedAt: T0 }),
-      ]),
-      checkpoints: new FakeCheckpoints(),
-      leadership: new FakeLeadership(),
-      bus: new FakeBus(),
-    };
+    const parts = fakeParts([
+      ev("agent-a1", "AgentSignedIn", {}),
+      ev("agent-a2", "AgentSignedIn", {}),
+      ev("call-c1", "CallStarted", { at: T0 }),
+      ev("call-c1", "CallerEnqueued", { groupId: q, enqueuedAt: T0 }),
+      ev("call-c2", "CallStarted", { at: T0 }),
+      ev("call-c2", "CallerEnqueued", { groupId: q, enqueuedAt: T0 }),
+    ]);
     const clock = { now: () => T0 + 10_000 } as RelayConfig["clock"];
     const a = await start({ ...config(parts), clock });
     await until(() => parts.bus.stored.length === 6 && a.stats().gaugesReady, "A published and reports");

@@ -31,7 +31,8 @@ export interface LegRecord {
   readonly boot: string;
 }
 
-type Line = { readonly up: LegRecord } | { readonly down: string };
+/** A journal line (`up` or `down`), or an earlier version's whole file (the record itself). */
+type Line = { readonly up?: LegRecord; readonly down?: string } & Partial<LegRecord>;
 
 const JOURNAL = /^legs-.+\.jsonl$/;
 
@@ -39,7 +40,7 @@ const JOURNAL = /^legs-.+\.jsonl$/;
 function legsUpIn(text: string, live: Map<string, LegRecord>): void {
   for (const raw of text.split("\n")) {
     if (raw.trim() === "") continue;
-    let line: Partial<Line & { up: LegRecord; down: string }> & Partial<LegRecord>;
+    let line: Line;
     try {
       line = JSON.parse(raw);
     } catch {
