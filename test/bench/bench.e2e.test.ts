@@ -51,6 +51,13 @@ it("runs a tiny configuration of every section and writes the report as JSON, cl
   expect(report.raw.pglite.backend).toBe("pglite");
   expect(report.raw.jetstream.commandPublishesPerSec).toBeGreaterThan(0);
   expect(report.events.relay[0].lagMs).toMatchObject(latencyShape);
+  // The relay ran as its own process (PostgreSQL), so its CPU is measured apart from the bench's (a number, not
+  // null; at the tiny rate it may round to 0 ticks).
+  expect(report.events.relay[0].cpuUsPerEvent).toMatchObject({
+    postgres: expect.any(Number),
+    relay: expect.any(Number),
+    all: expect.any(Number),
+  });
   expect(report.domain.groups.map((g: { agents: number; path: string }) => `${g.agents} ${g.path}`)).toEqual([
     "10 scan",
     "10 scan",

@@ -2,7 +2,11 @@
 // the relay's lag at fixed event rates: from the append's commit (appendMany resolved) to the event's
 // publication on JetStream (a core subscription on the EVENTS subjects sees it as the relay publishes).
 
+import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Bus, connectBus } from "@switchyard/bus";
 import { natsConnectionOf } from "@switchyard/bus/testing";
 import {
@@ -12,10 +16,111 @@ import {
   type StreamAppend,
 } from "@switchyard/event-store";
 import { start as startRelay } from "@switchyard/relay";
-import { created, type Latencies, latencies, now, payloadOf, rate, round, sleep } from "./measure.js";
+import { created, type Latencies, latencies, now, payloadOf, rate, round, sleep, TICKS } from "./measure.js";
 import { EVENT_BYTES } from "./raw.js";
+import { type CpuSnapshot, snapshot } from "./scaling.js";
 
 const GROUP = 200;
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** CPU between two snapshots, in µs per event, by part. */
+function cpuPerEvent(
+  a: CpuSnapshot,
+  b: CpuSnapshot,
+  events: number,
+  relayPid: number | undefined,
+): EventsResult["relay"][number]["cpuUsPerEvent"] {
+  const ticks = { postgres: 0, natsServer: 0, relay: 0 };
+  for (const [pid, p] of b.procs) {
+    const before = a.procs.get(pid);
+    const used = p.ticks - (before?.comm === p.comm ? before.ticks : 0);
+    if (pid === relayPid) ticks.relay += used;
+    else if (p.comm === "postgres" || p.comm === "postmaster") ticks.postgres += used;
+    else if (p.comm === "nats-server") ticks.natsServer += used;
+  }
+  const us = (cpuSeconds: number) => round((cpuSeconds * 1e6) / Math.max(1, events), 1);
+  const postgres = us(ticks.postgres / TICKS);
+  const natsServer = us(ticks.natsServer / TICKS);
+  const relay = relayPid === undefined ? null : us(ticks.relay / TICKS);
+  const bench = us(b.bench - a.bench);
+  const all = round(postgres + natsServer + (relay ?? 0) + bench, 1);
+  const busy = b.machine.busy - a.machine.busy;
+  return {
+    postgres,
+    natsServer,
+    relay,
+    bench,
+    all,
+    ceilingPerSec: all > 0 ? Math.round((cpus().length * 1e6) / all) : 0,
+    machineBusyPercent: round((busy / Math.max(1, b.machine.total - a.machine.total)) * 100, 1),
+  };
+}
+
+/** The relay under measurement: how many events it has published; stop. */
+interface RelayUnderTest {
+  /** Its process when it has one of its own. */
+  readonly pid?: number;
+  published(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * On PostgreSQL the relay runs as its own process (relay-process.ts), as deployed; on embedded PGlite the
+ * database lives in this process, so the relay does too.
+ */
+async function startRelayUnderTest(options: {
+  backend: "postgres" | "pglite";
+  store: OpenedEventStore;
+  bus: Bus;
+  databaseUrl: string;
+  schema: string;
+  natsUrl: string;
+  prefix: string;
+}): Promise<RelayUnderTest> {
+  if (options.backend === "pglite") {
+    const relay = await startRelay({ eventStore: options.store, bus: options.bus, log: () => {} });
+    return {
+      published: async () => relay.stats().published,
+      stop: async () => {
+        await relay[Symbol.asyncDispose]();
+      },
+    };
+  }
+  const proc: ChildProcess = fork(join(here, "relay-process.ts"), [], {
+    execArgv: ["--import", "tsx"],
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      DATABASE_SCHEMA: options.schema,
+      NATS_URL: options.natsUrl,
+      SWITCHYARD_PREFIX: options.prefix,
+    },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const replies: Array<(m: Record<string, unknown>) => void> = [];
+  await new Promise<void>((ready, reject) => {
+    proc.once("exit", (code) => reject(new Error(`relay process exited with ${code} before it was ready`)));
+    proc.on("message", (m: { type: string } & Record<string, unknown>) => {
+      if (m.type === "ready") ready();
+      else replies.shift()?.(m);
+    });
+  });
+  const ask = (type: string) =>
+    new Promise<Record<string, unknown>>((reply) => {
+      replies.push(reply);
+      proc.send({ type });
+    });
+  return {
+    ...(proc.pid === undefined ? {} : { pid: proc.pid }),
+    published: async () => ((await ask("stats")).stats as { published: number }).published,
+    async stop() {
+      const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+      proc.send({ type: "stop" });
+      await Promise.race([exited, sleep(15_000).then(() => proc.kill("SIGKILL"))]);
+      await exited;
+    },
+  };
+}
 
 export interface EventsResult {
   readonly backend: "postgres" | "pglite";
@@ -26,6 +131,20 @@ export interface EventsResult {
     readonly appendedPerSec: number;
     readonly relayedPerSec: number;
     readonly lagMs: Latencies;
+    /**
+     * CPU µs per event offered in this phase, by part (the relay only when it runs as its own process; the
+     * bench is the appender and the subscriber that times the relay), and the events/s that cost allows on
+     * all the machine's cores: what a missed rate runs into on a machine that hosts all of them.
+     */
+    readonly cpuUsPerEvent: {
+      readonly postgres: number;
+      readonly natsServer: number;
+      readonly relay: number | null;
+      readonly bench: number;
+      readonly all: number;
+      readonly ceilingPerSec: number;
+      readonly machineBusyPercent: number;
+    };
   }>;
 }
 
@@ -72,7 +191,15 @@ export async function measureEvents(options: {
     );
 
     // The relay catches up with what was just written before the lag is measured.
-    const relay = await startRelay({ eventStore: store, bus, log: () => {} });
+    const relay = await startRelayUnderTest({
+      backend: options.backend,
+      store,
+      bus,
+      databaseUrl: options.databaseUrl,
+      schema,
+      natsUrl: options.natsUrl,
+      prefix,
+    });
     const received = new Map<string, number>();
     const sub = natsConnectionOf(bus).subscribe(bus.names.subject("evt.>"), {
       callback: (err, msg) => {
@@ -86,11 +213,12 @@ export async function measureEvents(options: {
       // Every event written above (counted, not estimated from the rate: an estimate short of it left up to a
       // second of backlog in front of the first lag phase), at most 60 s: a relay slower than that shows in the
       // lag figures below anyway.
-      for (let wait = 0; relay.stats().published < written && wait < 600; wait++) await sleep(100);
+      for (let wait = 0; (await relay.published()) < written && wait < 600; wait++) await sleep(100);
       for (const offered of options.rates) {
         received.clear();
         const committed = new Map<string, number>();
         const total = Math.round(offered * options.seconds);
+        const cpuBefore = await snapshot();
         const t0 = now();
         let sent = 0;
         const inFlight: Array<Promise<void>> = [];
@@ -125,6 +253,7 @@ export async function measureEvents(options: {
         if (failure !== undefined) throw failure;
         const appendedAt = now();
         for (let i = 0; i < 100 && received.size < committed.size; i++) await sleep(50);
+        const cpuUsPerEvent = cpuPerEvent(cpuBefore, await snapshot(), total, relay.pid);
         const lags: number[] = [];
         let lastReceived = t0;
         for (const [eventId, at] of committed) {
@@ -139,15 +268,20 @@ export async function measureEvents(options: {
           appendedPerSec: round(total / ((appendedAt - t0) / 1000)),
           relayedPerSec: round(lags.length / ((lastReceived - t0) / 1000)),
           lagMs: latencies(lags, total),
+          cpuUsPerEvent,
         };
         results.push(result);
         options.log(
           `  relay at ${offered} events/s offered: appended ${result.appendedPerSec}/s, relayed ${result.relayedPerSec}/s, lag p50 ${result.lagMs.p50} ms p99 ${result.lagMs.p99} ms`,
         );
+        const c = cpuUsPerEvent;
+        options.log(
+          `    CPU per event: PostgreSQL ${c.postgres} µs, NATS ${c.natsServer} µs, ${c.relay === null ? "relay in the bench" : `relay ${c.relay} µs`}, bench (appender, timing subscriber) ${c.bench} µs: ${c.all} µs, at most ${c.ceilingPerSec.toLocaleString("en-US")} events/s on ${cpus().length} cores (machine busy ${c.machineBusyPercent}%)`,
+        );
       }
     } finally {
       await sub.drain().catch(() => undefined);
-      await relay[Symbol.asyncDispose]();
+      await relay.stop();
     }
     return { backend: options.backend, persistedPerSec: round(persisted), relay: results };
   } finally {

@@ -53,6 +53,8 @@ export interface ScalingResult {
   readonly conclusion: string;
 }
 
+export type CpuSnapshot = Awaited<ReturnType<typeof snapshot>>;
+
 /** Machine-wide busy and total jiffies over all cores. */
 function machineTicks(): { busy: number; total: number } {
   let busy = 0;
@@ -65,7 +67,8 @@ function machineTicks(): { busy: number; total: number } {
   return { busy, total };
 }
 
-async function snapshot() {
+/** Every process's CPU ticks, this process's CPU seconds and the machine's jiffies, now. */
+export async function snapshot() {
   const procs = new Map<number, { comm: string; ticks: number }>();
   for (const name of await readdir("/proc")) {
     const pid = Number(name);

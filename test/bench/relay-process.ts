@@ -1,0 +1,42 @@
+// The relay as its own OS process, for the bench (`events` section), as `switchyard run --target relay`
+// deploys it: the lag it measures is then the relay's, not that of a relay sharing the bench's event loop with
+// the appender and the subscriber that times it. Started through the relay's public start(config) only. IPC:
+// { type: "stats" } → { type: "stats", stats }; { type: "stop" } → { type: "stopped" }, exit 0.
+// Env: DATABASE_URL, DATABASE_SCHEMA, NATS_URL, SWITCHYARD_PREFIX.
+import { connectBus } from "@switchyard/bus";
+import { openEventStore } from "@switchyard/event-store";
+import { start } from "@switchyard/relay";
+
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is required`);
+  return v;
+};
+
+const eventStore = await openEventStore({
+  url: env("DATABASE_URL"),
+  schema: env("DATABASE_SCHEMA"),
+  poolSize: 4,
+});
+const bus = await connectBus({ url: env("NATS_URL"), prefix: env("SWITCHYARD_PREFIX"), name: "bench-relay" });
+const relay = await start({
+  eventStore,
+  bus,
+  log: (level, message) => {
+    if (level === "error") console.error(`relay ${level}: ${message}`);
+  },
+});
+
+let stopping = false;
+process.on("message", async (m: { type: string }) => {
+  if (m.type === "stats") {
+    process.send?.({ type: "stats", stats: relay.stats() });
+  } else if (m.type === "stop" && !stopping) {
+    stopping = true;
+    await relay[Symbol.asyncDispose]();
+    await bus.close();
+    await eventStore.close();
+    process.send?.({ type: "stopped" }, () => process.exit(0));
+  }
+});
+process.send?.({ type: "ready", pid: process.pid });
