@@ -8,8 +8,10 @@
 // SWITCHYARD_SIP_PLATFORM_CPU_PROF=<dir> one of the test's process: router, agent-presence, relay).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type CpuSnapshot, snapshot } from "../bench/scaling.js";
 import { defineConfig } from "../e2e/harness.js";
 import {
   agentIdsOf,
@@ -52,6 +54,35 @@ async function startProfile(dir: string | undefined): Promise<{ stop(): Promise<
       session.disconnect();
     },
   };
+}
+
+/**
+ * Cores each part used between two snapshots: what the calls cost the machine, and which part ran out of it
+ * (FreeSWITCH's own limits on this machine: `pnpm bench --only media`).
+ */
+function coresByPart(a: CpuSnapshot, b: CpuSnapshot, gatewayPid: number | undefined): string {
+  const seconds = (b.at - a.at) / 1000;
+  const ticks: Record<string, number> = {};
+  for (const [pid, p] of b.procs) {
+    const before = a.procs.get(pid);
+    const used = p.ticks - (before?.comm === p.comm ? before.ticks : 0);
+    const part =
+      pid === gatewayPid
+        ? "media gateway"
+        : p.comm === "postmaster"
+          ? "postgres"
+          : ["freeswitch", "drachtio", "postgres", "nats-server", "sipp"].includes(p.comm)
+            ? p.comm
+            : undefined;
+    if (part) ticks[part] = (ticks[part] ?? 0) + used;
+  }
+  const cores = Object.entries(ticks).map(([part, t]) => [part, t / 100 / seconds] as const);
+  cores.push(["router, presence, relay (this process)", (b.bench - a.bench) / seconds]);
+  const busy = (b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total);
+  return `CPU over ${seconds.toFixed(0)} s, cores: ${cores
+    .sort((x, y) => y[1] - x[1])
+    .map(([part, c]) => `${part} ${c.toFixed(2)}`)
+    .join(", ")}; machine busy ${(busy * 100).toFixed(0)}% of ${cpus().length} cores`;
 }
 
 function percentiles(values: number[]): string {
@@ -113,6 +144,7 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
     });
 
     // Each caller stays 6 s after the platform answers (agent rings 0.1 s, bridge, talk), then hangs up.
+    const cpuBefore = await snapshot();
     const run = await startSippCallers({
       dir: p.tel.dir,
       name: "callers",
@@ -126,6 +158,7 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       events: false,
     });
     const result = await run.done;
+    const cpuUse = coresByPart(cpuBefore, await snapshot(), p.gatewayProcess?.pid);
     await profile?.stop();
     // Callers the platform answered (200 OK) and refused (503: admission control) — the ones answered must
     // all be started and terminal in PostgreSQL; every one of the CALLS should have been answered.
@@ -246,6 +279,7 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
         `CallStarted → LegsBridged (platform clock): ${percentiles(bridge)}`,
         `  of which router, CallStarted → LegOriginateRequested (commit times): ${percentiles(routerLatency)}`,
         `  of which gateway, LegOriginateRequested committed → agent INVITE received: ${percentiles(gatewayLatency)}`,
+        cpuUse,
       ].join("\n"),
     );
     expect(result.stats?.created).toBe(CALLS);
