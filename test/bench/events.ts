@@ -87,7 +87,13 @@ async function startRelayUnderTest(options: {
     };
   }
   const proc: ChildProcess = fork(join(here, "relay-process.ts"), [], {
-    execArgv: ["--import", "tsx"],
+    execArgv: [
+      "--import",
+      "tsx",
+      ...(process.env.SWITCHYARD_BENCH_RELAY_CPU_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SWITCHYARD_BENCH_RELAY_CPU_PROF}`]
+        : []),
+    ],
     env: {
       ...process.env,
       DATABASE_URL: options.databaseUrl,

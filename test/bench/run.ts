@@ -14,6 +14,9 @@
 // `media` (not in the default run: it starts FreeSWITCH and drachtio-server, ~1 min): FreeSWITCH endpoint
 // creation and idle cost by live endpoints, the media server's limits beside which the SIP load test is read.
 //
+// `events`: on PostgreSQL the relay runs as its own process (relay-process.ts), as deployed;
+// SWITCHYARD_BENCH_RELAY_CPU_PROF=<dir> writes its V8 CPU profile there.
+//
 // Needs PostgreSQL and NATS (DATABASE_URL, NATS_URL; defaults: the local test database and nats-server).
 // Absolute numbers depend on what else the machine is doing; the report records the load average.
 import { mkdir, writeFile } from "node:fs/promises";
