@@ -24,13 +24,19 @@ import {
 } from "@switchyard/contracts";
 import { DecisionRuntime, StreamCache, startDecisionConsumer } from "@switchyard/decision-runtime";
 import type { EventStore } from "@switchyard/event-store";
+import { callStreamId } from "@switchyard/routing-domain";
 import { callDecider } from "./call-decisions.js";
-import { ConfigSource, projections } from "./decision-context.js";
+import { type CallView, ConfigSource, projections } from "./decision-context.js";
 import { defaultLog, describe, type RouterLog } from "./log.js";
 import { PresenceView } from "./presence-view.js";
 import { queueMatching } from "./queue-matching.js";
 import { inMessageContext, recordBatch, tracedDecide, tracedPublish, tracedStore } from "./telemetry.js";
 import { timerHandler } from "./timers.js";
+
+/** The cached call has ended (committed: the cache is never ahead of the log). False when not cached. */
+function callEndedInCache(cache: StreamCache, callId: string): boolean {
+  return cache.cached<CallView>(callStreamId(callId))?.state.call.status === "ended";
+}
 
 export type { RouterLog, RouterLogLevel } from "./log.js";
 
@@ -78,6 +84,8 @@ export interface RouterStats {
   readonly verifications: number;
   readonly refused: number;
   readonly timersFired: number;
+  /** Call timers acked without an input because the cache knew the call had ended (see timers.ts). */
+  readonly timersOfEndedCalls: number;
   readonly offers: number;
   /** Batches of call inputs taken, and the largest. */
   readonly batches: number;
@@ -108,7 +116,14 @@ export async function start(config: RouterConfig): Promise<Router> {
   const ackWaitMs = config.ackWaitMs ?? 10_000;
   const instanceId = config.instanceId ?? `${hostname()}:${process.pid}`;
   const handlers = Math.max(1, Math.floor((config.concurrency ?? 16) / 4));
-  const counters = { replays: 0, verifications: 0, noops: 0, timersFired: 0, offers: 0 };
+  const counters = {
+    replays: 0,
+    verifications: 0,
+    noops: 0,
+    timersFired: 0,
+    timersOfEndedCalls: 0,
+    offers: 0,
+  };
 
   await bus.ensureStreams([eventsStreamSpec(), deadLetterStreamSpec(), ...workStreams()]);
   const cache = new StreamCache(store, projections);
@@ -142,7 +157,13 @@ export async function start(config: RouterConfig): Promise<Router> {
       log("debug", "version conflict, deciding again", { stream: streamId, attempt }),
   });
   const matching = queueMatching({ bus, cache, config: configSource, presence, clock, stats: counters });
-  const timers = timerHandler({ bus, clock, matching, stats: counters });
+  const timers = timerHandler({
+    bus,
+    clock,
+    matching,
+    callEnded: (callId) => callEndedInCache(cache, callId),
+    stats: counters,
+  });
 
   const latencies: number[] = [];
   const percentile = (q: number): number => {
@@ -234,6 +255,7 @@ export async function start(config: RouterConfig): Promise<Router> {
       verifications: counters.verifications,
       refused: r.refused,
       timersFired: counters.timersFired,
+      timersOfEndedCalls: counters.timersOfEndedCalls,
       offers: counters.offers,
       batches: r.batches,
       largestBatch: r.largestBatch,

@@ -2,6 +2,12 @@
 // into an input: TimerFired to the call, EndWrapUp to the agent, or a cooldown's end (the agent's next
 // queued caller).
 //
+// A call timer of a call this process knows has ended is acked as it is: an ended call has no timers left,
+// so its TimerFired would only be a decision that changes nothing (an input published, consumed, a round of
+// the runtime, acked). Known from the stream cache, which holds only committed states and is never ahead of
+// the log, and `ended` is final, so a cache behind the log cannot make a live timer look stale; a call it
+// does not hold is fired as before.
+//
 // On a virtual clock (simulations, tests) a timer must fire at its due time exactly, and a nak-ed message
 // would keep the platform busy (unacknowledged) so that time could never move to it: there the timer not yet
 // due is taken off the stream and becomes a sleep on the clock, which wakes it at its due time. That holds
@@ -22,10 +28,18 @@ export function timerHandler(deps: {
   readonly bus: Bus;
   readonly clock: Clock;
   readonly matching: QueueMatching;
-  readonly stats: { timersFired: number };
+  /** True when the call is known to have ended (false when unknown). */
+  readonly callEnded: (callId: string) => boolean;
+  readonly stats: { timersFired: number; timersOfEndedCalls: number };
 }): (t: TimerMessage) => Promise<HandlerResult> {
-  const { bus, clock, matching, stats } = deps;
+  const { bus, clock, matching, stats, callEnded } = deps;
+  const ofEndedCall = (t: TimerMessage): boolean => {
+    if (t.agentId !== undefined || !callEnded(t.callId)) return false;
+    stats.timersOfEndedCalls++;
+    return true;
+  };
   const fire = async (t: TimerMessage): Promise<undefined> => {
+    if (ofEndedCall(t)) return undefined;
     stats.timersFired++;
     if (t.kind === "cooldownEnd" && t.agentId !== undefined) {
       await matching.offerNextCaller(t.agentId, `offer:${t.timerId}`);
@@ -74,7 +88,10 @@ export function timerHandler(deps: {
   }
   return async (t) => {
     const wait = t.dueAt - clock.now();
-    if (wait > 0) return { nak: Math.min(Math.max(clock.realDelay(wait), 5), 60_000) };
+    if (wait > 0) {
+      if (ofEndedCall(t)) return undefined;
+      return { nak: Math.min(Math.max(clock.realDelay(wait), 5), 60_000) };
+    }
     return fire(t);
   };
 }
