@@ -2,7 +2,6 @@
 // the relay's lag at fixed event rates: from the append's commit (appendMany resolved) to the event's
 // publication on JetStream (a core subscription on the EVENTS subjects sees it as the relay publishes).
 
-import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,9 +15,10 @@ import {
   type StreamAppend,
 } from "@switchyard/event-store";
 import { start as startRelay } from "@switchyard/relay";
-import { created, type Latencies, latencies, now, payloadOf, rate, round, sleep, TICKS } from "./measure.js";
+import { forkBenchChild } from "./child-process.js";
+import { created, type Latencies, latencies, now, payloadOf, rate, round, sleep } from "./measure.js";
 import { EVENT_BYTES } from "./raw.js";
-import { type CpuSnapshot, snapshot } from "./scaling.js";
+import { type CpuSnapshot, cpuSecondsByPart, isPostgres, machineBusyShare, snapshot } from "./scaling.js";
 
 const GROUP = 200;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,21 +30,21 @@ function cpuPerEvent(
   events: number,
   relayPid: number | undefined,
 ): EventsResult["relay"][number]["cpuUsPerEvent"] {
-  const ticks = { postgres: 0, natsServer: 0, relay: 0 };
-  for (const [pid, p] of b.procs) {
-    const before = a.procs.get(pid);
-    const used = p.ticks - (before?.comm === p.comm ? before.ticks : 0);
-    if (pid === relayPid) ticks.relay += used;
-    else if (p.comm === "postgres" || p.comm === "postmaster") ticks.postgres += used;
-    else if (p.comm === "nats-server") ticks.natsServer += used;
-  }
+  const used = cpuSecondsByPart(a, b, (pid, comm) =>
+    pid === relayPid
+      ? "relay"
+      : isPostgres(comm)
+        ? "postgres"
+        : comm === "nats-server"
+          ? "natsServer"
+          : undefined,
+  );
   const us = (cpuSeconds: number) => round((cpuSeconds * 1e6) / Math.max(1, events), 1);
-  const postgres = us(ticks.postgres / TICKS);
-  const natsServer = us(ticks.natsServer / TICKS);
-  const relay = relayPid === undefined ? null : us(ticks.relay / TICKS);
+  const postgres = us(used.postgres ?? 0);
+  const natsServer = us(used.natsServer ?? 0);
+  const relay = relayPid === undefined ? null : us(used.relay ?? 0);
   const bench = us(b.bench - a.bench);
   const all = round(postgres + natsServer + (relay ?? 0) + bench, 1);
-  const busy = b.machine.busy - a.machine.busy;
   return {
     postgres,
     natsServer,
@@ -52,7 +52,7 @@ function cpuPerEvent(
     bench,
     all,
     ceilingPerSec: all > 0 ? Math.round((cpus().length * 1e6) / all) : 0,
-    machineBusyPercent: round((busy / Math.max(1, b.machine.total - a.machine.total)) * 100, 1),
+    machineBusyPercent: round(machineBusyShare(a, b) * 100, 1),
   };
 }
 
@@ -86,45 +86,22 @@ async function startRelayUnderTest(options: {
       },
     };
   }
-  const proc: ChildProcess = fork(join(here, "relay-process.ts"), [], {
-    execArgv: [
-      "--import",
-      "tsx",
-      ...(process.env.SWITCHYARD_BENCH_RELAY_CPU_PROF
-        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SWITCHYARD_BENCH_RELAY_CPU_PROF}`]
-        : []),
-    ],
+  const child = await forkBenchChild(join(here, "relay-process.ts"), {
+    name: "relay",
+    execArgv: process.env.SWITCHYARD_BENCH_RELAY_CPU_PROF
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SWITCHYARD_BENCH_RELAY_CPU_PROF}`]
+      : [],
     env: {
-      ...process.env,
       DATABASE_URL: options.databaseUrl,
       DATABASE_SCHEMA: options.schema,
       NATS_URL: options.natsUrl,
       SWITCHYARD_PREFIX: options.prefix,
     },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const replies: Array<(m: Record<string, unknown>) => void> = [];
-  await new Promise<void>((ready, reject) => {
-    proc.once("exit", (code) => reject(new Error(`relay process exited with ${code} before it was ready`)));
-    proc.on("message", (m: { type: string } & Record<string, unknown>) => {
-      if (m.type === "ready") ready();
-      else replies.shift()?.(m);
-    });
-  });
-  const ask = (type: string) =>
-    new Promise<Record<string, unknown>>((reply) => {
-      replies.push(reply);
-      proc.send({ type });
-    });
   return {
-    ...(proc.pid === undefined ? {} : { pid: proc.pid }),
-    published: async () => ((await ask("stats")).stats as { published: number }).published,
-    async stop() {
-      const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-      proc.send({ type: "stop" });
-      await Promise.race([exited, sleep(15_000).then(() => proc.kill("SIGKILL"))]);
-      await exited;
-    },
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
+    published: async () => ((await child.ask("stats")).stats as { published: number }).published,
+    stop: () => child.stop(),
   };
 }
 

@@ -6,19 +6,18 @@
 import { connectBus } from "@switchyard/bus";
 import { openEventStore } from "@switchyard/event-store";
 import { start } from "@switchyard/relay";
-
-const env = (name: string): string => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is required`);
-  return v;
-};
+import { requiredEnv } from "./child-process.js";
 
 const eventStore = await openEventStore({
-  url: env("DATABASE_URL"),
-  schema: env("DATABASE_SCHEMA"),
+  url: requiredEnv("DATABASE_URL"),
+  schema: requiredEnv("DATABASE_SCHEMA"),
   poolSize: 4,
 });
-const bus = await connectBus({ url: env("NATS_URL"), prefix: env("SWITCHYARD_PREFIX"), name: "bench-relay" });
+const bus = await connectBus({
+  url: requiredEnv("NATS_URL"),
+  prefix: requiredEnv("SWITCHYARD_PREFIX"),
+  name: "bench-relay",
+});
 const relay = await start({
   eventStore,
   bus,

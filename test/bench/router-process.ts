@@ -6,28 +6,23 @@
 import { connectBus } from "@switchyard/bus";
 import { openEventStore } from "@switchyard/event-store";
 import { start } from "@switchyard/router";
-
-const env = (name: string): string => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is required`);
-  return v;
-};
+import { requiredEnv } from "./child-process.js";
 
 const eventStore = await openEventStore({
-  url: env("DATABASE_URL"),
-  schema: env("DATABASE_SCHEMA"),
+  url: requiredEnv("DATABASE_URL"),
+  schema: requiredEnv("DATABASE_SCHEMA"),
   poolSize: 8,
 });
 const bus = await connectBus({
-  url: env("NATS_URL"),
-  prefix: env("SWITCHYARD_PREFIX"),
+  url: requiredEnv("NATS_URL"),
+  prefix: requiredEnv("SWITCHYARD_PREFIX"),
   name: "bench-router",
 });
 const router = await start({
   eventStore,
   bus,
-  gatewayId: env("BENCH_GATEWAY"),
-  instanceId: env("BENCH_ROUTER_ID"),
+  gatewayId: requiredEnv("BENCH_GATEWAY"),
+  instanceId: requiredEnv("BENCH_ROUTER_ID"),
   log: (level, message) => {
     if (level === "error") console.error(`router ${level}: ${message}`);
   },

@@ -5,7 +5,6 @@
 // as latency, not as a lower offered load. The flow connects each call to an external number: one decision
 // per call on a new call stream, no agent reservation (agent choice is measured in the domain section).
 
-import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -27,6 +26,7 @@ import { type Router, start as startRouter } from "@switchyard/router";
 import { INITIAL_AGENT } from "@switchyard/routing-domain";
 import pg from "pg";
 import { defineConfig } from "../e2e/harness.js";
+import { type BenchChild, forkBenchChild } from "./child-process.js";
 import { created, type Latencies, latencies, now, round, sleep } from "./measure.js";
 
 export const GATEWAY = "bench";
@@ -70,12 +70,6 @@ export interface RoutingPlatform {
   routerMemory(): Promise<Array<{ heapUsed: number; rss: number; decisions: number }>>;
   runLoad(offered: number, seconds: number, graceSeconds: number): Promise<LoadResult>;
   close(): Promise<void>;
-}
-
-interface Child {
-  readonly proc: ChildProcess;
-  readonly id: string;
-  readonly replies: Array<(m: { type: string } & Record<string, unknown>) => void>;
 }
 
 export async function startRoutingPlatform(options: {
@@ -131,7 +125,7 @@ export async function startRoutingPlatform(options: {
     },
   });
 
-  const children: Child[] = [];
+  const children: BenchChild[] = [];
   let inProcess: Router | undefined;
   const routerUrl = (() => {
     const u = new URL(options.databaseUrl);
@@ -139,49 +133,19 @@ export async function startRoutingPlatform(options: {
     return u.toString();
   })();
 
-  async function spawnRouter(n: number, profileDir?: string): Promise<Child> {
-    const routerId = `bench-router-${n}`;
-    const proc = fork(join(here, "router-process.ts"), [], {
-      execArgv: [
-        "--import",
-        "tsx",
-        "--expose-gc",
-        ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-      ],
+  const spawnRouter = (n: number, profileDir?: string): Promise<BenchChild> =>
+    forkBenchChild(join(here, "router-process.ts"), {
+      name: "router",
+      execArgv: ["--expose-gc", ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])],
       env: {
-        ...process.env,
         DATABASE_URL: routerUrl,
         DATABASE_SCHEMA: schema,
         NATS_URL: options.natsUrl,
         SWITCHYARD_PREFIX: prefix,
         BENCH_GATEWAY: GATEWAY,
-        BENCH_ROUTER_ID: routerId,
+        BENCH_ROUTER_ID: `bench-router-${n}`,
       },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    const child: Child = { proc, id: routerId, replies: [] };
-    await new Promise<void>((resolveReady, reject) => {
-      proc.once("exit", (code) =>
-        reject(new Error(`router process exited with ${code} before it was ready`)),
-      );
-      proc.on("message", (m: { type: string } & Record<string, unknown>) => {
-        if (m.type === "ready") resolveReady();
-        else child.replies.shift()?.(m);
-      });
-    });
-    return child;
-  }
-  const ask = (c: Child, type: string) =>
-    new Promise<{ type: string } & Record<string, unknown>>((res) => {
-      c.replies.push(res);
-      c.proc.send({ type });
-    });
-  async function stopChild(c: Child): Promise<void> {
-    const exited = new Promise<void>((r) => c.proc.once("exit", () => r()));
-    c.proc.send({ type: "stop" });
-    await Promise.race([exited, sleep(15_000).then(() => c.proc.kill("SIGKILL"))]);
-    await exited;
-  }
 
   async function purgeWork(): Promise<void> {
     const jsm = await natsConnectionOf(bus).jetstreamManager();
@@ -207,7 +171,7 @@ export async function startRoutingPlatform(options: {
     bus,
     to,
     routers: () => (inProcess ? 1 : children.length),
-    routerPids: () => children.map((c) => c.proc.pid ?? -1).filter((pid) => pid > 0),
+    routerPids: () => children.map((c) => c.pid ?? -1).filter((pid) => pid > 0),
     async setRouters(n, opts = {}) {
       if (options.backend === "pglite") {
         // PGlite is embedded: the router shares this process (and the one database session).
@@ -215,7 +179,7 @@ export async function startRoutingPlatform(options: {
         inProcess ??= await startRouter({ eventStore, bus, gatewayId: GATEWAY, log: () => {} });
         return;
       }
-      while (children.length > n) await stopChild(children.pop()!);
+      while (children.length > n) await children.pop()!.stop();
       if (opts.profileDir) await mkdir(opts.profileDir, { recursive: true });
       while (children.length < n) children.push(await spawnRouter(children.length + 1, opts.profileDir));
     },
@@ -248,7 +212,7 @@ export async function startRoutingPlatform(options: {
       }
       const out = [];
       for (const c of children) {
-        const m = await ask(c, "memory");
+        const m = await c.ask("memory");
         out.push({
           heapUsed: m.heapUsed as number,
           rss: m.rss as number,
@@ -305,7 +269,7 @@ export async function startRoutingPlatform(options: {
       const routerStats = inProcess
         ? [inProcess.stats()]
         : await Promise.all(
-            children.map(async (c) => (await ask(c, "stats")).stats as ReturnType<Router["stats"]>),
+            children.map(async (c) => (await c.ask("stats")).stats as ReturnType<Router["stats"]>),
           );
       return {
         offered,
@@ -325,7 +289,7 @@ export async function startRoutingPlatform(options: {
     },
     async close() {
       await sub.drain().catch(() => undefined);
-      for (const c of children.splice(0)) await stopChild(c);
+      for (const c of children.splice(0)) await c.stop();
       await inProcess?.[Symbol.asyncDispose]();
       await relay[Symbol.asyncDispose]();
       const jsm = await natsConnectionOf(bus).jetstreamManager();

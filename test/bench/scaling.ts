@@ -81,35 +81,57 @@ export async function snapshot() {
 }
 
 /**
- * Per process, the ticks it used between the snapshots (a process started meanwhile: all of its ticks; one
- * that exited meanwhile is not counted, so short-lived processes are under-counted, never negative).
+ * CPU seconds each part used between the snapshots, the parts named by `partOf` (a process it names no part is
+ * not counted). Per process: a process started meanwhile counts all of its ticks; one that exited meanwhile is
+ * not counted, so short-lived processes are under-counted, never negative.
  */
-function cpuBetween(
-  a: Awaited<ReturnType<typeof snapshot>>,
-  b: Awaited<ReturnType<typeof snapshot>>,
-  routerPids: readonly number[],
-): CpuUse {
+export function cpuSecondsByPart(
+  a: CpuSnapshot,
+  b: CpuSnapshot,
+  partOf: (pid: number, comm: string) => string | undefined,
+): Record<string, number> {
+  const seconds: Record<string, number> = {};
+  for (const [pid, p] of b.procs) {
+    const part = partOf(pid, p.comm);
+    if (part === undefined) continue;
+    const before = a.procs.get(pid);
+    const used = p.ticks - (before?.comm === p.comm ? before.ticks : 0);
+    seconds[part] = (seconds[part] ?? 0) + used / TICKS;
+  }
+  return seconds;
+}
+
+/** The share (0–1) of all the machine's cores that was busy between the snapshots. */
+export function machineBusyShare(a: CpuSnapshot, b: CpuSnapshot): number {
+  return (b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total);
+}
+
+/** PostgreSQL's server processes. */
+export const isPostgres = (comm: string): boolean => comm === "postgres" || comm === "postmaster";
+
+function cpuBetween(a: CpuSnapshot, b: CpuSnapshot, routerPids: readonly number[]): CpuUse {
   const seconds = (b.at - a.at) / 1000;
   const routerSet = new Set(routerPids);
-  const groups = { routers: 0, postgres: 0, natsServer: 0 };
-  for (const [pid, p] of b.procs) {
-    const used = p.ticks - (a.procs.get(pid)?.comm === p.comm ? (a.procs.get(pid)?.ticks ?? 0) : 0);
-    if (routerSet.has(pid)) groups.routers += used;
-    else if (p.comm === "postgres" || p.comm === "postmaster") groups.postgres += used;
-    else if (p.comm === "nats-server") groups.natsServer += used;
-  }
-  const per = (ticks: number) => round(ticks / TICKS / seconds, 2);
-  const busyMs = b.machine.busy - a.machine.busy;
-  const totalMs = b.machine.total - a.machine.total;
+  const used = cpuSecondsByPart(a, b, (pid, comm) =>
+    routerSet.has(pid)
+      ? "routers"
+      : isPostgres(comm)
+        ? "postgres"
+        : comm === "nats-server"
+          ? "natsServer"
+          : undefined,
+  );
+  const per = (part: string) => round((used[part] ?? 0) / seconds, 2);
+  const busy = machineBusyShare(a, b);
   const cores = cpus().length;
-  const routers = per(groups.routers);
-  const postgres = per(groups.postgres);
-  const natsServer = per(groups.natsServer);
+  const routers = per("routers");
+  const postgres = per("postgres");
+  const natsServer = per("natsServer");
   const bench = round((b.bench - a.bench) / seconds, 2);
-  const machineCores = (busyMs / Math.max(1, totalMs)) * cores;
+  const machineCores = busy * cores;
   return {
     seconds: round(seconds, 1),
-    machineBusyPercent: round((busyMs / Math.max(1, totalMs)) * 100, 1),
+    machineBusyPercent: round(busy * 100, 1),
     cores,
     coresUsed: {
       routers,

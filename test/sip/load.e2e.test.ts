@@ -11,7 +11,13 @@ import { Session } from "node:inspector/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type CpuSnapshot, snapshot } from "../bench/scaling.js";
+import {
+  type CpuSnapshot,
+  cpuSecondsByPart,
+  isPostgres,
+  machineBusyShare,
+  snapshot,
+} from "../bench/scaling.js";
 import { defineConfig } from "../e2e/harness.js";
 import {
   agentIdsOf,
@@ -62,23 +68,18 @@ async function startProfile(dir: string | undefined): Promise<{ stop(): Promise<
  */
 function coresByPart(a: CpuSnapshot, b: CpuSnapshot, gatewayPid: number | undefined): string {
   const seconds = (b.at - a.at) / 1000;
-  const ticks: Record<string, number> = {};
-  for (const [pid, p] of b.procs) {
-    const before = a.procs.get(pid);
-    const used = p.ticks - (before?.comm === p.comm ? before.ticks : 0);
-    const part =
-      pid === gatewayPid
-        ? "media gateway"
-        : p.comm === "postmaster"
-          ? "postgres"
-          : ["freeswitch", "drachtio", "postgres", "nats-server", "sipp"].includes(p.comm)
-            ? p.comm
-            : undefined;
-    if (part) ticks[part] = (ticks[part] ?? 0) + used;
-  }
-  const cores = Object.entries(ticks).map(([part, t]) => [part, t / 100 / seconds] as const);
+  const used = cpuSecondsByPart(a, b, (pid, comm) =>
+    pid === gatewayPid
+      ? "media gateway"
+      : isPostgres(comm)
+        ? "postgres"
+        : ["freeswitch", "drachtio", "nats-server", "sipp"].includes(comm)
+          ? comm
+          : undefined,
+  );
+  const cores = Object.entries(used).map(([part, s]) => [part, s / seconds] as const);
   cores.push(["router, presence, relay (this process)", (b.bench - a.bench) / seconds]);
-  const busy = (b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total);
+  const busy = machineBusyShare(a, b);
   return `CPU over ${seconds.toFixed(0)} s, cores: ${cores
     .sort((x, y) => y[1] - x[1])
     .map(([part, c]) => `${part} ${c.toFixed(2)}`)
