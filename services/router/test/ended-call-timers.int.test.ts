@@ -3,16 +3,16 @@
 // that no other call's timer counts.
 import { randomUUID } from "node:crypto";
 import { natsConnectionOf } from "@switchyard/bus/testing";
-import { type CallInputMessage, presenceKey } from "@switchyard/contracts";
+import type { CallInputMessage } from "@switchyard/contracts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
-  agentInput,
   agents,
   callEvents,
   callInput,
   defineConfig,
   eventually,
   type Stack,
+  signInAvailable,
   startStack,
 } from "./harness.js";
 
@@ -47,15 +47,7 @@ beforeAll(async () => {
     },
     { type: "DefineNumber", number: NUMBER, flowId: "long" },
   ]);
-  await agentInput(stack.bus, "tim", { type: "SignIn" });
-  const kv = await natsConnectionOf(stack.bus).jetstream().views.kv(`${stack.bus.names.prefix}_presence`);
-  await eventually(
-    async () =>
-      (await kv.get(presenceKey("tim")))?.json<{ state: { status: string } }>().state.status === "available"
-        ? true
-        : undefined,
-    "tim available in the view",
-  );
+  await signInAvailable(stack, ["tim"]);
 });
 
 afterAll(async () => {

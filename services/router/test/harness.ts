@@ -13,6 +13,7 @@ import {
   LEG_COMMANDS,
   type LegCommandMessage,
   presenceBucket,
+  presenceKey,
 } from "@switchyard/contracts";
 import { dropSchema, type OpenedEventStore, openEventStore } from "@switchyard/event-store";
 import { start as startRelay } from "@switchyard/relay";
@@ -195,3 +196,18 @@ export const agents = (ids: readonly string[]): ConfigCommand[] =>
     name: agentId,
     contact: { kind: "phone", number: `+1415555${String(100 + i).padStart(4, "0")}` },
   }));
+
+/** Signs the agents in and waits until the presence view the router reads shows each of them available. */
+export async function signInAvailable(stack: Stack, agentIds: readonly string[]): Promise<void> {
+  for (const a of agentIds) await agentInput(stack.bus, a, { type: "SignIn" });
+  const kv = await natsConnectionOf(stack.bus).jetstream().views.kv(presenceBucket(stack.bus.names.prefix));
+  for (const a of agentIds) {
+    await eventually(
+      async () =>
+        (await kv.get(presenceKey(a)))?.json<{ state: { status: string } }>().state.status === "available"
+          ? true
+          : undefined,
+      `${a} available in the view`,
+    );
+  }
+}

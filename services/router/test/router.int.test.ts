@@ -12,6 +12,7 @@ import {
   defineConfig,
   eventually,
   type Stack,
+  signInAvailable,
   startStack,
 } from "./harness.js";
 
@@ -64,17 +65,7 @@ beforeAll(async () => {
     { type: "DefineNumber", number: BUSINESS, flowId: "main" },
     { type: "DefineNumber", number: QUEUED, flowId: "q" },
   ]);
-  for (const a of ["ann", "bob", "qia"]) await agentInput(stack.bus, a, { type: "SignIn" });
-  const kv = await natsConnectionOf(stack.bus).jetstream().views.kv(`${stack.bus.names.prefix}_presence`);
-  for (const a of ["ann", "bob", "qia"]) {
-    await eventually(
-      async () =>
-        (await kv.get(presenceKey(a)))?.json<{ state: { status: string } }>().state.status === "available"
-          ? true
-          : undefined,
-      `${a} available in the view`,
-    );
-  }
+  await signInAvailable(stack, ["ann", "bob", "qia"]);
 });
 
 afterAll(async () => {
