@@ -107,7 +107,9 @@ describe.skipIf(skip)("parked FreeSWITCH endpoints over one event socket", () =>
       await parked.create({ remoteSdp: offer(41_060) }),
       await parked.create({ remoteSdp: offer(41_070) }),
     ];
-    await a.set({ park_after_bridge: "true", hangup_after_bridge: "false" });
+    // As the drachtio driver sets them on every endpoint (#attachEndpoint): with them on `a` only, `b` could be
+    // hung up when the bridge broke before the transfer reached it (seen once in CI).
+    for (const ep of [a, b]) await ep.set({ park_after_bridge: "true", hangup_after_bridge: "false" });
     expect((await ms.api(`uuid_getvar ${a.uuid} park_after_bridge`)).trim()).toBe("true");
     await a.bridge(b.uuid);
     await waitFor("bridged", async () =>
