@@ -22,10 +22,12 @@ import { type MediaEndpoint, ParkedEndpoints } from "./parked-endpoints.js";
 import {
   callerIdUri,
   contactUri,
+  continueOrigin,
   dtmfFromInfo,
   legEndForStatus,
   neutralSdp,
   plainRtpOffer,
+  sameMediaTarget,
   sourceAddress,
   type TrunkConfig,
   TrunkMatcher,
@@ -184,6 +186,18 @@ export interface DrachtioDriverOptions {
    * (FreeSWITCH with `enable-3pcc=true` answers one at once, without ringing).
    */
   readonly agentOffer?: "late" | "early";
+  /**
+   * `afterBridge`: two legs bridged for `mediaReleaseDelayMs` (default 1 s) with nothing playing or recording
+   * on either are re-INVITEd to send their RTP to each other, and both FreeSWITCH endpoints are ended: a
+   * bridged call then costs FreeSWITCH nothing while it lasts (an endpoint costs it a frame every 20 ms, which
+   * bounds the calls one machine carries). Anything that needs media on such a leg later (a prompt, hold
+   * music, a recording, a transfer, a new bridge, the phone's own re-INVITE) first gives it and its peer new
+   * endpoints (re-anchoring: an endpoint each and a re-INVITE each). What it costs: a released agent's
+   * RFC 2833 DTMF goes to the caller, not to FreeSWITCH, so DTMF transfer codes work from a released leg only
+   * as SIP INFO; and both phones must accept re-INVITEs. `off` (default): media stays on FreeSWITCH.
+   */
+  readonly mediaRelease?: "off" | "afterBridge";
+  readonly mediaReleaseDelayMs?: number;
   /** Added to an originate's timeout before the driver itself gives up with `noAnswer` (default 5 s). */
   readonly originateGraceSec?: number;
   readonly log?: (
@@ -238,6 +252,22 @@ interface Leg {
   readonly codes?: DtmfCodeMatcher;
   /** drachtio-server connection the leg's requests ride on (listen mode). */
   socket?: unknown;
+  /** `mediaRelease`: the phone's RTP goes to this leg's peer's phone (`releasedWith`); no endpoint. */
+  released?: boolean;
+  releasedWith?: string;
+  /** A release or a re-anchoring of this leg under way: what needs its media waits for it. */
+  moving?: Promise<void>;
+  releaseTimer?: AbortController;
+}
+
+/** What `mediaRelease` did (`DrachtioDriver.mediaReleaseStats`). */
+export interface MediaReleaseStats {
+  /** Bridged pairs whose phones were put in direct contact and whose endpoints were ended. */
+  readonly released: number;
+  /** Legs given a FreeSWITCH endpoint again. */
+  readonly reanchored: number;
+  /** Releases given up (a phone refused the re-INVITE): the pair stayed on FreeSWITCH. */
+  readonly refused: number;
 }
 
 /** drachtio-srf's `createUAC` with `noAck` and no local SDP: the phone's offer, and the ACK to send with ours. */
@@ -348,6 +378,7 @@ export class DrachtioDriver implements MediaDriver {
   /** Inbound leg id → the source address its calls-up count is held under (`admission.perSource`). */
   readonly #legSource = new Map<string, string>();
   #refusing = false;
+  readonly #release = { released: 0, reanchored: 0, refused: 0 };
   /** Token bucket of `admission.maxCallsPerSec` (platform clock). */
   #tokens = 0;
   #tokensAt = 0;
@@ -841,10 +872,15 @@ export class DrachtioDriver implements MediaDriver {
     const x = this.#live(a);
     const y = this.#live(b);
     if (!x || !y || x.bridgedTo === y.id) return;
+    if (x.status === "answered" && y.status === "answered") {
+      await this.#withMedia(x);
+      await this.#withMedia(y);
+    }
     if (x.status !== "answered" || y.status !== "answered" || !x.ep || !y.ep) {
       this.#log("info", "bridge ignored: a leg has not answered", { a, b });
       return;
     }
+    if (x.bridgedTo === y.id) return;
     const left: Leg[] = [];
     for (const leg of [x, y]) {
       // uuid_bridge takes the channel out of whatever it plays: hold music ends with the bridge.
@@ -862,6 +898,7 @@ export class DrachtioDriver implements MediaDriver {
     });
     // A party left by this bridge (parked by FreeSWITCH) plays what it was asked to, e.g. hold music.
     for (const leg of left) this.#pump(leg);
+    this.#scheduleRelease(x, y);
   }
 
   async unbridge(a: string, b: string): Promise<void> {
@@ -870,6 +907,8 @@ export class DrachtioDriver implements MediaDriver {
     const y = this.#legs.get(b);
     delete x.bridgedTo;
     if (y?.bridgedTo === a) delete y.bridgedTo;
+    // A released pair first gets endpoints of its own (parked, as unbridged channels are).
+    if (x.status !== "ended") await this.#withMedia(x);
     if (x.status !== "ended" && x.ep) {
       // Parks both channels; each then plays what it is asked to (hold music for a warm transfer's caller).
       await x.ep.unbridge().catch((err: unknown) => {
@@ -884,7 +923,11 @@ export class DrachtioDriver implements MediaDriver {
     if (this.#recordings.has(recordingId)) return;
     // One file per segment, both parties mixed: recorded on the first live leg, whose read stream is its
     // own party and whose write stream is what it hears (the other party once bridged).
-    const leg = channelIds.map((id) => this.#legs.get(id)).find((l) => l && l.status === "answered" && l.ep);
+    const first = channelIds
+      .map((id) => this.#legs.get(id))
+      .find((l) => l && l.status === "answered" && (l.ep || l.released || l.moving));
+    if (first) await this.#withMedia(first);
+    const leg = first?.ep && first.status === "answered" ? first : undefined;
     if (!leg?.ep) return;
     const path = join(this.#o.mediaDir, "recordings", `${safeName(recordingId)}.wav`);
     this.#recordings.set(recordingId, { leg, path });
@@ -1215,7 +1258,9 @@ export class DrachtioDriver implements MediaDriver {
       if (unwantedPrompt || unwantedHold) void this.#break(leg);
     });
     ep.on("destroy", () => {
-      if (leg.status !== "ended") this.#end(leg, "failed", "media server ended the channel", { bye: true });
+      // An endpoint the driver let go of (media release) ends nothing.
+      if (leg.status !== "ended" && leg.ep === ep)
+        this.#end(leg, "failed", "media server ended the channel", { bye: true });
     });
   }
 
@@ -1230,18 +1275,8 @@ export class DrachtioDriver implements MediaDriver {
     });
     // A phone's re-INVITE (hold / resume, codec change): FreeSWITCH's endpoint answers it.
     dialog.on("modify", (req, res) => {
-      const ep = leg.ep;
-      if (!ep) {
-        res.send(488);
-        return;
-      }
-      ep.modify(req.body).then(
-        (sdp) => res.send(200, { body: neutralSdp(sdp) }),
-        (err: unknown) => {
-          this.#log("warn", "re-INVITE refused by FreeSWITCH", { channelId: leg.id, error: describe(err) });
-          res.send(488);
-        },
-      );
+      if (leg.released || leg.moving) void this.#withMedia(leg, { req, res });
+      else this.#answerReinvite(leg, req, res);
     });
     dialog.on("refer", (req, res) => this.#onRefer(leg, dialog, req, res));
   }
@@ -1359,6 +1394,7 @@ export class DrachtioDriver implements MediaDriver {
     if (leg.status === "ended" || this.#detached) return;
     leg.status = "ended";
     leg.guard?.abort();
+    leg.releaseTimer?.abort();
     leg.queue.length = 0;
     delete leg.hold;
     const peer = leg.bridgedTo === undefined ? undefined : this.#legs.get(leg.bridgedTo);
@@ -1410,13 +1446,12 @@ export class DrachtioDriver implements MediaDriver {
   #persist(leg: Leg): void {
     const dialog = leg.dialog;
     const ep = leg.ep;
-    if (!dialog || !ep) return;
+    if (!dialog || (!ep && !leg.released)) return;
     this.#journal.up({
       channelId: leg.id,
       dialogId: dialogId(dialog),
       callId: dialog.sip.callId,
-      endpointUuid: ep.uuid,
-      endpointDialogId: dialogId(ep.dialog),
+      ...(ep ? { endpointUuid: ep.uuid, endpointDialogId: dialogId(ep.dialog) } : {}),
       boot: this.#boot,
     });
   }
@@ -1444,12 +1479,14 @@ export class DrachtioDriver implements MediaDriver {
           () => false,
         );
       if (bye) byesSent++;
-      const killed = await this.#media()
-        .api(`uuid_kill ${record.endpointUuid}`)
-        .then(
-          (r) => r.startsWith("+OK"),
-          () => false,
-        );
+      const killed =
+        record.endpointUuid !== undefined &&
+        (await this.#media()
+          .api(`uuid_kill ${record.endpointUuid}`)
+          .then(
+            (r) => r.startsWith("+OK"),
+            () => false,
+          ));
       if (killed) channelsKilled++;
       this.#log("warn", "a leg left by a previous process was ended", { ...record, bye, killed });
     }
@@ -1471,6 +1508,13 @@ export class DrachtioDriver implements MediaDriver {
   }
 
   #pump(leg: Leg): void {
+    if ((leg.released || leg.moving) && leg.status === "answered" && (leg.queue.length > 0 || leg.hold)) {
+      // Something to play on a leg whose media went phone to phone: an endpoint first.
+      void this.#withMedia(leg).then(() => {
+        if (leg.ep) this.#pump(leg);
+      });
+      return;
+    }
     if (leg.pumping || leg.status !== "answered" || !leg.ep) return;
     leg.pumping = true;
     void this.#runJobs(leg).finally(() => {
@@ -1556,6 +1600,207 @@ export class DrachtioDriver implements MediaDriver {
     const ep = leg.ep;
     if (!ep || leg.status === "ended") return;
     await ep.api("uuid_break", ep.uuid).catch(() => undefined);
+  }
+
+  // ---- media release: bridged phones talk directly; re-anchored on FreeSWITCH when media is needed ----
+
+  /** What `mediaRelease` did so far. */
+  mediaReleaseStats(): MediaReleaseStats {
+    return { ...this.#release };
+  }
+
+  #scheduleRelease(x: Leg, y: Leg): void {
+    if (this.#o.mediaRelease !== "afterBridge") return;
+    x.releaseTimer?.abort();
+    y.releaseTimer?.abort();
+    // A pause first: what a bridge's decision commands with it (a recording, a prompt) comes in its wake,
+    // and needs the endpoints.
+    const timer = this.#after(this.#o.mediaReleaseDelayMs ?? 1_000, () => {
+      if (x.releaseTimer === timer) void this.#releasePair(x, y);
+    });
+    x.releaseTimer = timer;
+    y.releaseTimer = timer;
+  }
+
+  /** Both answered, bridged to each other on FreeSWITCH, and nothing playing, queued or recording on either. */
+  #releasable(x: Leg, y: Leg): boolean {
+    const busy = (l: Leg) =>
+      l.status !== "answered" ||
+      !l.ep ||
+      !l.dialog ||
+      l.moving !== undefined ||
+      l.queue.length > 0 ||
+      l.current !== undefined ||
+      l.hold !== undefined ||
+      l.holdPlaying;
+    if (x.bridgedTo !== y.id || y.bridgedTo !== x.id || busy(x) || busy(y)) return false;
+    for (const rec of this.#recordings.values()) if (rec.leg === x || rec.leg === y) return false;
+    return true;
+  }
+
+  async #releasePair(x: Leg, y: Leg): Promise<void> {
+    if (!this.#releasable(x, y)) return;
+    const moving = this.#exchangeMedia(x, y);
+    x.moving = moving;
+    y.moving = moving;
+    try {
+      await moving;
+    } finally {
+      if (x.moving === moving) delete x.moving;
+      if (y.moving === moving) delete y.moving;
+    }
+  }
+
+  /**
+   * y's phone is offered x's phone's media, then x's phone y's answer (a third re-INVITE when x answered with
+   * other media than y was told); then both endpoints end. A phone that refuses leaves the pair on FreeSWITCH.
+   */
+  async #exchangeMedia(x: Leg, y: Leg): Promise<void> {
+    const xd = x.dialog;
+    const yd = y.dialog;
+    if (!xd || !yd) return;
+    const toY = xd.remote.sdp;
+    let fromY: string;
+    try {
+      fromY = await yd.modify(continueOrigin(toY, yd.local.sdp));
+    } catch (err) {
+      this.#release.refused++;
+      this.#log("info", "media release refused: the pair stays on FreeSWITCH", {
+        channelId: y.id,
+        error: describe(err),
+      });
+      return;
+    }
+    let fromX: string;
+    try {
+      fromX = await xd.modify(continueOrigin(fromY, xd.local.sdp));
+    } catch (err) {
+      this.#release.refused++;
+      this.#log("info", "media release refused: the pair stays on FreeSWITCH", {
+        channelId: x.id,
+        error: describe(err),
+      });
+      // y's phone sends to x's phone now: back to y's endpoint.
+      if (y.ep && y.status === "answered")
+        await yd.modify(continueOrigin(localSdp(y.ep), yd.local.sdp)).catch(() => undefined);
+      return;
+    }
+    if (!sameMediaTarget(fromX, toY) && y.status === "answered")
+      await yd.modify(continueOrigin(fromX, yd.local.sdp)).catch((err: unknown) => {
+        this.#log("warn", "media release: the new media was not taken", {
+          channelId: y.id,
+          error: describe(err),
+        });
+      });
+    this.#release.released++;
+    for (const [leg, peer] of [
+      [x, y],
+      [y, x],
+    ] as const) {
+      const ep = leg.ep;
+      if (leg.status !== "answered" || !ep) continue;
+      delete leg.ep;
+      leg.released = true;
+      leg.releasedWith = peer.id;
+      void ep.destroy().catch(() => undefined);
+      this.#persist(leg);
+    }
+  }
+
+  /**
+   * Waits for a release or re-anchoring of the leg under way; then a released leg, and its peer if that is
+   * still released, get FreeSWITCH endpoints again (bridged again if they still are bridged). `incoming`: the
+   * phone's own re-INVITE, answered with its new endpoint's SDP.
+   */
+  async #withMedia(leg: Leg, incoming?: { req: Srf.SrfRequest; res: Srf.SrfResponse }): Promise<void> {
+    leg.releaseTimer?.abort();
+    while (leg.moving) await leg.moving.catch(() => undefined);
+    if (!leg.released || leg.status !== "answered") {
+      if (incoming) this.#answerReinvite(leg, incoming.req, incoming.res);
+      return;
+    }
+    const peer = leg.releasedWith === undefined ? undefined : this.#legs.get(leg.releasedWith);
+    const pair = peer?.released && peer.status === "answered" ? [leg, peer] : [leg];
+    const moving = this.#anchor(pair, incoming);
+    for (const l of pair) l.moving = moving;
+    try {
+      await moving;
+    } finally {
+      for (const l of pair) if (l.moving === moving) delete l.moving;
+    }
+  }
+
+  async #anchor(
+    pair: Leg[],
+    incoming: { req: Srf.SrfRequest; res: Srf.SrfResponse } | undefined,
+  ): Promise<void> {
+    await Promise.all(pair.map((l, i) => this.#anchorLeg(l, i === 0 ? incoming : undefined)));
+    const [a, b] = pair;
+    if (a?.ep && b?.ep && a.bridgedTo === b.id && b.bridgedTo === a.id)
+      await a.ep.bridge(b.ep.uuid).catch((err: unknown) => {
+        this.#log("warn", "uuid_bridge after re-anchoring failed", {
+          a: a.id,
+          b: b.id,
+          error: describe(err),
+        });
+      });
+  }
+
+  /** A new endpoint for the phone's current media, and the phone re-INVITEd to it (or its re-INVITE answered). */
+  async #anchorLeg(
+    leg: Leg,
+    incoming: { req: Srf.SrfRequest; res: Srf.SrfResponse } | undefined,
+  ): Promise<void> {
+    const dialog = leg.dialog;
+    if (!dialog) return;
+    const phoneSdp = incoming?.req.body || dialog.remote.sdp;
+    let ep: MediaEndpoint;
+    try {
+      ep = await this.#endpoint(this.#media(), { remoteSdp: phoneSdp }, "answered agent");
+    } catch (err) {
+      incoming?.res.send(488);
+      this.#end(leg, "failed", `FreeSWITCH endpoint: ${describe(err)}`, { bye: true });
+      return;
+    }
+    if (leg.status !== "answered") {
+      incoming?.res.send(481);
+      void ep.destroy().catch(() => undefined);
+      return;
+    }
+    delete leg.released;
+    delete leg.releasedWith;
+    this.#attachEndpoint(leg, ep);
+    this.#release.reanchored++;
+    try {
+      const ours = continueOrigin(localSdp(ep), dialog.local.sdp);
+      if (incoming) {
+        incoming.res.send(200, { body: ours });
+        dialog.local.sdp = ours;
+      } else {
+        const answer = await dialog.modify(ours);
+        if (!sameMediaTarget(answer, phoneSdp)) await ep.modify(answer);
+      }
+    } catch (err) {
+      this.#end(leg, "failed", `media re-anchoring: ${describe(err)}`, { bye: true });
+      return;
+    }
+    this.#persist(leg);
+  }
+
+  /** A phone's re-INVITE (hold / resume, codec change) on an anchored leg: FreeSWITCH's endpoint answers it. */
+  #answerReinvite(leg: Leg, req: Srf.SrfRequest, res: Srf.SrfResponse): void {
+    const ep = leg.ep;
+    if (!ep) {
+      res.send(488);
+      return;
+    }
+    ep.modify(req.body).then(
+      (sdp) => res.send(200, { body: neutralSdp(sdp) }),
+      (err: unknown) => {
+        this.#log("warn", "re-INVITE refused by FreeSWITCH", { channelId: leg.id, error: describe(err) });
+        res.send(488);
+      },
+    );
   }
 
   // ---- plumbing ----

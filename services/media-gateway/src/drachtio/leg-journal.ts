@@ -25,9 +25,9 @@ export interface LegRecord {
   /** drachtio-server's id of the phone's dialog (it outlives the app's connection). */
   readonly dialogId: string;
   readonly callId: string;
-  /** FreeSWITCH channel of the leg's endpoint. */
-  readonly endpointUuid: string;
-  readonly endpointDialogId: string;
+  /** FreeSWITCH channel of the leg's endpoint; none while its media is released (phone to phone). */
+  readonly endpointUuid?: string;
+  readonly endpointDialogId?: string;
   readonly boot: string;
 }
 

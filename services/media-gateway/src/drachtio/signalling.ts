@@ -186,3 +186,38 @@ export function plainRtpOffer(sdp: string): string {
 export function neutralSdp(sdp: string): string {
   return sdp.replace(/^o=\S+ /m, "o=- ").replace(/^s=.*$/m, "s=-");
 }
+
+/**
+ * An SDP to send on a dialog in place of the one sent before (a re-INVITE's offer or a re-INVITE's answer),
+ * with the origin line the peer knows: RFC 3264 §8 wants the same username, session id and address, and the
+ * version one higher, in every later SDP of a session. `sdp` comes from somewhere else (the other phone's, or a
+ * new FreeSWITCH endpoint's); only its media lines matter to the peer.
+ */
+export function continueOrigin(sdp: string, previous: string | undefined): string {
+  const before = previous?.match(/^o=(\S+) (\S+) (\d+) (.+)$/m);
+  const neutral = neutralSdp(sdp);
+  if (!before) return neutral;
+  const version = (BigInt(before[3] ?? "0") + 1n).toString();
+  return neutral.replace(/^o=.*$/m, `o=${before[1]} ${before[2]} ${version} ${(before[4] ?? "").trimEnd()}`);
+}
+
+/** Where and how an SDP's party receives media: each m-line (port, formats) with its connection address. */
+function mediaTarget(sdp: string): string {
+  let session = "";
+  const sections: Array<{ m: string; c: string }> = [];
+  for (const raw of sdp.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.startsWith("m=")) sections.push({ m: line, c: session });
+    else if (line.startsWith("c=")) {
+      const last = sections.at(-1);
+      if (last) last.c = line;
+      else session = line;
+    }
+  }
+  return sections.map((s) => `${s.m} ${s.c}`).join("|");
+}
+
+/** Whether two SDPs of one party ask for media at the same address, ports and formats (versions aside). */
+export function sameMediaTarget(a: string, b: string): boolean {
+  return mediaTarget(a) === mediaTarget(b);
+}
