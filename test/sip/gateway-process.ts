@@ -14,6 +14,8 @@ export interface GatewayProcessConfig {
   readonly mediaDir: string;
   /** FreeSWITCH endpoints created at once (unset: the driver's default). */
   readonly endpointsInFlight?: number;
+  /** The driver's `mediaRelease` (unset: off). */
+  readonly mediaRelease?: "off" | "afterBridge";
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as GatewayProcessConfig;
@@ -26,6 +28,7 @@ const driver = new DrachtioDriver({
   trunks: [{ name: "loopback", sources: ["127.0.0.0/8"] }],
   mediaDir: config.mediaDir,
   ...(config.endpointsInFlight === undefined ? {} : { endpointsInFlight: config.endpointsInFlight }),
+  ...(config.mediaRelease === undefined ? {} : { mediaRelease: config.mediaRelease }),
   log: (level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })),
 });
 await driver.start();
@@ -40,6 +43,7 @@ console.log(`gateway ready ${JSON.stringify(gateway.stats())}`);
 process.on("SIGTERM", () => {
   void (async () => {
     await gateway[Symbol.asyncDispose]();
+    console.error(JSON.stringify({ level: "info", message: "media release", ...driver.mediaReleaseStats() }));
     await driver.close();
     await bus.close();
     process.exit(0);

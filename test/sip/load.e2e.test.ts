@@ -45,6 +45,11 @@ const CPS = Number(process.env.SWITCHYARD_SIP_LOAD_CPS ?? 30);
 const SECONDS = Number(process.env.SWITCHYARD_SIP_LOAD_SEC ?? 30);
 const AGENTS = Number(process.env.SWITCHYARD_SIP_LOAD_AGENTS ?? 300);
 const CALLS = CPS * SECONDS;
+// The gateway's media release after the bridge (`sip.mediaRelease: afterBridge`): each bridged call's phones
+// talk directly and its two FreeSWITCH endpoints end, as a deployment carrying this load per media server would
+// run it (an endpoint costs FreeSWITCH a frame every 20 ms: `pnpm bench --only media`).
+// SWITCHYARD_SIP_LOAD_MEDIA_RELEASE=0 keeps every call's media on FreeSWITCH.
+const MEDIA_RELEASE = process.env.SWITCHYARD_SIP_LOAD_MEDIA_RELEASE !== "0";
 
 async function startProfile(dir: string | undefined): Promise<{ stop(): Promise<void> } | undefined> {
   if (!dir) return undefined;
@@ -107,6 +112,7 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
       freeswitch: { rtpPorts: 2_000, logLevel: "warning" },
       drachtio: { logLevel: "warning" },
       gatewayProcess: process.env.SWITCHYARD_SIP_LOAD_INPROCESS !== "1",
+      ...(MEDIA_RELEASE ? { mediaRelease: "afterBridge", driver: { mediaRelease: "afterBridge" } } : {}),
       ...(process.env.SWITCHYARD_SIP_LOAD_ENDPOINTS
         ? { endpointsInFlight: Number(process.env.SWITCHYARD_SIP_LOAD_ENDPOINTS) }
         : {}),
@@ -270,6 +276,7 @@ describe.skipIf(skip)(`SIP load: ${CPS} calls/s for ${SECONDS} s`, () => {
     console.log(
       [
         `sipp: ${result.stats?.created} calls created, ${result.stats?.successful} successful, ${result.stats?.failed} failed, exit ${result.exitCode}`,
+        `media release after the bridge: ${MEDIA_RELEASE ? "on" : "off"}`,
         `offered rate: ${(invites.length / Math.max(span, 1e-9)).toFixed(1)} calls/s over ${span.toFixed(1)} s (target ${CPS}/s)`,
         `platform: ${answeredByPlatform} callers answered (200 OK), ${refused} refused with 503 (admission control), ${CALLS - answeredByPlatform - refused} without a final response`,
         `PostgreSQL: ${calls.size} calls started, ${calls.size - open} terminal, ${open} open; CallEnded reasons ${JSON.stringify(reasons)}`,

@@ -76,6 +76,8 @@ export async function startSipPlatform(
     gatewayProcess?: boolean;
     /** gatewayProcess only: FreeSWITCH endpoints the gateway creates at once (unset: the driver's default). */
     endpointsInFlight?: number;
+    /** gatewayProcess only: the driver's `mediaRelease` (in process: `driver.mediaRelease`). */
+    mediaRelease?: "off" | "afterBridge";
   } = {},
 ): Promise<SipPlatform> {
   const id = randomBytes(4).toString("hex");
@@ -182,6 +184,7 @@ export async function startSipPlatform(
           ...(options.endpointsInFlight === undefined
             ? {}
             : { endpointsInFlight: options.endpointsInFlight }),
+          ...(options.mediaRelease === undefined ? {} : { mediaRelease: options.mediaRelease }),
         };
         const logFile = join(tel.dir, `gateway-${++gatewayStarts}.log`);
         const proc = new ManagedProcess({

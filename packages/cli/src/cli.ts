@@ -81,7 +81,8 @@ SIP media gateway (yaml section sip; without it the gateway runs the simulated d
   --media-dir DIR        TTS cache, recordings, voicemail (SWITCHYARD_MEDIA_DIR)
   yaml only: sip.trunks (who may call in, by source address/CIDR; perSource caps), sip.phones (agent phones, SIP digest;
     password or passwordEnv), sip.digest {realm, algorithm, sources}, sip.admission {maxCalls,
-    maxCallsPerSec, perSource {maxCalls, maxCallsPerSec}, maxSources} (see the media gateway README)
+    maxCallsPerSec, perSource {maxCalls, maxCallsPerSec}, maxSources}, sip.agentOffer (late|early),
+    sip.mediaRelease (off|afterBridge), sip.endpointsInFlight (see the media gateway README)
 
 demo and simulate:
   --traffic FILE         simulated traffic YAML (default: the config's traffic section; demo: examples/traffic.yaml)

@@ -399,6 +399,7 @@ function drachtioOptions(
     dtmfTransferCodes: sip.dtmf,
     admission: sip.admission,
     agentOffer: sip.agentOffer,
+    mediaRelease: sip.mediaRelease,
     ...(sip.endpointsInFlight === undefined ? {} : { endpointsInFlight: sip.endpointsInFlight }),
     log: (level, message) => {
       if (level !== "info") log(`media-gateway ${level}: ${message}`);

@@ -88,6 +88,11 @@ export interface SipConfig {
   };
   /** `sip.agentOffer`: late (default) or early SDP offer on agent legs (see the media gateway README). */
   readonly agentOffer: "late" | "early";
+  /**
+   * `sip.mediaRelease`: off (default) or afterBridge: a bridged call's phones send RTP to each other and its
+   * FreeSWITCH endpoints end until media is needed again (see the media gateway README).
+   */
+  readonly mediaRelease: "off" | "afterBridge";
   /** `sip.endpointsInFlight`: FreeSWITCH endpoints created at once (unset: the driver's default, 16). */
   readonly endpointsInFlight: number | undefined;
 }
@@ -241,6 +246,7 @@ const settings = (env: SipSources["env"]) =>
       maxSources: positive,
     }),
     agentOffer: choice(["late", "early"], "late or early"),
+    mediaRelease: choice(["off", "afterBridge"], "off or afterBridge"),
     endpointsInFlight: positive,
   });
 
@@ -436,6 +442,7 @@ export function loadSipConfig(src: SipSources, problems: ConfigProblem[]): SipCo
       ...(admission?.maxSources === undefined ? {} : { maxSources: Math.floor(admission.maxSources) }),
     },
     agentOffer: given.agentOffer ?? "late",
+    mediaRelease: given.mediaRelease ?? "off",
     endpointsInFlight:
       given.endpointsInFlight === undefined ? undefined : Math.floor(given.endpointsInFlight),
   };

@@ -19,6 +19,7 @@ sip:
   digest: { realm: calls.example.com, algorithm: SHA-256, sources: [10.1.0.0/16, "2001:db8::/48"] }
   admission: { maxCalls: 200, maxCallsPerSec: 25, maxWaitingForMedia: 40, perSource: { maxCalls: 20, maxCallsPerSec: 2.5 }, maxSources: 5000 }
   agentOffer: early
+  mediaRelease: afterBridge
   endpointsInFlight: 8
 `;
 
@@ -30,7 +31,7 @@ const files: Record<string, string> = {
   "badcontrol.yaml":
     "sip:\n  drachtio: { host: h, port: 9022 }\n  freeswitch: { control: sometimes }\n  allowAnySource: true\n",
   "bad.yaml":
-    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip], perSource: { maxCallsPerSec: 0 } }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots, maxWaitingForMedia: -2, perSource: { maxCalls: -1 } }\n  agentOffer: sometimes\n  phones: [{ username: 'a b', password: p }, { username: c, passwordEnv: UNSET_PW_VAR }, { username: d }]\n  digest: { algorithm: SHA-512 }\n",
+    "sip:\n  drachtio: { host: h, port: 99999, listenPort: 3001 }\n  trunks: [{ sources: [not-an-ip], perSource: { maxCallsPerSec: 0 } }]\n  dtmf: { start: '*x' }\n  transferTargets: { '1': 'room:5' }\n  callerIdHeaders: both-ways\n  admission: { maxCalls: 0, maxCallsPerSec: lots, maxWaitingForMedia: -2, perSource: { maxCalls: -1 } }\n  agentOffer: sometimes\n  mediaRelease: always\n  phones: [{ username: 'a b', password: p }, { username: c, passwordEnv: UNSET_PW_VAR }, { username: d }]\n  digest: { algorithm: SHA-512 }\n",
   "nodrachtio.yaml": "sip:\n  domain: x\n",
 };
 const readFile = (p: string) => files[p] ?? "";
@@ -87,6 +88,7 @@ describe("sip configuration", () => {
         maxSources: 5000,
       },
       agentOffer: "early",
+      mediaRelease: "afterBridge",
       endpointsInFlight: 8,
     });
   });
@@ -111,7 +113,12 @@ describe("sip configuration", () => {
     });
     expect(fromFlags.sip?.mediaDir).toBe("switchyard-media");
     // Admission control and the agent offer default to the driver's own (500 calls, late offer).
-    expect(fromFlags.sip).toMatchObject({ admission: {}, agentOffer: "late", endpointsInFlight: undefined });
+    expect(fromFlags.sip).toMatchObject({
+      admission: {},
+      agentOffer: "late",
+      mediaRelease: "off",
+      endpointsInFlight: undefined,
+    });
   });
 
   it("listen mode: drachtio-server connects to the app", () => {
@@ -185,6 +192,7 @@ describe("sip configuration", () => {
         "sip.admission.maxWaitingForMedia",
         "sip.admission.perSource.maxCalls",
         "sip.agentOffer",
+        "sip.mediaRelease",
         "sip.phones[0].username",
         "sip.phones[1].passwordEnv",
         "sip.phones[2].password",

@@ -51,6 +51,63 @@ const SDP = `v=0
       a=fmtp:101 0-15
       a=sendrecv`;
 
+/** How often a call that waits for its hold time to pass looks at the clock (ms). */
+const HOLD_POLL_MS = 250;
+
+/**
+ * The wait of an answered call: the far end's BYE, or the platform's re-INVITE while the call is up (the
+ * media gateway's media release or re-anchoring moves the phone's RTP), answered 200 with the phone's SDP, or
+ * `holdMs` since `start` ran, then `onDone`. sipp's timeouts cannot take a variable and a jump back re-arms
+ * them, so the wait is polled: each `HOLD_POLL_MS` the scenario compares the clock with the start; the hold
+ * time counts from the answer however many re-INVITEs come. The re-INVITE step is optional="global": sipp
+ * matches it wherever the call is after it (a re-INVITE arriving while the call is at the clock check was
+ * otherwise "unexpected" and aborted the call). `start` goes where the hold time begins; the caller of this
+ * puts `waitTimeout` on its BYE step, just after `wait`.
+ */
+function talkSteps(
+  holdMs: number | undefined,
+  onDone: string,
+): { readonly start: string; readonly wait: string; readonly waitTimeout: string; readonly rest: string } {
+  const ms = (v: string) =>
+    `<gettimeofday assign_to="${v}_s,${v}_us"/><multiply assign_to="${v}_s" value="1000"/><divide assign_to="${v}_us" value="1000"/><add assign_to="${v}_s" variable="${v}_us"/>`;
+  const waitTimeout =
+    holdMs === undefined
+      ? `timeout="3600000" ontimeout="${onDone}"`
+      : `timeout="${HOLD_POLL_MS}" ontimeout="talk-check"`;
+  return {
+    start: `<nop><action>${ms("talk0")}</action></nop>`,
+    wait: `<label id="talk"/>
+  <recv request="INVITE" optional="global" ${waitTimeout} next="talk-reinvite"/>`,
+    waitTimeout,
+    rest: `${
+      holdMs === undefined
+        ? ""
+        : `<label id="talk-check"/>
+  <nop><action>${ms("talk1")}<subtract assign_to="talk1_s" variable="talk0_s"/><test assign_to="talk_done" variable="talk1_s" compare="greater_than_equal" value="${Math.max(1, holdMs)}"/></action></nop>
+  <nop test="talk_done" next="${onDone}"/>
+  <nop next="talk"/>`
+    }
+  <label id="talk-reinvite"/>
+  <send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${SDP}
+
+    ]]></send>
+  <recv request="ACK" timeout="32000" ontimeout="end"/>
+  <nop next="talk"/>`,
+  };
+}
+
 /**
  * The shell script <exec> runs to append an event line. sipp passes the command to `sh -c` as written (no XML
  * entity decoding, and \n becomes \r\n), so redirections live in this script, not in the scenario.
@@ -211,7 +268,10 @@ export function agentScenario(behaviour: AgentBehaviour, eventsFile: string | un
 `;
   switch (behaviour.kind) {
     case "answer": {
-      const hold = `<recv request="BYE" timeout="${behaviour.holdMs ?? 3_600_000}" ontimeout="${behaviour.holdMs === undefined ? "end" : "sendbye"}">
+      const talk = talkSteps(behaviour.holdMs, behaviour.holdMs === undefined ? "end" : "sendbye");
+      const hold = `${talk.start}
+  ${talk.wait}
+  <recv request="BYE" ${talk.waitTimeout}>
     <action>${on("bye-received")}</action>
   </recv>`;
       return `${head}
@@ -272,6 +332,8 @@ export function agentScenario(behaviour: AgentBehaviour, eventsFile: string | un
 
     ]]></send>
   <recv response="200" timeout="10000" ontimeout="end"/>
+  <nop next="end"/>
+  ${talk.rest}
   ${tail}`;
     }
     case "reject": {
@@ -369,6 +431,7 @@ export function callerScenario(plan: CallerPlan, eventsFile: string | undefined)
       Content-Length: 0
 
     ]]></send>`;
+  const talk = talkSteps(plan.holdMs, "sendbye");
   const rejected = `<label id="rejected"/>
   ${ackNon2xx}
   <nop next="end"/>`;
@@ -433,7 +496,9 @@ export function callerScenario(plan: CallerPlan, eventsFile: string | undefined)
 
     ]]></send>
   ${dtmfSteps(plan.dtmf, eventsFile, "uac")}
-  <recv request="BYE" timeout="${Math.max(1, plan.holdMs)}" ontimeout="sendbye">
+  ${talk.start}
+  ${talk.wait}
+  <recv request="BYE" ${talk.waitTimeout}>
     <action>${on("bye-received")}</action>
   </recv>
   <send><![CDATA[
@@ -466,6 +531,7 @@ export function callerScenario(plan: CallerPlan, eventsFile: string | undefined)
     ]]></send>
   <recv response="200" timeout="10000" ontimeout="end"/>
   <nop next="end"/>
+  ${talk.rest}
   ${cancel}
   ${rejected}
   <label id="end"/>
