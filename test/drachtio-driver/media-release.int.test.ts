@@ -77,13 +77,19 @@ describe.skipIf(skip)("drachtio driver: media release after the bridge, and re-a
   });
 
   async function callIn(name: string): Promise<string> {
+    return (await callInPhone(name)).channelId;
+  }
+
+  /** The inbound leg, and the FreeSWITCH channel that is the caller's phone. */
+  async function callInPhone(name: string): Promise<{ channelId: string; phoneUuid: string }> {
     const before = events.length;
     const out = await tel.freeswitch.api(
       `originate {origination_caller_id_number=+442079460000,ignore_early_media=true}sofia/drachtio_mrf/sip:+18005550100@127.0.0.1:${tel.drachtio.sipPort} caller-${name} XML public`,
     );
-    if (!/\+OK /.test(out)) throw new Error(`originate failed: ${out}`);
+    const phoneUuid = /\+OK ([0-9a-f-]+)/.exec(out)?.[1];
+    if (!phoneUuid) throw new Error(`originate failed: ${out}`);
     await until("inbound call", () => events.slice(before).some((e) => e.type === "inboundCall"));
-    return events.slice(before).find((e) => e.type === "inboundCall")!.channelId;
+    return { channelId: events.slice(before).find((e) => e.type === "inboundCall")!.channelId, phoneUuid };
   }
 
   it("bridged phones talk directly with no endpoint on FreeSWITCH; hold music after an unbridge re-anchors both", async () => {
@@ -152,5 +158,47 @@ describe.skipIf(skip)("drachtio driver: media release after the bridge, and re-a
       report,
     ).toBeGreaterThan(2.2);
     expect(runs(agentHeard, "hold music"), report).toHaveLength(0);
+  });
+
+  it("the phone's own re-INVITE (hold) on a released leg re-anchors the pair, bridged again; after the resume the caller hears the agent", async () => {
+    const { channelId: caller, phoneUuid } = await callInPhone("b");
+    const agent = "agent-leg-b";
+    await driver.originate({
+      channelId: agent,
+      to: { kind: "sip", uri: `sip:agent-b@127.0.0.1:${tel.freeswitch.sipPort}` },
+      callerId: "+442079460000",
+      timeoutSec: 20,
+    });
+    await until("agent answered", () => events.some((e) => e.type === "answered" && e.channelId === agent));
+    const before = driver.mediaReleaseStats();
+    await driver.bridge(caller, agent);
+    await until("media released", () => driver.mediaReleaseStats().released === before.released + 1);
+    expect(driver.endpointUuid(caller)).toBeUndefined();
+    // The caller's phone puts the call on hold: its re-INVITE (sendonly) reaches the released leg.
+    await tel.freeswitch.api(`uuid_hold ${phoneUuid}`);
+    await until(
+      "re-anchored by the phone's re-INVITE",
+      () => driver.mediaReleaseStats().reanchored === before.reanchored + 2,
+    );
+    expect(driver.endpointUuid(caller)).toBeDefined();
+    expect(driver.endpointUuid(agent)).toBeDefined();
+    expect(driver.channelExists(caller) && driver.channelExists(agent)).toBe(true);
+    await sleep(1000);
+    await tel.freeswitch.api(`uuid_hold off ${phoneUuid}`);
+    await sleep(2500);
+    await driver.hangup(agent, "done");
+    await driver.hangup(caller, "done");
+    await until("both ended", () =>
+      [caller, agent].every((id) => events.some((e) => e.type === "ended" && e.channelId === id)),
+    );
+    await sleep(500);
+    expect(driver.mediaReleaseStats().refused).toBe(before.refused);
+    const callerHeard = timeline(join(rec, "heard-caller-b.wav"), TONES);
+    const report = `caller heard: ${describeTimeline(callerHeard)}`;
+    console.log(report);
+    // Resumed on the re-anchored pair, bridged again on FreeSWITCH: the agent to the end of the call.
+    const last = callerHeard.filter((e) => e.what !== "silence").at(-1);
+    expect(last?.what, report).toBe("agent");
+    expect(last!.end - last!.start, report).toBeGreaterThan(1.5);
   });
 });
