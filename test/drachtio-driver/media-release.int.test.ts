@@ -76,12 +76,8 @@ describe.skipIf(skip)("drachtio driver: media release after the bridge, and re-a
     await tel?.stop();
   });
 
-  async function callIn(name: string): Promise<string> {
-    return (await callInPhone(name)).channelId;
-  }
-
   /** The inbound leg, and the FreeSWITCH channel that is the caller's phone. */
-  async function callInPhone(name: string): Promise<{ channelId: string; phoneUuid: string }> {
+  async function callIn(name: string): Promise<{ channelId: string; phoneUuid: string }> {
     const before = events.length;
     const out = await tel.freeswitch.api(
       `originate {origination_caller_id_number=+442079460000,ignore_early_media=true}sofia/drachtio_mrf/sip:+18005550100@127.0.0.1:${tel.drachtio.sipPort} caller-${name} XML public`,
@@ -92,17 +88,32 @@ describe.skipIf(skip)("drachtio driver: media release after the bridge, and re-a
     return { channelId: events.slice(before).find((e) => e.type === "inboundCall")!.channelId, phoneUuid };
   }
 
-  it("bridged phones talk directly with no endpoint on FreeSWITCH; hold music after an unbridge re-anchors both", async () => {
-    const caller = await callIn("a");
-    await driver.startHoldMusic(caller, { kind: "defaultTone" });
-    const agent = "agent-leg-a";
+  /** The agent extension `agent-<name>` called and answered; resolves with its leg id. */
+  async function answeredAgent(name: string): Promise<string> {
+    const agent = `agent-leg-${name}`;
     await driver.originate({
       channelId: agent,
-      to: { kind: "sip", uri: `sip:agent-a@127.0.0.1:${tel.freeswitch.sipPort}` },
+      to: { kind: "sip", uri: `sip:agent-${name}@127.0.0.1:${tel.freeswitch.sipPort}` },
       callerId: "+442079460000",
       timeoutSec: 20,
     });
     await until("agent answered", () => events.some((e) => e.type === "answered" && e.channelId === agent));
+    return agent;
+  }
+
+  async function hangUpBoth(caller: string, agent: string): Promise<void> {
+    await driver.hangup(agent, "done");
+    await driver.hangup(caller, "done");
+    await until("both ended", () =>
+      [caller, agent].every((id) => events.some((e) => e.type === "ended" && e.channelId === id)),
+    );
+    await sleep(500);
+  }
+
+  it("bridged phones talk directly with no endpoint on FreeSWITCH; hold music after an unbridge re-anchors both", async () => {
+    const { channelId: caller } = await callIn("a");
+    await driver.startHoldMusic(caller, { kind: "defaultTone" });
+    const agent = await answeredAgent("a");
     const endpoints = [driver.endpointUuid(caller)!, driver.endpointUuid(agent)!];
     expect(endpoints.every((u) => typeof u === "string")).toBe(true);
     await driver.bridge(caller, agent);
@@ -126,12 +137,7 @@ describe.skipIf(skip)("drachtio driver: media release after the bridge, and re-a
     expect(driver.endpointUuid(caller)).toBeDefined();
     expect(driver.endpointUuid(agent)).toBeDefined();
     await sleep(2500);
-    await driver.hangup(agent, "done");
-    await driver.hangup(caller, "done");
-    await until("both ended", () =>
-      [caller, agent].every((id) => events.some((e) => e.type === "ended" && e.channelId === id)),
-    );
-    await sleep(500);
+    await hangUpBoth(caller, agent);
     expect(driver.mediaReleaseStats()).toMatchObject({ released: 1, reanchored: 2, refused: 0 });
 
     const callerHeard = timeline(join(rec, "heard-caller-a.wav"), TONES);
@@ -161,15 +167,8 @@ describe.skipIf(skip)("drachtio driver: media release after the bridge, and re-a
   });
 
   it("the phone's own re-INVITE (hold) on a released leg re-anchors the pair, bridged again; after the resume the caller hears the agent", async () => {
-    const { channelId: caller, phoneUuid } = await callInPhone("b");
-    const agent = "agent-leg-b";
-    await driver.originate({
-      channelId: agent,
-      to: { kind: "sip", uri: `sip:agent-b@127.0.0.1:${tel.freeswitch.sipPort}` },
-      callerId: "+442079460000",
-      timeoutSec: 20,
-    });
-    await until("agent answered", () => events.some((e) => e.type === "answered" && e.channelId === agent));
+    const { channelId: caller, phoneUuid } = await callIn("b");
+    const agent = await answeredAgent("b");
     const before = driver.mediaReleaseStats();
     await driver.bridge(caller, agent);
     await until("media released", () => driver.mediaReleaseStats().released === before.released + 1);
@@ -186,12 +185,7 @@ describe.skipIf(skip)("drachtio driver: media release after the bridge, and re-a
     await sleep(1000);
     await tel.freeswitch.api(`uuid_hold off ${phoneUuid}`);
     await sleep(2500);
-    await driver.hangup(agent, "done");
-    await driver.hangup(caller, "done");
-    await until("both ended", () =>
-      [caller, agent].every((id) => events.some((e) => e.type === "ended" && e.channelId === id)),
-    );
-    await sleep(500);
+    await hangUpBoth(caller, agent);
     expect(driver.mediaReleaseStats().refused).toBe(before.refused);
     const callerHeard = timeline(join(rec, "heard-caller-b.wav"), TONES);
     const report = `caller heard: ${describeTimeline(callerHeard)}`;

@@ -387,7 +387,7 @@ export class DrachtioDriver implements MediaDriver {
   /** Inbound leg id → the source address its calls-up count is held under (`admission.perSource`). */
   readonly #legSource = new Map<string, string>();
   #refusing = false;
-  readonly #release = { released: 0, reanchored: 0, refused: 0 };
+  readonly #releaseStats = { released: 0, reanchored: 0, refused: 0 };
   /** Token bucket of `admission.maxCallsPerSec` (platform clock). */
   #tokens = 0;
   #tokensAt = 0;
@@ -1615,7 +1615,7 @@ export class DrachtioDriver implements MediaDriver {
 
   /** What `mediaRelease` did so far. */
   mediaReleaseStats(): MediaReleaseStats {
-    return { ...this.#release };
+    return { ...this.#releaseStats };
   }
 
   #scheduleRelease(x: Leg, y: Leg): void {
@@ -1673,22 +1673,14 @@ export class DrachtioDriver implements MediaDriver {
     try {
       fromY = await yd.modify(continueOrigin(toY, yd.local.sdp));
     } catch (err) {
-      this.#release.refused++;
-      this.#log("info", "media release refused: the pair stays on FreeSWITCH", {
-        channelId: y.id,
-        error: describe(err),
-      });
+      this.#releaseRefused(y, err);
       return;
     }
     let fromX: string;
     try {
       fromX = await xd.modify(continueOrigin(fromY, xd.local.sdp));
     } catch (err) {
-      this.#release.refused++;
-      this.#log("info", "media release refused: the pair stays on FreeSWITCH", {
-        channelId: x.id,
-        error: describe(err),
-      });
+      this.#releaseRefused(x, err);
       // y's phone sends to x's phone now: back to y's endpoint.
       if (y.ep && y.status === "answered")
         await yd.modify(continueOrigin(localSdp(y.ep), yd.local.sdp)).catch(() => undefined);
@@ -1701,7 +1693,7 @@ export class DrachtioDriver implements MediaDriver {
           error: describe(err),
         });
       });
-    this.#release.released++;
+    this.#releaseStats.released++;
     for (const [leg, peer] of [
       [x, y],
       [y, x],
@@ -1714,6 +1706,14 @@ export class DrachtioDriver implements MediaDriver {
       void ep.destroy().catch(() => undefined);
       this.#persist(leg);
     }
+  }
+
+  #releaseRefused(leg: Leg, err: unknown): void {
+    this.#releaseStats.refused++;
+    this.#log("info", "media release refused: the pair stays on FreeSWITCH", {
+      channelId: leg.id,
+      error: describe(err),
+    });
   }
 
   /**
@@ -1779,7 +1779,7 @@ export class DrachtioDriver implements MediaDriver {
     delete leg.released;
     delete leg.releasedWith;
     this.#attachEndpoint(leg, ep);
-    this.#release.reanchored++;
+    this.#releaseStats.reanchored++;
     try {
       const ours = continueOrigin(localSdp(ep), dialog.local.sdp);
       if (incoming) {
